@@ -1,0 +1,66 @@
+package dev.eryx;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.Objects;
+
+/** The outcome of one {@link Sandbox#execute(String)}. Immutable. */
+public final class ExecutionResult {
+    private final String stdout;
+    private final String stderr;
+    private final JsonNode result;
+    private final Duration duration;
+    private final ExecutionStats stats;
+    private final int exitCode;
+
+    public ExecutionResult(String stdout, String stderr, JsonNode result, Duration duration,
+                           ExecutionStats stats, int exitCode) {
+        this.stdout = Objects.requireNonNull(stdout, "stdout");
+        this.stderr = Objects.requireNonNull(stderr, "stderr");
+        this.result = result;
+        this.duration = Objects.requireNonNull(duration, "duration");
+        this.stats = Objects.requireNonNull(stats, "stats");
+        this.exitCode = exitCode;
+    }
+
+    /** Everything the guest wrote to stdout, decoded as UTF-8 with replacement. */
+    public String stdout() {
+        return stdout;
+    }
+
+    public String stderr() {
+        return stderr;
+    }
+
+    /**
+     * The top-level variable {@code result} as set by this execution (it is cleared before each
+     * one), when it is JSON-serialisable; otherwise {@code null}.
+     */
+    public JsonNode result() {
+        return result;
+    }
+
+    public Duration duration() {
+        return duration;
+    }
+
+    public ExecutionStats stats() {
+        return stats;
+    }
+
+    /** The status passed to {@code sys.exit()}, or 0 when the code ran to its end. */
+    public int exitCode() {
+        return exitCode;
+    }
+
+    @Override
+    public String toString() {
+        return "ExecutionResult{stdout=" + abbreviate(stdout) + ", stderr=" + abbreviate(stderr)
+                + ", result=" + result + ", duration=" + duration + ", stats=" + stats
+                + ", exitCode=" + exitCode + '}';
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 80 ? '"' + text + '"' : '"' + text.substring(0, 77) + "...\"";
+    }
+}

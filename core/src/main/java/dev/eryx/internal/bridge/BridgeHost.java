@@ -1,0 +1,84 @@
+package dev.eryx.internal.bridge;
+
+import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.types.ValType;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The {@code eryx} import module: two functions that carry every host operation as bytes
+ * (docs/bridge-abi.md). The response of the last {@code invoke} waits here until the guest
+ * copies it out with {@code take_response}, so the host never allocates guest memory.
+ */
+public final class BridgeHost {
+    public static final String MODULE = "eryx";
+    /** Guest requests larger than this are refused: they can only be an attack or a bug. */
+    static final int MAX_REQUEST_BYTES = 64 << 20;
+    private static final byte[] EMPTY = new byte[0];
+
+    private final BridgeHandler handler;
+    private byte[] pendingResponse = EMPTY;
+
+    public BridgeHost(BridgeHandler handler) {
+        this.handler = Objects.requireNonNull(handler, "handler");
+    }
+
+    public HostFunction[] hostFunctions() {
+        return new HostFunction[] {
+            new HostFunction(MODULE, "invoke", List.of(ValType.I32, ValType.I32, ValType.I32),
+                    List.of(ValType.I32), (instance, args) -> new long[] {invoke(instance, args)}),
+            new HostFunction(MODULE, "take_response", List.of(ValType.I32, ValType.I32),
+                    List.of(ValType.I32), (instance, args) -> new long[] {takeResponse(instance, args)}),
+        };
+    }
+
+    private int invoke(Instance instance, long[] args) {
+        int opCode = (int) args[0];
+        int requestLength = (int) args[2];
+        BridgeOp op = BridgeOp.fromCode(opCode);
+        if (op == null) {
+            return fail(BridgeFailure.UNKNOWN_OP, "unknown bridge operation " + opCode);
+        }
+        if (requestLength < 0 || requestLength > MAX_REQUEST_BYTES) {
+            return fail(BridgeFailure.ERROR, "bridge request length out of range: " + requestLength);
+        }
+        byte[] request;
+        try {
+            request = instance.memory().readBytes((int) args[1], requestLength);
+        } catch (ChicoryException | IndexOutOfBoundsException e) {
+            return fail(BridgeFailure.ERROR, "bridge request outside guest memory");
+        }
+        try {
+            pendingResponse = Objects.requireNonNull(handler.handle(op, request), "response");
+            return pendingResponse.length;
+        } catch (BridgeFailure failure) {
+            return fail(failure.status(), failure.getMessage());
+        }
+    }
+
+    private int takeResponse(Instance instance, long[] args) {
+        int address = (int) args[0];
+        int capacity = (int) args[1];
+        if (capacity < 0) {
+            return BridgeFailure.ERROR;
+        }
+        int length = Math.min(capacity, pendingResponse.length);
+        Memory memory = instance.memory();
+        try {
+            memory.write(address, pendingResponse, 0, length);
+        } catch (ChicoryException | IndexOutOfBoundsException e) {
+            return BridgeFailure.ERROR;
+        }
+        pendingResponse = EMPTY;
+        return length;
+    }
+
+    private int fail(int status, String message) {
+        pendingResponse = message == null ? EMPTY : message.getBytes(StandardCharsets.UTF_8);
+        return status;
+    }
+}

@@ -1,0 +1,120 @@
+package dev.eryx.internal.engine;
+
+import com.dylibso.chicory.runtime.ByteArrayMemory;
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.HostFunction;
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import dev.eryx.internal.bridge.BridgeHost;
+import dev.eryx.internal.wasi.WasiPreview1;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One instance of the CPython module: its linear memory, its exports, and the two cells of memory
+ * the host shares with the guest (the fuel counter and the interrupt flag, docs/bridge-abi.md).
+ *
+ * <p>Not thread-safe: only the sandbox's guest thread calls into it, except for
+ * {@link #requestInterrupt()}, which is a single memory store meant for other threads.
+ */
+public final class GuestInstance {
+    private static final int PAGE_SIZE = 65536;
+
+    private final Instance instance;
+    private final Memory memory;
+    private final int fuelAddress;
+    private final int interruptFlagAddress;
+    private final ExportFunction exec;
+
+    private GuestInstance(Instance instance) {
+        this.instance = instance;
+        this.memory = instance.memory();
+        this.fuelAddress = addressOf(instance, "eryx_fuel");
+        this.interruptFlagAddress = addressOf(instance, "eryx_interrupt_flag");
+        this.exec = instance.export("eryx_exec");
+    }
+
+    /**
+     * Instantiates the module with the given imports and memory cap, runs libc's constructors and
+     * boots the interpreter ({@code eryx_init}).
+     *
+     * @param wasi the guest's view of the world
+     * @param bridge the host operations of the {@code eryx} import module
+     * @param memoryCapBytes the most linear memory the guest may grow to
+     */
+    public static GuestInstance boot(GuestModule module, WasiPreview1 wasi, BridgeHost bridge, long memoryCapBytes) {
+        List<HostFunction> imports = new ArrayList<>(List.of(wasi.hostFunctions()));
+        imports.addAll(List.of(bridge.hostFunctions()));
+        Instance instance = guarded(() -> Instance.builder(module.module())
+                .withMachineFactory(module.machineFactory())
+                .withImportValues(ImportValues.builder().addFunction(imports.toArray(new HostFunction[0])).build())
+                .withMemoryFactory(limits -> new ByteArrayMemory(capped(limits, memoryCapBytes)))
+                .withStart(false)
+                .build());
+        GuestInstance guest = new GuestInstance(instance);
+        guarded(() -> instance.export("_initialize").apply());
+        long status = guarded(() -> instance.export("eryx_init").apply()[0]);
+        if (status != 0) {
+            throw new GuestTrap(GuestTrap.Kind.TRAP, "the interpreter failed to start (eryx_init returned "
+                    + status + ")", null);
+        }
+        return guest;
+    }
+
+    /** Runs one execution; the request and outcome travel through the bridge. */
+    public int exec() {
+        long status = guarded(() -> exec.apply()[0]);
+        return (int) status;
+    }
+
+    public long fuel() {
+        return memory.readLong(fuelAddress);
+    }
+
+    public void setFuel(long fuel) {
+        memory.writeLong(fuelAddress, fuel);
+    }
+
+    /** Asks the interpreter to raise KeyboardInterrupt at its next safe point. Any thread may call this. */
+    public void requestInterrupt() {
+        memory.writeI32(interruptFlagAddress, 1);
+    }
+
+    public void clearInterrupt() {
+        memory.writeI32(interruptFlagAddress, 0);
+    }
+
+    public long memoryBytes() {
+        return (long) memory.pages() * PAGE_SIZE;
+    }
+
+    private static MemoryLimits capped(MemoryLimits declared, long capBytes) {
+        long capPages = Math.max(declared.initialPages(), Math.min(capBytes / PAGE_SIZE, declared.maximumPages()));
+        return new MemoryLimits(declared.initialPages(), (int) capPages);
+    }
+
+    private static int addressOf(Instance instance, String exportedGlobal) {
+        return (int) instance.exports().global(exportedGlobal).getValue();
+    }
+
+    private interface GuestCall<T> {
+        T call();
+    }
+
+    /** Translates engine failures into {@link GuestTrap}; a Python-level failure never reaches here. */
+    private static <T> T guarded(GuestCall<T> call) {
+        try {
+            return call.call();
+        } catch (ChicoryInterruptedException e) {
+            throw new GuestTrap(GuestTrap.Kind.INTERRUPTED, "the guest was interrupted", e);
+        } catch (StackOverflowError e) {
+            throw new GuestTrap(GuestTrap.Kind.STACK_OVERFLOW, "the guest exhausted the host thread's stack", e);
+        } catch (ChicoryException e) {
+            throw new GuestTrap(GuestTrap.Kind.TRAP, "the guest trapped: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.eryx.internal.execution;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * One guest output stream of one execution: keeps the raw bytes for the result and streams decoded
+ * text to a listener as it arrives. Decoding is incremental so a UTF-8 sequence split across two
+ * writes still decodes to one character; invalid bytes become U+FFFD.
+ */
+final class CapturedStream {
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    private final Consumer<String> listener;
+    private final OutputBudget budget;
+    private final CharsetDecoder decoder;
+    private final CharBuffer chars = CharBuffer.allocate(8192);
+    private ByteBuffer carry = ByteBuffer.allocate(0);
+
+    CapturedStream(Consumer<String> listener, OutputBudget budget) {
+        this.listener = listener;
+        this.budget = budget;
+        this.decoder = listener == null ? null : StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE);
+    }
+
+    /** Accepts guest bytes; throws {@link OutputLimitExceeded} after keeping what fits the budget. */
+    void write(byte[] data, int offset, int length) {
+        int granted = budget.take(length);
+        bytes.write(data, offset, granted);
+        if (decoder != null && granted > 0) {
+            stream(data, offset, granted, false);
+        }
+        if (granted < length) {
+            throw new OutputLimitExceeded();
+        }
+    }
+
+    /** Flushes any partial character to the listener and returns everything written, decoded. */
+    String finish() {
+        if (decoder != null) {
+            stream(new byte[0], 0, 0, true);
+        }
+        return new String(bytes.toByteArray(), StandardCharsets.UTF_8);
+    }
+
+    private void stream(byte[] data, int offset, int length, boolean endOfInput) {
+        ByteBuffer in;
+        if (carry.hasRemaining()) {
+            in = ByteBuffer.allocate(carry.remaining() + length);
+            in.put(carry).put(data, offset, length).flip();
+        } else {
+            in = ByteBuffer.wrap(data, offset, length);
+        }
+        while (true) {
+            boolean overflow = decoder.decode(in, chars, endOfInput).isOverflow();
+            if (endOfInput && !overflow) {
+                decoder.flush(chars);
+            }
+            emit();
+            if (!overflow) {
+                break;
+            }
+        }
+        carry = ByteBuffer.allocate(in.remaining()).put(in).flip();
+        if (endOfInput) {
+            decoder.reset();
+        }
+    }
+
+    private void emit() {
+        chars.flip();
+        if (chars.hasRemaining()) {
+            listener.accept(chars.toString());
+        }
+        chars.clear();
+    }
+}

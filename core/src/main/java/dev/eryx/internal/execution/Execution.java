@@ -1,0 +1,75 @@
+package dev.eryx.internal.execution;
+
+import dev.eryx.EryxException;
+import dev.eryx.ExecutionHandle;
+import dev.eryx.ExecutionResult;
+import dev.eryx.ResourceLimits;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/** One requested execution: its input, its live output, and the future its caller waits on. */
+final class Execution implements ExecutionHandle {
+    final String code;
+    final ResourceLimits limits;
+    final CompletableFuture<ExecutionResult> future = new CompletableFuture<>();
+    private final SandboxRuntime runtime;
+
+    /** Set once, by whoever stops the execution first. */
+    volatile StopReason stopReason;
+    CapturedStream stdout;
+    CapturedStream stderr;
+    GuestOutcome outcome;
+
+    Execution(SandboxRuntime runtime, String code, ResourceLimits limits) {
+        this.runtime = runtime;
+        this.code = code;
+        this.limits = limits;
+    }
+
+    @Override
+    public void cancel() {
+        runtime.stop(this, StopReason.CANCELLED);
+    }
+
+    @Override
+    public boolean isDone() {
+        return future.isDone();
+    }
+
+    @Override
+    public ExecutionResult get() {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cancel();
+            throw new dev.eryx.ExecutionCancelledException("the waiting thread was interrupted", null);
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause());
+        }
+    }
+
+    @Override
+    public CompletableFuture<ExecutionResult> toCompletableFuture() {
+        return future.copy();
+    }
+
+    private static RuntimeException rethrow(Throwable cause) {
+        if (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof EryxException) {
+            // Re-create nothing: the exception already carries its partial result. Wrapping would
+            // hide the type callers catch on.
+            return (EryxException) cause;
+        }
+        if (cause instanceof RuntimeException) {
+            return (RuntimeException) cause;
+        }
+        if (cause instanceof Error) {
+            throw (Error) cause;
+        }
+        return new EryxException("execution failed: " + cause, null, cause);
+    }
+}

@@ -1,0 +1,144 @@
+package dev.eryx.internal.execution;
+
+import dev.eryx.ResourceLimits;
+import dev.eryx.SandboxFiles;
+import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.wasi.OutputSink;
+import dev.eryx.internal.wasi.Sleeper;
+import dev.eryx.internal.wasi.WasiConfig;
+import dev.eryx.internal.wasi.WasiExitException;
+import dev.eryx.internal.wasi.WasiPreview1;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the guest can see of the world, built from a {@link SandboxSpec}: the filesystem
+ * (shared read-only stdlib and runtime layers, an in-memory workspace, the host mounts), WASI with
+ * its clocks, randomness and standard streams, and the wiring that sends output to whichever
+ * execution is running.
+ */
+final class GuestEnvironment implements AutoCloseable {
+    /** Bytes of start-up output kept for the error message when the interpreter fails to boot. */
+    private static final int BOOT_DIAGNOSTICS_BYTES = 16 * 1024;
+
+    private final Vfs vfs;
+    private final WasiPreview1 wasi;
+    private final VfsFiles files;
+    private final ByteArrayOutputStream bootOutput = new ByteArrayOutputStream();
+    private final Object sleepLock = new Object();
+    private boolean wakeRequested; // guarded by sleepLock
+    private volatile CapturedStream stdout;
+    private volatile CapturedStream stderr;
+
+    GuestEnvironment(SandboxSpec spec) {
+        Clock wallClock = spec.clock != null ? spec.clock : Clock.systemUTC();
+        this.vfs = Vfs.builder().maxBytes(spec.limits.maxVfsBytes()).clock(wallClock).build();
+        vfs.mkdirs(GuestLayers.STDLIB_PATH);
+        vfs.mount(GuestLayers.stdlib(), GuestLayers.STDLIB_PATH);
+        vfs.mkdirs(GuestLayers.RUNTIME_PATH);
+        vfs.mount(GuestLayers.runtime(), GuestLayers.RUNTIME_PATH);
+        vfs.mkdirs("/tmp");
+        this.files = new VfsFiles(vfs);
+        for (Map.Entry<String, byte[]> file : spec.files.entrySet()) {
+            files.write(file.getKey(), file.getValue());
+        }
+        for (SandboxSpec.Mount mount : spec.mounts) {
+            vfs.mkdirs(mount.guestPath);
+            vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly);
+        }
+
+        WasiConfig.Builder config = WasiConfig.builder()
+                .args(List.of("python3"))
+                .environment(spec.env)
+                .stdout(sink(true))
+                .stderr(sink(false))
+                .wallClock(wallClock)
+                .sleeper(this::sleep)
+                .vfs(vfs);
+        if (spec.stdin != null) {
+            config.stdin(spec.stdin);
+        }
+        spec.randomSeed.ifPresent(config::randomSeed);
+        this.wasi = new WasiPreview1(config.build());
+    }
+
+    WasiPreview1 wasi() {
+        return wasi;
+    }
+
+    SandboxFiles files() {
+        return files;
+    }
+
+    void beginExecution(CapturedStream stdout, CapturedStream stderr, ResourceLimits limits) {
+        synchronized (sleepLock) {
+            wakeRequested = false;
+        }
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    void endExecution() {
+        this.stdout = null;
+        this.stderr = null;
+    }
+
+    /** Ends any sleep of the guest early so a pending interrupt is seen promptly. */
+    void wakeUp() {
+        synchronized (sleepLock) {
+            wakeRequested = true;
+            sleepLock.notifyAll();
+        }
+    }
+
+    boolean isExit(Throwable failure) {
+        return failure instanceof WasiExitException;
+    }
+
+    /** What the guest printed while booting, for error messages. */
+    String bootDiagnostics() {
+        synchronized (bootOutput) {
+            return bootOutput.toString(StandardCharsets.UTF_8).trim();
+        }
+    }
+
+    @Override
+    public void close() {
+        wakeUp();
+        wasi.close();
+    }
+
+    /**
+     * A sleep that a stop request cuts short. Returning early is safe: CPython re-checks its
+     * interrupt flag right after the sleep and raises KeyboardInterrupt.
+     */
+    private void sleep(long nanos) throws InterruptedException {
+        long deadline = System.nanoTime() + nanos;
+        synchronized (sleepLock) {
+            while (!wakeRequested) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                sleepLock.wait(left / 1_000_000, (int) (left % 1_000_000));
+            }
+        }
+    }
+
+    private OutputSink sink(boolean isStdout) {
+        return (bytes, offset, length) -> {
+            CapturedStream target = isStdout ? stdout : stderr;
+            if (target != null) {
+                target.write(bytes, offset, length);
+                return;
+            }
+            synchronized (bootOutput) {
+                int room = BOOT_DIAGNOSTICS_BYTES - bootOutput.size();
+                bootOutput.write(bytes, offset, Math.max(0, Math.min(room, length)));
+            }
+        };
+    }
+}

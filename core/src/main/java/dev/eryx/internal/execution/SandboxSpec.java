@@ -1,0 +1,117 @@
+package dev.eryx.internal.execution;
+
+import dev.eryx.ResourceLimits;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+
+/** Everything a sandbox is built from; filled by {@code Sandbox.Builder}, immutable once built. */
+public final class SandboxSpec {
+    /** A host directory made visible to the guest. */
+    public static final class Mount {
+        public final Path hostDir;
+        public final String guestPath;
+        public final boolean readOnly;
+
+        public Mount(Path hostDir, String guestPath, boolean readOnly) {
+            this.hostDir = Objects.requireNonNull(hostDir, "hostDir");
+            this.guestPath = Objects.requireNonNull(guestPath, "guestPath");
+            this.readOnly = readOnly;
+        }
+    }
+
+    final ResourceLimits limits;
+    final List<Mount> mounts;
+    final Map<String, byte[]> files;
+    final Map<String, String> env;
+    final Consumer<String> stdoutListener;
+    final Consumer<String> stderrListener;
+    final InputStream stdin;
+    final Clock clock;
+    final OptionalLong randomSeed;
+
+    private SandboxSpec(Builder b) {
+        this.limits = b.limits;
+        this.mounts = List.copyOf(b.mounts);
+        this.files = Map.copyOf(b.files);
+        this.env = Map.copyOf(b.env);
+        this.stdoutListener = b.stdoutListener;
+        this.stderrListener = b.stderrListener;
+        this.stdin = b.stdin;
+        this.clock = b.clock;
+        this.randomSeed = b.randomSeed;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Mutable collector used by the public builder; validation happens there. */
+    public static final class Builder {
+        private ResourceLimits limits = ResourceLimits.defaults();
+        private final List<Mount> mounts = new ArrayList<>();
+        private final Map<String, byte[]> files = new LinkedHashMap<>();
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private Consumer<String> stdoutListener;
+        private Consumer<String> stderrListener;
+        private InputStream stdin;
+        private Clock clock;
+        private OptionalLong randomSeed = OptionalLong.empty();
+
+        public Builder limits(ResourceLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        public Builder mount(Mount mount) {
+            mounts.add(mount);
+            return this;
+        }
+
+        public Builder file(String guestPath, byte[] content) {
+            files.put(guestPath, content.clone());
+            return this;
+        }
+
+        public Builder env(String key, String value) {
+            env.put(key, value);
+            return this;
+        }
+
+        public Builder stdout(Consumer<String> listener) {
+            this.stdoutListener = listener;
+            return this;
+        }
+
+        public Builder stderr(Consumer<String> listener) {
+            this.stderrListener = listener;
+            return this;
+        }
+
+        public Builder stdin(InputStream in) {
+            this.stdin = in;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public Builder randomSeed(long seed) {
+            this.randomSeed = OptionalLong.of(seed);
+            return this;
+        }
+
+        public SandboxSpec build() {
+            return new SandboxSpec(this);
+        }
+    }
+}

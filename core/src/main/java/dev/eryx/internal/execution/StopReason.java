@@ -1,0 +1,7 @@
+package dev.eryx.internal.execution;
+
+/** Why the host stopped an execution before it finished on its own. */
+enum StopReason {
+    TIMEOUT,
+    CANCELLED
+}

@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# Reproducible build of eryx's CPython 3.14 for wasm32-wasip1 and its stdlib archive.
+#
+#   build.sh                 run every stage in order
+#   build.sh STAGE...        run only the named stages (each relies on the earlier ones' outputs)
+#
+# Stages: toolchain fetch native libs wasm strip instrument stdlib test manifest install
+# Scratch space: $ERYX_BUILD_DIR (default /tmp/eryx-wasm-build); downloads and builds are cached there.
+# ERYX_INTERP=trampoline (default) builds the trampolined call-threaded interpreter;
+# ERYX_INTERP=switch builds CPython's stock switch-based eval loop (for comparisons).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ASSETS=$(cd "$HERE/.." && pwd)
+. "$HERE/lib.sh"
+
+B=${ERYX_BUILD_DIR:-/tmp/eryx-wasm-build}
+INTERP=${ERYX_INTERP:-trampoline}
+JOBS=${ERYX_JOBS:-2}
+PY_VERSION=3.14.7
+PY_SHORT=3.14
+
+# Source tarballs: pool path, sha256. Mirror taken from this machine's apt configuration.
+SOURCES=(
+  "p/python3.14/python3.14_3.14.7.orig.tar.xz 3b48dac8fb59f62eaa67ac83c1eb12bda1b7a08406dd286e252c11a66be27f81"
+  "z/zlib/zlib_1.3.dfsg+really1.3.2.orig.tar.gz 7b6903eb019983987b7112eccf90f1703f1c6c0e0cede36564bf611d19ca579d"
+  "s/sqlite3/sqlite3_3.53.4.orig.tar.xz 05366adc8ee80c6b1faa71285b49d133c2121238ca58934b077fdeb95934abd4"
+  "b/bzip2/bzip2_1.0.8.orig.tar.gz ab5a03176ee106d3f0fa90e381da478ddae405918153cca248e682cd0c4a2269"
+  "x/xz-utils/xz-utils_5.8.4.orig.tar.xz 4ce24038fd4221e0d13bc1a2de7a4db56e90b92b3bf75321f6c14be73f65de4b"
+)
+
+# Memory layout of the final module (see README.md for the reasoning).
+STACK_SIZE=$((8 * 1024 * 1024))        # CPython assumes a 4,000,000-byte C stack on WASI
+INITIAL_MEMORY=$((20 * 1024 * 1024))   # grows on demand; the host caps the maximum
+MAX_MEMORY=$((4096 * 1024 * 1024 - 65536))
+
+DL=$B/downloads
+NATIVE_SRC=$B/src/Python-$PY_VERSION      # pristine tree for the native build python
+SRC=$B/src-wasm/Python-$PY_VERSION        # patched tree for the wasm build
+NATIVE=$B/native
+DEPS=$B/deps
+PREFIX=$DEPS/prefix
+WBUILD=$B/wasm-$INTERP
+OUT=$B/out-$INTERP
+TOOLBIN=$B/bin
+RESOURCES=$ASSETS/src/main/resources/dev/eryx/wasm
+LICENSES=$ASSETS/src/main/resources/META-INF/licenses
+
+export LC_ALL=C TZ=UTC
+# Fixed time stamp: the mtime CPython's release tarball gives Include/patchlevel.h.
+sde_file=$B/source-date-epoch
+[ -f "$sde_file" ] && export SOURCE_DATE_EPOCH=$(cat "$sde_file")
+export PYTHONHASHSEED=0
+
+# Compiler flags shared by every wasm compile: map the scratch dir away so no build path is embedded.
+REPRO_CFLAGS="-ffile-prefix-map=$B=/eryx-build -fdebug-prefix-map=$B=/eryx-build -fmacro-prefix-map=$B=/eryx-build"
+WASM_CFLAGS_BASE="-O2 $REPRO_CFLAGS"
+
+stage_toolchain() {
+  log "toolchain"
+  if [ "$(id -u)" = 0 ]; then bash "$HERE/install-toolchain.sh"
+  else sudo bash "$HERE/install-toolchain.sh"; fi
+  mkdir -p "$TOOLBIN"
+  # clang-19 --target=wasm32-wasip1 cannot find Debian's compiler-rt (installed under the "wasi" name).
+  for t in cc:clang-19 c++:clang++-19; do
+    name=${t%%:*}; comp=${t#*:}
+    printf '#!/bin/sh\nexec %s --target=wasm32-wasi "$@"\n' "$comp" > "$TOOLBIN/wasm32-wasi-$name"
+    chmod +x "$TOOLBIN/wasm32-wasi-$name"
+  done
+  printf '#!/bin/sh\nexec clang-19 --target=wasm32-wasi -E "$@"\n' > "$TOOLBIN/wasm32-wasi-cpp"
+  chmod +x "$TOOLBIN/wasm32-wasi-cpp"
+}
+
+stage_fetch() {
+  log "fetch"
+  mkdir -p "$DL" "$B/src" "$B/src-wasm"
+  local mirror; mirror=$(mirror_uri)
+  for entry in "${SOURCES[@]}"; do
+    local path=${entry% *} sum=${entry#* } f
+    f=$DL/$(basename "$path")
+    if [ ! -f "$f" ] || ! echo "$sum  $f" | sha256sum -c --quiet - 2>/dev/null; then
+      curl -fsSL -o "$f.part" "$mirror/pool/main/$path"
+      mv "$f.part" "$f"
+    fi
+    echo "$sum  $f" | sha256sum -c --quiet - || die "checksum mismatch for $f"
+  done
+  # Unpack + patch CPython into a pristine tree (redone whenever a patch or the bridge changes).
+  local stamp_new stamp_old=""
+  stamp_new=$(cat $(ls "$HERE"/patches/*.patch 2>/dev/null) "$HERE"/bridge/* | sha256sum | cut -c1-16)
+  [ -f "$SRC/.eryx-stamp" ] && stamp_old=$(cat "$SRC/.eryx-stamp")
+  if [ "$stamp_new" != "$stamp_old" ]; then
+    rm -rf "$SRC"
+    tar -C "$B/src-wasm" -xf "$DL/python3.14_$PY_VERSION.orig.tar.xz"
+    for p in "$HERE"/patches/*.patch; do
+      [ -e "$p" ] || continue
+      echo "applying $(basename "$p")"
+      patch -d "$SRC" -p1 --no-backup-if-mismatch < "$p"
+    done
+    cp "$HERE/bridge/_eryxmodule.c" "$SRC/Modules/_eryxmodule.c"
+    echo "$stamp_new" > "$SRC/.eryx-stamp"
+  fi
+  [ -d "$NATIVE_SRC" ] || tar -C "$B/src" -xf "$DL/python3.14_$PY_VERSION.orig.tar.xz"
+  stat -c %Y "$NATIVE_SRC/Include/patchlevel.h" > "$sde_file"
+  export SOURCE_DATE_EPOCH=$(cat "$sde_file")
+}
+
+stage_native() {
+  log "native build of CPython $PY_VERSION (build python)"
+  mkdir -p "$NATIVE"
+  if [ ! -x "$NATIVE/python" ]; then
+    (cd "$NATIVE" && { [ -f Makefile ] || "$NATIVE_SRC/configure" -q; } && make -j"$JOBS" -s >make.log 2>&1) \
+      || { tail -30 "$NATIVE/make.log"; die "native build failed"; }
+  fi
+  "$NATIVE/python" -c 'import sys; print(sys.version)'
+}
+
+wasm_env() {
+  export CC="$TOOLBIN/wasm32-wasi-cc" CXX="$TOOLBIN/wasm32-wasi-c++" CPP="$TOOLBIN/wasm32-wasi-cpp"
+  export AR=llvm-ar-19 RANLIB=llvm-ranlib-19 NM=llvm-nm-19
+  export PKG_CONFIG_PATH="" PKG_CONFIG_LIBDIR=""
+}
+
+stage_libs() {
+  log "zlib, bzip2, xz (liblzma), sqlite3 for wasm32-wasi"
+  wasm_env
+  mkdir -p "$DEPS/src" "$PREFIX/include" "$PREFIX/lib"
+  local cflags="$WASM_CFLAGS_BASE"
+
+  # zlib: compile the library sources directly.
+  if [ ! -f "$PREFIX/lib/libz.a" ]; then
+    rm -rf "$DEPS/src/zlib"; mkdir -p "$DEPS/src/zlib"
+    tar -C "$DEPS/src/zlib" --strip-components=1 -xf "$DL/zlib_1.3.dfsg+really1.3.2.orig.tar.gz"
+    (cd "$DEPS/src/zlib" &&
+      for f in adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate inftrees trees uncompr zutil; do
+        $CC $cflags -D_LARGEFILE64_SOURCE=1 -DHAVE_UNISTD_H -c $f.c -o $f.o; done &&
+      rm -f libz.a && $AR rcsD libz.a adler32.o compress.o crc32.o deflate.o gzclose.o gzlib.o gzread.o gzwrite.o \
+        infback.o inffast.o inflate.o inftrees.o trees.o uncompr.o zutil.o &&
+      cp zlib.h zconf.h "$PREFIX/include/" && cp libz.a "$PREFIX/lib/")
+  fi
+
+  # bzip2: likewise.
+  if [ ! -f "$PREFIX/lib/libbz2.a" ]; then
+    rm -rf "$DEPS/src/bzip2"; mkdir -p "$DEPS/src/bzip2"
+    tar -C "$DEPS/src/bzip2" --strip-components=1 -xf "$DL/bzip2_1.0.8.orig.tar.gz"
+    (cd "$DEPS/src/bzip2" &&
+      for f in blocksort huffman crctable randtable compress decompress bzlib; do
+        $CC $cflags -D_FILE_OFFSET_BITS=64 -c $f.c -o $f.o; done &&
+      rm -f libbz2.a && $AR rcsD libbz2.a blocksort.o huffman.o crctable.o randtable.o compress.o decompress.o bzlib.o &&
+      cp bzlib.h "$PREFIX/include/" && cp libbz2.a "$PREFIX/lib/")
+  fi
+
+  # liblzma via its own configure (static only, no threads, no tools).
+  if [ ! -f "$PREFIX/lib/liblzma.a" ]; then
+    rm -rf "$DEPS/src/xz"; mkdir -p "$DEPS/src/xz"
+    tar -C "$DEPS/src/xz" --strip-components=1 -xf "$DL/xz-utils_5.8.4.orig.tar.xz"
+    (cd "$DEPS/src/xz" &&
+      CFLAGS="$cflags" ./configure -q --host=wasm32-wasi --build="$(env -u CC -u CXX -u CPP "$SRC/config.guess")" --prefix="$PREFIX" \
+        --disable-shared --enable-static --disable-threads --disable-xz --disable-xzdec --disable-lzmadec \
+        --disable-lzmainfo --disable-lzma-links --disable-scripts --disable-doc --disable-nls --disable-sandbox \
+        --disable-microlzma --disable-lzip-decoder --disable-symbol-versions --disable-ifunc --disable-clmul-crc \
+        --disable-arm64-crc32 >configure.log 2>&1 &&
+      make -j"$JOBS" -C src/liblzma >make.log 2>&1 && make -C src/liblzma install >>make.log 2>&1) \
+      || { echo "liblzma build failed (see $DEPS/src/xz/*.log); continuing without _lzma" >&2; }
+    rm -f "$PREFIX"/lib/liblzma.la
+  fi
+
+  # sqlite3: generate the amalgamation natively (the tarball is the full tree), then compile it for wasm.
+  if [ ! -f "$PREFIX/lib/libsqlite3.a" ]; then
+    rm -rf "$DEPS/src/sqlite"; mkdir -p "$DEPS/src/sqlite"
+    tar -C "$DEPS/src/sqlite" --strip-components=1 -xf "$DL/sqlite3_3.53.4.orig.tar.xz"
+    (cd "$DEPS/src/sqlite" &&
+      env -u CC -u CXX -u CPP -u AR -u RANLIB -u NM ./configure >configure.log 2>&1 &&
+      env -u CC -u CXX -u CPP -u AR -u RANLIB -u NM make sqlite3.c >make.log 2>&1 &&
+      $CC $cflags -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL -DSQLITE_OMIT_SHARED_CACHE \
+        -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_OMIT_DEPRECATED -DSQLITE_DQS=0 -DSQLITE_ENABLE_MATH_FUNCTIONS \
+        -D_WASI_EMULATED_MMAN -c sqlite3.c -o sqlite3.o &&
+      rm -f libsqlite3.a && $AR rcsD libsqlite3.a sqlite3.o &&
+      cp sqlite3.h sqlite3ext.h "$PREFIX/include/" && cp libsqlite3.a "$PREFIX/lib/") \
+      || die "sqlite3 build failed (see $DEPS/src/sqlite)"
+  fi
+  ls -l "$PREFIX/lib"
+}
+
+stage_wasm() {
+  log "CPython $PY_VERSION for wasm32-wasip1 ($INTERP interpreter)"
+  wasm_env
+  mkdir -p "$WBUILD/Modules"
+  # The bridge module _eryx and the compression/sqlite modules are linked in statically.
+  cat > "$WBUILD/Modules/Setup.local" <<'EOF'
+*static*
+_eryx _eryxmodule.c
+EOF
+  local extra=()
+  [ "$INTERP" = trampoline ] && extra+=(--with-tail-call-interp)
+  local lzma=(ERYX_NO_LZMA=1)
+  if [ -f "$PREFIX/lib/liblzma.a" ]; then
+    lzma=(LIBLZMA_CFLAGS="-I$PREFIX/include" LIBLZMA_LIBS="-L$PREFIX/lib -llzma")
+  fi
+  CONFIGURE_FLAGS=(--host=wasm32-wasip1 --build="$(env -u CC -u CXX -u CPP "$SRC/config.guess")" --with-build-python="$NATIVE/python"
+    --disable-test-modules --without-ensurepip "${extra[@]}")
+  # configure is run through a relative path: srcdir (VPATH) is compiled into getpath.c as a
+  # string, so an absolute path would make the binary depend on $ERYX_BUILD_DIR.
+  local flags_now flags_old=""
+  flags_now=$(echo "${CONFIGURE_FLAGS[*]} ${lzma[*]}" | sed "s|$B|\$ERYX_BUILD_DIR|g")
+  [ -f "$WBUILD/eryx-configure-flags" ] && flags_old=$(cat "$WBUILD/eryx-configure-flags")
+  if [ ! -f "$WBUILD/Makefile" ] || [ "$SRC/.eryx-stamp" -nt "$WBUILD/Makefile" ] || [ "$flags_now" != "$flags_old" ]; then
+    rm -f "$WBUILD/config.cache" "$WBUILD/Makefile"
+    (cd "$WBUILD" &&
+      env CONFIG_SITE="$SRC/Tools/wasm/wasi/config.site-wasm32-wasi" \
+      CFLAGS="$REPRO_CFLAGS" \
+      ZLIB_CFLAGS="-I$PREFIX/include" ZLIB_LIBS="-L$PREFIX/lib -lz" \
+      BZIP2_CFLAGS="-I$PREFIX/include" BZIP2_LIBS="-L$PREFIX/lib -lbz2" \
+      LIBSQLITE3_CFLAGS="-I$PREFIX/include" LIBSQLITE3_LIBS="-L$PREFIX/lib -lsqlite3" \
+      "${lzma[@]}" \
+      "../src-wasm/Python-$PY_VERSION/configure" -q "${CONFIGURE_FLAGS[@]}" >configure.log 2>&1) \
+      || { tail -30 "$WBUILD/config.log"; die "configure failed"; }
+    echo "$flags_now" > "$WBUILD/eryx-configure-flags"
+  fi
+  # Memory layout and the bridge's exports; appended after configure's own -z stack-size/--initial-memory.
+  local ldflags="-z stack-size=$STACK_SIZE -Wl,--stack-first -Wl,--initial-memory=$INITIAL_MEMORY"
+  ldflags+=" -Wl,--max-memory=$MAX_MEMORY"
+  ldflags+=" -Wl,--export=eryx_interrupt_flag -Wl,--export=eryx_fuel -Wl,--export=eryx_abi_version"
+  (cd "$WBUILD" && make -j"$JOBS" OPT="-DNDEBUG -g0 -O3 -Wall" LDFLAGS_NODIST="$ldflags" python.wasm sharedmods \
+      >make.log 2>&1) \
+    || { grep -E 'error|Error' "$WBUILD/make.log" | head -30; tail -20 "$WBUILD/make.log"; die "wasm build failed"; }
+  (cd "$WBUILD" && make -j"$JOBS" OPT="-DNDEBUG -g0 -O3 -Wall" LDFLAGS_NODIST="$ldflags" pybuilddir.txt >>make.log 2>&1) || true
+  ls -l "$WBUILD/python.wasm"
+  grep -E '^(_zlib|_bz2|_lzma|_sqlite3|_eryx)' "$WBUILD/Modules/config.c" 2>/dev/null || true
+  grep -oE 'PyInit_(zlib|_bz2|_lzma|_sqlite3|_eryx)' "$WBUILD/Modules/config.c" | sort -u
+}
+
+stage_strip() {
+  log "strip"
+  mkdir -p "$OUT"
+  cp "$WBUILD/python.wasm" "$OUT/python.unstripped.wasm"
+  wasm-strip -o "$OUT/python.stripped.wasm" "$WBUILD/python.wasm"
+  cp "$OUT/python.stripped.wasm" "$OUT/python.wasm"
+  ls -l "$OUT/python.wasm"
+  wasm-objdump -x -j Import "$OUT/python.wasm" | grep -E '<-' | sed -E 's/.*<- ([a-z_0-9]+)\..*/\1/' | sort | uniq -c
+  local bad
+  bad=$(wasm-objdump -x -j Import "$OUT/python.wasm" | grep -E '<-' | grep -v -E '<- (wasi_snapshot_preview1|eryx)\.' || true)
+  [ -z "$bad" ] || die "unexpected imports: $bad"
+}
+
+stage_instrument() {
+  log "instrument (fuel)"
+  local tool=$HERE/tools/FuelInstrument.java
+  if [ ! -f "$tool" ]; then
+    echo "no $tool yet: skipping fuel instrumentation (python.wasm stays uninstrumented)"
+    return 0
+  fi
+  # Always from the stripped module, so rerunning this stage never instruments twice.
+  java "$tool" "$OUT/python.stripped.wasm" "$OUT/python.instrumented.wasm"
+  cp "$OUT/python.instrumented.wasm" "$OUT/python.wasm"
+  ls -l "$OUT/python.wasm"
+}
+
+stage_stdlib() {
+  log "stdlib.zip"
+  mkdir -p "$OUT"
+  local sysconf
+  sysconf=$(ls "$WBUILD"/build/lib.wasi-wasm32-$PY_SHORT/_sysconfigdata_*.py | head -n1)
+  "$NATIVE/python" -I "$HERE/tools/mkstdlib.py" --lib "$SRC/Lib" --sysconfigdata "$sysconf" \
+    --strip-prefix "$B=/eryx-build" --epoch "$SOURCE_DATE_EPOCH" --out "$OUT/stdlib.zip"
+  ls -l "$OUT/stdlib.zip"
+}
+
+stage_test() {
+  log "test under Node's WASI"
+  local t=$B/test-root; rm -rf "$t"; mkdir -p "$t/usr/local/lib"
+  (cd "$t/usr/local/lib" && mkdir python3.14 && cd python3.14 && "$NATIVE/python" -m zipfile -e "$OUT/stdlib.zip" .)
+  cp "$HERE"/tools/guest/*.py "$t/"
+  [ "$INTERP" = trampoline ] && timeout 60 node "$HERE/tools/node-run.mjs" "$OUT/python.wasm" "$t" /bridge_test.py
+  node "$HERE/tools/node-run.mjs" "$OUT/python.wasm" "$t" -c \
+    'import sys, json, re, zlib, sqlite3, _eryx; print(sys.version); print(json.dumps({"re": re.sub("a","b","aa"), "zlib": len(zlib.compress(b"x"*1000)), "sqlite": sqlite3.sqlite_version, "eryx": _eryx.ABI_VERSION}))'
+}
+
+stage_manifest() {
+  log "SHA256SUMS and MANIFEST"
+  (cd "$OUT" && sha256sum python.wasm stdlib.zip > SHA256SUMS && cat SHA256SUMS)
+  {
+    echo "# eryx wasm assets: how python.wasm and stdlib.zip were built (wasm-assets/build/build.sh)"
+    echo "cpython $PY_VERSION interpreter=$INTERP"
+    echo "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
+    echo
+    echo "[sources] (Debian pool paths, sha256)"
+    for entry in "${SOURCES[@]}"; do echo "pool/main/${entry% *} ${entry#* }"; done
+    echo
+    echo "[toolchain] (dpkg versions)"
+    for p in clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc wabt binaryen; do
+      printf '%s %s\n' "$p" "$(dpkg-query -W -f '${Version}' "$p" 2>/dev/null || echo missing)"
+    done
+    echo
+    echo "[configure]"
+    echo "CONFIG_SITE=Tools/wasm/wasi/config.site-wasm32-wasi CC='clang-19 --target=wasm32-wasi' AR=llvm-ar-19 RANLIB=llvm-ranlib-19"
+    cat "$WBUILD/eryx-configure-flags"
+    echo "OPT=-DNDEBUG -g0 -O3 -Wall; libraries: $WASM_CFLAGS_BASE" | sed "s|$B|\$ERYX_BUILD_DIR|g"
+    echo "memory: stack=$STACK_SIZE initial=$INITIAL_MEMORY max=$MAX_MEMORY (bytes), stack first"
+    echo "built-in extras: _eryx (wasm-assets/build/bridge/_eryxmodule.c), zlib, _bz2, _sqlite3$( [ -f "$PREFIX/lib/liblzma.a" ] && echo ', _lzma')"
+    echo
+    echo "[patches]"
+    for p in "$HERE"/patches/*.patch; do [ -e "$p" ] && echo "$(basename "$p") $(sha256sum < "$p" | cut -d' ' -f1)"; done
+    echo "bridge/_eryxmodule.c $(sha256sum < "$HERE/bridge/_eryxmodule.c" | cut -d' ' -f1)"
+    echo
+    echo "[post-link]"
+    echo "wasm-strip; fuel instrumentation: $( [ -f "$HERE/tools/FuelInstrument.java" ] && echo 'tools/FuelInstrument.java' || echo 'not applied')"
+    echo
+    echo "[outputs]"
+    cat "$OUT/SHA256SUMS"
+  } > "$OUT/MANIFEST"
+}
+
+stage_install() {
+  log "install outputs into $RESOURCES"
+  mkdir -p "$RESOURCES" "$LICENSES"
+  cp "$OUT/python.wasm" "$OUT/stdlib.zip" "$OUT/SHA256SUMS" "$OUT/MANIFEST" "$RESOURCES/"
+  cp "$SRC/LICENSE" "$LICENSES/cpython-LICENSE.txt"
+  cp "$DEPS/src/zlib/LICENSE" "$LICENSES/zlib-LICENSE.txt" 2>/dev/null || \
+    sed -n '/Copyright notice:/,/^$/p;/(C) 1995/,/madler@alumni/p' "$DEPS/src/zlib/README" > "$LICENSES/zlib-LICENSE.txt"
+  cp "$DEPS/src/bzip2/LICENSE" "$LICENSES/bzip2-LICENSE.txt"
+  [ -f "$PREFIX/lib/liblzma.a" ] && cp "$DEPS/src/xz/COPYING.0BSD" "$LICENSES/xz-liblzma-0BSD.txt"
+  cp "$HERE/licenses/sqlite-PUBLIC-DOMAIN.txt" "$LICENSES/sqlite-PUBLIC-DOMAIN.txt"
+  cp "$HERE/licenses/wasi-libc-NOTICE.txt" "$LICENSES/wasi-libc-NOTICE.txt"
+  cp /usr/share/doc/wasi-libc/copyright "$LICENSES/wasi-libc-copyright.txt"
+  ls -l "$RESOURCES" "$LICENSES"
+}
+
+ALL=(toolchain fetch native libs wasm strip instrument stdlib test manifest install)
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=("${ALL[@]}")
+for s in "${stages[@]}"; do
+  declare -F "stage_$s" >/dev/null || die "unknown stage $s (stages: ${ALL[*]})"
+  start=$(date +%s)
+  "stage_$s"
+  echo "--- stage $s: $(( $(date +%s) - start ))s" >&2
+done

@@ -1,0 +1,763 @@
+/*
+ * FuelInstrument: adds deterministic fuel metering to a wasm module, because Chicory has none.
+ *
+ *   java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves]
+ *
+ * Single file, JDK 17, no dependencies: it runs at asset-build time straight from source.
+ *
+ * Contract with the host (docs/bridge-abi.md): the module exports an immutable i32 global
+ * `eryx_fuel` whose `i32.const` initialiser is the address of an int64 in memory 0 holding the
+ * remaining fuel. The host writes a non-negative amount there before running guest code. Every
+ * counting point subtracts its cost and, when the result is negative, executes `unreachable`.
+ * The negative value is stored before the trap, so the host tells a fuel trap from any other trap
+ * (abort(), a real bug) by reading the counter afterwards.
+ *
+ * Counting points: the entry of every function and the header of every `loop` (the first
+ * instruction inside it, so every iteration pays). That is enough to bound execution: unbounded
+ * work needs either a backward branch (only `br*` to a loop label exists in wasm) or unbounded
+ * recursion (every call enters a function). Imported (host) functions are not charged.
+ *
+ * Leaf optimisation (on by default; --count-leaves turns it off): a function with no loop and no
+ * call can neither iterate nor recurse, so it runs a bounded number of instructions; its entry
+ * count is dropped and its body left byte-identical. Its work is then simply not charged.
+ *
+ * Cost of a point: the number of instructions certainly executed (barring a trap) each time the
+ * point is passed, i.e. the straight-line run of original instructions starting at the point and
+ * ending with (and including) the first control instruction that can branch, call, join or start
+ * another counted region: unreachable, loop, if, else, end, br, br_if, br_table, return, call,
+ * call_indirect, return_call, return_call_indirect. `block` and `nop` do not end a run. The
+ * inserted instructions themselves are free. The cost is always >= 1 because a body ends with
+ * `end`. Fuel is therefore a deterministic, static measure (a lower bound on the instructions
+ * executed from the counting points), not a count of every instruction. Costs are small, so a
+ * counter started non-negative cannot wrap around before it traps.
+ *
+ * The inserted code, with A = the counter address and L = a new i64 local appended to the
+ * function's locals:
+ *
+ *     i32.const 0                      ;; address operand for the store
+ *     i32.const 0
+ *     i64.load  align=3 offset=A
+ *     i64.const COST
+ *     i64.sub
+ *     local.tee L
+ *     i64.store align=3 offset=A
+ *     local.get L
+ *     i64.const 0
+ *     i64.lt_s
+ *     if                               ;; blocktype [] -> []
+ *       unreachable
+ *     end
+ *
+ * It leaves the operand stack as it found it (so it is valid even at a `loop` with parameters),
+ * and its `if` is opened and closed inside the snippet with nothing but `unreachable` in it: at
+ * every original instruction the control stack is exactly what it was, so every existing branch
+ * depth (br, br_if, br_table) keeps its meaning. No function, type, global or block visible to
+ * original code is added, so no index anywhere changes.
+ *
+ * Output: only the code section is rewritten (body sizes and the section size re-encoded as
+ * minimal LEB128; untouched bodies keep their original bytes, size prefix included). Every other
+ * section, custom sections such as `name` included, is copied byte for byte. Custom sections that
+ * point into the code by byte offset (DWARF `.debug_*`, branch hints) become stale; --report
+ * mentions them. The output is a pure function of the input bytes and flags.
+ *
+ * Decoded opcodes: MVP, sign extension (0xC0-0xC4), 0xFC 0-7 saturating truncation, 0xFC 8-17
+ * bulk memory and table ops, multi-value block types (s33 type index), typed `select` (0x1C),
+ * reference types (ref.null, ref.is_null, ref.func, table.get, table.set), tail calls
+ * (return_call, return_call_indirect) and multi-memory memargs. Anything else (SIMD 0xFD,
+ * threads 0xFE, GC 0xFB, exceptions, typed function references) stops the tool with an error
+ * naming the opcode and its position, rather than risk emitting a broken module.
+ */
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+public final class FuelInstrument {
+
+    static final String FUEL_EXPORT = "eryx_fuel";
+
+    public static void main(String[] args) throws IOException {
+        boolean report = false;
+        boolean countLeaves = false;
+        List<String> files = new ArrayList<>();
+        for (String a : args) {
+            switch (a) {
+                case "--report" -> report = true;
+                case "--count-leaves" -> countLeaves = true;
+                default -> {
+                    if (a.startsWith("--")) usage("unknown option " + a);
+                    files.add(a);
+                }
+            }
+        }
+        if (files.size() != 2) usage("expected an input and an output file");
+
+        Path in = Path.of(files.get(0));
+        Path out = Path.of(files.get(1));
+        Result result;
+        try {
+            result = instrument(Files.readAllBytes(in), countLeaves);
+        } catch (WasmFormatException e) {
+            System.err.println("FuelInstrument: " + in + ": " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        Files.write(out, result.bytes());
+        if (report) System.out.print(result.stats().describe(in, out));
+    }
+
+    private static void usage(String why) {
+        System.err.println("FuelInstrument: " + why);
+        System.err.println("usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves]");
+        System.exit(2);
+    }
+
+    /** A module the tool cannot (or must not) rewrite. */
+    static final class WasmFormatException extends RuntimeException {
+        WasmFormatException(String message) {
+            super(message);
+        }
+    }
+
+    record Result(byte[] bytes, Stats stats) {}
+
+    static final class Stats {
+        long fuelAddress;
+        int functions;
+        int instrumentedFunctions;
+        int leafFunctionsSkipped;
+        long entryPoints;
+        long loopPoints;
+        long totalStaticCost;
+        int inputSize;
+        int outputSize;
+        int codeSectionIn;
+        int codeSectionOut;
+        final List<String> offsetSensitiveSections = new ArrayList<>();
+
+        String describe(Path in, Path out) {
+            StringBuilder sb = new StringBuilder();
+            sb.append("fuel counter address   : ").append(fuelAddress).append('\n');
+            sb.append("functions (defined)    : ").append(functions).append('\n');
+            sb.append("  instrumented         : ").append(instrumentedFunctions).append('\n');
+            sb.append("  leaves left unchanged: ").append(leafFunctionsSkipped).append('\n');
+            sb.append("counting points        : ").append(entryPoints + loopPoints)
+                    .append(" (").append(entryPoints).append(" function entries, ")
+                    .append(loopPoints).append(" loop headers)\n");
+            sb.append("sum of static costs    : ").append(totalStaticCost).append('\n');
+            sb.append("code section           : ").append(codeSectionIn).append(" -> ")
+                    .append(codeSectionOut).append(" bytes ").append(percent(codeSectionIn, codeSectionOut)).append('\n');
+            sb.append("module                 : ").append(inputSize).append(" -> ").append(outputSize)
+                    .append(" bytes ").append(percent(inputSize, outputSize))
+                    .append("  (").append(in).append(" -> ").append(out).append(")\n");
+            if (!offsetSensitiveSections.isEmpty()) {
+                sb.append("note: code offsets in these custom sections are now stale: ")
+                        .append(String.join(", ", offsetSensitiveSections)).append('\n');
+            }
+            return sb.toString();
+        }
+
+        private static String percent(long before, long after) {
+            if (before == 0) return "";
+            return String.format(java.util.Locale.ROOT, "(%+d, %+.2f%%)", after - before, 100.0 * (after - before) / before);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Module level
+
+    private static final int SEC_CUSTOM = 0, SEC_TYPE = 1, SEC_IMPORT = 2, SEC_FUNCTION = 3,
+            SEC_MEMORY = 5, SEC_GLOBAL = 6, SEC_EXPORT = 7, SEC_CODE = 10;
+
+    private record Section(int id, int start, int payloadStart, int end) {}
+
+    static Result instrument(byte[] wasm, boolean countLeaves) {
+        Reader r = new Reader(wasm, 0, wasm.length);
+        if (wasm.length < 8 || r.u8() != 0x00 || r.u8() != 0x61 || r.u8() != 0x73 || r.u8() != 0x6D) {
+            throw new WasmFormatException("not a wasm module (bad magic)");
+        }
+        if (r.u8() != 1 || r.u8() != 0 || r.u8() != 0 || r.u8() != 0) {
+            throw new WasmFormatException("unsupported wasm binary version (core modules, version 1, only)");
+        }
+
+        Stats stats = new Stats();
+        List<Section> sections = new ArrayList<>();
+        while (!r.atEnd()) {
+            int start = r.pos;
+            int id = r.u8();
+            int size = r.u32();
+            int payloadStart = r.pos;
+            int end = r.checkedEnd(size, "section " + id);
+            sections.add(new Section(id, start, payloadStart, end));
+            if (id == SEC_CUSTOM) {
+                String name = new Reader(wasm, payloadStart, end).name();
+                if (name.startsWith(".debug_") || name.equals("sourceMappingURL")
+                        || name.startsWith("metadata.code.")) {
+                    stats.offsetSensitiveSections.add(name);
+                }
+            }
+            r.pos = end;
+        }
+
+        ModuleInfo info = ModuleInfo.read(wasm, sections);
+        stats.fuelAddress = info.fuelAddress;
+
+        Section code = null;
+        for (Section s : sections) if (s.id == SEC_CODE) code = s;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(wasm.length + wasm.length / 4);
+        out.write(wasm, 0, 8);
+        for (Section s : sections) {
+            if (s != code) {
+                out.write(wasm, s.start, s.end - s.start);
+                continue;
+            }
+            byte[] payload = rewriteCode(wasm, s, info, countLeaves, stats);
+            out.write(SEC_CODE);
+            writeU32(out, payload.length);
+            out.write(payload, 0, payload.length);
+            stats.codeSectionIn = s.end - s.start;
+            stats.codeSectionOut = 1 + sizeU32(payload.length) + payload.length;
+        }
+        byte[] bytes = out.toByteArray();
+        stats.inputSize = wasm.length;
+        stats.outputSize = bytes.length;
+        return new Result(bytes, stats);
+    }
+
+    /** What the rewrite needs from the sections before the code. */
+    private static final class ModuleInfo {
+        final List<Integer> typeParamCounts = new ArrayList<>(); // by type index
+        final List<Integer> functionTypes = new ArrayList<>();   // type index of each defined function
+        int importedFunctions;                                   // defined function i has index importedFunctions + i
+        long fuelAddress;
+
+        static ModuleInfo read(byte[] wasm, List<Section> sections) {
+            ModuleInfo info = new ModuleInfo();
+            int importedGlobals = 0;
+            boolean haveMemory0 = false;
+            List<int[]> globalInits = new ArrayList<>(); // per defined global: {valtype, mutable, initStart, initEnd}
+            int fuelGlobal = -1;
+
+            for (Section s : sections) {
+                Reader r = new Reader(wasm, s.payloadStart, s.end);
+                switch (s.id) {
+                    case SEC_TYPE -> {
+                        for (int n = r.u32(), i = 0; i < n; i++) {
+                            int form = r.u8();
+                            if (form != 0x60) {
+                                throw new WasmFormatException(String.format(
+                                        "type %d: unsupported type form 0x%02X (GC types are not supported)", i, form));
+                            }
+                            int params = r.u32();
+                            for (int p = 0; p < params; p++) r.valType();
+                            for (int res = r.u32(), k = 0; k < res; k++) r.valType();
+                            info.typeParamCounts.add(params);
+                        }
+                    }
+                    case SEC_IMPORT -> {
+                        for (int n = r.u32(), i = 0; i < n; i++) {
+                            r.name();
+                            r.name();
+                            int kind = r.u8();
+                            switch (kind) {
+                                case 0x00 -> { r.u32(); info.importedFunctions++; }
+                                case 0x01 -> { r.valType(); r.limits(); }   // table
+                                case 0x02 -> {                              // memory
+                                    boolean is64 = r.limits();
+                                    if (!haveMemory0) checkMemory0(is64);
+                                    haveMemory0 = true;
+                                }
+                                case 0x03 -> { r.valType(); r.u8(); importedGlobals++; }
+                                case 0x04 -> { r.u8(); r.u32(); }           // tag
+                                default -> throw new WasmFormatException(
+                                        String.format("import %d: unknown import kind 0x%02X", i, kind));
+                            }
+                        }
+                    }
+                    case SEC_FUNCTION -> {
+                        for (int n = r.u32(), i = 0; i < n; i++) info.functionTypes.add(r.u32());
+                    }
+                    case SEC_MEMORY -> {
+                        for (int n = r.u32(), i = 0; i < n; i++) {
+                            boolean is64 = r.limits();
+                            if (!haveMemory0) checkMemory0(is64);
+                            haveMemory0 = true;
+                        }
+                    }
+                    case SEC_GLOBAL -> {
+                        for (int n = r.u32(), i = 0; i < n; i++) {
+                            int valType = r.valType();
+                            int mutable = r.u8();
+                            int initStart = r.pos;
+                            skipConstExpr(r);
+                            globalInits.add(new int[] {valType, mutable, initStart, r.pos});
+                        }
+                    }
+                    case SEC_EXPORT -> {
+                        for (int n = r.u32(), i = 0; i < n; i++) {
+                            String name = r.name();
+                            int kind = r.u8();
+                            int index = r.u32();
+                            if (name.equals(FUEL_EXPORT)) {
+                                if (kind != 0x03) {
+                                    throw new WasmFormatException("export '" + FUEL_EXPORT
+                                            + "' is not a global (export kind " + kind + ")");
+                                }
+                                fuelGlobal = index;
+                            }
+                        }
+                    }
+                    default -> { }
+                }
+            }
+
+            if (fuelGlobal < 0) {
+                throw new WasmFormatException("no global export '" + FUEL_EXPORT
+                        + "'; define `int64_t eryx_fuel` and link with -Wl,--export=" + FUEL_EXPORT);
+            }
+            if (fuelGlobal < importedGlobals) {
+                throw new WasmFormatException("'" + FUEL_EXPORT + "' is an imported global; its address must be"
+                        + " a constant of this module");
+            }
+            int defined = fuelGlobal - importedGlobals;
+            if (defined >= globalInits.size()) {
+                throw new WasmFormatException("'" + FUEL_EXPORT + "' exports global " + fuelGlobal + ", which does not exist");
+            }
+            int[] g = globalInits.get(defined);
+            if (g[0] != 0x7F || g[1] != 0) {
+                throw new WasmFormatException("'" + FUEL_EXPORT + "' must be an immutable i32 global (an address)");
+            }
+            Reader init = new Reader(wasm, g[2], g[3]);
+            if (init.u8() != 0x41) {
+                throw new WasmFormatException("'" + FUEL_EXPORT + "' must be initialised by a single i32.const"
+                        + " (position-independent modules are not supported)");
+            }
+            long address = init.s32() & 0xFFFF_FFFFL;
+            if (init.u8() != 0x0B || !init.atEnd()) {
+                throw new WasmFormatException("'" + FUEL_EXPORT + "' must be initialised by a single i32.const");
+            }
+            if (!haveMemory0) throw new WasmFormatException("module has no memory to hold the fuel counter");
+            info.fuelAddress = address;
+            return info;
+        }
+
+        private static void checkMemory0(boolean is64) {
+            if (is64) throw new WasmFormatException("memory 0 is a memory64; only 32-bit memories are supported");
+        }
+    }
+
+    /** Skips a constant expression (global initialiser) up to and including its final `end`. */
+    private static void skipConstExpr(Reader r) {
+        int depth = 1;
+        while (depth > 0) {
+            int op = Decoder.next(r);
+            if (op == 0x02 || op == 0x03 || op == 0x04) depth++;
+            else if (op == 0x0B) depth--;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Code section
+
+    private static byte[] rewriteCode(byte[] wasm, Section s, ModuleInfo info, boolean countLeaves, Stats stats) {
+        Reader r = new Reader(wasm, s.payloadStart, s.end);
+        int count = r.u32();
+        if (count != info.functionTypes.size()) {
+            throw new WasmFormatException("code section has " + count + " bodies but the function section declares "
+                    + info.functionTypes.size());
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream((s.end - s.payloadStart) * 5 / 4);
+        writeU32(out, count);
+        for (int i = 0; i < count; i++) {
+            int sizeStart = r.pos;
+            int size = r.u32();
+            int bodyStart = r.pos;
+            int bodyEnd = r.checkedEnd(size, "function body " + i);
+            int typeIndex = info.functionTypes.get(i);
+            if (typeIndex >= info.typeParamCounts.size()) {
+                throw new WasmFormatException("function " + (info.importedFunctions + i) + " has unknown type "
+                        + typeIndex);
+            }
+            byte[] body;
+            try {
+                body = rewriteBody(wasm, bodyStart, bodyEnd, info.typeParamCounts.get(typeIndex),
+                        info.fuelAddress, countLeaves, stats);
+            } catch (WasmFormatException e) {
+                throw new WasmFormatException("function " + (info.importedFunctions + i) + " (code section body "
+                        + i + "): " + e.getMessage());
+            }
+            stats.functions++;
+            if (body == null) {
+                out.write(wasm, sizeStart, bodyEnd - sizeStart);
+            } else {
+                stats.instrumentedFunctions++;
+                writeU32(out, body.length);
+                out.write(body, 0, body.length);
+            }
+            r.pos = bodyEnd;
+        }
+        if (!r.atEnd()) throw new WasmFormatException("trailing bytes after the last function body");
+        return out.toByteArray();
+    }
+
+    /**
+     * Returns the instrumented body, or null when the body is to be kept unchanged (a leaf).
+     * Offsets in messages are file offsets, as shown by wasm-objdump.
+     */
+    private static byte[] rewriteBody(byte[] wasm, int start, int end, int paramCount, long fuelAddress,
+                                      boolean countLeaves, Stats stats) {
+        Reader r = new Reader(wasm, start, end);
+        int groups = r.u32();
+        int groupsStart = r.pos;
+        long locals = paramCount;
+        for (int g = 0; g < groups; g++) {
+            locals += r.u32() & 0xFFFF_FFFFL;
+            r.valType();
+        }
+        int codeStart = r.pos;
+        if (locals + 1 > 0xFFFF_FFFFL) throw new WasmFormatException("too many locals to add one");
+
+        // Counting points as (offset of the instruction they precede, cost). The entry point is
+        // always first; the cost run of at most one point is open at a time, because a new point
+        // only starts right after a `loop`, which closes the previous run.
+        LongList pointOffsets = new LongList();
+        LongList pointCosts = new LongList();
+        pointOffsets.add(codeStart);
+        pointCosts.add(0);
+        int openRun = 0;
+        boolean hasLoop = false;
+        boolean hasCall = false;
+
+        int depth = 1; // the function body is itself a block closed by the final `end`
+        while (depth > 0) {
+            if (r.atEnd()) throw new WasmFormatException("body ends before its final `end`");
+            int op = Decoder.next(r);
+            if (openRun >= 0) pointCosts.set(openRun, pointCosts.get(openRun) + 1);
+            switch (op) {
+                case 0x02, 0x04 -> depth++;
+                case 0x03 -> {
+                    depth++;
+                    hasLoop = true;
+                }
+                case 0x0B -> depth--;
+                case 0x10, 0x11, 0x12, 0x13 -> hasCall = true;
+                default -> { }
+            }
+            if (Decoder.endsRun(op)) openRun = -1;
+            if (op == 0x03) {
+                pointOffsets.add(r.pos); // the first instruction inside the loop
+                pointCosts.add(0);
+                openRun = pointOffsets.size() - 1;
+            }
+        }
+        if (!r.atEnd()) {
+            throw new WasmFormatException(String.format("bytes after the final `end` at offset 0x%X", r.pos));
+        }
+
+        if (!hasLoop && !hasCall && !countLeaves) {
+            stats.leafFunctionsSkipped++;
+            return null; // no loop, so the entry was the only point
+        }
+        stats.entryPoints++;
+        stats.loopPoints += pointOffsets.size() - 1;
+
+        int fuelLocal = (int) locals;
+        ByteArrayOutputStream out = new ByteArrayOutputStream((end - start) + 40 * pointOffsets.size());
+        writeU32(out, groups + 1);
+        out.write(wasm, groupsStart, codeStart - groupsStart);
+        out.write(1);
+        out.write(0x7E); // one i64
+        int copied = codeStart;
+        for (int p = 0; p < pointOffsets.size(); p++) {
+            int at = (int) pointOffsets.get(p);
+            out.write(wasm, copied, at - copied);
+            long cost = pointCosts.get(p);
+            stats.totalStaticCost += cost;
+            writeCharge(out, fuelAddress, cost, fuelLocal);
+            copied = at;
+        }
+        out.write(wasm, copied, end - copied);
+        return out.toByteArray();
+    }
+
+    /** Emits the snippet documented in the header comment. */
+    private static void writeCharge(ByteArrayOutputStream out, long address, long cost, int local) {
+        out.write(0x41); out.write(0x00);                            // i32.const 0
+        out.write(0x41); out.write(0x00);                            // i32.const 0
+        out.write(0x29); out.write(0x03); writeU32(out, address);    // i64.load align=3 offset=A
+        out.write(0x42); writeS64(out, cost);                        // i64.const cost
+        out.write(0x7D);                                             // i64.sub
+        out.write(0x22); writeU32(out, local);                       // local.tee L
+        out.write(0x37); out.write(0x03); writeU32(out, address);    // i64.store align=3 offset=A
+        out.write(0x20); writeU32(out, local);                       // local.get L
+        out.write(0x42); out.write(0x00);                            // i64.const 0
+        out.write(0x53);                                             // i64.lt_s
+        out.write(0x04); out.write(0x40);                            // if (empty block type)
+        out.write(0x00);                                             // unreachable
+        out.write(0x0B);                                             // end
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Instruction decoding
+
+    private static final class Decoder {
+        /**
+         * Reads one instruction with its immediates and returns its opcode (0xFCnn for the 0xFC
+         * prefix). Throws on opcodes outside the supported set.
+         */
+        static int next(Reader r) {
+            int at = r.pos;
+            int op = r.u8();
+            switch (op) {
+                case 0x00, 0x01, 0x05, 0x0B, 0x0F, 0x1A, 0x1B, 0xD1 -> { }
+                case 0x02, 0x03, 0x04 -> r.blockType();
+                case 0x0C, 0x0D, 0x10, 0x12, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0xD2 -> r.u32();
+                case 0x0E -> {
+                    int n = r.u32();
+                    for (int i = 0; i <= n; i++) r.u32(); // n targets plus the default
+                }
+                case 0x11, 0x13 -> { r.u32(); r.u32(); }  // type index, table index
+                case 0x1C -> {
+                    for (int n = r.u32(), i = 0; i < n; i++) r.valType();
+                }
+                case 0x3F, 0x40 -> r.u32();               // memory index (a 0x00 byte before multi-memory)
+                case 0x41 -> r.s32();
+                case 0x42 -> r.s64();
+                case 0x43 -> r.skip(4);
+                case 0x44 -> r.skip(8);
+                case 0xD0 -> r.s33();                     // ref.null heap type
+                case 0xFC -> {
+                    int sub = r.u32();
+                    switch (sub) {
+                        case 0, 1, 2, 3, 4, 5, 6, 7 -> { }                 // trunc_sat
+                        case 8, 10, 12, 14 -> { r.u32(); r.u32(); }       // memory.init/copy, table.init/copy
+                        case 9, 11, 13, 15, 16, 17 -> r.u32();            // data.drop, memory.fill, elem.drop, table.grow/size/fill
+                        default -> throw unsupported(at, String.format("0xFC %d", sub), "unknown 0xFC instruction");
+                    }
+                    return 0xFC00 | sub;
+                }
+                default -> {
+                    if (op >= 0x28 && op <= 0x3E) {
+                        r.memArg();
+                    } else if (op >= 0x45 && op <= 0xC4) {
+                        // numeric instructions without immediates, sign extension included
+                    } else {
+                        throw unsupported(at, String.format("0x%02X", op), proposalOf(op));
+                    }
+                }
+            }
+            return op;
+        }
+
+        /** Control instructions that end a cost run (see the header comment). */
+        static boolean endsRun(int op) {
+            return switch (op) {
+                case 0x00, 0x03, 0x04, 0x05, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x13 -> true;
+                default -> false;
+            };
+        }
+
+        private static String proposalOf(int op) {
+            if (op == 0xFD) return "SIMD is not supported";
+            if (op == 0xFE) return "threads/atomics are not supported";
+            if (op == 0xFB) return "GC is not supported";
+            if ((op >= 0x06 && op <= 0x0A) || op == 0x18 || op == 0x19 || op == 0x1F) {
+                return "exception handling is not supported";
+            }
+            if (op == 0x14 || op == 0x15 || (op >= 0xD3 && op <= 0xD6)) {
+                return "typed function references are not supported";
+            }
+            return "unknown opcode";
+        }
+
+        private static WasmFormatException unsupported(int offset, String op, String why) {
+            return new WasmFormatException(String.format("opcode %s at file offset 0x%X: %s", op, offset, why));
+        }
+    }
+
+    /** A cursor over part of the module, with the LEB128 forms the format uses. */
+    private static final class Reader {
+        final byte[] b;
+        int pos;
+        final int limit;
+
+        Reader(byte[] b, int pos, int limit) {
+            this.b = b;
+            this.pos = pos;
+            this.limit = limit;
+        }
+
+        boolean atEnd() {
+            return pos >= limit;
+        }
+
+        int u8() {
+            if (pos >= limit) throw new WasmFormatException(String.format("unexpected end of data at offset 0x%X", pos));
+            return b[pos++] & 0xFF;
+        }
+
+        void skip(int n) {
+            if (limit - pos < n) throw new WasmFormatException(String.format("unexpected end of data at offset 0x%X", pos));
+            pos += n;
+        }
+
+        int checkedEnd(int size, String what) {
+            long end = (long) pos + (size & 0xFFFF_FFFFL);
+            if (end > limit) throw new WasmFormatException(what + " runs past the end of its container");
+            return (int) end;
+        }
+
+        /** Unsigned LEB128 of at most {@code bits} bits (and so at most ceil(bits / 7) bytes). */
+        private long uleb(int bits) {
+            int at = pos;
+            long result = 0;
+            int shift = 0;
+            int x;
+            do {
+                if (shift >= bits) throw new WasmFormatException(String.format("LEB128 too long at offset 0x%X", at));
+                x = u8();
+                result |= (long) (x & 0x7F) << shift;
+                shift += 7;
+            } while ((x & 0x80) != 0);
+            if (bits < 64 && (result >>> bits) != 0) {
+                throw new WasmFormatException(String.format("LEB128 out of range at offset 0x%X", at));
+            }
+            return result;
+        }
+
+        /** Signed LEB128 of at most {@code bits} bits (and so at most ceil(bits / 7) bytes). */
+        private long sleb(int bits) {
+            int at = pos;
+            long result = 0;
+            int shift = 0;
+            int x;
+            do {
+                if (shift >= bits) throw new WasmFormatException(String.format("LEB128 too long at offset 0x%X", at));
+                x = u8();
+                result |= (long) (x & 0x7F) << shift;
+                shift += 7;
+            } while ((x & 0x80) != 0);
+            if (shift < 64 && (x & 0x40) != 0) result |= -1L << shift;
+            return result;
+        }
+
+        /** u32 as a non-negative int; indices and sizes above 2^31 cannot occur in a byte array. */
+        int u32() {
+            long v = uleb(32);
+            if (v > Integer.MAX_VALUE) throw new WasmFormatException(String.format("u32 %d too large at offset 0x%X", v, pos));
+            return (int) v;
+        }
+
+        int s32() {
+            return (int) sleb(32);
+        }
+
+        long s33() {
+            return sleb(33);
+        }
+
+        long s64() {
+            return sleb(64);
+        }
+
+        String name() {
+            int len = u32();
+            int start = pos;
+            skip(len);
+            return new String(b, start, len, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        /** A value type; (ref null? ht) carries a heap type after its prefix byte. */
+        int valType() {
+            int t = u8();
+            switch (t) {
+                case 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F -> { }
+                case 0x63, 0x64 -> s33();
+                default -> throw new WasmFormatException(String.format("unsupported value type 0x%02X at offset 0x%X", t, pos - 1));
+            }
+            return t;
+        }
+
+        /** The empty type 0x40, a value type, or a non-negative s33 type index (multi-value). */
+        void blockType() {
+            if (pos >= limit) throw new WasmFormatException(String.format("unexpected end of data at offset 0x%X", pos));
+            int t = b[pos] & 0xFF;
+            if (t == 0x40) {
+                pos++;
+            } else if ((t & 0xC0) == 0x40) { // a negative one-byte s33: a value type
+                valType();
+            } else {
+                long index = s33();
+                if (index < 0) throw new WasmFormatException(String.format("bad block type at offset 0x%X", pos));
+            }
+        }
+
+        /** Limits of a table or memory; returns whether the 64-bit flag is set. */
+        boolean limits() {
+            int flags = u8();
+            if ((flags & ~0x07) != 0) throw new WasmFormatException(String.format("unknown limits flags 0x%02X", flags));
+            uleb(64);
+            if ((flags & 0x01) != 0) uleb(64);
+            return (flags & 0x04) != 0;
+        }
+
+        void memArg() {
+            long align = uleb(32);
+            if ((align & 0x40) != 0) u32(); // multi-memory: explicit memory index
+            uleb(64);                        // offset (u64 with memory64)
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Encoding helpers
+
+    static void writeU32(ByteArrayOutputStream out, long v) {
+        do {
+            int x = (int) (v & 0x7F);
+            v >>>= 7;
+            out.write(v != 0 ? x | 0x80 : x);
+        } while (v != 0);
+    }
+
+    static int sizeU32(long v) {
+        int n = 1;
+        while ((v >>>= 7) != 0) n++;
+        return n;
+    }
+
+    static void writeS64(ByteArrayOutputStream out, long v) {
+        while (true) {
+            int x = (int) (v & 0x7F);
+            v >>= 7;
+            boolean done = (v == 0 && (x & 0x40) == 0) || (v == -1 && (x & 0x40) != 0);
+            out.write(done ? x : x | 0x80);
+            if (done) return;
+        }
+    }
+
+    /** A growable long array; the CPython module has hundreds of thousands of points. */
+    private static final class LongList {
+        private long[] a = new long[16];
+        private int n;
+
+        void add(long v) {
+            if (n == a.length) a = java.util.Arrays.copyOf(a, n * 2);
+            a[n++] = v;
+        }
+
+        long get(int i) {
+            return a[i];
+        }
+
+        void set(int i, long v) {
+            a[i] = v;
+        }
+
+        int size() {
+            return n;
+        }
+    }
+}

@@ -1,0 +1,300 @@
+package dev.eryx.wasm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.dylibso.chicory.runtime.ImportValues;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.TrapException;
+import com.dylibso.chicory.wasi.WasiExitException;
+import com.dylibso.chicory.wasi.WasiOptions;
+import com.dylibso.chicory.wasi.WasiPreview1;
+import com.dylibso.chicory.wasm.Parser;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tests build/tools/FuelInstrument.java by running it as the asset build does (a source-file
+ * program on this JVM) and executing its output under Chicory. Fixtures and their sources are in
+ * src/test/resources/fuel (rebuilt by build-fixtures.sh there).
+ */
+class FuelInstrumentTest {
+
+    private static final Path MODULE_DIR = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
+    private static final Path TOOL = MODULE_DIR.resolve("build/tools/FuelInstrument.java");
+    private static final Path FIXTURES = MODULE_DIR.resolve("src/test/resources/fuel");
+    /** Fuel for the control.wasm calls: finite, so that a mis-rewritten branch traps instead of spinning. */
+    private static final long BUDGET = 10_000_000;
+
+    @TempDir
+    static Path tmp;
+
+    private static byte[] bounded;
+    private static byte[] spin;
+    private static byte[] recurse;
+    private static byte[] control;
+    private static String controlReport;
+
+    @BeforeAll
+    static void instrumentFixtures() throws Exception {
+        bounded = instrumented("bounded");
+        spin = instrumented("spin");
+        recurse = instrumented("recurse");
+        control = instrumented("control");
+        controlReport = run(FIXTURES.resolve("control.wasm"), tmp.resolve("control.report.wasm"), "--report").output;
+    }
+
+    // (a) -----------------------------------------------------------------------------------------
+
+    @Test
+    void instrumentedProgramPrintsWhatTheOriginalPrints() throws IOException {
+        Run original = runWasi(Files.readAllBytes(FIXTURES.resolve("bounded.wasm")), Long.MAX_VALUE);
+        Run metered = runWasi(bounded, Long.MAX_VALUE);
+
+        assertEquals("hash=2915469435 fib(20)=6765\n", original.stdout);
+        assertEquals(original.stdout, metered.stdout);
+        assertEquals(0, metered.exitCode);
+        assertEquals(0, original.fuelUsed, "the original module does not touch the counter");
+        assertTrue(metered.fuelUsed > 0);
+    }
+
+    // (b) -----------------------------------------------------------------------------------------
+
+    @Test
+    void infiniteLoopTrapsWhenFuelRunsOut() {
+        long fuel = 1_000_000;
+        Run run = runWasi(spin, fuel);
+
+        assertTrue(run.trap instanceof TrapException, "expected a trap, got " + run.trap);
+        assertTrue(run.fuelLeft < 0, "a fuel trap leaves a negative counter, got " + run.fuelLeft);
+        // The trap comes at the first point that overdraws: never more than one point's cost late.
+        assertTrue(run.fuelUsed > fuel && run.fuelUsed < fuel + 100, "used " + run.fuelUsed);
+    }
+
+    @Test
+    void unboundedRecursionWithoutLoopsTrapsWhenFuelRunsOut() {
+        // Little fuel: the interpreter's call stack must not run out first (about 100 calls deep).
+        long fuel = 600;
+        Run run = runWasi(recurse, fuel);
+
+        assertTrue(run.trap instanceof TrapException, "expected a trap, got " + run.trap);
+        assertTrue(run.fuelLeft < 0, "a fuel trap leaves a negative counter, got " + run.fuelLeft);
+        assertTrue(run.fuelUsed > fuel && run.fuelUsed < fuel + 100, "used " + run.fuelUsed);
+    }
+
+    @Test
+    void zeroFuelTrapsAtTheFirstPoint() {
+        Run run = runWasi(bounded, 0);
+
+        assertTrue(run.trap instanceof TrapException);
+        assertTrue(run.fuelLeft < 0);
+        assertEquals("", run.stdout);
+    }
+
+    // (c) -----------------------------------------------------------------------------------------
+
+    @Test
+    void sameProgramUsesExactlyTheSameFuelEachTime() {
+        Run first = runWasi(bounded, Long.MAX_VALUE);
+        Run second = runWasi(bounded, Long.MAX_VALUE);
+        assertEquals(first.fuelUsed, second.fuelUsed);
+
+        // Running out exactly at the end: the full amount succeeds, one unit less traps.
+        Run exact = runWasi(bounded, first.fuelUsed);
+        assertEquals(0, exact.exitCode);
+        assertEquals(0, exact.fuelLeft);
+        Run short1 = runWasi(bounded, first.fuelUsed - 1);
+        assertTrue(short1.trap instanceof TrapException);
+    }
+
+    @Test
+    void outputIsDeterministic() throws Exception {
+        assertArrayEquals(bounded, Files.readAllBytes(
+                run(FIXTURES.resolve("bounded.wasm"), tmp.resolve("bounded.again.wasm")).outputFile));
+    }
+
+    // (d) and the rewrite itself --------------------------------------------------------------------
+
+    @Test
+    void instrumentedModulesParseAndInstantiateUnderChicory() {
+        for (byte[] wasm : List.of(bounded, spin, recurse, control)) {
+            Instance instance = instance(wasm, ImportValues.builder()
+                    .addFunction(WasiPreview1.builder().build().toHostFunctions()).build());
+            assertTrue(instance.exports().global("eryx_fuel").getValue() > 0);
+        }
+    }
+
+    @Test
+    void exactCostsAndBranchDepthsInNestedLoops() {
+        for (int n : new int[] {0, 1, 2, 7, 30}) {
+            Instance instance = instance(control, ImportValues.builder().build());
+            setFuel(instance, BUDGET);
+            long result = instance.export("nested").apply(n)[0];
+
+            long expected = 0;
+            for (int i = 0; i < n; i++) expected += (long) i * (i + 1) / 2;
+            assertEquals(expected, result, "nested(" + n + ")");
+            // Costs documented in control.wat: entry 2, outer header 4, inner header 11.
+            long passesOuter = n + 1;
+            long passesInner = (long) n * (n + 1) / 2;
+            assertEquals(2 + 4 * passesOuter + 11 * passesInner, fuelUsed(instance), "fuel of nested(" + n + ")");
+        }
+    }
+
+    @Test
+    void loopWithParameterKeepsItsOperand() {
+        Instance instance = instance(control, ImportValues.builder().build());
+        setFuel(instance, BUDGET);
+        assertEquals(0, instance.export("countdown").apply(25)[0]);
+        assertEquals(2 + 5 * 25, fuelUsed(instance));
+    }
+
+    @Test
+    void decodesBulkMemoryReferenceTypesAndFriends() {
+        for (int x : new int[] {-3, 0, 1, 2, 3, 6}) {
+            Instance instance = instance(control, ImportValues.builder().build());
+            setFuel(instance, BUDGET);
+            long expected = x * x + 1 - 1 + 0x04030201 + 10 * (x > 0 ? 1 : 2)
+                    + new int[] {100, 200, 300, 0}[x & 3];
+            assertEquals(expected, instance.export("misc").apply(x)[0], "misc(" + x + ")");
+            assertTrue(fuelUsed(instance) > 0);
+        }
+    }
+
+    @Test
+    void leafFunctionsAreLeftAloneUnlessAsked() throws Exception {
+        // control.wat: nested, countdown and misc are counted; square (no loop, no call) is a leaf.
+        assertTrue(controlReport.contains("leaves left unchanged: 1"), controlReport);
+        assertTrue(controlReport.contains("counting points        : 6 (3 function entries, 3 loop headers)"),
+                controlReport);
+        String all = run(FIXTURES.resolve("control.wasm"), tmp.resolve("control.all.wasm"), "--report", "--count-leaves")
+                .output;
+        assertTrue(all.contains("counting points        : 7 (4 function entries, 3 loop headers)"), all);
+    }
+
+    @Test
+    void onlyTheCodeSectionChanges() throws IOException {
+        for (String name : List.of("bounded", "control")) {
+            List<byte[]> before = sections(Files.readAllBytes(FIXTURES.resolve(name + ".wasm")));
+            List<byte[]> after = sections(Files.readAllBytes(tmp.resolve(name + ".wasm")));
+            assertEquals(before.size(), after.size());
+            boolean sawCode = false;
+            for (int i = 0; i < before.size(); i++) {
+                if (before.get(i)[0] == 10) {
+                    sawCode = true;
+                    assertEquals(10, after.get(i)[0]);
+                    assertNotEquals(before.get(i).length, after.get(i).length);
+                } else {
+                    assertArrayEquals(before.get(i), after.get(i), name + ": section " + i + " changed");
+                }
+            }
+            assertTrue(sawCode);
+        }
+    }
+
+    @Test
+    void refusesModulesItCannotInstrument() throws Exception {
+        Tool simd = run(FIXTURES.resolve("simd.wasm"), tmp.resolve("simd.out.wasm"));
+        assertEquals(1, simd.exitCode);
+        assertTrue(simd.output.contains("opcode 0xFD") && simd.output.contains("SIMD"), simd.output);
+
+        Tool noFuel = run(FIXTURES.resolve("nofuel.wasm"), tmp.resolve("nofuel.out.wasm"));
+        assertEquals(1, noFuel.exitCode);
+        assertTrue(noFuel.output.contains("no global export 'eryx_fuel'"), noFuel.output);
+
+        assertTrue(Files.notExists(tmp.resolve("simd.out.wasm")), "no output on failure");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private record Tool(int exitCode, String output, Path outputFile) {}
+
+    private static Tool run(Path in, Path out, String... flags) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), TOOL.toString(),
+                in.toString(), out.toString()));
+        command.addAll(List.of(flags));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "tool timed out");
+        return new Tool(p.exitValue(), output, out);
+    }
+
+    private static byte[] instrumented(String name) throws Exception {
+        Tool t = run(FIXTURES.resolve(name + ".wasm"), tmp.resolve(name + ".wasm"));
+        assertEquals(0, t.exitCode, t.output);
+        return Files.readAllBytes(t.outputFile);
+    }
+
+    private static Instance instance(byte[] wasm, ImportValues imports) {
+        return Instance.builder(Parser.parse(wasm)).withImportValues(imports).withStart(false).build();
+    }
+
+    private static int fuelAddress(Instance instance) {
+        return (int) instance.exports().global("eryx_fuel").getValue();
+    }
+
+    private static void setFuel(Instance instance, long fuel) {
+        instance.memory().writeLong(fuelAddress(instance), fuel);
+    }
+
+    private static long fuelUsed(Instance instance) {
+        return BUDGET - instance.memory().readLong(fuelAddress(instance));
+    }
+
+    private record Run(String stdout, int exitCode, Throwable trap, long fuelUsed, long fuelLeft) {}
+
+    /** Runs a WASI command with the given fuel; traps are captured, not thrown. */
+    private static Run runWasi(byte[] wasm, long fuel) {
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        try (WasiPreview1 wasi = WasiPreview1.builder()
+                .withOptions(WasiOptions.builder().withStdout(stdout).build()).build()) {
+            Instance instance = instance(wasm, ImportValues.builder().addFunction(wasi.toHostFunctions()).build());
+            setFuel(instance, fuel);
+            int exitCode = 0;
+            Throwable trap = null;
+            try {
+                instance.export("_start").apply();
+            } catch (WasiExitException e) {
+                exitCode = e.exitCode();
+            } catch (RuntimeException e) {
+                trap = e;
+                exitCode = -1;
+            }
+            long left = instance.memory().readLong(fuelAddress(instance));
+            return new Run(stdout.toString(StandardCharsets.UTF_8), exitCode, trap, fuel - left, left);
+        }
+    }
+
+    /** Each section of a module, header included, in order. */
+    private static List<byte[]> sections(byte[] wasm) {
+        List<byte[]> result = new ArrayList<>();
+        int pos = 8;
+        while (pos < wasm.length) {
+            int start = pos++;
+            long size = 0;
+            int shift = 0;
+            int b;
+            do {
+                b = wasm[pos++] & 0xFF;
+                size |= (long) (b & 0x7F) << shift;
+                shift += 7;
+            } while ((b & 0x80) != 0);
+            pos += (int) size;
+            result.add(java.util.Arrays.copyOfRange(wasm, start, pos));
+        }
+        return result;
+    }
+}

@@ -18,9 +18,25 @@ _loop_installed = False
 
 def execute():
     request = _bridge.invoke_json(_bridge.REQUEST)
+    if "env" in request:
+        _adopt_sandbox(request)
     outcome = _run(request["code"])
     _flush()
     _bridge.invoke_json(_bridge.COMPLETE, outcome)
+
+
+def _adopt_sandbox(request):
+    """Makes an interpreter restored from a shared snapshot this sandbox's own.
+
+    The snapshot was taken in a template sandbox; its environment and any random state seeded
+    from it belong to nobody. os.urandom already reads this sandbox's WASI randomness.
+    """
+    import os
+    os.environ.clear()
+    os.environ.update(request["env"])
+    random = sys.modules.get("random")
+    if random is not None:
+        random.seed()
 
 
 def _run(code):

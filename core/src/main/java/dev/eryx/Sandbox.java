@@ -1,5 +1,6 @@
 package dev.eryx;
 
+import dev.eryx.internal.execution.DefaultImage;
 import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
 import java.io.InputStream;
@@ -151,7 +152,7 @@ public final class Sandbox implements AutoCloseable {
          * @throws EryxException the interpreter failed to start
          */
         public Sandbox build() {
-            return new Sandbox(SandboxRuntime.start(spec.build()));
+            return new Sandbox(SandboxRuntime.start(spec.image(DefaultImage.get()).build()));
         }
 
         private static String requireGuestPath(String guestPath) {

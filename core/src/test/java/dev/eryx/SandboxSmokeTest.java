@@ -24,5 +24,14 @@ class SandboxSmokeTest {
             sandbox.execute("x = 1");
             System.out.println("small exec ms " + (System.nanoTime() - t3) / 1e6);
         }
+        for (int i = 0; i < 5; i++) {
+            long t4 = System.nanoTime();
+            try (Sandbox s2 = Sandbox.builder().env("WHO", "me").build()) {
+                long t5 = System.nanoTime();
+                ExecutionResult r2 = s2.execute("import os\nprint(os.environ.get('WHO'))\nresult = x if 'x' in globals() else None");
+                System.out.println("restore ms " + (t5 - t4) / 1e6 + " first exec ms " + (System.nanoTime() - t5) / 1e6);
+                assertEquals("me\n", r2.stdout());
+            }
+        }
     }
 }

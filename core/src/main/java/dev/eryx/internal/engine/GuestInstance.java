@@ -3,12 +3,14 @@ package dev.eryx.internal.engine;
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
+import com.dylibso.chicory.wasm.types.MutabilityType;
 import dev.eryx.internal.bridge.BridgeHost;
 import dev.eryx.internal.wasi.WasiPreview1;
 import java.util.ArrayList;
@@ -40,13 +42,61 @@ public final class GuestInstance {
 
     /**
      * Instantiates the module with the given imports and memory cap, runs libc's constructors and
-     * boots the interpreter ({@code eryx_init}).
+     * boots the interpreter ({@code eryx_init}). Slow (the interpreter initialises itself); prefer
+     * {@link #restore} from a snapshot taken once.
      *
      * @param wasi the guest's view of the world
      * @param bridge the host operations of the {@code eryx} import module
      * @param memoryCapBytes the most linear memory the guest may grow to
      */
     public static GuestInstance boot(GuestModule module, WasiPreview1 wasi, BridgeHost bridge, long memoryCapBytes) {
+        GuestInstance guest = instantiate(module, wasi, bridge, memoryCapBytes);
+        guarded(() -> guest.instance.export("_initialize").apply());
+        long status = guarded(() -> guest.instance.export("eryx_init").apply()[0]);
+        if (status != 0) {
+            throw new GuestTrap(GuestTrap.Kind.TRAP, "the interpreter failed to start (eryx_init returned "
+                    + status + ")", null);
+        }
+        return guest;
+    }
+
+    /**
+     * A new instance continuing from {@code snapshot}: the module is instantiated (tables and
+     * globals set up), then the snapshot's memory and globals replace the initial ones. Neither
+     * {@code _initialize} nor {@code eryx_init} runs again.
+     */
+    public static GuestInstance restore(GuestModule module, GuestSnapshot snapshot, WasiPreview1 wasi,
+                                        BridgeHost bridge, long memoryCapBytes) {
+        GuestInstance guest = instantiate(module, wasi, bridge, memoryCapBytes);
+        Memory memory = guest.memory;
+        int neededPages = (int) (snapshot.memoryBytes() / PAGE_SIZE);
+        if (neededPages > memory.pages() && memory.grow(neededPages - memory.pages()) < 0) {
+            throw new GuestTrap(GuestTrap.Kind.TRAP, "the snapshot needs " + snapshot.memoryBytes()
+                    + " bytes of memory, more than the sandbox's memory cap", null);
+        }
+        memory.write(0, snapshot.memory(), 0, snapshot.memory().length);
+        long[] globals = snapshot.globals();
+        for (int i = 0; i < globals.length; i++) {
+            GlobalInstance global = guest.instance.global(i);
+            if (global.getMutabilityType() == MutabilityType.Var) {
+                global.setValue(globals[i]);
+            }
+        }
+        return guest;
+    }
+
+    /** Captures memory and globals; call only between executions, on the guest thread. */
+    public GuestSnapshot snapshot() {
+        byte[] image = memory.readBytes(0, memory.pages() * PAGE_SIZE);
+        long[] globals = new long[instance.globalCount()];
+        for (int i = 0; i < globals.length; i++) {
+            globals[i] = instance.global(i).getValue();
+        }
+        return new GuestSnapshot(image, globals);
+    }
+
+    private static GuestInstance instantiate(GuestModule module, WasiPreview1 wasi, BridgeHost bridge,
+                                             long memoryCapBytes) {
         List<HostFunction> imports = new ArrayList<>(List.of(wasi.hostFunctions()));
         imports.addAll(List.of(bridge.hostFunctions()));
         Instance instance = guarded(() -> Instance.builder(module.module())
@@ -55,14 +105,7 @@ public final class GuestInstance {
                 .withMemoryFactory(limits -> new ByteArrayMemory(capped(limits, memoryCapBytes)))
                 .withStart(false)
                 .build());
-        GuestInstance guest = new GuestInstance(instance);
-        guarded(() -> instance.export("_initialize").apply());
-        long status = guarded(() -> instance.export("eryx_init").apply()[0]);
-        if (status != 0) {
-            throw new GuestTrap(GuestTrap.Kind.TRAP, "the interpreter failed to start (eryx_init returned "
-                    + status + ")", null);
-        }
-        return guest;
+        return new GuestInstance(instance);
     }
 
     /** Runs one execution; the request and outcome travel through the bridge. */

@@ -22,9 +22,11 @@ import dev.eryx.internal.bridge.BridgeHost;
 import dev.eryx.internal.bridge.BridgeOp;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestModule;
+import dev.eryx.internal.engine.GuestSnapshot;
 import dev.eryx.internal.engine.GuestTrap;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -62,6 +64,8 @@ public final class SandboxRuntime implements AutoCloseable {
     private GuestInstance guest;
     /** The execution running on the guest thread; guarded by {@code this}. */
     private Execution current;
+    /** Whether the guest runtime has taken on this sandbox's environment (first request does it). */
+    private boolean adopted;
 
     private SandboxRuntime(SandboxSpec spec) {
         this.spec = spec;
@@ -93,7 +97,40 @@ public final class SandboxRuntime implements AutoCloseable {
     private void boot() {
         guestThread = Thread.currentThread();
         BridgeHost bridge = new BridgeHost(new Bridge());
-        guest = GuestInstance.boot(GuestModule.python(), environment.wasi(), bridge, spec.limits.maxMemoryBytes());
+        guest = spec.image == null
+                ? GuestInstance.boot(GuestModule.python(), environment.wasi(), bridge, spec.limits.maxMemoryBytes())
+                : GuestInstance.restore(GuestModule.python(), spec.image, environment.wasi(), bridge,
+                        spec.limits.maxMemoryBytes());
+    }
+
+    /**
+     * Boots an interpreter from scratch, imports {@code preloadModules} (into {@code sys.modules},
+     * not into the globals users see) and captures the result. Every sandbox restored from the
+     * image shares only this immutable state; see docs/architecture.md for what it fixes for all.
+     */
+    public static GuestSnapshot captureImage(List<String> preloadModules) {
+        SandboxSpec templateSpec = SandboxSpec.builder()
+                .limits(ResourceLimits.unlimited())
+                .build();
+        try (SandboxRuntime template = start(templateSpec)) {
+            StringBuilder code = new StringBuilder();
+            for (String module : preloadModules) {
+                if (!module.matches("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*")) {
+                    throw new IllegalArgumentException("not a module name: " + module);
+                }
+                code.append("__import__('").append(module).append("')\n");
+            }
+            template.submit(code.toString(), ResourceLimits.unlimited()).get();
+            Future<GuestSnapshot> capture = template.guestExecutor.submit(() -> template.guest.snapshot());
+            try {
+                return capture.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new EryxException("interrupted while capturing the interpreter image", null, e);
+            } catch (ExecutionException e) {
+                throw new EryxException("cannot capture the interpreter image", null, e.getCause());
+            }
+        }
     }
 
     public ResourceLimits limits() {
@@ -305,6 +342,11 @@ public final class SandboxRuntime implements AutoCloseable {
                         throw new BridgeFailure(BridgeFailure.ERROR, "no execution is pending");
                     }
                     ObjectNode json = JSON.createObjectNode().put("code", execution.code);
+                    if (!adopted) {
+                        ObjectNode env = json.putObject("env");
+                        spec.env.forEach(env::put);
+                        adopted = true;
+                    }
                     return json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
                 }
                 case COMPLETE: {

@@ -1,6 +1,7 @@
 package dev.eryx.internal.execution;
 
 import dev.eryx.ResourceLimits;
+import dev.eryx.internal.engine.GuestSnapshot;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -36,6 +37,8 @@ public final class SandboxSpec {
     final InputStream stdin;
     final Clock clock;
     final OptionalLong randomSeed;
+    /** Interpreter image to restore instead of booting; {@code null} boots from scratch. */
+    final GuestSnapshot image;
 
     private SandboxSpec(Builder b) {
         this.limits = b.limits;
@@ -47,6 +50,7 @@ public final class SandboxSpec {
         this.stdin = b.stdin;
         this.clock = b.clock;
         this.randomSeed = b.randomSeed;
+        this.image = b.image;
     }
 
     public static Builder builder() {
@@ -64,6 +68,7 @@ public final class SandboxSpec {
         private InputStream stdin;
         private Clock clock;
         private OptionalLong randomSeed = OptionalLong.empty();
+        private GuestSnapshot image;
 
         public Builder limits(ResourceLimits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");
@@ -107,6 +112,11 @@ public final class SandboxSpec {
 
         public Builder randomSeed(long seed) {
             this.randomSeed = OptionalLong.of(seed);
+            return this;
+        }
+
+        public Builder image(GuestSnapshot image) {
+            this.image = image;
             return this;
         }
 

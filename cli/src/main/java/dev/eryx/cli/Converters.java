@@ -1,0 +1,66 @@
+package dev.eryx.cli;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** Picocli converters; their messages end up in "Invalid value for option '--x': ...". */
+final class Converters {
+    private Converters() {
+    }
+
+    static final class SizeConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            try {
+                return Sizes.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class FuelConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            long fuel;
+            try {
+                fuel = Long.parseLong(value.trim().replace("_", ""));
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a whole number");
+            }
+            if (fuel <= 0) {
+                throw new TypeConversionException("'" + value + "' must be positive");
+            }
+            return fuel;
+        }
+    }
+
+    static final class VolumeConverter implements ITypeConverter<Volume> {
+        @Override
+        public Volume convert(String value) {
+            Volume volume;
+            try {
+                volume = Volume.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+            if (!Files.isDirectory(volume.hostDir())) {
+                throw new TypeConversionException("'" + value + "': no such host directory: " + volume.hostDir());
+            }
+            return volume;
+        }
+    }
+}

@@ -1,0 +1,326 @@
+package dev.eryx.cli;
+
+import dev.eryx.ExecutionResult;
+import dev.eryx.PythonException;
+import dev.eryx.ResourceLimits;
+import dev.eryx.Sandbox;
+import dev.eryx.SandboxCrashedException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** The {@code eryx} command. Create it with {@link #commandLine}; {@code execute} returns the exit code. */
+@Command(
+        name = "eryx",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        customSynopsis = {
+            "eryx [OPTIONS] -c CODE [ARG...]",
+            "       eryx [OPTIONS] SCRIPT [ARG...]",
+            "       eryx [OPTIONS] - [ARG...]      (program read from stdin)",
+            "       eryx [OPTIONS]                 (REPL if stdin is a terminal)",
+        },
+        description = {
+            "",
+            "Runs untrusted Python in a sandbox: CPython 3.14 compiled to WebAssembly, executed on the JVM.",
+            "The code sees only the directories mounted with -v and the variables given with --env.",
+            "Options must come before SCRIPT; everything after it is passed to the script in sys.argv.",
+            "",
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:Success; sys.exit(n) in the code exits with n.",
+            "1:Uncaught Python exception (traceback on stderr).",
+            "2:Usage error.",
+            "3:Fuel exhausted (--fuel).",
+            "4:Memory limit reached (--max-memory).",
+            "5:Output limit reached (--max-output).",
+            "70:Internal error: the sandbox crashed, or a host failure.",
+            "124:Timed out (--timeout).",
+            "130:Interrupted or cancelled.",
+        })
+public final class EryxCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "-c", paramLabel = "CODE", description = "Program passed in as a string.")
+    String code;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SCRIPT",
+            description = "Python file to run (read on the host), or - to read the program from stdin.")
+    String script;
+
+    @Parameters(index = "1..*", paramLabel = "ARG", description = "Arguments, passed in sys.argv[1:].")
+    List<String> args = new ArrayList<>();
+
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
+            description = "Wall-clock limit per execution: 500ms, 10s, 2m, 1h, or none (default: 30s).")
+    Duration timeout;
+
+    @Option(names = "--fuel", paramLabel = "N", converter = Converters.FuelConverter.class,
+            description = "Fuel limit: guest function entries and loop iterations (default: unlimited).")
+    Long fuel;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE", converter = Converters.SizeConverter.class,
+            description = "Guest memory limit: 64m, 1g, ... (default: 256m).")
+    Long maxMemory;
+
+    @Option(names = "--max-output", paramLabel = "SIZE", converter = Converters.SizeConverter.class,
+            description = "Limit on stdout+stderr per execution: 64k, 10m, ... or unlimited (default: 10m).")
+    Long maxOutput;
+
+    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:GUEST[:ro|:rw]", converter = Converters.VolumeConverter.class,
+            description = "Mount a host directory at an absolute guest path. Read-only unless :rw is given. Repeatable.")
+    List<Volume> volumes = new ArrayList<>();
+
+    @Option(names = "--env", paramLabel = "KEY=VALUE",
+            description = "Set an environment variable in the guest. Repeatable. The host's environment is not passed.")
+    Map<String, String> env = new LinkedHashMap<>();
+
+    @Option(names = "--json",
+            description = "Print only one JSON object at the end: stdout, stderr, result, duration (ms), stats, error, exitCode.")
+    boolean json;
+
+    private final InputStream stdin;
+    private final BooleanSupplier stdinIsTerminal;
+
+    EryxCommand(InputStream stdin, BooleanSupplier stdinIsTerminal) {
+        this.stdin = Objects.requireNonNull(stdin, "stdin");
+        this.stdinIsTerminal = Objects.requireNonNull(stdinIsTerminal, "stdinIsTerminal");
+    }
+
+    /**
+     * The configured command line: options stop at the script (the rest is its arguments), and
+     * every failure becomes an exit code through {@link ExitCodes#of}.
+     */
+    public static CommandLine commandLine(InputStream stdin, BooleanSupplier stdinIsTerminal,
+                                          PrintWriter out, PrintWriter err) {
+        EryxCommand command = new EryxCommand(stdin, stdinIsTerminal);
+        CommandLine cl = new CommandLine(command);
+        cl.setStopAtPositional(true);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, args) -> reportUsageError(ex));
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> command.reportFailure(ex));
+        // Picocli passes only Exceptions to the handler; an Error (e.g. a failed static
+        // initializer in the engine) must still become exit code 70, not a JVM stack dump.
+        cl.setExecutionStrategy(parseResult -> {
+            try {
+                return new CommandLine.RunLast().execute(parseResult);
+            } catch (Error e) {
+                return command.reportFailure(e);
+            }
+        });
+        return cl;
+    }
+
+    @Override
+    public Integer call() {
+        Program program = program();
+        if (program == null) {
+            return repl();
+        }
+        Sandbox.Builder builder = sandboxBuilder(!json, program.guestStdin);
+        try (Sandbox sandbox = builder.build()) {
+            sandbox.execute(PythonSource.setArgv(program.argv));
+            ExecutionResult result = sandbox.execute(program.code);
+            if (json) {
+                out().println(JsonReport.success(result));
+            }
+            return result.exitCode();
+        } finally {
+            out().flush();
+            err().flush();
+        }
+    }
+
+    /** What to run; {@code null} for the REPL. */
+    private Program program() {
+        List<String> positional = new ArrayList<>();
+        if (script != null) {
+            positional.add(script);
+        }
+        positional.addAll(args);
+        if (code != null) {
+            return new Program(code, prepend("-c", positional), stdin);
+        }
+        if (script == null) {
+            if (stdinIsTerminal.getAsBoolean()) {
+                if (json) {
+                    throw usage("--json needs a program (-c CODE, SCRIPT or -); the REPL does not support it");
+                }
+                return null;
+            }
+            return new Program(readStdin(), List.of(""), null);
+        }
+        if (script.equals("-")) {
+            return new Program(readStdin(), positional, null);
+        }
+        return new Program(readScript(Path.of(script)), positional, stdin);
+    }
+
+    private int repl() {
+        return new Repl(() -> sandboxBuilder(true, null).build(), out(), err()).run();
+    }
+
+    /** Limits, mounts and environment from the options; output streamed live when asked. */
+    Sandbox.Builder sandboxBuilder(boolean liveOutput, InputStream guestStdin) {
+        Sandbox.Builder b = Sandbox.builder().resourceLimits(limits());
+        try {
+            for (Volume v : volumes) {
+                b.mount(v.hostDir(), v.guestPath(), v.readOnly());
+            }
+            env.forEach(b::env);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (liveOutput) {
+            b.stdout(live(out()));
+            b.stderr(live(err()));
+        }
+        if (guestStdin != null) {
+            b.stdin(guestStdin);
+        }
+        return b;
+    }
+
+    ResourceLimits limits() {
+        ResourceLimits.Builder b = ResourceLimits.defaults().toBuilder();
+        if (timeout != null) {
+            b.executionTimeout(timeout.equals(Durations.NONE) ? null : timeout);
+        }
+        if (fuel != null) {
+            b.maxFuel(fuel);
+        }
+        if (maxMemory != null) {
+            b.maxMemoryBytes(maxMemory);
+        }
+        if (maxOutput != null) {
+            b.maxOutputBytes(maxOutput);
+        }
+        return b.build();
+    }
+
+    /** Prints a failure as the mode asks and returns its exit code; the handler of every failure. */
+    int reportFailure(Throwable failure) {
+        if (failure instanceof ParameterException) {
+            return reportUsageError((ParameterException) failure);
+        }
+        int exitCode = ExitCodes.of(failure);
+        if (json) {
+            out().println(JsonReport.failure(failure, exitCode));
+        } else if (failure instanceof PythonException) {
+            err().print(((PythonException) failure).traceback());
+        } else if (failure instanceof SandboxCrashedException) {
+            err().println("eryx: sandbox crashed: " + failure.getMessage());
+        } else if (failure instanceof dev.eryx.EryxException) {
+            err().println("eryx: " + failure.getMessage());
+        } else {
+            err().println("eryx: internal error: " + failure);
+            for (Throwable cause = failure.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+                err().println("  caused by: " + cause);
+            }
+            if (System.getenv("ERYX_DEBUG") != null) {
+                failure.printStackTrace(err());
+            }
+        }
+        out().flush();
+        err().flush();
+        return exitCode;
+    }
+
+    /** A short usage error, as GNU tools print it, rather than the whole help. */
+    static int reportUsageError(ParameterException usage) {
+        PrintWriter err = usage.getCommandLine().getErr();
+        err.println("eryx: " + usage.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(usage, err);
+        err.println("Try 'eryx --help' for more information.");
+        err.flush();
+        return ExitCodes.of(usage);
+    }
+
+    private String readStdin() {
+        try {
+            return decode(stdin.readAllBytes());
+        } catch (IOException e) {
+            throw usage("cannot read the program from stdin: " + e.getMessage());
+        }
+    }
+
+    private String readScript(Path path) {
+        try {
+            return decode(Files.readAllBytes(path));
+        } catch (NoSuchFileException e) {
+            throw usage("can't open file '" + path + "': no such file");
+        } catch (IOException e) {
+            throw usage("can't open file '" + path + "': " + e.getMessage());
+        }
+    }
+
+    /** Python source is UTF-8 (PEP 3120); a BOM is dropped. */
+    private static String decode(byte[] bytes) {
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        return text.startsWith("\uFEFF") ? text.substring(1) : text;
+    }
+
+    private static Consumer<String> live(PrintWriter writer) {
+        return text -> {
+            writer.print(text);
+            writer.flush();
+        };
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    private PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    private PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    private static List<String> prepend(String first, List<String> rest) {
+        List<String> all = new ArrayList<>(rest.size() + 1);
+        all.add(first);
+        all.addAll(rest);
+        return all;
+    }
+
+    private static final class Program {
+        final String code;
+        final List<String> argv;
+        final InputStream guestStdin;
+
+        Program(String code, List<String> argv, InputStream guestStdin) {
+            this.code = code;
+            this.argv = List.copyOf(argv);
+            this.guestStdin = guestStdin;
+        }
+    }
+}

@@ -86,7 +86,7 @@ stage_fetch() {
   done
   # Unpack + patch CPython into a pristine tree (redone whenever a patch or the bridge changes).
   local stamp_new stamp_old=""
-  stamp_new=$(cat $(ls "$HERE"/patches/*.patch 2>/dev/null) "$HERE"/bridge/* | sha256sum | cut -c1-16)
+  stamp_new=$(cat $(ls "$HERE"/patches/*.patch "$HERE"/entry/*.c 2>/dev/null) "$HERE"/bridge/* | sha256sum | cut -c1-16)
   [ -f "$SRC/.eryx-stamp" ] && stamp_old=$(cat "$SRC/.eryx-stamp")
   if [ "$stamp_new" != "$stamp_old" ]; then
     rm -rf "$SRC"
@@ -97,6 +97,7 @@ stage_fetch() {
       patch -d "$SRC" -p1 --no-backup-if-mismatch < "$p"
     done
     cp "$HERE/bridge/_eryxmodule.c" "$SRC/Modules/_eryxmodule.c"
+    [ -f "$HERE/entry/eryx_entry.c" ] && cp "$HERE/entry/eryx_entry.c" "$SRC/Modules/eryx_entry.c"
     echo "$stamp_new" > "$SRC/.eryx-stamp"
   fi
   [ -d "$NATIVE_SRC" ] || tar -C "$B/src" -xf "$DL/python3.14_$PY_VERSION.orig.tar.xz"
@@ -224,6 +225,13 @@ EOF
       >make.log 2>&1) \
     || { grep -E 'error|Error' "$WBUILD/make.log" | head -30; tail -20 "$WBUILD/make.log"; die "wasm build failed"; }
   (cd "$WBUILD" && make -j"$JOBS" OPT="-DNDEBUG -g0 -O3 -Wall" LDFLAGS_NODIST="$ldflags" pybuilddir.txt >>make.log 2>&1) || true
+  # The shipped module is a WASI reactor (docs/bridge-abi.md): same objects, entry/eryx_entry.c
+  # instead of Programs/python.c. python.wasm (a command with _start) is kept for the Node checks.
+  if [ -f "$SRC/Modules/eryx_entry.c" ]; then
+    (cd "$WBUILD" && make -f Makefile -f "$HERE/reactor.mk" OPT="-DNDEBUG -g0 -O3 -Wall" LDFLAGS_NODIST="$ldflags" \
+        python-reactor.wasm >>make.log 2>&1) || { tail -20 "$WBUILD/make.log"; die "reactor link failed"; }
+    ls -l "$WBUILD/python-reactor.wasm"
+  fi
   ls -l "$WBUILD/python.wasm"
   grep -E '^(_zlib|_bz2|_lzma|_sqlite3|_eryx)' "$WBUILD/Modules/config.c" 2>/dev/null || true
   grep -oE 'PyInit_(zlib|_bz2|_lzma|_sqlite3|_eryx)' "$WBUILD/Modules/config.c" | sort -u
@@ -232,11 +240,15 @@ EOF
 stage_strip() {
   log "strip"
   mkdir -p "$OUT"
-  cp "$WBUILD/python.wasm" "$OUT/python.unstripped.wasm"
-  wasm-strip -o "$OUT/python.stripped.wasm" "$WBUILD/python.wasm"
+  local main=$WBUILD/python.wasm
+  [ -f "$WBUILD/python-reactor.wasm" ] && main=$WBUILD/python-reactor.wasm
+  cp "$main" "$OUT/python.unstripped.wasm"
+  wasm-strip -o "$OUT/python.stripped.wasm" "$main"
   cp "$OUT/python.stripped.wasm" "$OUT/python.wasm"
-  ls -l "$OUT/python.wasm"
+  wasm-strip -o "$OUT/python-command.wasm" "$WBUILD/python.wasm"   # for the Node checks only
+  ls -l "$OUT/python.wasm" "$OUT/python-command.wasm"
   wasm-objdump -x -j Import "$OUT/python.wasm" | grep -E '<-' | sed -E 's/.*<- ([a-z_0-9]+)\..*/\1/' | sort | uniq -c
+  wasm-objdump -x -j Export "$OUT/python.wasm" | grep -E '^ - '
   local bad
   bad=$(wasm-objdump -x -j Import "$OUT/python.wasm" | grep -E '<-' | grep -v -E '<- (wasi_snapshot_preview1|eryx)\.' || true)
   [ -z "$bad" ] || die "unexpected imports: $bad"
@@ -267,11 +279,19 @@ stage_stdlib() {
 
 stage_test() {
   log "test under Node's WASI"
+  command -v node >/dev/null || { echo "node not installed: skipping the test stage"; return 0; }
   local t=$B/test-root; rm -rf "$t"; mkdir -p "$t/usr/local/lib"
   (cd "$t/usr/local/lib" && mkdir python3.14 && cd python3.14 && "$NATIVE/python" -m zipfile -e "$OUT/stdlib.zip" .)
   cp "$HERE"/tools/guest/*.py "$t/"
-  [ "$INTERP" = trampoline ] && timeout 60 node "$HERE/tools/node-run.mjs" "$OUT/python.wasm" "$t" /bridge_test.py
-  node "$HERE/tools/node-run.mjs" "$OUT/python.wasm" "$t" -c \
+  # The command build of the same objects runs the scripts; the reactor gets an end-to-end check.
+  local cmd=$OUT/python-command.wasm
+  [ "$INTERP" = trampoline ] && timeout 60 node "$HERE/tools/node-run.mjs" "$cmd" "$t" /bridge_test.py
+  node "$HERE/tools/node-run.mjs" "$cmd" "$t" /modules_test.py
+  if [ -f "$ASSETS/src/main/python/eryx/_runtime.py" ] && wasm-objdump -x -j Export "$OUT/python.wasm" | grep -q eryx_init; then
+    mkdir -p "$t/usr/local/lib/eryx" && cp -r "$ASSETS/src/main/python/eryx/." "$t/usr/local/lib/eryx/eryx/"
+    node "$HERE/tools/node-reactor.mjs" "$OUT/python.wasm" "$t" 'import sys; print("reactor", sys.version.split()[0]); 6 * 7'
+  fi
+  node "$HERE/tools/node-run.mjs" "$cmd" "$t" -c \
     'import sys, json, re, zlib, sqlite3, _eryx; print(sys.version); print(json.dumps({"re": re.sub("a","b","aa"), "zlib": len(zlib.compress(b"x"*1000)), "sqlite": sqlite3.sqlite_version, "eryx": _eryx.ABI_VERSION}))'
 }
 
@@ -295,12 +315,17 @@ stage_manifest() {
     echo "CONFIG_SITE=Tools/wasm/wasi/config.site-wasm32-wasi CC='clang-19 --target=wasm32-wasi' AR=llvm-ar-19 RANLIB=llvm-ranlib-19"
     cat "$WBUILD/eryx-configure-flags"
     echo "OPT=-DNDEBUG -g0 -O3 -Wall; libraries: $WASM_CFLAGS_BASE" | sed "s|$B|\$ERYX_BUILD_DIR|g"
+    echo "library env: ZLIB_CFLAGS/LIBS BZIP2_CFLAGS/LIBS LIBSQLITE3_CFLAGS/LIBS (LIBLZMA_*) -> static libs in \$ERYX_BUILD_DIR/deps/prefix"
+    echo "sqlite3: amalgamation + -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_OMIT_DEPRECATED -DSQLITE_DQS=0 -DSQLITE_ENABLE_MATH_FUNCTIONS"
     echo "memory: stack=$STACK_SIZE initial=$INITIAL_MEMORY max=$MAX_MEMORY (bytes), stack first"
     echo "built-in extras: _eryx (wasm-assets/build/bridge/_eryxmodule.c), zlib, _bz2, _sqlite3$( [ -f "$PREFIX/lib/liblzma.a" ] && echo ', _lzma')"
     echo
     echo "[patches]"
     for p in "$HERE"/patches/*.patch; do [ -e "$p" ] && echo "$(basename "$p") $(sha256sum < "$p" | cut -d' ' -f1)"; done
     echo "bridge/_eryxmodule.c $(sha256sum < "$HERE/bridge/_eryxmodule.c" | cut -d' ' -f1)"
+    if [ -f "$WBUILD/python-reactor.wasm" ]; then
+      echo "entry/eryx_entry.c $(sha256sum < "$HERE/entry/eryx_entry.c" | cut -d' ' -f1) (linked by reactor.mk with -mexec-model=reactor: python.wasm is a WASI reactor)"
+    fi
     echo
     echo "[post-link]"
     echo "wasm-strip; fuel instrumentation: $( [ -f "$HERE/tools/FuelInstrument.java" ] && echo 'tools/FuelInstrument.java' || echo 'not applied')"

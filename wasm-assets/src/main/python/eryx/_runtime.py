@@ -6,14 +6,22 @@ streamed through WASI stdout/stderr while the code ran.
 """
 import ast
 import json
+import linecache
+import signal
 import sys
 import traceback
 
-from eryx import _bridge
+from eryx import _bridge, _loop
 
 _FILENAME = "<string>"
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 _namespace = sys.modules["__main__"].__dict__
-_loop_installed = False
+# Whether the host's interrupt request may raise KeyboardInterrupt now; see _on_interrupt.
+_user_code_running = False
+
+# Before any user code runs, so that asyncio never builds its socket-based loop. Importing asyncio
+# here also puts it into the interpreter image sandboxes restore from: importing it costs seconds.
+_loop.install()
 
 
 def execute():
@@ -23,6 +31,20 @@ def execute():
     outcome = _run(request["code"])
     _flush()
     _bridge.invoke_json(_bridge.COMPLETE, outcome)
+
+
+def _on_interrupt(signum, frame):
+    """SIGINT handler: the host's cooperative stop request (eryx_interrupt_flag) arrives as SIGINT.
+
+    A request that lands while the runtime itself runs (reading the request, reporting the outcome)
+    is dropped: raising there would lose the outcome. The host stops only a running execution, so
+    such a request is for an execution that has already finished.
+
+    This is deliberately not signal.default_int_handler: asyncio.Runner replaces that one with a
+    handler that merely cancels the main task, which code that never awaits would not notice.
+    """
+    if _user_code_running:
+        raise KeyboardInterrupt
 
 
 def _adopt_sandbox(request):
@@ -40,14 +62,22 @@ def _adopt_sandbox(request):
 
 
 def _run(code):
+    global _user_code_running
     _namespace.pop("result", None)
+    # User code may have replaced these in an earlier execution.
+    signal.signal(signal.SIGINT, _on_interrupt)
+    _loop.ensure_current()
     try:
-        compiled = compile(code, _FILENAME, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
-                           dont_inherit=True)
-        if compiled.co_flags & 0x80:  # CO_COROUTINE: the code awaits at top level
-            _run_coroutine(eval(compiled, _namespace))
-        else:
-            exec(compiled, _namespace)
+        _user_code_running = True
+        try:
+            compiled = compile(code, _FILENAME, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                               dont_inherit=True)
+            if compiled.co_flags & _CO_COROUTINE:  # the code awaits at top level
+                _loop.run(eval(compiled, _namespace))
+            else:
+                exec(compiled, _namespace)
+        finally:
+            _user_code_running = False
     except SystemExit as stop:
         return {"ok": True, "result": _result(), "exitCode": _exit_code(stop)}
     except BaseException as error:  # the guest's failure is data for the host, whatever it is
@@ -55,22 +85,14 @@ def _run(code):
     return {"ok": True, "result": _result()}
 
 
-def _run_coroutine(coroutine):
-    global _loop_installed
-    from eryx import _loop
-    if not _loop_installed:
-        _loop.install()
-        _loop_installed = True
-    _loop.run(coroutine)
-
-
 def _result():
     if "result" not in _namespace:
         return None
     try:
-        # Round-trip so only plain JSON reaches the host; NaN and infinities are not JSON.
+        # Round-trip so only plain JSON reaches the host; NaN and infinities are not JSON. Any
+        # failure (including one raised by a user-defined __iter__ or key) means "not JSON".
         return json.loads(json.dumps(_namespace["result"], allow_nan=False))
-    except (TypeError, ValueError, RecursionError):
+    except Exception:
         return None
 
 
@@ -80,17 +102,31 @@ def _exit_code(stop):
         return 0
     if isinstance(code, int):
         return code
-    print(code, file=sys.stderr)
+    # As CPython does for sys.exit("message"): print it, exit status 1.
+    try:
+        print(code, file=sys.stderr)
+    except Exception:
+        pass
     return 1
 
 
 def _describe(error):
-    lines = traceback.format_exception(type(error), error, _user_frames(error.__traceback__))
-    return {
-        "type": type(error).__name__,
-        "message": str(error),
-        "traceback": "".join(lines),
-    }
+    # User-defined exceptions can fail in __str__ or confuse the formatter; the outcome must still
+    # be reported, or the host sees a crashed runtime.
+    try:
+        message = str(error)
+    except Exception:
+        message = "<exception str() failed>"
+    # The submitted code has no file. Without this entry linecache searches sys.path for a file
+    # named "<string>" once per frame, which makes a RecursionError's traceback take seconds; and
+    # the traceback shows no source for it, as with `python -c`.
+    linecache.cache[_FILENAME] = (0, None, [], _FILENAME)
+    try:
+        lines = traceback.format_exception(type(error), error, _user_frames(error.__traceback__))
+        text = "".join(lines)
+    except Exception:
+        text = type(error).__name__ + (": " + message if message else "") + "\n"
+    return {"type": type(error).__name__, "message": message, "traceback": text}
 
 
 def _user_frames(tb):

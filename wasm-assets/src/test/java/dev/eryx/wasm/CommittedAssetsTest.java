@@ -64,4 +64,28 @@ class CommittedAssetsTest {
         assertTrue(exports.containsAll(Set.of("_initialize", "eryx_init", "eryx_exec", "eryx_abi_version",
                 "eryx_fuel", "eryx_interrupt_flag", "memory")), "exports: " + exports);
     }
+
+    @Test
+    void interpretedFunctionsAreExactlyTheDocumentedColdOnes() throws IOException {
+        Set<String> documented = new TreeSet<>();
+        for (String line : Files.readAllLines(ASSETS.resolve("INTERPRETED"))) {
+            if (!line.isBlank() && !line.startsWith("#")) {
+                String[] parts = line.split("\\s+", 3);
+                documented.add(parts[0]);
+                assertFalse(parts[1].contains("EvalFrame") || parts[1].startsWith("_TAIL_CALL")
+                        || parts[1].startsWith("sre_") || parts[1].equals("sqlite3VdbeExec"),
+                        "a hot function runs interpreted: " + parts[1]);
+            }
+        }
+        String pom = Files.readString(Path.of("pom.xml"));
+        Set<String> configured = new TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("<interpretedFunction>(\\d+)</interpretedFunction>").matcher(pom);
+        while (m.find()) {
+            configured.add(m.group(1));
+        }
+        assertEquals(documented, configured, "pom.xml interpretedFunctions vs INTERPRETED");
+        assertTrue(pom.contains("<interpreterFallback>FAIL</interpreterFallback>"),
+                "any undocumented fallback must fail the build");
+    }
 }

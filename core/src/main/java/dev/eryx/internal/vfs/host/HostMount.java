@@ -65,6 +65,11 @@ public final class HostMount {
     this.device = device;
   }
 
+  /** Whether {@code hostDirectory} can be mounted: an existing directory (checked when configuring). */
+  public static boolean isMountable(Path hostDirectory) {
+    return Files.isDirectory(hostDirectory);
+  }
+
   /**
    * Opens {@code hostDirectory} as a mount and returns its root directory node.
    *

@@ -16,11 +16,17 @@ import asyncio
 import time
 from asyncio import base_events, events, unix_events
 
+from eryx import _callbacks
+
 
 class _HostSelector:
     """Stands in for the selector BaseEventLoop waits on; there are no file descriptors to watch."""
 
     def select(self, timeout):
+        if _callbacks.pending():
+            # Host calls are running: wait for the first of them or the next timer (None: no timer).
+            _callbacks.poll(timeout)
+            return []
         if timeout is None:
             raise RuntimeError(
                 "the sandbox event loop is idle: no timer or host call can wake the awaiting task")

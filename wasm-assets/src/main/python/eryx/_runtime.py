@@ -11,7 +11,7 @@ import signal
 import sys
 import traceback
 
-from eryx import _bridge, _loop
+from eryx import _bridge, _callbacks, _loop
 
 _FILENAME = "<string>"
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
@@ -28,7 +28,17 @@ def execute():
     request = _bridge.invoke_json(_bridge.REQUEST)
     if "env" in request:
         _adopt_sandbox(request)
-    outcome = _run(request["code"])
+    if "callbacks" in request:
+        _callbacks.install(request["callbacks"], _namespace)
+    _callbacks.reset()
+    tracing = request.get("trace", False)
+    if tracing:
+        _callbacks.start_tracing(_FILENAME)
+    try:
+        outcome = _run(request["code"])
+    finally:
+        if tracing:
+            _callbacks.stop_tracing()
     _flush()
     _bridge.invoke_json(_bridge.COMPLETE, outcome)
 

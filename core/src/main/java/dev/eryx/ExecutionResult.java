@@ -2,6 +2,7 @@ package dev.eryx;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /** The outcome of one {@link Sandbox#execute(String)}. Immutable. */
@@ -12,15 +13,22 @@ public final class ExecutionResult {
     private final Duration duration;
     private final ExecutionStats stats;
     private final int exitCode;
+    private final List<Effect> effects;
 
     public ExecutionResult(String stdout, String stderr, JsonNode result, Duration duration,
                            ExecutionStats stats, int exitCode) {
+        this(stdout, stderr, result, duration, stats, exitCode, List.of());
+    }
+
+    public ExecutionResult(String stdout, String stderr, JsonNode result, Duration duration,
+                           ExecutionStats stats, int exitCode, List<Effect> effects) {
         this.stdout = Objects.requireNonNull(stdout, "stdout");
         this.stderr = Objects.requireNonNull(stderr, "stderr");
         this.result = result;
         this.duration = Objects.requireNonNull(duration, "duration");
         this.stats = Objects.requireNonNull(stats, "stats");
         this.exitCode = exitCode;
+        this.effects = List.copyOf(Objects.requireNonNull(effects, "effects"));
     }
 
     /** Everything the guest wrote to stdout, decoded as UTF-8 with replacement. */
@@ -51,6 +59,14 @@ public final class ExecutionResult {
     /** The status passed to {@code sys.exit()}, or 0 when the code ran to its end. */
     public int exitCode() {
         return exitCode;
+    }
+
+    /**
+     * The audit ledger: the execution's host callbacks in the order they ended (including refused,
+     * cancelled and timed-out ones), recorded by the host. File effects are not recorded yet.
+     */
+    public List<Effect> effects() {
+        return effects;
     }
 
     @Override

@@ -1,12 +1,16 @@
 package dev.eryx;
 
+import dev.eryx.internal.callbacks.CallbackSetup;
 import dev.eryx.internal.execution.DefaultImage;
 import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
+import dev.eryx.internal.snapshot.SavedState;
+import dev.eryx.internal.vfs.host.HostMount;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -22,8 +26,16 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * <p>Globals persist between executions, like a REPL. Calls on one sandbox are serialized; run
- * sandboxes in parallel for parallelism. Close it to release its memory and threads.
+ * <p>Globals persist between executions, like a REPL; so does the asyncio loop top-level
+ * {@code await} runs on, so a task created in one execution can be awaited in the next. Calls on
+ * one sandbox are serialized; run sandboxes in parallel for parallelism. Close it to release its
+ * memory and threads.
+ *
+ * <p>A timeout, a cancellation or the output cap stops Python code with a {@code KeyboardInterrupt}
+ * and the sandbox stays usable; code stuck in C (for example {@code sum(range(10**12))}) or that
+ * keeps swallowing the interrupt is stopped hard, and the sandbox then reports itself unusable
+ * ({@link #isUsable()}). {@code os._exit()} ends the interpreter like a process exit: the
+ * execution fails with {@link SandboxCrashedException} and the sandbox is unusable.
  */
 public final class Sandbox implements AutoCloseable {
     private final SandboxRuntime runtime;
@@ -53,6 +65,42 @@ public final class Sandbox implements AutoCloseable {
         return runtime.submit(code, runtime.limits());
     }
 
+    /**
+     * Runs code under other limits for this one execution (timeout, fuel, output). The memory and
+     * filesystem caps are fixed when the sandbox is built: this sandbox's own apply whatever
+     * {@code limits} says about them.
+     */
+    public ExecutionResult execute(String code, ResourceLimits limits) {
+        Objects.requireNonNull(code, "code");
+        Objects.requireNonNull(limits, "limits");
+        ResourceLimits own = runtime.limits();
+        ResourceLimits effective = limits.toBuilder()
+                .maxMemoryBytes(own.maxMemoryBytes())
+                .maxVfsBytes(own.maxVfsBytes())
+                .build();
+        return runtime.submit(code, effective).get();
+    }
+
+    /**
+     * Captures the whole interpreter (variables, imported modules, objects) and the in-memory
+     * filesystem as versioned, compressed bytes, after any execution already queued.
+     * {@link Builder#restoreFrom(byte[])} continues from them, in this JVM or another running the
+     * same eryx build. Not saved: host mounts (the restoring builder mounts what it wants), open
+     * file descriptors other than stdio, and per-sandbox configuration (env, limits, clock, seed,
+     * callbacks come from the restoring builder).
+     *
+     * @throws IllegalStateException the sandbox is closed or no longer usable
+     */
+    public byte[] saveState() {
+        List<String> mountPoints = runtime.mountPoints();
+        return runtime.captureState(image -> SavedState.encode(image, runtime.files(), mountPoints));
+    }
+
+    /** The interpreter image of this sandbox as it is now (for {@link SandboxImage}). */
+    dev.eryx.internal.engine.GuestSnapshot captureImage() {
+        return runtime.captureState(image -> image);
+    }
+
     /** False once the sandbox is closed, or after a failure left the interpreter in an unknown state. */
     public boolean isUsable() {
         return runtime.isUsable();
@@ -76,6 +124,10 @@ public final class Sandbox implements AutoCloseable {
     /** Configures a sandbox. Not thread-safe; {@link #build()} may be called more than once. */
     public static final class Builder {
         private final SandboxSpec.Builder spec = SandboxSpec.builder();
+        private final List<Callback> callbacks = new ArrayList<>();
+        private TraceListener tracer;
+        private SandboxImage image;
+        private SavedState restored;
 
         private Builder() {
         }
@@ -91,7 +143,7 @@ public final class Sandbox implements AutoCloseable {
          */
         public Builder mount(Path hostDir, String guestPath, boolean readOnly) {
             Objects.requireNonNull(hostDir, "hostDir");
-            if (!Files.isDirectory(hostDir)) {
+            if (!HostMount.isMountable(hostDir)) {
                 throw new IllegalArgumentException("not a directory: " + hostDir);
             }
             spec.mount(new SandboxSpec.Mount(hostDir, requireGuestPath(guestPath), readOnly));
@@ -147,12 +199,80 @@ public final class Sandbox implements AutoCloseable {
         }
 
         /**
+         * Exposes a host function to Python as an {@code async def} under its name, at top level
+         * and in {@code eryx.tools}; see {@link Callback}. Repeatable; names must be distinct.
+         */
+        public Builder callback(Callback callback) {
+            callbacks.add(Objects.requireNonNull(callback, "callback"));
+            return this;
+        }
+
+        /**
+         * Streams trace events of every execution to {@code listener}: line, call, return and
+         * exception events of the submitted code, and host callback start/end with durations.
+         * Off by default; without a tracer the guest does not trace at all.
+         */
+        public Builder tracer(TraceListener listener) {
+            this.tracer = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
          * Boots the interpreter.
          *
          * @throws EryxException the interpreter failed to start
          */
         public Sandbox build() {
-            return new Sandbox(SandboxRuntime.start(spec.image(DefaultImage.get()).build()));
+            spec.image(restored != null ? restored.image()
+                    : image != null ? image.snapshot() : DefaultImage.get());
+            Sandbox sandbox = new Sandbox(SandboxRuntime.start(spec
+                    .callbacks(CallbackSetup.of(callbacks, tracer)).build()));
+            if (restored != null) {
+                restoreDirectories(sandbox);
+            }
+            return sandbox;
+        }
+
+        /**
+         * Restores from a prepared interpreter image (for example one with modules preloaded)
+         * instead of the default one. Per-sandbox configuration still comes from this builder.
+         */
+        public Builder image(SandboxImage image) {
+            this.image = Objects.requireNonNull(image, "image");
+            return this;
+        }
+
+        /**
+         * Continues a sandbox saved with {@link Sandbox#saveState()}: its interpreter and its
+         * in-memory files. Environment, mounts, limits, clock, seed and callbacks are this
+         * builder's; the guest adopts the environment (and reseeds {@code random}) on its first
+         * execution. Files given to {@link #file} after this call replace saved files of the same path.
+         *
+         * @throws IllegalArgumentException the bytes are not a saved state, are corrupt or
+         *     truncated, or were made by a different build of the interpreter
+         */
+        public Builder restoreFrom(byte[] state) {
+            SavedState decoded = SavedState.decode(state);
+            for (java.util.Map.Entry<String, byte[]> file : decoded.files().entrySet()) {
+                spec.file(file.getKey(), file.getValue());
+            }
+            this.restored = decoded;
+            return this;
+        }
+
+        private void restoreDirectories(Sandbox sandbox) {
+            List<String> mountPoints = sandbox.runtime.mountPoints();
+            for (String dir : restored.directories()) {
+                boolean mounted = false;
+                for (String point : mountPoints) {
+                    mounted |= dir.equals(point) || dir.startsWith(point + "/");
+                }
+                if (!mounted && !sandbox.files().exists(dir)) {
+                    String marker = dir + "/.eryx-restore";
+                    sandbox.files().write(marker, new byte[0]);
+                    sandbox.files().delete(marker);
+                }
+            }
         }
 
         private static String requireGuestPath(String guestPath) {

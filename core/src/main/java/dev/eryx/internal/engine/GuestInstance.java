@@ -95,6 +95,27 @@ public final class GuestInstance {
         return new GuestSnapshot(image, globals);
     }
 
+    /** The linear memory of {@code snapshot} (a copy), for serialising it (dev.eryx.internal.snapshot). */
+    public static byte[] memoryOf(GuestSnapshot snapshot) {
+        return snapshot.memory().clone();
+    }
+
+    /** The global values of {@code snapshot} (a copy), for serialising it. */
+    public static long[] globalsOf(GuestSnapshot snapshot) {
+        return snapshot.globals().clone();
+    }
+
+    /**
+     * A snapshot from serialised parts; {@link #restore} checks it against the module. Takes
+     * ownership of the arrays.
+     */
+    public static GuestSnapshot snapshotOf(byte[] memory, long[] globals) {
+        if (memory.length % PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("memory image is not a whole number of pages: " + memory.length);
+        }
+        return new GuestSnapshot(memory, globals);
+    }
+
     private static GuestInstance instantiate(GuestModule module, WasiPreview1 wasi, BridgeHost bridge,
                                              long memoryCapBytes) {
         List<HostFunction> imports = new ArrayList<>(List.of(wasi.hostFunctions()));
@@ -127,6 +148,11 @@ public final class GuestInstance {
         memory.writeI32(interruptFlagAddress, 1);
     }
 
+    /** Whether an interrupt request is still waiting for the interpreter to take it (it clears the flag). */
+    public boolean interruptPending() {
+        return memory.readInt(interruptFlagAddress) != 0;
+    }
+
     public void clearInterrupt() {
         memory.writeI32(interruptFlagAddress, 0);
     }
@@ -155,9 +181,18 @@ public final class GuestInstance {
         } catch (ChicoryInterruptedException e) {
             throw new GuestTrap(GuestTrap.Kind.INTERRUPTED, "the guest was interrupted", e);
         } catch (StackOverflowError e) {
-            throw new GuestTrap(GuestTrap.Kind.STACK_OVERFLOW, "the guest exhausted the host thread's stack", e);
+            throw stackOverflow(e);
         } catch (ChicoryException e) {
+            // Chicory reports a JVM stack overflow inside guest code as "call stack exhausted".
+            if (e.getCause() instanceof StackOverflowError) {
+                throw stackOverflow(e);
+            }
             throw new GuestTrap(GuestTrap.Kind.TRAP, "the guest trapped: " + e.getMessage(), e);
         }
+    }
+
+    private static GuestTrap stackOverflow(Throwable cause) {
+        return new GuestTrap(GuestTrap.Kind.STACK_OVERFLOW,
+                "the guest exhausted the host thread's stack (C recursion too deep)", cause);
     }
 }

@@ -29,15 +29,12 @@ final class CapturedStream {
                 .onUnmappableCharacter(CodingErrorAction.REPLACE);
     }
 
-    /** Accepts guest bytes; throws {@link OutputLimitExceeded} after keeping what fits the budget. */
+    /** Accepts guest bytes, keeping what fits the budget; the rest is dropped (see {@link OutputBudget}). */
     void write(byte[] data, int offset, int length) {
         int granted = budget.take(length);
         bytes.write(data, offset, granted);
         if (decoder != null && granted > 0) {
             stream(data, offset, granted, false);
-        }
-        if (granted < length) {
-            throw new OutputLimitExceeded();
         }
     }
 

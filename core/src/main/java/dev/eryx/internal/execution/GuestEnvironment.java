@@ -1,12 +1,10 @@
 package dev.eryx.internal.execution;
 
-import dev.eryx.ResourceLimits;
 import dev.eryx.SandboxFiles;
 import dev.eryx.internal.vfs.Vfs;
 import dev.eryx.internal.wasi.OutputSink;
 import dev.eryx.internal.wasi.Sleeper;
 import dev.eryx.internal.wasi.WasiConfig;
-import dev.eryx.internal.wasi.WasiExitException;
 import dev.eryx.internal.wasi.WasiPreview1;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -73,7 +71,7 @@ final class GuestEnvironment implements AutoCloseable {
         return files;
     }
 
-    void beginExecution(CapturedStream stdout, CapturedStream stderr, ResourceLimits limits) {
+    void beginExecution(CapturedStream stdout, CapturedStream stderr) {
         synchronized (sleepLock) {
             wakeRequested = false;
         }
@@ -92,10 +90,6 @@ final class GuestEnvironment implements AutoCloseable {
             wakeRequested = true;
             sleepLock.notifyAll();
         }
-    }
-
-    boolean isExit(Throwable failure) {
-        return failure instanceof WasiExitException;
     }
 
     /** What the guest printed while booting, for error messages. */

@@ -20,10 +20,12 @@ import dev.eryx.internal.bridge.BridgeFailure;
 import dev.eryx.internal.bridge.BridgeHandler;
 import dev.eryx.internal.bridge.BridgeHost;
 import dev.eryx.internal.bridge.BridgeOp;
+import dev.eryx.internal.callbacks.CallbackDispatcher;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestModule;
 import dev.eryx.internal.engine.GuestSnapshot;
 import dev.eryx.internal.engine.GuestTrap;
+import dev.eryx.internal.wasi.WasiExitException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +33,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
@@ -42,15 +45,18 @@ import java.util.concurrent.TimeUnit;
  * exceptions.
  *
  * <p>Stopping is two-stage. First the interpreter is asked to raise {@code KeyboardInterrupt} at
- * its next safe point; that leaves it consistent and the sandbox usable. If the guest has not
- * yielded after {@link #COOPERATIVE_GRACE} (it may be deep in C code, or catching the interrupt),
- * the guest thread is interrupted, which Chicory turns into an exception at the next call or loop
- * back-edge; the interpreter is then in an unknown state and the sandbox is poisoned.
+ * its next safe point (it polls a flag in its memory once per bytecode and clears it when it takes
+ * the request); that leaves it consistent and the sandbox usable. If the flag is still set after
+ * {@link #COOPERATIVE_GRACE}, the guest is stuck in C code, and its thread is interrupted, which
+ * Chicory turns into an exception at the next call or loop back-edge; the interpreter is then in
+ * an unknown state and the sandbox is poisoned. If the flag was taken, the guest is unwinding
+ * (which can take a while in cold code) or caught the interrupt; it is asked again every grace
+ * period and stopped hard once {@link #WIND_DOWN} has passed.
  */
 public final class SandboxRuntime implements AutoCloseable {
     static final Duration COOPERATIVE_GRACE = Duration.ofMillis(100);
-    /** Guest code recurses on the host stack (each wasm call is a JVM frame); give it room. */
-    private static final long GUEST_STACK_BYTES = 512L << 20;
+    /** How long a guest that took the interrupt request may take to finish before it is stopped hard. */
+    static final Duration WIND_DOWN = Duration.ofSeconds(1);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private enum State { USABLE, POISONED, CLOSED }
@@ -59,6 +65,8 @@ public final class SandboxRuntime implements AutoCloseable {
     private final ExecutorService guestExecutor;
     private final ScheduledExecutorService watchdog;
     private final GuestEnvironment environment;
+    /** Host callbacks, tracing and the audit ledger (dev.eryx.internal.callbacks). */
+    private final CallbackDispatcher callbacks;
     private volatile Thread guestThread;
     private volatile State state = State.USABLE;
     private GuestInstance guest;
@@ -70,9 +78,10 @@ public final class SandboxRuntime implements AutoCloseable {
     private SandboxRuntime(SandboxSpec spec) {
         this.spec = spec;
         String id = Integer.toHexString(System.identityHashCode(this));
-        this.guestExecutor = Executors.newSingleThreadExecutor(guestThreadFactory("eryx-guest-" + id));
+        this.guestExecutor = Executors.newSingleThreadExecutor(daemon("eryx-guest-" + id, spec.guestStackBytes));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("eryx-watchdog-" + id, 0));
         this.environment = new GuestEnvironment(spec);
+        this.callbacks = new CallbackDispatcher(spec.callbacks);
     }
 
     /** Builds the guest environment and boots the interpreter on the guest thread. */
@@ -133,6 +142,44 @@ public final class SandboxRuntime implements AutoCloseable {
         }
     }
 
+    /**
+     * Captures the interpreter between executions (after any queued one) and hands the snapshot to
+     * {@code withState}, which also runs on the guest thread, so nothing executes in between (the
+     * saved-state encoder reads the in-memory files there).
+     */
+    public <T> T captureState(java.util.function.Function<GuestSnapshot, T> withState) {
+        requireUsable();
+        Future<T> capture;
+        try {
+            capture = guestExecutor.submit(() -> {
+                requireUsable();
+                return withState.apply(guest.snapshot());
+            });
+        } catch (RejectedExecutionException e) {
+            throw new IllegalStateException("the sandbox is closed");
+        }
+        try {
+            return capture.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EryxException("interrupted while capturing the interpreter state", null, e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException) {
+                throw (RuntimeException) e.getCause();
+            }
+            throw new EryxException("cannot capture the interpreter state", null, e.getCause());
+        }
+    }
+
+    /** Guest paths where other filesystems are mounted (shared layers and host mounts); not sandbox state. */
+    public List<String> mountPoints() {
+        List<String> points = new java.util.ArrayList<>(List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
+        for (SandboxSpec.Mount mount : spec.mounts) {
+            points.add(mount.guestPath);
+        }
+        return points;
+    }
+
     public ResourceLimits limits() {
         return spec.limits;
     }
@@ -150,7 +197,7 @@ public final class SandboxRuntime implements AutoCloseable {
         Execution execution = new Execution(this, code, limits);
         try {
             guestExecutor.execute(() -> run(execution));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             throw new IllegalStateException("the sandbox is closed");
         }
         return execution;
@@ -166,30 +213,34 @@ public final class SandboxRuntime implements AutoCloseable {
 
     /** Runs on the guest thread. */
     private void run(Execution execution) {
-        if (execution.stopReason != null) {
-            execution.future.completeExceptionally(stoppedBeforeStart(execution));
-            return;
-        }
         if (state != State.USABLE) {
-            execution.future.completeExceptionally(new IllegalStateException("the sandbox is no longer usable"));
+            execution.future.completeExceptionally(new IllegalStateException(state == State.CLOSED
+                    ? "the sandbox is closed" : "the sandbox is no longer usable"));
             return;
         }
+        long started = System.nanoTime();
+        long fuelLimit = execution.limits.maxFuel();
         synchronized (this) {
+            if (execution.isDone()) {
+                return; // cancelled while queued
+            }
+            OutputBudget budget = new OutputBudget(execution.limits.maxOutputBytes(),
+                    () -> stop(execution, StopReason.OUTPUT_LIMIT));
+            execution.stdout = new CapturedStream(spec.stdoutListener, budget);
+            execution.stderr = new CapturedStream(spec.stderrListener, budget);
+            environment.beginExecution(execution.stdout, execution.stderr);
+            guest.clearInterrupt();
+            guest.setFuel(fuelLimit);
+            callbacks.beginExecution(execution.limits);
             current = execution;
         }
         ScheduledFuture<?> timeout = scheduleTimeout(execution);
-        long started = System.nanoTime();
-        long fuelLimit = execution.limits.maxFuel();
-        OutputBudget budget = new OutputBudget(execution.limits.maxOutputBytes());
-        execution.stdout = new CapturedStream(spec.stdoutListener, budget);
-        execution.stderr = new CapturedStream(spec.stderrListener, budget);
-        environment.beginExecution(execution.stdout, execution.stderr, execution.limits);
         try {
-            guest.clearInterrupt();
-            guest.setFuel(fuelLimit);
             int status = guest.exec();
             ExecutionResult result = result(execution, started, fuelLimit);
             execution.future.complete(interpret(execution, status, result));
+        } catch (EryxException interpreted) {
+            execution.future.completeExceptionally(interpreted);
         } catch (Throwable failure) {
             execution.future.completeExceptionally(translate(execution, failure, started, fuelLimit));
         } finally {
@@ -197,6 +248,7 @@ public final class SandboxRuntime implements AutoCloseable {
                 timeout.cancel(false);
             }
             environment.endExecution();
+            callbacks.finishExecution(); // cancels host calls still running; idempotent
             synchronized (this) {
                 current = null;
             }
@@ -206,45 +258,53 @@ public final class SandboxRuntime implements AutoCloseable {
 
     private ExecutionResult result(Execution execution, long started, long fuelLimit) {
         long remaining = guest.fuel();
-        // A negative counter means the fuel trap fired: everything was consumed.
+        // A negative counter means the fuel trap fired: everything was consumed. A module that never
+        // decrements the counter reports 0.
         long consumed = remaining < 0 ? fuelLimit : fuelLimit - remaining;
-        ExecutionStats stats = new ExecutionStats(Math.max(0, consumed), guest.memoryBytes(), 0);
+        CallbackDispatcher.Summary calls = callbacks.finishExecution();
+        ExecutionStats stats = new ExecutionStats(Math.max(0, consumed), guest.memoryBytes(), calls.invocations());
         GuestOutcome outcome = execution.outcome;
         return new ExecutionResult(execution.stdout.finish(), execution.stderr.finish(),
                 outcome == null ? null : outcome.result,
                 Duration.ofNanos(System.nanoTime() - started), stats,
-                outcome == null ? 0 : outcome.exitCode);
+                outcome == null ? 0 : outcome.exitCode, calls.effects());
+    }
+
+    /** The partial result of an execution stopped before it ran. */
+    private ExecutionResult notStarted() {
+        return new ExecutionResult("", "", null, Duration.ZERO,
+                new ExecutionStats(0, guest.memoryBytes(), 0), 0);
     }
 
     private ExecutionResult interpret(Execution execution, int status, ExecutionResult result) {
         GuestOutcome outcome = execution.outcome;
         if (status != 0 || outcome == null) {
+            state = State.POISONED; // the runtime itself failed; its state is unknown
             throw new SandboxCrashedException("the guest runtime failed without reporting an outcome"
                     + (result.stderr().isEmpty() ? "" : ": " + result.stderr()), result, null);
+        }
+        StopReason stop = execution.stopReason;
+        if (stop == StopReason.OUTPUT_LIMIT) {
+            // Output was dropped, so even a successful outcome is incomplete.
+            throw stopped(execution, stop, result);
         }
         if (outcome.ok) {
             return result;
         }
-        StopReason stop = execution.stopReason;
         if (stop != null && "KeyboardInterrupt".equals(outcome.errorType)) {
             throw stopped(execution, stop, result);
         }
         throw new PythonException(outcome.errorType, outcome.errorMessage, outcome.traceback, result);
     }
 
+    /** Maps a failure below Python; the interpreter was unwound mid-call, so the sandbox is poisoned. */
     private EryxException translate(Execution execution, Throwable failure, long started, long fuelLimit) {
+        state = State.POISONED;
         ExecutionResult partial;
         try {
             partial = result(execution, started, fuelLimit);
         } catch (RuntimeException e) {
             partial = null;
-        }
-        if (failure instanceof EryxException) {
-            return (EryxException) failure; // already interpreted; the interpreter is consistent
-        }
-        state = State.POISONED;
-        if (failure instanceof OutputLimitExceeded) {
-            return new OutputLimitException("output exceeded " + execution.limits.maxOutputBytes() + " bytes", partial);
         }
         if (failure instanceof GuestTrap) {
             GuestTrap trap = (GuestTrap) failure;
@@ -252,7 +312,7 @@ public final class SandboxRuntime implements AutoCloseable {
                 return stopped(execution, execution.stopReason, partial);
             }
             if (trap.kind() == GuestTrap.Kind.TRAP && guest.fuel() < 0) {
-                return new FuelExhaustedException(partial.stats().fuelConsumed(), fuelLimit, partial);
+                return new FuelExhaustedException(fuelLimit, fuelLimit, partial);
             }
             if (trap.kind() == GuestTrap.Kind.TRAP
                     && guest.memoryBytes() + (1 << 20) >= Math.min(execution.limits.maxMemoryBytes(), 4L << 30)) {
@@ -261,21 +321,24 @@ public final class SandboxRuntime implements AutoCloseable {
             }
             return new SandboxCrashedException(trap.getMessage(), partial, trap);
         }
-        if (environment.isExit(failure)) {
-            return new SandboxCrashedException("the guest exited the interpreter (os._exit)", partial, failure);
+        if (failure instanceof WasiExitException) {
+            // os._exit() unwinds the interpreter without cleaning up, like a process exit: nothing
+            // can run in this interpreter afterwards.
+            return new SandboxCrashedException("the guest ended the interpreter with os._exit("
+                    + ((WasiExitException) failure).exitCode() + ")", partial, failure);
         }
         return new SandboxCrashedException("internal failure while running the guest: " + failure, partial, failure);
     }
 
     private static EryxException stopped(Execution execution, StopReason reason, ExecutionResult partial) {
-        if (reason == StopReason.TIMEOUT) {
-            return new ExecutionTimeoutException("execution exceeded " + execution.limits.executionTimeout(), partial);
+        switch (reason) {
+            case TIMEOUT:
+                return new ExecutionTimeoutException("execution exceeded " + execution.limits.executionTimeout(), partial);
+            case OUTPUT_LIMIT:
+                return new OutputLimitException("output exceeded " + execution.limits.maxOutputBytes() + " bytes", partial);
+            default:
+                return new ExecutionCancelledException("execution cancelled", partial);
         }
-        return new ExecutionCancelledException("execution cancelled", partial);
-    }
-
-    private static EryxException stoppedBeforeStart(Execution execution) {
-        return stopped(execution, execution.stopReason, null);
     }
 
     private ScheduledFuture<?> scheduleTimeout(Execution execution) {
@@ -286,7 +349,7 @@ public final class SandboxRuntime implements AutoCloseable {
         return watchdog.schedule(() -> stop(execution, StopReason.TIMEOUT), timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Stops an execution, cooperatively first; see the class comment. Any thread. */
+    /** Stops an execution, cooperatively first; see the class comment. Any thread, any number of times. */
     void stop(Execution execution, StopReason reason) {
         synchronized (this) {
             if (execution.stopReason != null || execution.isDone()) {
@@ -294,14 +357,46 @@ public final class SandboxRuntime implements AutoCloseable {
             }
             execution.stopReason = reason;
             if (current != execution) {
-                return; // still queued: run() completes it without starting it
+                // Still queued: it never starts (run() checks under this lock).
+                execution.future.completeExceptionally(stopped(execution, reason, notStarted()));
+                return;
+            }
+            if (execution.outcome != null) {
+                return; // already reported; interrupting now could only hit the runtime, not user code
+            }
+            guest.requestInterrupt();
+            environment.wakeUp();
+            callbacks.stopExecution(); // cancels pending host calls, wakes a guest waiting for one
+        }
+        scheduleEnforcement(execution, System.nanoTime() + WIND_DOWN.toNanos());
+    }
+
+    /**
+     * Checks on a stop request after a grace period. If the interpreter has not even taken the
+     * request (the flag is still set) it is stuck below Python, so it is stopped hard at once.
+     * If it has, it is unwinding or its code caught the KeyboardInterrupt: it is asked again, and
+     * stopped hard only once the wind-down budget is spent.
+     */
+    private void enforceStop(Execution execution, long windDownDeadline) {
+        synchronized (this) {
+            if (current != execution || execution.outcome != null) {
+                return;
+            }
+            if (guest.interruptPending() || System.nanoTime() - windDownDeadline >= 0) {
+                hardStop(execution);
+                return;
             }
             guest.requestInterrupt();
             environment.wakeUp();
         }
+        scheduleEnforcement(execution, windDownDeadline);
+    }
+
+    private void scheduleEnforcement(Execution execution, long windDownDeadline) {
         try {
-            watchdog.schedule(() -> hardStop(execution), COOPERATIVE_GRACE.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            watchdog.schedule(() -> enforceStop(execution, windDownDeadline),
+                    COOPERATIVE_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closed) {
             hardStop(execution);
         }
     }
@@ -342,6 +437,7 @@ public final class SandboxRuntime implements AutoCloseable {
                         throw new BridgeFailure(BridgeFailure.ERROR, "no execution is pending");
                     }
                     ObjectNode json = JSON.createObjectNode().put("code", execution.code);
+                    callbacks.addToRequest(json, !adopted);
                     if (!adopted) {
                         ObjectNode env = json.putObject("env");
                         spec.env.forEach(env::put);
@@ -353,22 +449,27 @@ public final class SandboxRuntime implements AutoCloseable {
                     if (execution == null) {
                         throw new BridgeFailure(BridgeFailure.ERROR, "no execution is pending");
                     }
+                    GuestOutcome outcome;
                     try {
-                        JsonNode outcome = JSON.readTree(request);
-                        execution.outcome = GuestOutcome.fromJson(outcome);
+                        outcome = GuestOutcome.fromJson(JSON.readTree(request));
                     } catch (IOException e) {
                         throw new BridgeFailure(BridgeFailure.ERROR, "malformed outcome: " + e.getMessage());
                     }
+                    synchronized (SandboxRuntime.this) {
+                        execution.outcome = outcome; // from now on stop() leaves the guest alone
+                    }
                     return new byte[0];
                 }
+                case CALL:
+                case START:
+                case POLL:
+                case CANCEL:
+                case EMIT:
+                    return callbacks.handle(op, request);
                 default:
                     throw new BridgeFailure(BridgeFailure.UNKNOWN_OP, op + " is not supported yet");
             }
         }
-    }
-
-    private static ThreadFactory guestThreadFactory(String name) {
-        return daemon(name, GUEST_STACK_BYTES);
     }
 
     private static ThreadFactory daemon(String name, long stackBytes) {

@@ -1,6 +1,7 @@
 package dev.eryx.internal.execution;
 
 import dev.eryx.ResourceLimits;
+import dev.eryx.internal.callbacks.CallbackSetup;
 import dev.eryx.internal.engine.GuestSnapshot;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -39,6 +40,10 @@ public final class SandboxSpec {
     final OptionalLong randomSeed;
     /** Interpreter image to restore instead of booting; {@code null} boots from scratch. */
     final GuestSnapshot image;
+    /** Stack size of the guest thread: C recursion in the guest recurses on it (one JVM frame per wasm call). */
+    final long guestStackBytes;
+    /** Host callbacks and the tracer (dev.eryx.internal.callbacks). */
+    final CallbackSetup callbacks;
 
     private SandboxSpec(Builder b) {
         this.limits = b.limits;
@@ -51,6 +56,8 @@ public final class SandboxSpec {
         this.clock = b.clock;
         this.randomSeed = b.randomSeed;
         this.image = b.image;
+        this.guestStackBytes = b.guestStackBytes;
+        this.callbacks = b.callbacks;
     }
 
     public static Builder builder() {
@@ -69,6 +76,8 @@ public final class SandboxSpec {
         private Clock clock;
         private OptionalLong randomSeed = OptionalLong.empty();
         private GuestSnapshot image;
+        private long guestStackBytes = 512L << 20;
+        private CallbackSetup callbacks = CallbackSetup.NONE;
 
         public Builder limits(ResourceLimits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");
@@ -117,6 +126,20 @@ public final class SandboxSpec {
 
         public Builder image(GuestSnapshot image) {
             this.image = image;
+            return this;
+        }
+
+        /** Only tests change this, to provoke a host stack overflow cheaply. */
+        public Builder guestStackBytes(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("guestStackBytes must be > 0, was " + bytes);
+            }
+            this.guestStackBytes = bytes;
+            return this;
+        }
+
+        public Builder callbacks(CallbackSetup callbacks) {
+            this.callbacks = Objects.requireNonNull(callbacks, "callbacks");
             return this;
         }
 

@@ -3,5 +3,7 @@ package dev.eryx.internal.execution;
 /** Why the host stopped an execution before it finished on its own. */
 enum StopReason {
     TIMEOUT,
-    CANCELLED
+    CANCELLED,
+    /** The guest wrote more than its output allowance. */
+    OUTPUT_LIMIT
 }

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# One command for the side-by-side benchmark table (issue 4): workload x runtime, median ms,
+# ratio to native CPython 3.14.7 and to the same python.wasm under Node's WASI (V8).
+# Prints the table and writes it to benchmarks/target/results.md (raw JSON in target/raw/).
+#
+#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--no-jdk17] [--no-jdk25]
+#                     [--workloads fib,loops,...]
+#
+#   --quick       fewer repetitions and shorter warm-ups (a smoke run, not for the docs)
+#   --no-build    reuse the last build of the benchmarks module (target/ and target/dependency/)
+#   --graalpy     also run GraalPy 25.0.1 (fetches ~190 MB of jars once; slow to warm up)
+#   --jmh         also run the JMH benchmarks (in-JVM figures; adds ~10 minutes)
+#
+# Environment overrides:
+#   ERYX_PYTHON_WASM      python.wasm for the Node runner (default: the committed one; it must export eryx_exec)
+#   ERYX_CPYTHON_TARBALL  a local python3.14_3.14.7.orig.tar.xz instead of downloading it
+#   ERYX_BENCH_CACHE      cache of the native build and GraalPy jars (default ~/.cache/eryx-bench)
+#   JAVA17_HOME, JAVA25_HOME  the JDKs eryx runs on (defaults: java on PATH / Temurin 25)
+#   REPS, WARMUP, WARMUP_SECONDS, STARTUP_REPS   repetition counts (see the defaults below)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+TARGET=$HERE/target
+RAW=$TARGET/raw
+CACHE=${ERYX_BENCH_CACHE:-$HOME/.cache/eryx-bench}
+export ERYX_BENCH_CACHE=$CACHE
+
+QUICK=0 BUILD=1 GRAALPY=0 JMH=0 JDK17=1 JDK25=1 WORKLOADS=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --quick) QUICK=1 ;;
+    --no-build) BUILD=0 ;;
+    --graalpy) GRAALPY=1 ;;
+    --jmh) JMH=1 ;;
+    --no-jdk17) JDK17=0 ;;
+    --no-jdk25) JDK25=0 ;;
+    --workloads) WORKLOADS=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [[ $QUICK == 1 ]]; then
+  REPS=${REPS:-3} WARMUP=${WARMUP:-1} WARMUP_SECONDS=${WARMUP_SECONDS:-1} STARTUP_REPS=${STARTUP_REPS:-3}
+else
+  REPS=${REPS:-7} WARMUP=${WARMUP:-3} WARMUP_SECONDS=${WARMUP_SECONDS:-10} STARTUP_REPS=${STARTUP_REPS:-11}
+fi
+
+JAVA17=${JAVA17_HOME:+$JAVA17_HOME/bin/java}; JAVA17=${JAVA17:-java}
+JAVA25=${JAVA25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
+[[ -x $JAVA25 ]] || { echo "no Temurin 25 at $JAVA25: skipping JDK 25" >&2; JDK25=0; }
+
+WASM_DIR=$ROOT/wasm-assets/src/main/resources/dev/eryx/wasm
+PYTHON_WASM=${ERYX_PYTHON_WASM:-$WASM_DIR/python.wasm}
+WORKLOAD_DIR=$HERE/src/main/resources/workloads
+if [[ -n $WORKLOADS ]]; then
+  FILES=(); IFS=, read -ra names <<<"$WORKLOADS"
+  for n in "${names[@]}"; do FILES+=("$WORKLOAD_DIR/$n.py"); done
+else
+  FILES=("$WORKLOAD_DIR"/*.py)
+fi
+
+log() { printf '\n== %s\n' "$*" >&2; }
+mkdir -p "$RAW"
+rm -f "$RAW"/*.json
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+STARTED=$(date -u +%Y-%m-%dT%H:%MZ)
+
+# --- build ------------------------------------------------------------------------------------
+if [[ $BUILD == 1 ]]; then
+  log "building eryx and the benchmarks module (mvn package, tests skipped)"
+  (cd "$ROOT" && mvn -B -q -pl benchmarks -am package dependency:copy-dependencies \
+      -DskipTests -DincludeScope=runtime 2>&1 | grep -v 'using interpreted mode' >&2) || true
+fi
+JAR=$(ls "$TARGET"/eryx-benchmarks-*.jar 2>/dev/null | head -1)
+[[ -n $JAR && -d $TARGET/dependency ]] || { echo "benchmarks module not built" >&2; exit 1; }
+CP="$JAR:$(ls "$TARGET"/dependency/*.jar | tr '\n' ':')"
+
+log "native CPython 3.14.7 (built from the pinned source, cached in $CACHE)"
+NATIVE_PY=$("$HERE/native/build-cpython.sh" | tail -1)
+
+# --- runners ----------------------------------------------------------------------------------
+log "native: $NATIVE_PY"
+"$NATIVE_PY" "$HERE/native/runner.py" "$WARMUP" "$REPS" "$STARTUP_REPS" "${FILES[@]}" >"$RAW/native.json" \
+  || echo "native runner failed" >&2
+
+log "node WASI (V8): $PYTHON_WASM"
+if ! node -e "const m=new WebAssembly.Module(require('fs').readFileSync(process.argv[1]));
+    process.exit(WebAssembly.Module.exports(m).some(e=>e.name==='eryx_exec')?0:1)" "$PYTHON_WASM"; then
+  echo "$PYTHON_WASM does not export eryx_exec: set ERYX_PYTHON_WASM to a reactor build" >&2
+  exit 1
+fi
+NODE_ROOT=$TARGET/node-root
+rm -rf "$NODE_ROOT"; mkdir -p "$NODE_ROOT/usr/local/lib/python3.14" "$NODE_ROOT/usr/local/lib/eryx"
+unzip -q "$WASM_DIR/stdlib.zip" -d "$NODE_ROOT/usr/local/lib/python3.14"
+cp -r "$ROOT/wasm-assets/src/main/python/eryx" "$NODE_ROOT/usr/local/lib/eryx/eryx"
+# Node 20.20's V8 crashed intermittently in this runner (segfaults, corrupted JS bindings) when one
+# process held several python.wasm instances; it ran reliably with at most three instances (two
+# start-up samples + the warm one) and TurboFan only (--no-liftoff, V8's best steady-state code).
+for attempt in 1 2 3; do
+  node --no-warnings --no-liftoff "$HERE/node/run.mjs" --wasm "$PYTHON_WASM" --root "$NODE_ROOT" --warmup "$WARMUP" \
+    --warmup-seconds "$(( WARMUP_SECONDS / 2 ))" --reps "$REPS" --startup-reps 1 "${FILES[@]}" \
+    >"$RAW/node.json" && break
+  echo "node runner failed (attempt $attempt)" >&2; : >"$RAW/node.json"
+done
+
+WL_ARG=${WORKLOADS:-$(cd "$WORKLOAD_DIR" && ls *.py | sed 's/\.py$//' | paste -sd,)}
+if [[ $JDK17 == 1 ]]; then
+  log "eryx on $("$JAVA17" -version 2>&1 | head -1) (no JVM flags)"
+  "$JAVA17" -cp "$CP" dev.eryx.bench.EryxRunner "$RAW/eryx-jdk17.json" "$WARMUP" "$REPS" "$STARTUP_REPS" \
+    "$WARMUP_SECONDS" "$WL_ARG" || echo "eryx (JDK 17) runner failed" >&2
+fi
+if [[ $JDK25 == 1 ]]; then
+  log "eryx on $("$JAVA25" -version 2>&1 | head -1) (no JVM flags)"
+  "$JAVA25" -cp "$CP" dev.eryx.bench.EryxRunner "$RAW/eryx-jdk25.json" "$WARMUP" "$REPS" "$STARTUP_REPS" \
+    "$WARMUP_SECONDS" "$WL_ARG" || echo "eryx (JDK 25) runner failed" >&2
+fi
+
+if [[ $GRAALPY == 1 ]]; then
+  G=$CACHE/graalpy-25.0.1
+  if [[ ! -f $G/compiler/compiler-25.0.1.jar ]]; then
+    log "fetching GraalPy 25.0.1 jars (Maven Central, ~190 MB, once)"
+    mkdir -p "$G/lib" "$G/compiler"
+    (cd "$HERE/graalpy" && mvn -B -q dependency:copy-dependencies -DoutputDirectory="$G/all" -DincludeTypes=jar)
+    mv "$G"/all/compiler-25.0.1.jar "$G/compiler/" && mv "$G"/all/*.jar "$G/lib/" && rm -rf "$G/all"
+  fi
+  log "GraalPy 25.0.1 on Temurin 25, optimizing runtime (Graal JIT through JVMCI)"
+  "$JAVA25" --module-path "$G/lib" --upgrade-module-path "$G/compiler" \
+    --add-modules org.graalvm.polyglot,org.graalvm.py --enable-native-access=org.graalvm.truffle \
+    -XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI \
+    "$HERE/graalpy/GraalPyRunner.java" "$RAW/graalpy.json" "$WARMUP" "$REPS" "$(( STARTUP_REPS < 4 ? STARTUP_REPS : 4 ))" \
+    "$(( WARMUP_SECONDS * 2 ))" "${FILES[@]}" 2> >(grep -v '^WARNING' >&2) || echo "GraalPy runner failed" >&2
+fi
+
+log "native again, at the end of the run (brackets the machine's load drift)"
+"$NATIVE_PY" "$HERE/native/runner.py" "$WARMUP" "$REPS" "$STARTUP_REPS" "${FILES[@]}" >"$RAW/native-rerun.json" \
+  || echo "native runner failed" >&2
+
+# --- report -----------------------------------------------------------------------------------
+HEADER=$TARGET/header.md
+cat >"$HEADER" <<HDR
+## Side-by-side results ($STARTED)
+
+Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'),
+$(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM; load average before/after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)
+(other builds share this machine: treat differences under ~20% as noise).
+Repetitions: $REPS timed per workload and runtime after a warm-up of at least $WARMUP executions
+(and at least ${WARMUP_SECONDS} s for eryx, $(( WARMUP_SECONDS / 2 )) s for V8, $(( WARMUP_SECONDS * 2 )) s for GraalPy), in one interpreter per runtime;
+start-up: $STARTUP_REPS samples. python.wasm sha256 $(sha256sum "$PYTHON_WASM" | cut -c1-16)….
+HDR
+REPORT_ARGS=("native=native CPython=$RAW/native.json" "node=V8 (Node WASI)=$RAW/node.json"
+             "native2=native CPython (end of run)=$RAW/native-rerun.json"
+             "eryx17=eryx JDK 17=$RAW/eryx-jdk17.json" "eryx25=eryx JDK 25=$RAW/eryx-jdk25.json")
+if [[ -f $RAW/graalpy.json ]]; then
+  MODE=$(sed -n 's/.*"mode":"\([^"]*\)".*/\1/p' "$RAW/graalpy.json")
+  [[ $MODE == Interpreted ]] && MODE="NOT optimizing: fallback runtime"
+  REPORT_ARGS+=("graalpy=GraalPy ($MODE)=$RAW/graalpy.json")
+fi
+log "report"
+"$JAVA17" -cp "$CP" dev.eryx.bench.Report "$TARGET/results.md" "$HEADER" "${REPORT_ARGS[@]}"
+
+if [[ $JMH == 1 ]]; then
+  log "JMH (in-JVM figures, Temurin 25 if present)"
+  JMH_JAVA=$JAVA17; [[ $JDK25 == 1 ]] && JMH_JAVA=$JAVA25
+  JMH_OPTS=(); [[ $QUICK == 1 ]] && JMH_OPTS=(-wi 1 -w 2s -i 2 -r 2s)
+  "$JMH_JAVA" -cp "$CP" org.openjdk.jmh.Main "${JMH_OPTS[@]}" -rf json -rff "$TARGET/jmh.json" \
+    'dev.eryx.bench.jmh.*' | tee "$TARGET/jmh.txt"
+fi
+echo "written: $TARGET/results.md" >&2

@@ -1,0 +1,112 @@
+package dev.eryx.internal.callbacks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.SpecVersionDetector;
+import com.networknt.schema.ValidationMessage;
+import dev.eryx.Callback;
+import dev.eryx.TraceListener;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The callbacks and tracer a sandbox was built with, with each schema compiled once. Immutable and
+ * shareable between the sandboxes of one builder.
+ */
+public final class CallbackSetup {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final CallbackSetup NONE = new CallbackSetup(List.of(), null);
+
+    private final Map<String, Entry> callbacks;
+    private final TraceListener tracer;
+
+    static final class Entry {
+        final Callback callback;
+        final JsonSchema schema;
+
+        Entry(Callback callback, JsonSchema schema) {
+            this.callback = callback;
+            this.schema = schema;
+        }
+
+        /** The validation failures of {@code arguments}, one line each; empty when valid. */
+        String validate(JsonNode arguments) {
+            if (schema == null) {
+                return "";
+            }
+            Set<ValidationMessage> messages = schema.validate(arguments);
+            return messages.stream().map(ValidationMessage::getMessage).sorted().collect(Collectors.joining("; "));
+        }
+    }
+
+    private CallbackSetup(Collection<Callback> list, TraceListener tracer) {
+        Map<String, Entry> byName = new LinkedHashMap<>();
+        for (Callback callback : list) {
+            if (byName.containsKey(callback.name())) {
+                throw new IllegalArgumentException("two callbacks are named " + callback.name());
+            }
+            byName.put(callback.name(), new Entry(callback, compile(callback)));
+        }
+        this.callbacks = Map.copyOf(byName);
+        this.tracer = tracer;
+        this.described = describe(list);
+    }
+
+    private final ArrayNode described;
+
+    public static CallbackSetup of(Collection<Callback> callbacks, TraceListener tracer) {
+        return callbacks.isEmpty() && tracer == null ? NONE : new CallbackSetup(callbacks, tracer);
+    }
+
+    private static JsonSchema compile(Callback callback) {
+        JsonNode schema = callback.schema();
+        if (schema == null) {
+            return null;
+        }
+        SpecVersion.VersionFlag version = schema.has("$schema")
+                ? SpecVersionDetector.detect(schema) : SpecVersion.VersionFlag.V202012;
+        try {
+            return JsonSchemaFactory.getInstance(version).getSchema(schema);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("invalid JSON schema for callback " + callback.name() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static ArrayNode describe(Collection<Callback> list) {
+        ArrayNode array = JSON.createArrayNode();
+        for (Callback callback : list) {
+            ObjectNode node = array.addObject();
+            node.put("name", callback.name());
+            node.put("description", callback.description());
+            node.set("schema", callback.schema());
+        }
+        return array;
+    }
+
+    Entry get(String name) {
+        return callbacks.get(name);
+    }
+
+    boolean isEmpty() {
+        return callbacks.isEmpty();
+    }
+
+    TraceListener tracer() {
+        return tracer;
+    }
+
+    /** Names, descriptions and schemas, as the guest's {@code eryx.list_callbacks()} returns them. */
+    ArrayNode describe() {
+        return described.deepCopy();
+    }
+}

@@ -1,0 +1,62 @@
+package dev.eryx.pool;
+
+import dev.eryx.ExecutionResult;
+import dev.eryx.ResourceLimits;
+import dev.eryx.Sandbox;
+import dev.eryx.SandboxFiles;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A sandbox lent by a {@link SandboxPool}. Globals persist between its executions until it is
+ * closed; closing hands it back, and the pool never lends its state to anyone else. Use it from
+ * one thread at a time, like a {@link Sandbox}.
+ */
+public final class PooledSandbox implements AutoCloseable {
+    private final SandboxPool pool;
+    private final Sandbox sandbox;
+    private final AtomicBoolean returned = new AtomicBoolean();
+
+    PooledSandbox(SandboxPool pool, Sandbox sandbox) {
+        this.pool = pool;
+        this.sandbox = sandbox;
+    }
+
+    /** Runs code under the pool's limits; see {@link Sandbox#execute(String)}. */
+    public ExecutionResult execute(String code) {
+        return live().execute(code);
+    }
+
+    /**
+     * Runs code under other limits for this execution (timeout, fuel, output); the memory and
+     * filesystem caps stay the pool's, fixed when the sandbox was created.
+     */
+    public ExecutionResult execute(String code, ResourceLimits limits) {
+        return live().execute(code, Objects.requireNonNull(limits, "limits"));
+    }
+
+    /** The sandbox's files (in-memory filesystem and the template's mounts). */
+    public SandboxFiles files() {
+        return live().files();
+    }
+
+    /** False after a hard stop left the interpreter unusable; close it and acquire another. */
+    public boolean isUsable() {
+        return !returned.get() && sandbox.isUsable();
+    }
+
+    /** Returns the sandbox to the pool. Idempotent. */
+    @Override
+    public void close() {
+        if (returned.compareAndSet(false, true)) {
+            pool.release(sandbox);
+        }
+    }
+
+    private Sandbox live() {
+        if (returned.get()) {
+            throw new IllegalStateException("this pooled sandbox was returned to its pool");
+        }
+        return sandbox;
+    }
+}

@@ -1,0 +1,492 @@
+package dev.eryx.pool;
+
+import dev.eryx.EryxException;
+import dev.eryx.ExecutionResult;
+import dev.eryx.ResourceLimits;
+import dev.eryx.Sandbox;
+import dev.eryx.SandboxImage;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * Warm sandboxes for services: every sandbox is restored from one interpreter image (optionally
+ * with modules preloaded) and configured by the pool's template, so acquiring one takes
+ * microseconds when one is idle.
+ *
+ * <pre>{@code
+ * try (SandboxPool pool = SandboxPool.builder()
+ *         .minIdle(2).maxSize(8)
+ *         .acquireTimeout(Duration.ofSeconds(2))
+ *         .preload("json", "re")
+ *         .template(b -> b.env("TENANT", "demo"))
+ *         .build()) {
+ *     ExecutionResult r = pool.execute("import json; print(json.dumps([1, 2]))");
+ * }
+ * }</pre>
+ *
+ * <p><b>No state crosses users.</b> A sandbox returned to the pool is closed, never lent again;
+ * the pool's housekeeping thread restores a fresh one from the image in the background to keep
+ * {@code minIdle} sandboxes ready (restoring costs tens of milliseconds, off the request path).
+ * Sandboxes a hard stop made unusable are dropped the same way and counted in
+ * {@link PoolStats#poisoned()}.
+ *
+ * <p><b>Admission.</b> At most {@code maxSize} sandboxes exist at once, and no more than the
+ * memory budget allows: each sandbox reserves its memory cap ({@link ResourceLimits#maxMemoryBytes()},
+ * at most 4 GiB), so {@code maxTotalMemoryBytes / cap} bounds the pool too. An acquisition beyond
+ * that waits up to {@code acquireTimeout}, then fails with {@link PoolExhaustedException}.
+ *
+ * <p>Thread-safe. {@link #close()} stops everything, including sandboxes still lent out.
+ */
+public final class SandboxPool implements AutoCloseable {
+    private static final long WASM32_MAX_MEMORY = 4L << 30;
+    private static final long FAILURE_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final SandboxImage image;
+    private final Consumer<Sandbox.Builder> template;
+    private final ResourceLimits limits;
+    private final int minIdle;
+    private final int maxSize;
+    private final int capacity;
+    private final long reservationBytes;
+    private final long maxTotalMemoryBytes;
+    private final Duration acquireTimeout;
+
+    private final ReentrantLock lock = new ReentrantLock(true);
+    /** Signalled when an idle sandbox appears or capacity frees up. */
+    private final Condition available = lock.newCondition();
+    /** Signalled when the housekeeper may have work. */
+    private final Condition housekeeping = lock.newCondition();
+    private final ArrayDeque<Sandbox> idle = new ArrayDeque<>();
+    /** Every live sandbox (idle or lent), so close() can stop them all. */
+    private final Set<Sandbox> live = new HashSet<>();
+    private final Thread housekeeper;
+    // All guarded by lock.
+    private boolean closed;
+    private int total;
+    private int inUse;
+    private long acquisitions;
+    private long creations;
+    private long waits;
+    private long waitNanos;
+    private long discarded;
+    private long poisoned;
+    private long timeouts;
+    private RuntimeException lastCreationFailure;
+
+    private SandboxPool(Builder b) {
+        this.template = b.template;
+        this.limits = b.limits;
+        this.minIdle = b.minIdle;
+        this.maxSize = b.maxSize;
+        this.acquireTimeout = b.acquireTimeout;
+        this.maxTotalMemoryBytes = b.maxTotalMemoryBytes;
+        this.reservationBytes = Math.min(limits.maxMemoryBytes(), WASM32_MAX_MEMORY);
+        long byBudget = maxTotalMemoryBytes / reservationBytes;
+        if (byBudget < 1) {
+            throw new IllegalArgumentException("maxTotalMemoryBytes " + maxTotalMemoryBytes
+                    + " is less than one sandbox's memory cap " + reservationBytes);
+        }
+        this.capacity = (int) Math.min(maxSize, byBudget);
+        if (minIdle > capacity) {
+            throw new IllegalArgumentException("minIdle " + minIdle + " exceeds what maxSize and the memory budget allow ("
+                    + capacity + ")");
+        }
+        // Checks the template before anything starts: a bad mount or env fails here.
+        template.accept(Sandbox.builder());
+        this.image = b.preload.isEmpty() ? SandboxImage.defaultImage()
+                : SandboxImage.capture(b.preload.toArray(new String[0]));
+        if (minIdle > 0) {
+            Sandbox first = newSandbox(); // warm and proves the whole configuration works
+            lock.lock();
+            try {
+                total++;
+                creations++;
+                live.add(first);
+                idle.add(first);
+            } finally {
+                lock.unlock();
+            }
+        }
+        this.housekeeper = new Thread(this::housekeep, "eryx-pool-housekeeper");
+        housekeeper.setDaemon(true);
+        housekeeper.start();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Lends a sandbox: an idle one at once, else a new one if the caps allow, else the first one
+     * returned within the acquire timeout.
+     *
+     * @throws PoolExhaustedException nothing became available within the acquire timeout
+     * @throws IllegalStateException the pool is closed
+     * @throws EryxException a sandbox could not be created, or the thread was interrupted
+     */
+    public PooledSandbox acquire() {
+        long started = System.nanoTime();
+        long deadline = started + acquireTimeout.toNanos();
+        Sandbox sandbox = null;
+        boolean mustCreate = false;
+        boolean waited = false;
+        lock.lock();
+        try {
+            while (true) {
+                if (closed) {
+                    throw new IllegalStateException("the pool is closed");
+                }
+                if (!idle.isEmpty()) {
+                    sandbox = idle.pollFirst();
+                    break;
+                }
+                if (!waited) {
+                    waited = true;
+                    waits++;
+                }
+                if (total < capacity) {
+                    total++;
+                    mustCreate = true;
+                    break;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    timeouts++;
+                    waitNanos += System.nanoTime() - started;
+                    throw new PoolExhaustedException("no sandbox became free within " + acquireTimeout + ": "
+                            + inUse + " in use of at most " + capacity + " (maxSize " + maxSize
+                            + ", memory budget " + maxTotalMemoryBytes + " bytes at " + reservationBytes
+                            + " per sandbox)");
+                }
+                try {
+                    available.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new EryxException("interrupted while waiting for a sandbox", null, e);
+                }
+            }
+            inUse++;
+            housekeeping.signal(); // idle may have dropped below minIdle
+        } finally {
+            lock.unlock();
+        }
+        if (mustCreate) {
+            sandbox = createForCaller();
+        }
+        lock.lock();
+        try {
+            acquisitions++;
+            waitNanos += System.nanoTime() - started;
+        } finally {
+            lock.unlock();
+        }
+        return new PooledSandbox(this, sandbox);
+    }
+
+    private Sandbox createForCaller() {
+        Sandbox sandbox;
+        try {
+            sandbox = newSandbox();
+        } catch (RuntimeException e) {
+            lock.lock();
+            try {
+                total--;
+                inUse--;
+                available.signal();
+            } finally {
+                lock.unlock();
+            }
+            throw e;
+        }
+        lock.lock();
+        try {
+            creations++;
+            if (closed) {
+                total--;
+                inUse--;
+                sandbox.close();
+                throw new IllegalStateException("the pool is closed");
+            }
+            live.add(sandbox);
+            return sandbox;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Acquires a sandbox, runs {@code code} under the pool's limits and returns the sandbox. */
+    public ExecutionResult execute(String code) {
+        try (PooledSandbox sandbox = acquire()) {
+            return sandbox.execute(code);
+        }
+    }
+
+    /**
+     * Like {@link #execute(String)} with other limits for this request (timeout, fuel, output);
+     * memory and filesystem caps stay the pool's.
+     */
+    public ExecutionResult execute(String code, ResourceLimits perRequest) {
+        Objects.requireNonNull(perRequest, "perRequest");
+        try (PooledSandbox sandbox = acquire()) {
+            return sandbox.execute(code, perRequest);
+        }
+    }
+
+    public PoolStats stats() {
+        lock.lock();
+        try {
+            long finished = acquisitions + timeouts;
+            Duration average = Duration.ofNanos(finished == 0 ? 0 : waitNanos / finished);
+            return new PoolStats(total, idle.size(), inUse, acquisitions, creations, waits, average,
+                    discarded, poisoned, timeouts);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The image every sandbox of this pool restores from. */
+    public SandboxImage image() {
+        return image;
+    }
+
+    /** How many sandboxes may exist at once: {@code maxSize}, lowered by the memory budget. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Takes a lent sandbox back: it is closed, and the housekeeper restores a fresh one if needed. */
+    void release(Sandbox sandbox) {
+        boolean unusable = !sandbox.isUsable();
+        lock.lock();
+        try {
+            if (live.remove(sandbox)) {
+                total--;
+                inUse--;
+                discarded++;
+                if (unusable && !closed) {
+                    poisoned++;
+                }
+            }
+            available.signal();
+            housekeeping.signal();
+        } finally {
+            lock.unlock();
+        }
+        sandbox.close();
+    }
+
+    /** Stops the housekeeper and closes every sandbox, idle or lent. Idempotent. */
+    @Override
+    public void close() {
+        List<Sandbox> toClose;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            toClose = new ArrayList<>(live);
+            idle.clear();
+            available.signalAll();
+            housekeeping.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        housekeeper.interrupt();
+        for (Sandbox sandbox : toClose) {
+            sandbox.close();
+        }
+        try {
+            housekeeper.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The last failure of a background creation, if any (for diagnostics). */
+    public RuntimeException lastCreationFailure() {
+        lock.lock();
+        try {
+            return lastCreationFailure;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Keeps {@code minIdle} sandboxes ready, one restore at a time. */
+    private void housekeep() {
+        while (true) {
+            lock.lock();
+            try {
+                while (!closed && !(idle.size() < minIdle && total < capacity)) {
+                    housekeeping.awaitUninterruptibly();
+                }
+                if (closed) {
+                    return;
+                }
+                total++;
+            } finally {
+                lock.unlock();
+            }
+            Sandbox sandbox = null;
+            RuntimeException failure = null;
+            try {
+                sandbox = newSandbox();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            lock.lock();
+            try {
+                if (sandbox == null) {
+                    total--;
+                    lastCreationFailure = failure;
+                    available.signal();
+                } else if (closed) {
+                    total--;
+                } else {
+                    creations++;
+                    live.add(sandbox);
+                    idle.addLast(sandbox);
+                    available.signal();
+                    sandbox = null;
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (sandbox != null) {
+                sandbox.close(); // created while the pool closed
+                return;
+            }
+            if (failure != null && !backOff()) {
+                return;
+            }
+        }
+    }
+
+    /** Waits before retrying a failed creation; false when the pool closed meanwhile. */
+    private boolean backOff() {
+        lock.lock();
+        try {
+            long left = FAILURE_BACKOFF_NANOS;
+            while (!closed && left > 0) {
+                try {
+                    left = housekeeping.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    // close() interrupts; the loop re-checks closed
+                }
+            }
+            return !closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Sandbox newSandbox() {
+        Sandbox.Builder builder = Sandbox.builder();
+        template.accept(builder);
+        Sandbox sandbox = builder.resourceLimits(limits).image(image).build();
+        try {
+            // Off the request path: the guest adopts this sandbox's env and warms the instance, so
+            // the user's first execution costs what any later one does.
+            sandbox.execute("pass");
+        } catch (RuntimeException e) {
+            sandbox.close();
+            throw e;
+        }
+        return sandbox;
+    }
+
+    /** Configures a pool. */
+    public static final class Builder {
+        private int minIdle = 1;
+        private int maxSize = Math.max(2, Runtime.getRuntime().availableProcessors());
+        private Duration acquireTimeout = Duration.ofSeconds(30);
+        private ResourceLimits limits = ResourceLimits.defaults();
+        private long maxTotalMemoryBytes = Long.MAX_VALUE;
+        private List<String> preload = List.of();
+        private Consumer<Sandbox.Builder> template = builder -> { };
+
+        private Builder() {
+        }
+
+        /** Sandboxes kept ready in the background; default 1. */
+        public Builder minIdle(int minIdle) {
+            if (minIdle < 0) {
+                throw new IllegalArgumentException("minIdle must be >= 0, was " + minIdle);
+            }
+            this.minIdle = minIdle;
+            return this;
+        }
+
+        /** Most sandboxes alive at once, lent or idle: the pool's concurrency cap. Default: CPUs, at least 2. */
+        public Builder maxSize(int maxSize) {
+            if (maxSize < 1) {
+                throw new IllegalArgumentException("maxSize must be >= 1, was " + maxSize);
+            }
+            this.maxSize = maxSize;
+            return this;
+        }
+
+        /** How long {@link SandboxPool#acquire()} waits for a free sandbox; default 30 s. */
+        public Builder acquireTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("acquireTimeout must be >= 0, was " + timeout);
+            }
+            this.acquireTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Limits of every pooled sandbox (overriding any set by the template). The memory cap is
+         * what each sandbox reserves from {@link #maxTotalMemoryBytes}.
+         */
+        public Builder resourceLimits(ResourceLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** Memory all sandboxes of the pool may reserve together; default unbounded (only maxSize caps). */
+        public Builder maxTotalMemoryBytes(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("maxTotalMemoryBytes must be > 0, was " + bytes);
+            }
+            this.maxTotalMemoryBytes = bytes;
+            return this;
+        }
+
+        /** Modules imported into the image once, so no request pays for importing them. */
+        public Builder preload(String... modules) {
+            this.preload = List.copyOf(Arrays.asList(modules));
+            return this;
+        }
+
+        /**
+         * Applied to the builder of every pooled sandbox: env, files, mounts, callbacks, clock.
+         * Listeners and stdin it sets are shared by all pooled sandboxes.
+         */
+        public Builder template(Consumer<Sandbox.Builder> template) {
+            this.template = Objects.requireNonNull(template, "template");
+            return this;
+        }
+
+        /**
+         * Creates the pool: captures the image (the first sandbox of a JVM boots CPython, which takes
+         * seconds), restores {@code min(minIdle, 1)} sandbox synchronously to prove the template
+         * works, and leaves the rest to the background.
+         */
+        public SandboxPool build() {
+            return new SandboxPool(this);
+        }
+    }
+}

@@ -90,9 +90,25 @@ def run(coroutine):
     task = _main_loop.create_task(coroutine)
     try:
         return _main_loop.run_until_complete(task)
-    except BaseException:
+    except BaseException as error:
         # Stopped from outside (KeyboardInterrupt from the host) or failed: the execution is over,
         # so its code must not resume when a later execution runs the loop again. The task sees the
         # cancellation (its finally blocks run) the next time the loop turns.
         task.cancel()
+        if not isinstance(error, Exception):
+            _abandon_loop()
         raise
+
+
+def _abandon_loop():
+    """Replaces the persistent loop after the host stopped an execution.
+
+    A KeyboardInterrupt raised inside a task is stored in that task as well as raised; left in the
+    loop, it would surface again through whatever awaited the task when a later execution turns
+    the loop. The stopped execution's tasks are dropped with their loop instead, silently (their
+    "destroyed but pending" reports belong to nobody).
+    """
+    global _main_loop
+    _main_loop.set_exception_handler(lambda loop, context: None)
+    _main_loop = SandboxEventLoop()
+    events.set_event_loop(_main_loop)

@@ -20,26 +20,14 @@ if [[ -x $PREFIX/bin/python3.14 ]]; then
 fi
 mkdir -p "$CACHE/downloads"
 
-mirror() {
-  # First non-security "URIs:" entry of deb822 sources, else first "deb" line of sources.list.
-  local uri=""
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    uri=$(awk '/^URIs:/ {for (i = 2; i <= NF; i++) if ($i !~ /security/) {print $i; exit}}' "$f")
-    [[ -n $uri ]] && break
-  done
-  if [[ -z $uri && -f /etc/apt/sources.list ]]; then
-    uri=$(awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; exit}}' /etc/apt/sources.list)
-  fi
-  [[ -n $uri ]] || { echo "no Debian mirror found in the apt configuration" >&2; exit 1; }
-  echo "${uri%/}"
-}
+# The Debian mirror lookup is shared with the wasm build recipe.
+. "$(cd "$(dirname "$0")" && pwd)/../../wasm-assets/build/lib.sh"
 
 if [[ ! -f $TARBALL ]]; then
   if [[ -n ${ERYX_CPYTHON_TARBALL:-} ]]; then
     cp "$ERYX_CPYTHON_TARBALL" "$TARBALL.part"
   else
-    url="$(mirror)/$POOL_PATH"
+    url="$(mirror_uri)/$POOL_PATH"
     echo "downloading $url" >&2
     curl -fL --retry 3 -o "$TARBALL.part" "$url"
   fi

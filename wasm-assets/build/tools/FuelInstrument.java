@@ -613,15 +613,7 @@ public final class FuelInstrument {
         /** Unsigned LEB128 of at most {@code bits} bits (and so at most ceil(bits / 7) bytes). */
         private long uleb(int bits) {
             int at = pos;
-            long result = 0;
-            int shift = 0;
-            int x;
-            do {
-                if (shift >= bits) throw new WasmFormatException(String.format("LEB128 too long at offset 0x%X", at));
-                x = u8();
-                result |= (long) (x & 0x7F) << shift;
-                shift += 7;
-            } while ((x & 0x80) != 0);
+            long result = lebGroups(bits);
             if (bits < 64 && (result >>> bits) != 0) {
                 throw new WasmFormatException(String.format("LEB128 out of range at offset 0x%X", at));
             }
@@ -630,6 +622,16 @@ public final class FuelInstrument {
 
         /** Signed LEB128 of at most {@code bits} bits (and so at most ceil(bits / 7) bytes). */
         private long sleb(int bits) {
+            int start = pos;
+            long result = lebGroups(bits);
+            int shift = 7 * (pos - start);
+            boolean negative = (b[pos - 1] & 0x40) != 0;
+            if (shift < 64 && negative) result |= -1L << shift;
+            return result;
+        }
+
+        /** The 7-bit groups of one LEB128 number, least significant first, without sign handling. */
+        private long lebGroups(int bits) {
             int at = pos;
             long result = 0;
             int shift = 0;
@@ -640,7 +642,6 @@ public final class FuelInstrument {
                 result |= (long) (x & 0x7F) << shift;
                 shift += 7;
             } while ((x & 0x80) != 0);
-            if (shift < 64 && (x & 0x40) != 0) result |= -1L << shift;
             return result;
         }
 

@@ -6,6 +6,7 @@ import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
 import dev.eryx.internal.snapshot.SavedState;
 import dev.eryx.internal.vfs.host.HostMount;
+import dev.eryx.internal.wasi.WasiConfig;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -106,6 +107,20 @@ public final class Sandbox implements AutoCloseable {
         return runtime.isUsable();
     }
 
+    /**
+     * Returns this sandbox to the state right after {@link Builder#build()}, after any execution
+     * already queued: the interpreter as in its image and fresh files, descriptors, environment,
+     * clocks and randomness from the same configuration. Cheap (proportional to the memory pages
+     * written since the build). Used by {@code SandboxPool} between users.
+     *
+     * @return false, with nothing changed, if this sandbox cannot be reset (unusable or closed);
+     *     a sandbox built with {@link Builder#restoreFrom(byte[])} resets to that saved state's
+     *     interpreter and files (its empty directories are not recreated)
+     */
+    public boolean reset() {
+        return runtime.reset();
+    }
+
     /** The limits every execution of this sandbox runs under. */
     public ResourceLimits resourceLimits() {
         return runtime.limits();
@@ -157,11 +172,7 @@ public final class Sandbox implements AutoCloseable {
         }
 
         public Builder env(String key, String value) {
-            Objects.requireNonNull(key, "key");
-            Objects.requireNonNull(value, "value");
-            if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0 || value.indexOf('\0') >= 0) {
-                throw new IllegalArgumentException("invalid environment variable: " + key);
-            }
+            WasiConfig.checkEnvironmentVariable(key, value);
             spec.env(key, value);
             return this;
         }

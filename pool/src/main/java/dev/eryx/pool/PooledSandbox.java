@@ -6,6 +6,7 @@ import dev.eryx.Sandbox;
 import dev.eryx.SandboxFiles;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A sandbox lent by a {@link SandboxPool}. Globals persist between its executions until it is
@@ -16,6 +17,11 @@ public final class PooledSandbox implements AutoCloseable {
     private final SandboxPool pool;
     private final Sandbox sandbox;
     private final AtomicBoolean returned = new AtomicBoolean();
+    /**
+     * Executions hold it shared, {@link #close()} exclusively: the pool resets the sandbox for the
+     * next user only after every execution of this user has ended, so none can run after the reset.
+     */
+    private final ReentrantReadWriteLock inFlight = new ReentrantReadWriteLock();
 
     PooledSandbox(SandboxPool pool, Sandbox sandbox) {
         this.pool = pool;
@@ -24,7 +30,12 @@ public final class PooledSandbox implements AutoCloseable {
 
     /** Runs code under the pool's limits; see {@link Sandbox#execute(String)}. */
     public ExecutionResult execute(String code) {
-        return live().execute(code);
+        inFlight.readLock().lock();
+        try {
+            return live().execute(code);
+        } finally {
+            inFlight.readLock().unlock();
+        }
     }
 
     /**
@@ -32,7 +43,13 @@ public final class PooledSandbox implements AutoCloseable {
      * filesystem caps stay the pool's, fixed when the sandbox was created.
      */
     public ExecutionResult execute(String code, ResourceLimits limits) {
-        return live().execute(code, Objects.requireNonNull(limits, "limits"));
+        Objects.requireNonNull(limits, "limits");
+        inFlight.readLock().lock();
+        try {
+            return live().execute(code, limits);
+        } finally {
+            inFlight.readLock().unlock();
+        }
     }
 
     /** The sandbox's files (in-memory filesystem and the template's mounts). */
@@ -45,12 +62,21 @@ public final class PooledSandbox implements AutoCloseable {
         return !returned.get() && sandbox.isUsable();
     }
 
-    /** Returns the sandbox to the pool. Idempotent. */
+    /**
+     * Returns the sandbox to the pool. Idempotent. Waits for executions other threads are running
+     * on it (each ends by its timeout at the latest).
+     */
     @Override
     public void close() {
-        if (returned.compareAndSet(false, true)) {
-            pool.release(sandbox);
+        inFlight.writeLock().lock();
+        try {
+            if (!returned.compareAndSet(false, true)) {
+                return;
+            }
+        } finally {
+            inFlight.writeLock().unlock();
         }
+        pool.release(sandbox);
     }
 
     private Sandbox live() {

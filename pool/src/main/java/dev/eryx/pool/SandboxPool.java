@@ -34,11 +34,13 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * <p><b>No state crosses users.</b> A sandbox returned to the pool is closed, never lent again;
- * the pool's housekeeping thread restores a fresh one from the image in the background to keep
- * {@code minIdle} sandboxes ready (restoring costs tens of milliseconds, off the request path).
- * Sandboxes a hard stop made unusable are dropped the same way and counted in
- * {@link PoolStats#poisoned()}.
+ * <p><b>No state crosses users.</b> A sandbox returned to the pool is reset in place
+ * ({@link Sandbox#reset()}: the interpreter's memory and globals back to the image, in time
+ * proportional to the pages the user wrote, and a new filesystem, descriptors, environment, clocks
+ * and randomness from the template) and becomes idle again, counted in {@link PoolStats#resets()}.
+ * A sandbox that cannot be reset, or that is unusable ({@link PoolStats#poisoned()}), is closed
+ * instead, and the pool's housekeeping thread restores a fresh one from the image in the background
+ * to keep {@code minIdle} sandboxes ready.
  *
  * <p><b>Admission.</b> At most {@code maxSize} sandboxes exist at once, and no more than the
  * memory budget allows: each sandbox reserves its memory cap ({@link ResourceLimits#maxMemoryBytes()},
@@ -79,6 +81,7 @@ public final class SandboxPool implements AutoCloseable {
     private long waits;
     private long waitNanos;
     private long discarded;
+    private long resets;
     private long poisoned;
     private long timeouts;
     private RuntimeException lastCreationFailure;
@@ -248,7 +251,7 @@ public final class SandboxPool implements AutoCloseable {
             long finished = acquisitions + timeouts;
             Duration average = Duration.ofNanos(finished == 0 ? 0 : waitNanos / finished);
             return new PoolStats(total, idle.size(), inUse, acquisitions, creations, waits, average,
-                    discarded, poisoned, timeouts);
+                    discarded, poisoned, timeouts, resets);
         } finally {
             lock.unlock();
         }
@@ -264,12 +267,23 @@ public final class SandboxPool implements AutoCloseable {
         return capacity;
     }
 
-    /** Takes a lent sandbox back: it is closed, and the housekeeper restores a fresh one if needed. */
+    /**
+     * Takes a lent sandbox back: reset in place and idle again, or, if it cannot be reset, closed
+     * (the housekeeper then restores a fresh one if needed). The reset runs on the returning
+     * thread; it costs about a millisecond plus the pages the user wrote.
+     */
     void release(Sandbox sandbox) {
         boolean unusable = !sandbox.isUsable();
+        boolean reset = !unusable && !isClosed() && sandbox.reset();
+        boolean keep;
         lock.lock();
         try {
-            if (live.remove(sandbox)) {
+            keep = reset && !closed && live.contains(sandbox);
+            if (keep) {
+                inUse--;
+                resets++;
+                idle.addFirst(sandbox); // the most recently used instance is the warmest
+            } else if (live.remove(sandbox)) {
                 total--;
                 inUse--;
                 discarded++;
@@ -282,7 +296,18 @@ public final class SandboxPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        sandbox.close();
+        if (!keep) {
+            sandbox.close();
+        }
+    }
+
+    private boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Stops the housekeeper and closes every sandbox, idle or lent. Idempotent. */

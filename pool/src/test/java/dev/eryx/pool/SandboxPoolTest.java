@@ -44,8 +44,43 @@ class SandboxPoolTest {
             }
             PoolStats stats = pool.stats();
             assertEquals(2, stats.acquisitions());
-            assertEquals(2, stats.discarded());
+            assertEquals(2, stats.resets(), "returned sandboxes are reset in place, not discarded");
+            assertEquals(0, stats.discarded());
+            assertEquals(1, stats.creations(), "one sandbox served both users");
             assertEquals(0, stats.inUse());
+        }
+    }
+
+    @Test
+    void aResetSandboxForgetsModulesFilesDescriptorsEnvironmentAndMemory() {
+        try (SandboxPool pool = SandboxPool.builder().minIdle(1).maxSize(1)
+                .template(b -> b.env("TENANT", "acme").file("/data/config.txt",
+                        "template".getBytes(java.nio.charset.StandardCharsets.UTF_8))).build()) {
+            String probe = "import sys, os\n"
+                    + "result = ['fractions' in sys.modules, 'mine' in globals(), os.environ.get('TENANT'),"
+                    + " os.environ.get('EXTRA'), open('/data/config.txt').read(), os.path.exists('/tmp/x'),"
+                    + " sys.getrecursionlimit(), len(os.listdir('/tmp'))]";
+            String clean;
+            try (PooledSandbox first = pool.acquire()) {
+                clean = first.execute(probe).result().toString();
+                first.execute("import fractions, sys, os\nmine = bytearray(32 * 1024 * 1024)\n"
+                        + "os.environ['EXTRA'] = 'x'\nos.environ['TENANT'] = 'evil'\n"
+                        + "open('/data/config.txt', 'w').write('changed')\n"
+                        + "held = open('/tmp/x', 'w')\nsys.setrecursionlimit(77)\n"
+                        + "sys.modules['json'] = 'poisoned module table'");
+            }
+            assertEquals("[false,false,\"acme\",null,\"template\",false,1000,0]", clean);
+            for (int i = 0; i < 3; i++) {
+                try (PooledSandbox next = pool.acquire()) {
+                    assertEquals(clean, next.execute(probe).result().toString());
+                    assertEquals("[1, 2]", next.execute("import json\nprint(json.dumps([1, 2]))").stdout().strip(),
+                            "a module replaced by the previous user is the image's again");
+                    assertTrue(next.execute("x = 1").stats().peakMemoryBytes() < (32L << 20) + (20L << 20),
+                            "the previous user's 32 MiB are gone");
+                    next.execute("import fractions\nmine = 1");
+                }
+            }
+            assertEquals(1, pool.stats().creations());
         }
     }
 
@@ -121,15 +156,32 @@ class SandboxPoolTest {
     }
 
     @Test
-    void aHardStoppedSandboxIsDroppedAndThePoolCarriesOn() {
-        ResourceLimits limits = ResourceLimits.builder().executionTimeout(Duration.ofMillis(300)).build();
+    void aHardStoppedSessionIsRolledBackAndKeepsItsState() {
+        ResourceLimits limits = ResourceLimits.builder().executionTimeout(Duration.ofSeconds(1)).build();
         try (SandboxPool pool = SandboxPool.builder().minIdle(1).maxSize(2).resourceLimits(limits).build()) {
+            try (PooledSandbox session = pool.acquire()) {
+                session.execute("kept = 41");
+                // sum() over a range runs in C: no bytecode boundary, so only a hard stop ends it.
+                assertThrows(ExecutionTimeoutException.class,
+                        () -> session.execute("kept = 0\nsum(range(10**13))"));
+                assertTrue(session.isUsable());
+                assertEquals(42, session.execute("result = kept + 1").result().asInt());
+            }
+            assertEquals(0, pool.stats().poisoned());
+            assertEquals(1, pool.stats().resets());
+        }
+    }
+
+    @Test
+    void aPoisonedSandboxIsDroppedAndThePoolCarriesOn() {
+        try (SandboxPool pool = SandboxPool.builder().minIdle(1).maxSize(2).build()) {
             PooledSandbox victim = pool.acquire();
-            // sum() over a range runs in C: no bytecode boundary, so only a hard stop ends it.
-            assertThrows(ExecutionTimeoutException.class, () -> victim.execute("sum(range(10**12))"));
+            // os._exit ends the interpreter like a process exit: nothing can run in it afterwards.
+            assertThrows(dev.eryx.SandboxCrashedException.class, () -> victim.execute("import os\nos._exit(3)"));
             assertFalse(victim.isUsable());
             victim.close();
             assertEquals(1, pool.stats().poisoned());
+            assertEquals(1, pool.stats().discarded());
             for (int i = 0; i < 3; i++) {
                 assertEquals(7, pool.execute("result = 3 + 4").result().asInt());
             }

@@ -3,7 +3,6 @@ package dev.eryx.internal.engine;
 import com.dylibso.chicory.runtime.ByteArrayMemory;
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.ExportFunction;
-import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
@@ -28,16 +27,29 @@ public final class GuestInstance {
 
     private final Instance instance;
     private final Memory memory;
+    /** The same object as {@link #memory} when it is ours; null for Chicory's ByteArrayMemory. */
+    private final PagedMemory paged;
     private final int fuelAddress;
     private final int interruptFlagAddress;
     private final ExportFunction exec;
+    /** Mutable globals at the start of the current execution (see {@link #beginExecution()}). */
+    private final long[] globalsAtStart;
+    private final boolean[] mutableGlobal;
+    private final WasiBinding wasiBinding;
 
-    private GuestInstance(Instance instance) {
+    private GuestInstance(Instance instance, WasiBinding wasiBinding) {
         this.instance = instance;
+        this.wasiBinding = wasiBinding;
         this.memory = instance.memory();
+        this.paged = memory instanceof PagedMemory ? (PagedMemory) memory : null;
         this.fuelAddress = addressOf(instance, "eryx_fuel");
         this.interruptFlagAddress = addressOf(instance, "eryx_interrupt_flag");
         this.exec = instance.export("eryx_exec");
+        this.globalsAtStart = new long[instance.globalCount()];
+        this.mutableGlobal = new boolean[globalsAtStart.length];
+        for (int i = 0; i < mutableGlobal.length; i++) {
+            mutableGlobal[i] = instance.global(i).getMutabilityType() == MutabilityType.Var;
+        }
     }
 
     /**
@@ -49,8 +61,9 @@ public final class GuestInstance {
      * @param bridge the host operations of the {@code eryx} import module
      * @param memoryCapBytes the most linear memory the guest may grow to
      */
-    public static GuestInstance boot(GuestModule module, WasiPreview1 wasi, BridgeHost bridge, long memoryCapBytes) {
-        GuestInstance guest = instantiate(module, wasi, bridge, memoryCapBytes);
+    public static GuestInstance boot(GuestModule module, WasiPreview1 wasi, BridgeHost bridge, long memoryCapBytes,
+                                     MemoryOptions memoryOptions) {
+        GuestInstance guest = instantiate(module, wasi, bridge, memoryCapBytes, memoryOptions, null);
         guarded(() -> guest.instance.export("_initialize").apply());
         long status = guarded(() -> guest.instance.export("eryx_init").apply()[0]);
         if (status != 0) {
@@ -62,32 +75,46 @@ public final class GuestInstance {
 
     /**
      * A new instance continuing from {@code snapshot}: the module is instantiated (tables and
-     * globals set up), then the snapshot's memory and globals replace the initial ones. Neither
-     * {@code _initialize} nor {@code eryx_init} runs again.
+     * globals set up) over a memory that shares the snapshot's pages until it writes them, then
+     * the snapshot's globals replace the initial ones. Neither {@code _initialize} nor
+     * {@code eryx_init} runs again.
      */
     public static GuestInstance restore(GuestModule module, GuestSnapshot snapshot, WasiPreview1 wasi,
-                                        BridgeHost bridge, long memoryCapBytes) {
-        GuestInstance guest = instantiate(module, wasi, bridge, memoryCapBytes);
-        Memory memory = guest.memory;
-        int neededPages = (int) (snapshot.memoryBytes() / PAGE_SIZE);
-        if (neededPages > memory.pages() && memory.grow(neededPages - memory.pages()) < 0) {
+                                        BridgeHost bridge, long memoryCapBytes, MemoryOptions memoryOptions) {
+        if (snapshot.memoryBytes() > Math.min(memoryCapBytes, (long) Memory.RUNTIME_MAX_PAGES * PAGE_SIZE)) {
             throw new GuestTrap(GuestTrap.Kind.TRAP, "the snapshot needs " + snapshot.memoryBytes()
                     + " bytes of memory, more than the sandbox's memory cap", null);
         }
-        memory.write(0, snapshot.memory(), 0, snapshot.memory().length);
-        long[] globals = snapshot.globals();
-        for (int i = 0; i < globals.length; i++) {
-            GlobalInstance global = guest.instance.global(i);
-            if (global.getMutabilityType() == MutabilityType.Var) {
-                global.setValue(globals[i]);
+        GuestSnapshot matching = memoryOptions.chicoryByteArray() ? snapshot : snapshot.withPageShift(memoryOptions.pageShift());
+        GuestInstance guest = instantiate(module, wasi, bridge, memoryCapBytes, memoryOptions, matching.image());
+        if (guest.paged != null) {
+            guest.paged.instantiated();
+        } else {
+            Memory memory = guest.memory;
+            int neededPages = (int) (snapshot.memoryBytes() / PAGE_SIZE);
+            if (neededPages > memory.pages() && memory.grow(neededPages - memory.pages()) < 0) {
+                throw new GuestTrap(GuestTrap.Kind.TRAP, "the snapshot needs " + snapshot.memoryBytes()
+                        + " bytes of memory, more than the sandbox's memory cap", null);
+            }
+            byte[] bytes = snapshot.memory();
+            memory.write(0, bytes, 0, bytes.length);
+        }
+        guest.setGlobals(snapshot.globals());
+        return guest;
+    }
+
+    private void setGlobals(long[] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (mutableGlobal[i]) {
+                instance.global(i).setValue(values[i]);
             }
         }
-        return guest;
     }
 
     /** Captures memory and globals; call only between executions, on the guest thread. */
     public GuestSnapshot snapshot() {
-        byte[] image = memory.readBytes(0, memory.pages() * PAGE_SIZE);
+        MemoryImage image = paged != null ? paged.toImage()
+                : MemoryImage.of(memory.readBytes(0, memory.pages() * PAGE_SIZE), PagedMemory.DEFAULT_PAGE_SHIFT);
         long[] globals = new long[instance.globalCount()];
         for (int i = 0; i < globals.length; i++) {
             globals[i] = instance.global(i).getValue();
@@ -95,9 +122,98 @@ public final class GuestInstance {
         return new GuestSnapshot(image, globals);
     }
 
+    /**
+     * Marks the start of an execution: {@link #rollback()} returns here. Also makes the interrupt
+     * flag's page writable for the whole execution, so {@link #requestInterrupt()} from another
+     * thread never races the guest thread's copy-on-write of that page. Call on the guest thread,
+     * holding the lock {@link #requestInterrupt()} callers hold.
+     */
+    public void beginExecution() {
+        for (int i = 0; i < globalsAtStart.length; i++) {
+            if (mutableGlobal[i]) {
+                globalsAtStart[i] = instance.global(i).getValue();
+            }
+        }
+        if (paged != null) {
+            paged.beginEpoch();
+            paged.prepareWrite(interruptFlagAddress, 4);
+        }
+    }
+
+    /**
+     * Puts memory and mutable globals back as they were at {@link #beginExecution()}. Same locking
+     * as {@link #beginExecution()}.
+     *
+     * @return false (nothing changed) if that is impossible: Chicory's memory, or the execution
+     *     rewrote more memory than the journal may hold
+     */
+    public boolean rollback() {
+        if (paged == null || !paged.rollback()) {
+            return false;
+        }
+        setGlobals(globalsAtStart);
+        paged.prepareWrite(interruptFlagAddress, 4);
+        return true;
+    }
+
+    /**
+     * Returns to {@code snapshot}, which must be the one this instance was restored from: memory
+     * in O(pages written since the restore), globals. Same locking as {@link #beginExecution()}.
+     *
+     * @return false (nothing changed) if this instance cannot be reset to it
+     */
+    public boolean resetTo(GuestSnapshot snapshot) {
+        if (paged == null || !paged.isOver(snapshot.image())) {
+            return false;
+        }
+        paged.resetToImage();
+        setGlobals(snapshot.globals());
+        return true;
+    }
+
+    /**
+     * Resets to {@code snapshot} (see {@link #resetTo}) and from now on serves the guest's WASI
+     * calls from {@code wasi}: a fresh view of the world for the next tenant. Nothing changes if it
+     * returns false.
+     */
+    public boolean resetTo(GuestSnapshot snapshot, WasiPreview1 wasi) {
+        if (paged == null || !paged.isOver(snapshot.image())) {
+            return false;
+        }
+        wasiBinding.rebind(wasi);
+        return resetTo(snapshot);
+    }
+
+    /** Bytes of memory pages this instance holds privately (not shared with its image). */
+    public long privateMemoryBytes() {
+        return paged != null ? paged.ownedBytes() : memoryBytes();
+    }
+
+    /**
+     * For measurements: {private bytes, pages written in the current (or last) execution, journal
+     * bytes of that execution, page size}; all zero for Chicory's memory.
+     */
+    public long[] memoryFootprint() {
+        if (paged == null) {
+            return new long[4];
+        }
+        return new long[] {paged.ownedBytes(), paged.pagesWrittenThisEpoch(), paged.journalBytes(),
+                paged.pageBytes()};
+    }
+
+    /** Whether the guest was refused memory (its cap, or the JVM heap) during the current execution. */
+    public boolean memoryRefused() {
+        return paged != null && paged.growthRefused();
+    }
+
+    /** The largest the linear memory has been (since the last reset). */
+    public long peakMemoryBytes() {
+        return paged != null ? paged.peakBytes() : memoryBytes();
+    }
+
     /** The linear memory of {@code snapshot} (a copy), for serialising it (dev.eryx.internal.snapshot). */
     public static byte[] memoryOf(GuestSnapshot snapshot) {
-        return snapshot.memory().clone();
+        return snapshot.memory();
     }
 
     /** The global values of {@code snapshot} (a copy), for serialising it. */
@@ -113,20 +229,29 @@ public final class GuestInstance {
         if (memory.length % PAGE_SIZE != 0) {
             throw new IllegalArgumentException("memory image is not a whole number of pages: " + memory.length);
         }
-        return new GuestSnapshot(memory, globals);
+        return new GuestSnapshot(MemoryImage.of(memory, PagedMemory.DEFAULT_PAGE_SHIFT), globals);
     }
 
     private static GuestInstance instantiate(GuestModule module, WasiPreview1 wasi, BridgeHost bridge,
-                                             long memoryCapBytes) {
-        List<HostFunction> imports = new ArrayList<>(List.of(wasi.hostFunctions()));
+                                             long memoryCapBytes, MemoryOptions options, MemoryImage image) {
+        WasiBinding binding = new WasiBinding(wasi);
+        List<HostFunction> imports = new ArrayList<>(List.of(binding.imports()));
         imports.addAll(List.of(bridge.hostFunctions()));
         Instance instance = guarded(() -> Instance.builder(module.module())
                 .withMachineFactory(module.machineFactory())
                 .withImportValues(ImportValues.builder().addFunction(imports.toArray(new HostFunction[0])).build())
-                .withMemoryFactory(limits -> new ByteArrayMemory(capped(limits, memoryCapBytes)))
+                .withMemoryFactory(limits -> {
+                    MemoryLimits capped = capped(limits, memoryCapBytes);
+                    if (options.chicoryByteArray()) {
+                        return new ByteArrayMemory(capped);
+                    }
+                    return image == null
+                            ? PagedMemory.fresh(capped, options.pageShift(), options.heapAllowance(), options.maxJournalBytes())
+                            : PagedMemory.over(image, capped, options.heapAllowance(), options.maxJournalBytes());
+                })
                 .withStart(false)
                 .build());
-        return new GuestInstance(instance);
+        return new GuestInstance(instance, binding);
     }
 
     /** Runs one execution; the request and outcome travel through the bridge. */

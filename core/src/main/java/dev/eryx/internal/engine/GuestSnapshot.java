@@ -4,19 +4,25 @@ package dev.eryx.internal.engine;
  * The state of a booted interpreter between two host calls: linear memory up to its current size
  * and the values of all globals (the C stack pointer among them). Because the module is a reactor,
  * no guest frame is live at that point, so this is everything a fresh instance needs to continue.
- * Immutable; shared by every instance restored from it.
+ * Immutable; every instance restored from it shares its unchanged memory pages (copy-on-write,
+ * {@link PagedMemory}).
  */
 public final class GuestSnapshot {
-    private final byte[] memory;
+    private final MemoryImage memory;
     private final long[] globals;
 
-    GuestSnapshot(byte[] memory, long[] globals) {
+    GuestSnapshot(MemoryImage memory, long[] globals) {
         this.memory = memory;
         this.globals = globals;
     }
 
-    byte[] memory() {
+    MemoryImage image() {
         return memory;
+    }
+
+    /** The linear memory as one array (a copy). */
+    byte[] memory() {
+        return memory.toBytes();
     }
 
     long[] globals() {
@@ -24,6 +30,14 @@ public final class GuestSnapshot {
     }
 
     public long memoryBytes() {
-        return memory.length;
+        return memory.bytes();
+    }
+
+    /**
+     * The same snapshot with memory cut into pages of {@code 1 << pageShift} bytes: only for
+     * measuring page sizes against each other (docs/performance.md); sandboxes use the default.
+     */
+    public GuestSnapshot withPageShift(int pageShift) {
+        return new GuestSnapshot(memory.withPageShift(pageShift), globals);
     }
 }

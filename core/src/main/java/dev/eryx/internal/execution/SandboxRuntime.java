@@ -49,7 +49,8 @@ import java.util.concurrent.TimeUnit;
  * the request); that leaves it consistent and the sandbox usable. If the flag is still set after
  * {@link #COOPERATIVE_GRACE}, the guest is stuck in C code, and its thread is interrupted, which
  * Chicory turns into an exception at the next call or loop back-edge; the interpreter is then in
- * an unknown state and the sandbox is poisoned. If the flag was taken, the guest is unwinding
+ * an unknown state, so it is rolled back to the start of the execution ({@link #rollBack()}), or
+ * poisoned where that is impossible. If the flag was taken, the guest is unwinding
  * (which can take a while in cold code) or caught the interrupt; it is asked again every grace
  * period and stopped hard once {@link #WIND_DOWN} has passed.
  */
@@ -64,7 +65,8 @@ public final class SandboxRuntime implements AutoCloseable {
     private final SandboxSpec spec;
     private final ExecutorService guestExecutor;
     private final ScheduledExecutorService watchdog;
-    private final GuestEnvironment environment;
+    /** Replaced by {@link #reset()}; otherwise fixed. */
+    private volatile GuestEnvironment environment;
     /** Host callbacks, tracing and the audit ledger (dev.eryx.internal.callbacks). */
     private final CallbackDispatcher callbacks;
     private volatile Thread guestThread;
@@ -74,14 +76,17 @@ public final class SandboxRuntime implements AutoCloseable {
     private Execution current;
     /** Whether the guest runtime has taken on this sandbox's environment (first request does it). */
     private boolean adopted;
+    /** Host state at the start of the running execution, for a rollback; guest thread only. */
+    private boolean adoptedAtStart;
+    private java.util.BitSet descriptorsAtStart;
 
     private SandboxRuntime(SandboxSpec spec) {
         this.spec = spec;
         String id = Integer.toHexString(System.identityHashCode(this));
         this.guestExecutor = Executors.newSingleThreadExecutor(daemon("eryx-guest-" + id, spec.guestStackBytes));
         this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("eryx-watchdog-" + id, 0));
-        this.environment = new GuestEnvironment(spec);
         this.callbacks = new CallbackDispatcher(spec.callbacks);
+        this.environment = new GuestEnvironment(spec, callbacks::record);
     }
 
     /** Builds the guest environment and boots the interpreter on the guest thread. */
@@ -107,9 +112,10 @@ public final class SandboxRuntime implements AutoCloseable {
         guestThread = Thread.currentThread();
         BridgeHost bridge = new BridgeHost(new Bridge());
         guest = spec.image == null
-                ? GuestInstance.boot(GuestModule.python(), environment.wasi(), bridge, spec.limits.maxMemoryBytes())
+                ? GuestInstance.boot(GuestModule.python(), environment.wasi(), bridge, spec.limits.maxMemoryBytes(),
+                        spec.memoryOptions)
                 : GuestInstance.restore(GuestModule.python(), spec.image, environment.wasi(), bridge,
-                        spec.limits.maxMemoryBytes());
+                        spec.limits.maxMemoryBytes(), spec.memoryOptions);
     }
 
     /**
@@ -171,6 +177,86 @@ public final class SandboxRuntime implements AutoCloseable {
         }
     }
 
+    /**
+     * Returns the sandbox to the state right after it was built, after any execution already
+     * queued: the interpreter's memory and globals as in the image (in O(pages written since the
+     * restore), see {@code PagedMemory}), and a new guest environment built from the same spec (a
+     * new filesystem with the spec's files and mounts, new descriptors, clocks and randomness); the
+     * guest adopts the environment again on the next execution.
+     *
+     * @return false, with the sandbox unchanged, if it cannot be reset (not restored from an image,
+     *     unusable, or closed): discard it instead
+     */
+    public boolean reset() {
+        if (state != State.USABLE || spec.image == null) {
+            return false;
+        }
+        Future<Boolean> reset;
+        try {
+            reset = guestExecutor.submit(this::resetOnGuestThread);
+        } catch (RejectedExecutionException closed) {
+            return false;
+        }
+        try {
+            while (true) {
+                try {
+                    return reset.get(COOPERATIVE_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.TimeoutException stillQueued) {
+                    if (state == State.CLOSED) {
+                        return false; // close() dropped the queued reset: it will never run
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.CancellationException e) {
+            return false;
+        } catch (ExecutionException e) {
+            // A failure half-way leaves the sandbox in no known state.
+            state = State.POISONED;
+            return false;
+        }
+    }
+
+    private boolean resetOnGuestThread() {
+        if (state != State.USABLE) {
+            return false;
+        }
+        GuestEnvironment fresh = new GuestEnvironment(spec, callbacks::record);
+        GuestEnvironment old;
+        synchronized (this) {
+            if (current != null || !guest.resetTo(spec.image, fresh.wasi())) {
+                old = null;
+            } else {
+                old = environment;
+                environment = fresh;
+                adopted = false;
+            }
+        }
+        if (old == null) {
+            fresh.close();
+            return false;
+        }
+        old.close();
+        return true;
+    }
+
+    /**
+     * For measurements (docs/performance.md, "Guest memory"): see
+     * {@link GuestInstance#memoryFootprint()}; read on the guest thread after queued executions.
+     */
+    public long[] memoryFootprint() {
+        try {
+            return guestExecutor.submit(() -> guest.memoryFootprint()).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EryxException("interrupted while measuring memory", null, e);
+        } catch (ExecutionException | RejectedExecutionException e) {
+            throw new IllegalStateException("cannot measure memory: " + e);
+        }
+    }
+
     /** Guest paths where other filesystems are mounted (shared layers and host mounts); not sandbox state. */
     public List<String> mountPoints() {
         List<String> points = new java.util.ArrayList<>(List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
@@ -229,6 +315,10 @@ public final class SandboxRuntime implements AutoCloseable {
             execution.stdout = new CapturedStream(spec.stdoutListener, budget);
             execution.stderr = new CapturedStream(spec.stderrListener, budget);
             environment.beginExecution(execution.stdout, execution.stderr);
+            // The rollback point of a hard stop: memory, globals, and the host state tied to them.
+            guest.beginExecution();
+            adoptedAtStart = adopted;
+            descriptorsAtStart = environment.wasi().fdTable().openDescriptors();
             guest.clearInterrupt();
             guest.setFuel(fuelLimit);
             callbacks.beginExecution(execution.limits);
@@ -261,8 +351,9 @@ public final class SandboxRuntime implements AutoCloseable {
         // A negative counter means the fuel trap fired: everything was consumed. A module that never
         // decrements the counter reports 0.
         long consumed = remaining < 0 ? fuelLimit : fuelLimit - remaining;
+        environment.flushFileEffects(); // files still open: their reads/writes belong to this ledger
         CallbackDispatcher.Summary calls = callbacks.finishExecution();
-        ExecutionStats stats = new ExecutionStats(Math.max(0, consumed), guest.memoryBytes(), calls.invocations());
+        ExecutionStats stats = new ExecutionStats(Math.max(0, consumed), guest.peakMemoryBytes(), calls.invocations());
         GuestOutcome outcome = execution.outcome;
         return new ExecutionResult(execution.stdout.finish(), execution.stderr.finish(),
                 outcome == null ? null : outcome.result,
@@ -297,9 +388,41 @@ public final class SandboxRuntime implements AutoCloseable {
         throw new PythonException(outcome.errorType, outcome.errorMessage, outcome.traceback, result);
     }
 
-    /** Maps a failure below Python; the interpreter was unwound mid-call, so the sandbox is poisoned. */
+    /**
+     * Maps a failure below Python. The interpreter was unwound mid-call, so its memory is in an
+     * unknown state: it is rolled back to the start of the execution, or, where that is impossible,
+     * the sandbox is poisoned.
+     */
     private EryxException translate(Execution execution, Throwable failure, long started, long fuelLimit) {
-        state = State.POISONED;
+        EryxException mapped = mapFailure(execution, failure, started, fuelLimit);
+        // os._exit() ends the interpreter on purpose, like a process exit: not undone.
+        boolean undo = failure instanceof GuestTrap;
+        if (!(undo && rollBack())) {
+            state = State.POISONED;
+        }
+        return mapped;
+    }
+
+    /**
+     * Puts the guest back as it was when the execution began: memory and globals (the journal of
+     * {@link GuestInstance#rollback()}), whether it had adopted the environment, and descriptors it
+     * opened since (closed: nothing in the restored memory refers to them). Not undone (see
+     * docs/architecture.md, "Stopping the guest"): VFS writes, which stay like a crashed process's
+     * completed writes; offsets of descriptors that were open before; descriptors closed during the
+     * execution (a file object of the restored interpreter that used one gets EBADF).
+     */
+    private boolean rollBack() {
+        synchronized (this) {
+            if (state != State.USABLE || !guest.rollback()) {
+                return false;
+            }
+            adopted = adoptedAtStart;
+        }
+        environment.wasi().fdTable().closeAllExcept(descriptorsAtStart);
+        return true;
+    }
+
+    private EryxException mapFailure(Execution execution, Throwable failure, long started, long fuelLimit) {
         ExecutionResult partial;
         try {
             partial = result(execution, started, fuelLimit);
@@ -314,8 +437,8 @@ public final class SandboxRuntime implements AutoCloseable {
             if (trap.kind() == GuestTrap.Kind.TRAP && guest.fuel() < 0) {
                 return new FuelExhaustedException(fuelLimit, fuelLimit, partial);
             }
-            if (trap.kind() == GuestTrap.Kind.TRAP
-                    && guest.memoryBytes() + (1 << 20) >= Math.min(execution.limits.maxMemoryBytes(), 4L << 30)) {
+            if (trap.kind() == GuestTrap.Kind.TRAP && (guest.memoryRefused()
+                    || guest.memoryBytes() + (1 << 20) >= Math.min(execution.limits.maxMemoryBytes(), 4L << 30))) {
                 return new MemoryLimitException("the guest ran out of memory at "
                         + guest.memoryBytes() + " bytes and could not recover", partial);
             }

@@ -3,6 +3,7 @@ package dev.eryx.internal.execution;
 import dev.eryx.ResourceLimits;
 import dev.eryx.internal.callbacks.CallbackSetup;
 import dev.eryx.internal.engine.GuestSnapshot;
+import dev.eryx.internal.engine.MemoryOptions;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /** Everything a sandbox is built from; filled by {@code Sandbox.Builder}, immutable once built. */
 public final class SandboxSpec {
@@ -38,12 +40,16 @@ public final class SandboxSpec {
     final InputStream stdin;
     final Clock clock;
     final OptionalLong randomSeed;
+    /** Source of the guest's monotonic clock (nanoseconds); {@code null} means the host's. */
+    final LongSupplier monotonicClock;
     /** Interpreter image to restore instead of booting; {@code null} boots from scratch. */
     final GuestSnapshot image;
     /** Stack size of the guest thread: C recursion in the guest recurses on it (one JVM frame per wasm call). */
     final long guestStackBytes;
     /** Host callbacks and the tracer (dev.eryx.internal.callbacks). */
     final CallbackSetup callbacks;
+    /** How linear memory is built (copy-on-write pages, journal, heap check). */
+    final MemoryOptions memoryOptions;
 
     private SandboxSpec(Builder b) {
         this.limits = b.limits;
@@ -55,9 +61,11 @@ public final class SandboxSpec {
         this.stdin = b.stdin;
         this.clock = b.clock;
         this.randomSeed = b.randomSeed;
+        this.monotonicClock = b.monotonicClock;
         this.image = b.image;
         this.guestStackBytes = b.guestStackBytes;
         this.callbacks = b.callbacks;
+        this.memoryOptions = b.memoryOptions;
     }
 
     public static Builder builder() {
@@ -75,7 +83,9 @@ public final class SandboxSpec {
         private InputStream stdin;
         private Clock clock;
         private OptionalLong randomSeed = OptionalLong.empty();
+        private LongSupplier monotonicClock;
         private GuestSnapshot image;
+        private MemoryOptions memoryOptions = MemoryOptions.defaults();
         private long guestStackBytes = 512L << 20;
         private CallbackSetup callbacks = CallbackSetup.NONE;
 
@@ -140,6 +150,18 @@ public final class SandboxSpec {
 
         public Builder callbacks(CallbackSetup callbacks) {
             this.callbacks = Objects.requireNonNull(callbacks, "callbacks");
+            return this;
+        }
+
+        /** Only the build-time image capture sets this, so the image does not depend on timing. */
+        public Builder monotonicClock(LongSupplier clock) {
+            this.monotonicClock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Only measurements change this (docs/performance.md, "Guest memory"). */
+        public Builder memoryOptions(MemoryOptions options) {
+            this.memoryOptions = Objects.requireNonNull(options, "options");
             return this;
         }
 

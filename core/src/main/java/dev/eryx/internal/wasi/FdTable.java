@@ -84,6 +84,29 @@ public final class FdTable {
     slots[(int) to] = moving;
   }
 
+  /** The open descriptor numbers (for {@link #closeAllExcept} after a rolled-back execution). */
+  public java.util.BitSet openDescriptors() {
+    java.util.BitSet open = new java.util.BitSet(slots.length);
+    for (int fd = 0; fd < slots.length; fd++) {
+      if (slots[fd] != null) {
+        open.set(fd);
+      }
+    }
+    return open;
+  }
+
+  /**
+   * Closes every descriptor whose number is not in {@code keep}: those opened by an execution
+   * whose guest memory was rolled back, which no guest object refers to any more.
+   */
+  public void closeAllExcept(java.util.BitSet keep) {
+    for (int fd = 0; fd < slots.length; fd++) {
+      if (slots[fd] != null && !keep.get(fd)) {
+        close(fd);
+      }
+    }
+  }
+
   /** Closes every descriptor (releasing host file handles). */
   void closeAll() {
     for (int fd = 0; fd < slots.length; fd++) {

@@ -93,6 +93,18 @@ public final class WasiConfig {
     return maxOpenFiles;
   }
 
+  /**
+   * Rejects what {@code environ_get} could not hand to the guest intact: an empty name, a name
+   * containing {@code =}, or NUL anywhere. Public so the API can fail at the call that set it.
+   */
+  public static void checkEnvironmentVariable(String name, String value) {
+    Builder.requireNoNul(name, "environment name");
+    Builder.requireNoNul(value, "environment value");
+    if (name.isEmpty() || name.indexOf('=') >= 0) {
+      throw new IllegalArgumentException("invalid environment variable name: \"" + name + "\"");
+    }
+  }
+
   /** Builder; every setting has a safe default except the {@link Vfs}. */
   public static final class Builder {
     private final List<String> args = new ArrayList<>();
@@ -118,11 +130,7 @@ public final class WasiConfig {
     }
 
     public Builder env(String name, String value) {
-      requireNoNul(name, "environment name");
-      requireNoNul(value, "environment value");
-      if (name.isEmpty() || name.indexOf('=') >= 0) {
-        throw new IllegalArgumentException("bad environment name: " + name);
-      }
+      checkEnvironmentVariable(name, value);
       environment.put(name, value);
       return this;
     }

@@ -1,7 +1,6 @@
 package dev.eryx.internal.execution;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class GuestStackOverflowTest {
     @Test
-    void aHostStackOverflowBecomesSandboxCrashedException() {
+    void aHostStackOverflowBecomesSandboxCrashedExceptionAndIsRolledBack() {
         SandboxSpec spec = SandboxSpec.builder()
                 .image(DefaultImage.get())
                 .limits(ResourceLimits.defaults())
@@ -33,7 +32,9 @@ class GuestStackOverflowTest {
             assertEquals(GuestTrap.Kind.STACK_OVERFLOW, trap.kind());
             assertTrue(e.getMessage().contains("stack"), e.getMessage());
             assertEquals("built\n", e.partialResult().stdout());
-            assertFalse(runtime.isUsable());
+            // Rolled back to before the execution (docs/architecture.md): the session goes on.
+            assertTrue(runtime.isUsable());
+            assertEquals(3, runtime.submit("result = 1 + 2", runtime.limits()).get().result().asInt());
         }
     }
 }

@@ -2,15 +2,41 @@ package dev.eryx;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One entry of an execution's audit ledger ({@link ExecutionResult#effects()}). Entries are recorded
  * by the host as the effects happen, so the guest can neither forge nor suppress them. Immutable.
+ *
+ * <p>File entries name guest paths and cover the sandbox's own files and its mounts, never the
+ * interpreter's reads of its standard library. Reads and writes are aggregated per open file: one
+ * FILE_READ and/or FILE_WRITE entry when the guest closes it (or when the execution ends, for a file
+ * still open). See docs/callbacks.md, "Ledger".
  */
 public final class Effect {
     /** What kind of effect. */
     public enum Kind {
-        FILE_READ, FILE_WRITE, FILE_DELETE, CALLBACK
+        /** Bytes read from one opened file (or a failed open for reading). */
+        FILE_READ,
+        /** Bytes written to one opened file, including creating or truncating it (or a failed open for writing). */
+        FILE_WRITE,
+        /** A file or symlink removed; {@code bytes} is the removed file's size. */
+        FILE_DELETE,
+        /** A file or directory moved; {@link #destination()} is the new path. */
+        FILE_RENAME,
+        /** A directory created. */
+        DIR_CREATE,
+        /** A directory removed. */
+        DIR_DELETE,
+        /** A symlink created at {@code target}; {@link #destination()} is what it points to. */
+        SYMLINK_CREATE,
+        /** A host callback invocation. */
+        CALLBACK,
+        /**
+         * Appended once when an execution produced more entries than the ledger holds; {@code bytes}
+         * is how many later entries were dropped.
+         */
+        LEDGER_TRUNCATED
     }
 
     /** How the effect ended. */
@@ -34,13 +60,33 @@ public final class Effect {
     private final long bytes;
     private final Duration duration;
     private final Outcome outcome;
+    private final String error;
+    private final String destination;
 
     public Effect(Kind kind, String target, long bytes, Duration duration, Outcome outcome) {
+        this(kind, target, bytes, duration, outcome, null, null);
+    }
+
+    /**
+     * @param error what went wrong (an errno name such as {@code ENOENT} for files, the message for
+     *     callbacks); null when the outcome is {@link Outcome#OK}
+     * @param destination the new path of a rename or the target of a symlink, or null
+     */
+    public Effect(Kind kind, String target, long bytes, Duration duration, Outcome outcome, String error,
+            String destination) {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.target = Objects.requireNonNull(target, "target");
+        if (bytes < 0) {
+            throw new IllegalArgumentException("bytes must be >= 0: " + bytes);
+        }
         this.bytes = bytes;
         this.duration = Objects.requireNonNull(duration, "duration");
         this.outcome = Objects.requireNonNull(outcome, "outcome");
+        if (error != null && outcome == Outcome.OK) {
+            throw new IllegalArgumentException("an OK effect has no error: " + error);
+        }
+        this.error = error;
+        this.destination = destination;
     }
 
     public Kind kind() {
@@ -52,12 +98,20 @@ public final class Effect {
         return target;
     }
 
-    /** Bytes moved: for a callback, the size of its JSON arguments plus its JSON result. */
+    /**
+     * Bytes moved: for FILE_READ/FILE_WRITE the total read or written through that open file, for
+     * FILE_DELETE the removed file's size, for a callback the size of its JSON arguments plus its
+     * JSON result.
+     */
     public long bytes() {
         return bytes;
     }
 
-    /** For a callback, from the guest's call until the host function finished (or was abandoned). */
+    /**
+     * For a callback, from the guest's call until the host function finished (or was abandoned);
+     * for a file effect, the host time spent serving the operations the entry covers (for an
+     * aggregated read or write: the open plus every read or write).
+     */
     public Duration duration() {
         return duration;
     }
@@ -66,8 +120,20 @@ public final class Effect {
         return outcome;
     }
 
+    /** Why it failed: {@code "ENOENT"}, {@code "EROFS"}, {@code "ENOSPC"}, ... for files; the message for callbacks. */
+    public Optional<String> error() {
+        return Optional.ofNullable(error);
+    }
+
+    /** The new path of a FILE_RENAME, or the link text of a SYMLINK_CREATE. */
+    public Optional<String> destination() {
+        return Optional.ofNullable(destination);
+    }
+
     @Override
     public String toString() {
-        return "Effect{" + kind + ' ' + target + ", bytes=" + bytes + ", duration=" + duration + ", " + outcome + '}';
+        return "Effect{" + kind + ' ' + target + (destination == null ? "" : " -> " + destination)
+                + ", bytes=" + bytes + ", duration=" + duration + ", " + outcome
+                + (error == null ? "" : " " + error) + '}';
     }
 }

@@ -62,8 +62,10 @@ public final class ExecutionResult {
     }
 
     /**
-     * The audit ledger: the execution's host callbacks in the order they ended (including refused,
-     * cancelled and timed-out ones), recorded by the host. File effects are not recorded yet.
+     * The audit ledger, recorded by the host in the order effects completed: the execution's host
+     * callbacks (including refused, cancelled and timed-out ones) and what it did to the sandbox's
+     * files and mounts (reads and writes aggregated per open file, deletions, renames, directory
+     * changes, failures with their errno). See {@link Effect}.
      */
     public List<Effect> effects() {
         return effects;

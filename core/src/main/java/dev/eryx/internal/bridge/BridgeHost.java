@@ -3,7 +3,6 @@ package dev.eryx.internal.bridge;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
-import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.types.ValType;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -46,12 +45,12 @@ public final class BridgeHost {
         if (requestLength < 0 || requestLength > MAX_REQUEST_BYTES) {
             return fail(BridgeFailure.ERROR, "bridge request length out of range: " + requestLength);
         }
-        byte[] request;
-        try {
-            request = instance.memory().readBytes((int) args[1], requestLength);
-        } catch (ChicoryException | IndexOutOfBoundsException e) {
+        Memory memory = instance.memory();
+        long requestAddress = args[1] & 0xFFFF_FFFFL;
+        if (!inside(memory, requestAddress, requestLength)) {
             return fail(BridgeFailure.ERROR, "bridge request outside guest memory");
         }
+        byte[] request = memory.readBytes((int) requestAddress, requestLength);
         try {
             pendingResponse = Objects.requireNonNull(handler.handle(op, request), "response");
             return pendingResponse.length;
@@ -61,20 +60,28 @@ public final class BridgeHost {
     }
 
     private int takeResponse(Instance instance, long[] args) {
-        int address = (int) args[0];
+        long address = args[0] & 0xFFFF_FFFFL;
         int capacity = (int) args[1];
         if (capacity < 0) {
             return BridgeFailure.ERROR;
         }
         int length = Math.min(capacity, pendingResponse.length);
         Memory memory = instance.memory();
-        try {
-            memory.write(address, pendingResponse, 0, length);
-        } catch (ChicoryException | IndexOutOfBoundsException e) {
+        if (!inside(memory, address, length)) {
             return BridgeFailure.ERROR;
         }
+        memory.write((int) address, pendingResponse, 0, length);
         pendingResponse = EMPTY;
         return length;
+    }
+
+    /**
+     * Bounds are checked here rather than left to the memory: what a {@link Memory} throws for an
+     * out-of-range access differs between implementations, and an exception escaping a host
+     * function would crash the sandbox instead of returning an error to the guest.
+     */
+    private static boolean inside(Memory memory, long address, long length) {
+        return address + length <= (long) memory.pages() * Memory.PAGE_SIZE;
     }
 
     private int fail(int status, String message) {

@@ -55,6 +55,11 @@ public final class CallbackDispatcher {
             Executors.newSingleThreadScheduledExecutor(daemon("eryx-callback-timer-"));
     /** EMIT kind byte for trace events. */
     static final int EMIT_TRACE = 1;
+    /**
+     * Entries one execution's ledger keeps; later ones are counted in a final LEDGER_TRUNCATED
+     * entry. Bounds the host memory a guest can make the ledger hold (a loop of opens or calls).
+     */
+    public static final int MAX_LEDGER_ENTRIES = 10_000;
 
     private final CallbackSetup setup;
     private final TraceListener tracer;
@@ -65,6 +70,7 @@ public final class CallbackDispatcher {
     private final Map<Long, Invocation> inFlight = new LinkedHashMap<>();
     private final ArrayDeque<Invocation> finished = new ArrayDeque<>();
     private List<Effect> ledger = new ArrayList<>();
+    private long droppedEffects;
     private boolean wakeRequested;
     private long nextId = 1;
 
@@ -102,7 +108,9 @@ public final class CallbackDispatcher {
 
     /** Adds what the guest runtime needs to the REQUEST answer: the callbacks (first request) and the trace switch. */
     public void addToRequest(ObjectNode request, boolean firstRequest) {
-        if (firstRequest && !setup.isEmpty()) {
+        if (firstRequest) {
+            // Sent even when empty: an interpreter restored from a saved state or an image still
+            // has the callbacks of the sandbox it was captured from, and must drop them.
             request.set("callbacks", setup.describe());
         }
         if (tracer != null) {
@@ -117,6 +125,7 @@ public final class CallbackDispatcher {
             inFlight.clear();
             finished.clear();
             ledger = new ArrayList<>();
+            droppedEffects = 0;
             wakeRequested = false;
         } finally {
             lock.unlock();
@@ -173,8 +182,13 @@ public final class CallbackDispatcher {
         try {
             inFlight.clear();
             finished.clear();
+            if (droppedEffects > 0) {
+                ledger.add(new Effect(Effect.Kind.LEDGER_TRUNCATED, "", droppedEffects, Duration.ZERO,
+                        Effect.Outcome.OK));
+            }
             summary = new Summary(invocations, ledger);
             ledger = new ArrayList<>();
+            droppedEffects = 0;
         } finally {
             lock.unlock();
         }
@@ -235,7 +249,8 @@ public final class CallbackDispatcher {
             return invocation.id;
         }
         if (invocations >= maxInvocations) {
-            record(new Effect(Effect.Kind.CALLBACK, name, request.length, Duration.ZERO, Effect.Outcome.REJECTED));
+            record(new Effect(Effect.Kind.CALLBACK, name, request.length, Duration.ZERO, Effect.Outcome.REJECTED,
+                    "invocation limit reached", null));
             throw new BridgeFailure(BridgeFailure.ERROR, "callback invocation limit reached: at most "
                     + maxInvocations + " per execution");
         }
@@ -383,12 +398,24 @@ public final class CallbackDispatcher {
         }
     }
 
-    private void record(Effect effect) {
+    /**
+     * Appends an entry to the running execution's ledger, which the file audit shares, so callback
+     * and file entries are in one order. Any thread.
+     */
+    public void record(Effect effect) {
         lock.lock();
         try {
-            ledger.add(effect);
+            appendLocked(effect);
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void appendLocked(Effect effect) {
+        if (ledger.size() < MAX_LEDGER_ENTRIES) {
+            ledger.add(effect);
+        } else {
+            droppedEffects++;
         }
     }
 
@@ -514,8 +541,8 @@ public final class CallbackDispatcher {
                 durationNanos = System.nanoTime() - started;
                 response = bytes;
                 long resultBytes = how == Effect.Outcome.OK ? value.toString().getBytes(StandardCharsets.UTF_8).length : 0;
-                ledger.add(new Effect(Effect.Kind.CALLBACK, name(), argumentBytes + resultBytes,
-                        Duration.ofNanos(durationNanos), how));
+                appendLocked(new Effect(Effect.Kind.CALLBACK, name(), argumentBytes + resultBytes,
+                        Duration.ofNanos(durationNanos), how, how == Effect.Outcome.OK ? null : error, null));
                 if (inFlight.containsKey(id)) {
                     finished.add(this);
                 }

@@ -1,7 +1,9 @@
 package dev.eryx.internal.execution;
 
+import dev.eryx.Effect;
 import dev.eryx.SandboxFiles;
 import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.wasi.FileAudit;
 import dev.eryx.internal.wasi.OutputSink;
 import dev.eryx.internal.wasi.Sleeper;
 import dev.eryx.internal.wasi.WasiConfig;
@@ -11,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Everything the guest can see of the world, built from a {@link SandboxSpec}: the filesystem
@@ -24,6 +27,7 @@ final class GuestEnvironment implements AutoCloseable {
 
     private final Vfs vfs;
     private final WasiPreview1 wasi;
+    private final FileAudit fileAudit;
     private final VfsFiles files;
     private final ByteArrayOutputStream bootOutput = new ByteArrayOutputStream();
     private final Object sleepLock = new Object();
@@ -31,7 +35,8 @@ final class GuestEnvironment implements AutoCloseable {
     private volatile CapturedStream stdout;
     private volatile CapturedStream stderr;
 
-    GuestEnvironment(SandboxSpec spec) {
+    /** @param effects receives the file entries of the audit ledger (see {@link FileAudit}) */
+    GuestEnvironment(SandboxSpec spec, Consumer<Effect> effects) {
         Clock wallClock = spec.clock != null ? spec.clock : Clock.systemUTC();
         this.vfs = Vfs.builder().maxBytes(spec.limits.maxVfsBytes()).clock(wallClock).build();
         vfs.mkdirs(GuestLayers.STDLIB_PATH);
@@ -60,7 +65,16 @@ final class GuestEnvironment implements AutoCloseable {
             config.stdin(spec.stdin);
         }
         spec.randomSeed.ifPresent(config::randomSeed);
-        this.wasi = new WasiPreview1(config.build());
+        if (spec.monotonicClock != null) {
+            config.monotonicNanos(spec.monotonicClock);
+        }
+        this.fileAudit = new FileAudit(effects, List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
+        this.wasi = new WasiPreview1(config.build(), fileAudit);
+    }
+
+    /** Records the reads and writes of files still open; the end of every execution calls it. */
+    void flushFileEffects() {
+        fileAudit.flush();
     }
 
     WasiPreview1 wasi() {

@@ -97,6 +97,11 @@ public final class ReadOnlyLayer {
     return components.isEmpty() ? null : components;
   }
 
+  /** Whether {@code node} belongs to a read-only layer (the audit ledger leaves those out). */
+  public static boolean contains(Node node) {
+    return node instanceof ReadOnlyNode;
+  }
+
   /** Mutable construction-time tree; frozen into immutable nodes once the zip is read. */
   private static final class Builder {
     private final DraftDirectory root = new DraftDirectory(0);

@@ -88,7 +88,7 @@ public final class Vfs {
   }
 
   /** Validates and normalizes a host-given absolute guest path ("/a//b/./c" → "/a/b/c"). */
-  static String normalizeAbsolute(String guestPath) {
+  public static String normalizeAbsolute(String guestPath) {
     Objects.requireNonNull(guestPath, "guestPath");
     if (!guestPath.startsWith("/")) {
       throw new IllegalArgumentException("guest path must be absolute: " + guestPath);

@@ -50,6 +50,10 @@ public final class WasiPreview1 implements AutoCloseable {
   private static final int IO_CHUNK = 64 * 1024;
   /** A single read/write moves at most this much (fits the u32 result; POSIX SSIZE_MAX-ish). */
   private static final long MAX_TRANSFER = Integer.MAX_VALUE;
+  /** POSIX IOV_MAX as Linux sets it: more iovecs than this are EINVAL there too. */
+  private static final int MAX_IOVECS = 1024;
+  /** poll_oneoff subscriptions per call; wasi-libc needs two per polled fd plus one clock. */
+  private static final int MAX_SUBSCRIPTIONS = 4096;
   private static final int ERRNO_COUNT = Errno.values().length;
 
   private final WasiConfig config;
@@ -61,6 +65,7 @@ public final class WasiPreview1 implements AutoCloseable {
   private final LongSupplier monotonicSource;
   private final long monotonicOrigin;
   private final InputStream stdin;
+  private final FileAudit fileAudit;
   private long lastMonotonic;
   /** Reused for file/stream I/O: fd_read/fd_write are hot (print). */
   private final byte[] ioBuffer = new byte[IO_CHUNK];
@@ -69,6 +74,12 @@ public final class WasiPreview1 implements AutoCloseable {
   private final long[][] results = new long[ERRNO_COUNT][];
 
   public WasiPreview1(WasiConfig config) {
+    this(config, null);
+  }
+
+  /** @param fileAudit records the guest's file effects in the audit ledger; null for none */
+  public WasiPreview1(WasiConfig config, FileAudit fileAudit) {
+    this.fileAudit = fileAudit;
     this.config = config;
     this.vfs = config.vfs();
     this.fds = new FdTable(config.maxOpenFiles());
@@ -122,7 +133,7 @@ public final class WasiPreview1 implements AutoCloseable {
 
   /** All preview1 imports, with their exact signatures ('i' = i32, 'I' = i64; result i32). */
   public HostFunction[] hostFunctions() {
-    return new HostFunction[] {
+    HostFunction[] functions = {
       function("args_get", "ii", (m, a) -> writeStrings(m, args, u32(a[0]), u32(a[1]))),
       function("args_sizes_get", "ii", (m, a) -> writeSizes(m, args, u32(a[0]), u32(a[1]))),
       function("environ_get", "ii", (m, a) -> writeStrings(m, environment, u32(a[0]), u32(a[1]))),
@@ -170,6 +181,7 @@ public final class WasiPreview1 implements AutoCloseable {
       function("sock_send", "iiiii", this::socket),
       function("sock_shutdown", "ii", this::socket),
     };
+    return fileAudit == null ? functions : fileAudit.wrap(functions, fds, vfs);
   }
 
   private HostFunction function(String name, String signature, Body body) {
@@ -299,13 +311,17 @@ public final class WasiPreview1 implements AutoCloseable {
   /**
    * Descriptor subscriptions are always ready (nothing here ever blocks on I/O). Clock
    * subscriptions, when nothing else is ready, really sleep until the earliest timeout.
+   *
+   * <p>All subscriptions are read before any event is written: the guest may pass an event
+   * buffer that overlaps them, and a subscription re-read after an event landed on it would no
+   * longer be the one it asked for (and could yield more events than subscriptions).
    */
   private int pollOneoff(GuestMemory m, long[] a) {
     long in = u32(a[0]);
     long out = u32(a[1]);
     long count = u32(a[2]);
     long eventCountPointer = u32(a[3]);
-    if (count == 0) {
+    if (count == 0 || count > MAX_SUBSCRIPTIONS) {
       return Errno.INVAL.code();
     }
     m.check(in, count * SUBSCRIPTION_SIZE);
@@ -313,45 +329,50 @@ public final class WasiPreview1 implements AutoCloseable {
     m.check(eventCountPointer, 4);
     long nowRealtime = realtimeNanos();
     long nowMonotonic = monotonicNanos();
-    int events = 0;
+    int n = (int) count;
+    long[] userdata = new long[n];
+    int[] tags = new int[n];
+    // Per subscription: the fd's readable bytes, or a clock's relative timeout (-1: bad clock).
+    long[] values = new long[n];
+    Errno[] errors = new Errno[n];
     long earliest = Long.MAX_VALUE;
     boolean anyClock = false;
-    for (long i = 0; i < count; i++) {
-      long sub = in + i * SUBSCRIPTION_SIZE;
-      long userdata = m.readI64(sub);
-      int tag = m.readU8(sub + 8);
-      if (tag == EVENTTYPE_FD_READ || tag == EVENTTYPE_FD_WRITE) {
+    boolean anyImmediate = false;
+    for (int i = 0; i < n; i++) {
+      long sub = in + (long) i * SUBSCRIPTION_SIZE;
+      userdata[i] = m.readI64(sub);
+      tags[i] = m.readU8(sub + 8);
+      errors[i] = Errno.INVAL;
+      if (tags[i] == EVENTTYPE_FD_READ || tags[i] == EVENTTYPE_FD_WRITE) {
         long fd = m.readU32(sub + 16);
-        Errno error = fds.isOpen(fd) ? Errno.SUCCESS : Errno.BADF;
-        long ready = error == Errno.SUCCESS && tag == EVENTTYPE_FD_READ ? readableBytes(fds.get(fd)) : 0;
-        writeEvent(m, out + (long) events++ * EVENT_SIZE, userdata, error, tag, ready);
-      } else if (tag == EVENTTYPE_CLOCK) {
-        long timeout = relativeTimeout(m, sub, nowRealtime, nowMonotonic);
-        if (timeout < 0) {
-          writeEvent(m, out + (long) events++ * EVENT_SIZE, userdata, Errno.INVAL, tag, 0);
-        } else {
+        errors[i] = fds.isOpen(fd) ? Errno.SUCCESS : Errno.BADF;
+        values[i] = errors[i] == Errno.SUCCESS && tags[i] == EVENTTYPE_FD_READ ? readableBytes(fds.get(fd)) : 0;
+        anyImmediate = true;
+      } else if (tags[i] == EVENTTYPE_CLOCK) {
+        values[i] = relativeTimeout(m, sub, nowRealtime, nowMonotonic);
+        if (values[i] >= 0) {
+          errors[i] = Errno.SUCCESS;
           anyClock = true;
-          earliest = Math.min(earliest, timeout);
+          earliest = Math.min(earliest, values[i]);
+        } else {
+          anyImmediate = true;
         }
       } else {
-        writeEvent(m, out + (long) events++ * EVENT_SIZE, userdata, Errno.INVAL, tag, 0);
+        anyImmediate = true;
       }
     }
-    if (events == 0 && anyClock) {
+    if (!anyImmediate && anyClock) {
       sleep(earliest);
     }
-    if (anyClock) {
-      // A clock fires if we slept to it, or if it was already due.
-      long fired = events == 0 ? earliest : 0;
-      for (long i = 0; i < count; i++) {
-        long sub = in + i * SUBSCRIPTION_SIZE;
-        if (m.readU8(sub + 8) == EVENTTYPE_CLOCK) {
-          long timeout = relativeTimeout(m, sub, nowRealtime, nowMonotonic);
-          if (timeout >= 0 && timeout <= fired) {
-            writeEvent(m, out + (long) events++ * EVENT_SIZE, m.readI64(sub), Errno.SUCCESS, EVENTTYPE_CLOCK, 0);
-          }
-        }
+    // A clock fires if we slept to it, or if it was already due.
+    long fired = anyImmediate ? 0 : earliest;
+    int events = 0;
+    for (int i = 0; i < n; i++) {
+      boolean clock = tags[i] == EVENTTYPE_CLOCK && errors[i] == Errno.SUCCESS;
+      if (clock && values[i] > fired) {
+        continue; // not due: no event
       }
+      writeEvent(m, out + (long) events++ * EVENT_SIZE, userdata[i], errors[i], tags[i], clock ? 0 : values[i]);
     }
     m.writeI32(eventCountPointer, events);
     return 0;
@@ -667,20 +688,30 @@ public final class WasiPreview1 implements AutoCloseable {
     return writev(m, d, u32(a[1]), u32(a[2]), a[3], u32(a[4]));
   }
 
-  /** Validates an iovec array and returns the total length it describes. */
-  private static long iovecTotal(GuestMemory m, long iovs, long count) {
+  /**
+   * Reads and validates an iovec array once, as {buffer, length} pairs. The copy matters: a read
+   * may land in guest memory that holds the array itself, and entries re-read after that would
+   * no longer be the ones validated.
+   */
+  private static long[] iovecs(GuestMemory m, long iovs, long count) {
+    if (count > MAX_IOVECS) {
+      throw new ErrnoException(Errno.INVAL, "more than " + MAX_IOVECS + " iovecs");
+    }
     m.check(iovs, count * IOVEC_SIZE);
+    long[] entries = new long[(int) count * 2];
     long total = 0;
-    for (long i = 0; i < count; i++) {
-      long buffer = m.readU32(iovs + i * IOVEC_SIZE);
-      long length = m.readU32(iovs + i * IOVEC_SIZE + 4);
+    for (int i = 0; i < count; i++) {
+      long buffer = m.readU32(iovs + (long) i * IOVEC_SIZE);
+      long length = m.readU32(iovs + (long) i * IOVEC_SIZE + 4);
       m.check(buffer, length);
+      entries[2 * i] = buffer;
+      entries[2 * i + 1] = length;
       total += length;
     }
     if (total > MAX_TRANSFER) {
       throw new ErrnoException(Errno.INVAL, "transfer too large");
     }
-    return total;
+    return entries;
   }
 
   /**
@@ -693,12 +724,12 @@ public final class WasiPreview1 implements AutoCloseable {
       return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.BADF).code();
     }
     m.check(resultPointer, 4);
-    iovecTotal(m, iovs, count);
+    long[] entries = iovecs(m, iovs, count);
     long total = 0;
     outer:
-    for (long i = 0; i < count; i++) {
-      long buffer = m.readU32(iovs + i * IOVEC_SIZE);
-      long length = m.readU32(iovs + i * IOVEC_SIZE + 4);
+    for (int i = 0; i < entries.length; i += 2) {
+      long buffer = entries[i];
+      long length = entries[i + 1];
       for (long done = 0; done < length; ) {
         int want = (int) Math.min(length - done, IO_CHUNK);
         int got = readChunk(d, position < 0 ? -1 : position + total, want);
@@ -742,12 +773,12 @@ public final class WasiPreview1 implements AutoCloseable {
       return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.BADF).code();
     }
     m.check(resultPointer, 4);
-    iovecTotal(m, iovs, count);
+    long[] entries = iovecs(m, iovs, count);
     long total = 0;
     try {
-      for (long i = 0; i < count; i++) {
-        long buffer = m.readU32(iovs + i * IOVEC_SIZE);
-        long length = m.readU32(iovs + i * IOVEC_SIZE + 4);
+      for (int i = 0; i < entries.length; i += 2) {
+        long buffer = entries[i];
+        long length = entries[i + 1];
         for (long done = 0; done < length; ) {
           int chunk = (int) Math.min(length - done, IO_CHUNK);
           // Chicory's Memory has no read-into-array; this copy is the one allocation per chunk.
@@ -774,14 +805,23 @@ public final class WasiPreview1 implements AutoCloseable {
     }
     Descriptor.File f = (Descriptor.File) d;
     if (position >= 0) {
+      requireEndFits(position, length);
       f.file.write(position, bytes, 0, length);
       return;
     }
     if ((f.fdFlags & FDFLAG_APPEND) != 0) {
       f.position = f.file.size();
     }
+    requireEndFits(f.position, length); // fd_seek accepts any i64 offset
     f.file.write(f.position, bytes, 0, length);
     f.position += length;
+  }
+
+  /** A write ending beyond 2^63 would wrap to a negative offset in the file layer. */
+  private static void requireEndFits(long position, int length) {
+    if (position > Long.MAX_VALUE - length) {
+      throw new ErrnoException(Errno.FBIG, "write would end beyond the largest file offset");
+    }
   }
 
   // ====================================================================== directories

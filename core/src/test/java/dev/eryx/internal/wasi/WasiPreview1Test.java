@@ -150,7 +150,8 @@ class WasiPreview1Test {
     assertEquals(OK, h.call("poll_oneoff", 48, 1000, 1, 2000));
     assertEquals(errno(Errno.BADF), h.memory.readShort(1008));
     assertEquals(errno(Errno.INVAL), h.call("poll_oneoff", 0, 1000, 0, 2000));
-    assertEquals(errno(Errno.FAULT), h.call("poll_oneoff", 0, 1000, 100_000, 2000));
+    // more subscriptions than the host accepts: EINVAL before any guest memory is read
+    assertEquals(errno(Errno.INVAL), h.call("poll_oneoff", 0, 1000, 100_000, 2000));
   }
 
   @Test
@@ -499,8 +500,9 @@ class WasiPreview1Test {
     assertEquals(errno(Errno.FAULT), h.call("fd_read", fd, 0, 1, 50));
     h.iovec(0, 10, -1);
     assertEquals(errno(Errno.FAULT), h.call("fd_write", 1, 0, 1, 50));
-    assertEquals(errno(Errno.FAULT), h.call("fd_write", 1, 0, 0x7FFF_FFFFL, 50));
-    assertEquals(errno(Errno.FAULT), h.call("fd_write", 1, 0, 0xFFFF_FFFFL, 50));
+    // more iovecs than IOV_MAX: EINVAL, as on Linux
+    assertEquals(errno(Errno.INVAL), h.call("fd_write", 1, 0, 0x7FFF_FFFFL, 50));
+    assertEquals(errno(Errno.INVAL), h.call("fd_write", 1, 0, 0xFFFF_FFFFL, 50));
     assertEquals(errno(Errno.FAULT), h.call("path_open", 3, 0, 0, 0xFFFF_FFFFL, 0, RO, 0, 0, 900));
     assertEquals(0, stdout.size(), "nothing was written by failed calls");
   }

@@ -3,13 +3,14 @@
 # ratio to native CPython 3.14.7 and to the same python.wasm under Node's WASI (V8).
 # Prints the table and writes it to benchmarks/target/results.md (raw JSON in target/raw/).
 #
-#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--no-jdk17] [--no-jdk25]
+#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--no-jdk17] [--no-jdk25]
 #                     [--workloads fib,loops,...]
 #
 #   --quick       fewer repetitions and shorter warm-ups (a smoke run, not for the docs)
 #   --no-build    reuse the last build of the benchmarks module (target/ and target/dependency/)
 #   --graalpy     also run GraalPy 25.0.1 (fetches ~190 MB of jars once; slow to warm up)
 #   --jmh         also run the JMH benchmarks (in-JVM figures; adds ~10 minutes)
+#   --loadtest    also run the loopback load test of the HTTP example service (benchmarks/loadtest.sh)
 #
 # Environment overrides:
 #   ERYX_PYTHON_WASM      python.wasm for the Node runner (default: the committed one; it must export eryx_exec)
@@ -26,13 +27,14 @@ RAW=$TARGET/raw
 CACHE=${ERYX_BENCH_CACHE:-$HOME/.cache/eryx-bench}
 export ERYX_BENCH_CACHE=$CACHE
 
-QUICK=0 BUILD=1 GRAALPY=0 JMH=0 JDK17=1 JDK25=1 WORKLOADS=""
+QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 JDK17=1 JDK25=1 WORKLOADS=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
     --no-build) BUILD=0 ;;
     --graalpy) GRAALPY=1 ;;
     --jmh) JMH=1 ;;
+    --loadtest) LOADTEST=1 ;;
     --no-jdk17) JDK17=0 ;;
     --no-jdk25) JDK25=0 ;;
     --workloads) WORKLOADS=$2; shift ;;
@@ -166,5 +168,10 @@ if [[ $JMH == 1 ]]; then
   JMH_OPTS=(); [[ $QUICK == 1 ]] && JMH_OPTS=(-wi 1 -w 2s -i 2 -r 2s)
   "$JMH_JAVA" -cp "$CP" org.openjdk.jmh.Main "${JMH_OPTS[@]}" -rf json -rff "$TARGET/jmh.json" \
     'dev.eryx.bench.jmh.*' | tee "$TARGET/jmh.txt"
+fi
+if [[ $LOADTEST == 1 ]]; then
+  log "loopback load test of the HTTP example service (pool-backed POST /execute)"
+  LT_OPTS=(--markdown); [[ $QUICK == 1 ]] && LT_OPTS+=(--requests 100 --warmup 5)
+  "$HERE/loadtest.sh" --no-build "${LT_OPTS[@]}" | tee "$TARGET/loadtest.txt" || echo "load test failed" >&2
 fi
 echo "written: $TARGET/results.md" >&2

@@ -1,7 +1,7 @@
 /*
  * FuelInstrument: adds deterministic fuel metering to a wasm module, because Chicory has none.
  *
- *   java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves]
+ *   java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--no-fuel]
  *
  * Single file, JDK 17, no dependencies: it runs at asset-build time straight from source.
  *
@@ -20,6 +20,13 @@
  * Leaf optimisation (on by default; --count-leaves turns it off): a function with no loop and no
  * call can neither iterate nor recurse, so it runs a bounded number of instructions; its entry
  * count is dropped and its body left byte-identical. Its work is then simply not charged.
+ *
+ * Dispatch narrowing (--narrow-dispatch, used by the asset build; see the Narrowing class): every
+ * function that no table, export, start section or ref.func can reach gets a function type of its
+ * own (its parameters plus unused f32/f64 marker parameters; direct calls push zeros for them).
+ * Chicory compiles each call_indirect into a switch over all functions of the called type; this
+ * keeps those switches small enough for HotSpot to JIT-compile. Fuel counts are unchanged (the
+ * pushed zeros are free). --no-fuel skips the metering (only for measuring its overhead).
  *
  * Cost of a point: the number of instructions certainly executed (barring a trap) each time the
  * point is passed, i.e. the straight-line run of original instructions starting at the point and
@@ -82,11 +89,15 @@ public final class FuelInstrument {
     public static void main(String[] args) throws IOException {
         boolean report = false;
         boolean countLeaves = false;
+        boolean narrowDispatch = false;
+        boolean meter = true;
         List<String> files = new ArrayList<>();
         for (String a : args) {
             switch (a) {
                 case "--report" -> report = true;
                 case "--count-leaves" -> countLeaves = true;
+                case "--narrow-dispatch" -> narrowDispatch = true;
+                case "--no-fuel" -> meter = false;
                 default -> {
                     if (a.startsWith("--")) usage("unknown option " + a);
                     files.add(a);
@@ -99,7 +110,7 @@ public final class FuelInstrument {
         Path out = Path.of(files.get(1));
         Result result;
         try {
-            result = instrument(Files.readAllBytes(in), countLeaves);
+            result = instrument(Files.readAllBytes(in), meter, countLeaves, narrowDispatch);
         } catch (WasmFormatException e) {
             System.err.println("FuelInstrument: " + in + ": " + e.getMessage());
             System.exit(1);
@@ -111,7 +122,7 @@ public final class FuelInstrument {
 
     private static void usage(String why) {
         System.err.println("FuelInstrument: " + why);
-        System.err.println("usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves]");
+        System.err.println("usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--no-fuel]");
         System.exit(2);
     }
 
@@ -132,6 +143,10 @@ public final class FuelInstrument {
         long entryPoints;
         long loopPoints;
         long totalStaticCost;
+        int narrowedFunctions;
+        int narrowedTypes;
+        long markerArguments;
+        String marker = "";
         int inputSize;
         int outputSize;
         int codeSectionIn;
@@ -148,6 +163,12 @@ public final class FuelInstrument {
                     .append(" (").append(entryPoints).append(" function entries, ")
                     .append(loopPoints).append(" loop headers)\n");
             sb.append("sum of static costs    : ").append(totalStaticCost).append('\n');
+            if (narrowedTypes > 0) {
+                sb.append("dispatch narrowing     : ").append(narrowedFunctions).append(" functions that no table, export,")
+                        .append(" start or ref.func can reach moved to ").append(narrowedTypes)
+                        .append(" new types (extra unused ").append(marker).append(" parameters); ")
+                        .append(markerArguments).append(" direct calls pass it\n");
+            }
             sb.append("code section           : ").append(codeSectionIn).append(" -> ")
                     .append(codeSectionOut).append(" bytes ").append(percent(codeSectionIn, codeSectionOut)).append('\n');
             sb.append("module                 : ").append(inputSize).append(" -> ").append(outputSize)
@@ -170,11 +191,11 @@ public final class FuelInstrument {
     // Module level
 
     private static final int SEC_CUSTOM = 0, SEC_TYPE = 1, SEC_IMPORT = 2, SEC_FUNCTION = 3,
-            SEC_MEMORY = 5, SEC_GLOBAL = 6, SEC_EXPORT = 7, SEC_CODE = 10;
+            SEC_MEMORY = 5, SEC_GLOBAL = 6, SEC_EXPORT = 7, SEC_START = 8, SEC_ELEMENT = 9, SEC_CODE = 10;
 
     private record Section(int id, int start, int payloadStart, int end) {}
 
-    static Result instrument(byte[] wasm, boolean countLeaves) {
+    static Result instrument(byte[] wasm, boolean meter, boolean countLeaves, boolean narrowDispatch) {
         Reader r = new Reader(wasm, 0, wasm.length);
         if (wasm.length < 8 || r.u8() != 0x00 || r.u8() != 0x61 || r.u8() != 0x73 || r.u8() != 0x6D) {
             throw new WasmFormatException("not a wasm module (bad magic)");
@@ -204,20 +225,27 @@ public final class FuelInstrument {
 
         ModuleInfo info = ModuleInfo.read(wasm, sections);
         stats.fuelAddress = info.fuelAddress;
-
         Section code = null;
         for (Section s : sections) if (s.id == SEC_CODE) code = s;
+        Narrowing narrowing = narrowDispatch ? Narrowing.plan(wasm, sections, code, info, stats) : Narrowing.NONE;
+
         ByteArrayOutputStream out = new ByteArrayOutputStream(wasm.length + wasm.length / 4);
         out.write(wasm, 0, 8);
         for (Section s : sections) {
+            if (s.id == SEC_TYPE && narrowing != Narrowing.NONE) {
+                writeSection(out, SEC_TYPE, narrowing.typeSection(wasm, s, info));
+                continue;
+            }
+            if (s.id == SEC_FUNCTION && narrowing != Narrowing.NONE) {
+                writeSection(out, SEC_FUNCTION, narrowing.functionSection(info));
+                continue;
+            }
             if (s != code) {
                 out.write(wasm, s.start, s.end - s.start);
                 continue;
             }
-            byte[] payload = rewriteCode(wasm, s, info, countLeaves, stats);
-            out.write(SEC_CODE);
-            writeU32(out, payload.length);
-            out.write(payload, 0, payload.length);
+            byte[] payload = rewriteCode(wasm, s, info, meter, countLeaves, narrowing, stats);
+            writeSection(out, SEC_CODE, payload);
             stats.codeSectionIn = s.end - s.start;
             stats.codeSectionOut = 1 + sizeU32(payload.length) + payload.length;
         }
@@ -227,9 +255,18 @@ public final class FuelInstrument {
         return new Result(bytes, stats);
     }
 
+    private static void writeSection(ByteArrayOutputStream out, int id, byte[] payload) {
+        out.write(id);
+        writeU32(out, payload.length);
+        out.write(payload, 0, payload.length);
+    }
+
     /** What the rewrite needs from the sections before the code. */
     private static final class ModuleInfo {
         final List<Integer> typeParamCounts = new ArrayList<>(); // by type index
+        final List<int[]> typeShapes = new ArrayList<>();       // by type index: {paramsStart, paramsEnd, resultsStart, resultsEnd, results}
+        /** Functions reachable other than by a direct call: table elements, exports, start, ref.func. */
+        final java.util.BitSet addressTaken = new java.util.BitSet();
         final List<Integer> functionTypes = new ArrayList<>();   // type index of each defined function
         int importedFunctions;                                   // defined function i has index importedFunctions + i
         long fuelAddress;
@@ -252,9 +289,14 @@ public final class FuelInstrument {
                                         "type %d: unsupported type form 0x%02X (GC types are not supported)", i, form));
                             }
                             int params = r.u32();
+                            int paramsStart = r.pos;
                             for (int p = 0; p < params; p++) r.valType();
-                            for (int res = r.u32(), k = 0; k < res; k++) r.valType();
+                            int paramsEnd = r.pos;
+                            int results = r.u32();
+                            int resultsStart = r.pos;
+                            for (int k = 0; k < results; k++) r.valType();
                             info.typeParamCounts.add(params);
+                            info.typeShapes.add(new int[] {paramsStart, paramsEnd, resultsStart, r.pos, results});
                         }
                     }
                     case SEC_IMPORT -> {
@@ -292,7 +334,7 @@ public final class FuelInstrument {
                             int valType = r.valType();
                             int mutable = r.u8();
                             int initStart = r.pos;
-                            skipConstExpr(r);
+                            skipConstExpr(r, info.addressTaken);
                             globalInits.add(new int[] {valType, mutable, initStart, r.pos});
                         }
                     }
@@ -301,6 +343,7 @@ public final class FuelInstrument {
                             String name = r.name();
                             int kind = r.u8();
                             int index = r.u32();
+                            if (kind == 0x00) info.addressTaken.set(index);
                             if (name.equals(FUEL_EXPORT)) {
                                 if (kind != 0x03) {
                                     throw new WasmFormatException("export '" + FUEL_EXPORT
@@ -310,6 +353,8 @@ public final class FuelInstrument {
                             }
                         }
                     }
+                    case SEC_START -> info.addressTaken.set(r.u32());
+                    case SEC_ELEMENT -> readElements(r, info.addressTaken);
                     default -> { }
                 }
             }
@@ -344,16 +389,42 @@ public final class FuelInstrument {
             return info;
         }
 
+        /** Marks every function an element segment names (all eight segment encodings). */
+        private static void readElements(Reader r, java.util.BitSet addressTaken) {
+            for (int n = r.u32(), i = 0; i < n; i++) {
+                int flags = r.u32();
+                if (flags > 7) throw new WasmFormatException("element segment " + i + ": unknown flags " + flags);
+                boolean passiveOrDeclarative = (flags & 1) != 0;
+                boolean explicitTable = (flags & 2) != 0;
+                boolean expressions = (flags & 4) != 0;
+                if (!passiveOrDeclarative) {
+                    if (explicitTable) r.u32();
+                    skipConstExpr(r, addressTaken);
+                }
+                if (passiveOrDeclarative || explicitTable) {
+                    if (expressions) r.valType(); else r.u8(); // reftype / elemkind
+                }
+                for (int count = r.u32(), k = 0; k < count; k++) {
+                    if (expressions) skipConstExpr(r, addressTaken); else addressTaken.set(r.u32());
+                }
+            }
+        }
+
         private static void checkMemory0(boolean is64) {
             if (is64) throw new WasmFormatException("memory 0 is a memory64; only 32-bit memories are supported");
         }
     }
 
-    /** Skips a constant expression (global initialiser) up to and including its final `end`. */
-    private static void skipConstExpr(Reader r) {
+    /**
+     * Skips a constant expression (global initialiser, element offset or item) up to and including
+     * its final `end`, marking the functions its `ref.func`s name.
+     */
+    private static void skipConstExpr(Reader r, java.util.BitSet addressTaken) {
         int depth = 1;
         while (depth > 0) {
+            int at = r.pos;
             int op = Decoder.next(r);
+            if (op == 0xD2) addressTaken.set(new Reader(r.b, at + 1, r.pos).u32());
             if (op == 0x02 || op == 0x03 || op == 0x04) depth++;
             else if (op == 0x0B) depth--;
         }
@@ -362,7 +433,8 @@ public final class FuelInstrument {
     // ---------------------------------------------------------------------------------------------
     // Code section
 
-    private static byte[] rewriteCode(byte[] wasm, Section s, ModuleInfo info, boolean countLeaves, Stats stats) {
+    private static byte[] rewriteCode(byte[] wasm, Section s, ModuleInfo info, boolean meter, boolean countLeaves,
+                                      Narrowing narrowing, Stats stats) {
         Reader r = new Reader(wasm, s.payloadStart, s.end);
         int count = r.u32();
         if (count != info.functionTypes.size()) {
@@ -384,7 +456,7 @@ public final class FuelInstrument {
             byte[] body;
             try {
                 body = rewriteBody(wasm, bodyStart, bodyEnd, info.typeParamCounts.get(typeIndex),
-                        info.fuelAddress, countLeaves, stats);
+                        info.fuelAddress, meter, countLeaves, narrowing, info.importedFunctions + i, stats);
             } catch (WasmFormatException e) {
                 throw new WasmFormatException("function " + (info.importedFunctions + i) + " (code section body "
                         + i + "): " + e.getMessage());
@@ -404,11 +476,12 @@ public final class FuelInstrument {
     }
 
     /**
-     * Returns the instrumented body, or null when the body is to be kept unchanged (a leaf).
-     * Offsets in messages are file offsets, as shown by wasm-objdump.
+     * Returns the instrumented body, or null when the body is to be kept unchanged (a leaf that
+     * dispatch narrowing leaves alone). Offsets in messages are file offsets, as shown by wasm-objdump.
      */
     private static byte[] rewriteBody(byte[] wasm, int start, int end, int paramCount, long fuelAddress,
-                                      boolean countLeaves, Stats stats) {
+                                      boolean meter, boolean countLeaves, Narrowing narrowing, int functionIndex,
+                                      Stats stats) {
         Reader r = new Reader(wasm, start, end);
         int groups = r.u32();
         int groupsStart = r.pos;
@@ -418,7 +491,7 @@ public final class FuelInstrument {
             r.valType();
         }
         int codeStart = r.pos;
-        if (locals + 1 > 0xFFFF_FFFFL) throw new WasmFormatException("too many locals to add one");
+        if (locals + 4 > 0xFFFF_FFFFL) throw new WasmFormatException("too many locals to add one");
 
         // Counting points as (offset of the instruction they precede, cost). The entry point is
         // always first; the cost run of at most one point is open at a time, because a new point
@@ -430,11 +503,16 @@ public final class FuelInstrument {
         int openRun = 0;
         boolean hasLoop = false;
         boolean hasCall = false;
+        boolean callsNarrowed = false;
 
         int depth = 1; // the function body is itself a block closed by the final `end`
         while (depth > 0) {
             if (r.atEnd()) throw new WasmFormatException("body ends before its final `end`");
+            int at = r.pos;
             int op = Decoder.next(r);
+            if ((op == 0x10 || op == 0x12) && narrowing.isNarrowed(new Reader(wasm, at + 1, r.pos).u32())) {
+                callsNarrowed = true;
+            }
             if (openRun >= 0) pointCosts.set(openRun, pointCosts.get(openRun) + 1);
             switch (op) {
                 case 0x02, 0x04 -> depth++;
@@ -457,27 +535,54 @@ public final class FuelInstrument {
             throw new WasmFormatException(String.format("bytes after the final `end` at offset 0x%X", r.pos));
         }
 
-        if (!hasLoop && !hasCall && !countLeaves) {
-            stats.leafFunctionsSkipped++;
-            return null; // no loop, so the entry was the only point
+        int shift = narrowing.markerLength(functionIndex);
+        boolean narrowed = shift > 0;
+        boolean metered = meter && (hasLoop || hasCall || countLeaves);
+        if (!metered) {
+            if (meter) stats.leafFunctionsSkipped++;
+            if (!narrowed && !callsNarrowed) return null; // nothing to charge, no local or call to adapt
+        } else {
+            stats.entryPoints++;
+            stats.loopPoints += pointOffsets.size() - 1;
         }
-        stats.entryPoints++;
-        stats.loopPoints += pointOffsets.size() - 1;
 
-        int fuelLocal = (int) locals;
+        // The marker parameters of a narrowed function sit right after the original parameters,
+        // so every declared local moves up by their number; the fuel local comes after all of them.
+        int fuelLocal = (int) (locals + shift);
         ByteArrayOutputStream out = new ByteArrayOutputStream((end - start) + 40 * pointOffsets.size());
-        writeU32(out, groups + 1);
+        writeU32(out, metered ? groups + 1 : groups);
         out.write(wasm, groupsStart, codeStart - groupsStart);
-        out.write(1);
-        out.write(0x7E); // one i64
+        if (metered) {
+            out.write(1);
+            out.write(0x7E); // one i64
+        }
+        int nextPoint = metered ? 0 : pointOffsets.size();
         int copied = codeStart;
-        for (int p = 0; p < pointOffsets.size(); p++) {
-            int at = (int) pointOffsets.get(p);
-            out.write(wasm, copied, at - copied);
-            long cost = pointCosts.get(p);
-            stats.totalStaticCost += cost;
-            writeCharge(out, fuelAddress, cost, fuelLocal);
-            copied = at;
+        Reader d = new Reader(wasm, codeStart, end);
+        while (!d.atEnd()) {
+            int at = d.pos;
+            if (nextPoint < pointOffsets.size() && pointOffsets.get(nextPoint) == at) {
+                out.write(wasm, copied, at - copied);
+                copied = at;
+                long cost = pointCosts.get(nextPoint++);
+                stats.totalStaticCost += cost;
+                writeCharge(out, fuelAddress, cost, fuelLocal);
+            }
+            int op = Decoder.next(d);
+            if (narrowed && (op == 0x20 || op == 0x21 || op == 0x22)) { // local.get/set/tee
+                long index = new Reader(wasm, at + 1, d.pos).u32();
+                if (index >= paramCount) {
+                    out.write(wasm, copied, at - copied);
+                    out.write(op);
+                    writeU32(out, index + shift);
+                    copied = d.pos;
+                }
+            } else if ((op == 0x10 || op == 0x12) && narrowing.isNarrowed(new Reader(wasm, at + 1, d.pos).u32())) {
+                out.write(wasm, copied, at - copied); // call / return_call: push the marker arguments first
+                copied = at;
+                narrowing.writeMarkerArguments(out, new Reader(wasm, at + 1, d.pos).u32());
+                stats.markerArguments++;
+            }
         }
         out.write(wasm, copied, end - copied);
         return out.toByteArray();
@@ -498,6 +603,169 @@ public final class FuelInstrument {
         out.write(0x04); out.write(0x40);                            // if (empty block type)
         out.write(0x00);                                             // unreachable
         out.write(0x0B);                                             // end
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Dispatch narrowing (--narrow-dispatch)
+
+    /**
+     * Chicory compiles `call_indirect` of type T into one JVM method that switches over every
+     * function of a type structurally equal to T, whether or not any table holds it. In CPython's
+     * module those switches have 600-800 cases; their methods are over HotSpot's 8,000-byte
+     * limit for JIT compilation (DontCompileHugeMethods), so every indirect call (every bytecode of
+     * the trampolined interpreter, every tp_dealloc, every vectorcall) ran in the JVM's bytecode
+     * interpreter. Only functions a table, an export, the start section or a `ref.func` can reach
+     * can be called indirectly; giving every other function a type of its own (its original
+     * parameters plus one unused `marker` parameter, and each direct call pushing a zero for it)
+     * takes them out of the switches without changing what the program computes. Function indices
+     * do not change; new types are appended. The pushed zeros are not charged, so fuel counts are
+     * the same as without narrowing.
+     */
+    private static final class Narrowing {
+        static final Narrowing NONE = new Narrowing(new java.util.BitSet(), new int[0], new byte[0][], new ArrayList<>(), null);
+        /** Marker parameter lists, tried in order (f32 = 0x7D, f64 = 0x7C). */
+        private static final byte[][] MARKER_CANDIDATES = {
+            {0x7D}, {0x7C}, {0x7D, 0x7D}, {0x7C, 0x7C}, {0x7D, 0x7C}, {0x7C, 0x7D}, {0x7D, 0x7D, 0x7D}};
+
+        private final java.util.BitSet narrowed;   // by function index
+        private final int[] twinOf;                // by original type index: its narrowed twin, or -1
+        private final byte[][] markerOf;           // by original type index: marker parameter types, or null
+        private final List<Integer> twins;         // original type of each appended type, in order
+        private final ModuleInfo info;
+
+        private Narrowing(java.util.BitSet narrowed, int[] twinOf, byte[][] markerOf, List<Integer> twins,
+                          ModuleInfo info) {
+            this.narrowed = narrowed;
+            this.twinOf = twinOf;
+            this.markerOf = markerOf;
+            this.twins = twins;
+            this.info = info;
+        }
+
+        boolean isNarrowed(int function) {
+            return narrowed.get(function);
+        }
+
+        /** How many marker parameters the narrowed {@code function} gained (0 if not narrowed). */
+        int markerLength(int function) {
+            return narrowed.get(function) ? marker(function).length : 0;
+        }
+
+        private byte[] marker(int function) {
+            return markerOf[info.functionTypes.get(function - info.importedFunctions)];
+        }
+
+        static Narrowing plan(byte[] wasm, List<Section> sections, Section code, ModuleInfo info, Stats stats) {
+            for (Section s : sections) {
+                if (s.id == SEC_CUSTOM && new Reader(wasm, s.payloadStart, s.end).name().equals("name")) {
+                    // Local names are indexed by local: they would point one local off.
+                    throw new WasmFormatException("--narrow-dispatch needs a module without a name section (strip it first)");
+                }
+            }
+            java.util.BitSet taken = (java.util.BitSet) info.addressTaken.clone();
+            if (code != null) markRefFuncs(wasm, code, taken);
+            java.util.BitSet narrowed = new java.util.BitSet();
+            boolean[] typeUsed = new boolean[info.typeShapes.size()];
+            for (int i = 0; i < info.functionTypes.size(); i++) {
+                int function = info.importedFunctions + i;
+                if (!taken.get(function)) {
+                    narrowed.set(function);
+                    typeUsed[info.functionTypes.get(i)] = true;
+                }
+            }
+            // Each twin must equal no existing type and no other twin: an equal type that some
+            // call_indirect names would put the narrowed functions back into its switch.
+            java.util.Set<String> taken2 = new java.util.HashSet<>();
+            for (int[] shape : info.typeShapes) taken2.add(signature(wasm, shape, new byte[0]));
+            int[] twinOf = new int[typeUsed.length];
+            byte[][] markerOf = new byte[typeUsed.length][];
+            List<Integer> twins = new ArrayList<>();
+            java.util.Map<Integer, Integer> markerUse = new java.util.TreeMap<>();
+            for (int t = 0; t < typeUsed.length; t++) {
+                twinOf[t] = -1;
+                if (!typeUsed[t]) continue;
+                for (byte[] candidate : MARKER_CANDIDATES) {
+                    if (taken2.add(signature(wasm, info.typeShapes.get(t), candidate))) {
+                        markerOf[t] = candidate;
+                        break;
+                    }
+                }
+                if (markerOf[t] == null) {
+                    throw new WasmFormatException("--narrow-dispatch: no marker parameter list gives type " + t
+                            + " a twin distinct from every other type");
+                }
+                twinOf[t] = typeUsed.length + twins.size();
+                twins.add(t);
+                markerUse.merge(markerOf[t].length, 1, Integer::sum);
+            }
+            stats.narrowedFunctions = narrowed.cardinality();
+            stats.narrowedTypes = twins.size();
+            stats.marker = "f32/f64 (types by marker length: " + markerUse + ")";
+            return new Narrowing(narrowed, twinOf, markerOf, twins, info);
+        }
+
+        /** Parameter and result bytes of a type, with {@code extraParams} appended to the parameters. */
+        private static String signature(byte[] wasm, int[] shape, byte[] extraParams) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = shape[0]; i < shape[1]; i++) sb.append((char) (wasm[i] & 0xFF));
+            for (byte b : extraParams) sb.append((char) (b & 0xFF));
+            sb.append('|');
+            for (int i = shape[2]; i < shape[3]; i++) sb.append((char) (wasm[i] & 0xFF));
+            return sb.toString();
+        }
+
+        /** `ref.func` in a body makes its target reachable through a reference. */
+        private static void markRefFuncs(byte[] wasm, Section code, java.util.BitSet taken) {
+            Reader r = new Reader(wasm, code.payloadStart, code.end);
+            for (int n = r.u32(), i = 0; i < n; i++) {
+                int size = r.u32();
+                int bodyEnd = r.checkedEnd(size, "function body " + i);
+                for (int groups = r.u32(), g = 0; g < groups; g++) {
+                    r.u32();
+                    r.valType();
+                }
+                while (r.pos < bodyEnd) {
+                    int at = r.pos;
+                    if (Decoder.next(r) == 0xD2) taken.set(new Reader(wasm, at + 1, r.pos).u32());
+                }
+            }
+        }
+
+        byte[] typeSection(byte[] wasm, Section s, ModuleInfo info) {
+            Reader r = new Reader(wasm, s.payloadStart, s.end);
+            int count = r.u32();
+            ByteArrayOutputStream out = new ByteArrayOutputStream(s.end - s.payloadStart + 16 * twins.size());
+            writeU32(out, (long) count + twins.size());
+            out.write(wasm, r.pos, s.end - r.pos);
+            for (int t : twins) {
+                int[] shape = info.typeShapes.get(t);
+                out.write(0x60);
+                writeU32(out, info.typeParamCounts.get(t) + (long) markerOf[t].length);
+                out.write(wasm, shape[0], shape[1] - shape[0]);
+                out.write(markerOf[t], 0, markerOf[t].length);
+                writeU32(out, shape[4]);
+                out.write(wasm, shape[2], shape[3] - shape[2]);
+            }
+            return out.toByteArray();
+        }
+
+        byte[] functionSection(ModuleInfo info) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(2 * info.functionTypes.size() + 8);
+            writeU32(out, info.functionTypes.size());
+            for (int i = 0; i < info.functionTypes.size(); i++) {
+                int type = info.functionTypes.get(i);
+                writeU32(out, narrowed.get(info.importedFunctions + i) ? twinOf[type] : type);
+            }
+            return out.toByteArray();
+        }
+
+        /** Zeros for the marker parameters of the narrowed {@code callee} (f32.const 0 / f64.const 0). */
+        void writeMarkerArguments(ByteArrayOutputStream out, int callee) {
+            for (byte type : marker(callee)) {
+                out.write(type == 0x7D ? 0x43 : 0x44);
+                for (int i = type == 0x7D ? 4 : 8; i > 0; i--) out.write(0);
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------

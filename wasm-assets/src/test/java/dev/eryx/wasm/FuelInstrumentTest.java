@@ -13,6 +13,10 @@ import com.dylibso.chicory.wasi.WasiExitException;
 import com.dylibso.chicory.wasi.WasiOptions;
 import com.dylibso.chicory.wasi.WasiPreview1;
 import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.ExternalType;
+import com.dylibso.chicory.wasm.types.FunctionType;
+import com.dylibso.chicory.wasm.types.ValType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -204,6 +208,72 @@ class FuelInstrumentTest {
         }
     }
 
+    // Dispatch narrowing (--narrow-dispatch) --------------------------------------------------------
+
+    @Test
+    void narrowedProgramPrintsTheSameAndUsesExactlyTheSameFuel() throws Exception {
+        // bounded.c recurses through a function pointer: a table function narrowed by mistake
+        // would make its call_indirect trap with a type mismatch.
+        Run plain = runWasi(bounded, Long.MAX_VALUE);
+        Run narrowed = runWasi(narrowed("bounded"), Long.MAX_VALUE);
+        assertEquals(plain.stdout, narrowed.stdout);
+        assertEquals(0, narrowed.exitCode, String.valueOf(narrowed.trap));
+        assertEquals(plain.fuelUsed, narrowed.fuelUsed, "the marker arguments are not charged");
+
+        Tool unmetered = run(FIXTURES.resolve("bounded.wasm"), tmp.resolve("bounded.nofuel.wasm"),
+                "--narrow-dispatch", "--no-fuel");
+        assertEquals(0, unmetered.exitCode, unmetered.output);
+        Run free = runWasi(Files.readAllBytes(unmetered.outputFile), 0);
+        assertEquals(plain.stdout, free.stdout);
+        assertEquals(0, free.fuelUsed, "--no-fuel leaves the counter alone");
+
+        Run recursion = runWasi(narrowed("recurse"), 600);
+        assertTrue(recursion.trap instanceof TrapException, "expected a fuel trap, got " + recursion.trap);
+        assertTrue(recursion.fuelLeft < 0);
+    }
+
+    @Test
+    void narrowingGivesOnlyUnreachableFunctionsATypeWithExtraFloatParameters() throws Exception {
+        WasmModule before = Parser.parse(FIXTURES.resolve("bounded.wasm"));
+        WasmModule after = Parser.parse(narrowed("bounded"));
+        int originalTypes = before.typeSection().typeCount();
+        assertEquals(before.functionSection().functionCount(), after.functionSection().functionCount());
+        int moved = 0;
+        for (int i = 0; i < before.functionSection().functionCount(); i++) {
+            int oldType = before.functionSection().getFunctionType(i);
+            int newType = after.functionSection().getFunctionType(i);
+            if (oldType == newType) continue;
+            moved++;
+            assertTrue(newType >= originalTypes, "function " + i + " moved to an existing type " + newType);
+            FunctionType was = before.typeSection().getType(oldType);
+            FunctionType now = after.typeSection().getType(newType);
+            assertEquals(was.returns(), now.returns());
+            assertEquals(was.params(), now.params().subList(0, was.params().size()));
+            for (ValType extra : now.params().subList(was.params().size(), now.params().size())) {
+                assertTrue(extra.equals(ValType.F32) || extra.equals(ValType.F64), "marker " + extra);
+            }
+        }
+        // bounded.wasm: 16 defined functions; 10 are reached only by direct calls (see the report).
+        assertEquals(10, moved);
+        // Exports keep their types: the host calls them with the original signature.
+        for (int i = 0; i < after.exportSection().exportCount(); i++) {
+            var export = after.exportSection().getExport(i);
+            if (export.exportType() == ExternalType.FUNCTION) {
+                int defined = export.index() - after.importSection().count(ExternalType.FUNCTION);
+                assertEquals(before.functionSection().getFunctionType(defined),
+                        after.functionSection().getFunctionType(defined), export.name());
+            }
+        }
+    }
+
+    @Test
+    void narrowingRefusesAModuleWithANameSection() throws Exception {
+        // Local names would point one local off after the marker parameters are inserted.
+        Tool t = run(FIXTURES.resolve("control.wasm"), tmp.resolve("control.narrow.wasm"), "--narrow-dispatch");
+        assertEquals(1, t.exitCode);
+        assertTrue(t.output.contains("name section"), t.output);
+    }
+
     @Test
     void refusesModulesItCannotInstrument() throws Exception {
         Tool simd = run(FIXTURES.resolve("simd.wasm"), tmp.resolve("simd.out.wasm"));
@@ -234,6 +304,12 @@ class FuelInstrumentTest {
 
     private static byte[] instrumented(String name) throws Exception {
         Tool t = run(FIXTURES.resolve(name + ".wasm"), tmp.resolve(name + ".wasm"));
+        assertEquals(0, t.exitCode, t.output);
+        return Files.readAllBytes(t.outputFile);
+    }
+
+    private static byte[] narrowed(String name) throws Exception {
+        Tool t = run(FIXTURES.resolve(name + ".wasm"), tmp.resolve(name + ".narrowed.wasm"), "--narrow-dispatch");
         assertEquals(0, t.exitCode, t.output);
         return Files.readAllBytes(t.outputFile);
     }

@@ -172,6 +172,12 @@ public final class ResourceLimits {
             return this;
         }
 
+        /**
+         * Bytes the guest may store in the sandbox's in-memory filesystem (file contents and
+         * symlink targets; a file unlinked while open counts until its last close). The number of
+         * files and directories is capped with it: one entry per KiB of quota, at least 1024.
+         * Exceeding either fails the guest's write with {@code ENOSPC}; writes to host mounts are not counted.
+         */
         public Builder maxVfsBytes(long bytes) {
             if (bytes < 0) {
                 throw new IllegalArgumentException("maxVfsBytes must be >= 0, was " + bytes);

@@ -484,12 +484,13 @@ public final class SandboxRuntime implements AutoCloseable {
                 execution.future.completeExceptionally(stopped(execution, reason, notStarted()));
                 return;
             }
-            if (execution.outcome != null) {
-                return; // already reported; interrupting now could only hit the runtime, not user code
+            // Once an outcome is reported, interrupting could only hit the runtime on its way out; but
+            // guest code can report a forged one and keep running, so the hard stop stays armed.
+            if (execution.outcome == null) {
+                guest.requestInterrupt();
+                environment.wakeUp();
+                callbacks.stopExecution(); // cancels pending host calls, wakes a guest waiting for one
             }
-            guest.requestInterrupt();
-            environment.wakeUp();
-            callbacks.stopExecution(); // cancels pending host calls, wakes a guest waiting for one
         }
         scheduleEnforcement(execution, System.nanoTime() + WIND_DOWN.toNanos());
     }
@@ -502,15 +503,24 @@ public final class SandboxRuntime implements AutoCloseable {
      */
     private void enforceStop(Execution execution, long windDownDeadline) {
         synchronized (this) {
-            if (current != execution || execution.outcome != null) {
+            if (current != execution) {
                 return;
             }
-            if (guest.interruptPending() || System.nanoTime() - windDownDeadline >= 0) {
+            boolean windDownSpent = System.nanoTime() - windDownDeadline >= 0;
+            if (execution.outcome != null) {
+                // The runtime returns right after reporting: still running at the deadline means
+                // user code reported the outcome itself and went on.
+                if (windDownSpent) {
+                    hardStop(execution);
+                    return;
+                }
+            } else if (guest.interruptPending() || windDownSpent) {
                 hardStop(execution);
                 return;
+            } else {
+                guest.requestInterrupt();
+                environment.wakeUp();
             }
-            guest.requestInterrupt();
-            environment.wakeUp();
         }
         scheduleEnforcement(execution, windDownDeadline);
     }

@@ -13,13 +13,24 @@ import java.util.TreeMap;
  * The guest-writable in-memory filesystem of one sandbox. Every byte stored in files and symlink
  * targets counts against {@code maxBytes}; exceeding it fails with ENOSPC. All nodes share one
  * lock (this tree) because the guest thread and the host-facing file API may both touch it.
+ *
+ * <p>The quota bounds the host heap the guest can pin, so nothing may escape it: a file unlinked
+ * while open stays charged until its last close (its bytes are still held), a truncated file gives
+ * back its array, and the number of entries is capped too (empty files and directories cost heap
+ * but no bytes), like a disk running out of inodes.
  */
 final class MemoryTree {
   static final long DEVICE = 1;
   /** Largest file we can hold in one Java array. */
   private static final int MAX_FILE_SIZE = Integer.MAX_VALUE - 16;
+  /** Quota bytes that buy one entry; an entry costs the host a few hundred bytes of heap. */
+  static final long BYTES_PER_ENTRY = 1024;
+  /** Entries allowed even under a tiny byte quota. */
+  static final long MIN_ENTRIES = 1024;
 
   private final long maxBytes;
+  private final long maxEntries;
+  private long entries;
   private final Clock clock;
   private final MemoryDirectory root;
   private long usedBytes;
@@ -30,6 +41,7 @@ final class MemoryTree {
       throw new IllegalArgumentException("maxBytes must be >= 0: " + maxBytes);
     }
     this.maxBytes = maxBytes;
+    this.maxEntries = Math.max(MIN_ENTRIES, maxBytes / BYTES_PER_ENTRY);
     this.clock = clock;
     this.root = new MemoryDirectory();
   }
@@ -52,6 +64,27 @@ final class MemoryTree {
       throw new ErrnoException(Errno.NOSPC, "sandbox filesystem quota of " + maxBytes + " bytes exceeded");
     }
     usedBytes += delta;
+  }
+
+  /** Must hold the lock. Counts one more entry, or fails with ENOSPC. */
+  private void chargeEntry() {
+    if (entries >= maxEntries) {
+      throw new ErrnoException(Errno.NOSPC, "sandbox filesystem holds its maximum of " + maxEntries + " entries");
+    }
+    entries++;
+  }
+
+  /**
+   * Must hold the lock. {@code node} left its directory: its entry is gone, and its bytes are
+   * refunded unless an open descriptor still holds them (then the last close refunds).
+   */
+  private void detach(Node node) {
+    entries--;
+    if (node instanceof MemoryFile) {
+      ((MemoryFile) node).unlinkLocked();
+    } else {
+      charge(-chargedBytes(node));
+    }
   }
 
   private long nowNanos() {
@@ -161,6 +194,7 @@ final class MemoryTree {
       }
     }
 
+    /** Must hold the lock; the entry was charged by the caller. */
     private <T extends Node> T add(String name, T node) {
       children.put(name, node);
       touchModified();
@@ -171,6 +205,7 @@ final class MemoryTree {
     public FileNode createFile(String name) {
       synchronized (MemoryTree.this) {
         requireAbsent(name);
+        chargeEntry();
         return add(name, new MemoryFile());
       }
     }
@@ -179,6 +214,7 @@ final class MemoryTree {
     public DirectoryNode createDirectory(String name) {
       synchronized (MemoryTree.this) {
         requireAbsent(name);
+        chargeEntry();
         return add(name, new MemoryDirectory());
       }
     }
@@ -188,7 +224,13 @@ final class MemoryTree {
       synchronized (MemoryTree.this) {
         requireAbsent(name);
         MemorySymlink link = new MemorySymlink(target);
-        charge(link.chargedBytes());
+        chargeEntry();
+        try {
+          charge(link.chargedBytes());
+        } catch (ErrnoException e) {
+          entries--;
+          throw e;
+        }
         add(name, link);
       }
     }
@@ -228,7 +270,7 @@ final class MemoryTree {
           throw new ErrnoException(Errno.ISDIR, name);
         }
         children.remove(name);
-        charge(-chargedBytes(node));
+        detach(node);
         touchModified();
       }
     }
@@ -245,6 +287,7 @@ final class MemoryTree {
           throw new ErrnoException(Errno.NOTEMPTY, name);
         }
         children.remove(name);
+        detach(node);
         touchModified();
       }
     }
@@ -268,7 +311,7 @@ final class MemoryTree {
           if (replaced.type() == NodeType.DIRECTORY && !((DirectoryNode) replaced).isEmpty()) {
             throw new ErrnoException(Errno.NOTEMPTY, targetName);
           }
-          charge(-chargedBytes(replaced));
+          detach(replaced);
         }
         children.remove(name);
         target.children.put(targetName, node);
@@ -295,6 +338,9 @@ final class MemoryTree {
   final class MemoryFile extends MemoryNode implements FileNode {
     private byte[] content = new byte[0];
     private int size;
+    /** Descriptors (guest or host) open on this file. */
+    private int openCount;
+    private boolean unlinked;
 
     @Override
     public NodeType type() {
@@ -310,7 +356,34 @@ final class MemoryTree {
 
     @Override
     public OpenFile open(boolean writable) {
+      synchronized (MemoryTree.this) {
+        openCount++;
+      }
       return new OpenMemoryFile(this);
+    }
+
+    /** Must hold the lock. */
+    void unlinkLocked() {
+      unlinked = true;
+      if (openCount == 0) {
+        release();
+      }
+    }
+
+    void closed() {
+      synchronized (MemoryTree.this) {
+        openCount--;
+        if (openCount == 0 && unlinked) {
+          release();
+        }
+      }
+    }
+
+    /** Must hold the lock. Nothing can reach the content any more: refund it and let it go. */
+    private void release() {
+      charge(-size);
+      size = 0;
+      content = new byte[0];
     }
 
     int read(long position, byte[] buffer, int offset, int length) {
@@ -347,6 +420,10 @@ final class MemoryTree {
           Arrays.fill(content, (int) newSize, size, (byte) 0);
           charge(newSize - size);
           size = (int) newSize;
+          if (content.length / 2 > size) {
+            // Give the array back too: a file grown and truncated must not pin uncharged heap.
+            content = Arrays.copyOf(content, size);
+          }
         } else {
           ensureSize((int) newSize);
         }
@@ -377,6 +454,7 @@ final class MemoryTree {
 
   private static final class OpenMemoryFile implements OpenFile {
     private final MemoryFile file;
+    private boolean closed;
 
     OpenMemoryFile(MemoryFile file) {
       this.file = file;
@@ -408,7 +486,16 @@ final class MemoryTree {
     }
 
     @Override
-    public void close() {}
+    public void close() {
+      // Idempotent: only the first close gives up this descriptor's hold on the file.
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+      }
+      file.closed();
+    }
   }
 
   final class MemorySymlink extends MemoryNode implements SymlinkNode {

@@ -3,7 +3,7 @@
 # ratio to native CPython 3.14.7 and to the same python.wasm under Node's WASI (V8).
 # Prints the table and writes it to benchmarks/target/results.md (raw JSON in target/raw/).
 #
-#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--no-jdk17] [--no-jdk25]
+#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--startup] [--no-jdk17] [--no-jdk25]
 #                     [--workloads fib,loops,...]
 #
 #   --quick       fewer repetitions and shorter warm-ups (a smoke run, not for the docs)
@@ -11,6 +11,8 @@
 #   --graalpy     also run GraalPy 25.0.1 (fetches ~190 MB of jars once; slow to warm up)
 #   --jmh         also run the JMH benchmarks (in-JVM figures; adds ~10 minutes)
 #   --loadtest    also run the loopback load test of the HTTP example service (benchmarks/loadtest.sh)
+#   --startup     also measure CLI cold start (benchmarks/cli-startup.sh) and guest memory per sandbox
+#                 (dev.eryx.bench.GuestMemoryMeasurements); needs the launcher built (mvn install)
 #
 # Environment overrides:
 #   ERYX_PYTHON_WASM      python.wasm for the Node runner (default: the committed one; it must export eryx_exec)
@@ -27,7 +29,7 @@ RAW=$TARGET/raw
 CACHE=${ERYX_BENCH_CACHE:-$HOME/.cache/eryx-bench}
 export ERYX_BENCH_CACHE=$CACHE
 
-QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 JDK17=1 JDK25=1 WORKLOADS=""
+QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 STARTUP=0 JDK17=1 JDK25=1 WORKLOADS=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -35,6 +37,7 @@ while [[ $# -gt 0 ]]; do
     --graalpy) GRAALPY=1 ;;
     --jmh) JMH=1 ;;
     --loadtest) LOADTEST=1 ;;
+    --startup) STARTUP=1 ;;
     --no-jdk17) JDK17=0 ;;
     --no-jdk25) JDK25=0 ;;
     --workloads) WORKLOADS=$2; shift ;;
@@ -173,5 +176,12 @@ if [[ $LOADTEST == 1 ]]; then
   log "loopback load test of the HTTP example service (pool-backed POST /execute)"
   LT_OPTS=(--markdown); [[ $QUICK == 1 ]] && LT_OPTS+=(--requests 100 --warmup 5)
   "$HERE/loadtest.sh" --no-build "${LT_OPTS[@]}" | tee "$TARGET/loadtest.txt" || echo "load test failed" >&2
+fi
+if [[ $STARTUP == 1 ]]; then
+  log "CLI cold start (whole processes) and guest memory per sandbox"
+  ST_REPS=9; [[ $QUICK == 1 ]] && ST_REPS=3
+  "$HERE/cli-startup.sh" --reps "$ST_REPS" --cp "$CP" | tee "$TARGET/cli-startup.txt" || echo "CLI start-up run failed" >&2
+  "$JAVA17" -cp "$CP" dev.eryx.bench.GuestMemoryMeasurements | tee "$TARGET/guest-memory.txt" \
+    || echo "guest memory measurements failed" >&2
 fi
 echo "written: $TARGET/results.md" >&2

@@ -1,133 +1,183 @@
 package dev.eryx.pool;
 
+import dev.eryx.ExecutionResult;
+import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
-import dev.eryx.SandboxImage;
+import dev.eryx.internal.execution.SandboxRuntime;
+import dev.eryx.internal.execution.SandboxSpec;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Throwaway measurements for docs/pool.md (not a test): run with
- * {@code java -Xss16m -cp <test classpath> dev.eryx.pool.PoolMeasurements}.
+ * Pool and snapshot latencies for docs/performance.md "Pools and snapshots" and docs/pool.md (a
+ * harness with a {@code main}, not a test): {@code java -cp <pool test class path>
+ * dev.eryx.pool.PoolMeasurements [samples] [bootSamples]}.
+ *
+ * <p>Cold creation (booting CPython without an image), the first sandbox of a JVM (the image
+ * shipped in core's jar), a fresh sandbox from the image to its first output, pooled acquire and
+ * execute, reset on release, {@code pool.execute} throughput with 1-8 client threads, and saved
+ * state. Medians; first output is timed to the stdout listener's call.
  */
 public final class PoolMeasurements {
-    private static final int N = 30;
+    private static final String PRINT = "print(1)";
+
+    private PoolMeasurements() {
+    }
 
     public static void main(String[] args) throws Exception {
-        boolean poolOnly = args.length > 0;
+        int samples = args.length > 0 ? Integer.parseInt(args[0]) : 50;
+        int bootSamples = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        System.out.printf("## %s %s, load at start %s%n", System.getProperty("java.vm.name"),
+                System.getProperty("java.version"), loadAverage());
+
         long t0 = System.nanoTime();
         try (Sandbox first = Sandbox.builder().build()) {
-            first.execute("print(1)");
+            first.execute(PRINT);
         }
-        report("cold: boot CPython + capture image + restore + print(1) (first sandbox in the JVM)", ms(t0));
+        System.out.printf("first sandbox of the JVM to print(1) done (image from the jar, cold JVM): %.1f ms%n", ms(t0));
 
-        if (poolOnly) {
-            poolPart();
-            System.exit(0);
+        double[] boot = new double[bootSamples];
+        for (int i = 0; i < bootSamples; i++) {
+            long a = System.nanoTime();
+            try (SandboxRuntime booted = SandboxRuntime.start(SandboxSpec.builder()
+                    .limits(ResourceLimits.defaults()).build())) {
+                booted.submit(PRINT, ResourceLimits.defaults()).get();
+            }
+            boot[i] = ms(a);
         }
-        // Warm the JIT a little.
-        for (int i = 0; i < 10; i++) {
+        stats("cold creation: boot CPython (Py_Initialize, no image) + print(1)", boot);
+
+        // Warm the JIT on the paths measured below.
+        for (int i = 0; i < 30; i++) {
             try (Sandbox s = Sandbox.builder().build()) {
-                s.execute("print(1)");
+                s.execute(PRINT);
             }
         }
-        double[] build = new double[N], firstExec = new double[N], secondExec = new double[N], close = new double[N];
-        for (int i = 0; i < N; i++) {
+        double[] build = new double[samples];
+        double[] firstOutput = new double[samples];
+        double[] restoreToOutput = new double[samples];
+        double[] secondExec = new double[samples];
+        double[] close = new double[samples];
+        for (int i = 0; i < samples; i++) {
+            AtomicLong printed = new AtomicLong();
             long a = System.nanoTime();
-            Sandbox s = Sandbox.builder().build();
+            Sandbox s = Sandbox.builder().stdout(text -> printed.compareAndSet(0, System.nanoTime())).build();
             long b = System.nanoTime();
-            s.execute("print(1)");
+            s.execute(PRINT);
             long c = System.nanoTime();
-            s.execute("print(1)");
+            s.execute(PRINT);
             long d = System.nanoTime();
             s.close();
             long e = System.nanoTime();
             build[i] = (b - a) / 1e6;
-            firstExec[i] = (c - b) / 1e6;
+            firstOutput[i] = (printed.get() - b) / 1e6;
+            restoreToOutput[i] = (printed.get() - a) / 1e6;
             secondExec[i] = (d - c) / 1e6;
             close[i] = (e - d) / 1e6;
         }
-        stats("restore from image: Sandbox.builder().build()", build);
-        stats("first print(1) after restore (adopts env)", firstExec);
-        stats("restore + first print(1)", sum(build, firstExec));
-        stats("second print(1) on a live sandbox", secondExec);
+        stats("creation from the image: Sandbox.builder().build()", build);
+        stats("first output of that sandbox: execute(print(1)) to stdout", firstOutput);
+        stats("fresh sandbox from the image to first output (build + print(1))", restoreToOutput);
+        stats("print(1) on that live sandbox, second execution", secondExec);
         stats("close", close);
 
-        SandboxImage image = SandboxImage.defaultImage();
-        byte[] copy = new byte[(int) image.memoryBytes()];
-        byte[] src = new byte[copy.length];
-        double[] memcpy = new double[N];
-        for (int i = 0; i < N; i++) {
-            long a = System.nanoTime();
-            System.arraycopy(src, 0, copy, 0, copy.length);
-            memcpy[i] = ms(a);
+        double pooled = poolLatencies(samples);
+        System.out.printf("pooled print(1) vs a fresh sandbox from the image (build + print(1)): %.1fx;"
+                        + " vs cold creation (boot): %.0fx%n",
+                median(restoreToOutput) / pooled, median(boot) / pooled);
+        for (int threads : new int[] {1, 2, 4, 8}) {
+            throughput(threads, Math.max(100, samples * 2));
         }
-        stats("copy of the image's " + (image.memoryBytes() >> 20) + " MiB (lower bound of an in-place reset)", memcpy);
-
-        long c0 = System.nanoTime();
-        SandboxImage preloaded = SandboxImage.capture("json", "re", "asyncio");
-        report("capture an image with json, re, asyncio preloaded", ms(c0));
-
-        poolPart();
-        saveRestorePart();
+        savedState();
+        System.out.println("## load at end: " + loadAverage());
         System.exit(0);
     }
 
-    private static void poolPart() throws Exception {
-        try (SandboxPool pool = SandboxPool.builder().minIdle(2).maxSize(4).build()) {
-            Thread.sleep(500);
-            double[] acquire = new double[N], acquireExec = new double[N], release = new double[N];
-            for (int i = 0; i < N; i++) {
+    /** @return the median of pool.execute(print(1)) */
+    private static double poolLatencies(int samples) throws Exception {
+        try (SandboxPool pool = SandboxPool.builder().minIdle(2).maxSize(2).build()) {
+            for (int i = 0; i < 100; i++) {
+                pool.execute(PRINT);
+            }
+            double[] acquire = new double[samples];
+            double[] acquireExec = new double[samples];
+            double[] exec = new double[samples];
+            double[] release = new double[samples];
+            double[] poolExecute = new double[samples];
+            for (int i = 0; i < samples; i++) {
                 long a = System.nanoTime();
                 PooledSandbox s = pool.acquire();
                 long b = System.nanoTime();
-                s.execute("print(1)");
-                acquireExec[i] = ms(a);
-                acquire[i] = (b - a) / 1e6;
+                s.execute(PRINT);
                 long c = System.nanoTime();
-                s.close(); // reset in place (the sandbox is idle again at once)
-                release[i] = ms(c);
+                s.close(); // reset in place: idle again at once
+                long d = System.nanoTime();
+                acquire[i] = (b - a) / 1e6;
+                exec[i] = (c - b) / 1e6;
+                acquireExec[i] = (c - a) / 1e6;
+                release[i] = (d - c) / 1e6;
+                long e = System.nanoTime();
+                pool.execute(PRINT);
+                poolExecute[i] = ms(e);
             }
             stats("pool acquire (idle sandbox ready)", acquire);
-            stats("pool acquire + print(1) (first output)", acquireExec);
-            stats("pool release (reset in place)", release);
+            stats("print(1) on the acquired sandbox (first execution after a reset)", exec);
+            stats("pool acquire + print(1)", acquireExec);
+            stats("pool release (close: reset in place)", release);
+            stats("pool.execute(print(1)) (acquire, execute, reset)", poolExecute);
             System.out.println("    " + pool.stats());
+            return median(poolExecute);
         }
-
-        for (int threads : new int[] {1, 4}) {
-            try (SandboxPool pool = SandboxPool.builder().minIdle(2).maxSize(2)
-                    .acquireTimeout(Duration.ofSeconds(60)).build()) {
-                Thread.sleep(500);
-                ExecutorService clients = Executors.newFixedThreadPool(threads);
-                int total = 40;
-                long a = System.nanoTime();
-                List<Future<?>> fs = new ArrayList<>();
-                for (int i = 0; i < total; i++) {
-                    fs.add(clients.submit(() -> pool.execute("print(1)")));
-                }
-                for (Future<?> f : fs) {
-                    f.get();
-                }
-                double seconds = (System.nanoTime() - a) / 1e9;
-                clients.shutdown();
-                System.out.printf("pool.execute(print(1)) throughput, %d client threads, maxSize 2: %.1f/s (%s)%n",
-                        threads, total / seconds, pool.stats());
-            }
-        }
-
     }
 
-    private static void saveRestorePart() {
+    private static void throughput(int threads, int requests) throws Exception {
+        try (SandboxPool pool = SandboxPool.builder().minIdle(2).maxSize(2)
+                .acquireTimeout(Duration.ofSeconds(60)).build()) {
+            for (int i = 0; i < 20; i++) {
+                pool.execute(PRINT);
+            }
+            ExecutorService clients = Executors.newFixedThreadPool(threads);
+            List<Future<Double>> latencies = new ArrayList<>();
+            long a = System.nanoTime();
+            for (int i = 0; i < requests; i++) {
+                latencies.add(clients.submit(() -> {
+                    long s = System.nanoTime();
+                    ExecutionResult r = pool.execute(PRINT);
+                    if (!r.stdout().equals("1\n")) {
+                        throw new IllegalStateException("unexpected output: " + r.stdout());
+                    }
+                    return ms(s);
+                }));
+            }
+            double[] each = new double[requests];
+            for (int i = 0; i < requests; i++) {
+                each[i] = latencies.get(i).get();
+            }
+            double seconds = (System.nanoTime() - a) / 1e9;
+            clients.shutdown();
+            Arrays.sort(each);
+            System.out.printf("pool.execute(print(1)), %d client threads, maxSize 2: %.0f/s, latency p50 %.2f ms,"
+                            + " p99 %.2f ms (%s)%n", threads, requests / seconds, median(each),
+                    each[(int) Math.min(each.length - 1, Math.ceil(each.length * 0.99) - 1)], pool.stats());
+        }
+    }
+
+    private static void savedState() {
         try (Sandbox s = Sandbox.builder().build()) {
             s.execute("import json, fractions\nx = [fractions.Fraction(i, 7) for i in range(1000)]\n"
                     + "open('/tmp/a.txt','w').write('a' * 100000)");
-            double[] save = new double[10], restore = new double[10];
+            int n = 10;
+            double[] save = new double[n];
+            double[] restore = new double[n];
             byte[] state = null;
-            for (int i = 0; i < 10; i++) {
+            for (int i = 0; i < n; i++) {
                 long a = System.nanoTime();
                 state = s.saveState();
                 save[i] = ms(a);
@@ -136,32 +186,31 @@ public final class PoolMeasurements {
                     restore[i] = ms(b);
                 }
             }
-            System.out.printf("saved state: %d bytes (memory %d MiB)%n", state.length, s.execute("x").stats().peakMemoryBytes() >> 20);
+            System.out.printf("saved state: %d bytes (memory %d MiB)%n", state.length,
+                    s.execute("x").stats().peakMemoryBytes() >> 20);
             stats("saveState()", save);
             stats("restoreFrom(state).build()", restore);
         }
-    }
-
-    private static double[] sum(double[] a, double[] b) {
-        double[] r = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            r[i] = a[i] + b[i];
-        }
-        return r;
     }
 
     private static double ms(long since) {
         return (System.nanoTime() - since) / 1e6;
     }
 
-    private static void report(String what, double ms) {
-        System.out.printf("%s: %.1f ms%n", what, ms);
+    private static double median(double[] samples) {
+        double[] s = samples.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private static void stats(String what, double[] samples) {
         double[] s = samples.clone();
         Arrays.sort(s);
-        System.out.printf("%s: median %.2f ms, p90 %.2f ms, min %.2f ms (n=%d)%n", what, s[s.length / 2],
-                s[(int) (s.length * 0.9)], s[0], s.length);
+        System.out.printf("%s: median %.2f ms, p10 %.2f ms, p90 %.2f ms, min %.2f ms (n=%d)%n", what, median(s),
+                s[(int) (s.length * 0.1)], s[Math.min(s.length - 1, (int) (s.length * 0.9))], s[0], s.length);
+    }
+
+    private static String loadAverage() {
+        return String.format("%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 }

@@ -52,6 +52,18 @@ sde_file=$B/source-date-epoch
 [ -f "$sde_file" ] && export SOURCE_DATE_EPOCH=$(cat "$sde_file")
 export PYTHONHASHSEED=0
 
+# Objects compiled with extra flags (appended after OPT), as "object flags...". Chicory turns each
+# wasm function into one JVM method and HotSpot never JIT-compiles a method above 8,000 bytes of
+# bytecode; clang's inlining of plain static helpers made these files' hot functions that large
+# (PyUnicode_Format; _Py_dg_strtod, _Py_dg_dtoa). -finline-hint-functions inlines only functions
+# declared inline (Py_INCREF and the other header helpers stay inlined); HotSpot inlines small
+# callees again on its own. Not -fno-inline-functions: in clang that stops inlining everything
+# but always_inline, and made the interpreter's hot path slower (docs/performance.md).
+PER_FILE_CFLAGS=(
+  "Objects/unicodeobject.o -finline-hint-functions"
+  "Python/dtoa.o -finline-hint-functions"
+)
+
 # Compiler flags shared by every wasm compile: map the scratch dir away so no build path is embedded.
 REPRO_CFLAGS="-ffile-prefix-map=$B=/eryx-build -fdebug-prefix-map=$B=/eryx-build -fmacro-prefix-map=$B=/eryx-build"
 WASM_CFLAGS_BASE="-O2 $REPRO_CFLAGS"
@@ -217,18 +229,28 @@ EOF
       || { tail -30 "$WBUILD/config.log"; die "configure failed"; }
     echo "$flags_now" > "$WBUILD/eryx-configure-flags"
   fi
+  # Per-file flags as target-specific variables of an extra makefile. make does not notice changed
+  # flags, so the objects whose flags changed (in the old list or the new one) are rebuilt.
+  local perfile=$WBUILD/eryx-per-file.mk perfile_now
+  perfile_now=$(for e in ${PER_FILE_CFLAGS[@]+"${PER_FILE_CFLAGS[@]}"}; do echo "${e%% *}: PY_CORE_CFLAGS += ${e#* }"; done)
+  if [ ! -f "$perfile" ] || [ "$perfile_now" != "$(cat "$perfile")" ]; then
+    for o in $( { cat "$perfile" 2>/dev/null || true; echo "$perfile_now"; } | cut -d: -f1 | sort -u); do
+      rm -f "$WBUILD/$o"
+    done
+    echo "$perfile_now" > "$perfile"
+  fi
   # Memory layout and the bridge's exports; appended after configure's own -z stack-size/--initial-memory.
   local ldflags="-z stack-size=$STACK_SIZE -Wl,--stack-first -Wl,--initial-memory=$INITIAL_MEMORY"
   ldflags+=" -Wl,--max-memory=$MAX_MEMORY"
   ldflags+=" -Wl,--export=eryx_interrupt_flag -Wl,--export=eryx_fuel -Wl,--export=eryx_abi_version"
-  (cd "$WBUILD" && make -j"$JOBS" OPT="-DNDEBUG -g0 -O3 -Wall" LDFLAGS_NODIST="$ldflags" python.wasm sharedmods \
+  (cd "$WBUILD" && make -f Makefile -f "$perfile" -j"$JOBS" OPT="-DNDEBUG -g0 -O3 -Wall" LDFLAGS_NODIST="$ldflags" python.wasm sharedmods \
       >make.log 2>&1) \
     || { grep -E 'error|Error' "$WBUILD/make.log" | head -30; tail -20 "$WBUILD/make.log"; die "wasm build failed"; }
-  (cd "$WBUILD" && make -j"$JOBS" OPT="-DNDEBUG -g0 -O3 -Wall" LDFLAGS_NODIST="$ldflags" pybuilddir.txt >>make.log 2>&1) || true
+  (cd "$WBUILD" && make -f Makefile -f "$perfile" -j"$JOBS" OPT="-DNDEBUG -g0 -O3 -Wall" LDFLAGS_NODIST="$ldflags" pybuilddir.txt >>make.log 2>&1) || true
   # The shipped module is a WASI reactor (docs/bridge-abi.md): same objects, entry/eryx_entry.c
   # instead of Programs/python.c. python.wasm (a command with _start) is kept for the Node checks.
   if [ -f "$SRC/Modules/eryx_entry.c" ]; then
-    (cd "$WBUILD" && make -f Makefile -f "$HERE/reactor.mk" OPT="-DNDEBUG -g0 -O3 -Wall" LDFLAGS_NODIST="$ldflags" \
+    (cd "$WBUILD" && make -f Makefile -f "$perfile" -f "$HERE/reactor.mk" OPT="-DNDEBUG -g0 -O3 -Wall" LDFLAGS_NODIST="$ldflags" \
         python-reactor.wasm >>make.log 2>&1) || { tail -20 "$WBUILD/make.log"; die "reactor link failed"; }
     ls -l "$WBUILD/python-reactor.wasm"
   fi
@@ -262,8 +284,9 @@ stage_instrument() {
     return 0
   fi
   # Always from the stripped module, so rerunning this stage never instruments twice.
-  # --narrow-dispatch: functions only ever called directly leave the call_indirect switches,
-  # which Chicory otherwise makes too large for HotSpot to compile (docs/performance.md).
+  # --narrow-dispatch: functions only ever called directly leave the call_indirect switches, and
+  # signatures with more table functions than one switch should hold are split into partitions;
+  # Chicory otherwise makes those switches too large for HotSpot to compile (docs/performance.md).
   java "$tool" "$OUT/python.stripped.wasm" "$OUT/python.instrumented.wasm" --narrow-dispatch --report
   cp "$OUT/python.instrumented.wasm" "$OUT/python.wasm"
   ls -l "$OUT/python.wasm"
@@ -317,6 +340,7 @@ stage_manifest() {
     echo "CONFIG_SITE=Tools/wasm/wasi/config.site-wasm32-wasi CC='clang-19 --target=wasm32-wasi' AR=llvm-ar-19 RANLIB=llvm-ranlib-19"
     cat "$WBUILD/eryx-configure-flags"
     echo "OPT=-DNDEBUG -g0 -O3 -Wall; libraries: $WASM_CFLAGS_BASE" | sed "s|$B|\$ERYX_BUILD_DIR|g"
+    for e in ${PER_FILE_CFLAGS[@]+"${PER_FILE_CFLAGS[@]}"}; do echo "per-file: ${e%% *} += ${e#* }"; done
     echo "library env: ZLIB_CFLAGS/LIBS BZIP2_CFLAGS/LIBS LIBSQLITE3_CFLAGS/LIBS (LIBLZMA_*) -> static libs in \$ERYX_BUILD_DIR/deps/prefix"
     echo "sqlite3: amalgamation + -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_OMIT_DEPRECATED -DSQLITE_DQS=0 -DSQLITE_ENABLE_MATH_FUNCTIONS"
     echo "memory: stack=$STACK_SIZE initial=$INITIAL_MEMORY max=$MAX_MEMORY (bytes), stack first"
@@ -330,7 +354,7 @@ stage_manifest() {
     fi
     echo
     echo "[post-link]"
-    echo "wasm-strip; fuel instrumentation and dispatch narrowing: $( [ -f "$HERE/tools/FuelInstrument.java" ] && echo 'tools/FuelInstrument.java --narrow-dispatch' || echo 'not applied')"
+    echo "wasm-strip; fuel instrumentation and dispatch narrowing: $( [ -f "$HERE/tools/FuelInstrument.java" ] && echo 'tools/FuelInstrument.java --narrow-dispatch (narrowing, and splitting at 512 table functions per call_indirect switch)' || echo 'not applied')"
     echo
     echo "[outputs]"
     cat "$OUT/SHA256SUMS"

@@ -1,7 +1,8 @@
 /*
  * FuelInstrument: adds deterministic fuel metering to a wasm module, because Chicory has none.
  *
- *   java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--no-fuel]
+ *   java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch]
+ *                            [--max-dispatch-cases N] [--no-fuel]
  *
  * Single file, JDK 17, no dependencies: it runs at asset-build time straight from source.
  *
@@ -23,10 +24,13 @@
  *
  * Dispatch narrowing (--narrow-dispatch, used by the asset build; see the Narrowing class): every
  * function that no table, export, start section or ref.func can reach gets a function type of its
- * own (its parameters plus unused f32/f64 marker parameters; direct calls push zeros for them).
- * Chicory compiles each call_indirect into a switch over all functions of the called type; this
- * keeps those switches small enough for HotSpot to JIT-compile. Fuel counts are unchanged (the
- * pushed zeros are free). --no-fuel skips the metering (only for measuring its overhead).
+ * own (its parameters plus unused f32/f64 marker parameters; direct calls push zeros for them),
+ * and a signature with more than --max-dispatch-cases (default 512, 0 = off) functions in the
+ * table is split into partitions reached through an appended dispatcher function. Chicory
+ * compiles each call_indirect into a switch over all functions of the called type; this keeps
+ * those switches small enough for HotSpot to JIT-compile. Fuel counts are unchanged (the pushed
+ * zeros are free, dispatchers are not metered). --no-fuel skips the metering (only for measuring
+ * its overhead).
  *
  * Cost of a point: the number of instructions certainly executed (barring a trap) each time the
  * point is passed, i.e. the straight-line run of original instructions starting at the point and
@@ -85,19 +89,35 @@ import java.util.List;
 public final class FuelInstrument {
 
     static final String FUEL_EXPORT = "eryx_fuel";
+    /**
+     * Table functions per indirect-call switch (see Narrowing): Chicory spends about 12 bytes of
+     * JVM bytecode per case, so 512 cases stay well below HotSpot's 8,000-byte JIT limit.
+     */
+    static final int DEFAULT_MAX_DISPATCH_CASES = 512;
 
     public static void main(String[] args) throws IOException {
         boolean report = false;
         boolean countLeaves = false;
         boolean narrowDispatch = false;
         boolean meter = true;
+        int maxDispatchCases = DEFAULT_MAX_DISPATCH_CASES;
         List<String> files = new ArrayList<>();
-        for (String a : args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
             switch (a) {
                 case "--report" -> report = true;
                 case "--count-leaves" -> countLeaves = true;
                 case "--narrow-dispatch" -> narrowDispatch = true;
                 case "--no-fuel" -> meter = false;
+                case "--max-dispatch-cases" -> {
+                    if (i + 1 >= args.length) usage("--max-dispatch-cases needs a number");
+                    try {
+                        maxDispatchCases = Integer.parseInt(args[++i]);
+                    } catch (NumberFormatException e) {
+                        usage("--max-dispatch-cases needs a number, got " + args[i]);
+                    }
+                    if (maxDispatchCases < 0) usage("--max-dispatch-cases must be >= 0 (0 turns splitting off)");
+                }
                 default -> {
                     if (a.startsWith("--")) usage("unknown option " + a);
                     files.add(a);
@@ -110,7 +130,7 @@ public final class FuelInstrument {
         Path out = Path.of(files.get(1));
         Result result;
         try {
-            result = instrument(Files.readAllBytes(in), meter, countLeaves, narrowDispatch);
+            result = instrument(Files.readAllBytes(in), meter, countLeaves, narrowDispatch, maxDispatchCases);
         } catch (WasmFormatException e) {
             System.err.println("FuelInstrument: " + in + ": " + e.getMessage());
             System.exit(1);
@@ -122,7 +142,7 @@ public final class FuelInstrument {
 
     private static void usage(String why) {
         System.err.println("FuelInstrument: " + why);
-        System.err.println("usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--no-fuel]");
+        System.err.println("usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--max-dispatch-cases N] [--no-fuel]");
         System.exit(2);
     }
 
@@ -147,6 +167,12 @@ public final class FuelInstrument {
         int narrowedTypes;
         long markerArguments;
         String marker = "";
+        int splitSignatures;
+        int partitions;
+        int largestSplit;
+        int splitPinned;
+        long redirectedCalls;
+        String splitSkipped;
         int inputSize;
         int outputSize;
         int codeSectionIn;
@@ -169,6 +195,17 @@ public final class FuelInstrument {
                         .append(" new types (extra unused ").append(marker).append(" parameters); ")
                         .append(markerArguments).append(" direct calls pass it\n");
             }
+            if (splitSignatures > 0) {
+                sb.append("dispatch splitting     : ").append(splitSignatures).append(" signatures with up to ")
+                        .append(largestSplit).append(" table functions split into ").append(partitions)
+                        .append(" partitions; ").append(redirectedCalls).append(" call_indirect go through ")
+                        .append(splitSignatures).append(" dispatchers\n");
+            }
+            if (splitPinned > 0) {
+                sb.append("  not split            : ").append(splitPinned)
+                        .append(" signatures (an export, start or ref.func reaches a table function of a later partition)\n");
+            }
+            if (splitSkipped != null) sb.append("dispatch splitting     : skipped (").append(splitSkipped).append(")\n");
             sb.append("code section           : ").append(codeSectionIn).append(" -> ")
                     .append(codeSectionOut).append(" bytes ").append(percent(codeSectionIn, codeSectionOut)).append('\n');
             sb.append("module                 : ").append(inputSize).append(" -> ").append(outputSize)
@@ -190,12 +227,17 @@ public final class FuelInstrument {
     // ---------------------------------------------------------------------------------------------
     // Module level
 
-    private static final int SEC_CUSTOM = 0, SEC_TYPE = 1, SEC_IMPORT = 2, SEC_FUNCTION = 3,
+    private static final int SEC_CUSTOM = 0, SEC_TYPE = 1, SEC_IMPORT = 2, SEC_FUNCTION = 3, SEC_TABLE = 4,
             SEC_MEMORY = 5, SEC_GLOBAL = 6, SEC_EXPORT = 7, SEC_START = 8, SEC_ELEMENT = 9, SEC_CODE = 10;
 
     private record Section(int id, int start, int payloadStart, int end) {}
 
     static Result instrument(byte[] wasm, boolean meter, boolean countLeaves, boolean narrowDispatch) {
+        return instrument(wasm, meter, countLeaves, narrowDispatch, DEFAULT_MAX_DISPATCH_CASES);
+    }
+
+    static Result instrument(byte[] wasm, boolean meter, boolean countLeaves, boolean narrowDispatch,
+                             int maxDispatchCases) {
         Reader r = new Reader(wasm, 0, wasm.length);
         if (wasm.length < 8 || r.u8() != 0x00 || r.u8() != 0x61 || r.u8() != 0x73 || r.u8() != 0x6D) {
             throw new WasmFormatException("not a wasm module (bad magic)");
@@ -227,7 +269,8 @@ public final class FuelInstrument {
         stats.fuelAddress = info.fuelAddress;
         Section code = null;
         for (Section s : sections) if (s.id == SEC_CODE) code = s;
-        Narrowing narrowing = narrowDispatch ? Narrowing.plan(wasm, sections, code, info, stats) : Narrowing.NONE;
+        Narrowing narrowing = narrowDispatch
+                ? Narrowing.plan(wasm, sections, code, info, maxDispatchCases, stats) : Narrowing.NONE;
 
         ByteArrayOutputStream out = new ByteArrayOutputStream(wasm.length + wasm.length / 4);
         out.write(wasm, 0, 8);
@@ -267,9 +310,17 @@ public final class FuelInstrument {
         final List<int[]> typeShapes = new ArrayList<>();       // by type index: {paramsStart, paramsEnd, resultsStart, resultsEnd, results}
         /** Functions reachable other than by a direct call: table elements, exports, start, ref.func. */
         final java.util.BitSet addressTaken = new java.util.BitSet();
+        /** Of those, the ones the host can call or a reference can reach (exports, start, ref.func in globals). */
+        final java.util.BitSet pinned = new java.util.BitSet();
         final List<Integer> functionTypes = new ArrayList<>();   // type index of each defined function
         int importedFunctions;                                   // defined function i has index importedFunctions + i
         long fuelAddress;
+        int tables;                                              // imported and defined
+        boolean tableShared;                                     // imported or exported: others may change it
+        /** {table slot, function} of every active segment on table 0 with a constant offset. */
+        final List<int[]> tableEntries = new ArrayList<>();
+        /** Why the contents of table 0 cannot be known from the element section alone, or null. */
+        String tableUnknown;
 
         static ModuleInfo read(byte[] wasm, List<Section> sections) {
             ModuleInfo info = new ModuleInfo();
@@ -306,7 +357,12 @@ public final class FuelInstrument {
                             int kind = r.u8();
                             switch (kind) {
                                 case 0x00 -> { r.u32(); info.importedFunctions++; }
-                                case 0x01 -> { r.valType(); r.limits(); }   // table
+                                case 0x01 -> {                              // table
+                                    r.valType();
+                                    r.limits();
+                                    info.tables++;
+                                    info.tableShared = true;
+                                }
                                 case 0x02 -> {                              // memory
                                     boolean is64 = r.limits();
                                     if (!haveMemory0) checkMemory0(is64);
@@ -322,6 +378,7 @@ public final class FuelInstrument {
                     case SEC_FUNCTION -> {
                         for (int n = r.u32(), i = 0; i < n; i++) info.functionTypes.add(r.u32());
                     }
+                    case SEC_TABLE -> info.tables += r.u32();
                     case SEC_MEMORY -> {
                         for (int n = r.u32(), i = 0; i < n; i++) {
                             boolean is64 = r.limits();
@@ -334,7 +391,7 @@ public final class FuelInstrument {
                             int valType = r.valType();
                             int mutable = r.u8();
                             int initStart = r.pos;
-                            skipConstExpr(r, info.addressTaken);
+                            skipConstExpr(r, info.pinned);
                             globalInits.add(new int[] {valType, mutable, initStart, r.pos});
                         }
                     }
@@ -343,7 +400,8 @@ public final class FuelInstrument {
                             String name = r.name();
                             int kind = r.u8();
                             int index = r.u32();
-                            if (kind == 0x00) info.addressTaken.set(index);
+                            if (kind == 0x00) info.pinned.set(index);
+                            if (kind == 0x01) info.tableShared = true;
                             if (name.equals(FUEL_EXPORT)) {
                                 if (kind != 0x03) {
                                     throw new WasmFormatException("export '" + FUEL_EXPORT
@@ -353,12 +411,13 @@ public final class FuelInstrument {
                             }
                         }
                     }
-                    case SEC_START -> info.addressTaken.set(r.u32());
-                    case SEC_ELEMENT -> readElements(r, info.addressTaken);
+                    case SEC_START -> info.pinned.set(r.u32());
+                    case SEC_ELEMENT -> readElements(r, info);
                     default -> { }
                 }
             }
 
+            info.addressTaken.or(info.pinned);
             if (fuelGlobal < 0) {
                 throw new WasmFormatException("no global export '" + FUEL_EXPORT
                         + "'; define `int64_t eryx_fuel` and link with -Wl,--export=" + FUEL_EXPORT);
@@ -389,23 +448,52 @@ public final class FuelInstrument {
             return info;
         }
 
-        /** Marks every function an element segment names (all eight segment encodings). */
-        private static void readElements(Reader r, java.util.BitSet addressTaken) {
+        /**
+         * Marks every function an element segment names (all eight segment encodings) and records
+         * where the active segments put them in table 0, when that is statically known.
+         */
+        private static void readElements(Reader r, ModuleInfo info) {
+            java.util.BitSet addressTaken = info.addressTaken;
             for (int n = r.u32(), i = 0; i < n; i++) {
                 int flags = r.u32();
                 if (flags > 7) throw new WasmFormatException("element segment " + i + ": unknown flags " + flags);
                 boolean passiveOrDeclarative = (flags & 1) != 0;
                 boolean explicitTable = (flags & 2) != 0;
                 boolean expressions = (flags & 4) != 0;
+                int table = 0;
+                long offset = -1; // unknown
                 if (!passiveOrDeclarative) {
-                    if (explicitTable) r.u32();
+                    if (explicitTable) table = r.u32();
+                    int exprStart = r.pos;
                     skipConstExpr(r, addressTaken);
+                    Reader e = new Reader(r.b, exprStart, r.pos);
+                    if (e.u8() == 0x41) {
+                        long value = e.s32() & 0xFFFF_FFFFL;
+                        if (e.u8() == 0x0B && e.atEnd()) offset = value;
+                    }
+                    if (table == 0 && offset < 0) info.tableUnknown = "element segment " + i + " has a computed offset";
                 }
                 if (passiveOrDeclarative || explicitTable) {
                     if (expressions) r.valType(); else r.u8(); // reftype / elemkind
                 }
                 for (int count = r.u32(), k = 0; k < count; k++) {
-                    if (expressions) skipConstExpr(r, addressTaken); else addressTaken.set(r.u32());
+                    int function = -1;
+                    if (expressions) {
+                        int itemStart = r.pos;
+                        skipConstExpr(r, addressTaken);
+                        Reader e = new Reader(r.b, itemStart, r.pos);
+                        if (e.u8() == 0xD2) function = e.u32();
+                    } else {
+                        function = r.u32();
+                        addressTaken.set(function);
+                    }
+                    if (!passiveOrDeclarative && table == 0 && offset >= 0 && function >= 0) {
+                        if (offset + k > Integer.MAX_VALUE) {
+                            info.tableUnknown = "element segment " + i + " reaches past table slot 2^31";
+                        } else {
+                            info.tableEntries.add(new int[] {(int) (offset + k), function});
+                        }
+                    }
                 }
             }
         }
@@ -442,7 +530,7 @@ public final class FuelInstrument {
                     + info.functionTypes.size());
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream((s.end - s.payloadStart) * 5 / 4);
-        writeU32(out, count);
+        writeU32(out, (long) count + narrowing.dispatcherCount());
         for (int i = 0; i < count; i++) {
             int sizeStart = r.pos;
             int size = r.u32();
@@ -472,6 +560,7 @@ public final class FuelInstrument {
             r.pos = bodyEnd;
         }
         if (!r.atEnd()) throw new WasmFormatException("trailing bytes after the last function body");
+        narrowing.writeDispatcherBodies(out);
         return out.toByteArray();
     }
 
@@ -503,15 +592,18 @@ public final class FuelInstrument {
         int openRun = 0;
         boolean hasLoop = false;
         boolean hasCall = false;
-        boolean callsNarrowed = false;
+        boolean callsRetyped = false; // calls that change: to a retyped function, or a split call_indirect
 
         int depth = 1; // the function body is itself a block closed by the final `end`
         while (depth > 0) {
             if (r.atEnd()) throw new WasmFormatException("body ends before its final `end`");
             int at = r.pos;
             int op = Decoder.next(r);
-            if ((op == 0x10 || op == 0x12) && narrowing.isNarrowed(new Reader(wasm, at + 1, r.pos).u32())) {
-                callsNarrowed = true;
+            if ((op == 0x10 || op == 0x12) && narrowing.isRetyped(new Reader(wasm, at + 1, r.pos).u32())) {
+                callsRetyped = true;
+            }
+            if ((op == 0x11 || op == 0x13) && narrowing.dispatcherFor(new Reader(wasm, at + 1, r.pos)) >= 0) {
+                callsRetyped = true;
             }
             if (openRun >= 0) pointCosts.set(openRun, pointCosts.get(openRun) + 1);
             switch (op) {
@@ -540,7 +632,7 @@ public final class FuelInstrument {
         boolean metered = meter && (hasLoop || hasCall || countLeaves);
         if (!metered) {
             if (meter) stats.leafFunctionsSkipped++;
-            if (!narrowed && !callsNarrowed) return null; // nothing to charge, no local or call to adapt
+            if (!narrowed && !callsRetyped) return null; // nothing to charge, no local or call to adapt
         } else {
             stats.entryPoints++;
             stats.loopPoints += pointOffsets.size() - 1;
@@ -577,11 +669,23 @@ public final class FuelInstrument {
                     writeU32(out, index + shift);
                     copied = d.pos;
                 }
-            } else if ((op == 0x10 || op == 0x12) && narrowing.isNarrowed(new Reader(wasm, at + 1, d.pos).u32())) {
+            } else if ((op == 0x10 || op == 0x12) && narrowing.isRetyped(new Reader(wasm, at + 1, d.pos).u32())) {
                 out.write(wasm, copied, at - copied); // call / return_call: push the marker arguments first
                 copied = at;
                 narrowing.writeMarkerArguments(out, new Reader(wasm, at + 1, d.pos).u32());
                 stats.markerArguments++;
+            } else if (op == 0x11 || op == 0x13) {
+                int dispatcher = narrowing.dispatcherFor(new Reader(wasm, at + 1, d.pos));
+                if (dispatcher >= 0) {
+                    // call_indirect T -> call dispatch_T, whose marker follows the table slot
+                    // operand; same operands, same results, same traps.
+                    out.write(wasm, copied, at - copied);
+                    narrowing.writeDispatcherMarker(out, dispatcher);
+                    out.write(op == 0x11 ? 0x10 : 0x12);
+                    writeU32(out, dispatcher);
+                    copied = d.pos;
+                    stats.redirectedCalls++;
+                }
             }
         }
         out.write(wasm, copied, end - copied);
@@ -610,52 +714,111 @@ public final class FuelInstrument {
 
     /**
      * Chicory compiles `call_indirect` of type T into one JVM method that switches over every
-     * function of a type structurally equal to T, whether or not any table holds it. In CPython's
-     * module those switches have 600-800 cases; their methods are over HotSpot's 8,000-byte
-     * limit for JIT compilation (DontCompileHugeMethods), so every indirect call (every bytecode of
-     * the trampolined interpreter, every tp_dealloc, every vectorcall) ran in the JVM's bytecode
-     * interpreter. Only functions a table, an export, the start section or a `ref.func` can reach
-     * can be called indirectly; giving every other function a type of its own (its original
-     * parameters plus one unused `marker` parameter, and each direct call pushing a zero for it)
-     * takes them out of the switches without changing what the program computes. Function indices
-     * do not change; new types are appended. The pushed zeros are not charged, so fuel counts are
-     * the same as without narrowing.
+     * function of a type structurally equal to T, whether or not any table holds it. A switch of
+     * more than about 650 cases is over HotSpot's 8,000-byte limit for JIT compilation
+     * (DontCompileHugeMethods), and then every indirect call through it runs in the JVM's bytecode
+     * interpreter. Two rewrites keep every switch small; neither changes what the program
+     * computes, which function runs, or the fuel it is charged.
+     *
+     * <p><b>Narrowing.</b> Only functions a table, an export, the start section or a `ref.func` can
+     * reach can be called indirectly; every other function gets a type of its own (its original
+     * parameters plus unused `marker` parameters of types f32/f64, and each direct call pushing
+     * zeros for them), which takes it out of the switches.
+     *
+     * <p><b>Splitting</b> (when a signature has more than {@code maxDispatchCases} functions in
+     * table 0). Its table functions are cut, in table-slot order, into partitions of at most that
+     * many; partition 0 keeps the type, partition p > 0 gets a marker type of its own. Every
+     * `call_indirect` of the signature becomes a direct call of an appended dispatcher function,
+     * which compares the slot with the first slot of each partition and makes the `call_indirect`
+     * of that partition's type. A slot holds the same function as before, so the partition it
+     * falls in has that function's new type: the call reaches the same function, and a slot that
+     * trapped before (null, out of bounds, another signature) still traps. This needs the contents
+     * of table 0 to be fixed by the element section: the table is neither imported nor exported,
+     * it is the only table, every active segment on it has a constant offset, and no instruction
+     * changes a table (table.set/grow/fill/copy/init); otherwise splitting is skipped and --report
+     * says why. Table functions that an export, the start section or a `ref.func` also reaches
+     * keep their type (the host calls exports with the original signature): a signature with one
+     * of those in a later partition is not split.
+     *
+     * <p>Function indices of the module do not change: new types and the dispatchers are appended.
+     * The pushed zeros are not charged, a redirected `call_indirect` costs what it cost before, and
+     * the dispatchers are not metered (they run a fixed number of instructions and the function
+     * they reach is charged at its entry), so fuel counts are the same as without either rewrite.
      */
     private static final class Narrowing {
-        static final Narrowing NONE = new Narrowing(new java.util.BitSet(), new int[0], new byte[0][], new ArrayList<>(), null);
-        /** Marker parameter lists, tried in order (f32 = 0x7D, f64 = 0x7C). */
-        private static final byte[][] MARKER_CANDIDATES = {
-            {0x7D}, {0x7C}, {0x7D, 0x7D}, {0x7C, 0x7C}, {0x7D, 0x7C}, {0x7C, 0x7D}, {0x7D, 0x7D, 0x7D}};
+        static final Narrowing NONE = new Narrowing(null, new int[0], new byte[0][], new ArrayList<>(),
+                new ArrayList<>(), new java.util.HashMap<>());
+        /** Marker parameter lists, tried in order (f32 = 0x7D, f64 = 0x7C); see markerCandidates(). */
+        private static final List<byte[]> MARKER_CANDIDATES = markerCandidates();
 
-        private final java.util.BitSet narrowed;   // by function index
-        private final int[] twinOf;                // by original type index: its narrowed twin, or -1
-        private final byte[][] markerOf;           // by original type index: marker parameter types, or null
-        private final List<Integer> twins;         // original type of each appended type, in order
         private final ModuleInfo info;
+        /** By defined function: its new type index, or -1 when it keeps its type. */
+        private final int[] newTypeOf;
+        /** By type index (original and appended): the marker parameters it adds to its base type, or null. */
+        private final byte[][] markerOfType;
+        /** Appended types, in order: {base type index, marker candidate index}. */
+        private final List<int[]> appendedTypes;
+        private final List<Dispatcher> dispatchers;
+        /** call_indirect type index (on table 0) -> dispatcher function index. */
+        private final java.util.Map<Integer, Integer> dispatcherOfType;
 
-        private Narrowing(java.util.BitSet narrowed, int[] twinOf, byte[][] markerOf, List<Integer> twins,
-                          ModuleInfo info) {
-            this.narrowed = narrowed;
-            this.twinOf = twinOf;
-            this.markerOf = markerOf;
-            this.twins = twins;
+        /** One split signature: partition p covers table slots [firstSlot[p], firstSlot[p + 1]). */
+        private record Dispatcher(int function, int type, int baseType, int[] firstSlot, int[] partitionType) {}
+
+        private Narrowing(ModuleInfo info, int[] newTypeOf, byte[][] markerOfType, List<int[]> appendedTypes,
+                          List<Dispatcher> dispatchers, java.util.Map<Integer, Integer> dispatcherOfType) {
             this.info = info;
+            this.newTypeOf = newTypeOf;
+            this.markerOfType = markerOfType;
+            this.appendedTypes = appendedTypes;
+            this.dispatchers = dispatchers;
+            this.dispatcherOfType = dispatcherOfType;
         }
 
-        boolean isNarrowed(int function) {
-            return narrowed.get(function);
+        /** f32/f64 sequences of length 1 to 5, shortest first (the first seven in the order earlier builds used). */
+        private static List<byte[]> markerCandidates() {
+            List<byte[]> list = new ArrayList<>(List.of(new byte[] {0x7D}, new byte[] {0x7C},
+                    new byte[] {0x7D, 0x7D}, new byte[] {0x7C, 0x7C}, new byte[] {0x7D, 0x7C}, new byte[] {0x7C, 0x7D},
+                    new byte[] {0x7D, 0x7D, 0x7D}));
+            for (int length = 3; length <= 5; length++) {
+                for (int bits = 0; bits < 1 << length; bits++) {
+                    byte[] m = new byte[length];
+                    for (int i = 0; i < length; i++) m[i] = (byte) (((bits >> i) & 1) == 0 ? 0x7D : 0x7C);
+                    if (list.stream().noneMatch(x -> java.util.Arrays.equals(x, m))) list.add(m);
+                }
+            }
+            return List.copyOf(list);
         }
 
-        /** How many marker parameters the narrowed {@code function} gained (0 if not narrowed). */
+        /** Whether the defined or imported {@code function} has a new type (and so marker parameters). */
+        boolean isRetyped(int function) {
+            int defined = function - (info == null ? 0 : info.importedFunctions);
+            return defined >= 0 && defined < newTypeOf.length && newTypeOf[defined] >= 0;
+        }
+
+        /** How many marker parameters {@code function} gained (0 if it keeps its type). */
         int markerLength(int function) {
-            return narrowed.get(function) ? marker(function).length : 0;
+            return isRetyped(function) ? marker(function).length : 0;
         }
 
         private byte[] marker(int function) {
-            return markerOf[info.functionTypes.get(function - info.importedFunctions)];
+            return markerOfType[newTypeOf[function - info.importedFunctions]];
         }
 
-        static Narrowing plan(byte[] wasm, List<Section> sections, Section code, ModuleInfo info, Stats stats) {
+        int dispatcherCount() {
+            return dispatchers.size();
+        }
+
+        /** The dispatcher replacing the call_indirect whose immediates {@code r} is at, or -1. */
+        int dispatcherFor(Reader r) {
+            int type = r.u32();
+            int table = r.u32();
+            if (table != 0) return -1;
+            return dispatcherOfType.getOrDefault(type, -1);
+        }
+
+        static Narrowing plan(byte[] wasm, List<Section> sections, Section code, ModuleInfo info, int maxDispatchCases,
+                              Stats stats) {
             for (Section s : sections) {
                 if (s.id == SEC_CUSTOM && new Reader(wasm, s.payloadStart, s.end).name().equals("name")) {
                     // Local names are indexed by local: they would point one local off.
@@ -663,45 +826,145 @@ public final class FuelInstrument {
                 }
             }
             java.util.BitSet taken = (java.util.BitSet) info.addressTaken.clone();
-            if (code != null) markRefFuncs(wasm, code, taken);
-            java.util.BitSet narrowed = new java.util.BitSet();
-            boolean[] typeUsed = new boolean[info.typeShapes.size()];
-            for (int i = 0; i < info.functionTypes.size(); i++) {
-                int function = info.importedFunctions + i;
-                if (!taken.get(function)) {
-                    narrowed.set(function);
-                    typeUsed[info.functionTypes.get(i)] = true;
-                }
-            }
-            // Each twin must equal no existing type and no other twin: an equal type that some
-            // call_indirect names would put the narrowed functions back into its switch.
-            java.util.Set<String> taken2 = new java.util.HashSet<>();
-            for (int[] shape : info.typeShapes) taken2.add(signature(wasm, shape, new byte[0]));
-            int[] twinOf = new int[typeUsed.length];
-            byte[][] markerOf = new byte[typeUsed.length][];
-            List<Integer> twins = new ArrayList<>();
+            // Functions whose type must not change even when a table holds them: the host may call them.
+            java.util.BitSet pinnedFunctions = (java.util.BitSet) info.pinned.clone();
+            String tableChanged = code == null ? null : scanCode(wasm, code, taken, pinnedFunctions);
+            int defined = info.functionTypes.size();
+            int typeCount = info.typeShapes.size();
+            int[] newTypeOf = new int[defined];
+            java.util.Arrays.fill(newTypeOf, -1);
+            List<int[]> appended = new ArrayList<>();
+            List<byte[]> markers = new ArrayList<>();
+            for (int t = 0; t < typeCount; t++) markers.add(null);
+            // Every type must stay distinct from every other: an equal type that some call_indirect
+            // names would put the moved functions back into its switch.
+            java.util.Set<String> signatures = new java.util.HashSet<>();
+            for (int[] shape : info.typeShapes) signatures.add(signature(wasm, shape, new byte[0]));
+
+            // Narrowing: one twin per original type of the functions nothing but a direct call reaches.
+            int[] twinOf = new int[typeCount];
+            java.util.Arrays.fill(twinOf, -1);
             java.util.Map<Integer, Integer> markerUse = new java.util.TreeMap<>();
-            for (int t = 0; t < typeUsed.length; t++) {
-                twinOf[t] = -1;
-                if (!typeUsed[t]) continue;
-                for (byte[] candidate : MARKER_CANDIDATES) {
-                    if (taken2.add(signature(wasm, info.typeShapes.get(t), candidate))) {
-                        markerOf[t] = candidate;
-                        break;
-                    }
-                }
-                if (markerOf[t] == null) {
-                    throw new WasmFormatException("--narrow-dispatch: no marker parameter list gives type " + t
-                            + " a twin distinct from every other type");
-                }
-                twinOf[t] = typeUsed.length + twins.size();
-                twins.add(t);
-                markerUse.merge(markerOf[t].length, 1, Integer::sum);
+            boolean[] typeUsed = new boolean[typeCount];
+            for (int i = 0; i < defined; i++) {
+                if (!taken.get(info.importedFunctions + i)) typeUsed[info.functionTypes.get(i)] = true;
             }
-            stats.narrowedFunctions = narrowed.cardinality();
-            stats.narrowedTypes = twins.size();
+            for (int t = 0; t < typeCount; t++) { // in type order, so the appended types are too
+                if (!typeUsed[t]) continue;
+                twinOf[t] = appendType(wasm, info, t, signatures, appended, markers);
+                markerUse.merge(markers.get(twinOf[t]).length, 1, Integer::sum);
+            }
+            for (int i = 0; i < defined; i++) {
+                if (taken.get(info.importedFunctions + i)) continue;
+                newTypeOf[i] = twinOf[info.functionTypes.get(i)];
+                stats.narrowedFunctions++;
+            }
+            stats.narrowedTypes = appended.size();
             stats.marker = "f32/f64 (types by marker length: " + markerUse + ")";
-            return new Narrowing(narrowed, twinOf, markerOf, twins, info);
+
+            // Splitting of the signatures with too many table functions.
+            List<Dispatcher> dispatchers = new ArrayList<>();
+            java.util.Map<Integer, Integer> dispatcherOfType = new java.util.HashMap<>();
+            String blocker = maxDispatchCases <= 0 ? "turned off" : tableChanged != null ? tableChanged
+                    : info.tableUnknown != null ? info.tableUnknown
+                    : info.tables != 1 ? info.tables + " tables"
+                    : info.tableShared ? "table 0 is imported or exported" : null;
+            if (blocker != null) {
+                stats.splitSkipped = blocker;
+            } else {
+                // Signature -> its lowest type index, and table entries by signature, in slot order.
+                java.util.Map<String, Integer> baseOf = new java.util.LinkedHashMap<>();
+                for (int t = 0; t < typeCount; t++) baseOf.putIfAbsent(signature(wasm, info.typeShapes.get(t), new byte[0]), t);
+                java.util.Map<Integer, List<int[]>> entriesByBase = new java.util.TreeMap<>();
+                List<int[]> entries = new ArrayList<>(info.tableEntries);
+                entries.sort(java.util.Comparator.comparingInt(e -> e[0]));
+                java.util.BitSet seenSlot = new java.util.BitSet();
+                for (int[] e : entries) {
+                    // Later segments overwrite earlier ones at instantiation: keep the last writer.
+                    if (seenSlot.get(e[0])) throw new WasmFormatException("--narrow-dispatch: table slot " + e[0]
+                            + " is written by two element segments");
+                    seenSlot.set(e[0]);
+                    int function = e[1];
+                    int type = function < info.importedFunctions ? -1 : info.functionTypes.get(function - info.importedFunctions);
+                    if (type < 0) continue; // an imported function keeps its type; it stays in partition 0's switch
+                    int base = baseOf.get(signature(wasm, info.typeShapes.get(type), new byte[0]));
+                    entriesByBase.computeIfAbsent(base, k -> new ArrayList<>()).add(e);
+                }
+                int nextFunction = info.importedFunctions + defined;
+                for (var group : entriesByBase.entrySet()) {
+                    int base = group.getKey();
+                    List<int[]> slots = group.getValue();
+                    int n = slots.size();
+                    if (n <= maxDispatchCases) continue;
+                    int parts = (n + maxDispatchCases - 1) / maxDispatchCases;
+                    int[] firstSlot = new int[parts];
+                    int[] partitionType = new int[parts];
+                    boolean pinned = false;
+                    for (int p = 0; p < parts; p++) {
+                        int from = (int) ((long) p * n / parts), to = (int) ((long) (p + 1) * n / parts);
+                        firstSlot[p] = slots.get(from)[0];
+                        if (p == 0) continue;
+                        for (int k = from; k < to; k++) pinned |= pinnedFunctions.get(slots.get(k)[1]);
+                    }
+                    if (pinned) {
+                        stats.splitPinned++;
+                        continue;
+                    }
+                    for (int p = 0; p < parts; p++) {
+                        int from = (int) ((long) p * n / parts), to = (int) ((long) (p + 1) * n / parts);
+                        partitionType[p] = p == 0 ? base : appendType(wasm, info, base, signatures, appended, markers);
+                        for (int k = from; p > 0 && k < to; k++) {
+                            newTypeOf[slots.get(k)[1] - info.importedFunctions] = partitionType[p];
+                        }
+                    }
+                    int dispatcherType = appendDispatcherType(wasm, info, base, signatures, appended, markers);
+                    Dispatcher d = new Dispatcher(nextFunction++, dispatcherType, base, firstSlot, partitionType);
+                    dispatchers.add(d);
+                    for (int t = 0; t < typeCount; t++) {
+                        if (baseOf.get(signature(wasm, info.typeShapes.get(t), new byte[0])) == base) {
+                            dispatcherOfType.put(t, d.function());
+                        }
+                    }
+                    stats.splitSignatures++;
+                    stats.partitions += parts;
+                    stats.largestSplit = Math.max(stats.largestSplit, n);
+                }
+            }
+            byte[][] markerOfType = markers.toArray(new byte[0][]);
+            return new Narrowing(info, newTypeOf, markerOfType, appended, dispatchers, dispatcherOfType);
+        }
+
+        /** Appends a twin of {@code base} with the first marker list that makes it a new signature. */
+        private static int appendType(byte[] wasm, ModuleInfo info, int base, java.util.Set<String> signatures,
+                                      List<int[]> appended, List<byte[]> markers) {
+            for (int c = 0; c < MARKER_CANDIDATES.size(); c++) {
+                byte[] candidate = MARKER_CANDIDATES.get(c);
+                if (signatures.add(signature(wasm, info.typeShapes.get(base), candidate))) {
+                    appended.add(new int[] {base, c, 0});
+                    markers.add(candidate);
+                    return markers.size() - 1;
+                }
+            }
+            throw new WasmFormatException("--narrow-dispatch: no marker parameter list gives type " + base
+                    + " a twin distinct from every other type");
+        }
+
+        /** The dispatcher's type: the base parameters, the i32 table slot, then a marker. */
+        private static int appendDispatcherType(byte[] wasm, ModuleInfo info, int base, java.util.Set<String> signatures,
+                                                List<int[]> appended, List<byte[]> markers) {
+            for (int c = 0; c < MARKER_CANDIDATES.size(); c++) {
+                byte[] candidate = MARKER_CANDIDATES.get(c);
+                byte[] extra = new byte[candidate.length + 1];
+                extra[0] = 0x7F;
+                System.arraycopy(candidate, 0, extra, 1, candidate.length);
+                if (signatures.add(signature(wasm, info.typeShapes.get(base), extra))) {
+                    appended.add(new int[] {base, c, 1});
+                    markers.add(candidate);
+                    return markers.size() - 1;
+                }
+            }
+            throw new WasmFormatException("--narrow-dispatch: no marker parameter list gives the dispatcher of type "
+                    + base + " a distinct type");
         }
 
         /** Parameter and result bytes of a type, with {@code extraParams} appended to the parameters. */
@@ -714,8 +977,12 @@ public final class FuelInstrument {
             return sb.toString();
         }
 
-        /** `ref.func` in a body makes its target reachable through a reference. */
-        private static void markRefFuncs(byte[] wasm, Section code, java.util.BitSet taken) {
+        /**
+         * Marks the targets of `ref.func` in bodies (reachable through a reference) and returns why
+         * table contents can change at run time (an instruction that writes a table), or null.
+         */
+        private static String scanCode(byte[] wasm, Section code, java.util.BitSet taken, java.util.BitSet pinned) {
+            String tableChanged = null;
             Reader r = new Reader(wasm, code.payloadStart, code.end);
             for (int n = r.u32(), i = 0; i < n; i++) {
                 int size = r.u32();
@@ -726,23 +993,36 @@ public final class FuelInstrument {
                 }
                 while (r.pos < bodyEnd) {
                     int at = r.pos;
-                    if (Decoder.next(r) == 0xD2) taken.set(new Reader(wasm, at + 1, r.pos).u32());
+                    int op = Decoder.next(r);
+                    if (op == 0xD2) {
+                        int function = new Reader(wasm, at + 1, r.pos).u32();
+                        taken.set(function);
+                        pinned.set(function);
+                    }
+                    if (tableChanged == null && (op == 0x26 || op == 0xFC0C || op == 0xFC0E || op == 0xFC0F || op == 0xFC11)) {
+                        tableChanged = String.format("code changes a table (opcode at file offset 0x%X)", at);
+                    }
                 }
             }
+            return tableChanged;
         }
 
         byte[] typeSection(byte[] wasm, Section s, ModuleInfo info) {
             Reader r = new Reader(wasm, s.payloadStart, s.end);
             int count = r.u32();
-            ByteArrayOutputStream out = new ByteArrayOutputStream(s.end - s.payloadStart + 16 * twins.size());
-            writeU32(out, (long) count + twins.size());
+            ByteArrayOutputStream out = new ByteArrayOutputStream(s.end - s.payloadStart + 16 * appendedTypes.size());
+            writeU32(out, (long) count + appendedTypes.size());
             out.write(wasm, r.pos, s.end - r.pos);
-            for (int t : twins) {
-                int[] shape = info.typeShapes.get(t);
+            for (int[] a : appendedTypes) {
+                int base = a[0];
+                byte[] marker = MARKER_CANDIDATES.get(a[1]);
+                boolean dispatcher = a[2] == 1;
+                int[] shape = info.typeShapes.get(base);
                 out.write(0x60);
-                writeU32(out, info.typeParamCounts.get(t) + (long) markerOf[t].length);
+                writeU32(out, info.typeParamCounts.get(base) + (dispatcher ? 1L : 0L) + marker.length);
                 out.write(wasm, shape[0], shape[1] - shape[0]);
-                out.write(markerOf[t], 0, markerOf[t].length);
+                if (dispatcher) out.write(0x7F);
+                out.write(marker, 0, marker.length);
                 writeU32(out, shape[4]);
                 out.write(wasm, shape[2], shape[3] - shape[2]);
             }
@@ -751,19 +1031,79 @@ public final class FuelInstrument {
 
         byte[] functionSection(ModuleInfo info) {
             ByteArrayOutputStream out = new ByteArrayOutputStream(2 * info.functionTypes.size() + 8);
-            writeU32(out, info.functionTypes.size());
+            writeU32(out, (long) info.functionTypes.size() + dispatchers.size());
             for (int i = 0; i < info.functionTypes.size(); i++) {
-                int type = info.functionTypes.get(i);
-                writeU32(out, narrowed.get(info.importedFunctions + i) ? twinOf[type] : type);
+                writeU32(out, newTypeOf[i] >= 0 ? newTypeOf[i] : info.functionTypes.get(i));
             }
+            for (Dispatcher d : dispatchers) writeU32(out, d.type());
             return out.toByteArray();
         }
 
-        /** Zeros for the marker parameters of the narrowed {@code callee} (f32.const 0 / f64.const 0). */
+        /** Zeros for the marker parameters of the retyped {@code callee} (f32.const 0 / f64.const 0). */
         void writeMarkerArguments(ByteArrayOutputStream out, int callee) {
-            for (byte type : marker(callee)) {
+            writeZeros(out, marker(callee));
+        }
+
+        /** Zeros for the marker parameters of {@code dispatcher}, pushed after the table slot. */
+        void writeDispatcherMarker(ByteArrayOutputStream out, int dispatcher) {
+            for (Dispatcher d : dispatchers) {
+                if (d.function() == dispatcher) {
+                    writeZeros(out, markerOfType[d.type()]);
+                    return;
+                }
+            }
+            throw new IllegalStateException("no dispatcher " + dispatcher);
+        }
+
+        private static void writeZeros(ByteArrayOutputStream out, byte[] marker) {
+            for (byte type : marker) {
                 out.write(type == 0x7D ? 0x43 : 0x44);
                 for (int i = type == 0x7D ? 4 : 8; i > 0; i--) out.write(0);
+            }
+        }
+
+        /**
+         * The dispatcher bodies, after the original ones. With n base parameters, local n is the
+         * table slot:
+         *
+         * <pre>
+         *   block                                      ;; once per partition but the last
+         *     local.get n  i32.const FIRST[p+1]  i32.ge_u  br_if 0
+         *     local.get 0 .. n-1  (marker zeros of p)  local.get n  call_indirect TYPE[p] 0  return
+         *   end
+         *   local.get 0 .. n-1  (marker zeros of the last)  local.get n  call_indirect TYPE[last] 0
+         * </pre>
+         */
+        void writeDispatcherBodies(ByteArrayOutputStream out) {
+            for (Dispatcher d : dispatchers) {
+                int params = info.typeParamCounts.get(d.baseType());
+                ByteArrayOutputStream body = new ByteArrayOutputStream();
+                body.write(0); // no locals beyond the parameters
+                int parts = d.firstSlot().length;
+                for (int p = 0; p < parts; p++) {
+                    boolean last = p == parts - 1;
+                    if (!last) {
+                        body.write(0x02); body.write(0x40);                          // block
+                        body.write(0x20); writeU32(body, params);                    // local.get slot
+                        body.write(0x41); writeS64(body, d.firstSlot()[p + 1]);      // i32.const
+                        body.write(0x4F);                                            // i32.ge_u
+                        body.write(0x0D); body.write(0x00);                          // br_if 0
+                    }
+                    for (int k = 0; k < params; k++) {
+                        body.write(0x20); writeU32(body, k);                         // local.get k
+                    }
+                    byte[] marker = markerOfType[d.partitionType()[p]];
+                    if (marker != null) writeZeros(body, marker);
+                    body.write(0x20); writeU32(body, params);                        // local.get slot
+                    body.write(0x11); writeU32(body, d.partitionType()[p]); body.write(0x00); // call_indirect T 0
+                    if (!last) {
+                        body.write(0x0F);                                            // return
+                        body.write(0x0B);                                            // end (block)
+                    }
+                }
+                body.write(0x0B);                                                    // end (function)
+                writeU32(out, body.size());
+                out.write(body.toByteArray(), 0, body.size());
             }
         }
     }

@@ -24,7 +24,7 @@ import java.util.function.Function;
  * gets its own class loader (the AOT-compiled module has the same class name in every build), one
  * warm sandbox, and the executions alternate A, B, B, A, ... so load drift hits both equally.
  * Reported per workload: each variant's median, the median of the per-round paired ratios, and the
- * geometric mean of those over the workloads.
+ * geometric mean of those over the workloads; the same ratios of process CPU time.
  *
  * <p>usage: AbRunner OUT.md warmupSeconds rounds all|name,...|file.py,... NAME=assets.jar NAME=assets.jar ...
  * <br>The class path of this JVM must hold the benchmarks jar and every dependency except the
@@ -63,9 +63,11 @@ public final class AbRunner {
         md.append("| workload |");
         for (String name : names) md.append(' ').append(name).append(" ms |");
         for (int v = 1; v < n; v++) md.append(' ').append(names.get(v)).append(" ÷ ").append(names.get(0)).append(" |");
+        for (int v = 1; v < n; v++) md.append(" cpu ").append(names.get(v)).append(" ÷ ").append(names.get(0)).append(" |");
         md.append(" fuel per run |\n|---|");
-        md.append("---:|".repeat(n + (n - 1) + 1)).append('\n');
+        md.append("---:|".repeat(n + 2 * (n - 1) + 1)).append('\n');
         double[] logRatioSums = new double[n];
+        double[] logCpuRatioSums = new double[n];
 
         for (Map.Entry<String, String> w : workloads.entrySet()) {
             String code = w.getValue();
@@ -79,12 +81,14 @@ public final class AbRunner {
                 warmRuns++;
             }
             double[][] times = new double[n][rounds];
+            double[][] cpu = new double[n][rounds];
             for (int r = 0; r < rounds; r++) {
                 for (int k = 0; k < n; k++) {
                     int v = r % 2 == 0 ? k : n - 1 - k; // ABBA: no variant always runs first
                     long[] res = probes.get(v).apply(code);
                     times[v][r] = res[0] / 1e6;
                     fuel[v] = res[1];
+                    cpu[v][r] = res[2] / 1e6;
                     outputs[v] = lastOutput;
                 }
             }
@@ -98,13 +102,8 @@ public final class AbRunner {
             for (int v = 0; v < n; v++) {
                 md.append(String.format(Locale.ROOT, " %.1f |", median(times[v])));
             }
-            for (int v = 1; v < n; v++) {
-                double[] ratios = new double[rounds];
-                for (int r = 0; r < rounds; r++) ratios[r] = times[v][r] / times[0][r];
-                double ratio = median(ratios);
-                logRatioSums[v] += Math.log(ratio);
-                md.append(String.format(Locale.ROOT, " %.3f |", ratio));
-            }
+            appendPairedRatios(md, times, logRatioSums);
+            appendPairedRatios(md, cpu, logCpuRatioSums);
             md.append(' ').append(Arrays.toString(fuel).replace(", ", " / ")).append(" |\n");
             System.err.print(md.substring(md.lastIndexOf("| " + w.getKey())));
         }
@@ -112,10 +111,27 @@ public final class AbRunner {
         for (int v = 1; v < n; v++) {
             md.append(String.format(Locale.ROOT, " **%.3f** |", Math.exp(logRatioSums[v] / workloads.size())));
         }
+        for (int v = 1; v < n; v++) {
+            md.append(String.format(Locale.ROOT, " **%.3f** |", Math.exp(logCpuRatioSums[v] / workloads.size())));
+        }
         md.append(" |\n\nload after: ").append(loadAverage()).append('\n');
         Files.writeString(out.toPath(), md.toString(), StandardCharsets.UTF_8);
         System.out.print(md);
         System.exit(0);
+    }
+
+    /**
+     * Appends, for every variant but the first, the median over rounds of its time divided by the
+     * first variant's time in the same round, and adds its logarithm to {@code logSums}.
+     */
+    private static void appendPairedRatios(StringBuilder md, double[][] samples, double[] logSums) {
+        for (int v = 1; v < samples.length; v++) {
+            double[] ratios = new double[samples[v].length];
+            for (int r = 0; r < ratios.length; r++) ratios[r] = samples[v][r] / samples[0][r];
+            double ratio = median(ratios);
+            logSums[v] += Math.log(ratio);
+            md.append(String.format(Locale.ROOT, " %.3f |", ratio));
+        }
     }
 
     /** "all", suite names (comma-separated), or paths of .py files (for one-off programs). */
@@ -145,7 +161,7 @@ public final class AbRunner {
         return code -> {
             Object[] r = probe.apply(code);
             lastOutput = (String) r[2];
-            return new long[] {(Long) r[0], (Long) r[1]};
+            return new long[] {(Long) r[0], (Long) r[1], (Long) r[3]};
         };
     }
 
@@ -188,12 +204,22 @@ public final class AbRunner {
                         .executionTimeout(java.time.Duration.ofMinutes(10)).maxMemoryBytes(1L << 30).build())
                 .build();
 
+        /**
+         * CPU time of the whole process (the guest runs on a thread of the sandbox's own): on a
+         * shared machine it moves less with other people's load than wall time does, but it also
+         * counts JIT compiler and GC threads.
+         */
+        private final com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
         @Override
         public Object[] apply(String code) {
+            long cpu0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
             dev.eryx.ExecutionResult r = sandbox.execute(code);
             long nanos = System.nanoTime() - t0;
-            return new Object[] {nanos, r.stats().fuelConsumed(), r.stdout().strip()};
+            long cpu = os.getProcessCpuTime() - cpu0;
+            return new Object[] {nanos, r.stats().fuelConsumed(), r.stdout().strip(), cpu};
         }
     }
 }

@@ -274,6 +274,100 @@ class FuelInstrumentTest {
         assertTrue(t.output.contains("name section"), t.output);
     }
 
+    // Dispatch splitting (--max-dispatch-cases) ---------------------------------------------------------
+
+    @Test
+    void splitDispatchReachesTheSameFunctionsAndTrapsWhereTheOriginalTraps() throws Exception {
+        // dispatch.wasm: slot 0 null, 1-6 (i32)->i32, 7-9 (i32,i32)->i32, 10-11 null, 12+ past the end.
+        byte[] whole = dispatch("--max-dispatch-cases", "0");
+        byte[] split = dispatch("--max-dispatch-cases", "2");
+        int[] slots = {-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1 << 20};
+        int traps = 0;
+        for (String export : List.of("unary", "tail", "binary")) {
+            for (int slot : slots) {
+                long[] args = export.equals("binary") ? new long[] {slot, 9, 4} : new long[] {slot, 7};
+                Outcome expected = call(whole, export, args);
+                Outcome actual = call(split, export, args);
+                assertEquals(expected, actual, export + "(" + slot + ")");
+                if (expected.trap != null) traps++;
+            }
+        }
+        assertTrue(traps >= 3 * 5, "null, foreign and out-of-range slots trap: " + traps);
+        assertEquals(call(whole, "unary", 6, 5), call(split, "unary", 6, 5));
+        // u6(5) + u5(5) = (0 + 20) + (1 + 20) + ... + (4 + 20) + (5 + 50000)
+        assertEquals(50_005 + (0 + 1 + 2 + 3 + 4) + 5 * 20, call(split, "direct", 5).result,
+                "direct calls of moved table functions");
+        assertEquals(call(whole, "direct", 5), call(split, "direct", 5));
+        assertEquals(call(whole, "sweep", 40), call(split, "sweep", 40));
+    }
+
+    @Test
+    void splitDispatchUsesExactlyTheSameFuel() throws Exception {
+        byte[] whole = dispatch("--max-dispatch-cases", "0");
+        byte[] split = dispatch("--max-dispatch-cases", "1");
+        for (int n : new int[] {0, 1, 7, 40}) {
+            Outcome a = call(whole, "sweep", n);
+            Outcome b = call(split, "sweep", n);
+            assertEquals(a, b, "sweep(" + n + ")");
+            assertTrue(n == 0 || a.fuelUsed > 0);
+        }
+        // A C program whose stdio calls go through the table: every signature with more than one
+        // table function is split.
+        Tool t = run(FIXTURES.resolve("bounded.wasm"), tmp.resolve("bounded.split.wasm"), "--narrow-dispatch",
+                "--max-dispatch-cases", "1", "--report");
+        assertEquals(0, t.exitCode, t.output);
+        assertTrue(t.output.contains("dispatch splitting     : "), t.output);
+        Run plain = runWasi(bounded, Long.MAX_VALUE);
+        Run split1 = runWasi(Files.readAllBytes(t.outputFile), Long.MAX_VALUE);
+        assertEquals(plain.stdout, split1.stdout);
+        assertEquals(0, split1.exitCode, String.valueOf(split1.trap));
+        assertEquals(plain.fuelUsed, split1.fuelUsed);
+    }
+
+    @Test
+    void everyIndirectCallSwitchHoldsAtMostTheLimitUnlessAnExportPinsIt() throws Exception {
+        Tool t = run(FIXTURES.resolve("dispatch.wasm"), tmp.resolve("dispatch.report.wasm"), "--narrow-dispatch",
+                "--max-dispatch-cases", "2", "--report");
+        assertEquals(0, t.exitCode, t.output);
+        assertTrue(t.output.contains("1 signatures with up to 6 table functions split into 3 partitions"), t.output);
+        assertTrue(t.output.contains("not split            : 1 signatures"), t.output);
+        WasmModule before = Parser.parse(FIXTURES.resolve("dispatch.wasm"));
+        WasmModule after = Parser.parse(t.outputFile);
+        // Chicory switches over the functions of a type: count the table functions per type.
+        java.util.Map<FunctionType, Integer> perType = new java.util.HashMap<>();
+        for (int slot = 1; slot <= 9; slot++) {
+            int function = slot - 1; // no imports; the segment lists functions 0-8 from slot 1
+            perType.merge(after.typeSection().getType(after.functionSection().getFunctionType(function)), 1, Integer::sum);
+        }
+        FunctionType bin = FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I32));
+        for (var e : perType.entrySet()) {
+            assertTrue(e.getValue() <= (e.getKey().equals(bin) ? 3 : 2), e.toString());
+        }
+        assertEquals(3, perType.get(bin), "the exported $b3 keeps (i32,i32)->i32 unsplit");
+        // Only the dispatcher is added; exports keep their functions and types.
+        assertEquals(before.functionSection().functionCount() + 1, after.functionSection().functionCount());
+        for (int i = 0; i < after.exportSection().exportCount(); i++) {
+            var export = after.exportSection().getExport(i);
+            if (export.exportType() == ExternalType.FUNCTION) {
+                assertEquals(before.typeSection().getType(before.functionSection().getFunctionType(export.index())),
+                        after.typeSection().getType(after.functionSection().getFunctionType(export.index())),
+                        export.name());
+            }
+        }
+        assertArrayEquals(Files.readAllBytes(t.outputFile), dispatch("--max-dispatch-cases", "2"), "deterministic");
+    }
+
+    @Test
+    void splittingIsSkippedWhenTheTableCanChange() throws Exception {
+        // control.wat writes its table (table.init, table.set, table.grow, ...).
+        Path in = tmp.resolve("control.nonames.wasm");
+        Files.write(in, stripNameSection(Files.readAllBytes(FIXTURES.resolve("control.wasm"))));
+        Tool split = run(in, tmp.resolve("control.split.wasm"), "--narrow-dispatch", "--max-dispatch-cases", "1",
+                "--report");
+        assertEquals(0, split.exitCode, split.output);
+        assertTrue(split.output.contains("dispatch splitting     : skipped (code changes a table"), split.output);
+    }
+
     @Test
     void refusesModulesItCannotInstrument() throws Exception {
         Tool simd = run(FIXTURES.resolve("simd.wasm"), tmp.resolve("simd.out.wasm"));
@@ -312,6 +406,44 @@ class FuelInstrumentTest {
         Tool t = run(FIXTURES.resolve(name + ".wasm"), tmp.resolve(name + ".narrowed.wasm"), "--narrow-dispatch");
         assertEquals(0, t.exitCode, t.output);
         return Files.readAllBytes(t.outputFile);
+    }
+
+    private static byte[] dispatch(String... flags) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--narrow-dispatch"));
+        all.addAll(List.of(flags));
+        Path out = tmp.resolve("dispatch" + String.join("", flags).replace("-", "") + ".wasm");
+        Tool t = run(FIXTURES.resolve("dispatch.wasm"), out, all.toArray(new String[0]));
+        assertEquals(0, t.exitCode, t.output);
+        return Files.readAllBytes(t.outputFile);
+    }
+
+    /** What one export call did: its result, or the trap's class and message; and the fuel it used. */
+    private record Outcome(long result, String trap, long fuelUsed) {}
+
+    private static Outcome call(byte[] wasm, String export, long... args) {
+        Instance instance = instance(wasm, ImportValues.builder().build());
+        setFuel(instance, BUDGET);
+        try {
+            return new Outcome(instance.export(export).apply(args)[0], null, fuelUsed(instance));
+        } catch (RuntimeException e) {
+            return new Outcome(0, e.getClass().getName() + ": " + e.getMessage(), fuelUsed(instance));
+        }
+    }
+
+    /** The module without its custom sections named "name". */
+    private static byte[] stripNameSection(byte[] wasm) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(wasm, 0, 8);
+        for (byte[] section : sections(wasm)) {
+            if (section[0] == 0) {
+                int pos = 1;
+                while ((section[pos++] & 0x80) != 0) { } // section size
+                int nameLength = section[pos++]; // "name" is short: a one-byte LEB128
+                if (new String(section, pos, nameLength, StandardCharsets.UTF_8).equals("name")) continue;
+            }
+            out.write(section, 0, section.length);
+        }
+        return out.toByteArray();
     }
 
     private static Instance instance(byte[] wasm, ImportValues imports) {

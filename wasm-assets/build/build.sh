@@ -55,13 +55,16 @@ export PYTHONHASHSEED=0
 # Objects compiled with extra flags (appended after OPT), as "object flags...". Chicory turns each
 # wasm function into one JVM method and HotSpot never JIT-compiles a method above 8,000 bytes of
 # bytecode; clang's inlining of plain static helpers made these files' hot functions that large
-# (PyUnicode_Format; _Py_dg_strtod, _Py_dg_dtoa). -finline-hint-functions inlines only functions
+# (PyUnicode_Format; _Py_dg_strtod, _Py_dg_dtoa; the bytecode compiler's _PyCfg_OptimizeCodeUnit and
+# codegen_visit_stmt, which every execution runs). -finline-hint-functions inlines only functions
 # declared inline (Py_INCREF and the other header helpers stay inlined); HotSpot inlines small
 # callees again on its own. Not -fno-inline-functions: in clang that stops inlining everything
 # but always_inline, and made the interpreter's hot path slower (docs/performance.md).
 PER_FILE_CFLAGS=(
   "Objects/unicodeobject.o -finline-hint-functions"
   "Python/dtoa.o -finline-hint-functions"
+  "Python/flowgraph.o -finline-hint-functions"
+  "Python/codegen.o -finline-hint-functions"
 )
 
 # Compiler flags shared by every wasm compile: map the scratch dir away so no build path is embedded.

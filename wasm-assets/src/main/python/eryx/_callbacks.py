@@ -7,7 +7,6 @@ selector (``eryx._loop``) waits for finished host calls with POLL whenever calls
 ``asyncio.gather`` while timers keep working.
 """
 import asyncio
-import json
 import sys
 
 import _eryx
@@ -60,8 +59,7 @@ async def invoke(name, /, *args, **kwargs):
         raise NameError(f"no host callback named {name!r}")
     arguments = _arguments(spec, args, kwargs)
     try:
-        data = json.dumps({"name": name, "args": arguments}, separators=(",", ":"),
-                          allow_nan=False).encode()
+        data = _bridge.encode_value({"name": name, "args": arguments})
     except (TypeError, ValueError) as error:
         raise TypeError(f"{name}(): arguments must be JSON-serialisable: {error}") from None
     loop = asyncio.get_running_loop()
@@ -115,7 +113,7 @@ def poll(timeout):
             # The host knows none of our calls: they belonged to an execution that has ended.
             _fail_all(str(error))
             return
-        _deliver(json.loads(response))
+        _deliver(_bridge.decode(response))
         millis = 0  # collect whatever else has finished, without waiting again
 
 
@@ -197,7 +195,7 @@ def _emit(kind, code, line, detail=None):
     if detail is not None:
         event["x"] = detail
     try:
-        _eryx.invoke(_bridge.EMIT, _EMIT_TRACE + json.dumps(event, separators=(",", ":")).encode())
+        _eryx.invoke(_bridge.EMIT, _EMIT_TRACE + _bridge.encode(event))
     except Exception:
         pass
 

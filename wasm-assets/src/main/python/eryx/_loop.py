@@ -76,7 +76,13 @@ def install():
 
 def ensure_current():
     """Makes the persistent loop current again if nothing is: asyncio.run() unsets the current loop
-    when it finishes, and asyncio.get_event_loop() at top level should still find ours."""
+    when it finishes, and asyncio.get_event_loop() at top level should still find ours.
+
+    Also forgets a loop still marked as running: executions start at top level, where no loop runs,
+    but a host stop that lands inside run_forever()'s own clean-up leaves the mark set, and every
+    later ``await`` would fail with "Cannot run the event loop while another loop is running"."""
+    if events._get_running_loop() is not None:
+        events._set_running_loop(None)
     policy = events._get_event_loop_policy()
     try:
         policy.get_event_loop()
@@ -109,6 +115,7 @@ def _abandon_loop():
     "destroyed but pending" reports belong to nobody).
     """
     global _main_loop
+    events._set_running_loop(None)
     _main_loop.set_exception_handler(lambda loop, context: None)
     _main_loop = SandboxEventLoop()
     events.set_event_loop(_main_loop)

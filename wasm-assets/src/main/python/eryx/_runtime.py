@@ -5,7 +5,6 @@ REPL. The outcome is one JSON object sent back through the bridge; output has al
 streamed through WASI stdout/stderr while the code ran.
 """
 import ast
-import json
 import linecache
 import signal
 import sys
@@ -101,7 +100,7 @@ def _result():
     try:
         # Round-trip so only plain JSON reaches the host; NaN and infinities are not JSON. Any
         # failure (including one raised by a user-defined __iter__ or key) means "not JSON".
-        return json.loads(json.dumps(_namespace["result"], allow_nan=False))
+        return _bridge.decode(_bridge.encode_value(_namespace["result"]))
     except Exception:
         return None
 

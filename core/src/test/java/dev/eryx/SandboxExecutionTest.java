@@ -28,6 +28,13 @@ class SandboxExecutionTest {
     }
 
     @Test
+    void aLoopLeftMarkedAsRunningDoesNotBreakTheNextAwait() {
+        // What a host stop landing inside run_forever()'s clean-up leaves behind.
+        sandbox.execute("import asyncio\nasyncio.events._set_running_loop(asyncio.new_event_loop())");
+        assertEquals(3, sandbox.execute("import asyncio\nawait asyncio.sleep(0)\nresult = 3").result().asInt());
+    }
+
+    @Test
     void resultIsMappedToJson() {
         JsonNode dict = sandbox.execute("result = {'a': [1, 2.5, None, True], 'b': 'x'}").result();
         assertEquals("{\"a\":[1,2.5,null,true],\"b\":\"x\"}", dict.toString());

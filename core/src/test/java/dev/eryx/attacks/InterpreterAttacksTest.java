@@ -152,7 +152,7 @@ class InterpreterAttacksTest extends SharedVictimAttacks {
     @Test
     void sabotagesTheGuestRuntime() {
         bystander.alongside(() -> {
-            for (String fatal : new String[] {"import json\njson.dumps = None", "from eryx import _bridge\n_bridge.invoke_json = None"}) {
+            for (String fatal : new String[] {"from eryx import _bridge\n_bridge.encode = None", "from eryx import _bridge\n_bridge.invoke_json = None"}) {
                 try (Sandbox sabotaged = Sandbox.builder().resourceLimits(LIMITS).build()) {
                     SandboxCrashedException e = assertThrows(SandboxCrashedException.class, () -> sabotaged.execute(fatal));
                     assertTrue(e.getMessage().contains("without reporting an outcome"), e.getMessage());
@@ -160,7 +160,7 @@ class InterpreterAttacksTest extends SharedVictimAttacks {
                     assertThrows(IllegalStateException.class, () -> sabotaged.execute("result = 1"));
                 }
             }
-            for (String survivable : new String[] {"import sys\nsys.modules.clear()", "import builtins\nbuiltins.__import__ = None",
+            for (String survivable : new String[] {"import json\njson.dumps = json.loads = None", "import sys\nsys.modules.clear()", "import builtins\nbuiltins.__import__ = None",
                 "import eryx._runtime as r\nr.execute = None", "import sys\nsys.stdout = sys.stderr = None",
                 "import asyncio\nasyncio.set_event_loop_policy(None)\nasyncio.set_event_loop(None)"}) {
                 try (Sandbox sabotaged = Sandbox.builder().resourceLimits(LIMITS).build()) {

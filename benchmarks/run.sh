@@ -3,7 +3,7 @@
 # ratio to native CPython 3.14.7 and to the same python.wasm under Node's WASI (V8).
 # Prints the table and writes it to benchmarks/target/results.md (raw JSON in target/raw/).
 #
-#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--startup] [--no-jdk17] [--no-jdk25]
+#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--startup] [--limits] [--no-jdk17] [--no-jdk25]
 #                     [--workloads fib,loops,...]
 #
 #   --quick       fewer repetitions and shorter warm-ups (a smoke run, not for the docs)
@@ -13,6 +13,8 @@
 #   --loadtest    also run the loopback load test of the HTTP example service (benchmarks/loadtest.sh)
 #   --startup     also measure CLI cold start (benchmarks/cli-startup.sh) and guest memory per sandbox
 #                 (dev.eryx.bench.GuestMemoryMeasurements); needs the launcher built (mvn install)
+#   --limits      also measure how late timeouts and cancel() stop hard-to-interrupt guest work
+#                 (dev.eryx.bench.StopLatency, ~2 minutes; docs/security.md "Stop latency")
 #
 # Environment overrides:
 #   ERYX_PYTHON_WASM      python.wasm for the Node runner (default: the committed one; it must export eryx_exec)
@@ -29,7 +31,7 @@ RAW=$TARGET/raw
 CACHE=${ERYX_BENCH_CACHE:-$HOME/.cache/eryx-bench}
 export ERYX_BENCH_CACHE=$CACHE
 
-QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 STARTUP=0 JDK17=1 JDK25=1 WORKLOADS=""
+QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 STARTUP=0 LIMITS=0 JDK17=1 JDK25=1 WORKLOADS=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -38,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --jmh) JMH=1 ;;
     --loadtest) LOADTEST=1 ;;
     --startup) STARTUP=1 ;;
+    --limits) LIMITS=1 ;;
     --no-jdk17) JDK17=0 ;;
     --no-jdk25) JDK25=0 ;;
     --workloads) WORKLOADS=$2; shift ;;
@@ -183,5 +186,15 @@ if [[ $STARTUP == 1 ]]; then
   "$HERE/cli-startup.sh" --reps "$ST_REPS" --cp "$CP" | tee "$TARGET/cli-startup.txt" || echo "CLI start-up run failed" >&2
   "$JAVA17" -cp "$CP" dev.eryx.bench.GuestMemoryMeasurements | tee "$TARGET/guest-memory.txt" \
     || echo "guest memory measurements failed" >&2
+fi
+if [[ $LIMITS == 1 ]]; then
+  log "stop latency of timeouts and cancel() (JDK 17 and, if present, Temurin 25)"
+  SL_ARGS=(11); [[ $QUICK == 1 ]] && SL_ARGS=(3)
+  "$JAVA17" -cp "$CP" dev.eryx.bench.StopLatency "${SL_ARGS[@]}" | tee "$TARGET/stop-latency.txt" \
+    || echo "stop latency run failed" >&2
+  if [[ $JDK25 == 1 ]]; then
+    "$JAVA25" -cp "$CP" dev.eryx.bench.StopLatency "${SL_ARGS[@]}" | tee -a "$TARGET/stop-latency.txt" \
+      || echo "stop latency run (JDK 25) failed" >&2
+  fi
 fi
 echo "written: $TARGET/results.md" >&2

@@ -2,18 +2,25 @@ package dev.eryx.internal.engine;
 
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import dev.eryx.wasm.PythonModule;
+import java.io.BufferedInputStream;
+import java.io.InputStream;
 import java.util.function.Function;
 
 /**
  * The CPython module as Chicory compiled it ahead of time (module {@code wasm-assets}). Parsing
  * its metadata takes a while, so it happens once per JVM; the parsed module is immutable and
  * shared by every instance.
+ *
+ * <p>The metadata is parsed without Chicory's validator: it is our own build output, validated
+ * when the compiler plugin turned it into bytecode, and skipping the second validation saves
+ * ~80 ms of every process's start (docs/performance.md, "CLI cold start").
  */
 public final class GuestModule {
     private static final class Holder {
-        static final GuestModule PYTHON = new GuestModule(PythonModule.load(), PythonModule::create);
+        static final GuestModule PYTHON = new GuestModule(parseTrusted("PythonModule.meta"), PythonModule::create);
     }
 
     private final WasmModule module;
@@ -22,6 +29,17 @@ public final class GuestModule {
     private GuestModule(WasmModule module, Function<Instance, Machine> machineFactory) {
         this.module = module;
         this.machineFactory = machineFactory;
+    }
+
+    private static WasmModule parseTrusted(String resource) {
+        Parser parser = Parser.builder().withValidation(false).build();
+        return parser.parse(() -> {
+            InputStream in = PythonModule.class.getResourceAsStream(resource);
+            if (in == null) {
+                throw new IllegalStateException(resource + " is missing from the eryx-wasm-assets jar");
+            }
+            return new BufferedInputStream(in);
+        });
     }
 
     /** The AOT-compiled CPython module, loaded on first use. */

@@ -42,6 +42,33 @@ public final class GuestModule {
         });
     }
 
+    /**
+     * Starts loading the module on daemon threads and returns at once, for a caller that has
+     * other start-up work to do first (the first sandbox of a JVM decodes its image meanwhile).
+     * Both jobs take a few hundred milliseconds in a cold JVM and need neither each other nor the
+     * image: parsing the metadata, and loading the compiled code's classes (one of them is ~9 MB
+     * of bytecode), which would otherwise load only when the first instance calls into them.
+     * A failure here makes the next {@link #python()} fail too (as a class-initialisation error);
+     * a class the compiler did not generate is simply not preloaded.
+     */
+    public static void loadInBackground() {
+        StartupWork.inBackground("eryx-module-parse", GuestModule::python);
+        StartupWork.inBackground("eryx-module-classes", GuestModule::loadCompiledClasses);
+    }
+
+    /** Chicory 1.7's compiler names the classes holding the function bodies {@code <Name>MachineFuncGroup_<i>}. */
+    private static void loadCompiledClasses() {
+        String prefix = PythonModule.class.getName() + "MachineFuncGroup_";
+        ClassLoader loader = PythonModule.class.getClassLoader();
+        for (int group = 0; ; group++) {
+            try {
+                Class.forName(prefix + group, false, loader);
+            } catch (ClassNotFoundException noMore) {
+                return;
+            }
+        }
+    }
+
     /** The AOT-compiled CPython module, loaded on first use. */
     public static GuestModule python() {
         return Holder.PYTHON;

@@ -1,6 +1,7 @@
 package dev.eryx.internal.execution;
 
 import dev.eryx.ResourceLimits;
+import dev.eryx.internal.engine.GuestModule;
 import dev.eryx.internal.engine.GuestSnapshot;
 import dev.eryx.internal.snapshot.SavedState;
 import java.io.IOException;
@@ -50,6 +51,8 @@ public final class DefaultImage {
     }
 
     private static GuestSnapshot load() {
+        // Any sandbox restored from this image needs the module next; parse it meanwhile.
+        GuestModule.loadInBackground();
         InputStream prebuilt = DefaultImage.class.getResourceAsStream(RESOURCE);
         return decodePrebuilt(prebuilt).orElseGet(() -> SavedState.decode(capture()).image());
     }

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Pool and snapshot latencies for docs/performance.md "Pools and snapshots" and docs/pool.md (a
  * harness with a {@code main}, not a test): {@code java -cp <pool test class path>
- * dev.eryx.pool.PoolMeasurements [samples] [bootSamples]}.
+ * dev.eryx.pool.PoolMeasurements [samples] [bootSamples] [steadySeconds]}.
  *
  * <p>Cold creation (booting CPython without an image), the first sandbox of a JVM (the image
  * shipped in core's jar), a fresh sandbox from the image to its first output, pooled acquire and
@@ -34,6 +34,7 @@ public final class PoolMeasurements {
     public static void main(String[] args) throws Exception {
         int samples = args.length > 0 ? Integer.parseInt(args[0]) : 50;
         int bootSamples = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int steadySeconds = args.length > 2 ? Integer.parseInt(args[2]) : 30;
         System.out.printf("## %s %s, load at start %s%n", System.getProperty("java.vm.name"),
                 System.getProperty("java.version"), loadAverage());
 
@@ -89,6 +90,7 @@ public final class PoolMeasurements {
         stats("close", close);
 
         double pooled = poolLatencies(samples);
+        steadyState(steadySeconds, Math.max(samples, 500));
         System.out.printf("pooled print(1) vs a fresh sandbox from the image (build + print(1)): %.1fx;"
                         + " vs cold creation (boot): %.0fx%n",
                 median(restoreToOutput) / pooled, median(boot) / pooled);
@@ -134,6 +136,41 @@ public final class PoolMeasurements {
             stats("pool.execute(print(1)) (acquire, execute, reset)", poolExecute);
             System.out.println("    " + pool.stats());
             return median(poolExecute);
+        }
+    }
+
+    /**
+     * The pooled figures once the JIT has compiled the interpreter's hot paths: the pool serves
+     * {@code print(1)} for {@code seconds} first (a service's steady state; the figures above come
+     * from the first seconds of a JVM and are several times higher).
+     */
+    private static void steadyState(int seconds, int samples) throws Exception {
+        if (seconds <= 0) {
+            return;
+        }
+        try (SandboxPool pool = SandboxPool.builder().minIdle(2).maxSize(2).build()) {
+            long end = System.nanoTime() + seconds * 1_000_000_000L;
+            int executions = 0;
+            while (System.nanoTime() - end < 0) {
+                pool.execute(PRINT);
+                executions++;
+            }
+            double[] acquireExecute = new double[samples];
+            double[] withRelease = new double[samples];
+            for (int i = 0; i < samples; i++) {
+                long a = System.nanoTime();
+                long executed;
+                try (PooledSandbox s = pool.acquire()) {
+                    s.execute(PRINT);
+                    executed = System.nanoTime();
+                }
+                acquireExecute[i] = (executed - a) / 1e6;
+                withRelease[i] = ms(a);
+            }
+            System.out.printf("steady state, after %d pooled executions in %d s:%n", executions, seconds);
+            stats("    pool acquire + print(1) returned (the first execution after a reset; its output came earlier)",
+                    acquireExecute);
+            stats("    the same with the release (reset)", withRelease);
         }
     }
 

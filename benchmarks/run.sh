@@ -188,13 +188,13 @@ if [[ $STARTUP == 1 ]]; then
     || echo "guest memory measurements failed" >&2
 fi
 if [[ $LIMITS == 1 ]]; then
-  log "stop latency of timeouts and cancel() (JDK 17 and, if present, Temurin 25)"
+  log "stop latency of timeouts and cancel() (on each JDK the run uses)"
   SL_ARGS=(11); [[ $QUICK == 1 ]] && SL_ARGS=(3)
-  "$JAVA17" -cp "$CP" dev.eryx.bench.StopLatency "${SL_ARGS[@]}" | tee "$TARGET/stop-latency.txt" \
-    || echo "stop latency run failed" >&2
-  if [[ $JDK25 == 1 ]]; then
-    "$JAVA25" -cp "$CP" dev.eryx.bench.StopLatency "${SL_ARGS[@]}" | tee -a "$TARGET/stop-latency.txt" \
-      || echo "stop latency run (JDK 25) failed" >&2
-  fi
+  : >"$TARGET/stop-latency.txt"
+  SL_JAVAS=(); [[ $JDK17 == 1 ]] && SL_JAVAS+=("$JAVA17"); [[ $JDK25 == 1 ]] && SL_JAVAS+=("$JAVA25")
+  for sl_java in "${SL_JAVAS[@]}"; do
+    "$sl_java" -cp "$CP" dev.eryx.bench.StopLatency "${SL_ARGS[@]}" | tee -a "$TARGET/stop-latency.txt" \
+      || echo "stop latency run ($sl_java) failed" >&2
+  done
 fi
 echo "written: $TARGET/results.md" >&2

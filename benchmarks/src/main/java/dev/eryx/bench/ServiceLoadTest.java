@@ -171,16 +171,16 @@ public final class ServiceLoadTest {
                 .mapToLong(Map.Entry::getValue).sum();
         System.out.printf("clients %d, pool capacity %d, code %s%n", options.clients, capacity, options.code);
         System.out.printf("requests %d in %.1f s: %.1f requests/s%n", sorted.length, seconds, throughput);
-        System.out.printf("latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f%n", percentile(sorted, 50),
-                percentile(sorted, 90), percentile(sorted, 99), sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
+        System.out.printf("latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f%n", Percentiles.millis(sorted, 50),
+                Percentiles.millis(sorted, 90), Percentiles.millis(sorted, 99), sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
         long[] executionNanos = executions.stream().mapToLong(ms -> ms * 1_000_000).sorted().toArray();
         System.out.printf("execution inside the service (durationMs) ms: p50 %.0f  p99 %.0f%n",
-                percentile(executionNanos, 50), percentile(executionNanos, 99));
+                Percentiles.millis(executionNanos, 50), Percentiles.millis(executionNanos, 99));
         System.out.printf("outcomes: %s%n", outcomes);
         System.out.printf("load average before: %s; after: %s%n", loadBefore, load());
         if (options.markdown) {
             System.out.printf("| %d | %d | %d | %.1f | %.1f | %.1f | %.1f | %s |%n", options.clients, capacity,
-                    sorted.length, throughput, percentile(sorted, 50), percentile(sorted, 99),
+                    sorted.length, throughput, Percentiles.millis(sorted, 50), Percentiles.millis(sorted, 99),
                     sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6, loadBefore);
         }
         return failures;
@@ -211,14 +211,5 @@ public final class ServiceLoadTest {
             Thread.currentThread().interrupt();
             log.count("interrupted");
         }
-    }
-
-    /** Nearest-rank percentile of sorted nanoseconds, in milliseconds. */
-    static double percentile(long[] sorted, double p) {
-        if (sorted.length == 0) {
-            return 0;
-        }
-        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
-        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))] / 1e6;
     }
 }

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How late the guest stops after a timeout's deadline or a {@code cancel()} (issue 5 asks for
@@ -64,18 +65,18 @@ public final class StopLatency {
         }
     }
 
-    private static double timeoutLatency(Reusable sandbox, String code, long timeoutMs) {
+    private static long timeoutLatency(Reusable sandbox, String code, long timeoutMs) {
         ResourceLimits limits = ResourceLimits.builder().executionTimeout(Duration.ofMillis(timeoutMs)).build();
         long start = System.nanoTime();
         try {
             sandbox.get().execute(code, limits);
             throw new IllegalStateException("ran to the end instead of timing out: " + code);
         } catch (ExecutionTimeoutException expected) {
-            return ms(System.nanoTime() - start) - timeoutMs;
+            return System.nanoTime() - start - TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         }
     }
 
-    private static double cancelLatency(Reusable sandbox, String code) throws InterruptedException {
+    private static long cancelLatency(Reusable sandbox, String code) throws InterruptedException {
         ExecutionHandle handle = sandbox.get().executeAsync(code);
         Thread.sleep(CANCEL_AFTER_MS);
         if (handle.isDone()) {
@@ -87,12 +88,8 @@ public final class StopLatency {
             handle.get();
             throw new IllegalStateException("ran to the end after cancel(): " + code);
         } catch (ExecutionCancelledException expected) {
-            return ms(System.nanoTime() - cancelled);
+            return System.nanoTime() - cancelled;
         }
-    }
-
-    private static double ms(long nanos) {
-        return nanos / 1e6;
     }
 
     /** One sandbox per case, replaced only when a stop left it unusable (which the series counts). */
@@ -126,31 +123,27 @@ public final class StopLatency {
     }
 
     private static final class Series {
-        private final double[] values;
+        private final long[] nanos;
         private int size;
         private int usable;
 
         Series(int capacity) {
-            values = new double[capacity];
+            nanos = new long[capacity];
         }
 
-        void add(boolean counted, Reusable sandbox, double latencyMs) {
+        void add(boolean counted, Reusable sandbox, long latencyNanos) {
             boolean usableAfter = sandbox.stillUsable();
             if (counted) {
-                values[size++] = latencyMs;
+                nanos[size++] = latencyNanos;
                 usable += usableAfter ? 1 : 0;
             }
         }
 
         String summary() {
-            double[] sorted = Arrays.copyOf(values, size);
+            long[] sorted = Arrays.copyOf(nanos, size);
             Arrays.sort(sorted);
-            return String.format(Locale.ROOT, "%.1f / %.1f / %.1f", percentile(sorted, 0.5), percentile(sorted, 0.9),
-                    sorted[sorted.length - 1]);
-        }
-
-        private static double percentile(double[] sorted, double p) {
-            return sorted[(int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+            return String.format(Locale.ROOT, "%.1f / %.1f / %.1f", Percentiles.millis(sorted, 50),
+                    Percentiles.millis(sorted, 90), Percentiles.millis(sorted, 100));
         }
     }
 }

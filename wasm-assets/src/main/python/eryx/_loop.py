@@ -81,8 +81,7 @@ def ensure_current():
     Also forgets a loop still marked as running: executions start at top level, where no loop runs,
     but a host stop that lands inside run_forever()'s own clean-up leaves the mark set, and every
     later ``await`` would fail with "Cannot run the event loop while another loop is running"."""
-    if events._get_running_loop() is not None:
-        events._set_running_loop(None)
+    events._set_running_loop(None)
     policy = events._get_event_loop_policy()
     try:
         policy.get_event_loop()
@@ -115,7 +114,6 @@ def _abandon_loop():
     "destroyed but pending" reports belong to nobody).
     """
     global _main_loop
-    events._set_running_loop(None)
     _main_loop.set_exception_handler(lambda loop, context: None)
     _main_loop = SandboxEventLoop()
     events.set_event_loop(_main_loop)

@@ -1,6 +1,8 @@
 // GraalPy side of the side-by-side table. Run by benchmarks/run.sh with Java's source launcher:
-//   java --module-path LIB --upgrade-module-path COMPILER --add-modules org.graalvm.polyglot,org.graalvm.py \
-//        -XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI GraalPyRunner.java OUT.json WARMUP REPS STARTUP_REPS WARMUP_SECONDS files...
+//   java --module-path LIB --upgrade-module-path COMPILER --add-modules
+// org.graalvm.polyglot,org.graalvm.py \
+//        -XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI GraalPyRunner.java OUT.json WARMUP REPS
+// STARTUP_REPS WARMUP_SECONDS files...
 // (GraalPy's documented way to get its optimizing runtime on a stock JDK.) Without the JVMCI
 // compiler Truffle falls back to its interpreter-only runtime; the mode is recorded either way.
 import java.io.ByteArrayOutputStream;
@@ -23,7 +25,8 @@ public class GraalPyRunner {
         int reps = Integer.parseInt(args[2]);
         int startupReps = Integer.parseInt(args[3]);
         double warmupSeconds = Double.parseDouble(args[4]);
-        Engine engine = Engine.newBuilder("python").option("engine.WarnInterpreterOnly", "false").build();
+        Engine engine =
+                Engine.newBuilder("python").option("engine.WarnInterpreterOnly", "false").build();
         String mode = engine.getImplementationName();
         StringBuilder json = new StringBuilder("{");
         StringBuilder startup = new StringBuilder();
@@ -38,9 +41,14 @@ public class GraalPyRunner {
             }
             OUT.reset();
         }
-        startup.append("\"first_fresh_first_output_ms\":").append(fmt(fresh.get(0)))
-                .append(",\"fresh_first_output_ms\":").append(list(fresh.subList(1, fresh.size())));
-        System.err.printf(Locale.ROOT, "  fresh context to first output: first %.0f ms, then %s%n", fresh.get(0),
+        startup.append("\"first_fresh_first_output_ms\":")
+                .append(fmt(fresh.get(0)))
+                .append(",\"fresh_first_output_ms\":")
+                .append(list(fresh.subList(1, fresh.size())));
+        System.err.printf(
+                Locale.ROOT,
+                "  fresh context to first output: first %.0f ms, then %s%n",
+                fresh.get(0),
                 list(fresh.subList(1, fresh.size())));
 
         StringBuilder workloads = new StringBuilder();
@@ -60,13 +68,16 @@ public class GraalPyRunner {
             for (int f = 5; f < args.length; f++) {
                 Path file = Path.of(args[f]);
                 String name = file.getFileName().toString().replaceFirst("\\.py$", "");
-                Source source = Source.newBuilder("python", Files.readString(file), name + ".py").build();
+                Source source =
+                        Source.newBuilder("python", Files.readString(file), name + ".py").build();
                 List<Double> times = new ArrayList<>();
                 String output = null;
                 String error = null;
                 try {
                     long warmStart = System.nanoTime();
-                    for (int i = 0; i < warmup || System.nanoTime() - warmStart < warmupSeconds * 1e9; i++) {
+                    for (int i = 0;
+                            i < warmup || System.nanoTime() - warmStart < warmupSeconds * 1e9;
+                            i++) {
                         c.eval(source);
                     }
                     for (int i = 0; i < reps; i++) {
@@ -83,15 +94,36 @@ public class GraalPyRunner {
                 if (workloads.length() > 0) {
                     workloads.append(',');
                 }
-                workloads.append(quote(name)).append(":{\"times_ms\":").append(list(times))
-                        .append(",\"output\":").append(output == null ? "null" : quote(output))
-                        .append(",\"error\":").append(error == null ? "null" : quote(error)).append('}');
-                System.err.printf(Locale.ROOT, "  %-16s %s%n", name, error != null ? error
-                        : String.format(Locale.ROOT, "%.1f ms", times.stream().sorted().toList().get(times.size() / 2)));
+                workloads
+                        .append(quote(name))
+                        .append(":{\"times_ms\":")
+                        .append(list(times))
+                        .append(",\"output\":")
+                        .append(output == null ? "null" : quote(output))
+                        .append(",\"error\":")
+                        .append(error == null ? "null" : quote(error))
+                        .append('}');
+                System.err.printf(
+                        Locale.ROOT,
+                        "  %-16s %s%n",
+                        name,
+                        error != null
+                                ? error
+                                : String.format(
+                                        Locale.ROOT,
+                                        "%.1f ms",
+                                        times.stream().sorted().toList().get(times.size() / 2)));
             }
         }
-        json.append("\"version\":").append(quote("GraalPy " + engine.getVersion() + ", runtime: " + mode + ", java "
-                + System.getProperty("java.version")));
+        json.append("\"version\":")
+                .append(
+                        quote(
+                                "GraalPy "
+                                        + engine.getVersion()
+                                        + ", runtime: "
+                                        + mode
+                                        + ", java "
+                                        + System.getProperty("java.version")));
         json.append(",\"mode\":").append(quote(mode));
         json.append(",\"startup\":{").append(startup).append('}');
         json.append(",\"workloads\":{").append(workloads).append("}}");
@@ -100,8 +132,14 @@ public class GraalPyRunner {
     }
 
     static Context context(Engine engine) {
-        // All access: GraalPy's sqlite3 and other native-backed modules need it; speed is what we compare.
-        return Context.newBuilder("python").engine(engine).allowAllAccess(true).out(OUT).err(System.err).build();
+        // All access: GraalPy's sqlite3 and other native-backed modules need it; speed is what we
+        // compare.
+        return Context.newBuilder("python")
+                .engine(engine)
+                .allowAllAccess(true)
+                .out(OUT)
+                .err(System.err)
+                .build();
     }
 
     static String list(List<Double> xs) {
@@ -120,11 +158,21 @@ public class GraalPyRunner {
         StringBuilder b = new StringBuilder("\"");
         for (char ch : s.toCharArray()) {
             switch (ch) {
-                case '"': b.append("\\\""); break;
-                case '\\': b.append("\\\\"); break;
-                case '\n': b.append("\\n"); break;
-                case '\r': b.append("\\r"); break;
-                case '\t': b.append("\\t"); break;
+                case '"':
+                    b.append("\\\"");
+                    break;
+                case '\\':
+                    b.append("\\\\");
+                    break;
+                case '\n':
+                    b.append("\\n");
+                    break;
+                case '\r':
+                    b.append("\\r");
+                    break;
+                case '\t':
+                    b.append("\\t");
+                    break;
                 default:
                     if (ch < 0x20) {
                         b.append(String.format("\\u%04x", (int) ch));

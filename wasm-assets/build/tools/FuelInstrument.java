@@ -89,6 +89,7 @@ import java.util.List;
 public final class FuelInstrument {
 
     static final String FUEL_EXPORT = "eryx_fuel";
+
     /**
      * Table functions per indirect-call switch (see Narrowing): Chicory spends about 12 bytes of
      * JVM bytecode per case, so 512 cases stay well below HotSpot's 8,000-byte JIT limit.
@@ -116,7 +117,8 @@ public final class FuelInstrument {
                     } catch (NumberFormatException e) {
                         usage("--max-dispatch-cases needs a number, got " + args[i]);
                     }
-                    if (maxDispatchCases < 0) usage("--max-dispatch-cases must be >= 0 (0 turns splitting off)");
+                    if (maxDispatchCases < 0)
+                        usage("--max-dispatch-cases must be >= 0 (0 turns splitting off)");
                 }
                 default -> {
                     if (a.startsWith("--")) usage("unknown option " + a);
@@ -130,7 +132,13 @@ public final class FuelInstrument {
         Path out = Path.of(files.get(1));
         Result result;
         try {
-            result = instrument(Files.readAllBytes(in), meter, countLeaves, narrowDispatch, maxDispatchCases);
+            result =
+                    instrument(
+                            Files.readAllBytes(in),
+                            meter,
+                            countLeaves,
+                            narrowDispatch,
+                            maxDispatchCases);
         } catch (WasmFormatException e) {
             System.err.println("FuelInstrument: " + in + ": " + e.getMessage());
             System.exit(1);
@@ -142,7 +150,8 @@ public final class FuelInstrument {
 
     private static void usage(String why) {
         System.err.println("FuelInstrument: " + why);
-        System.err.println("usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--max-dispatch-cases N] [--no-fuel]");
+        System.err.println(
+                "usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--max-dispatch-cases N] [--no-fuel]");
         System.exit(2);
     }
 
@@ -185,65 +194,122 @@ public final class FuelInstrument {
             sb.append("functions (defined)    : ").append(functions).append('\n');
             sb.append("  instrumented         : ").append(instrumentedFunctions).append('\n');
             sb.append("  leaves left unchanged: ").append(leafFunctionsSkipped).append('\n');
-            sb.append("counting points        : ").append(entryPoints + loopPoints)
-                    .append(" (").append(entryPoints).append(" function entries, ")
-                    .append(loopPoints).append(" loop headers)\n");
+            sb.append("counting points        : ")
+                    .append(entryPoints + loopPoints)
+                    .append(" (")
+                    .append(entryPoints)
+                    .append(" function entries, ")
+                    .append(loopPoints)
+                    .append(" loop headers)\n");
             sb.append("sum of static costs    : ").append(totalStaticCost).append('\n');
             if (narrowedTypes > 0) {
-                sb.append("dispatch narrowing     : ").append(narrowedFunctions).append(" functions that no table, export,")
-                        .append(" start or ref.func can reach moved to ").append(narrowedTypes)
-                        .append(" new types (extra unused ").append(marker).append(" parameters); ")
-                        .append(markerArguments).append(" direct calls pass it\n");
+                sb.append("dispatch narrowing     : ")
+                        .append(narrowedFunctions)
+                        .append(" functions that no table, export,")
+                        .append(" start or ref.func can reach moved to ")
+                        .append(narrowedTypes)
+                        .append(" new types (extra unused ")
+                        .append(marker)
+                        .append(" parameters); ")
+                        .append(markerArguments)
+                        .append(" direct calls pass it\n");
             }
             if (splitSignatures > 0) {
-                sb.append("dispatch splitting     : ").append(splitSignatures).append(" signatures with up to ")
-                        .append(largestSplit).append(" table functions split into ").append(partitions)
-                        .append(" partitions; ").append(redirectedCalls).append(" call_indirect go through ")
-                        .append(splitSignatures).append(" dispatchers\n");
+                sb.append("dispatch splitting     : ")
+                        .append(splitSignatures)
+                        .append(" signatures with up to ")
+                        .append(largestSplit)
+                        .append(" table functions split into ")
+                        .append(partitions)
+                        .append(" partitions; ")
+                        .append(redirectedCalls)
+                        .append(" call_indirect go through ")
+                        .append(splitSignatures)
+                        .append(" dispatchers\n");
             }
             if (splitPinned > 0) {
-                sb.append("  not split            : ").append(splitPinned)
-                        .append(" signatures (an export, start or ref.func reaches a table function of a later partition)\n");
+                sb.append("  not split            : ")
+                        .append(splitPinned)
+                        .append(
+                                " signatures (an export, start or ref.func reaches a table function of a later partition)\n");
             }
-            if (splitSkipped != null) sb.append("dispatch splitting     : skipped (").append(splitSkipped).append(")\n");
-            sb.append("code section           : ").append(codeSectionIn).append(" -> ")
-                    .append(codeSectionOut).append(" bytes ").append(percent(codeSectionIn, codeSectionOut)).append('\n');
-            sb.append("module                 : ").append(inputSize).append(" -> ").append(outputSize)
-                    .append(" bytes ").append(percent(inputSize, outputSize))
-                    .append("  (").append(in).append(" -> ").append(out).append(")\n");
+            if (splitSkipped != null)
+                sb.append("dispatch splitting     : skipped (").append(splitSkipped).append(")\n");
+            sb.append("code section           : ")
+                    .append(codeSectionIn)
+                    .append(" -> ")
+                    .append(codeSectionOut)
+                    .append(" bytes ")
+                    .append(percent(codeSectionIn, codeSectionOut))
+                    .append('\n');
+            sb.append("module                 : ")
+                    .append(inputSize)
+                    .append(" -> ")
+                    .append(outputSize)
+                    .append(" bytes ")
+                    .append(percent(inputSize, outputSize))
+                    .append("  (")
+                    .append(in)
+                    .append(" -> ")
+                    .append(out)
+                    .append(")\n");
             if (!offsetSensitiveSections.isEmpty()) {
                 sb.append("note: code offsets in these custom sections are now stale: ")
-                        .append(String.join(", ", offsetSensitiveSections)).append('\n');
+                        .append(String.join(", ", offsetSensitiveSections))
+                        .append('\n');
             }
             return sb.toString();
         }
 
         private static String percent(long before, long after) {
             if (before == 0) return "";
-            return String.format(java.util.Locale.ROOT, "(%+d, %+.2f%%)", after - before, 100.0 * (after - before) / before);
+            return String.format(
+                    java.util.Locale.ROOT,
+                    "(%+d, %+.2f%%)",
+                    after - before,
+                    100.0 * (after - before) / before);
         }
     }
 
     // ---------------------------------------------------------------------------------------------
     // Module level
 
-    private static final int SEC_CUSTOM = 0, SEC_TYPE = 1, SEC_IMPORT = 2, SEC_FUNCTION = 3, SEC_TABLE = 4,
-            SEC_MEMORY = 5, SEC_GLOBAL = 6, SEC_EXPORT = 7, SEC_START = 8, SEC_ELEMENT = 9, SEC_CODE = 10;
+    private static final int SEC_CUSTOM = 0,
+            SEC_TYPE = 1,
+            SEC_IMPORT = 2,
+            SEC_FUNCTION = 3,
+            SEC_TABLE = 4,
+            SEC_MEMORY = 5,
+            SEC_GLOBAL = 6,
+            SEC_EXPORT = 7,
+            SEC_START = 8,
+            SEC_ELEMENT = 9,
+            SEC_CODE = 10;
 
     private record Section(int id, int start, int payloadStart, int end) {}
 
-    static Result instrument(byte[] wasm, boolean meter, boolean countLeaves, boolean narrowDispatch) {
+    static Result instrument(
+            byte[] wasm, boolean meter, boolean countLeaves, boolean narrowDispatch) {
         return instrument(wasm, meter, countLeaves, narrowDispatch, DEFAULT_MAX_DISPATCH_CASES);
     }
 
-    static Result instrument(byte[] wasm, boolean meter, boolean countLeaves, boolean narrowDispatch,
-                             int maxDispatchCases) {
+    static Result instrument(
+            byte[] wasm,
+            boolean meter,
+            boolean countLeaves,
+            boolean narrowDispatch,
+            int maxDispatchCases) {
         Reader r = new Reader(wasm, 0, wasm.length);
-        if (wasm.length < 8 || r.u8() != 0x00 || r.u8() != 0x61 || r.u8() != 0x73 || r.u8() != 0x6D) {
+        if (wasm.length < 8
+                || r.u8() != 0x00
+                || r.u8() != 0x61
+                || r.u8() != 0x73
+                || r.u8() != 0x6D) {
             throw new WasmFormatException("not a wasm module (bad magic)");
         }
         if (r.u8() != 1 || r.u8() != 0 || r.u8() != 0 || r.u8() != 0) {
-            throw new WasmFormatException("unsupported wasm binary version (core modules, version 1, only)");
+            throw new WasmFormatException(
+                    "unsupported wasm binary version (core modules, version 1, only)");
         }
 
         Stats stats = new Stats();
@@ -257,7 +323,8 @@ public final class FuelInstrument {
             sections.add(new Section(id, start, payloadStart, end));
             if (id == SEC_CUSTOM) {
                 String name = new Reader(wasm, payloadStart, end).name();
-                if (name.startsWith(".debug_") || name.equals("sourceMappingURL")
+                if (name.startsWith(".debug_")
+                        || name.equals("sourceMappingURL")
                         || name.startsWith("metadata.code.")) {
                     stats.offsetSensitiveSections.add(name);
                 }
@@ -269,8 +336,10 @@ public final class FuelInstrument {
         stats.fuelAddress = info.fuelAddress;
         Section code = null;
         for (Section s : sections) if (s.id == SEC_CODE) code = s;
-        Narrowing narrowing = narrowDispatch
-                ? Narrowing.plan(wasm, sections, code, info, maxDispatchCases, stats) : Narrowing.NONE;
+        Narrowing narrowing =
+                narrowDispatch
+                        ? Narrowing.plan(wasm, sections, code, info, maxDispatchCases, stats)
+                        : Narrowing.NONE;
 
         ByteArrayOutputStream out = new ByteArrayOutputStream(wasm.length + wasm.length / 4);
         out.write(wasm, 0, 8);
@@ -307,18 +376,33 @@ public final class FuelInstrument {
     /** What the rewrite needs from the sections before the code. */
     private static final class ModuleInfo {
         final List<Integer> typeParamCounts = new ArrayList<>(); // by type index
-        final List<int[]> typeShapes = new ArrayList<>();       // by type index: {paramsStart, paramsEnd, resultsStart, resultsEnd, results}
-        /** Functions reachable other than by a direct call: table elements, exports, start, ref.func. */
+        final List<int[]> typeShapes =
+                new ArrayList<>(); // by type index: {paramsStart, paramsEnd, resultsStart,
+
+        // resultsEnd, results}
+
+        /**
+         * Functions reachable other than by a direct call: table elements, exports, start,
+         * ref.func.
+         */
         final java.util.BitSet addressTaken = new java.util.BitSet();
-        /** Of those, the ones the host can call or a reference can reach (exports, start, ref.func in globals). */
+
+        /**
+         * Of those, the ones the host can call or a reference can reach (exports, start, ref.func
+         * in globals).
+         */
         final java.util.BitSet pinned = new java.util.BitSet();
-        final List<Integer> functionTypes = new ArrayList<>();   // type index of each defined function
-        int importedFunctions;                                   // defined function i has index importedFunctions + i
+
+        final List<Integer> functionTypes =
+                new ArrayList<>(); // type index of each defined function
+        int importedFunctions; // defined function i has index importedFunctions + i
         long fuelAddress;
-        int tables;                                              // imported and defined
-        boolean tableShared;                                     // imported or exported: others may change it
+        int tables; // imported and defined
+        boolean tableShared; // imported or exported: others may change it
+
         /** {table slot, function} of every active segment on table 0 with a constant offset. */
         final List<int[]> tableEntries = new ArrayList<>();
+
         /** Why the contents of table 0 cannot be known from the element section alone, or null. */
         String tableUnknown;
 
@@ -326,7 +410,8 @@ public final class FuelInstrument {
             ModuleInfo info = new ModuleInfo();
             int importedGlobals = 0;
             boolean haveMemory0 = false;
-            List<int[]> globalInits = new ArrayList<>(); // per defined global: {valtype, mutable, initStart, initEnd}
+            List<int[]> globalInits =
+                    new ArrayList<>(); // per defined global: {valtype, mutable, initStart, initEnd}
             int fuelGlobal = -1;
 
             for (Section s : sections) {
@@ -336,8 +421,10 @@ public final class FuelInstrument {
                         for (int n = r.u32(), i = 0; i < n; i++) {
                             int form = r.u8();
                             if (form != 0x60) {
-                                throw new WasmFormatException(String.format(
-                                        "type %d: unsupported type form 0x%02X (GC types are not supported)", i, form));
+                                throw new WasmFormatException(
+                                        String.format(
+                                                "type %d: unsupported type form 0x%02X (GC types are not supported)",
+                                                i, form));
                             }
                             int params = r.u32();
                             int paramsStart = r.pos;
@@ -347,7 +434,10 @@ public final class FuelInstrument {
                             int resultsStart = r.pos;
                             for (int k = 0; k < results; k++) r.valType();
                             info.typeParamCounts.add(params);
-                            info.typeShapes.add(new int[] {paramsStart, paramsEnd, resultsStart, r.pos, results});
+                            info.typeShapes.add(
+                                    new int[] {
+                                        paramsStart, paramsEnd, resultsStart, r.pos, results
+                                    });
                         }
                     }
                     case SEC_IMPORT -> {
@@ -356,22 +446,35 @@ public final class FuelInstrument {
                             r.name();
                             int kind = r.u8();
                             switch (kind) {
-                                case 0x00 -> { r.u32(); info.importedFunctions++; }
-                                case 0x01 -> {                              // table
+                                case 0x00 -> {
+                                    r.u32();
+                                    info.importedFunctions++;
+                                }
+                                case 0x01 -> { // table
                                     r.valType();
                                     r.limits();
                                     info.tables++;
                                     info.tableShared = true;
                                 }
-                                case 0x02 -> {                              // memory
+                                case 0x02 -> { // memory
                                     boolean is64 = r.limits();
                                     if (!haveMemory0) checkMemory0(is64);
                                     haveMemory0 = true;
                                 }
-                                case 0x03 -> { r.valType(); r.u8(); importedGlobals++; }
-                                case 0x04 -> { r.u8(); r.u32(); }           // tag
-                                default -> throw new WasmFormatException(
-                                        String.format("import %d: unknown import kind 0x%02X", i, kind));
+                                case 0x03 -> {
+                                    r.valType();
+                                    r.u8();
+                                    importedGlobals++;
+                                }
+                                case 0x04 -> {
+                                    r.u8();
+                                    r.u32();
+                                } // tag
+                                default ->
+                                        throw new WasmFormatException(
+                                                String.format(
+                                                        "import %d: unknown import kind 0x%02X",
+                                                        i, kind));
                             }
                         }
                     }
@@ -404,8 +507,12 @@ public final class FuelInstrument {
                             if (kind == 0x01) info.tableShared = true;
                             if (name.equals(FUEL_EXPORT)) {
                                 if (kind != 0x03) {
-                                    throw new WasmFormatException("export '" + FUEL_EXPORT
-                                            + "' is not a global (export kind " + kind + ")");
+                                    throw new WasmFormatException(
+                                            "export '"
+                                                    + FUEL_EXPORT
+                                                    + "' is not a global (export kind "
+                                                    + kind
+                                                    + ")");
                                 }
                                 fuelGlobal = index;
                             }
@@ -413,37 +520,54 @@ public final class FuelInstrument {
                     }
                     case SEC_START -> info.pinned.set(r.u32());
                     case SEC_ELEMENT -> readElements(r, info);
-                    default -> { }
+                    default -> {}
                 }
             }
 
             info.addressTaken.or(info.pinned);
             if (fuelGlobal < 0) {
-                throw new WasmFormatException("no global export '" + FUEL_EXPORT
-                        + "'; define `int64_t eryx_fuel` and link with -Wl,--export=" + FUEL_EXPORT);
+                throw new WasmFormatException(
+                        "no global export '"
+                                + FUEL_EXPORT
+                                + "'; define `int64_t eryx_fuel` and link with -Wl,--export="
+                                + FUEL_EXPORT);
             }
             if (fuelGlobal < importedGlobals) {
-                throw new WasmFormatException("'" + FUEL_EXPORT + "' is an imported global; its address must be"
-                        + " a constant of this module");
+                throw new WasmFormatException(
+                        "'"
+                                + FUEL_EXPORT
+                                + "' is an imported global; its address must be"
+                                + " a constant of this module");
             }
             int defined = fuelGlobal - importedGlobals;
             if (defined >= globalInits.size()) {
-                throw new WasmFormatException("'" + FUEL_EXPORT + "' exports global " + fuelGlobal + ", which does not exist");
+                throw new WasmFormatException(
+                        "'"
+                                + FUEL_EXPORT
+                                + "' exports global "
+                                + fuelGlobal
+                                + ", which does not exist");
             }
             int[] g = globalInits.get(defined);
             if (g[0] != 0x7F || g[1] != 0) {
-                throw new WasmFormatException("'" + FUEL_EXPORT + "' must be an immutable i32 global (an address)");
+                throw new WasmFormatException(
+                        "'" + FUEL_EXPORT + "' must be an immutable i32 global (an address)");
             }
             Reader init = new Reader(wasm, g[2], g[3]);
             if (init.u8() != 0x41) {
-                throw new WasmFormatException("'" + FUEL_EXPORT + "' must be initialised by a single i32.const"
-                        + " (position-independent modules are not supported)");
+                throw new WasmFormatException(
+                        "'"
+                                + FUEL_EXPORT
+                                + "' must be initialised by a single i32.const"
+                                + " (position-independent modules are not supported)");
             }
             long address = init.s32() & 0xFFFF_FFFFL;
             if (init.u8() != 0x0B || !init.atEnd()) {
-                throw new WasmFormatException("'" + FUEL_EXPORT + "' must be initialised by a single i32.const");
+                throw new WasmFormatException(
+                        "'" + FUEL_EXPORT + "' must be initialised by a single i32.const");
             }
-            if (!haveMemory0) throw new WasmFormatException("module has no memory to hold the fuel counter");
+            if (!haveMemory0)
+                throw new WasmFormatException("module has no memory to hold the fuel counter");
             info.fuelAddress = address;
             return info;
         }
@@ -456,7 +580,9 @@ public final class FuelInstrument {
             java.util.BitSet addressTaken = info.addressTaken;
             for (int n = r.u32(), i = 0; i < n; i++) {
                 int flags = r.u32();
-                if (flags > 7) throw new WasmFormatException("element segment " + i + ": unknown flags " + flags);
+                if (flags > 7)
+                    throw new WasmFormatException(
+                            "element segment " + i + ": unknown flags " + flags);
                 boolean passiveOrDeclarative = (flags & 1) != 0;
                 boolean explicitTable = (flags & 2) != 0;
                 boolean expressions = (flags & 4) != 0;
@@ -471,10 +597,12 @@ public final class FuelInstrument {
                         long value = e.s32() & 0xFFFF_FFFFL;
                         if (e.u8() == 0x0B && e.atEnd()) offset = value;
                     }
-                    if (table == 0 && offset < 0) info.tableUnknown = "element segment " + i + " has a computed offset";
+                    if (table == 0 && offset < 0)
+                        info.tableUnknown = "element segment " + i + " has a computed offset";
                 }
                 if (passiveOrDeclarative || explicitTable) {
-                    if (expressions) r.valType(); else r.u8(); // reftype / elemkind
+                    if (expressions) r.valType();
+                    else r.u8(); // reftype / elemkind
                 }
                 for (int count = r.u32(), k = 0; k < count; k++) {
                     int function = -1;
@@ -489,7 +617,8 @@ public final class FuelInstrument {
                     }
                     if (!passiveOrDeclarative && table == 0 && offset >= 0 && function >= 0) {
                         if (offset + k > Integer.MAX_VALUE) {
-                            info.tableUnknown = "element segment " + i + " reaches past table slot 2^31";
+                            info.tableUnknown =
+                                    "element segment " + i + " reaches past table slot 2^31";
                         } else {
                             info.tableEntries.add(new int[] {(int) (offset + k), function});
                         }
@@ -499,7 +628,9 @@ public final class FuelInstrument {
         }
 
         private static void checkMemory0(boolean is64) {
-            if (is64) throw new WasmFormatException("memory 0 is a memory64; only 32-bit memories are supported");
+            if (is64)
+                throw new WasmFormatException(
+                        "memory 0 is a memory64; only 32-bit memories are supported");
         }
     }
 
@@ -521,13 +652,22 @@ public final class FuelInstrument {
     // ---------------------------------------------------------------------------------------------
     // Code section
 
-    private static byte[] rewriteCode(byte[] wasm, Section s, ModuleInfo info, boolean meter, boolean countLeaves,
-                                      Narrowing narrowing, Stats stats) {
+    private static byte[] rewriteCode(
+            byte[] wasm,
+            Section s,
+            ModuleInfo info,
+            boolean meter,
+            boolean countLeaves,
+            Narrowing narrowing,
+            Stats stats) {
         Reader r = new Reader(wasm, s.payloadStart, s.end);
         int count = r.u32();
         if (count != info.functionTypes.size()) {
-            throw new WasmFormatException("code section has " + count + " bodies but the function section declares "
-                    + info.functionTypes.size());
+            throw new WasmFormatException(
+                    "code section has "
+                            + count
+                            + " bodies but the function section declares "
+                            + info.functionTypes.size());
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream((s.end - s.payloadStart) * 5 / 4);
         writeU32(out, (long) count + narrowing.dispatcherCount());
@@ -538,16 +678,34 @@ public final class FuelInstrument {
             int bodyEnd = r.checkedEnd(size, "function body " + i);
             int typeIndex = info.functionTypes.get(i);
             if (typeIndex >= info.typeParamCounts.size()) {
-                throw new WasmFormatException("function " + (info.importedFunctions + i) + " has unknown type "
-                        + typeIndex);
+                throw new WasmFormatException(
+                        "function "
+                                + (info.importedFunctions + i)
+                                + " has unknown type "
+                                + typeIndex);
             }
             byte[] body;
             try {
-                body = rewriteBody(wasm, bodyStart, bodyEnd, info.typeParamCounts.get(typeIndex),
-                        info.fuelAddress, meter, countLeaves, narrowing, info.importedFunctions + i, stats);
+                body =
+                        rewriteBody(
+                                wasm,
+                                bodyStart,
+                                bodyEnd,
+                                info.typeParamCounts.get(typeIndex),
+                                info.fuelAddress,
+                                meter,
+                                countLeaves,
+                                narrowing,
+                                info.importedFunctions + i,
+                                stats);
             } catch (WasmFormatException e) {
-                throw new WasmFormatException("function " + (info.importedFunctions + i) + " (code section body "
-                        + i + "): " + e.getMessage());
+                throw new WasmFormatException(
+                        "function "
+                                + (info.importedFunctions + i)
+                                + " (code section body "
+                                + i
+                                + "): "
+                                + e.getMessage());
             }
             stats.functions++;
             if (body == null) {
@@ -559,18 +717,28 @@ public final class FuelInstrument {
             }
             r.pos = bodyEnd;
         }
-        if (!r.atEnd()) throw new WasmFormatException("trailing bytes after the last function body");
+        if (!r.atEnd())
+            throw new WasmFormatException("trailing bytes after the last function body");
         narrowing.writeDispatcherBodies(out);
         return out.toByteArray();
     }
 
     /**
      * Returns the instrumented body, or null when the body is to be kept unchanged (a leaf that
-     * dispatch narrowing leaves alone). Offsets in messages are file offsets, as shown by wasm-objdump.
+     * dispatch narrowing leaves alone). Offsets in messages are file offsets, as shown by
+     * wasm-objdump.
      */
-    private static byte[] rewriteBody(byte[] wasm, int start, int end, int paramCount, long fuelAddress,
-                                      boolean meter, boolean countLeaves, Narrowing narrowing, int functionIndex,
-                                      Stats stats) {
+    private static byte[] rewriteBody(
+            byte[] wasm,
+            int start,
+            int end,
+            int paramCount,
+            long fuelAddress,
+            boolean meter,
+            boolean countLeaves,
+            Narrowing narrowing,
+            int functionIndex,
+            Stats stats) {
         Reader r = new Reader(wasm, start, end);
         int groups = r.u32();
         int groupsStart = r.pos;
@@ -592,17 +760,20 @@ public final class FuelInstrument {
         int openRun = 0;
         boolean hasLoop = false;
         boolean hasCall = false;
-        boolean callsRetyped = false; // calls that change: to a retyped function, or a split call_indirect
+        boolean callsRetyped =
+                false; // calls that change: to a retyped function, or a split call_indirect
 
         int depth = 1; // the function body is itself a block closed by the final `end`
         while (depth > 0) {
             if (r.atEnd()) throw new WasmFormatException("body ends before its final `end`");
             int at = r.pos;
             int op = Decoder.next(r);
-            if ((op == 0x10 || op == 0x12) && narrowing.isRetyped(new Reader(wasm, at + 1, r.pos).u32())) {
+            if ((op == 0x10 || op == 0x12)
+                    && narrowing.isRetyped(new Reader(wasm, at + 1, r.pos).u32())) {
                 callsRetyped = true;
             }
-            if ((op == 0x11 || op == 0x13) && narrowing.dispatcherFor(new Reader(wasm, at + 1, r.pos)) >= 0) {
+            if ((op == 0x11 || op == 0x13)
+                    && narrowing.dispatcherFor(new Reader(wasm, at + 1, r.pos)) >= 0) {
                 callsRetyped = true;
             }
             if (openRun >= 0) pointCosts.set(openRun, pointCosts.get(openRun) + 1);
@@ -614,7 +785,7 @@ public final class FuelInstrument {
                 }
                 case 0x0B -> depth--;
                 case 0x10, 0x11, 0x12, 0x13 -> hasCall = true;
-                default -> { }
+                default -> {}
             }
             if (Decoder.endsRun(op)) openRun = -1;
             if (op == 0x03) {
@@ -624,7 +795,8 @@ public final class FuelInstrument {
             }
         }
         if (!r.atEnd()) {
-            throw new WasmFormatException(String.format("bytes after the final `end` at offset 0x%X", r.pos));
+            throw new WasmFormatException(
+                    String.format("bytes after the final `end` at offset 0x%X", r.pos));
         }
 
         int shift = narrowing.markerLength(functionIndex);
@@ -632,7 +804,8 @@ public final class FuelInstrument {
         boolean metered = meter && (hasLoop || hasCall || countLeaves);
         if (!metered) {
             if (meter) stats.leafFunctionsSkipped++;
-            if (!narrowed && !callsRetyped) return null; // nothing to charge, no local or call to adapt
+            if (!narrowed && !callsRetyped)
+                return null; // nothing to charge, no local or call to adapt
         } else {
             stats.entryPoints++;
             stats.loopPoints += pointOffsets.size() - 1;
@@ -641,7 +814,8 @@ public final class FuelInstrument {
         // The marker parameters of a narrowed function sit right after the original parameters,
         // so every declared local moves up by their number; the fuel local comes after all of them.
         int fuelLocal = (int) (locals + shift);
-        ByteArrayOutputStream out = new ByteArrayOutputStream((end - start) + 40 * pointOffsets.size());
+        ByteArrayOutputStream out =
+                new ByteArrayOutputStream((end - start) + 40 * pointOffsets.size());
         writeU32(out, metered ? groups + 1 : groups);
         out.write(wasm, groupsStart, codeStart - groupsStart);
         if (metered) {
@@ -669,8 +843,12 @@ public final class FuelInstrument {
                     writeU32(out, index + shift);
                     copied = d.pos;
                 }
-            } else if ((op == 0x10 || op == 0x12) && narrowing.isRetyped(new Reader(wasm, at + 1, d.pos).u32())) {
-                out.write(wasm, copied, at - copied); // call / return_call: push the marker arguments first
+            } else if ((op == 0x10 || op == 0x12)
+                    && narrowing.isRetyped(new Reader(wasm, at + 1, d.pos).u32())) {
+                out.write(
+                        wasm,
+                        copied,
+                        at - copied); // call / return_call: push the marker arguments first
                 copied = at;
                 narrowing.writeMarkerArguments(out, new Reader(wasm, at + 1, d.pos).u32());
                 stats.markerArguments++;
@@ -694,19 +872,30 @@ public final class FuelInstrument {
 
     /** Emits the snippet documented in the header comment. */
     private static void writeCharge(ByteArrayOutputStream out, long address, long cost, int local) {
-        out.write(0x41); out.write(0x00);                            // i32.const 0
-        out.write(0x41); out.write(0x00);                            // i32.const 0
-        out.write(0x29); out.write(0x03); writeU32(out, address);    // i64.load align=3 offset=A
-        out.write(0x42); writeS64(out, cost);                        // i64.const cost
-        out.write(0x7D);                                             // i64.sub
-        out.write(0x22); writeU32(out, local);                       // local.tee L
-        out.write(0x37); out.write(0x03); writeU32(out, address);    // i64.store align=3 offset=A
-        out.write(0x20); writeU32(out, local);                       // local.get L
-        out.write(0x42); out.write(0x00);                            // i64.const 0
-        out.write(0x53);                                             // i64.lt_s
-        out.write(0x04); out.write(0x40);                            // if (empty block type)
-        out.write(0x00);                                             // unreachable
-        out.write(0x0B);                                             // end
+        out.write(0x41);
+        out.write(0x00); // i32.const 0
+        out.write(0x41);
+        out.write(0x00); // i32.const 0
+        out.write(0x29);
+        out.write(0x03);
+        writeU32(out, address); // i64.load align=3 offset=A
+        out.write(0x42);
+        writeS64(out, cost); // i64.const cost
+        out.write(0x7D); // i64.sub
+        out.write(0x22);
+        writeU32(out, local); // local.tee L
+        out.write(0x37);
+        out.write(0x03);
+        writeU32(out, address); // i64.store align=3 offset=A
+        out.write(0x20);
+        writeU32(out, local); // local.get L
+        out.write(0x42);
+        out.write(0x00); // i64.const 0
+        out.write(0x53); // i64.lt_s
+        out.write(0x04);
+        out.write(0x40); // if (empty block type)
+        out.write(0x00); // unreachable
+        out.write(0x0B); // end
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -717,8 +906,8 @@ public final class FuelInstrument {
      * function of a type structurally equal to T, whether or not any table holds it. A switch of
      * more than about 650 cases is over HotSpot's 8,000-byte limit for JIT compilation
      * (DontCompileHugeMethods), and then every indirect call through it runs in the JVM's bytecode
-     * interpreter. Two rewrites keep every switch small; neither changes what the program
-     * computes, which function runs, or the fuel it is charged.
+     * interpreter. Two rewrites keep every switch small; neither changes what the program computes,
+     * which function runs, or the fuel it is charged.
      *
      * <p><b>Narrowing.</b> Only functions a table, an export, the start section or a `ref.func` can
      * reach can be called indirectly; every other function gets a type of its own (its original
@@ -730,15 +919,15 @@ public final class FuelInstrument {
      * many; partition 0 keeps the type, partition p > 0 gets a marker type of its own. Every
      * `call_indirect` of the signature becomes a direct call of an appended dispatcher function,
      * which compares the slot with the first slot of each partition and makes the `call_indirect`
-     * of that partition's type. A slot holds the same function as before, so the partition it
-     * falls in has that function's new type: the call reaches the same function, and a slot that
-     * trapped before (null, out of bounds, another signature) still traps. This needs the contents
-     * of table 0 to be fixed by the element section: the table is neither imported nor exported,
-     * it is the only table, every active segment on it has a constant offset, and no instruction
-     * changes a table (table.set/grow/fill/copy/init); otherwise splitting is skipped and --report
-     * says why. Table functions that an export, the start section or a `ref.func` also reaches
-     * keep their type (the host calls exports with the original signature): a signature with one
-     * of those in a later partition is not split.
+     * of that partition's type. A slot holds the same function as before, so the partition it falls
+     * in has that function's new type: the call reaches the same function, and a slot that trapped
+     * before (null, out of bounds, another signature) still traps. This needs the contents of table
+     * 0 to be fixed by the element section: the table is neither imported nor exported, it is the
+     * only table, every active segment on it has a constant offset, and no instruction changes a
+     * table (table.set/grow/fill/copy/init); otherwise splitting is skipped and --report says why.
+     * Table functions that an export, the start section or a `ref.func` also reaches keep their
+     * type (the host calls exports with the original signature): a signature with one of those in a
+     * later partition is not split.
      *
      * <p>Function indices of the module do not change: new types and the dispatchers are appended.
      * The pushed zeros are not charged, a redirected `call_indirect` costs what it cost before, and
@@ -746,27 +935,50 @@ public final class FuelInstrument {
      * they reach is charged at its entry), so fuel counts are the same as without either rewrite.
      */
     private static final class Narrowing {
-        static final Narrowing NONE = new Narrowing(null, new int[0], new byte[0][], new ArrayList<>(),
-                new ArrayList<>(), new java.util.HashMap<>());
-        /** Marker parameter lists, tried in order (f32 = 0x7D, f64 = 0x7C); see markerCandidates(). */
+        static final Narrowing NONE =
+                new Narrowing(
+                        null,
+                        new int[0],
+                        new byte[0][],
+                        new ArrayList<>(),
+                        new ArrayList<>(),
+                        new java.util.HashMap<>());
+
+        /**
+         * Marker parameter lists, tried in order (f32 = 0x7D, f64 = 0x7C); see markerCandidates().
+         */
         private static final List<byte[]> MARKER_CANDIDATES = markerCandidates();
 
         private final ModuleInfo info;
+
         /** By defined function: its new type index, or -1 when it keeps its type. */
         private final int[] newTypeOf;
-        /** By type index (original and appended): the marker parameters it adds to its base type, or null. */
+
+        /**
+         * By type index (original and appended): the marker parameters it adds to its base type, or
+         * null.
+         */
         private final byte[][] markerOfType;
+
         /** Appended types, in order: {base type index, marker candidate index}. */
         private final List<int[]> appendedTypes;
+
         private final List<Dispatcher> dispatchers;
+
         /** call_indirect type index (on table 0) -> dispatcher function index. */
         private final java.util.Map<Integer, Integer> dispatcherOfType;
 
         /** One split signature: partition p covers table slots [firstSlot[p], firstSlot[p + 1]). */
-        private record Dispatcher(int function, int type, int baseType, int[] firstSlot, int[] partitionType) {}
+        private record Dispatcher(
+                int function, int type, int baseType, int[] firstSlot, int[] partitionType) {}
 
-        private Narrowing(ModuleInfo info, int[] newTypeOf, byte[][] markerOfType, List<int[]> appendedTypes,
-                          List<Dispatcher> dispatchers, java.util.Map<Integer, Integer> dispatcherOfType) {
+        private Narrowing(
+                ModuleInfo info,
+                int[] newTypeOf,
+                byte[][] markerOfType,
+                List<int[]> appendedTypes,
+                List<Dispatcher> dispatchers,
+                java.util.Map<Integer, Integer> dispatcherOfType) {
             this.info = info;
             this.newTypeOf = newTypeOf;
             this.markerOfType = markerOfType;
@@ -775,22 +987,36 @@ public final class FuelInstrument {
             this.dispatcherOfType = dispatcherOfType;
         }
 
-        /** f32/f64 sequences of length 1 to 5, shortest first (the first seven in the order earlier builds used). */
+        /**
+         * f32/f64 sequences of length 1 to 5, shortest first (the first seven in the order earlier
+         * builds used).
+         */
         private static List<byte[]> markerCandidates() {
-            List<byte[]> list = new ArrayList<>(List.of(new byte[] {0x7D}, new byte[] {0x7C},
-                    new byte[] {0x7D, 0x7D}, new byte[] {0x7C, 0x7C}, new byte[] {0x7D, 0x7C}, new byte[] {0x7C, 0x7D},
-                    new byte[] {0x7D, 0x7D, 0x7D}));
+            List<byte[]> list =
+                    new ArrayList<>(
+                            List.of(
+                                    new byte[] {0x7D},
+                                    new byte[] {0x7C},
+                                    new byte[] {0x7D, 0x7D},
+                                    new byte[] {0x7C, 0x7C},
+                                    new byte[] {0x7D, 0x7C},
+                                    new byte[] {0x7C, 0x7D},
+                                    new byte[] {0x7D, 0x7D, 0x7D}));
             for (int length = 3; length <= 5; length++) {
                 for (int bits = 0; bits < 1 << length; bits++) {
                     byte[] m = new byte[length];
-                    for (int i = 0; i < length; i++) m[i] = (byte) (((bits >> i) & 1) == 0 ? 0x7D : 0x7C);
+                    for (int i = 0; i < length; i++)
+                        m[i] = (byte) (((bits >> i) & 1) == 0 ? 0x7D : 0x7C);
                     if (list.stream().noneMatch(x -> java.util.Arrays.equals(x, m))) list.add(m);
                 }
             }
             return List.copyOf(list);
         }
 
-        /** Whether the defined or imported {@code function} has a new type (and so marker parameters). */
+        /**
+         * Whether the defined or imported {@code function} has a new type (and so marker
+         * parameters).
+         */
         boolean isRetyped(int function) {
             int defined = function - (info == null ? 0 : info.importedFunctions);
             return defined >= 0 && defined < newTypeOf.length && newTypeOf[defined] >= 0;
@@ -817,18 +1043,27 @@ public final class FuelInstrument {
             return dispatcherOfType.getOrDefault(type, -1);
         }
 
-        static Narrowing plan(byte[] wasm, List<Section> sections, Section code, ModuleInfo info, int maxDispatchCases,
-                              Stats stats) {
+        static Narrowing plan(
+                byte[] wasm,
+                List<Section> sections,
+                Section code,
+                ModuleInfo info,
+                int maxDispatchCases,
+                Stats stats) {
             for (Section s : sections) {
-                if (s.id == SEC_CUSTOM && new Reader(wasm, s.payloadStart, s.end).name().equals("name")) {
+                if (s.id == SEC_CUSTOM
+                        && new Reader(wasm, s.payloadStart, s.end).name().equals("name")) {
                     // Local names are indexed by local: they would point one local off.
-                    throw new WasmFormatException("--narrow-dispatch needs a module without a name section (strip it first)");
+                    throw new WasmFormatException(
+                            "--narrow-dispatch needs a module without a name section (strip it first)");
                 }
             }
             java.util.BitSet taken = (java.util.BitSet) info.addressTaken.clone();
-            // Functions whose type must not change even when a table holds them: the host may call them.
+            // Functions whose type must not change even when a table holds them: the host may call
+            // them.
             java.util.BitSet pinnedFunctions = (java.util.BitSet) info.pinned.clone();
-            String tableChanged = code == null ? null : scanCode(wasm, code, taken, pinnedFunctions);
+            String tableChanged =
+                    code == null ? null : scanCode(wasm, code, taken, pinnedFunctions);
             int defined = info.functionTypes.size();
             int typeCount = info.typeShapes.size();
             int[] newTypeOf = new int[defined];
@@ -841,13 +1076,15 @@ public final class FuelInstrument {
             java.util.Set<String> signatures = new java.util.HashSet<>();
             for (int[] shape : info.typeShapes) signatures.add(signature(wasm, shape, new byte[0]));
 
-            // Narrowing: one twin per original type of the functions nothing but a direct call reaches.
+            // Narrowing: one twin per original type of the functions nothing but a direct call
+            // reaches.
             int[] twinOf = new int[typeCount];
             java.util.Arrays.fill(twinOf, -1);
             java.util.Map<Integer, Integer> markerUse = new java.util.TreeMap<>();
             boolean[] typeUsed = new boolean[typeCount];
             for (int i = 0; i < defined; i++) {
-                if (!taken.get(info.importedFunctions + i)) typeUsed[info.functionTypes.get(i)] = true;
+                if (!taken.get(info.importedFunctions + i))
+                    typeUsed[info.functionTypes.get(i)] = true;
             }
             for (int t = 0; t < typeCount; t++) { // in type order, so the appended types are too
                 if (!typeUsed[t]) continue;
@@ -865,28 +1102,46 @@ public final class FuelInstrument {
             // Splitting of the signatures with too many table functions.
             List<Dispatcher> dispatchers = new ArrayList<>();
             java.util.Map<Integer, Integer> dispatcherOfType = new java.util.HashMap<>();
-            String blocker = maxDispatchCases <= 0 ? "turned off" : tableChanged != null ? tableChanged
-                    : info.tableUnknown != null ? info.tableUnknown
-                    : info.tables != 1 ? info.tables + " tables"
-                    : info.tableShared ? "table 0 is imported or exported" : null;
+            String blocker =
+                    maxDispatchCases <= 0
+                            ? "turned off"
+                            : tableChanged != null
+                                    ? tableChanged
+                                    : info.tableUnknown != null
+                                            ? info.tableUnknown
+                                            : info.tables != 1
+                                                    ? info.tables + " tables"
+                                                    : info.tableShared
+                                                            ? "table 0 is imported or exported"
+                                                            : null;
             if (blocker != null) {
                 stats.splitSkipped = blocker;
             } else {
-                // Signature -> its lowest type index, and table entries by signature, in slot order.
+                // Signature -> its lowest type index, and table entries by signature, in slot
+                // order.
                 java.util.Map<String, Integer> baseOf = new java.util.LinkedHashMap<>();
-                for (int t = 0; t < typeCount; t++) baseOf.putIfAbsent(signature(wasm, info.typeShapes.get(t), new byte[0]), t);
+                for (int t = 0; t < typeCount; t++)
+                    baseOf.putIfAbsent(signature(wasm, info.typeShapes.get(t), new byte[0]), t);
                 java.util.Map<Integer, List<int[]>> entriesByBase = new java.util.TreeMap<>();
                 List<int[]> entries = new ArrayList<>(info.tableEntries);
                 entries.sort(java.util.Comparator.comparingInt(e -> e[0]));
                 java.util.BitSet seenSlot = new java.util.BitSet();
                 for (int[] e : entries) {
                     // Later segments overwrite earlier ones at instantiation: keep the last writer.
-                    if (seenSlot.get(e[0])) throw new WasmFormatException("--narrow-dispatch: table slot " + e[0]
-                            + " is written by two element segments");
+                    if (seenSlot.get(e[0]))
+                        throw new WasmFormatException(
+                                "--narrow-dispatch: table slot "
+                                        + e[0]
+                                        + " is written by two element segments");
                     seenSlot.set(e[0]);
                     int function = e[1];
-                    int type = function < info.importedFunctions ? -1 : info.functionTypes.get(function - info.importedFunctions);
-                    if (type < 0) continue; // an imported function keeps its type; it stays in partition 0's switch
+                    int type =
+                            function < info.importedFunctions
+                                    ? -1
+                                    : info.functionTypes.get(function - info.importedFunctions);
+                    if (type < 0)
+                        continue; // an imported function keeps its type; it stays in partition 0's
+                    // switch
                     int base = baseOf.get(signature(wasm, info.typeShapes.get(type), new byte[0]));
                     entriesByBase.computeIfAbsent(base, k -> new ArrayList<>()).add(e);
                 }
@@ -901,27 +1156,38 @@ public final class FuelInstrument {
                     int[] partitionType = new int[parts];
                     boolean pinned = false;
                     for (int p = 0; p < parts; p++) {
-                        int from = (int) ((long) p * n / parts), to = (int) ((long) (p + 1) * n / parts);
+                        int from = (int) ((long) p * n / parts),
+                                to = (int) ((long) (p + 1) * n / parts);
                         firstSlot[p] = slots.get(from)[0];
                         if (p == 0) continue;
-                        for (int k = from; k < to; k++) pinned |= pinnedFunctions.get(slots.get(k)[1]);
+                        for (int k = from; k < to; k++)
+                            pinned |= pinnedFunctions.get(slots.get(k)[1]);
                     }
                     if (pinned) {
                         stats.splitPinned++;
                         continue;
                     }
                     for (int p = 0; p < parts; p++) {
-                        int from = (int) ((long) p * n / parts), to = (int) ((long) (p + 1) * n / parts);
-                        partitionType[p] = p == 0 ? base : appendType(wasm, info, base, signatures, appended, markers);
+                        int from = (int) ((long) p * n / parts),
+                                to = (int) ((long) (p + 1) * n / parts);
+                        partitionType[p] =
+                                p == 0
+                                        ? base
+                                        : appendType(
+                                                wasm, info, base, signatures, appended, markers);
                         for (int k = from; p > 0 && k < to; k++) {
                             newTypeOf[slots.get(k)[1] - info.importedFunctions] = partitionType[p];
                         }
                     }
-                    int dispatcherType = appendDispatcherType(wasm, info, base, signatures, appended, markers);
-                    Dispatcher d = new Dispatcher(nextFunction++, dispatcherType, base, firstSlot, partitionType);
+                    int dispatcherType =
+                            appendDispatcherType(wasm, info, base, signatures, appended, markers);
+                    Dispatcher d =
+                            new Dispatcher(
+                                    nextFunction++, dispatcherType, base, firstSlot, partitionType);
                     dispatchers.add(d);
                     for (int t = 0; t < typeCount; t++) {
-                        if (baseOf.get(signature(wasm, info.typeShapes.get(t), new byte[0])) == base) {
+                        if (baseOf.get(signature(wasm, info.typeShapes.get(t), new byte[0]))
+                                == base) {
                             dispatcherOfType.put(t, d.function());
                         }
                     }
@@ -931,12 +1197,20 @@ public final class FuelInstrument {
                 }
             }
             byte[][] markerOfType = markers.toArray(new byte[0][]);
-            return new Narrowing(info, newTypeOf, markerOfType, appended, dispatchers, dispatcherOfType);
+            return new Narrowing(
+                    info, newTypeOf, markerOfType, appended, dispatchers, dispatcherOfType);
         }
 
-        /** Appends a twin of {@code base} with the first marker list that makes it a new signature. */
-        private static int appendType(byte[] wasm, ModuleInfo info, int base, java.util.Set<String> signatures,
-                                      List<int[]> appended, List<byte[]> markers) {
+        /**
+         * Appends a twin of {@code base} with the first marker list that makes it a new signature.
+         */
+        private static int appendType(
+                byte[] wasm,
+                ModuleInfo info,
+                int base,
+                java.util.Set<String> signatures,
+                List<int[]> appended,
+                List<byte[]> markers) {
             for (int c = 0; c < MARKER_CANDIDATES.size(); c++) {
                 byte[] candidate = MARKER_CANDIDATES.get(c);
                 if (signatures.add(signature(wasm, info.typeShapes.get(base), candidate))) {
@@ -945,13 +1219,20 @@ public final class FuelInstrument {
                     return markers.size() - 1;
                 }
             }
-            throw new WasmFormatException("--narrow-dispatch: no marker parameter list gives type " + base
-                    + " a twin distinct from every other type");
+            throw new WasmFormatException(
+                    "--narrow-dispatch: no marker parameter list gives type "
+                            + base
+                            + " a twin distinct from every other type");
         }
 
         /** The dispatcher's type: the base parameters, the i32 table slot, then a marker. */
-        private static int appendDispatcherType(byte[] wasm, ModuleInfo info, int base, java.util.Set<String> signatures,
-                                                List<int[]> appended, List<byte[]> markers) {
+        private static int appendDispatcherType(
+                byte[] wasm,
+                ModuleInfo info,
+                int base,
+                java.util.Set<String> signatures,
+                List<int[]> appended,
+                List<byte[]> markers) {
             for (int c = 0; c < MARKER_CANDIDATES.size(); c++) {
                 byte[] candidate = MARKER_CANDIDATES.get(c);
                 byte[] extra = new byte[candidate.length + 1];
@@ -963,11 +1244,16 @@ public final class FuelInstrument {
                     return markers.size() - 1;
                 }
             }
-            throw new WasmFormatException("--narrow-dispatch: no marker parameter list gives the dispatcher of type "
-                    + base + " a distinct type");
+            throw new WasmFormatException(
+                    "--narrow-dispatch: no marker parameter list gives the dispatcher of type "
+                            + base
+                            + " a distinct type");
         }
 
-        /** Parameter and result bytes of a type, with {@code extraParams} appended to the parameters. */
+        /**
+         * Parameter and result bytes of a type, with {@code extraParams} appended to the
+         * parameters.
+         */
         private static String signature(byte[] wasm, int[] shape, byte[] extraParams) {
             StringBuilder sb = new StringBuilder();
             for (int i = shape[0]; i < shape[1]; i++) sb.append((char) (wasm[i] & 0xFF));
@@ -981,7 +1267,8 @@ public final class FuelInstrument {
          * Marks the targets of `ref.func` in bodies (reachable through a reference) and returns why
          * table contents can change at run time (an instruction that writes a table), or null.
          */
-        private static String scanCode(byte[] wasm, Section code, java.util.BitSet taken, java.util.BitSet pinned) {
+        private static String scanCode(
+                byte[] wasm, Section code, java.util.BitSet taken, java.util.BitSet pinned) {
             String tableChanged = null;
             Reader r = new Reader(wasm, code.payloadStart, code.end);
             for (int n = r.u32(), i = 0; i < n; i++) {
@@ -999,8 +1286,15 @@ public final class FuelInstrument {
                         taken.set(function);
                         pinned.set(function);
                     }
-                    if (tableChanged == null && (op == 0x26 || op == 0xFC0C || op == 0xFC0E || op == 0xFC0F || op == 0xFC11)) {
-                        tableChanged = String.format("code changes a table (opcode at file offset 0x%X)", at);
+                    if (tableChanged == null
+                            && (op == 0x26
+                                    || op == 0xFC0C
+                                    || op == 0xFC0E
+                                    || op == 0xFC0F
+                                    || op == 0xFC11)) {
+                        tableChanged =
+                                String.format(
+                                        "code changes a table (opcode at file offset 0x%X)", at);
                     }
                 }
             }
@@ -1010,7 +1304,8 @@ public final class FuelInstrument {
         byte[] typeSection(byte[] wasm, Section s, ModuleInfo info) {
             Reader r = new Reader(wasm, s.payloadStart, s.end);
             int count = r.u32();
-            ByteArrayOutputStream out = new ByteArrayOutputStream(s.end - s.payloadStart + 16 * appendedTypes.size());
+            ByteArrayOutputStream out =
+                    new ByteArrayOutputStream(s.end - s.payloadStart + 16 * appendedTypes.size());
             writeU32(out, (long) count + appendedTypes.size());
             out.write(wasm, r.pos, s.end - r.pos);
             for (int[] a : appendedTypes) {
@@ -1019,7 +1314,9 @@ public final class FuelInstrument {
                 boolean dispatcher = a[2] == 1;
                 int[] shape = info.typeShapes.get(base);
                 out.write(0x60);
-                writeU32(out, info.typeParamCounts.get(base) + (dispatcher ? 1L : 0L) + marker.length);
+                writeU32(
+                        out,
+                        info.typeParamCounts.get(base) + (dispatcher ? 1L : 0L) + marker.length);
                 out.write(wasm, shape[0], shape[1] - shape[0]);
                 if (dispatcher) out.write(0x7F);
                 out.write(marker, 0, marker.length);
@@ -1030,7 +1327,8 @@ public final class FuelInstrument {
         }
 
         byte[] functionSection(ModuleInfo info) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(2 * info.functionTypes.size() + 8);
+            ByteArrayOutputStream out =
+                    new ByteArrayOutputStream(2 * info.functionTypes.size() + 8);
             writeU32(out, (long) info.functionTypes.size() + dispatchers.size());
             for (int i = 0; i < info.functionTypes.size(); i++) {
                 writeU32(out, newTypeOf[i] >= 0 ? newTypeOf[i] : info.functionTypes.get(i));
@@ -1039,7 +1337,10 @@ public final class FuelInstrument {
             return out.toByteArray();
         }
 
-        /** Zeros for the marker parameters of the retyped {@code callee} (f32.const 0 / f64.const 0). */
+        /**
+         * Zeros for the marker parameters of the retyped {@code callee} (f32.const 0 / f64.const
+         * 0).
+         */
         void writeMarkerArguments(ByteArrayOutputStream out, int callee) {
             writeZeros(out, marker(callee));
         }
@@ -1083,25 +1384,33 @@ public final class FuelInstrument {
                 for (int p = 0; p < parts; p++) {
                     boolean last = p == parts - 1;
                     if (!last) {
-                        body.write(0x02); body.write(0x40);                          // block
-                        body.write(0x20); writeU32(body, params);                    // local.get slot
-                        body.write(0x41); writeS64(body, d.firstSlot()[p + 1]);      // i32.const
-                        body.write(0x4F);                                            // i32.ge_u
-                        body.write(0x0D); body.write(0x00);                          // br_if 0
+                        body.write(0x02);
+                        body.write(0x40); // block
+                        body.write(0x20);
+                        writeU32(body, params); // local.get slot
+                        body.write(0x41);
+                        writeS64(body, d.firstSlot()[p + 1]); // i32.const
+                        body.write(0x4F); // i32.ge_u
+                        body.write(0x0D);
+                        body.write(0x00); // br_if 0
                     }
                     for (int k = 0; k < params; k++) {
-                        body.write(0x20); writeU32(body, k);                         // local.get k
+                        body.write(0x20);
+                        writeU32(body, k); // local.get k
                     }
                     byte[] marker = markerOfType[d.partitionType()[p]];
                     if (marker != null) writeZeros(body, marker);
-                    body.write(0x20); writeU32(body, params);                        // local.get slot
-                    body.write(0x11); writeU32(body, d.partitionType()[p]); body.write(0x00); // call_indirect T 0
+                    body.write(0x20);
+                    writeU32(body, params); // local.get slot
+                    body.write(0x11);
+                    writeU32(body, d.partitionType()[p]);
+                    body.write(0x00); // call_indirect T 0
                     if (!last) {
-                        body.write(0x0F);                                            // return
-                        body.write(0x0B);                                            // end (block)
+                        body.write(0x0F); // return
+                        body.write(0x0B); // end (block)
                     }
                 }
-                body.write(0x0B);                                                    // end (function)
+                body.write(0x0B); // end (function)
                 writeU32(out, body.size());
                 out.write(body.toByteArray(), 0, body.size());
             }
@@ -1120,30 +1429,42 @@ public final class FuelInstrument {
             int at = r.pos;
             int op = r.u8();
             switch (op) {
-                case 0x00, 0x01, 0x05, 0x0B, 0x0F, 0x1A, 0x1B, 0xD1 -> { }
+                case 0x00, 0x01, 0x05, 0x0B, 0x0F, 0x1A, 0x1B, 0xD1 -> {}
                 case 0x02, 0x03, 0x04 -> r.blockType();
-                case 0x0C, 0x0D, 0x10, 0x12, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0xD2 -> r.u32();
+                case 0x0C, 0x0D, 0x10, 0x12, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0xD2 ->
+                        r.u32();
                 case 0x0E -> {
                     int n = r.u32();
                     for (int i = 0; i <= n; i++) r.u32(); // n targets plus the default
                 }
-                case 0x11, 0x13 -> { r.u32(); r.u32(); }  // type index, table index
+                case 0x11, 0x13 -> {
+                    r.u32();
+                    r.u32();
+                } // type index, table index
                 case 0x1C -> {
                     for (int n = r.u32(), i = 0; i < n; i++) r.valType();
                 }
-                case 0x3F, 0x40 -> r.u32();               // memory index (a 0x00 byte before multi-memory)
+                case 0x3F, 0x40 -> r.u32(); // memory index (a 0x00 byte before multi-memory)
                 case 0x41 -> r.s32();
                 case 0x42 -> r.s64();
                 case 0x43 -> r.skip(4);
                 case 0x44 -> r.skip(8);
-                case 0xD0 -> r.s33();                     // ref.null heap type
+                case 0xD0 -> r.s33(); // ref.null heap type
                 case 0xFC -> {
                     int sub = r.u32();
                     switch (sub) {
-                        case 0, 1, 2, 3, 4, 5, 6, 7 -> { }                 // trunc_sat
-                        case 8, 10, 12, 14 -> { r.u32(); r.u32(); }       // memory.init/copy, table.init/copy
-                        case 9, 11, 13, 15, 16, 17 -> r.u32();            // data.drop, memory.fill, elem.drop, table.grow/size/fill
-                        default -> throw unsupported(at, String.format("0xFC %d", sub), "unknown 0xFC instruction");
+                        case 0, 1, 2, 3, 4, 5, 6, 7 -> {} // trunc_sat
+                        case 8, 10, 12, 14 -> {
+                            r.u32();
+                            r.u32();
+                        } // memory.init/copy, table.init/copy
+                        case 9, 11, 13, 15, 16, 17 ->
+                                r.u32(); // data.drop, memory.fill, elem.drop, table.grow/size/fill
+                        default ->
+                                throw unsupported(
+                                        at,
+                                        String.format("0xFC %d", sub),
+                                        "unknown 0xFC instruction");
                     }
                     return 0xFC00 | sub;
                 }
@@ -1163,7 +1484,8 @@ public final class FuelInstrument {
         /** Control instructions that end a cost run (see the header comment). */
         static boolean endsRun(int op) {
             return switch (op) {
-                case 0x00, 0x03, 0x04, 0x05, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x13 -> true;
+                case 0x00, 0x03, 0x04, 0x05, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x13 ->
+                        true;
                 default -> false;
             };
         }
@@ -1182,7 +1504,8 @@ public final class FuelInstrument {
         }
 
         private static WasmFormatException unsupported(int offset, String op, String why) {
-            return new WasmFormatException(String.format("opcode %s at file offset 0x%X: %s", op, offset, why));
+            return new WasmFormatException(
+                    String.format("opcode %s at file offset 0x%X: %s", op, offset, why));
         }
     }
 
@@ -1203,18 +1526,23 @@ public final class FuelInstrument {
         }
 
         int u8() {
-            if (pos >= limit) throw new WasmFormatException(String.format("unexpected end of data at offset 0x%X", pos));
+            if (pos >= limit)
+                throw new WasmFormatException(
+                        String.format("unexpected end of data at offset 0x%X", pos));
             return b[pos++] & 0xFF;
         }
 
         void skip(int n) {
-            if (limit - pos < n) throw new WasmFormatException(String.format("unexpected end of data at offset 0x%X", pos));
+            if (limit - pos < n)
+                throw new WasmFormatException(
+                        String.format("unexpected end of data at offset 0x%X", pos));
             pos += n;
         }
 
         int checkedEnd(int size, String what) {
             long end = (long) pos + (size & 0xFFFF_FFFFL);
-            if (end > limit) throw new WasmFormatException(what + " runs past the end of its container");
+            if (end > limit)
+                throw new WasmFormatException(what + " runs past the end of its container");
             return (int) end;
         }
 
@@ -1223,7 +1551,8 @@ public final class FuelInstrument {
             int at = pos;
             long result = lebGroups(bits);
             if (bits < 64 && (result >>> bits) != 0) {
-                throw new WasmFormatException(String.format("LEB128 out of range at offset 0x%X", at));
+                throw new WasmFormatException(
+                        String.format("LEB128 out of range at offset 0x%X", at));
             }
             return result;
         }
@@ -1238,14 +1567,18 @@ public final class FuelInstrument {
             return result;
         }
 
-        /** The 7-bit groups of one LEB128 number, least significant first, without sign handling. */
+        /**
+         * The 7-bit groups of one LEB128 number, least significant first, without sign handling.
+         */
         private long lebGroups(int bits) {
             int at = pos;
             long result = 0;
             int shift = 0;
             int x;
             do {
-                if (shift >= bits) throw new WasmFormatException(String.format("LEB128 too long at offset 0x%X", at));
+                if (shift >= bits)
+                    throw new WasmFormatException(
+                            String.format("LEB128 too long at offset 0x%X", at));
                 x = u8();
                 result |= (long) (x & 0x7F) << shift;
                 shift += 7;
@@ -1256,7 +1589,9 @@ public final class FuelInstrument {
         /** u32 as a non-negative int; indices and sizes above 2^31 cannot occur in a byte array. */
         int u32() {
             long v = uleb(32);
-            if (v > Integer.MAX_VALUE) throw new WasmFormatException(String.format("u32 %d too large at offset 0x%X", v, pos));
+            if (v > Integer.MAX_VALUE)
+                throw new WasmFormatException(
+                        String.format("u32 %d too large at offset 0x%X", v, pos));
             return (int) v;
         }
 
@@ -1283,16 +1618,22 @@ public final class FuelInstrument {
         int valType() {
             int t = u8();
             switch (t) {
-                case 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F -> { }
+                case 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F -> {}
                 case 0x63, 0x64 -> s33();
-                default -> throw new WasmFormatException(String.format("unsupported value type 0x%02X at offset 0x%X", t, pos - 1));
+                default ->
+                        throw new WasmFormatException(
+                                String.format(
+                                        "unsupported value type 0x%02X at offset 0x%X",
+                                        t, pos - 1));
             }
             return t;
         }
 
         /** The empty type 0x40, a value type, or a non-negative s33 type index (multi-value). */
         void blockType() {
-            if (pos >= limit) throw new WasmFormatException(String.format("unexpected end of data at offset 0x%X", pos));
+            if (pos >= limit)
+                throw new WasmFormatException(
+                        String.format("unexpected end of data at offset 0x%X", pos));
             int t = b[pos] & 0xFF;
             if (t == 0x40) {
                 pos++;
@@ -1300,14 +1641,17 @@ public final class FuelInstrument {
                 valType();
             } else {
                 long index = s33();
-                if (index < 0) throw new WasmFormatException(String.format("bad block type at offset 0x%X", pos));
+                if (index < 0)
+                    throw new WasmFormatException(
+                            String.format("bad block type at offset 0x%X", pos));
             }
         }
 
         /** Limits of a table or memory; returns whether the 64-bit flag is set. */
         boolean limits() {
             int flags = u8();
-            if ((flags & ~0x07) != 0) throw new WasmFormatException(String.format("unknown limits flags 0x%02X", flags));
+            if ((flags & ~0x07) != 0)
+                throw new WasmFormatException(String.format("unknown limits flags 0x%02X", flags));
             uleb(64);
             if ((flags & 0x01) != 0) uleb(64);
             return (flags & 0x04) != 0;
@@ -1316,7 +1660,7 @@ public final class FuelInstrument {
         void memArg() {
             long align = uleb(32);
             if ((align & 0x40) != 0) u32(); // multi-memory: explicit memory index
-            uleb(64);                        // offset (u64 with memory64)
+            uleb(64); // offset (u64 with memory64)
         }
     }
 

@@ -35,8 +35,12 @@ public final class Callback {
     private final Function<JsonNode, Object> syncFunction;
     private final Function<JsonNode, ? extends CompletionStage<?>> asyncFunction;
 
-    private Callback(String name, String description, JsonNode schema, Function<JsonNode, Object> syncFunction,
-                     Function<JsonNode, ? extends CompletionStage<?>> asyncFunction) {
+    private Callback(
+            String name,
+            String description,
+            JsonNode schema,
+            Function<JsonNode, Object> syncFunction,
+            Function<JsonNode, ? extends CompletionStage<?>> asyncFunction) {
         this.name = name;
         this.description = description;
         this.schema = schema;
@@ -51,13 +55,22 @@ public final class Callback {
      * @param name a Python identifier (not a keyword): the name Python calls it by
      */
     public static Callback of(String name, String description, Function<JsonNode, Object> fn) {
-        return new Callback(requireName(name), Objects.requireNonNull(description, "description"), null,
-                Objects.requireNonNull(fn, "fn"), null);
+        return new Callback(
+                requireName(name),
+                Objects.requireNonNull(description, "description"),
+                null,
+                Objects.requireNonNull(fn, "fn"),
+                null);
     }
 
     /** A callback backed by asynchronous host code; the stage's value is the result. */
-    public static Callback async(String name, String description, Function<JsonNode, CompletionStage<?>> fn) {
-        return new Callback(requireName(name), Objects.requireNonNull(description, "description"), null, null,
+    public static Callback async(
+            String name, String description, Function<JsonNode, CompletionStage<?>> fn) {
+        return new Callback(
+                requireName(name),
+                Objects.requireNonNull(description, "description"),
+                null,
+                null,
                 Objects.requireNonNull(fn, "fn"));
     }
 
@@ -92,24 +105,63 @@ public final class Callback {
         if (syncFunction != null) {
             return CompletableFuture.completedFuture(syncFunction.apply(arguments));
         }
-        return Objects.requireNonNull(asyncFunction.apply(arguments), "callback '" + name + "' returned no stage");
+        return Objects.requireNonNull(
+                asyncFunction.apply(arguments), "callback '" + name + "' returned no stage");
     }
 
     @Override
     public String toString() {
-        return "Callback{" + name + (schema == null ? "" : ", schema") + (asyncFunction == null ? "" : ", async") + '}';
+        return "Callback{"
+                + name
+                + (schema == null ? "" : ", schema")
+                + (asyncFunction == null ? "" : ", async")
+                + '}';
     }
 
     private static String requireName(String name) {
         Objects.requireNonNull(name, "name");
         if (!NAME.matcher(name).matches() || KEYWORDS.contains(name)) {
-            throw new IllegalArgumentException("a callback name must be a Python identifier: " + name);
+            throw new IllegalArgumentException(
+                    "a callback name must be a Python identifier: " + name);
         }
         return name;
     }
 
-    private static final java.util.Set<String> KEYWORDS = java.util.Set.of("False", "None", "True", "and", "as",
-            "assert", "async", "await", "break", "class", "continue", "def", "del", "elif", "else", "except",
-            "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or",
-            "pass", "raise", "return", "try", "while", "with", "yield");
+    private static final java.util.Set<String> KEYWORDS =
+            java.util.Set.of(
+                    "False",
+                    "None",
+                    "True",
+                    "and",
+                    "as",
+                    "assert",
+                    "async",
+                    "await",
+                    "break",
+                    "class",
+                    "continue",
+                    "def",
+                    "del",
+                    "elif",
+                    "else",
+                    "except",
+                    "finally",
+                    "for",
+                    "from",
+                    "global",
+                    "if",
+                    "import",
+                    "in",
+                    "is",
+                    "lambda",
+                    "nonlocal",
+                    "not",
+                    "or",
+                    "pass",
+                    "raise",
+                    "return",
+                    "try",
+                    "while",
+                    "with",
+                    "yield");
 }

@@ -5,20 +5,24 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * One entry of an execution's audit ledger ({@link ExecutionResult#effects()}). Entries are recorded
- * by the host as the effects happen, so the guest can neither forge nor suppress them. Immutable.
+ * One entry of an execution's audit ledger ({@link ExecutionResult#effects()}). Entries are
+ * recorded by the host as the effects happen, so the guest can neither forge nor suppress them.
+ * Immutable.
  *
  * <p>File entries name guest paths and cover the sandbox's own files and its mounts, never the
  * interpreter's reads of its standard library. Reads and writes are aggregated per open file: one
- * FILE_READ and/or FILE_WRITE entry when the guest closes it (or when the execution ends, for a file
- * still open). See docs/callbacks.md, "Ledger".
+ * FILE_READ and/or FILE_WRITE entry when the guest closes it (or when the execution ends, for a
+ * file still open). See docs/callbacks.md, "Ledger".
  */
 public final class Effect {
     /** What kind of effect. */
     public enum Kind {
         /** Bytes read from one opened file (or a failed open for reading). */
         FILE_READ,
-        /** Bytes written to one opened file, including creating or truncating it (or a failed open for writing). */
+        /**
+         * Bytes written to one opened file, including creating or truncating it (or a failed open
+         * for writing).
+         */
         FILE_WRITE,
         /** A file or symlink removed; {@code bytes} is the removed file's size. */
         FILE_DELETE,
@@ -33,8 +37,8 @@ public final class Effect {
         /** A host callback invocation. */
         CALLBACK,
         /**
-         * Appended once when an execution produced more entries than the ledger holds; {@code bytes}
-         * is how many later entries were dropped.
+         * Appended once when an execution produced more entries than the ledger holds; {@code
+         * bytes} is how many later entries were dropped.
          */
         LEDGER_TRUNCATED
     }
@@ -72,7 +76,13 @@ public final class Effect {
      *     callbacks); null when the outcome is {@link Outcome#OK}
      * @param destination the new path of a rename or the target of a symlink, or null
      */
-    public Effect(Kind kind, String target, long bytes, Duration duration, Outcome outcome, String error,
+    public Effect(
+            Kind kind,
+            String target,
+            long bytes,
+            Duration duration,
+            Outcome outcome,
+            String error,
             String destination) {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.target = Objects.requireNonNull(target, "target");
@@ -120,7 +130,10 @@ public final class Effect {
         return outcome;
     }
 
-    /** Why it failed: {@code "ENOENT"}, {@code "EROFS"}, {@code "ENOSPC"}, ... for files; the message for callbacks. */
+    /**
+     * Why it failed: {@code "ENOENT"}, {@code "EROFS"}, {@code "ENOSPC"}, ... for files; the
+     * message for callbacks.
+     */
     public Optional<String> error() {
         return Optional.ofNullable(error);
     }
@@ -132,8 +145,18 @@ public final class Effect {
 
     @Override
     public String toString() {
-        return "Effect{" + kind + ' ' + target + (destination == null ? "" : " -> " + destination)
-                + ", bytes=" + bytes + ", duration=" + duration + ", " + outcome
-                + (error == null ? "" : " " + error) + '}';
+        return "Effect{"
+                + kind
+                + ' '
+                + target
+                + (destination == null ? "" : " -> " + destination)
+                + ", bytes="
+                + bytes
+                + ", duration="
+                + duration
+                + ", "
+                + outcome
+                + (error == null ? "" : " " + error)
+                + '}';
     }
 }

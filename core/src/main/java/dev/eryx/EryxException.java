@@ -1,8 +1,8 @@
 package dev.eryx;
 
 /**
- * Base of every failure an execution reports. Unchecked: a failed execution is a normal outcome
- * for untrusted code, and callers decide where to handle it.
+ * Base of every failure an execution reports. Unchecked: a failed execution is a normal outcome for
+ * untrusted code, and callers decide where to handle it.
  *
  * <p>When raised by an execution, {@link #partialResult()} holds what the guest produced up to the
  * failure, so nothing it printed is lost.
@@ -20,7 +20,10 @@ public class EryxException extends RuntimeException {
         this.partialResult = partialResult;
     }
 
-    /** Output and stats up to the failure; {@code null} when the failure happened outside an execution. */
+    /**
+     * Output and stats up to the failure; {@code null} when the failure happened outside an
+     * execution.
+     */
     public ExecutionResult partialResult() {
         return partialResult;
     }

@@ -15,13 +15,24 @@ public final class ExecutionResult {
     private final int exitCode;
     private final List<Effect> effects;
 
-    public ExecutionResult(String stdout, String stderr, JsonNode result, Duration duration,
-                           ExecutionStats stats, int exitCode) {
+    public ExecutionResult(
+            String stdout,
+            String stderr,
+            JsonNode result,
+            Duration duration,
+            ExecutionStats stats,
+            int exitCode) {
         this(stdout, stderr, result, duration, stats, exitCode, List.of());
     }
 
-    public ExecutionResult(String stdout, String stderr, JsonNode result, Duration duration,
-                           ExecutionStats stats, int exitCode, List<Effect> effects) {
+    public ExecutionResult(
+            String stdout,
+            String stderr,
+            JsonNode result,
+            Duration duration,
+            ExecutionStats stats,
+            int exitCode,
+            List<Effect> effects) {
         this.stdout = Objects.requireNonNull(stdout, "stdout");
         this.stderr = Objects.requireNonNull(stderr, "stderr");
         this.result = result;
@@ -73,9 +84,19 @@ public final class ExecutionResult {
 
     @Override
     public String toString() {
-        return "ExecutionResult{stdout=" + abbreviate(stdout) + ", stderr=" + abbreviate(stderr)
-                + ", result=" + result + ", duration=" + duration + ", stats=" + stats
-                + ", exitCode=" + exitCode + '}';
+        return "ExecutionResult{stdout="
+                + abbreviate(stdout)
+                + ", stderr="
+                + abbreviate(stderr)
+                + ", result="
+                + result
+                + ", duration="
+                + duration
+                + ", stats="
+                + stats
+                + ", exitCode="
+                + exitCode
+                + '}';
     }
 
     private static String abbreviate(String text) {

@@ -12,7 +12,10 @@ public final class ExecutionStats {
         this.callbackInvocations = callbackInvocations;
     }
 
-    /** Fuel units burned: one per guest function entry and loop iteration; deterministic for the same input. */
+    /**
+     * Fuel units burned: one per guest function entry and loop iteration; deterministic for the
+     * same input.
+     */
     public long fuelConsumed() {
         return fuelConsumed;
     }
@@ -28,7 +31,12 @@ public final class ExecutionStats {
 
     @Override
     public String toString() {
-        return "ExecutionStats{fuelConsumed=" + fuelConsumed + ", peakMemoryBytes=" + peakMemoryBytes
-                + ", callbackInvocations=" + callbackInvocations + '}';
+        return "ExecutionStats{fuelConsumed="
+                + fuelConsumed
+                + ", peakMemoryBytes="
+                + peakMemoryBytes
+                + ", callbackInvocations="
+                + callbackInvocations
+                + '}';
     }
 }

@@ -5,7 +5,8 @@ public class PythonException extends EryxException {
     private final String pythonType;
     private final String traceback;
 
-    public PythonException(String pythonType, String message, String traceback, ExecutionResult partialResult) {
+    public PythonException(
+            String pythonType, String message, String traceback, ExecutionResult partialResult) {
         super(pythonType + (message.isEmpty() ? "" : ": " + message), partialResult);
         this.pythonType = pythonType;
         this.traceback = traceback;

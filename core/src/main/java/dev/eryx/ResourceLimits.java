@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * What one execution of a sandbox may consume. Immutable; build with {@link #builder()} or derive
- * a variant with {@link #toBuilder()}.
+ * What one execution of a sandbox may consume. Immutable; build with {@link #builder()} or derive a
+ * variant with {@link #toBuilder()}.
  *
  * <p>Defaults: 30 s execution timeout, unlimited (but always measured) fuel, 256 MiB of guest
  * memory, 10 MiB of stdout+stderr per execution, 64 MiB written to the virtual filesystem,
@@ -16,15 +16,16 @@ public final class ResourceLimits {
     public static final long UNLIMITED = Long.MAX_VALUE;
 
     private static final ResourceLimits DEFAULTS = builder().build();
-    private static final ResourceLimits UNLIMITED_LIMITS = new Builder()
-            .executionTimeout(null)
-            .maxFuel(UNLIMITED)
-            .maxMemoryBytes(UNLIMITED)
-            .maxOutputBytes(UNLIMITED)
-            .maxVfsBytes(UNLIMITED)
-            .maxCallbackInvocations(Integer.MAX_VALUE)
-            .callbackTimeout(null)
-            .build();
+    private static final ResourceLimits UNLIMITED_LIMITS =
+            new Builder()
+                    .executionTimeout(null)
+                    .maxFuel(UNLIMITED)
+                    .maxMemoryBytes(UNLIMITED)
+                    .maxOutputBytes(UNLIMITED)
+                    .maxVfsBytes(UNLIMITED)
+                    .maxCallbackInvocations(Integer.MAX_VALUE)
+                    .callbackTimeout(null)
+                    .build();
 
     private final Duration executionTimeout;
     private final long maxFuel;
@@ -53,7 +54,9 @@ public final class ResourceLimits {
         return DEFAULTS;
     }
 
-    /** No timeout and no caps; fuel and memory are still measured. Meant for trusted code and tests. */
+    /**
+     * No timeout and no caps; fuel and memory are still measured. Meant for trusted code and tests.
+     */
     public static ResourceLimits unlimited() {
         return UNLIMITED_LIMITS;
     }
@@ -109,19 +112,33 @@ public final class ResourceLimits {
 
     @Override
     public int hashCode() {
-        return Objects.hash(executionTimeout, maxFuel, maxMemoryBytes, maxOutputBytes, maxVfsBytes,
-                maxCallbackInvocations, callbackTimeout);
+        return Objects.hash(
+                executionTimeout,
+                maxFuel,
+                maxMemoryBytes,
+                maxOutputBytes,
+                maxVfsBytes,
+                maxCallbackInvocations,
+                callbackTimeout);
     }
 
     @Override
     public String toString() {
-        return "ResourceLimits{executionTimeout=" + executionTimeout
-                + ", maxFuel=" + describe(maxFuel)
-                + ", maxMemoryBytes=" + describe(maxMemoryBytes)
-                + ", maxOutputBytes=" + describe(maxOutputBytes)
-                + ", maxVfsBytes=" + describe(maxVfsBytes)
-                + ", maxCallbackInvocations=" + maxCallbackInvocations
-                + ", callbackTimeout=" + callbackTimeout + '}';
+        return "ResourceLimits{executionTimeout="
+                + executionTimeout
+                + ", maxFuel="
+                + describe(maxFuel)
+                + ", maxMemoryBytes="
+                + describe(maxMemoryBytes)
+                + ", maxOutputBytes="
+                + describe(maxOutputBytes)
+                + ", maxVfsBytes="
+                + describe(maxVfsBytes)
+                + ", maxCallbackInvocations="
+                + maxCallbackInvocations
+                + ", callbackTimeout="
+                + callbackTimeout
+                + '}';
     }
 
     private static String describe(long limit) {
@@ -137,8 +154,7 @@ public final class ResourceLimits {
         private int maxCallbackInvocations = Integer.MAX_VALUE;
         private Duration callbackTimeout = Duration.ofSeconds(30);
 
-        private Builder() {
-        }
+        private Builder() {}
 
         private Builder(ResourceLimits from) {
             this.executionTimeout = from.executionTimeout;
@@ -176,7 +192,8 @@ public final class ResourceLimits {
          * Bytes the guest may store in the sandbox's in-memory filesystem (file contents and
          * symlink targets; a file unlinked while open counts until its last close). The number of
          * files and directories is capped with it: one entry per KiB of quota, at least 1024.
-         * Exceeding either fails the guest's write with {@code ENOSPC}; writes to host mounts are not counted.
+         * Exceeding either fails the guest's write with {@code ENOSPC}; writes to host mounts are
+         * not counted.
          */
         public Builder maxVfsBytes(long bytes) {
             if (bytes < 0) {
@@ -188,7 +205,8 @@ public final class ResourceLimits {
 
         public Builder maxCallbackInvocations(int invocations) {
             if (invocations < 0) {
-                throw new IllegalArgumentException("maxCallbackInvocations must be >= 0, was " + invocations);
+                throw new IllegalArgumentException(
+                        "maxCallbackInvocations must be >= 0, was " + invocations);
             }
             this.maxCallbackInvocations = invocations;
             return this;

@@ -16,9 +16,9 @@ import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * A CPython 3.14 interpreter isolated in WebAssembly. The guest sees only what the builder
- * grants: an in-memory filesystem, the mounted host directories, the given environment, clock,
- * randomness and standard streams.
+ * A CPython 3.14 interpreter isolated in WebAssembly. The guest sees only what the builder grants:
+ * an in-memory filesystem, the mounted host directories, the given environment, clock, randomness
+ * and standard streams.
  *
  * <pre>{@code
  * try (Sandbox sandbox = Sandbox.builder().build()) {
@@ -27,16 +27,16 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * <p>Globals persist between executions, like a REPL; so does the asyncio loop top-level
- * {@code await} runs on, so a task created in one execution can be awaited in the next. Calls on
- * one sandbox are serialized; run sandboxes in parallel for parallelism. Close it to release its
- * memory and threads.
+ * <p>Globals persist between executions, like a REPL; so does the asyncio loop top-level {@code
+ * await} runs on, so a task created in one execution can be awaited in the next. Calls on one
+ * sandbox are serialized; run sandboxes in parallel for parallelism. Close it to release its memory
+ * and threads.
  *
  * <p>A timeout, a cancellation or the output cap stops Python code with a {@code KeyboardInterrupt}
  * and the sandbox stays usable; code stuck in C (for example {@code sum(range(10**12))}) or that
  * keeps swallowing the interrupt is stopped hard, and the sandbox then reports itself unusable
- * ({@link #isUsable()}). {@code os._exit()} ends the interpreter like a process exit: the
- * execution fails with {@link SandboxCrashedException} and the sandbox is unusable.
+ * ({@link #isUsable()}). {@code os._exit()} ends the interpreter like a process exit: the execution
+ * fails with {@link SandboxCrashedException} and the sandbox is unusable.
  */
 public final class Sandbox implements AutoCloseable {
     private final SandboxRuntime runtime;
@@ -68,33 +68,35 @@ public final class Sandbox implements AutoCloseable {
 
     /**
      * Runs code under other limits for this one execution (timeout, fuel, output). The memory and
-     * filesystem caps are fixed when the sandbox is built: this sandbox's own apply whatever
-     * {@code limits} says about them.
+     * filesystem caps are fixed when the sandbox is built: this sandbox's own apply whatever {@code
+     * limits} says about them.
      */
     public ExecutionResult execute(String code, ResourceLimits limits) {
         Objects.requireNonNull(code, "code");
         Objects.requireNonNull(limits, "limits");
         ResourceLimits own = runtime.limits();
-        ResourceLimits effective = limits.toBuilder()
-                .maxMemoryBytes(own.maxMemoryBytes())
-                .maxVfsBytes(own.maxVfsBytes())
-                .build();
+        ResourceLimits effective =
+                limits.toBuilder()
+                        .maxMemoryBytes(own.maxMemoryBytes())
+                        .maxVfsBytes(own.maxVfsBytes())
+                        .build();
         return runtime.submit(code, effective).get();
     }
 
     /**
      * Captures the whole interpreter (variables, imported modules, objects) and the in-memory
-     * filesystem as versioned, compressed bytes, after any execution already queued.
-     * {@link Builder#restoreFrom(byte[])} continues from them, in this JVM or another running the
-     * same eryx build. Not saved: host mounts (the restoring builder mounts what it wants), open
-     * file descriptors other than stdio, and per-sandbox configuration (env, limits, clock, seed,
+     * filesystem as versioned, compressed bytes, after any execution already queued. {@link
+     * Builder#restoreFrom(byte[])} continues from them, in this JVM or another running the same
+     * eryx build. Not saved: host mounts (the restoring builder mounts what it wants), open file
+     * descriptors other than stdio, and per-sandbox configuration (env, limits, clock, seed,
      * callbacks come from the restoring builder).
      *
      * @throws IllegalStateException the sandbox is closed or no longer usable
      */
     public byte[] saveState() {
         List<String> mountPoints = runtime.mountPoints();
-        return runtime.captureState(image -> SavedState.encode(image, runtime.files(), mountPoints));
+        return runtime.captureState(
+                image -> SavedState.encode(image, runtime.files(), mountPoints));
     }
 
     /** The interpreter image of this sandbox as it is now (for {@link SandboxImage}). */
@@ -102,7 +104,10 @@ public final class Sandbox implements AutoCloseable {
         return runtime.captureState(image -> image);
     }
 
-    /** False once the sandbox is closed, or after a failure left the interpreter in an unknown state. */
+    /**
+     * False once the sandbox is closed, or after a failure left the interpreter in an unknown
+     * state.
+     */
     public boolean isUsable() {
         return runtime.isUsable();
     }
@@ -113,8 +118,8 @@ public final class Sandbox implements AutoCloseable {
      * clocks and randomness from the same configuration. Cheap (proportional to the memory pages
      * written since the build). Used by {@code SandboxPool} between users.
      *
-     * @return false, with nothing changed, if this sandbox cannot be reset (unusable or closed);
-     *     a sandbox built with {@link Builder#restoreFrom(byte[])} resets to that saved state's
+     * @return false, with nothing changed, if this sandbox cannot be reset (unusable or closed); a
+     *     sandbox built with {@link Builder#restoreFrom(byte[])} resets to that saved state's
      *     interpreter and files (its empty directories are not recreated)
      */
     public boolean reset() {
@@ -126,7 +131,9 @@ public final class Sandbox implements AutoCloseable {
         return runtime.limits();
     }
 
-    /** Host access to the sandbox's files: the in-memory filesystem and the mounts, nothing else. */
+    /**
+     * Host access to the sandbox's files: the in-memory filesystem and the mounts, nothing else.
+     */
     public SandboxFiles files() {
         return runtime.files();
     }
@@ -144,8 +151,7 @@ public final class Sandbox implements AutoCloseable {
         private SandboxImage image;
         private SavedState restored;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder resourceLimits(ResourceLimits limits) {
             spec.limits(Objects.requireNonNull(limits, "limits"));
@@ -177,7 +183,10 @@ public final class Sandbox implements AutoCloseable {
             return this;
         }
 
-        /** Receives stdout text while the code runs (in addition to {@link ExecutionResult#stdout()}). */
+        /**
+         * Receives stdout text while the code runs (in addition to {@link
+         * ExecutionResult#stdout()}).
+         */
         public Builder stdout(Consumer<String> listener) {
             spec.stdout(Objects.requireNonNull(listener, "listener"));
             return this;
@@ -203,7 +212,9 @@ public final class Sandbox implements AutoCloseable {
             return this;
         }
 
-        /** Seeds the guest's randomness ({@code os.urandom}, {@code random}) for reproducible runs. */
+        /**
+         * Seeds the guest's randomness ({@code os.urandom}, {@code random}) for reproducible runs.
+         */
         public Builder randomSeed(long seed) {
             spec.randomSeed(seed);
             return this;
@@ -220,8 +231,8 @@ public final class Sandbox implements AutoCloseable {
 
         /**
          * Streams trace events of every execution to {@code listener}: line, call, return and
-         * exception events of the submitted code, and host callback start/end with durations.
-         * Off by default; without a tracer the guest does not trace at all.
+         * exception events of the submitted code, and host callback start/end with durations. Off
+         * by default; without a tracer the guest does not trace at all.
          */
         public Builder tracer(TraceListener listener) {
             this.tracer = Objects.requireNonNull(listener, "listener");
@@ -234,10 +245,14 @@ public final class Sandbox implements AutoCloseable {
          * @throws EryxException the interpreter failed to start
          */
         public Sandbox build() {
-            spec.image(restored != null ? restored.image()
-                    : image != null ? image.snapshot() : DefaultImage.get());
-            Sandbox sandbox = new Sandbox(SandboxRuntime.start(spec
-                    .callbacks(CallbackSetup.of(callbacks, tracer)).build()));
+            spec.image(
+                    restored != null
+                            ? restored.image()
+                            : image != null ? image.snapshot() : DefaultImage.get());
+            Sandbox sandbox =
+                    new Sandbox(
+                            SandboxRuntime.start(
+                                    spec.callbacks(CallbackSetup.of(callbacks, tracer)).build()));
             if (restored != null) {
                 restoreDirectories(sandbox);
             }
@@ -257,7 +272,8 @@ public final class Sandbox implements AutoCloseable {
          * Continues a sandbox saved with {@link Sandbox#saveState()}: its interpreter and its
          * in-memory files. Environment, mounts, limits, clock, seed and callbacks are this
          * builder's; the guest adopts the environment (and reseeds {@code random}) on its first
-         * execution. Files given to {@link #file} after this call replace saved files of the same path.
+         * execution. Files given to {@link #file} after this call replace saved files of the same
+         * path.
          *
          * @throws IllegalArgumentException the bytes are not a saved state, are corrupt or
          *     truncated, or were made by a different build of the interpreter
@@ -289,7 +305,8 @@ public final class Sandbox implements AutoCloseable {
         private static String requireGuestPath(String guestPath) {
             Objects.requireNonNull(guestPath, "guestPath");
             if (!guestPath.startsWith("/") || guestPath.indexOf('\0') >= 0) {
-                throw new IllegalArgumentException("guest paths are absolute POSIX paths: " + guestPath);
+                throw new IllegalArgumentException(
+                        "guest paths are absolute POSIX paths: " + guestPath);
             }
             return guestPath;
         }

@@ -9,8 +9,8 @@ import java.util.Objects;
  * An initialised interpreter that sandboxes restore from instead of booting CPython: the default
  * one, or one with modules already imported ({@link #capture}). Immutable and shared by every
  * sandbox built from it; it holds no per-sandbox state (no environment, files or callbacks), and
- * what it does fix for all of them (the string hash secret, import-time state of preloaded
- * modules) is listed in docs/pool.md.
+ * what it does fix for all of them (the string hash secret, import-time state of preloaded modules)
+ * is listed in docs/pool.md.
  *
  * <pre>{@code
  * SandboxImage image = SandboxImage.capture("json", "re");
@@ -28,7 +28,9 @@ public final class SandboxImage {
         this.preloadedModules = preloadedModules;
     }
 
-    /** The image plain {@code Sandbox.builder().build()} uses (booted once per JVM on first use). */
+    /**
+     * The image plain {@code Sandbox.builder().build()} uses (booted once per JVM on first use).
+     */
     public static SandboxImage defaultImage() {
         return new SandboxImage(DefaultImage.get(), List.of());
     }
@@ -53,7 +55,8 @@ public final class SandboxImage {
             }
             code.append("__import__('").append(module).append("')\n");
         }
-        try (Sandbox template = Sandbox.builder().resourceLimits(ResourceLimits.unlimited()).build()) {
+        try (Sandbox template =
+                Sandbox.builder().resourceLimits(ResourceLimits.unlimited()).build()) {
             template.execute(code.toString());
             return new SandboxImage(template.captureImage(), modules);
         }

@@ -31,7 +31,8 @@ public final class TraceEvent {
     private final Duration duration;
     private final String detail;
 
-    public TraceEvent(Kind kind, String file, int line, String function, Duration duration, String detail) {
+    public TraceEvent(
+            Kind kind, String file, int line, String function, Duration duration, String detail) {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.file = file;
         this.line = line;
@@ -44,7 +45,10 @@ public final class TraceEvent {
         return kind;
     }
 
-    /** The guest file name of user code ({@code <string>} for submitted code); {@code null} for callbacks. */
+    /**
+     * The guest file name of user code ({@code <string>} for submitted code); {@code null} for
+     * callbacks.
+     */
     public String file() {
         return file;
     }
@@ -74,8 +78,12 @@ public final class TraceEvent {
 
     @Override
     public String toString() {
-        return "TraceEvent{" + kind + (file == null ? "" : " " + file + ":" + line)
+        return "TraceEvent{"
+                + kind
+                + (file == null ? "" : " " + file + ":" + line)
                 + (function == null ? "" : " " + function)
-                + (duration == null ? "" : " " + duration) + (detail == null ? "" : " " + detail) + '}';
+                + (duration == null ? "" : " " + duration)
+                + (detail == null ? "" : " " + detail)
+                + '}';
     }
 }

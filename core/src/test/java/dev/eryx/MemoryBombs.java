@@ -19,26 +19,31 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class MemoryBombs {
     static final int BOMBS = 8;
     static final long CAP = 256L << 20;
+
     /** Grows in 1 MiB steps until the guest is refused, then reports how far it got. */
-    static final String LIST_BOMB = "chunks = []\n"
-            + "try:\n"
-            + "    while True:\n"
-            + "        chunks.append(bytearray(1 << 20))\n"
-            + "except MemoryError:\n"
-            + "    pass\n"
-            + "got = len(chunks)\n"
-            + "del chunks\n"
-            + "result = got";
+    static final String LIST_BOMB =
+            "chunks = []\n"
+                    + "try:\n"
+                    + "    while True:\n"
+                    + "        chunks.append(bytearray(1 << 20))\n"
+                    + "except MemoryError:\n"
+                    + "    pass\n"
+                    + "got = len(chunks)\n"
+                    + "del chunks\n"
+                    + "result = got";
+
     static final String BIG_BOMB = "x = bytearray(10**9)";
 
-    private MemoryBombs() {
-    }
+    private MemoryBombs() {}
 
     public static void main(String[] args) throws Exception {
         AtomicReference<Throwable> stray = new AtomicReference<>();
         Thread.setDefaultUncaughtExceptionHandler((thread, e) -> stray.compareAndSet(null, e));
-        ResourceLimits limits = ResourceLimits.builder().maxMemoryBytes(CAP)
-                .executionTimeout(Duration.ofMinutes(3)).build();
+        ResourceLimits limits =
+                ResourceLimits.builder()
+                        .maxMemoryBytes(CAP)
+                        .executionTimeout(Duration.ofMinutes(3))
+                        .build();
         List<Sandbox> bombs = new ArrayList<>();
         for (int i = 0; i < BOMBS; i++) {
             bombs.add(Sandbox.builder().resourceLimits(limits).build());
@@ -88,7 +93,9 @@ public final class MemoryBombs {
         }
         System.out.println("bystander ran " + bystanderRuns + " times during the bombs");
         Runtime rt = Runtime.getRuntime();
-        System.out.printf("heap: max %d MiB, used %d MiB%n", rt.maxMemory() >> 20, (rt.totalMemory() - rt.freeMemory()) >> 20);
+        System.out.printf(
+                "heap: max %d MiB, used %d MiB%n",
+                rt.maxMemory() >> 20, (rt.totalMemory() - rt.freeMemory()) >> 20);
         if (stray.get() != null) {
             System.out.println("FAIL uncaught in some thread: " + stray.get());
             failures.incrementAndGet();
@@ -107,7 +114,10 @@ public final class MemoryBombs {
                 throw new IllegalStateException("a 1 GB bytearray fitted under a 256 MiB cap");
             }
             ExecutionResult r = sandbox.execute(LIST_BOMB);
-            return "MemoryError after " + r.result().asInt() + " MiB, peak " + (r.stats().peakMemoryBytes() >> 20)
+            return "MemoryError after "
+                    + r.result().asInt()
+                    + " MiB, peak "
+                    + (r.stats().peakMemoryBytes() >> 20)
                     + " MiB of linear memory";
         } catch (PythonException e) {
             if (!"MemoryError".equals(e.pythonType())) {

@@ -13,19 +13,26 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Issue 5: eight memory bombs in parallel inside a modest heap. Eight 256 MiB caps are 2 GiB; the
- * JVM gets 768 MiB. Guest growth past what the heap can give must fail inside the guest
- * ({@code memory.grow} returns -1, Python raises MemoryError), never as an OutOfMemoryError in some
- * thread; the JVM survives and every sandbox keeps working. Runs {@link MemoryBombs} in a JVM of
- * its own so the small heap is exactly the one under test.
+ * JVM gets 768 MiB. Guest growth past what the heap can give must fail inside the guest ({@code
+ * memory.grow} returns -1, Python raises MemoryError), never as an OutOfMemoryError in some thread;
+ * the JVM survives and every sandbox keeps working. Runs {@link MemoryBombs} in a JVM of its own so
+ * the small heap is exactly the one under test.
  */
 class MemoryBombsTest {
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void eightMemoryBombsInParallelInA768MiBHeap() throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "-Xmx768m", "-Xss16m",
-                "-cp", System.getProperty("java.class.path"), MemoryBombs.class.getName()))
-                .redirectErrorStream(true);
+        ProcessBuilder pb =
+                new ProcessBuilder(
+                                List.of(
+                                        java.toString(),
+                                        "-Xmx768m",
+                                        "-Xss16m",
+                                        "-cp",
+                                        System.getProperty("java.class.path"),
+                                        MemoryBombs.class.getName()))
+                        .redirectErrorStream(true);
         Process process = pb.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(5, TimeUnit.MINUTES), output);
@@ -33,6 +40,9 @@ class MemoryBombsTest {
         assertEquals(0, process.exitValue(), pb.command() + "\n" + output);
         assertTrue(output.contains("ALL OK"), output);
         assertTrue(!output.contains("OutOfMemoryError"), output);
-        assertEquals(MemoryBombs.BOMBS, output.lines().filter(l -> l.startsWith("bomb ")).count(), output);
+        assertEquals(
+                MemoryBombs.BOMBS,
+                output.lines().filter(l -> l.startsWith("bomb ")).count(),
+                output);
     }
 }

@@ -13,13 +13,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Misuse of the API gets clear, immediate errors. */
 class SandboxApiTest {
-    @TempDir
-    Path temp;
+    @TempDir Path temp;
 
     @Test
     void nullCodeIsRejected() {
         try (Sandbox sandbox = Sandbox.builder().build()) {
-            NullPointerException e = assertThrows(NullPointerException.class, () -> sandbox.execute(null));
+            NullPointerException e =
+                    assertThrows(NullPointerException.class, () -> sandbox.execute(null));
             assertEquals("code", e.getMessage());
             assertThrows(NullPointerException.class, () -> sandbox.executeAsync(null));
             assertTrue(sandbox.isUsable());
@@ -32,7 +32,8 @@ class SandboxApiTest {
         sandbox.close();
         sandbox.close(); // idempotent
         assertFalse(sandbox.isUsable());
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> sandbox.execute("x = 1"));
+        IllegalStateException e =
+                assertThrows(IllegalStateException.class, () -> sandbox.execute("x = 1"));
         assertEquals("the sandbox is closed", e.getMessage());
         assertThrows(IllegalStateException.class, () -> sandbox.executeAsync("x = 1"));
     }
@@ -51,14 +52,26 @@ class SandboxApiTest {
     void builderRejectsInvalidArguments() throws Exception {
         Sandbox.Builder builder = Sandbox.builder();
         Path file = Files.writeString(temp.resolve("file.txt"), "x");
-        assertMessage(IllegalArgumentException.class, "not a directory",
+        assertMessage(
+                IllegalArgumentException.class,
+                "not a directory",
                 () -> builder.mount(file, "/m", true));
-        assertMessage(IllegalArgumentException.class, "absolute",
+        assertMessage(
+                IllegalArgumentException.class,
+                "absolute",
                 () -> builder.mount(temp, "relative", true));
-        assertMessage(IllegalArgumentException.class, "absolute", () -> builder.file("x.txt", new byte[0]));
-        assertMessage(IllegalArgumentException.class, "invalid environment variable",
+        assertMessage(
+                IllegalArgumentException.class,
+                "absolute",
+                () -> builder.file("x.txt", new byte[0]));
+        assertMessage(
+                IllegalArgumentException.class,
+                "invalid environment variable",
                 () -> builder.env("A=B", "v"));
-        assertMessage(IllegalArgumentException.class, "invalid environment variable", () -> builder.env("", "v"));
+        assertMessage(
+                IllegalArgumentException.class,
+                "invalid environment variable",
+                () -> builder.env("", "v"));
         assertMessage(NullPointerException.class, "hostDir", () -> builder.mount(null, "/m", true));
         assertMessage(NullPointerException.class, "content", () -> builder.file("/x", null));
         assertMessage(NullPointerException.class, "value", () -> builder.env("K", null));
@@ -72,21 +85,37 @@ class SandboxApiTest {
     @Test
     void resourceLimitsRejectInvalidValues() {
         ResourceLimits.Builder limits = ResourceLimits.builder();
-        assertMessage(IllegalArgumentException.class, "executionTimeout must be positive",
+        assertMessage(
+                IllegalArgumentException.class,
+                "executionTimeout must be positive",
                 () -> limits.executionTimeout(Duration.ZERO));
-        assertMessage(IllegalArgumentException.class, "executionTimeout must be positive",
+        assertMessage(
+                IllegalArgumentException.class,
+                "executionTimeout must be positive",
                 () -> limits.executionTimeout(Duration.ofSeconds(-1)));
-        assertMessage(IllegalArgumentException.class, "maxMemoryBytes must be > 0", () -> limits.maxMemoryBytes(0));
-        assertMessage(IllegalArgumentException.class, "maxOutputBytes must be > 0", () -> limits.maxOutputBytes(-5));
-        assertMessage(IllegalArgumentException.class, "maxFuel must be > 0", () -> limits.maxFuel(0));
-        assertMessage(IllegalArgumentException.class, "maxVfsBytes must be >= 0", () -> limits.maxVfsBytes(-1));
+        assertMessage(
+                IllegalArgumentException.class,
+                "maxMemoryBytes must be > 0",
+                () -> limits.maxMemoryBytes(0));
+        assertMessage(
+                IllegalArgumentException.class,
+                "maxOutputBytes must be > 0",
+                () -> limits.maxOutputBytes(-5));
+        assertMessage(
+                IllegalArgumentException.class, "maxFuel must be > 0", () -> limits.maxFuel(0));
+        assertMessage(
+                IllegalArgumentException.class,
+                "maxVfsBytes must be >= 0",
+                () -> limits.maxVfsBytes(-1));
         assertEquals(Duration.ofSeconds(30), ResourceLimits.defaults().executionTimeout());
         assertEquals(null, ResourceLimits.unlimited().executionTimeout());
     }
 
-    private static void assertMessage(Class<? extends Throwable> type, String fragment, Runnable action) {
+    private static void assertMessage(
+            Class<? extends Throwable> type, String fragment, Runnable action) {
         Throwable thrown = assertThrows(type, action::run);
-        assertTrue(thrown.getMessage() != null && thrown.getMessage().contains(fragment),
+        assertTrue(
+                thrown.getMessage() != null && thrown.getMessage().contains(fragment),
                 "message \"" + thrown.getMessage() + "\" lacks \"" + fragment + "\"");
     }
 }

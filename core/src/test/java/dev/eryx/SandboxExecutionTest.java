@@ -22,7 +22,8 @@ class SandboxExecutionTest {
 
     @Test
     void globalsPersistAcrossExecutions() {
-        sandbox.execute("counter = 41\ndef bump():\n    global counter\n    counter += 1\n    return counter");
+        sandbox.execute(
+                "counter = 41\ndef bump():\n    global counter\n    counter += 1\n    return counter");
         assertEquals(42, sandbox.execute("result = bump()").result().asInt());
         assertEquals(43, sandbox.execute("result = bump()").result().asInt());
     }
@@ -30,8 +31,13 @@ class SandboxExecutionTest {
     @Test
     void aLoopLeftMarkedAsRunningDoesNotBreakTheNextAwait() {
         // What a host stop landing inside run_forever()'s clean-up leaves behind.
-        sandbox.execute("import asyncio\nasyncio.events._set_running_loop(asyncio.new_event_loop())");
-        assertEquals(3, sandbox.execute("import asyncio\nawait asyncio.sleep(0)\nresult = 3").result().asInt());
+        sandbox.execute(
+                "import asyncio\nasyncio.events._set_running_loop(asyncio.new_event_loop())");
+        assertEquals(
+                3,
+                sandbox.execute("import asyncio\nawait asyncio.sleep(0)\nresult = 3")
+                        .result()
+                        .asInt());
     }
 
     @Test
@@ -61,39 +67,51 @@ class SandboxExecutionTest {
 
     @Test
     void topLevelAwaitRunsOnTheSandboxLoop() {
-        ExecutionResult r = sandbox.execute("import asyncio\nawait asyncio.sleep(0.01)\n"
-                + "result = [type(asyncio.get_running_loop()).__name__, type(asyncio.get_event_loop()).__name__]");
+        ExecutionResult r =
+                sandbox.execute(
+                        "import asyncio\nawait asyncio.sleep(0.01)\n"
+                                + "result = [type(asyncio.get_running_loop()).__name__, type(asyncio.get_event_loop()).__name__]");
         assertEquals("[\"SandboxEventLoop\",\"SandboxEventLoop\"]", r.result().toString());
     }
 
     @Test
     void everyWayToGetALoopGivesTheSandboxLoop() {
-        ExecutionResult r = sandbox.execute(String.join("\n",
-                "import asyncio",
-                "async def main():",
-                "    await asyncio.sleep(0.01)",
-                "    return type(asyncio.get_running_loop()).__name__",
-                "names = [asyncio.run(main())]",
-                "loop = asyncio.new_event_loop()",
-                "names.append(type(loop).__name__)",
-                "names.append(loop.run_until_complete(main()))",
-                "loop.close()",
-                "names.append(asyncio.run(main(), loop_factory=asyncio.EventLoop))",
-                "result = names"));
-        assertEquals("[\"SandboxEventLoop\",\"SandboxEventLoop\",\"SandboxEventLoop\",\"SandboxEventLoop\"]",
+        ExecutionResult r =
+                sandbox.execute(
+                        String.join(
+                                "\n",
+                                "import asyncio",
+                                "async def main():",
+                                "    await asyncio.sleep(0.01)",
+                                "    return type(asyncio.get_running_loop()).__name__",
+                                "names = [asyncio.run(main())]",
+                                "loop = asyncio.new_event_loop()",
+                                "names.append(type(loop).__name__)",
+                                "names.append(loop.run_until_complete(main()))",
+                                "loop.close()",
+                                "names.append(asyncio.run(main(), loop_factory=asyncio.EventLoop))",
+                                "result = names"));
+        assertEquals(
+                "[\"SandboxEventLoop\",\"SandboxEventLoop\",\"SandboxEventLoop\",\"SandboxEventLoop\"]",
                 r.result().toString());
         // asyncio.run() unsets the current loop when it ends; the next execution has ours again.
-        assertEquals("SandboxEventLoop",
-                sandbox.execute("import asyncio\nresult = type(asyncio.get_event_loop()).__name__").result().asText());
+        assertEquals(
+                "SandboxEventLoop",
+                sandbox.execute("import asyncio\nresult = type(asyncio.get_event_loop()).__name__")
+                        .result()
+                        .asText());
     }
 
     @Test
     void gatherRunsSleepsConcurrently() {
-        ExecutionResult r = sandbox.execute(String.join("\n",
-                "import asyncio, time",
-                "start = time.monotonic()",
-                "values = await asyncio.gather(*[asyncio.sleep(0.3, i) for i in range(5)])",
-                "result = [values, time.monotonic() - start]"));
+        ExecutionResult r =
+                sandbox.execute(
+                        String.join(
+                                "\n",
+                                "import asyncio, time",
+                                "start = time.monotonic()",
+                                "values = await asyncio.gather(*[asyncio.sleep(0.3, i) for i in range(5)])",
+                                "result = [values, time.monotonic() - start]"));
         assertEquals("[0,1,2,3,4]", r.result().get(0).toString());
         double elapsed = r.result().get(1).asDouble();
         assertTrue(elapsed >= 0.3 && elapsed < 1.2, "five 0.3 s sleeps took " + elapsed + " s");
@@ -101,26 +119,31 @@ class SandboxExecutionTest {
 
     @Test
     void waitForTimesOut() {
-        ExecutionResult r = sandbox.execute(String.join("\n",
-                "import asyncio",
-                "try:",
-                "    await asyncio.wait_for(asyncio.sleep(10), 0.05)",
-                "    result = 'finished'",
-                "except TimeoutError:",
-                "    result = 'timed out'"));
+        ExecutionResult r =
+                sandbox.execute(
+                        String.join(
+                                "\n",
+                                "import asyncio",
+                                "try:",
+                                "    await asyncio.wait_for(asyncio.sleep(10), 0.05)",
+                                "    result = 'finished'",
+                                "except TimeoutError:",
+                                "    result = 'timed out'"));
         assertEquals("timed out", r.result().asText());
     }
 
     @Test
     void tasksOutliveTheExecutionThatCreatedThem() {
-        sandbox.execute("import asyncio\nasync def later():\n    await asyncio.sleep(0.01)\n    return 'done'\n"
-                + "task = asyncio.get_event_loop().create_task(later())");
+        sandbox.execute(
+                "import asyncio\nasync def later():\n    await asyncio.sleep(0.01)\n    return 'done'\n"
+                        + "task = asyncio.get_event_loop().create_task(later())");
         assertEquals("done", sandbox.execute("result = await task").result().asText());
     }
 
     @Test
     void sysExitSetsTheExitCode() {
-        ExecutionResult r = sandbox.execute("import sys\nprint('before')\nsys.exit(3)\nprint('after')");
+        ExecutionResult r =
+                sandbox.execute("import sys\nprint('before')\nsys.exit(3)\nprint('after')");
         assertEquals(3, r.exitCode());
         assertEquals("before\n", r.stdout());
         ExecutionResult message = sandbox.execute("import sys\nsys.exit('bad input')");

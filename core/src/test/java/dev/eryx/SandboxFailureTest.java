@@ -22,32 +22,45 @@ class SandboxFailureTest {
 
     @Test
     void uncaughtExceptionBecomesPythonExceptionWithCPythonsTraceback() {
-        PythonException e = assertThrows(PythonException.class, () -> sandbox.execute(
-                "def divide(a, b):\n    return a / b\n\ndivide(1, 0)\n"));
+        PythonException e =
+                assertThrows(
+                        PythonException.class,
+                        () ->
+                                sandbox.execute(
+                                        "def divide(a, b):\n    return a / b\n\ndivide(1, 0)\n"));
         assertEquals("ZeroDivisionError", e.pythonType());
         assertEquals("ZeroDivisionError: division by zero", e.getMessage());
-        assertEquals("Traceback (most recent call last):\n"
-                + "  File \"<string>\", line 4, in <module>\n"
-                + "  File \"<string>\", line 2, in divide\n"
-                + "ZeroDivisionError: division by zero\n", e.traceback());
+        assertEquals(
+                "Traceback (most recent call last):\n"
+                        + "  File \"<string>\", line 4, in <module>\n"
+                        + "  File \"<string>\", line 2, in divide\n"
+                        + "ZeroDivisionError: division by zero\n",
+                e.traceback());
         assertTrue(sandbox.isUsable());
     }
 
     @Test
     void exceptionInTopLevelAwaitShowsOnlyUserFrames() {
-        PythonException e = assertThrows(PythonException.class, () -> sandbox.execute(
-                "import asyncio\nasync def fail():\n    await asyncio.sleep(0)\n    raise ValueError('boom')\nawait fail()\n"));
+        PythonException e =
+                assertThrows(
+                        PythonException.class,
+                        () ->
+                                sandbox.execute(
+                                        "import asyncio\nasync def fail():\n    await asyncio.sleep(0)\n    raise ValueError('boom')\nawait fail()\n"));
         assertEquals("ValueError", e.pythonType());
-        assertEquals("Traceback (most recent call last):\n"
-                + "  File \"<string>\", line 5, in <module>\n"
-                + "  File \"<string>\", line 4, in fail\n"
-                + "ValueError: boom\n", e.traceback());
+        assertEquals(
+                "Traceback (most recent call last):\n"
+                        + "  File \"<string>\", line 5, in <module>\n"
+                        + "  File \"<string>\", line 4, in fail\n"
+                        + "ValueError: boom\n",
+                e.traceback());
     }
 
     @Test
     void syntaxErrorCarriesTheLineNumber() {
-        PythonException e = assertThrows(PythonException.class, () -> sandbox.execute(
-                "x = 1\ny = 2\nprint('a'\n"));
+        PythonException e =
+                assertThrows(
+                        PythonException.class, () -> sandbox.execute("x = 1\ny = 2\nprint('a'\n"));
         assertEquals("SyntaxError", e.pythonType());
         assertTrue(e.traceback().contains("File \"<string>\", line 3"), e.traceback());
         assertTrue(e.traceback().endsWith("SyntaxError: '(' was never closed\n"), e.traceback());
@@ -56,8 +69,12 @@ class SandboxFailureTest {
 
     @Test
     void partialResultKeepsOutputPrintedBeforeTheFailure() {
-        PythonException e = assertThrows(PythonException.class, () -> sandbox.execute(
-                "import sys\nprint('first')\nprint('warn', file=sys.stderr)\nraise KeyError('k')"));
+        PythonException e =
+                assertThrows(
+                        PythonException.class,
+                        () ->
+                                sandbox.execute(
+                                        "import sys\nprint('first')\nprint('warn', file=sys.stderr)\nraise KeyError('k')"));
         assertEquals("KeyError", e.pythonType());
         assertEquals("first\n", e.partialResult().stdout());
         assertEquals("warn\n", e.partialResult().stderr());
@@ -67,23 +84,31 @@ class SandboxFailureTest {
 
     @Test
     void exceptionsThatCannotDescribeThemselvesAreStillReported() {
-        PythonException e = assertThrows(PythonException.class, () -> sandbox.execute(
-                "class Weird(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\nraise Weird()"));
+        PythonException e =
+                assertThrows(
+                        PythonException.class,
+                        () ->
+                                sandbox.execute(
+                                        "class Weird(Exception):\n    def __str__(self):\n        raise RuntimeError('no')\nraise Weird()"));
         assertEquals("Weird", e.pythonType());
         assertTrue(sandbox.isUsable());
     }
 
     @Test
     void keyboardInterruptRaisedByTheCodeIsAnOrdinaryPythonException() {
-        PythonException e = assertThrows(PythonException.class, () -> sandbox.execute("raise KeyboardInterrupt"));
+        PythonException e =
+                assertThrows(
+                        PythonException.class, () -> sandbox.execute("raise KeyboardInterrupt"));
         assertEquals("KeyboardInterrupt", e.pythonType());
         assertTrue(sandbox.isUsable());
     }
 
     @Test
     void deepPythonRecursionIsRecursionError() {
-        PythonException e = assertThrows(PythonException.class, () -> sandbox.execute(
-                "def down(n):\n    return down(n + 1)\ndown(0)"));
+        PythonException e =
+                assertThrows(
+                        PythonException.class,
+                        () -> sandbox.execute("def down(n):\n    return down(n + 1)\ndown(0)"));
         assertEquals("RecursionError", e.pythonType());
         assertTrue(e.traceback().contains("[Previous line repeated"), e.traceback());
         assertEquals(2, sandbox.execute("result = 2").result().asInt());
@@ -91,8 +116,10 @@ class SandboxFailureTest {
 
     @Test
     void deepNestingInTheParserIsACleanError() {
-        PythonException e = assertThrows(PythonException.class, () -> sandbox.execute(
-                "eval('(' * 200000 + ')' * 200000)"));
+        PythonException e =
+                assertThrows(
+                        PythonException.class,
+                        () -> sandbox.execute("eval('(' * 200000 + ')' * 200000)"));
         assertEquals("MemoryError", e.pythonType()); // CPython: "Parser stack overflowed"
         assertEquals(2, sandbox.execute("result = 2").result().asInt());
     }
@@ -106,8 +133,12 @@ class SandboxFailureTest {
     @Test
     void osExitEndsTheInterpreterCleanly() {
         try (Sandbox exiting = Sandbox.builder().build()) {
-            SandboxCrashedException e = assertThrows(SandboxCrashedException.class,
-                    () -> exiting.execute("import os\nprint('bye', flush=True)\nos._exit(1)"));
+            SandboxCrashedException e =
+                    assertThrows(
+                            SandboxCrashedException.class,
+                            () ->
+                                    exiting.execute(
+                                            "import os\nprint('bye', flush=True)\nos._exit(1)"));
             assertTrue(e.getMessage().contains("os._exit(1)"), e.getMessage());
             assertNotNull(e.partialResult());
             assertEquals("bye\n", e.partialResult().stdout());

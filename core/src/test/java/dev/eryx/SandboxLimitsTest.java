@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 /** Timeouts, cancellation, the output cap and the memory cap. */
 class SandboxLimitsTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(1);
+
     /** Generous: the contract is 100 ms, but CI machines stall. */
     private static final long SLACK_MILLIS = 2_000;
 
@@ -24,16 +25,23 @@ class SandboxLimitsTest {
     }
 
     private static <T extends Throwable> T assertStopsInTime(Class<T> type, Runnable action) {
-        return StopAssertions.assertStopsWithin(type, TIMEOUT.plusMillis(SLACK_MILLIS), action::run);
+        return StopAssertions.assertStopsWithin(
+                type, TIMEOUT.plusMillis(SLACK_MILLIS), action::run);
     }
 
     @Test
     void timeoutStopsABytecodeLoopCooperatively() {
         try (Sandbox sandbox = withTimeout()) {
-            ExecutionTimeoutException e = assertStopsInTime(ExecutionTimeoutException.class,
-                    () -> sandbox.execute("print('spinning', flush=True)\nwhile True:\n    pass"));
+            ExecutionTimeoutException e =
+                    assertStopsInTime(
+                            ExecutionTimeoutException.class,
+                            () ->
+                                    sandbox.execute(
+                                            "print('spinning', flush=True)\nwhile True:\n    pass"));
             assertEquals("spinning\n", e.partialResult().stdout());
-            assertTrue(e.partialResult().duration().compareTo(TIMEOUT) >= 0, e.partialResult().duration().toString());
+            assertTrue(
+                    e.partialResult().duration().compareTo(TIMEOUT) >= 0,
+                    e.partialResult().duration().toString());
             assertTrue(sandbox.isUsable(), "a cooperative stop must leave the sandbox usable");
             assertEquals(2, sandbox.execute("result = 2").result().asInt());
         }
@@ -42,16 +50,23 @@ class SandboxLimitsTest {
     @Test
     void timeoutStopsSleepsAndAwaitsCooperatively() {
         try (Sandbox sandbox = withTimeout()) {
-            assertStopsInTime(ExecutionTimeoutException.class, () -> sandbox.execute("import time\ntime.sleep(100)"));
+            assertStopsInTime(
+                    ExecutionTimeoutException.class,
+                    () -> sandbox.execute("import time\ntime.sleep(100)"));
             assertTrue(sandbox.isUsable());
-            assertStopsInTime(ExecutionTimeoutException.class,
+            assertStopsInTime(
+                    ExecutionTimeoutException.class,
                     () -> sandbox.execute("import asyncio\nawait asyncio.sleep(100)"));
             assertTrue(sandbox.isUsable());
-            assertStopsInTime(ExecutionTimeoutException.class, () -> sandbox.execute(
-                    "import asyncio\nasync def spin():\n    while True:\n        pass\nasyncio.run(spin())"));
+            assertStopsInTime(
+                    ExecutionTimeoutException.class,
+                    () ->
+                            sandbox.execute(
+                                    "import asyncio\nasync def spin():\n    while True:\n        pass\nasyncio.run(spin())"));
             assertTrue(sandbox.isUsable());
             // The stopped coroutine does not resume when the loop runs again.
-            ExecutionResult next = sandbox.execute("import asyncio\nawait asyncio.sleep(0.05)\nresult = 'ok'");
+            ExecutionResult next =
+                    sandbox.execute("import asyncio\nawait asyncio.sleep(0.05)\nresult = 'ok'");
             assertEquals("ok", next.result().asText());
         }
     }
@@ -59,8 +74,11 @@ class SandboxLimitsTest {
     @Test
     void timeoutOutlastsCodeThatSwallowsTheInterrupt() {
         try (Sandbox sandbox = withTimeout()) {
-            assertStopsInTime(ExecutionTimeoutException.class, () -> sandbox.execute(
-                    "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"));
+            assertStopsInTime(
+                    ExecutionTimeoutException.class,
+                    () ->
+                            sandbox.execute(
+                                    "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"));
             assertTrue(sandbox.isUsable(), "the hard stop is rolled back (SandboxRollbackTest)");
         }
     }
@@ -69,8 +87,12 @@ class SandboxLimitsTest {
     void timeoutStopsALoopInsideCHardAndRollsTheSandboxBack() {
         try (Sandbox sandbox = withTimeout()) {
             sandbox.execute("x = 1");
-            ExecutionTimeoutException e = assertStopsInTime(ExecutionTimeoutException.class,
-                    () -> sandbox.execute("x = 2\nprint('summing', flush=True)\nsum(range(10**12))"));
+            ExecutionTimeoutException e =
+                    assertStopsInTime(
+                            ExecutionTimeoutException.class,
+                            () ->
+                                    sandbox.execute(
+                                            "x = 2\nprint('summing', flush=True)\nsum(range(10**12))"));
             assertEquals("summing\n", e.partialResult().stdout());
             assertTrue(sandbox.isUsable());
             assertEquals(1, sandbox.execute("result = x").result().asInt());
@@ -81,13 +103,15 @@ class SandboxLimitsTest {
     void cancelStopsARunningExecutionFromAnotherThread() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
         try (Sandbox sandbox = Sandbox.builder().stdout(chunk -> started.countDown()).build()) {
-            ExecutionHandle handle = sandbox.executeAsync("print('go', flush=True)\nwhile True:\n    pass");
+            ExecutionHandle handle =
+                    sandbox.executeAsync("print('go', flush=True)\nwhile True:\n    pass");
             assertTrue(started.await(10, TimeUnit.SECONDS));
             long start = System.nanoTime();
             Thread canceller = new Thread(handle::cancel);
             canceller.start();
             canceller.join();
-            ExecutionCancelledException e = assertThrows(ExecutionCancelledException.class, handle::get);
+            ExecutionCancelledException e =
+                    assertThrows(ExecutionCancelledException.class, handle::get);
             long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
             assertTrue(elapsedMillis < SLACK_MILLIS, "cancel took " + elapsedMillis + " ms");
             assertEquals("go\n", e.partialResult().stdout());
@@ -108,13 +132,17 @@ class SandboxLimitsTest {
     @Test
     void cancellingAQueuedExecutionMeansItNeverRuns() {
         try (Sandbox sandbox = Sandbox.builder().build()) {
-            ExecutionHandle running = sandbox.executeAsync("import time\ntime.sleep(0.5)\nran = ['first']");
+            ExecutionHandle running =
+                    sandbox.executeAsync("import time\ntime.sleep(0.5)\nran = ['first']");
             ExecutionHandle queued = sandbox.executeAsync("ran.append('queued')");
             queued.cancel();
-            ExecutionCancelledException e = assertThrows(ExecutionCancelledException.class, queued::get);
+            ExecutionCancelledException e =
+                    assertThrows(ExecutionCancelledException.class, queued::get);
             assertNotNull(e.partialResult());
             assertEquals("", e.partialResult().stdout());
-            assertFalse(running.isDone(), "cancelling the queued execution must not wait for the running one");
+            assertFalse(
+                    running.isDone(),
+                    "cancelling the queued execution must not wait for the running one");
             running.get();
             assertEquals("[\"first\"]", sandbox.execute("result = ran").result().toString());
         }
@@ -124,13 +152,19 @@ class SandboxLimitsTest {
     void outputCapStopsTheExecutionAndKeepsOutputUpToTheCap() {
         ResourceLimits limits = ResourceLimits.builder().maxOutputBytes(1000).build();
         try (Sandbox sandbox = Sandbox.builder().resourceLimits(limits).build()) {
-            OutputLimitException flood = assertThrows(OutputLimitException.class,
-                    () -> sandbox.execute("while True:\n    print('x' * 99)"));
+            OutputLimitException flood =
+                    assertThrows(
+                            OutputLimitException.class,
+                            () -> sandbox.execute("while True:\n    print('x' * 99)"));
             assertEquals(("x".repeat(99) + "\n").repeat(10), flood.partialResult().stdout());
             assertTrue(sandbox.isUsable(), "the output cap stops the guest cooperatively");
 
-            OutputLimitException single = assertThrows(OutputLimitException.class,
-                    () -> sandbox.execute("import sys\nsys.stderr.write('e' * 600)\nprint('o' * 600)\nresult = 1"));
+            OutputLimitException single =
+                    assertThrows(
+                            OutputLimitException.class,
+                            () ->
+                                    sandbox.execute(
+                                            "import sys\nsys.stderr.write('e' * 600)\nprint('o' * 600)\nresult = 1"));
             assertEquals("e".repeat(600), single.partialResult().stderr());
             assertEquals("o".repeat(400), single.partialResult().stdout());
 
@@ -143,8 +177,10 @@ class SandboxLimitsTest {
         long cap = 64L << 20;
         ResourceLimits limits = ResourceLimits.builder().maxMemoryBytes(cap).build();
         try (Sandbox sandbox = Sandbox.builder().resourceLimits(limits).build()) {
-            PythonException e = assertThrows(PythonException.class,
-                    () -> sandbox.execute("x = bytearray(200 * 1024 * 1024)"));
+            PythonException e =
+                    assertThrows(
+                            PythonException.class,
+                            () -> sandbox.execute("x = bytearray(200 * 1024 * 1024)"));
             assertEquals("MemoryError", e.pythonType());
             assertTrue(e.partialResult().stats().peakMemoryBytes() <= cap);
             assertTrue(sandbox.isUsable());

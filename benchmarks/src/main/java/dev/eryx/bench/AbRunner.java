@@ -16,8 +16,8 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Side-by-side comparison of builds of {@code eryx-wasm-assets} (e.g. python.wasm with and
- * without fuel instrumentation) in one JVM, so that every variant sees the same machine load.
+ * Side-by-side comparison of builds of {@code eryx-wasm-assets} (e.g. python.wasm with and without
+ * fuel instrumentation) in one JVM, so that every variant sees the same machine load.
  *
  * <p>The machine this project runs on is shared and noisy: two JVMs run one after the other can
  * differ by 2x for reasons that have nothing to do with the change under test. Here each variant
@@ -26,18 +26,19 @@ import java.util.function.Function;
  * Reported per workload: each variant's median, the median of the per-round paired ratios, and the
  * geometric mean of those over the workloads; the same ratios of process CPU time.
  *
- * <p>usage: AbRunner OUT.md warmupSeconds rounds all|name,...|file.py,... NAME=assets.jar NAME=assets.jar ...
- * <br>The class path of this JVM must hold the benchmarks jar and every dependency except the
+ * <p>usage: AbRunner OUT.md warmupSeconds rounds all|name,...|file.py,... NAME=assets.jar
+ * NAME=assets.jar ... <br>
+ * The class path of this JVM must hold the benchmarks jar and every dependency except the
  * wasm-assets jar, which comes from each variant.
  */
 public final class AbRunner {
 
-    private AbRunner() {
-    }
+    private AbRunner() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length < 5) {
-            System.err.println("usage: AbRunner OUT.md warmupSeconds rounds workloads|all NAME=assets.jar NAME=assets.jar...");
+            System.err.println(
+                    "usage: AbRunner OUT.md warmupSeconds rounds workloads|all NAME=assets.jar NAME=assets.jar...");
             System.exit(2);
         }
         File out = new File(args[0]);
@@ -58,12 +59,20 @@ public final class AbRunner {
         int n = names.size();
 
         StringBuilder md = new StringBuilder();
-        md.append(String.format(Locale.ROOT, "java %s, load before: %s, warm-up %.0f s per workload, %d rounds%n%n",
-                System.getProperty("java.version"), loadAverage(), warmupSeconds, rounds));
+        md.append(
+                String.format(
+                        Locale.ROOT,
+                        "java %s, load before: %s, warm-up %.0f s per workload, %d rounds%n%n",
+                        System.getProperty("java.version"),
+                        loadAverage(),
+                        warmupSeconds,
+                        rounds));
         md.append("| workload |");
         for (String name : names) md.append(' ').append(name).append(" ms |");
-        for (int v = 1; v < n; v++) md.append(' ').append(names.get(v)).append(" ÷ ").append(names.get(0)).append(" |");
-        for (int v = 1; v < n; v++) md.append(" cpu ").append(names.get(v)).append(" ÷ ").append(names.get(0)).append(" |");
+        for (int v = 1; v < n; v++)
+            md.append(' ').append(names.get(v)).append(" ÷ ").append(names.get(0)).append(" |");
+        for (int v = 1; v < n; v++)
+            md.append(" cpu ").append(names.get(v)).append(" ÷ ").append(names.get(0)).append(" |");
         md.append(" fuel per run |\n|---|");
         md.append("---:|".repeat(n + 2 * (n - 1) + 1)).append('\n');
         double[] logRatioSums = new double[n];
@@ -76,7 +85,8 @@ public final class AbRunner {
             long warmStart = System.nanoTime();
             int warmRuns = 0;
             int minWarmRuns = warmupSeconds > 0 ? 2 : 0;
-            while (warmRuns < minWarmRuns || System.nanoTime() - warmStart < warmupSeconds * 1e9 * n) {
+            while (warmRuns < minWarmRuns
+                    || System.nanoTime() - warmStart < warmupSeconds * 1e9 * n) {
                 for (int v = 0; v < n; v++) probes.get(v).apply(code);
                 warmRuns++;
             }
@@ -94,8 +104,16 @@ public final class AbRunner {
             }
             for (int v = 1; v < n; v++) {
                 if (!outputs[v].equals(outputs[0])) {
-                    throw new IllegalStateException(w.getKey() + ": " + names.get(v) + " printed " + outputs[v]
-                            + " but " + names.get(0) + " printed " + outputs[0]);
+                    throw new IllegalStateException(
+                            w.getKey()
+                                    + ": "
+                                    + names.get(v)
+                                    + " printed "
+                                    + outputs[v]
+                                    + " but "
+                                    + names.get(0)
+                                    + " printed "
+                                    + outputs[0]);
                 }
             }
             md.append("| ").append(w.getKey()).append(" |");
@@ -109,10 +127,18 @@ public final class AbRunner {
         }
         md.append("| **geomean** |").append(" |".repeat(n));
         for (int v = 1; v < n; v++) {
-            md.append(String.format(Locale.ROOT, " **%.3f** |", Math.exp(logRatioSums[v] / workloads.size())));
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            " **%.3f** |",
+                            Math.exp(logRatioSums[v] / workloads.size())));
         }
         for (int v = 1; v < n; v++) {
-            md.append(String.format(Locale.ROOT, " **%.3f** |", Math.exp(logCpuRatioSums[v] / workloads.size())));
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            " **%.3f** |",
+                            Math.exp(logCpuRatioSums[v] / workloads.size())));
         }
         md.append(" |\n\nload after: ").append(loadAverage()).append('\n');
         Files.writeString(out.toPath(), md.toString(), StandardCharsets.UTF_8);
@@ -140,7 +166,9 @@ public final class AbRunner {
         Map<String, String> out = new java.util.LinkedHashMap<>();
         for (String name : spec.split(",")) {
             if (name.endsWith(".py")) {
-                out.put(new File(name).getName(), Files.readString(new File(name).toPath(), StandardCharsets.UTF_8));
+                out.put(
+                        new File(name).getName(),
+                        Files.readString(new File(name).toPath(), StandardCharsets.UTF_8));
             } else {
                 out.putAll(Workloads.select(name));
             }
@@ -152,12 +180,16 @@ public final class AbRunner {
     private static String lastOutput = "";
 
     @SuppressWarnings("unchecked")
-    private static Function<String, long[]> newProbe(URL[] common, File assetsJar) throws Exception {
+    private static Function<String, long[]> newProbe(URL[] common, File assetsJar)
+            throws Exception {
         URL[] urls = Arrays.copyOf(common, common.length + 1);
         urls[common.length] = assetsJar.toURI().toURL();
         ClassLoader loader = new URLClassLoader(urls, ClassLoader.getPlatformClassLoader());
-        Function<String, Object[]> probe = (Function<String, Object[]>) loader.loadClass(Probe.class.getName())
-                .getDeclaredConstructor().newInstance();
+        Function<String, Object[]> probe =
+                (Function<String, Object[]>)
+                        loader.loadClass(Probe.class.getName())
+                                .getDeclaredConstructor()
+                                .newInstance();
         return code -> {
             Object[] r = probe.apply(code);
             lastOutput = (String) r[2];
@@ -169,7 +201,8 @@ public final class AbRunner {
     private static URL[] commonClassPath() {
         List<URL> urls = new ArrayList<>();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (entry.isEmpty() || new File(entry).getName().startsWith("eryx-wasm-assets")) continue;
+            if (entry.isEmpty() || new File(entry).getName().startsWith("eryx-wasm-assets"))
+                continue;
             try {
                 urls.add(new File(entry).toURI().toURL());
             } catch (MalformedURLException e) {
@@ -199,18 +232,23 @@ public final class AbRunner {
      * Only JDK types cross the loader boundary.
      */
     public static final class Probe implements Function<String, Object[]> {
-        private final dev.eryx.Sandbox sandbox = dev.eryx.Sandbox.builder()
-                .resourceLimits(dev.eryx.ResourceLimits.builder()
-                        .executionTimeout(java.time.Duration.ofMinutes(10)).maxMemoryBytes(1L << 30).build())
-                .build();
+        private final dev.eryx.Sandbox sandbox =
+                dev.eryx.Sandbox.builder()
+                        .resourceLimits(
+                                dev.eryx.ResourceLimits.builder()
+                                        .executionTimeout(java.time.Duration.ofMinutes(10))
+                                        .maxMemoryBytes(1L << 30)
+                                        .build())
+                        .build();
 
         /**
          * CPU time of the whole process (the guest runs on a thread of the sandbox's own): on a
          * shared machine it moves less with other people's load than wall time does, but it also
          * counts JIT compiler and GC threads.
          */
-        private final com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
-                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        private final com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
         @Override
         public Object[] apply(String code) {

@@ -16,15 +16,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * The eryx side of the side-by-side table, in one JVM, no JVM flags.
  *
  * <ul>
- *   <li>cold boot: the first sandbox of the JVM (boots CPython, takes the snapshot) to its first output;
- *   <li>fresh sandbox: {@code build()} of a sandbox restored from the snapshot, then
- *       {@code execute("print('ready')")}, timed to the moment the stdout listener sees the text;
- *   <li>warm: one sandbox runs a workload at least {@code warmup} times and for at least
- *       {@code warmupSeconds} (the JIT compiles the guest's hot code meanwhile), then {@code reps}
- *       timed executions follow.
+ *   <li>cold boot: the first sandbox of the JVM (boots CPython, takes the snapshot) to its first
+ *       output;
+ *   <li>fresh sandbox: {@code build()} of a sandbox restored from the snapshot, then {@code
+ *       execute("print('ready')")}, timed to the moment the stdout listener sees the text;
+ *   <li>warm: one sandbox runs a workload at least {@code warmup} times and for at least {@code
+ *       warmupSeconds} (the JIT compiles the guest's hot code meanwhile), then {@code reps} timed
+ *       executions follow.
  * </ul>
  *
- * <p>usage: EryxRunner OUT.json [warmup] [reps] [startupReps] [warmupSeconds] [workloads,comma,separated]
+ * <p>usage: EryxRunner OUT.json [warmup] [reps] [startupReps] [warmupSeconds]
+ * [workloads,comma,separated]
  */
 public final class EryxRunner {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,16 +38,27 @@ public final class EryxRunner {
         int startupReps = args.length > 3 ? Integer.parseInt(args[3]) : 20;
         double warmupSeconds = args.length > 4 ? Double.parseDouble(args[4]) : 8;
         Map<String, String> workloads = Workloads.select(args.length > 5 ? args[5] : null);
-        ResourceLimits limits = ResourceLimits.builder().executionTimeout(Duration.ofMinutes(10))
-                .maxMemoryBytes(1L << 30).build();
+        ResourceLimits limits =
+                ResourceLimits.builder()
+                        .executionTimeout(Duration.ofMinutes(10))
+                        .maxMemoryBytes(1L << 30)
+                        .build();
 
         ObjectNode root = JSON.createObjectNode();
-        root.put("version", "java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+        root.put(
+                "version",
+                "java "
+                        + System.getProperty("java.version")
+                        + " ("
+                        + System.getProperty("java.vm.name")
+                        + ")");
         ObjectNode startup = root.putObject("startup");
 
         // Cold boot: the first sandbox in this JVM.
         startup.put("cold_boot_first_output_ms", firstOutput(limits));
-        log("cold boot to first output %.0f ms", startup.get("cold_boot_first_output_ms").asDouble());
+        log(
+                "cold boot to first output %.0f ms",
+                startup.get("cold_boot_first_output_ms").asDouble());
 
         // Fresh sandboxes restored from the snapshot.
         ArrayNode fresh = startup.putArray("fresh_first_output_ms");
@@ -57,7 +70,8 @@ public final class EryxRunner {
             }
             fresh.add(firstOutput(limits));
         }
-        log("fresh sandbox to first output: median %.1f ms (build alone %.1f ms)",
+        log(
+                "fresh sandbox to first output: median %.1f ms (build alone %.1f ms)",
                 median(fresh), median(restore));
 
         try (Sandbox s = Sandbox.builder().resourceLimits(limits).build()) {
@@ -80,7 +94,8 @@ public final class EryxRunner {
                 try {
                     ArrayNode warmTimes = entry.putArray("warmup_ms");
                     long warmStart = System.nanoTime();
-                    while (warmTimes.size() < warmup || System.nanoTime() - warmStart < warmupSeconds * 1e9) {
+                    while (warmTimes.size() < warmup
+                            || System.nanoTime() - warmStart < warmupSeconds * 1e9) {
                         long t0 = System.nanoTime();
                         s.execute(w.getValue());
                         warmTimes.add(ms(System.nanoTime() - t0));
@@ -104,12 +119,17 @@ public final class EryxRunner {
         System.exit(0);
     }
 
-    /** Builds a sandbox and runs print('ready'); milliseconds until the listener sees the output. */
+    /**
+     * Builds a sandbox and runs print('ready'); milliseconds until the listener sees the output.
+     */
     static double firstOutput(ResourceLimits limits) {
         AtomicLong seen = new AtomicLong();
         long t0 = System.nanoTime();
-        try (Sandbox s = Sandbox.builder().resourceLimits(limits)
-                .stdout(text -> seen.compareAndSet(0, System.nanoTime())).build()) {
+        try (Sandbox s =
+                Sandbox.builder()
+                        .resourceLimits(limits)
+                        .stdout(text -> seen.compareAndSet(0, System.nanoTime()))
+                        .build()) {
             ExecutionResult r = s.execute("print('ready')");
             if (!r.stdout().strip().equals("ready")) {
                 throw new IllegalStateException("unexpected output: " + r.stdout());

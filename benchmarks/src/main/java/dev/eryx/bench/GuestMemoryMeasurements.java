@@ -28,23 +28,36 @@ import java.util.Map;
  * written by typical executions, the cost of a rollback after a hard stop, and growth.
  *
  * <p>Variants run interleaved round by round, so a burst of load on the shared machine hits them
- * alike; every figure is a median. {@link MemoryLayouts} compares page sizes; this harness
- * measures the default layout's costs.
+ * alike; every figure is a median. {@link MemoryLayouts} compares page sizes; this harness measures
+ * the default layout's costs.
  *
  * <p>usage: GuestMemoryMeasurements [rounds] [liveSandboxes] [workloads,comma,separated|-]
  * [footprints,reset,journal,growth,stops,micro,live]
  */
 public final class GuestMemoryMeasurements {
-    private static final ResourceLimits LIMITS = ResourceLimits.builder().executionTimeout(Duration.ofMinutes(10))
-            .maxMemoryBytes(1L << 30).build();
+    private static final ResourceLimits LIMITS =
+            ResourceLimits.builder()
+                    .executionTimeout(Duration.ofMinutes(10))
+                    .maxMemoryBytes(1L << 30)
+                    .build();
     private static final MemoryOptions PAGED = MemoryOptions.defaults();
+
     /** Copy-on-write and epochs as usual, but no journal copies: isolates what journaling costs. */
-    private static final MemoryOptions NO_JOURNAL = MemoryOptions.builder().maxJournalBytes(0).build();
-    private static final MemoryOptions BYTE_ARRAY = MemoryOptions.builder().chicoryByteArray(true).build();
-    /** Leaves freed memory behind, so the next execution rewrites existing pages (what a journal copies). */
+    private static final MemoryOptions NO_JOURNAL =
+            MemoryOptions.builder().maxJournalBytes(0).build();
+
+    private static final MemoryOptions BYTE_ARRAY =
+            MemoryOptions.builder().chicoryByteArray(true).build();
+
+    /**
+     * Leaves freed memory behind, so the next execution rewrites existing pages (what a journal
+     * copies).
+     */
     private static final String CHURN = "junk = [str(i) * 4 for i in range(400_000)]\ndel junk\n";
+
     /** Writes memory as fast as it can until its fuel runs out. */
-    private static final String HARD_STOPPED = "d = {}\nfor i in range(100_000_000):\n    d[i] = str(i) * 3\n";
+    private static final String HARD_STOPPED =
+            "d = {}\nfor i in range(100_000_000):\n    d[i] = str(i) * 3\n";
 
     private final GuestSnapshot image = DefaultImage.get();
     private final int rounds;
@@ -56,27 +69,58 @@ public final class GuestMemoryMeasurements {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 9;
         int live = args.length > 1 ? Integer.parseInt(args[1]) : 100;
-        Map<String, String> workloads = Workloads.select(args.length > 2 && !args[2].equals("-") ? args[2]
-                : "fib,json_roundtrip,dicts_lists,agent_step");
-        List<String> sections = List.of(args.length > 3 ? args[3].split(",")
-                : new String[] {"footprints", "reset", "journal", "growth", "stops", "micro", "live"});
+        Map<String, String> workloads =
+                Workloads.select(
+                        args.length > 2 && !args[2].equals("-")
+                                ? args[2]
+                                : "fib,json_roundtrip,dicts_lists,agent_step");
+        List<String> sections =
+                List.of(
+                        args.length > 3
+                                ? args[3].split(",")
+                                : new String[] {
+                                    "footprints",
+                                    "reset",
+                                    "journal",
+                                    "growth",
+                                    "stops",
+                                    "micro",
+                                    "live"
+                                });
         GuestMemoryMeasurements m = new GuestMemoryMeasurements(rounds);
-        System.out.printf("## %s %s, max heap %d MiB, load at start %s%n", System.getProperty("java.vm.name"),
-                System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20, loadAverage());
+        System.out.printf(
+                "## %s %s, max heap %d MiB, load at start %s%n",
+                System.getProperty("java.vm.name"),
+                System.getProperty("java.version"),
+                Runtime.getRuntime().maxMemory() >> 20,
+                loadAverage());
         System.out.printf("image: %.1f MiB of linear memory%n", mib(m.image.memoryBytes()));
         for (String section : sections) {
             switch (section) {
-                case "footprints": m.footprints(workloads); break;
-                case "reset": m.restoreAgainstReset(); break;
-                case "journal": m.journalAb(workloads); break;
-                case "growth": m.growth(); break;
-                case "stops": m.hardStops(); break;
-                case "micro": rollbackMicro(); break;
+                case "footprints":
+                    m.footprints(workloads);
+                    break;
+                case "reset":
+                    m.restoreAgainstReset();
+                    break;
+                case "journal":
+                    m.journalAb(workloads);
+                    break;
+                case "growth":
+                    m.growth();
+                    break;
+                case "stops":
+                    m.hardStops();
+                    break;
+                case "micro":
+                    rollbackMicro();
+                    break;
                 case "live":
                     m.liveSandboxes(PAGED, live);
                     m.liveSandboxes(BYTE_ARRAY, live);
                     break;
-                default: throw new IllegalArgumentException("unknown section: " + section);
+                default:
+                    throw new IllegalArgumentException("unknown section: " + section);
             }
         }
         System.out.println("## load at end: " + loadAverage());
@@ -84,26 +128,36 @@ public final class GuestMemoryMeasurements {
     }
 
     private SandboxRuntime start(MemoryOptions options) {
-        return SandboxRuntime.start(SandboxSpec.builder().image(image).limits(LIMITS).memoryOptions(options).build());
+        return SandboxRuntime.start(
+                SandboxSpec.builder().image(image).limits(LIMITS).memoryOptions(options).build());
     }
 
-    /** Private bytes of a sandbox right after restore, after print(1), and pages each workload writes. */
+    /**
+     * Private bytes of a sandbox right after restore, after print(1), and pages each workload
+     * writes.
+     */
     private void footprints(Map<String, String> workloads) {
-        System.out.println("\n### Private memory and pages written per execution (default PagedMemory)");
+        System.out.println(
+                "\n### Private memory and pages written per execution (default PagedMemory)");
         try (SandboxRuntime r = start(PAGED)) {
             long[] f = r.memoryFootprint();
-            System.out.printf("restored, before any execution: %.2f MiB private (page %d KiB)%n", mib(f[0]), f[3] >> 10);
+            System.out.printf(
+                    "restored, before any execution: %.2f MiB private (page %d KiB)%n",
+                    mib(f[0]), f[3] >> 10);
             r.submit("print(1)", LIMITS).get();
             f = r.memoryFootprint();
-            System.out.printf("after its first print(1) (adopts the env): %.2f MiB private, %d pages written%n",
+            System.out.printf(
+                    "after its first print(1) (adopts the env): %.2f MiB private, %d pages written%n",
                     mib(f[0]), f[1]);
             r.submit("print(1)", LIMITS).get();
             f = r.memoryFootprint();
-            System.out.printf("a second print(1): %d pages written, journal %.2f MiB; %.2f MiB private%n",
+            System.out.printf(
+                    "a second print(1): %d pages written, journal %.2f MiB; %.2f MiB private%n",
                     f[1], mib(f[2]), mib(f[0]));
         }
-        System.out.println("\n| workload | pages written (1st run) | journal (1st) | pages written (3rd run) | journal (3rd) "
-                + "| private after 3 runs | peak memory |");
+        System.out.println(
+                "\n| workload | pages written (1st run) | journal (1st) | pages written (3rd run) | journal (3rd) "
+                        + "| private after 3 runs | peak memory |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|");
         for (Map.Entry<String, String> w : workloads.entrySet()) {
             try (SandboxRuntime r = start(PAGED)) {
@@ -113,9 +167,17 @@ public final class GuestMemoryMeasurements {
                 r.submit(w.getValue(), LIMITS).get();
                 ExecutionResult last = r.submit(w.getValue(), LIMITS).get();
                 long[] third = r.memoryFootprint();
-                System.out.printf("| %s | %d (%.1f MiB) | %.1f MiB | %d (%.1f MiB) | %.1f MiB | %.1f MiB | %.1f MiB |%n",
-                        w.getKey(), first[1], mib(first[1] * first[3]), mib(first[2]), third[1],
-                        mib(third[1] * third[3]), mib(third[2]), mib(third[0]), mib(last.stats().peakMemoryBytes()));
+                System.out.printf(
+                        "| %s | %d (%.1f MiB) | %.1f MiB | %d (%.1f MiB) | %.1f MiB | %.1f MiB | %.1f MiB |%n",
+                        w.getKey(),
+                        first[1],
+                        mib(first[1] * first[3]),
+                        mib(first[2]),
+                        third[1],
+                        mib(third[1] * third[3]),
+                        mib(third[2]),
+                        mib(third[0]),
+                        mib(last.stats().peakMemoryBytes()));
             }
         }
     }
@@ -176,14 +238,15 @@ public final class GuestMemoryMeasurements {
 
     /**
      * A normal execution's cost of the journal (A/B), and of paged memory at all (against
-     * Chicory's). Each sample is a batch (20 executions of a trivial statement, one of a
-     * workload) per variant, the variants' order rotating every round; wall time and the
-     * process's CPU time (guest thread, collector and compiler threads: the garbage of journal
-     * copies counts), which the machine's load disturbs less.
+     * Chicory's). Each sample is a batch (20 executions of a trivial statement, one of a workload)
+     * per variant, the variants' order rotating every round; wall time and the process's CPU time
+     * (guest thread, collector and compiler threads: the garbage of journal copies counts), which
+     * the machine's load disturbs less.
      */
     private void journalAb(Map<String, String> workloads) {
-        System.out.println("\n### Journal on/off and ByteArrayMemory, warm sandboxes, rotating order "
-                + "(median ms per execution: wall / process CPU)");
+        System.out.println(
+                "\n### Journal on/off and ByteArrayMemory, warm sandboxes, rotating order "
+                        + "(median ms per execution: wall / process CPU)");
         Map<String, MemoryOptions> variants = new LinkedHashMap<>();
         variants.put("paged, journal (default)", PAGED);
         variants.put("paged, no journal copies", NO_JOURNAL);
@@ -195,9 +258,12 @@ public final class GuestMemoryMeasurements {
         codes.put("churn (rewrites freed memory)", CHURN);
         codes.putAll(workloads);
         com.sun.management.OperatingSystemMXBean os =
-                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        System.out.println("\n| code | " + String.join(" | ", names)
-                + " | journal ÷ no journal (wall / CPU) | journal ÷ ByteArrayMemory (wall / CPU) |");
+                (com.sun.management.OperatingSystemMXBean)
+                        ManagementFactory.getOperatingSystemMXBean();
+        System.out.println(
+                "\n| code | "
+                        + String.join(" | ", names)
+                        + " | journal ÷ no journal (wall / CPU) | journal ÷ ByteArrayMemory (wall / CPU) |");
         System.out.println("|---|---:|---:|---:|---:|---:|");
         for (Map.Entry<String, String> code : codes.entrySet()) {
             Map<String, SandboxRuntime> sandboxes = new LinkedHashMap<>();
@@ -227,15 +293,29 @@ public final class GuestMemoryMeasurements {
             sandboxes.values().forEach(SandboxRuntime::close);
             double[] w = names.stream().mapToDouble(k -> median(wall.get(k))).toArray();
             double[] c = names.stream().mapToDouble(k -> median(cpu.get(k))).toArray();
-            System.out.printf("| %s | %.3f / %.3f | %.3f / %.3f | %.3f / %.3f | %.2f / %.2f | %.2f / %.2f |%n",
-                    code.getKey(), w[0], c[0], w[1], c[1], w[2], c[2], w[0] / w[1], c[0] / c[1], w[0] / w[2],
+            System.out.printf(
+                    "| %s | %.3f / %.3f | %.3f / %.3f | %.3f / %.3f | %.2f / %.2f | %.2f / %.2f |%n",
+                    code.getKey(),
+                    w[0],
+                    c[0],
+                    w[1],
+                    c[1],
+                    w[2],
+                    c[2],
+                    w[0] / w[1],
+                    c[0] / c[1],
+                    w[0] / w[2],
                     c[0] / c[2]);
         }
     }
 
-    /** Growing memory by 256 MiB in a fresh sandbox: new pages only, against one new array plus a copy. */
+    /**
+     * Growing memory by 256 MiB in a fresh sandbox: new pages only, against one new array plus a
+     * copy.
+     */
     private void growth() {
-        System.out.println("\n### Growth: `b = bytearray(256 << 20)` in a fresh sandbox (median ms)");
+        System.out.println(
+                "\n### Growth: `b = bytearray(256 << 20)` in a fresh sandbox (median ms)");
         Map<String, List<Double>> t = new LinkedHashMap<>();
         String grow = "b = bytearray(256 << 20)";
         for (int round = 0; round < rounds + 2; round++) {
@@ -255,22 +335,26 @@ public final class GuestMemoryMeasurements {
 
     /**
      * A hard stop (fuel exhausted mid-loop) with the journal (rolled back, the sandbox goes on) and
-     * without (poisoned: the caller must restore a new one). Fuel is deterministic, so both stop
-     * at the same point after the same work; the time from the stop to the caller is the partial
+     * without (poisoned: the caller must restore a new one). Fuel is deterministic, so both stop at
+     * the same point after the same work; the time from the stop to the caller is the partial
      * result's end (taken before the rollback) to the exception's arrival.
      */
     private void hardStops() {
-        System.out.println("\n### Rollback after a hard stop (fuel exhausted in a loop writing memory)");
+        System.out.println(
+                "\n### Rollback after a hard stop (fuel exhausted in a loop writing memory)");
         long fuel;
         long[] written;
         try (SandboxRuntime r = start(PAGED)) {
             r.submit(CHURN, LIMITS).get();
-            ExecutionResult probe = r.submit(HARD_STOPPED.replace("100_000_000", "150_000"), LIMITS).get();
+            ExecutionResult probe =
+                    r.submit(HARD_STOPPED.replace("100_000_000", "150_000"), LIMITS).get();
             fuel = probe.stats().fuelConsumed();
             written = r.memoryFootprint();
         }
-        System.out.printf("calibration: the loop's first 150,000 iterations take %,d fuel; that execution wrote %d pages"
-                + " (%.1f MiB), journal %.1f MiB%n", fuel, written[1], mib(written[1] * written[3]), mib(written[2]));
+        System.out.printf(
+                "calibration: the loop's first 150,000 iterations take %,d fuel; that execution wrote %d pages"
+                        + " (%.1f MiB), journal %.1f MiB%n",
+                fuel, written[1], mib(written[1] * written[3]), mib(written[2]));
         ResourceLimits stopAt = LIMITS.toBuilder().maxFuel(fuel).build();
         Map<String, List<Double>> t = new LinkedHashMap<>();
         SandboxRuntime journaled = start(PAGED);
@@ -326,13 +410,15 @@ public final class GuestMemoryMeasurements {
 
     /**
      * Rollback alone, on a bare PagedMemory: K pages written in an epoch (each page's first write
-     * copies it into the journal), then put back; and the same first writes with no journal
-     * budget (the slow path without the copy), which isolates the copy's cost.
+     * copies it into the journal), then put back; and the same first writes with no journal budget
+     * (the slow path without the copy), which isolates the copy's cost.
      */
     private static void rollbackMicro() {
-        System.out.println("\n### PagedMemory alone: journaling K pages and rolling them back (median ms)");
-        System.out.println("\n| pages (16 KiB) | first writes, journal on | first writes, no journal copies "
-                + "| copy cost per page µs | rollback | rollback per page µs |");
+        System.out.println(
+                "\n### PagedMemory alone: journaling K pages and rolling them back (median ms)");
+        System.out.println(
+                "\n| pages (16 KiB) | first writes, journal on | first writes, no journal copies "
+                        + "| copy cost per page µs | rollback | rollback per page µs |");
         System.out.println("|---:|---:|---:|---:|---:|---:|");
         for (int pages : new int[] {16, 256, 1024, 4096}) {
             List<Double> journaled = new ArrayList<>();
@@ -357,14 +443,18 @@ public final class GuestMemoryMeasurements {
             double j = median(journaled);
             double p = median(plain);
             double r = median(rollbacks);
-            System.out.printf("| %d | %.3f | %.3f | %.2f | %.3f | %.3f |%n", pages, j, p, (j - p) * 1000 / pages, r,
-                    r * 1000 / pages);
+            System.out.printf(
+                    "| %d | %.3f | %.3f | %.2f | %.3f | %.3f |%n",
+                    pages, j, p, (j - p) * 1000 / pages, r, r * 1000 / pages);
         }
     }
 
     private static PagedMemory bareMemory(long maxJournalBytes) {
-        return PagedMemory.fresh(new MemoryLimits(1100, 1100), PagedMemory.DEFAULT_PAGE_SHIFT,
-                HeapAllowance.defaultHeadroom(), maxJournalBytes);
+        return PagedMemory.fresh(
+                new MemoryLimits(1100, 1100),
+                PagedMemory.DEFAULT_PAGE_SHIFT,
+                HeapAllowance.defaultHeadroom(),
+                maxJournalBytes);
     }
 
     private static double firstWrites(PagedMemory memory, int pages, int value) {
@@ -390,12 +480,21 @@ public final class GuestMemoryMeasurements {
         long after = usedAfterGc();
         long privateBytes = 0;
         for (SandboxRuntime r : held) {
-            privateBytes += options.chicoryByteArray() ? image.memoryBytes() : r.memoryFootprint()[0];
+            privateBytes +=
+                    options.chicoryByteArray() ? image.memoryBytes() : r.memoryFootprint()[0];
         }
-        System.out.printf("%n%s: %d live sandboxes (one print(1) each): heap +%.1f MiB (%.2f MiB each); private guest"
+        System.out.printf(
+                "%n%s: %d live sandboxes (one print(1) each): heap +%.1f MiB (%.2f MiB each); private guest"
                         + " pages %.1f MiB (%.2f MiB each); %d x image = %.1f MiB; created in %.1f s%n",
-                options, count, mib(after - before), mib(after - before) / count, mib(privateBytes),
-                mib(privateBytes) / count, count, mib(count * image.memoryBytes()), seconds);
+                options,
+                count,
+                mib(after - before),
+                mib(after - before) / count,
+                mib(privateBytes),
+                mib(privateBytes) / count,
+                count,
+                mib(count * image.memoryBytes()),
+                seconds);
         held.forEach(SandboxRuntime::close);
     }
 
@@ -412,8 +511,15 @@ public final class GuestMemoryMeasurements {
     private static void printTable(Map<String, List<Double>> t) {
         System.out.println("\n| measure | median | p10 | p90 | n |");
         System.out.println("|---|---:|---:|---:|---:|");
-        t.forEach((name, xs) -> System.out.printf("| %s | %.3f | %.3f | %.3f | %d |%n", name, median(xs),
-                percentile(xs, 0.1), percentile(xs, 0.9), xs.size()));
+        t.forEach(
+                (name, xs) ->
+                        System.out.printf(
+                                "| %s | %.3f | %.3f | %.3f | %d |%n",
+                                name,
+                                median(xs),
+                                percentile(xs, 0.1),
+                                percentile(xs, 0.9),
+                                xs.size()));
     }
 
     private static void addSince(Map<String, List<Double>> t, String name, long startNanos) {
@@ -431,7 +537,8 @@ public final class GuestMemoryMeasurements {
     }
 
     private static String loadAverage() {
-        return String.format("%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        return String.format(
+                "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     private static double ms(long startNanos) {

@@ -27,8 +27,11 @@ import java.util.Map;
  * <p>usage: MemoryLayouts [rounds] [workloads,comma,separated] [liveSandboxes]
  */
 public final class MemoryLayouts {
-    private static final ResourceLimits LIMITS = ResourceLimits.builder().executionTimeout(Duration.ofMinutes(10))
-            .maxMemoryBytes(1L << 30).build();
+    private static final ResourceLimits LIMITS =
+            ResourceLimits.builder()
+                    .executionTimeout(Duration.ofMinutes(10))
+                    .maxMemoryBytes(1L << 30)
+                    .build();
 
     private static final class Variant {
         final String name;
@@ -42,22 +45,43 @@ public final class MemoryLayouts {
         }
 
         SandboxRuntime start() {
-            return SandboxRuntime.start(SandboxSpec.builder().image(image).limits(LIMITS).memoryOptions(options).build());
+            return SandboxRuntime.start(
+                    SandboxSpec.builder()
+                            .image(image)
+                            .limits(LIMITS)
+                            .memoryOptions(options)
+                            .build());
         }
     }
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
-        Map<String, String> workloads = Workloads.select(args.length > 1 && !args[1].equals("-") ? args[1] : null);
+        Map<String, String> workloads =
+                Workloads.select(args.length > 1 && !args[1].equals("-") ? args[1] : null);
         int live = args.length > 2 ? Integer.parseInt(args[2]) : 100;
         GuestSnapshot image = DefaultImage.get();
-        List<Variant> variants = List.of(
-                new Variant("ByteArrayMemory", MemoryOptions.builder().chicoryByteArray(true).build(), image),
-                new Variant("paged 4 KiB", MemoryOptions.builder().pageShift(12).build(), image.withPageShift(12)),
-                new Variant("paged 16 KiB", MemoryOptions.builder().pageShift(14).build(), image.withPageShift(14)),
-                new Variant("paged 64 KiB", MemoryOptions.builder().pageShift(16).build(), image.withPageShift(16)),
-                new Variant("paged 16 KiB, no journal", MemoryOptions.builder().pageShift(14).maxJournalBytes(0).build(),
-                        image.withPageShift(14)));
+        List<Variant> variants =
+                List.of(
+                        new Variant(
+                                "ByteArrayMemory",
+                                MemoryOptions.builder().chicoryByteArray(true).build(),
+                                image),
+                        new Variant(
+                                "paged 4 KiB",
+                                MemoryOptions.builder().pageShift(12).build(),
+                                image.withPageShift(12)),
+                        new Variant(
+                                "paged 16 KiB",
+                                MemoryOptions.builder().pageShift(14).build(),
+                                image.withPageShift(14)),
+                        new Variant(
+                                "paged 64 KiB",
+                                MemoryOptions.builder().pageShift(16).build(),
+                                image.withPageShift(16)),
+                        new Variant(
+                                "paged 16 KiB, no journal",
+                                MemoryOptions.builder().pageShift(14).maxJournalBytes(0).build(),
+                                image.withPageShift(14)));
 
         System.out.println("## load at start: " + loadAverage());
         restoreAndTrivial(variants, rounds);
@@ -85,7 +109,8 @@ public final class MemoryLayouts {
             for (Variant v : variants) {
                 long t0 = System.nanoTime();
                 SandboxRuntime fresh = v.start();
-                restore.computeIfAbsent(v.name, k -> new ArrayList<>()).add(ms(System.nanoTime() - t0));
+                restore.computeIfAbsent(v.name, k -> new ArrayList<>())
+                        .add(ms(System.nanoTime() - t0));
                 fresh.close();
             }
         }
@@ -95,22 +120,30 @@ public final class MemoryLayouts {
                 SandboxRuntime r = warm.get(v.name);
                 long t0 = System.nanoTime();
                 r.submit("print(1)", LIMITS).get();
-                trivial.computeIfAbsent(v.name, k -> new ArrayList<>()).add(ms(System.nanoTime() - t0));
+                trivial.computeIfAbsent(v.name, k -> new ArrayList<>())
+                        .add(ms(System.nanoTime() - t0));
             }
         }
         warm.values().forEach(SandboxRuntime::close);
-        System.out.println("\n| variant | restore (build) median ms | warm `print(1)` median ms | ratio to ByteArrayMemory |");
+        System.out.println(
+                "\n| variant | restore (build) median ms | warm `print(1)` median ms | ratio to ByteArrayMemory |");
         System.out.println("|---|---|---|---|");
         double base = median(trivial.get(variants.get(0).name));
         for (Variant v : variants) {
             double t = median(trivial.get(v.name));
-            System.out.printf("| %s | %.2f | %.3f | %.2f |%n", v.name, median(restore.get(v.name)), t, t / base);
+            System.out.printf(
+                    "| %s | %.2f | %.3f | %.2f |%n",
+                    v.name, median(restore.get(v.name)), t, t / base);
         }
     }
 
-    private static void workloads(List<Variant> variants, Map<String, String> workloads, int rounds) throws Exception {
-        System.out.println("\n| workload | " + String.join(" | ", variants.stream().map(v -> v.name).toArray(String[]::new))
-                + " |");
+    private static void workloads(List<Variant> variants, Map<String, String> workloads, int rounds)
+            throws Exception {
+        System.out.println(
+                "\n| workload | "
+                        + String.join(
+                                " | ", variants.stream().map(v -> v.name).toArray(String[]::new))
+                        + " |");
         System.out.println("|---" + "|---".repeat(variants.size()) + "|");
         for (Map.Entry<String, String> w : workloads.entrySet()) {
             Map<String, SandboxRuntime> sandboxes = new LinkedHashMap<>();
@@ -129,7 +162,8 @@ public final class MemoryLayouts {
                 for (Variant v : variants) {
                     long t0 = System.nanoTime();
                     ExecutionResult r = sandboxes.get(v.name).submit(w.getValue(), LIMITS).get();
-                    times.computeIfAbsent(v.name, k -> new ArrayList<>()).add(ms(System.nanoTime() - t0));
+                    times.computeIfAbsent(v.name, k -> new ArrayList<>())
+                            .add(ms(System.nanoTime() - t0));
                     if (r.stdout().isEmpty()) {
                         throw new IllegalStateException(w.getKey() + " printed nothing");
                     }
@@ -137,7 +171,8 @@ public final class MemoryLayouts {
             }
             sandboxes.values().forEach(SandboxRuntime::close);
             double base = median(times.get(variants.get(0).name));
-            StringBuilder row = new StringBuilder("| " + w.getKey() + " | " + String.format("%.1f ms", base));
+            StringBuilder row =
+                    new StringBuilder("| " + w.getKey() + " | " + String.format("%.1f ms", base));
             for (Variant v : variants.subList(1, variants.size())) {
                 double t = median(times.get(v.name));
                 row.append(String.format(" | %.1f ms (%.2fx)", t, t / base));
@@ -157,9 +192,14 @@ public final class MemoryLayouts {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         long after = usedAfterGc();
-        System.out.printf("%n%s: %d live sandboxes (restored, one print(1) each) hold %.1f MiB of heap"
+        System.out.printf(
+                "%n%s: %d live sandboxes (restored, one print(1) each) hold %.1f MiB of heap"
                         + " (%.2f MiB each); created in %.1f s%n",
-                v.name, count, (after - before) / 1048576.0, (after - before) / 1048576.0 / count, seconds);
+                v.name,
+                count,
+                (after - before) / 1048576.0,
+                (after - before) / 1048576.0 / count,
+                seconds);
         held.forEach(SandboxRuntime::close);
     }
 
@@ -173,7 +213,10 @@ public final class MemoryLayouts {
     }
 
     private static String loadAverage() {
-        return String.format("%.2f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        return String.format(
+                "%.2f",
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                        .getSystemLoadAverage());
     }
 
     private static double ms(long nanos) {
@@ -183,6 +226,8 @@ public final class MemoryLayouts {
     private static double median(List<Double> values) {
         double[] xs = values.stream().mapToDouble(Double::doubleValue).toArray();
         Arrays.sort(xs);
-        return xs.length % 2 == 1 ? xs[xs.length / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2;
+        return xs.length % 2 == 1
+                ? xs[xs.length / 2]
+                : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2;
     }
 }

@@ -2,10 +2,12 @@ package dev.eryx.bench;
 
 /** The one percentile rule of the harnesses that report latency distributions. */
 final class Percentiles {
-    private Percentiles() {
-    }
+    private Percentiles() {}
 
-    /** Nearest-rank percentile ({@code p} in 0-100) of sorted nanoseconds, in milliseconds; 0 when empty. */
+    /**
+     * Nearest-rank percentile ({@code p} in 0-100) of sorted nanoseconds, in milliseconds; 0 when
+     * empty.
+     */
     static double millis(long[] sorted, double p) {
         if (sorted.length == 0) {
             return 0;

@@ -15,14 +15,13 @@ import java.util.Map;
 /**
  * Turns the runners' raw JSON into the side-by-side markdown table.
  *
- * <p>usage: Report OUT.md HEADER_FILE id=label=raw.json... — the first runtime whose id is
- * {@code native} is the baseline, the one whose id is {@code node} the V8 reference.
+ * <p>usage: Report OUT.md HEADER_FILE id=label=raw.json... — the first runtime whose id is {@code
+ * native} is the baseline, the one whose id is {@code node} the V8 reference.
  */
 public final class Report {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private record Runtime(String id, String label, JsonNode data) {
-    }
+    private record Runtime(String id, String label, JsonNode data) {}
 
     public static void main(String[] args) throws Exception {
         File out = new File(args[0]);
@@ -41,7 +40,8 @@ public final class Report {
         Runtime v8 = find(runtimes, "node");
         StringBuilder md = new StringBuilder(header.strip()).append("\n\n");
 
-        md.append("### Workloads, warm: median ms (± half the interquartile range, as % of the median)\n\n");
+        md.append(
+                "### Workloads, warm: median ms (± half the interquartile range, as % of the median)\n\n");
         md.append("| workload |");
         runtimes.forEach(r -> md.append(' ').append(r.label).append(" |"));
         md.append(" checksums |\n|---|");
@@ -52,7 +52,10 @@ public final class Report {
             md.append("| ").append(w).append(" |");
             Map<String, Double> row = new LinkedHashMap<>();
             List<String> mismatched = new ArrayList<>();
-            String reference = nativeRt == null ? null : text(nativeRt.data.path("workloads").path(w).path("output"));
+            String reference =
+                    nativeRt == null
+                            ? null
+                            : text(nativeRt.data.path("workloads").path(w).path("output"));
             for (Runtime r : runtimes) {
                 JsonNode e = r.data.path("workloads").path(w);
                 double[] xs = values(e.path("times_ms"));
@@ -64,7 +67,9 @@ public final class Report {
                 } else {
                     double m = median(xs);
                     row.put(r.id, m);
-                    md.append(String.format(Locale.ROOT, " %s (±%.0f%%) |", fmt(m), 50 * iqr(xs) / m));
+                    md.append(
+                            String.format(
+                                    Locale.ROOT, " %s (±%.0f%%) |", fmt(m), 50 * iqr(xs) / m));
                     String output = text(e.path("output"));
                     if (reference != null && !reference.equals(output)) {
                         mismatched.add(r.label + " differs");
@@ -72,7 +77,9 @@ public final class Report {
                 }
             }
             medians.put(w, row);
-            md.append(' ').append(mismatched.isEmpty() ? "all equal" : String.join("; ", mismatched)).append(" |\n");
+            md.append(' ')
+                    .append(mismatched.isEmpty() ? "all equal" : String.join("; ", mismatched))
+                    .append(" |\n");
         }
 
         md.append("\n### Ratios (median / median): to native CPython, and to V8\n\n| workload |");
@@ -101,7 +108,8 @@ public final class Report {
                     md.append(" — |");
                 } else {
                     md.append(String.format(Locale.ROOT, " %.1fx |", a / b));
-                    logs.computeIfAbsent(c[0] + "/" + c[1], k -> new ArrayList<>()).add(Math.log(a / b));
+                    logs.computeIfAbsent(c[0] + "/" + c[1], k -> new ArrayList<>())
+                            .add(Math.log(a / b));
                 }
             }
             md.append('\n');
@@ -109,14 +117,33 @@ public final class Report {
         md.append("| **geometric mean** |");
         for (String[] c : ratioCols) {
             List<Double> l = logs.get(c[0] + "/" + c[1]);
-            md.append(l == null ? " — |" : String.format(Locale.ROOT, " **%.1fx** (%d) |",
-                    Math.exp(l.stream().mapToDouble(Double::doubleValue).average().orElse(0)), l.size()));
+            md.append(
+                    l == null
+                            ? " — |"
+                            : String.format(
+                                    Locale.ROOT,
+                                    " **%.1fx** (%d) |",
+                                    Math.exp(
+                                            l.stream()
+                                                    .mapToDouble(Double::doubleValue)
+                                                    .average()
+                                                    .orElse(0)),
+                                    l.size()));
         }
         md.append("\n| **worst** |");
         for (String[] c : ratioCols) {
             List<Double> l = logs.get(c[0] + "/" + c[1]);
-            md.append(l == null ? " — |" : String.format(Locale.ROOT, " %.1fx |",
-                    Math.exp(l.stream().mapToDouble(Double::doubleValue).max().orElse(0))));
+            md.append(
+                    l == null
+                            ? " — |"
+                            : String.format(
+                                    Locale.ROOT,
+                                    " %.1fx |",
+                                    Math.exp(
+                                            l.stream()
+                                                    .mapToDouble(Double::doubleValue)
+                                                    .max()
+                                                    .orElse(0))));
         }
         md.append("\n\n");
 
@@ -126,24 +153,42 @@ public final class Report {
         runtimes.forEach(r -> md.append("---:|"));
         md.append('\n');
         String[][] rows = {
-            {"cold_boot_first_output_ms", "cold boot to first output (first interpreter of the process)"},
+            {
+                "cold_boot_first_output_ms",
+                "cold boot to first output (first interpreter of the process)"
+            },
             {"first_fresh_first_output_ms", "first fresh instance to first output (engine cold)"},
-            {"fresh_first_output_ms", "fresh interpreter to first output (eryx: restored from the snapshot)"},
+            {
+                "fresh_first_output_ms",
+                "fresh interpreter to first output (eryx: restored from the snapshot)"
+            },
             {"restore_build_ms", "eryx: `build()` of a restored sandbox alone"},
             {"compile_ms", "compile the module (V8)"},
-            {"warm_trivial_ms", "warm interpreter: one execution printing a line (eryx: a pooled sandbox)"},
+            {
+                "warm_trivial_ms",
+                "warm interpreter: one execution printing a line (eryx: a pooled sandbox)"
+            },
         };
         for (String[] row : rows) {
             md.append("| ").append(row[1]).append(" |");
             for (Runtime r : runtimes) {
                 JsonNode v = r.data.path("startup").path(row[0]);
-                double[] xs = v.isArray() ? values(v) : v.isNumber() ? new double[] {v.asDouble()} : new double[0];
-                md.append(xs.length == 0 ? " — |" : " " + fmt(median(xs)) + " (" + xs.length + ") |");
+                double[] xs =
+                        v.isArray()
+                                ? values(v)
+                                : v.isNumber() ? new double[] {v.asDouble()} : new double[0];
+                md.append(
+                        xs.length == 0 ? " — |" : " " + fmt(median(xs)) + " (" + xs.length + ") |");
             }
             md.append('\n');
         }
         md.append("\nVersions: ");
-        runtimes.forEach(r -> md.append(r.label).append(" = ").append(r.data.path("version").asText()).append("; "));
+        runtimes.forEach(
+                r ->
+                        md.append(r.label)
+                                .append(" = ")
+                                .append(r.data.path("version").asText())
+                                .append("; "));
         md.setLength(md.length() - 2);
         md.append('\n');
 
@@ -166,8 +211,11 @@ public final class Report {
     }
 
     private static String fmt(double ms) {
-        return ms >= 100 ? String.format(Locale.ROOT, "%.0f", ms)
-                : ms >= 10 ? String.format(Locale.ROOT, "%.1f", ms) : String.format(Locale.ROOT, "%.2f", ms);
+        return ms >= 100
+                ? String.format(Locale.ROOT, "%.0f", ms)
+                : ms >= 10
+                        ? String.format(Locale.ROOT, "%.1f", ms)
+                        : String.format(Locale.ROOT, "%.2f", ms);
     }
 
     private static double[] values(JsonNode array) {

@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * java -cp ... dev.eryx.bench.ServiceLoadTest [--clients 4] [--requests 400] [--seconds 60]
  *     [--warmup 20] [--code 'print(1)'] [--markdown]
  * </pre>
+ *
  * Every failure (a non-200 status, a verdict other than ok, an I/O error) is counted and printed;
  * the exit status is 1 if there was any, so a broken service cannot pass for a fast one.
  */
@@ -47,9 +48,16 @@ public final class ServiceLoadTest {
         final String code;
         final boolean markdown;
 
-        Options(int clients, int requests, Duration limit, int warmup, String code, boolean markdown) {
+        Options(
+                int clients,
+                int requests,
+                Duration limit,
+                int warmup,
+                String code,
+                boolean markdown) {
             if (clients < 1 || requests < 1 || warmup < 0 || limit.isNegative() || limit.isZero()) {
-                throw new IllegalArgumentException("clients, requests and seconds must be positive, warmup >= 0");
+                throw new IllegalArgumentException(
+                        "clients, requests and seconds must be positive, warmup >= 0");
             }
             this.clients = clients;
             this.requests = requests;
@@ -69,16 +77,35 @@ public final class ServiceLoadTest {
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
                 switch (args[i]) {
-                    case "--clients": clients = Integer.parseInt(required(args[i], value)); i++; break;
-                    case "--requests": requests = Integer.parseInt(required(args[i], value)); i++; break;
-                    case "--seconds": seconds = Long.parseLong(required(args[i], value)); i++; break;
-                    case "--warmup": warmup = Integer.parseInt(required(args[i], value)); i++; break;
-                    case "--code": code = required(args[i], value); i++; break;
-                    case "--markdown": markdown = true; break;
-                    default: throw new IllegalArgumentException("unknown option " + args[i]);
+                    case "--clients":
+                        clients = Integer.parseInt(required(args[i], value));
+                        i++;
+                        break;
+                    case "--requests":
+                        requests = Integer.parseInt(required(args[i], value));
+                        i++;
+                        break;
+                    case "--seconds":
+                        seconds = Long.parseLong(required(args[i], value));
+                        i++;
+                        break;
+                    case "--warmup":
+                        warmup = Integer.parseInt(required(args[i], value));
+                        i++;
+                        break;
+                    case "--code":
+                        code = required(args[i], value);
+                        i++;
+                        break;
+                    case "--markdown":
+                        markdown = true;
+                        break;
+                    default:
+                        throw new IllegalArgumentException("unknown option " + args[i]);
                 }
             }
-            return new Options(clients, requests, Duration.ofSeconds(seconds), warmup, code, markdown);
+            return new Options(
+                    clients, requests, Duration.ofSeconds(seconds), warmup, code, markdown);
         }
 
         private static String required(String option, String value) {
@@ -92,8 +119,13 @@ public final class ServiceLoadTest {
     /** What one client saw. */
     private static final class ClientLog {
         final List<Long> latencies = new ArrayList<>();
-        /** The service's own "durationMs" of each ok execution: what the latency spends outside it is overhead. */
+
+        /**
+         * The service's own "durationMs" of each ok execution: what the latency spends outside it
+         * is overhead.
+         */
         final List<Long> executionMillis = new ArrayList<>();
+
         final Map<String, Integer> outcomes = new TreeMap<>();
 
         void count(String outcome) {
@@ -101,8 +133,7 @@ public final class ServiceLoadTest {
         }
     }
 
-    private ServiceLoadTest() {
-    }
+    private ServiceLoadTest() {}
 
     public static void main(String[] args) throws Exception {
         Options options = Options.parse(args);
@@ -110,13 +141,23 @@ public final class ServiceLoadTest {
         ResourceLimits limits = ExecutionService.defaultLimits();
         long failures;
         try (SandboxPool pool = ExecutionService.defaultPool(limits);
-                ExecutionService service = new ExecutionService(pool, limits, 0,
-                        Math.max(options.clients, ExecutionService.defaultHandlerThreads()))) {
+                ExecutionService service =
+                        new ExecutionService(
+                                pool,
+                                limits,
+                                0,
+                                Math.max(
+                                        options.clients,
+                                        ExecutionService.defaultHandlerThreads()))) {
             URI uri = URI.create("http://127.0.0.1:" + service.port() + "/execute");
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient http =
+                    HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .connectTimeout(Duration.ofSeconds(5))
+                            .build();
             byte[] body = JSON.writeValueAsBytes(JSON.createObjectNode().put("code", options.code));
-            System.err.printf("service on %s, pool capacity %d; warming up with %d requests%n",
+            System.err.printf(
+                    "service on %s, pool capacity %d; warming up with %d requests%n",
                     uri, pool.capacity(), options.warmup);
             ClientLog warm = new ClientLog();
             for (int i = 0; i < options.warmup; i++) {
@@ -129,14 +170,18 @@ public final class ServiceLoadTest {
 
     private static String load() {
         try {
-            String[] fields = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim().split(" ");
+            String[] fields =
+                    java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg"))
+                            .trim()
+                            .split(" ");
             return String.join(" ", Arrays.asList(fields).subList(0, Math.min(3, fields.length)));
         } catch (IOException | UnsupportedOperationException e) {
             return "unknown";
         }
     }
 
-    private static long run(Options options, HttpClient http, URI uri, byte[] body, int capacity, String loadBefore)
+    private static long run(
+            Options options, HttpClient http, URI uri, byte[] body, int capacity, String loadBefore)
             throws Exception {
         AtomicLong budget = new AtomicLong(options.requests);
         long deadline = System.nanoTime() + options.limit.toNanos();
@@ -144,13 +189,16 @@ public final class ServiceLoadTest {
         List<Future<ClientLog>> logs = new ArrayList<>();
         long started = System.nanoTime();
         for (int c = 0; c < options.clients; c++) {
-            logs.add(clients.submit(() -> {
-                ClientLog log = new ClientLog();
-                while (System.nanoTime() < deadline && budget.getAndDecrement() > 0) {
-                    send(http, uri, body, log);
-                }
-                return log;
-            }));
+            logs.add(
+                    clients.submit(
+                            () -> {
+                                ClientLog log = new ClientLog();
+                                while (System.nanoTime() < deadline
+                                        && budget.getAndDecrement() > 0) {
+                                    send(http, uri, body, log);
+                                }
+                                return log;
+                            }));
         }
         List<Long> latencies = new ArrayList<>();
         List<Long> executions = new ArrayList<>();
@@ -167,33 +215,58 @@ public final class ServiceLoadTest {
         long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
         double seconds = elapsed / 1e9;
         double throughput = sorted.length / seconds;
-        long failures = outcomes.entrySet().stream().filter(e -> !e.getKey().equals("200 ok"))
-                .mapToLong(Map.Entry::getValue).sum();
-        System.out.printf("clients %d, pool capacity %d, code %s%n", options.clients, capacity, options.code);
-        System.out.printf("requests %d in %.1f s: %.1f requests/s%n", sorted.length, seconds, throughput);
-        System.out.printf("latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f%n", Percentiles.millis(sorted, 50),
-                Percentiles.millis(sorted, 90), Percentiles.millis(sorted, 99), sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
-        long[] executionNanos = executions.stream().mapToLong(ms -> ms * 1_000_000).sorted().toArray();
-        System.out.printf("execution inside the service (durationMs) ms: p50 %.0f  p99 %.0f%n",
+        long failures =
+                outcomes.entrySet().stream()
+                        .filter(e -> !e.getKey().equals("200 ok"))
+                        .mapToLong(Map.Entry::getValue)
+                        .sum();
+        System.out.printf(
+                "clients %d, pool capacity %d, code %s%n", options.clients, capacity, options.code);
+        System.out.printf(
+                "requests %d in %.1f s: %.1f requests/s%n", sorted.length, seconds, throughput);
+        System.out.printf(
+                "latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f%n",
+                Percentiles.millis(sorted, 50),
+                Percentiles.millis(sorted, 90),
+                Percentiles.millis(sorted, 99),
+                sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6);
+        long[] executionNanos =
+                executions.stream().mapToLong(ms -> ms * 1_000_000).sorted().toArray();
+        System.out.printf(
+                "execution inside the service (durationMs) ms: p50 %.0f  p99 %.0f%n",
                 Percentiles.millis(executionNanos, 50), Percentiles.millis(executionNanos, 99));
         System.out.printf("outcomes: %s%n", outcomes);
         System.out.printf("load average before: %s; after: %s%n", loadBefore, load());
         if (options.markdown) {
-            System.out.printf("| %d | %d | %d | %.1f | %.1f | %.1f | %.1f | %s |%n", options.clients, capacity,
-                    sorted.length, throughput, Percentiles.millis(sorted, 50), Percentiles.millis(sorted, 99),
-                    sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6, loadBefore);
+            System.out.printf(
+                    "| %d | %d | %d | %.1f | %.1f | %.1f | %.1f | %s |%n",
+                    options.clients,
+                    capacity,
+                    sorted.length,
+                    throughput,
+                    Percentiles.millis(sorted, 50),
+                    Percentiles.millis(sorted, 99),
+                    sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1e6,
+                    loadBefore);
         }
         return failures;
     }
 
-    /** Sends one request and logs its latency and outcome ("200 ok", "200 timeout", "503", "io: ..."). */
+    /**
+     * Sends one request and logs its latency and outcome ("200 ok", "200 timeout", "503", "io:
+     * ...").
+     */
     private static void send(HttpClient http, URI uri, byte[] body, ClientLog log) {
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        HttpRequest request =
+                HttpRequest.newBuilder(uri)
+                        .timeout(Duration.ofSeconds(30))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                        .build();
         long t0 = System.nanoTime();
         try {
-            HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> response =
+                    http.send(request, HttpResponse.BodyHandlers.ofByteArray());
             log.latencies.add(System.nanoTime() - t0);
             if (response.statusCode() != 200) {
                 log.count(String.valueOf(response.statusCode()));

@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * harness: run it as a new process each time; benchmarks/cli-startup.sh does).
  *
  * <ul>
- *   <li>{@code first}: exactly what a user writes, {@code Sandbox.builder().build()} then
- *       {@code execute("print(1)")}, timed to the stdout listener's call; one line of figures.
+ *   <li>{@code first}: exactly what a user writes, {@code Sandbox.builder().build()} then {@code
+ *       execute("print(1)")}, timed to the stdout listener's call; one line of figures.
  *   <li>{@code phases}: the same work split where the time goes: loading the AOT-compiled module,
  *       decoding the interpreter image shipped in core's jar, the restore, the first execution
  *       (cold JVM code), then a second sandbox for comparison.
@@ -21,8 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>usage: StartupBreakdown first|phases
  */
 public final class StartupBreakdown {
-    private StartupBreakdown() {
-    }
+    private StartupBreakdown() {}
 
     public static void main(String[] args) {
         long mainEntered = System.nanoTime();
@@ -37,16 +36,22 @@ public final class StartupBreakdown {
                 phases(mainEntered, jvmToMainMs);
                 break;
             default:
-                throw new IllegalArgumentException("usage: StartupBreakdown first|phases (got " + mode + ")");
+                throw new IllegalArgumentException(
+                        "usage: StartupBreakdown first|phases (got " + mode + ")");
         }
     }
 
     private static void first(long mainEntered, long jvmToMainMs) {
         AtomicLong printed = new AtomicLong();
-        try (Sandbox sandbox = Sandbox.builder().stdout(text -> printed.compareAndSet(0, System.nanoTime())).build()) {
+        try (Sandbox sandbox =
+                Sandbox.builder()
+                        .stdout(text -> printed.compareAndSet(0, System.nanoTime()))
+                        .build()) {
             sandbox.execute("print(1)");
         }
-        System.out.printf("jvm->main %d ms, main->first output %.1f ms%n", jvmToMainMs, ms(printed.get() - mainEntered));
+        System.out.printf(
+                "jvm->main %d ms, main->first output %.1f ms%n",
+                jvmToMainMs, ms(printed.get() - mainEntered));
     }
 
     private static void phases(long mainEntered, long jvmToMainMs) {
@@ -58,7 +63,10 @@ public final class StartupBreakdown {
         double image = ms(System.nanoTime() - t);
         t = System.nanoTime();
         AtomicLong printed = new AtomicLong();
-        Sandbox sandbox = Sandbox.builder().stdout(text -> printed.compareAndSet(0, System.nanoTime())).build();
+        Sandbox sandbox =
+                Sandbox.builder()
+                        .stdout(text -> printed.compareAndSet(0, System.nanoTime()))
+                        .build();
         double build = ms(System.nanoTime() - t);
         t = System.nanoTime();
         sandbox.execute("print(1)");
@@ -74,7 +82,8 @@ public final class StartupBreakdown {
             second.execute("print(1)");
         }
         double again = ms(System.nanoTime() - t);
-        System.out.printf("jvm->main %d | module %.1f | image %.1f | build %.1f | first output %.1f (execute %.1f)"
+        System.out.printf(
+                "jvm->main %d | module %.1f | image %.1f | build %.1f | first output %.1f (execute %.1f)"
                         + " | close %.1f | main total %.1f | second sandbox build+print %.1f%n",
                 jvmToMainMs, module, image, build, firstOutput, execute, close, total, again);
     }

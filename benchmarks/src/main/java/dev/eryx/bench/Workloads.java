@@ -11,12 +11,19 @@ import java.util.Map;
 /** The Python workload suite (src/main/resources/workloads), the same files every runtime runs. */
 public final class Workloads {
     /** Order of the table's rows. */
-    public static final List<String> NAMES = List.of(
-            "fib", "loops", "json_roundtrip", "regex", "strings", "dicts_lists", "agent_step",
-            "decimal_ops", "sqlite_mem");
+    public static final List<String> NAMES =
+            List.of(
+                    "fib",
+                    "loops",
+                    "json_roundtrip",
+                    "regex",
+                    "strings",
+                    "dicts_lists",
+                    "agent_step",
+                    "decimal_ops",
+                    "sqlite_mem");
 
-    private Workloads() {
-    }
+    private Workloads() {}
 
     public static String source(String name) {
         try (InputStream in = Workloads.class.getResourceAsStream("/workloads/" + name + ".py")) {

@@ -7,8 +7,7 @@ import picocli.CommandLine.TypeConversionException;
 
 /** Picocli converters; their messages end up in "Invalid value for option '--x': ...". */
 final class Converters {
-    private Converters() {
-    }
+    private Converters() {}
 
     static final class SizeConverter implements ITypeConverter<Long> {
         @Override
@@ -58,7 +57,8 @@ final class Converters {
                 throw new TypeConversionException(e.getMessage());
             }
             if (!Files.isDirectory(volume.hostDir())) {
-                throw new TypeConversionException("'" + value + "': no such host directory: " + volume.hostDir());
+                throw new TypeConversionException(
+                        "'" + value + "': no such host directory: " + volume.hostDir());
             }
             return volume;
         }

@@ -8,8 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * Parses durations such as {@code 500ms}, {@code 1s}, {@code 1.5s}, {@code 2m}, {@code 1h}
- * (case-insensitive; a bare number is seconds, as for coreutils {@code timeout}).
- * {@code none} means no timeout.
+ * (case-insensitive; a bare number is seconds, as for coreutils {@code timeout}). {@code none}
+ * means no timeout.
  */
 public final class Durations {
     /** What {@link #parse(String)} returns for {@code none}: no timeout. */
@@ -17,8 +17,7 @@ public final class Durations {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
 
-    private Durations() {
-    }
+    private Durations() {}
 
     /**
      * @return a positive duration, or {@link #NONE}
@@ -31,8 +30,10 @@ public final class Durations {
         }
         Matcher m = DURATION.matcher(s);
         if (!m.matches()) {
-            throw new IllegalArgumentException("'" + text
-                    + "' is not a duration; use a number with a unit: 500ms, 1s, 2m, 1h (or 'none')");
+            throw new IllegalArgumentException(
+                    "'"
+                            + text
+                            + "' is not a duration; use a number with a unit: 500ms, 1s, 2m, 1h (or 'none')");
         }
         String unit = m.group(2) == null ? "s" : m.group(2);
         long nanosPerUnit;
@@ -56,7 +57,8 @@ public final class Durations {
         }
         Duration d = Duration.ofNanos(nanos.longValue());
         if (d.isZero()) {
-            throw new IllegalArgumentException("'" + text + "' must be positive (use 'none' for no timeout)");
+            throw new IllegalArgumentException(
+                    "'" + text + "' must be positive (use 'none' for no timeout)");
         }
         return d;
     }

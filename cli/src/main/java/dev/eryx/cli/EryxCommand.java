@@ -29,7 +29,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** The {@code eryx} command. Create it with {@link #commandLine}; {@code execute} returns the exit code. */
+/**
+ * The {@code eryx} command. Create it with {@link #commandLine}; {@code execute} returns the exit
+ * code.
+ */
 @Command(
         name = "eryx",
         mixinStandardHelpOptions = true,
@@ -63,45 +66,75 @@ import picocli.CommandLine.Spec;
         })
 public final class EryxCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Option(names = "-c", paramLabel = "CODE", description = "Program passed in as a string.")
     String code;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "SCRIPT",
-            description = "Python file to run (read on the host), or - to read the program from stdin.")
+    @Parameters(
+            index = "0",
+            arity = "0..1",
+            paramLabel = "SCRIPT",
+            description =
+                    "Python file to run (read on the host), or - to read the program from stdin.")
     String script;
 
-    @Parameters(index = "1..*", paramLabel = "ARG", description = "Arguments, passed in sys.argv[1:].")
+    @Parameters(
+            index = "1..*",
+            paramLabel = "ARG",
+            description = "Arguments, passed in sys.argv[1:].")
     List<String> args = new ArrayList<>();
 
-    @Option(names = "--timeout", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
-            description = "Wall-clock limit per execution: 500ms, 10s, 2m, 1h, or none (default: 30s).")
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
+            converter = Converters.DurationConverter.class,
+            description =
+                    "Wall-clock limit per execution: 500ms, 10s, 2m, 1h, or none (default: 30s).")
     Duration timeout;
 
-    @Option(names = "--fuel", paramLabel = "N", converter = Converters.FuelConverter.class,
-            description = "Fuel limit: guest function entries and loop iterations (default: unlimited).")
+    @Option(
+            names = "--fuel",
+            paramLabel = "N",
+            converter = Converters.FuelConverter.class,
+            description =
+                    "Fuel limit: guest function entries and loop iterations (default: unlimited).")
     Long fuel;
 
-    @Option(names = "--max-memory", paramLabel = "SIZE", converter = Converters.SizeConverter.class,
+    @Option(
+            names = "--max-memory",
+            paramLabel = "SIZE",
+            converter = Converters.SizeConverter.class,
             description = "Guest memory limit: 64m, 1g, ... (default: 256m).")
     Long maxMemory;
 
-    @Option(names = "--max-output", paramLabel = "SIZE", converter = Converters.SizeConverter.class,
-            description = "Limit on stdout+stderr per execution: 64k, 10m, ... or unlimited (default: 10m).")
+    @Option(
+            names = "--max-output",
+            paramLabel = "SIZE",
+            converter = Converters.SizeConverter.class,
+            description =
+                    "Limit on stdout+stderr per execution: 64k, 10m, ... or unlimited (default: 10m).")
     Long maxOutput;
 
-    @Option(names = {"-v", "--volume"}, paramLabel = "HOST:GUEST[:ro|:rw]", converter = Converters.VolumeConverter.class,
-            description = "Mount a host directory at an absolute guest path. Read-only unless :rw is given. Repeatable.")
+    @Option(
+            names = {"-v", "--volume"},
+            paramLabel = "HOST:GUEST[:ro|:rw]",
+            converter = Converters.VolumeConverter.class,
+            description =
+                    "Mount a host directory at an absolute guest path. Read-only unless :rw is given. Repeatable.")
     List<Volume> volumes = new ArrayList<>();
 
-    @Option(names = "--env", paramLabel = "KEY=VALUE",
-            description = "Set an environment variable in the guest. Repeatable. The host's environment is not passed.")
+    @Option(
+            names = "--env",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "Set an environment variable in the guest. Repeatable. The host's environment is not passed.")
     Map<String, String> env = new LinkedHashMap<>();
 
-    @Option(names = "--json",
-            description = "Print only one JSON object at the end: stdout, stderr, result, duration (ms), stats, error, exitCode.")
+    @Option(
+            names = "--json",
+            description =
+                    "Print only one JSON object at the end: stdout, stderr, result, duration (ms), stats, error, exitCode.")
     boolean json;
 
     private final InputStream stdin;
@@ -116,24 +149,26 @@ public final class EryxCommand implements Callable<Integer> {
      * The configured command line: options stop at the script (the rest is its arguments), and
      * every failure becomes an exit code through {@link ExitCodes#of}.
      */
-    public static CommandLine commandLine(InputStream stdin, BooleanSupplier stdinIsTerminal,
-                                          PrintWriter out, PrintWriter err) {
+    public static CommandLine commandLine(
+            InputStream stdin, BooleanSupplier stdinIsTerminal, PrintWriter out, PrintWriter err) {
         EryxCommand command = new EryxCommand(stdin, stdinIsTerminal);
         CommandLine cl = new CommandLine(command);
         cl.setStopAtPositional(true);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, args) -> reportUsageError(ex));
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> command.reportFailure(ex));
+        cl.setExecutionExceptionHandler(
+                (ex, commandLine, parseResult) -> command.reportFailure(ex));
         // Picocli passes only Exceptions to the handler; an Error (e.g. a failed static
         // initializer in the engine) must still become exit code 70, not a JVM stack dump.
-        cl.setExecutionStrategy(parseResult -> {
-            try {
-                return new CommandLine.RunLast().execute(parseResult);
-            } catch (Error e) {
-                return command.reportFailure(e);
-            }
-        });
+        cl.setExecutionStrategy(
+                parseResult -> {
+                    try {
+                        return new CommandLine.RunLast().execute(parseResult);
+                    } catch (Error e) {
+                        return command.reportFailure(e);
+                    }
+                });
         return cl;
     }
 
@@ -170,7 +205,8 @@ public final class EryxCommand implements Callable<Integer> {
         if (script == null) {
             if (stdinIsTerminal.getAsBoolean()) {
                 if (json) {
-                    throw usage("--json needs a program (-c CODE, SCRIPT or -); the REPL does not support it");
+                    throw usage(
+                            "--json needs a program (-c CODE, SCRIPT or -); the REPL does not support it");
                 }
                 return null;
             }
@@ -224,7 +260,9 @@ public final class EryxCommand implements Callable<Integer> {
         return b.build();
     }
 
-    /** Prints a failure as the mode asks and returns its exit code; the handler of every failure. */
+    /**
+     * Prints a failure as the mode asks and returns its exit code; the handler of every failure.
+     */
     int reportFailure(Throwable failure) {
         if (failure instanceof ParameterException) {
             return reportUsageError((ParameterException) failure);
@@ -240,7 +278,9 @@ public final class EryxCommand implements Callable<Integer> {
             err().println("eryx: " + failure.getMessage());
         } else {
             err().println("eryx: internal error: " + failure);
-            for (Throwable cause = failure.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+            for (Throwable cause = failure.getCause();
+                    cause != null && cause != cause.getCause();
+                    cause = cause.getCause()) {
                 err().println("  caused by: " + cause);
             }
             if (System.getenv("ERYX_DEBUG") != null) {

@@ -12,27 +12,34 @@ import picocli.CommandLine;
 /**
  * The process exit codes of {@code eryx}, and the one place where a failure becomes one.
  *
- * <p>A guest {@code sys.exit(n)} is not a failure: it exits with {@code n} (see
- * {@link dev.eryx.ExecutionResult#exitCode()}).
+ * <p>A guest {@code sys.exit(n)} is not a failure: it exits with {@code n} (see {@link
+ * dev.eryx.ExecutionResult#exitCode()}).
  */
 public final class ExitCodes {
     public static final int SUCCESS = 0;
+
     /** The Python code raised an exception it did not catch (also {@code SyntaxError}). */
     public static final int PYTHON_EXCEPTION = 1;
+
     /** Bad command line: unknown option, malformed value, unreadable script. */
     public static final int USAGE = 2;
+
     public static final int FUEL_EXHAUSTED = 3;
     public static final int MEMORY_LIMIT = 4;
     public static final int OUTPUT_LIMIT = 5;
-    /** The sandbox crashed, or something unexpected went wrong on the host (sysexits EX_SOFTWARE). */
+
+    /**
+     * The sandbox crashed, or something unexpected went wrong on the host (sysexits EX_SOFTWARE).
+     */
     public static final int INTERNAL_ERROR = 70;
+
     /** The execution ran past {@code --timeout} (as coreutils {@code timeout}). */
     public static final int TIMEOUT = 124;
+
     /** Cancelled or interrupted (128 + SIGINT). */
     public static final int CANCELLED = 130;
 
-    private ExitCodes() {
-    }
+    private ExitCodes() {}
 
     /** The exit code for a failure. Every failure of the command goes through here. */
     public static int of(Throwable failure) {
@@ -54,7 +61,8 @@ public final class ExitCodes {
         if (failure instanceof ExecutionTimeoutException) {
             return TIMEOUT;
         }
-        if (failure instanceof ExecutionCancelledException || failure instanceof InterruptedException) {
+        if (failure instanceof ExecutionCancelledException
+                || failure instanceof InterruptedException) {
             return CANCELLED;
         }
         if (failure instanceof SandboxCrashedException) {
@@ -62,5 +70,4 @@ public final class ExitCodes {
         }
         return INTERNAL_ERROR;
     }
-
 }

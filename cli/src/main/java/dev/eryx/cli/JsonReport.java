@@ -10,15 +10,14 @@ import dev.eryx.ExecutionStats;
 import dev.eryx.PythonException;
 
 /**
- * The single JSON object {@code --json} prints:
- * {@code {stdout, stderr, result, duration (ms), stats: {fuelConsumed, peakMemoryBytes,
- * callbackInvocations}, error: {type, message, traceback} | null, exitCode}}.
+ * The single JSON object {@code --json} prints: {@code {stdout, stderr, result, duration (ms),
+ * stats: {fuelConsumed, peakMemoryBytes, callbackInvocations}, error: {type, message, traceback} |
+ * null, exitCode}}.
  */
 final class JsonReport {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private JsonReport() {
-    }
+    private JsonReport() {}
 
     static String success(ExecutionResult result) {
         return render(result, null, result.exitCode());
@@ -26,7 +25,8 @@ final class JsonReport {
 
     /** {@code failure}'s partial result, if any, supplies output and stats. */
     static String failure(Throwable failure, int exitCode) {
-        ExecutionResult partial = failure instanceof EryxException ? ((EryxException) failure).partialResult() : null;
+        ExecutionResult partial =
+                failure instanceof EryxException ? ((EryxException) failure).partialResult() : null;
         ObjectNode error = MAPPER.createObjectNode();
         if (failure instanceof PythonException) {
             PythonException python = (PythonException) failure;

@@ -21,8 +21,8 @@ import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 
 /**
- * The interactive interpreter: one sandbox for the whole session (globals persist), JLine for
- * line editing and history ({@code ~/.eryx_history}), CPython's rules for multi-line input, and
+ * The interactive interpreter: one sandbox for the whole session (globals persist), JLine for line
+ * editing and history ({@code ~/.eryx_history}), CPython's rules for multi-line input, and
  * expression statements echoed through {@code sys.displayhook}. Ctrl-C cancels the running
  * statement (or discards the input being typed), Ctrl-D exits.
  */
@@ -48,11 +48,14 @@ final class Repl {
 
     /** Runs on {@code terminal}; {@code history} may be null for none. Returns the exit code. */
     int run(Terminal terminal, Path history) {
-        LineReaderBuilder readerBuilder = LineReaderBuilder.builder()
-                .terminal(terminal)
-                .appName("eryx")
-                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true) // '!' is Python, not history
-                .option(LineReader.Option.INSERT_TAB, true); // Tab indents
+        LineReaderBuilder readerBuilder =
+                LineReaderBuilder.builder()
+                        .terminal(terminal)
+                        .appName("eryx")
+                        .option(
+                                LineReader.Option.DISABLE_EVENT_EXPANSION,
+                                true) // '!' is Python, not history
+                        .option(LineReader.Option.INSERT_TAB, true); // Tab indents
         if (history != null) {
             readerBuilder.variable(LineReader.HISTORY_FILE, history);
         }
@@ -60,7 +63,12 @@ final class Repl {
 
         Sandbox sandbox = sandboxes.get();
         try {
-            out.println("eryx " + VersionProvider.eryxVersion() + " (Python " + pythonVersion(sandbox) + ", sandboxed)");
+            out.println(
+                    "eryx "
+                            + VersionProvider.eryxVersion()
+                            + " (Python "
+                            + pythonVersion(sandbox)
+                            + ", sandboxed)");
             out.println("Ctrl-D exits, Ctrl-C cancels the running statement.");
             out.flush();
             List<String> lines = new ArrayList<>();
@@ -96,7 +104,8 @@ final class Repl {
     private Sandbox execute(Sandbox sandbox, String source, Terminal terminal) {
         String code = isExpression(sandbox, source) ? PythonSource.display(source) : source + "\n";
         ExecutionHandle handle = sandbox.executeAsync(code);
-        Terminal.SignalHandler previous = terminal.handle(Terminal.Signal.INT, signal -> handle.cancel());
+        Terminal.SignalHandler previous =
+                terminal.handle(Terminal.Signal.INT, signal -> handle.cancel());
         try {
             handle.get();
         } catch (PythonException e) {

@@ -8,8 +8,7 @@ import java.util.List;
  * continue; a statement ending in {@code :} (or a decorator) opens a block that an empty line ends.
  */
 final class ReplInput {
-    private ReplInput() {
-    }
+    private ReplInput() {}
 
     static boolean isComplete(List<String> lines) {
         if (lines.isEmpty()) {
@@ -28,6 +27,7 @@ final class ReplInput {
     private static final class Scan {
         /** Inside brackets, a string, or after a line continuation at the end of the text. */
         boolean open;
+
         /** Some logical line ends with ':' or is a decorator: a block that needs an empty line. */
         boolean compound;
     }
@@ -36,7 +36,8 @@ final class ReplInput {
         Scan result = new Scan();
         int depth = 0;
         String quote = null; // the open string's delimiter: ', ", ''' or """
-        char lastSignificant = 0; // last char of the current logical line outside strings and comments
+        char lastSignificant =
+                0; // last char of the current logical line outside strings and comments
         boolean lineStart = true; // no significant char yet on this logical line
         boolean continued = false;
         int n = text.length();
@@ -50,7 +51,8 @@ final class ReplInput {
                     quote = null;
                     lastSignificant = c;
                 } else if (c == '\n' && quote.length() == 1) {
-                    quote = null; // unterminated single-quoted string: a syntax error, let Python say so
+                    quote = null; // unterminated single-quoted string: a syntax error, let Python
+                    // say so
                     i--;
                 }
                 continue;

@@ -5,13 +5,12 @@ import java.lang.reflect.Method;
 
 /** Whether the process talks to a terminal, the same way on JDK 17 and on JDK 22+. */
 final class Terminals {
-    private Terminals() {
-    }
+    private Terminals() {}
 
     /**
      * True when stdin (and stdout) are a terminal. Up to JDK 21, {@link System#console()} is
-     * non-null exactly then; from JDK 22 on it is non-null even when redirected, and
-     * {@code Console.isTerminal()} (called reflectively, it does not exist on 17) tells.
+     * non-null exactly then; from JDK 22 on it is non-null even when redirected, and {@code
+     * Console.isTerminal()} (called reflectively, it does not exist on 17) tells.
      */
     static boolean stdinIsTerminal() {
         Console console = System.console();

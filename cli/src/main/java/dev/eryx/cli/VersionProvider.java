@@ -14,7 +14,11 @@ final class VersionProvider implements IVersionProvider {
         return new String[] {
             "eryx " + eryxVersion(),
             "CPython " + cpythonVersion(),
-            "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")",
+            "Java "
+                    + System.getProperty("java.version")
+                    + " ("
+                    + System.getProperty("java.vm.name")
+                    + ")",
         };
     }
 

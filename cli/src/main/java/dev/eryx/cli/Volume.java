@@ -40,9 +40,11 @@ public final class Volume {
         String guest = rest.substring(colon + 1);
         if (!guest.startsWith("/")) {
             if (host.indexOf(':') >= 0 && !guest.isEmpty()) {
-                throw new IllegalArgumentException("'" + spec + "': unknown mode '" + guest + "' (use ro or rw)");
+                throw new IllegalArgumentException(
+                        "'" + spec + "': unknown mode '" + guest + "' (use ro or rw)");
             }
-            throw new IllegalArgumentException("'" + spec + "': the guest path must be absolute, like /data");
+            throw new IllegalArgumentException(
+                    "'" + spec + "': the guest path must be absolute, like /data");
         }
         if (host.isEmpty()) {
             throw new IllegalArgumentException("'" + spec + "': the host directory is missing");

@@ -24,11 +24,13 @@ final class CliRun {
     static CliRun withStdin(String stdin, boolean stdinIsTerminal, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = EryxCommand.commandLine(
-                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-                () -> stdinIsTerminal,
-                new PrintWriter(out, true),
-                new PrintWriter(err, true)).execute(args);
+        int code =
+                EryxCommand.commandLine(
+                                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                                () -> stdinIsTerminal,
+                                new PrintWriter(out, true),
+                                new PrintWriter(err, true))
+                        .execute(args);
         return new CliRun(code, out.toString(), err.toString());
     }
 

@@ -16,7 +16,6 @@ import dev.eryx.OutputLimitException;
 import dev.eryx.PythonException;
 import dev.eryx.ResourceLimits;
 import dev.eryx.SandboxCrashedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -48,7 +47,8 @@ class ParsingTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "m", "-1m", "0", "0k", "1x", "1 gb x", "99999999999t", "1e9"})
     void badSizes(String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sizes.parse(text));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Sizes.parse(text));
         assertTrue(e.getMessage().contains("'" + text + "'"), e.getMessage());
     }
 
@@ -64,9 +64,11 @@ class ParsingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "s", "0s", "0", "-1s", "1d", "1 sec", "0.0000001ms", "9999999999999h"})
+    @ValueSource(
+            strings = {"", "s", "0s", "0", "-1s", "1d", "1 sec", "0.0000001ms", "9999999999999h"})
     void badDurations(String text) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Durations.parse(text));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Durations.parse(text));
         assertTrue(e.getMessage().contains("'" + text + "'"), e.getMessage());
     }
 
@@ -91,19 +93,43 @@ class ParsingTest {
     @Test
     void optionsMapToLimits(@TempDir Path dir) {
         EryxCommand command = new EryxCommand(System.in, () -> false);
-        new CommandLine(command).setStopAtPositional(true).parseArgs(
-                "--timeout", "1500ms", "--fuel", "1_000", "--max-memory", "64m", "--max-output", "1k",
-                "-v", dir + ":/data", "--volume", dir + ":/out:rw", "--env", "A=1", "--env", "B=x=y",
-                "script.py", "--json", "-c", "x");
+        new CommandLine(command)
+                .setStopAtPositional(true)
+                .parseArgs(
+                        "--timeout",
+                        "1500ms",
+                        "--fuel",
+                        "1_000",
+                        "--max-memory",
+                        "64m",
+                        "--max-output",
+                        "1k",
+                        "-v",
+                        dir + ":/data",
+                        "--volume",
+                        dir + ":/out:rw",
+                        "--env",
+                        "A=1",
+                        "--env",
+                        "B=x=y",
+                        "script.py",
+                        "--json",
+                        "-c",
+                        "x");
         ResourceLimits limits = command.limits();
         assertEquals(Duration.ofMillis(1500), limits.executionTimeout());
         assertEquals(1000, limits.maxFuel());
         assertEquals(64L << 20, limits.maxMemoryBytes());
         assertEquals(1024, limits.maxOutputBytes());
-        assertEquals(List.of(new Volume(dir, "/data", true), new Volume(dir, "/out", false)), command.volumes);
+        assertEquals(
+                List.of(new Volume(dir, "/data", true), new Volume(dir, "/out", false)),
+                command.volumes);
         assertEquals(Map.of("A", "1", "B", "x=y"), command.env);
         assertEquals("script.py", command.script);
-        assertEquals(List.of("--json", "-c", "x"), command.args, "options after the script are its arguments");
+        assertEquals(
+                List.of("--json", "-c", "x"),
+                command.args,
+                "options after the script are its arguments");
         assertFalse(command.json);
         assertNull(command.code);
     }
@@ -119,19 +145,20 @@ class ParsingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "--bogus",
-        "--timeout=10x",
-        "--timeout=0",
-        "--fuel=-5",
-        "--fuel=lots",
-        "--max-memory=12q",
-        "--max-output=",
-        "--env=NOEQUALS",
-        "-v=/tmp",
-        "-v=/definitely/not/here:/data",
-        "-c",
-    })
+    @ValueSource(
+            strings = {
+                "--bogus",
+                "--timeout=10x",
+                "--timeout=0",
+                "--fuel=-5",
+                "--fuel=lots",
+                "--max-memory=12q",
+                "--max-output=",
+                "--env=NOEQUALS",
+                "-v=/tmp",
+                "-v=/definitely/not/here:/data",
+                "-c",
+            })
     void usageErrorsExitWith2(String arg) {
         CliRun r = CliRun.run(arg);
         assertEquals(ExitCodes.USAGE, r.exitCode, r.toString());
@@ -142,12 +169,19 @@ class ParsingTest {
 
     @Test
     void usageMessagesAreClear() {
-        assertTrue(CliRun.run("--max-memory", "12q", "-c", "pass").err.contains(
-                "Invalid value for option '--max-memory': '12q' is not a size"));
-        assertTrue(CliRun.run("--timeout", "3 days", "-c", "pass").err.contains(
-                "Invalid value for option '--timeout': '3 days' is not a duration"));
-        assertTrue(CliRun.run("-v", "/definitely/not/here:/data", "-c", "pass").err.contains(
-                "no such host directory"));
+        assertTrue(
+                CliRun.run("--max-memory", "12q", "-c", "pass")
+                        .err
+                        .contains("Invalid value for option '--max-memory': '12q' is not a size"));
+        assertTrue(
+                CliRun.run("--timeout", "3 days", "-c", "pass")
+                        .err
+                        .contains(
+                                "Invalid value for option '--timeout': '3 days' is not a duration"));
+        assertTrue(
+                CliRun.run("-v", "/definitely/not/here:/data", "-c", "pass")
+                        .err
+                        .contains("no such host directory"));
     }
 
     @Test
@@ -183,12 +217,20 @@ class ParsingTest {
         assertEquals(130, ExitCodes.of(new ExecutionCancelledException("c", null)));
         assertEquals(70, ExitCodes.of(new SandboxCrashedException("boom", null, null)));
         assertEquals(70, ExitCodes.of(new IllegalStateException()));
-        assertEquals(2, ExitCodes.of(new CommandLine.ParameterException(new CommandLine(new EryxCommand(System.in, () -> false)), "u")));
+        assertEquals(
+                2,
+                ExitCodes.of(
+                        new CommandLine.ParameterException(
+                                new CommandLine(new EryxCommand(System.in, () -> false)), "u")));
     }
 
     @Test
     void jsonReportOfAFailureWithoutPartialResult() throws Exception {
-        JsonNode json = new ObjectMapper().readTree(JsonReport.failure(new ExecutionTimeoutException("too slow", null), 124));
+        JsonNode json =
+                new ObjectMapper()
+                        .readTree(
+                                JsonReport.failure(
+                                        new ExecutionTimeoutException("too slow", null), 124));
         assertEquals("", json.get("stdout").asText());
         assertTrue(json.get("result").isNull());
         assertEquals("ExecutionTimeoutException", json.at("/error/type").asText());
@@ -196,21 +238,29 @@ class ParsingTest {
         assertTrue(json.at("/error/traceback").isNull());
         assertEquals(124, json.get("exitCode").asInt());
         assertEquals(0, json.at("/stats/fuelConsumed").asLong());
-        assertEquals(List.of("stdout", "stderr", "result", "duration", "stats", "error", "exitCode"),
+        assertEquals(
+                List.of("stdout", "stderr", "result", "duration", "stats", "error", "exitCode"),
                 List.copyOf(iterable(json.fieldNames())));
     }
 
     @Test
     void pythonMessage() {
-        assertEquals("x", JsonReport.pythonMessage(new PythonException("ValueError", "x", "", null)));
-        assertEquals("", JsonReport.pythonMessage(new PythonException("KeyboardInterrupt", "", "", null)));
+        assertEquals(
+                "x", JsonReport.pythonMessage(new PythonException("ValueError", "x", "", null)));
+        assertEquals(
+                "",
+                JsonReport.pythonMessage(new PythonException("KeyboardInterrupt", "", "", null)));
     }
 
     @Test
     void pythonLiterals() {
         assertEquals("'abc'", PythonSource.literal("abc"));
-        assertEquals("'it\\'s \\\\ \\x0a \\xe9 \\u20ac \\U0001f600'", PythonSource.literal("it's \\ \n é € 😀"));
-        assertEquals("__import__('sys').argv = ['-c', 'a b']\n", PythonSource.setArgv(List.of("-c", "a b")));
+        assertEquals(
+                "'it\\'s \\\\ \\x0a \\xe9 \\u20ac \\U0001f600'",
+                PythonSource.literal("it's \\ \n é € 😀"));
+        assertEquals(
+                "__import__('sys').argv = ['-c', 'a b']\n",
+                PythonSource.setArgv(List.of("-c", "a b")));
     }
 
     @Test
@@ -232,8 +282,11 @@ class ParsingTest {
         assertTrue(ReplInput.isComplete(List.of("x = 1 + \\", "2")));
         assertFalse(ReplInput.isComplete(List.of("@decorator")));
         assertFalse(ReplInput.isComplete(List.of("def f(a,", "      b):")));
-        assertFalse(ReplInput.isComplete(List.of("class A:", "    def f(self):", "        return 1")));
-        assertTrue(ReplInput.isComplete(List.of("class A:", "    def f(self):", "        return 1", "   ")));
+        assertFalse(
+                ReplInput.isComplete(List.of("class A:", "    def f(self):", "        return 1")));
+        assertTrue(
+                ReplInput.isComplete(
+                        List.of("class A:", "    def f(self):", "        return 1", "   ")));
     }
 
     private static <T> List<T> iterable(java.util.Iterator<T> it) {

@@ -17,7 +17,11 @@ class SandboxRunTest {
 
     @Test
     void successStreamsOutput() {
-        CliRun r = CliRun.run("-c", "import sys\nprint('hello')\nprint('warn', file=sys.stderr)\nprint(sys.argv)", "a1");
+        CliRun r =
+                CliRun.run(
+                        "-c",
+                        "import sys\nprint('hello')\nprint('warn', file=sys.stderr)\nprint(sys.argv)",
+                        "a1");
         assertEquals(0, r.exitCode, r.toString());
         assertEquals("hello\n['-c', 'a1']\n", r.out);
         assertEquals("warn\n", r.err);
@@ -59,10 +63,15 @@ class SandboxRunTest {
 
     @Test
     void jsonShape() throws Exception {
-        CliRun r = CliRun.run("--json", "-c", "import sys\nprint('out')\nprint('err', file=sys.stderr)\nresult = {'k': [1, 2]}");
+        CliRun r =
+                CliRun.run(
+                        "--json",
+                        "-c",
+                        "import sys\nprint('out')\nprint('err', file=sys.stderr)\nresult = {'k': [1, 2]}");
         assertEquals(0, r.exitCode, r.toString());
         assertEquals("", r.err);
-        assertEquals(1, r.out.strip().lines().count(), "one line of JSON and nothing else: " + r.out);
+        assertEquals(
+                1, r.out.strip().lines().count(), "one line of JSON and nothing else: " + r.out);
         JsonNode json = JSON.readTree(r.out);
         assertEquals("out\n", json.get("stdout").asText());
         assertEquals("err\n", json.get("stderr").asText());
@@ -93,13 +102,14 @@ class SandboxRunTest {
     void volumesAreReadOnlyByDefault(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("in.txt"), "from the host");
         Path out = Files.createDirectory(dir.resolve("out"));
-        String code = "print(open('/data/in.txt').read())\n"
-                + "try:\n"
-                + "    open('/data/new.txt', 'w').write('no')\n"
-                + "    print('WROTE')\n"
-                + "except OSError:\n"
-                + "    print('read-only')\n"
-                + "open('/out/made.txt', 'w').write('yes')\n";
+        String code =
+                "print(open('/data/in.txt').read())\n"
+                        + "try:\n"
+                        + "    open('/data/new.txt', 'w').write('no')\n"
+                        + "    print('WROTE')\n"
+                        + "except OSError:\n"
+                        + "    print('read-only')\n"
+                        + "open('/out/made.txt', 'w').write('yes')\n";
         CliRun r = CliRun.run("-v", dir + ":/data", "-v", out + ":/out:rw", "-c", code);
         assertEquals(0, r.exitCode, r.toString());
         assertEquals("from the host\nread-only\n", r.out);
@@ -109,8 +119,14 @@ class SandboxRunTest {
 
     @Test
     void envIsPassed() {
-        CliRun r = CliRun.run("--env", "GREETING=hi there", "--env", "EMPTY=", "-c",
-                "import os\nprint(os.environ['GREETING'], repr(os.environ['EMPTY']), 'HOME' in os.environ)");
+        CliRun r =
+                CliRun.run(
+                        "--env",
+                        "GREETING=hi there",
+                        "--env",
+                        "EMPTY=",
+                        "-c",
+                        "import os\nprint(os.environ['GREETING'], repr(os.environ['EMPTY']), 'HOME' in os.environ)");
         assertEquals(0, r.exitCode, r.toString());
         assertEquals("hi there '' False\n", r.out);
     }
@@ -125,7 +141,10 @@ class SandboxRunTest {
     @Test
     void scriptFileWithArguments(@TempDir Path dir) throws Exception {
         Path script = dir.resolve("hello.py");
-        Files.write(script, "import sys\nprint('args:', sys.argv[1:])\nsys.exit(len(sys.argv))\n".getBytes(StandardCharsets.UTF_8));
+        Files.write(
+                script,
+                "import sys\nprint('args:', sys.argv[1:])\nsys.exit(len(sys.argv))\n"
+                        .getBytes(StandardCharsets.UTF_8));
         CliRun r = CliRun.run(script.toString(), "--json", "é");
         assertEquals(3, r.exitCode, r.toString());
         assertEquals("args: ['--json', 'é']\n", r.out);

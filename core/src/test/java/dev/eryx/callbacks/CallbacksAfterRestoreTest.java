@@ -26,14 +26,17 @@ class CallbacksAfterRestoreTest {
     }
 
     private static Callback slow(String name) {
-        return Callback.of(name, "sleeps 300 ms", args -> {
-            try {
-                Thread.sleep(300);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return name;
-        });
+        return Callback.of(
+                name,
+                "sleeps 300 ms",
+                args -> {
+                    try {
+                        Thread.sleep(300);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return name;
+                });
     }
 
     private static List<String> names(ExecutionResult r) {
@@ -43,25 +46,38 @@ class CallbacksAfterRestoreTest {
     @Test
     void aSandboxRestoredFromSavedStateUsesTheCallbacksOfItsOwnBuilder() {
         byte[] state;
-        try (Sandbox original = Sandbox.builder().callback(named("ping", "pong")).callback(named("old", 1)).build()) {
+        try (Sandbox original =
+                Sandbox.builder()
+                        .callback(named("ping", "pong"))
+                        .callback(named("old", 1))
+                        .build()) {
             original.execute("first = await ping()");
             state = original.saveState();
         }
-        try (Sandbox restored = Sandbox.builder().restoreFrom(state)
-                .callback(named("ping", "pong again")).callback(named("fresh", 2)).build()) {
-            ExecutionResult r = restored.execute(String.join("\n",
-                    "import eryx",
-                    "from eryx import tools",
-                    "result = {'first': first, 'ping': await ping(), 'fresh': await tools.fresh(),",
-                    "          'listed': sorted(c['name'] for c in eryx.list_callbacks())}"));
+        try (Sandbox restored =
+                Sandbox.builder()
+                        .restoreFrom(state)
+                        .callback(named("ping", "pong again"))
+                        .callback(named("fresh", 2))
+                        .build()) {
+            ExecutionResult r =
+                    restored.execute(
+                            String.join(
+                                    "\n",
+                                    "import eryx",
+                                    "from eryx import tools",
+                                    "result = {'first': first, 'ping': await ping(), 'fresh': await tools.fresh(),",
+                                    "          'listed': sorted(c['name'] for c in eryx.list_callbacks())}"));
             assertEquals("pong", r.result().get("first").asText()); // the saved variable survived
             assertEquals("pong again", r.result().get("ping").asText());
             assertEquals(2, r.result().get("fresh").asInt());
             assertEquals("[\"fresh\",\"ping\"]", r.result().get("listed").toString());
-            assertEquals(List.of("ping", "fresh"),
+            assertEquals(
+                    List.of("ping", "fresh"),
                     r.effects().stream().map(Effect::target).collect(Collectors.toList()));
             // The callback the saved interpreter knew but this sandbox does not have is gone.
-            PythonException gone = assertThrows(PythonException.class, () -> restored.execute("await old()"));
+            PythonException gone =
+                    assertThrows(PythonException.class, () -> restored.execute("await old()"));
             assertEquals("NameError", gone.pythonType(), gone.getMessage());
         }
     }
@@ -74,9 +90,11 @@ class CallbacksAfterRestoreTest {
             state = original.saveState();
         }
         try (Sandbox restored = Sandbox.builder().restoreFrom(state).build()) {
-            ExecutionResult r = restored.execute("import eryx\nresult = [x, eryx.list_callbacks()]");
+            ExecutionResult r =
+                    restored.execute("import eryx\nresult = [x, eryx.list_callbacks()]");
             assertEquals("[\"pong\",[]]", r.result().toString());
-            PythonException e = assertThrows(PythonException.class, () -> restored.execute("await ping()"));
+            PythonException e =
+                    assertThrows(PythonException.class, () -> restored.execute("await ping()"));
             assertEquals("NameError", e.pythonType(), e.getMessage());
         }
     }
@@ -84,32 +102,52 @@ class CallbacksAfterRestoreTest {
     @Test
     void callbacksRunInParallelInASandboxBuiltFromAnImageWithPreloads() {
         SandboxImage image = SandboxImage.capture("json", "asyncio");
-        try (Sandbox sandbox = Sandbox.builder().image(image)
-                .callback(slow("a")).callback(slow("b")).callback(slow("c"))
-                .callback(named("config", Map.of("depth", 3)).withSchema(
-                        new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-                                .put("type", "object").put("additionalProperties", false)))
-                .build()) {
-            ExecutionResult r = sandbox.execute(String.join("\n",
-                    "import asyncio, json, sys",
-                    "preloaded = 'json' in sys.modules",
-                    "values = await asyncio.gather(a(), b(), c())",
-                    "result = {'values': values, 'config': await config(), 'preloaded': preloaded}"));
+        try (Sandbox sandbox =
+                Sandbox.builder()
+                        .image(image)
+                        .callback(slow("a"))
+                        .callback(slow("b"))
+                        .callback(slow("c"))
+                        .callback(
+                                named("config", Map.of("depth", 3))
+                                        .withSchema(
+                                                new com.fasterxml.jackson.databind.ObjectMapper()
+                                                        .createObjectNode()
+                                                        .put("type", "object")
+                                                        .put("additionalProperties", false)))
+                        .build()) {
+            ExecutionResult r =
+                    sandbox.execute(
+                            String.join(
+                                    "\n",
+                                    "import asyncio, json, sys",
+                                    "preloaded = 'json' in sys.modules",
+                                    "values = await asyncio.gather(a(), b(), c())",
+                                    "result = {'values': values, 'config': await config(), 'preloaded': preloaded}"));
             assertEquals("[\"a\",\"b\",\"c\"]", r.result().get("values").toString());
             assertEquals(3, r.result().get("config").get("depth").asInt());
-            // In sequence the three calls' summed time could not exceed the execution's (ratio <= 1);
+            // In sequence the three calls' summed time could not exceed the execution's (ratio <=
+            // 1);
             // gathered it is near 3 on an idle machine.
-            long callNanos = r.effects().stream().filter(e -> e.target().length() == 1)
-                    .mapToLong(e -> e.duration().toNanos()).sum();
+            long callNanos =
+                    r.effects().stream()
+                            .filter(e -> e.target().length() == 1)
+                            .mapToLong(e -> e.duration().toNanos())
+                            .sum();
             double concurrency = (double) callNanos / r.duration().toNanos();
-            assertTrue(concurrency >= 1.5, "concurrency " + concurrency + ": " + r.effects() + " in " + r.duration());
-            PythonException invalid = assertThrows(PythonException.class,
-                    () -> sandbox.execute("await config(extra=1)"));
+            assertTrue(
+                    concurrency >= 1.5,
+                    "concurrency " + concurrency + ": " + r.effects() + " in " + r.duration());
+            PythonException invalid =
+                    assertThrows(
+                            PythonException.class, () -> sandbox.execute("await config(extra=1)"));
             assertEquals("TypeError", invalid.pythonType());
         }
         // A second sandbox from the same image has only its own callbacks.
         try (Sandbox other = Sandbox.builder().image(image).callback(named("only", true)).build()) {
-            assertEquals(List.of("only"), names(other.execute("import eryx\nresult = eryx.list_callbacks()")));
+            assertEquals(
+                    List.of("only"),
+                    names(other.execute("import eryx\nresult = eryx.list_callbacks()")));
         }
     }
 }

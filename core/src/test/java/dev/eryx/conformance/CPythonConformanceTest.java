@@ -13,12 +13,12 @@ import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -56,18 +56,30 @@ class CPythonConformanceTest {
             return List.of(only.split("\\s*,\\s*"));
         }
         return List.of(
-                "test_json", "test_re", "test_datetime", "test_decimal", "test_textwrap",
-                "test_fractions", "test_base64", "test_heapq", "test_bisect", "test_string",
-                "test_operator", "test_zlib", "test_sqlite3");
+                "test_json",
+                "test_re",
+                "test_datetime",
+                "test_decimal",
+                "test_textwrap",
+                "test_fractions",
+                "test_base64",
+                "test_heapq",
+                "test_bisect",
+                "test_string",
+                "test_operator",
+                "test_zlib",
+                "test_sqlite3");
     }
 
     @BeforeAll
     static void fetchSources() throws IOException {
         long t0 = System.nanoTime();
         libDir = CPythonTestSources.libDir();
-        System.out.printf("[conformance] CPython %s Lib/test at %s (%.1f s)%n",
+        System.out.printf(
+                "[conformance] CPython %s Lib/test at %s (%.1f s)%n",
                 CPythonTestSources.VERSION, libDir, (System.nanoTime() - t0) / 1e9);
-        try (InputStream in = CPythonConformanceTest.class.getResourceAsStream("run_cpython_tests.py")) {
+        try (InputStream in =
+                CPythonConformanceTest.class.getResourceAsStream("run_cpython_tests.py")) {
             assertNotNull(in, "run_cpython_tests.py resource");
             runner = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
@@ -92,27 +104,40 @@ class CPythonConformanceTest {
         long t0 = System.nanoTime();
         StringBuilder targets = new StringBuilder("['support', '__init__.py', 'datetimetester.py'");
         for (String m : modules()) {
-            targets.append(", '").append(m).append(Files.isDirectory(libDir.resolve("test").resolve(m)) ? "" : ".py")
+            targets.append(", '")
+                    .append(m)
+                    .append(Files.isDirectory(libDir.resolve("test").resolve(m)) ? "" : ".py")
                     .append('\'');
         }
         targets.append(']');
-        String code = "import compileall, os, sys\n"
-                + "base = '" + TESTS_GUEST_DIR + "/test'\n"
-                + "ok = True\n"
-                + "for t in " + targets + ":\n"
-                + "    p = os.path.join(base, t)\n"
-                + "    if os.path.isdir(p):\n"
-                + "        ok &= bool(compileall.compile_dir(p, quiet=2))\n"
-                + "    elif os.path.exists(p):\n"
-                + "        ok &= bool(compileall.compile_file(p, quiet=2))\n"
-                + "result = ok\n";
-        try (Sandbox s = Sandbox.builder()
-                .resourceLimits(ResourceLimits.builder().executionTimeout(Duration.ofMinutes(10))
-                        .maxMemoryBytes(1L << 30).build())
-                .mount(libDir, TESTS_GUEST_DIR, false)
-                .build()) {
+        String code =
+                "import compileall, os, sys\n"
+                        + "base = '"
+                        + TESTS_GUEST_DIR
+                        + "/test'\n"
+                        + "ok = True\n"
+                        + "for t in "
+                        + targets
+                        + ":\n"
+                        + "    p = os.path.join(base, t)\n"
+                        + "    if os.path.isdir(p):\n"
+                        + "        ok &= bool(compileall.compile_dir(p, quiet=2))\n"
+                        + "    elif os.path.exists(p):\n"
+                        + "        ok &= bool(compileall.compile_file(p, quiet=2))\n"
+                        + "result = ok\n";
+        try (Sandbox s =
+                Sandbox.builder()
+                        .resourceLimits(
+                                ResourceLimits.builder()
+                                        .executionTimeout(Duration.ofMinutes(10))
+                                        .maxMemoryBytes(1L << 30)
+                                        .build())
+                        .mount(libDir, TESTS_GUEST_DIR, false)
+                        .build()) {
             ExecutionResult r = s.execute(code);
-            System.out.printf("[conformance] precompile %.1f s (ok=%s)%n", (System.nanoTime() - t0) / 1e9, r.result());
+            System.out.printf(
+                    "[conformance] precompile %.1f s (ok=%s)%n",
+                    (System.nanoTime() - t0) / 1e9, r.result());
         }
     }
 
@@ -120,7 +145,8 @@ class CPythonConformanceTest {
     private static long wallStart;
 
     private static long processCpuNanos() {
-        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        java.lang.management.OperatingSystemMXBean os =
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
             return sun.getProcessCpuTime();
         }
@@ -132,8 +158,10 @@ class CPythonConformanceTest {
         if (runs == null) {
             return;
         }
-        StringBuilder md = new StringBuilder("| module | run | passed | failures | errors | skipped | guest s |\n"
-                + "|---|---:|---:|---:|---:|---:|---:|\n");
+        StringBuilder md =
+                new StringBuilder(
+                        "| module | run | passed | failures | errors | skipped | guest s |\n"
+                                + "|---|---:|---:|---:|---:|---:|---:|\n");
         int[] tot = new int[5];
         for (String module : modules()) {
             CompletableFuture<Outcome> f = runs.get(module);
@@ -151,27 +179,42 @@ class CPythonConformanceTest {
             for (int i = 0; i < 5; i++) {
                 tot[i] += row[i];
             }
-            md.append(String.format("| %s | %d | %d | %d | %d | %d | %.1f |%n", module, run, passed, fl, er, sk,
-                    r.get("seconds").asDouble()));
+            md.append(
+                    String.format(
+                            "| %s | %d | %d | %d | %d | %d | %.1f |%n",
+                            module, run, passed, fl, er, sk, r.get("seconds").asDouble()));
         }
-        md.append(String.format("| **total** | %d | %d | %d | %d | %d | |%n", tot[0], tot[1], tot[2], tot[3], tot[4]));
+        md.append(
+                String.format(
+                        "| **total** | %d | %d | %d | %d | %d | |%n",
+                        tot[0], tot[1], tot[2], tot[3], tot[4]));
         long cpu = processCpuNanos();
-        String footer = String.format("%nwall %.1f s, JVM process CPU %.1f s (after the first boot and precompile)%n",
-                (System.nanoTime() - wallStart) / 1e9, cpu < 0 ? -1 : (cpu - cpuStart) / 1e9);
+        String footer =
+                String.format(
+                        "%nwall %.1f s, JVM process CPU %.1f s (after the first boot and precompile)%n",
+                        (System.nanoTime() - wallStart) / 1e9,
+                        cpu < 0 ? -1 : (cpu - cpuStart) / 1e9);
         System.out.println("[conformance] summary\n" + md + footer);
         Path out = Path.of("target", "conformance");
         Files.createDirectories(out);
-        StringBuilder skips = new StringBuilder("\n| module | skipped | reason |\n|---|---:|---|\n");
+        StringBuilder skips =
+                new StringBuilder("\n| module | skipped | reason |\n|---|---:|---|\n");
         for (String module : modules()) {
             CompletableFuture<Outcome> f = runs.get(module);
             JsonNode r = f.isDone() && !f.isCompletedExceptionally() ? f.join().result : null;
             if (r == null || !r.has("skip_reasons")) {
                 continue;
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = r.get("skip_reasons").fields(); it.hasNext(); ) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = r.get("skip_reasons").fields();
+                    it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                skips.append("| ").append(module).append(" | ").append(e.getValue().size()).append(" | ")
-                        .append(oneLine(e.getKey()).replace("|", "\\|")).append(" |\n");
+                skips.append("| ")
+                        .append(module)
+                        .append(" | ")
+                        .append(e.getValue().size())
+                        .append(" | ")
+                        .append(oneLine(e.getKey()).replace("|", "\\|"))
+                        .append(" |\n");
             }
         }
         Files.writeString(out.resolve("summary.md"), md + footer + skips);
@@ -184,26 +227,39 @@ class CPythonConformanceTest {
         JsonNode res = o.result;
         assertNotNull(res, () -> module + ": no result; stderr:\n" + tail(o.stderr));
         if (res.has("crash")) {
-            fail(module + ": runner crashed:\n" + res.get("crash").asText() + "\nstderr:\n" + tail(o.stderr));
+            fail(
+                    module
+                            + ": runner crashed:\n"
+                            + res.get("crash").asText()
+                            + "\nstderr:\n"
+                            + tail(o.stderr));
         }
         StringBuilder details = new StringBuilder();
         for (String kind : List.of("failure_details", "error_details")) {
             for (JsonNode d : res.get(kind)) {
-                details.append("--- ").append(kind).append(": ").append(d.get("id").asText()).append('\n')
-                        .append(d.get("trace").asText()).append('\n');
+                details.append("--- ")
+                        .append(kind)
+                        .append(": ")
+                        .append(d.get("id").asText())
+                        .append('\n')
+                        .append(d.get("trace").asText())
+                        .append('\n');
             }
         }
         assertEquals(0, res.get("failures").asInt(), () -> module + " failures:\n" + details);
         assertEquals(0, res.get("errors").asInt(), () -> module + " errors:\n" + details);
-        assertEquals(0, res.get("unexpected_successes").asInt(),
+        assertEquals(
+                0,
+                res.get("unexpected_successes").asInt(),
                 () -> module + " unexpected successes: " + res.get("unexpected_success_ids"));
         assertTrue(res.get("run").asInt() > 0, module + " ran no test");
-        assertEquals(0, res.get("unused_deny").size(),
+        assertEquals(
+                0,
+                res.get("unused_deny").size(),
                 () -> module + ": deny-list entries that match no test: " + res.get("unused_deny"));
     }
 
-    private record Outcome(JsonNode result, String stderr) {
-    }
+    private record Outcome(JsonNode result, String stderr) {}
 
     private static Map<String, CompletableFuture<Outcome>> runs;
 
@@ -215,35 +271,58 @@ class CPythonConformanceTest {
         if (runs != null) {
             return runs;
         }
-        int threads = Integer.getInteger("eryx.conformance.threads",
-                Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())));
-        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "conformance");
-            t.setDaemon(true);
-            return t;
-        });
+        int threads =
+                Integer.getInteger(
+                        "eryx.conformance.threads",
+                        Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors())));
+        ExecutorService pool =
+                Executors.newFixedThreadPool(
+                        threads,
+                        r -> {
+                            Thread t = new Thread(r, "conformance");
+                            t.setDaemon(true);
+                            return t;
+                        });
         List<String> order = new ArrayList<>(modules());
         order.sort(Comparator.comparingInt(m -> -EXPECTED_COST.getOrDefault(m, 0)));
         Map<String, CompletableFuture<Outcome>> m = new LinkedHashMap<>();
         for (String module : order) {
-            m.put(module, CompletableFuture.supplyAsync(() -> {
-                try {
-                    return runModule(module);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, pool));
+            m.put(
+                    module,
+                    CompletableFuture.supplyAsync(
+                            () -> {
+                                try {
+                                    return runModule(module);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            },
+                            pool));
         }
         pool.shutdown();
-        System.out.printf("[conformance] running %d modules on %d threads%n", order.size(), threads);
+        System.out.printf(
+                "[conformance] running %d modules on %d threads%n", order.size(), threads);
         runs = m;
         return m;
     }
 
     /** Rough guest seconds per module, to start the long ones first. */
-    private static final Map<String, Integer> EXPECTED_COST = Map.of(
-            "test_decimal", 170, "test_datetime", 125, "test_json", 70, "test_re", 85,
-            "test_heapq", 25, "test_sqlite3", 25, "test_zlib", 20);
+    private static final Map<String, Integer> EXPECTED_COST =
+            Map.of(
+                    "test_decimal",
+                    170,
+                    "test_datetime",
+                    125,
+                    "test_json",
+                    70,
+                    "test_re",
+                    85,
+                    "test_heapq",
+                    25,
+                    "test_sqlite3",
+                    25,
+                    "test_zlib",
+                    20);
 
     private static Outcome runModule(String module) throws IOException {
         ObjectNode params = JSON.createObjectNode();
@@ -252,21 +331,26 @@ class CPythonConformanceTest {
         ObjectNode deny = params.putObject("deny");
         ConformanceDenyList.forModule(module).forEach(deny::put);
         params.putArray("resources");
-        String code = "import json\nERYX_CONFORMANCE = json.loads("
-                + JSON.writeValueAsString(JSON.writeValueAsString(params)) + ")\n" + runner;
+        String code =
+                "import json\nERYX_CONFORMANCE = json.loads("
+                        + JSON.writeValueAsString(JSON.writeValueAsString(params))
+                        + ")\n"
+                        + runner;
 
-        ResourceLimits limits = ResourceLimits.builder()
-                .executionTimeout(Duration.ofMinutes(10))
-                .maxMemoryBytes(1L << 30)
-                .maxOutputBytes(64L << 20)
-                .maxVfsBytes(256L << 20)
-                .build();
+        ResourceLimits limits =
+                ResourceLimits.builder()
+                        .executionTimeout(Duration.ofMinutes(10))
+                        .maxMemoryBytes(1L << 30)
+                        .maxOutputBytes(64L << 20)
+                        .maxVfsBytes(256L << 20)
+                        .build();
         long t0 = System.nanoTime();
         ExecutionResult r;
-        try (Sandbox sandbox = Sandbox.builder()
-                .resourceLimits(limits)
-                .mount(libDir, TESTS_GUEST_DIR, true)
-                .build()) {
+        try (Sandbox sandbox =
+                Sandbox.builder()
+                        .resourceLimits(limits)
+                        .mount(libDir, TESTS_GUEST_DIR, true)
+                        .build()) {
             r = sandbox.execute(code);
         }
         JsonNode res = r.result();
@@ -276,15 +360,26 @@ class CPythonConformanceTest {
         return new Outcome(res, r.stderr());
     }
 
-    private static synchronized void record(String module, JsonNode res, double seconds) throws IOException {
+    private static synchronized void record(String module, JsonNode res, double seconds)
+            throws IOException {
         int run = res.get("run").asInt();
         int skipped = res.get("skipped").asInt();
-        System.out.printf("[conformance] %-14s run=%d passed=%d failures=%d errors=%d skipped=%d"
+        System.out.printf(
+                "[conformance] %-14s run=%d passed=%d failures=%d errors=%d skipped=%d"
                         + " xfail=%d guest=%.1fs total=%.1fs%n",
-                module, run, run - skipped - res.get("failures").asInt() - res.get("errors").asInt()
+                module,
+                run,
+                run
+                        - skipped
+                        - res.get("failures").asInt()
+                        - res.get("errors").asInt()
                         - res.get("expected_failures").asInt(),
-                res.get("failures").asInt(), res.get("errors").asInt(), skipped,
-                res.get("expected_failures").asInt(), res.get("seconds").asDouble(), seconds);
+                res.get("failures").asInt(),
+                res.get("errors").asInt(),
+                skipped,
+                res.get("expected_failures").asInt(),
+                res.get("seconds").asDouble(),
+                seconds);
         StringBuilder slow = new StringBuilder();
         for (JsonNode d : res.get("slowest")) {
             if (slow.length() > 0) {
@@ -293,14 +388,21 @@ class CPythonConformanceTest {
             if (slow.length() > 300) {
                 break;
             }
-            slow.append(d.get(0).asText().replaceFirst("^\\S+ \\(", "(")).append(' ').append(d.get(1).asText()).append('s');
+            slow.append(d.get(0).asText().replaceFirst("^\\S+ \\(", "("))
+                    .append(' ')
+                    .append(d.get(1).asText())
+                    .append('s');
         }
-        System.out.printf("[conformance]   import+load %.1fs; slowest: %s%n", res.get("load_seconds").asDouble(), slow);
-        for (Iterator<Map.Entry<String, JsonNode>> it = res.get("skip_reasons").fields(); it.hasNext(); ) {
+        System.out.printf(
+                "[conformance]   import+load %.1fs; slowest: %s%n",
+                res.get("load_seconds").asDouble(), slow);
+        for (Iterator<Map.Entry<String, JsonNode>> it = res.get("skip_reasons").fields();
+                it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             JsonNode ids = e.getValue();
-            System.out.printf("[conformance]   skip x%d: %s  (e.g. %s)%n", ids.size(), oneLine(e.getKey()),
-                    ids.get(0).asText());
+            System.out.printf(
+                    "[conformance]   skip x%d: %s  (e.g. %s)%n",
+                    ids.size(), oneLine(e.getKey()), ids.get(0).asText());
         }
         // Machine-readable record for docs/conformance.md.
         Path out = Path.of("target", "conformance");
@@ -308,8 +410,12 @@ class CPythonConformanceTest {
         ObjectNode rec = ((ObjectNode) res.deepCopy());
         rec.remove("log_tail");
         rec.put("total_seconds", Math.round(seconds * 10) / 10.0);
-        Files.writeString(out.resolve(module + ".json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(rec),
-                StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        Files.writeString(
+                out.resolve(module + ".json"),
+                JSON.writerWithDefaultPrettyPrinter().writeValueAsString(rec),
+                StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE);
     }
 
     private static String oneLine(String s) {

@@ -32,11 +32,11 @@ import org.tukaani.xz.XZInputStream;
  * tarball, the same tarball the interpreter was built from.
  *
  * <p>The tarball is looked up, in order: the {@code eryx.cpython.tarball} system property or the
- * {@code ERYX_CPYTHON_TARBALL} environment variable (an existing file); the cache directory
- * ({@code eryx.cache.dir} / {@code ERYX_CACHE_DIR}, default {@code ~/.cache/eryx}); else it is
- * downloaded into the cache from the Debian mirror this machine's apt is configured with. Every
- * copy is checked against the pinned sha256 before use. The {@code Lib/test/} tree is then
- * extracted once (in Java: xz + tar) into the cache and reused.
+ * {@code ERYX_CPYTHON_TARBALL} environment variable (an existing file); the cache directory ({@code
+ * eryx.cache.dir} / {@code ERYX_CACHE_DIR}, default {@code ~/.cache/eryx}); else it is downloaded
+ * into the cache from the Debian mirror this machine's apt is configured with. Every copy is
+ * checked against the pinned sha256 before use. The {@code Lib/test/} tree is then extracted once
+ * (in Java: xz + tar) into the cache and reused.
  */
 final class CPythonTestSources {
     static final String VERSION = "3.14.7";
@@ -44,13 +44,15 @@ final class CPythonTestSources {
     static final String POOL_PATH = "/pool/main/p/python3.14/" + TARBALL;
     static final String SHA256 = "3b48dac8fb59f62eaa67ac83c1eb12bda1b7a08406dd286e252c11a66be27f81";
     private static final String TAR_PREFIX = "Python-" + VERSION + "/Lib/test/";
+
     /** Bump when what is extracted changes, so stale caches are redone. */
     private static final String EXTRACT_STAMP = SHA256 + " Lib/test v1";
 
-    private CPythonTestSources() {
-    }
+    private CPythonTestSources() {}
 
-    /** The host directory holding the {@code test} package (i.e. {@code <dir>/test/__init__.py}). */
+    /**
+     * The host directory holding the {@code test} package (i.e. {@code <dir>/test/__init__.py}).
+     */
     static synchronized Path libDir() throws IOException {
         Path cache = cacheDir();
         Path out = cache.resolve("cpython-" + VERSION + "-lib");
@@ -61,7 +63,9 @@ final class CPythonTestSources {
         Path tarball = tarball(cache);
         Path tmp = Files.createTempDirectory(cache, "extract-");
         try {
-            try (InputStream in = new XZInputStream(new BufferedInputStream(Files.newInputStream(tarball), 1 << 16))) {
+            try (InputStream in =
+                    new XZInputStream(
+                            new BufferedInputStream(Files.newInputStream(tarball), 1 << 16))) {
                 extractTar(in, TAR_PREFIX, tmp.resolve("test"));
             }
             if (!Files.isRegularFile(tmp.resolve("test/__init__.py"))) {
@@ -81,7 +85,10 @@ final class CPythonTestSources {
 
     static Path cacheDir() throws IOException {
         String dir = setting("eryx.cache.dir", "ERYX_CACHE_DIR");
-        Path p = dir != null ? Path.of(dir) : Path.of(System.getProperty("user.home"), ".cache", "eryx");
+        Path p =
+                dir != null
+                        ? Path.of(dir)
+                        : Path.of(System.getProperty("user.home"), ".cache", "eryx");
         Files.createDirectories(p);
         return p;
     }
@@ -103,8 +110,11 @@ final class CPythonTestSources {
         }
         List<String> mirrors = aptMirrors();
         if (mirrors.isEmpty()) {
-            throw new IOException("no Debian mirror in the apt configuration (/etc/apt/sources.list.d/*.sources,"
-                    + " /etc/apt/sources.list); set -Deryx.cpython.tarball=<path to " + TARBALL + ">");
+            throw new IOException(
+                    "no Debian mirror in the apt configuration (/etc/apt/sources.list.d/*.sources,"
+                            + " /etc/apt/sources.list); set -Deryx.cpython.tarball=<path to "
+                            + TARBALL
+                            + ">");
         }
         IOException last = null;
         for (String mirror : mirrors) {
@@ -191,10 +201,11 @@ final class CPythonTestSources {
     }
 
     private static void download(URI uri, Path dest) throws IOException {
-        HttpClient client = HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(30))
-                .build();
+        HttpClient client =
+                HttpClient.newBuilder()
+                        .followRedirects(HttpClient.Redirect.NORMAL)
+                        .connectTimeout(Duration.ofSeconds(30))
+                        .build();
         HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).GET().build();
         Path part = dest.resolveSibling(dest.getFileName() + ".part");
         try {
@@ -202,7 +213,11 @@ final class CPythonTestSources {
             if (resp.statusCode() != 200) {
                 throw new IOException("HTTP " + resp.statusCode());
             }
-            Files.move(part, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(
+                    part,
+                    dest,
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
@@ -214,7 +229,8 @@ final class CPythonTestSources {
     private static void requireSha256(Path p) throws IOException {
         String actual = sha256(p);
         if (!actual.equals(SHA256)) {
-            throw new IOException("sha256 mismatch for " + p + ": " + actual + ", expected " + SHA256);
+            throw new IOException(
+                    "sha256 mismatch for " + p + ": " + actual + ", expected " + SHA256);
         }
     }
 
@@ -236,8 +252,8 @@ final class CPythonTestSources {
 
     /**
      * Extracts the regular files and directories under {@code prefix} of a tar stream (ustar, GNU
-     * long names, pax extended headers) into {@code dest}. Anything else (links, devices) is skipped;
-     * names that would leave {@code dest} are rejected.
+     * long names, pax extended headers) into {@code dest}. Anything else (links, devices) is
+     * skipped; names that would leave {@code dest} are rejected.
      */
     static int extractTar(InputStream in, String prefix, Path dest) throws IOException {
         Files.createDirectories(dest);
@@ -304,7 +320,10 @@ final class CPythonTestSources {
         return files;
     }
 
-    /** Looks a key up in pax extended-header records ({@code "<len> <key>=<value>\n"}, len in bytes). */
+    /**
+     * Looks a key up in pax extended-header records ({@code "<len> <key>=<value>\n"}, len in
+     * bytes).
+     */
     static String paxValue(byte[] data, String key) {
         String found = null;
         int i = 0;
@@ -325,7 +344,8 @@ final class CPythonTestSources {
             if (len <= 0 || i + len > data.length) {
                 break;
             }
-            String rec = new String(data, sp + 1, i + len - sp - 2, StandardCharsets.UTF_8); // drop '\n'
+            String rec =
+                    new String(data, sp + 1, i + len - sp - 2, StandardCharsets.UTF_8); // drop '\n'
             int eq = rec.indexOf('=');
             if (eq > 0 && rec.substring(0, eq).equals(key)) {
                 found = rec.substring(eq + 1);
@@ -436,13 +456,15 @@ final class CPythonTestSources {
             return;
         }
         try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(q -> {
-                try {
-                    Files.delete(q);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            s.sorted(Comparator.reverseOrder())
+                    .forEach(
+                            q -> {
+                                try {
+                                    Files.delete(q);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            });
         }
     }
 }

@@ -19,22 +19,26 @@ import org.junit.jupiter.api.io.TempDir;
 class CPythonTestSourcesTest {
     @Test
     void readsMirrorsFromDeb822Sources() {
-        String text = "Types: deb\n"
-                + "# URIs: http://commented.invalid/x\n"
-                + "URIs: http://mirror.invalid/debian/ https://other.invalid/debian\n"
-                + "Suites: stable\n\n"
-                + "Types: deb\nURIs: file:/srv/local\n";
-        assertEquals(List.of("http://mirror.invalid/debian", "https://other.invalid/debian"),
+        String text =
+                "Types: deb\n"
+                        + "# URIs: http://commented.invalid/x\n"
+                        + "URIs: http://mirror.invalid/debian/ https://other.invalid/debian\n"
+                        + "Suites: stable\n\n"
+                        + "Types: deb\nURIs: file:/srv/local\n";
+        assertEquals(
+                List.of("http://mirror.invalid/debian", "https://other.invalid/debian"),
                 CPythonTestSources.parseDeb822Uris(text));
     }
 
     @Test
     void readsMirrorsFromOneLineSources() {
-        String text = "# deb http://commented.invalid/debian stable main\n"
-                + "deb [signed-by=/k.gpg arch=amd64] http://mirror.invalid/debian stable main\n"
-                + "deb-src http://src.invalid/debian stable main\n"
-                + "deb https://plain.invalid/debian/ stable main\n";
-        assertEquals(List.of("http://mirror.invalid/debian", "https://plain.invalid/debian"),
+        String text =
+                "# deb http://commented.invalid/debian stable main\n"
+                        + "deb [signed-by=/k.gpg arch=amd64] http://mirror.invalid/debian stable main\n"
+                        + "deb-src http://src.invalid/debian stable main\n"
+                        + "deb https://plain.invalid/debian/ stable main\n";
+        assertEquals(
+                List.of("http://mirror.invalid/debian", "https://plain.invalid/debian"),
                 CPythonTestSources.parseOneLineUris(text));
     }
 
@@ -55,7 +59,9 @@ class CPythonTestSourcesTest {
         tar.write(new byte[1024]);
 
         Path out = dir.resolve("out");
-        int n = CPythonTestSources.extractTar(new ByteArrayInputStream(tar.toByteArray()), "P/Lib/test/", out);
+        int n =
+                CPythonTestSources.extractTar(
+                        new ByteArrayInputStream(tar.toByteArray()), "P/Lib/test/", out);
         assertEquals(3, n);
         assertEquals("print(1)\n", Files.readString(out.resolve("a.py")));
         assertEquals("long", Files.readString(out.resolve("d".repeat(120) + "/long.py")));
@@ -69,8 +75,13 @@ class CPythonTestSourcesTest {
         ByteArrayOutputStream tar = new ByteArrayOutputStream();
         entry(tar, "P/Lib/test/../../escape.py", '0', "x".getBytes(StandardCharsets.UTF_8));
         tar.write(new byte[1024]);
-        assertThrows(IOException.class, () -> CPythonTestSources.extractTar(
-                new ByteArrayInputStream(tar.toByteArray()), "P/Lib/test/", dir.resolve("out")));
+        assertThrows(
+                IOException.class,
+                () ->
+                        CPythonTestSources.extractTar(
+                                new ByteArrayInputStream(tar.toByteArray()),
+                                "P/Lib/test/",
+                                dir.resolve("out")));
         assertFalse(Files.exists(dir.resolve("escape.py")));
     }
 

@@ -19,26 +19,30 @@ final class ConformanceDenyList {
      * read ("database is locked"). These tests read through a second connection during the first
      * one's open transaction; the other TransactionTests pass.
      */
-    private static final String SQLITE_DOTFILE = "SQLite on WASI uses dot-file locking (no fcntl byte-range locks"
-            + " in WASI), which has no shared read lock: a second connection cannot read while another"
-            + " holds a write transaction";
+    private static final String SQLITE_DOTFILE =
+            "SQLite on WASI uses dot-file locking (no fcntl byte-range locks"
+                    + " in WASI), which has no shared read lock: a second connection cannot read while another"
+                    + " holds a write transaction";
 
     static {
-        for (String t : new String[] {
-            "test_delete_starts_transaction",
-            "test_dml_does_not_auto_commit_before",
-            "test_insert_starts_transaction",
-            "test_multiple_cursors_and_iternext",
-            "test_replace_starts_transaction",
-            "test_toggle_auto_commit",
-            "test_update_starts_transaction",
-        }) {
-            deny("test_sqlite3", "test.test_sqlite3.test_transactions.TransactionTests." + t, SQLITE_DOTFILE);
+        for (String t :
+                new String[] {
+                    "test_delete_starts_transaction",
+                    "test_dml_does_not_auto_commit_before",
+                    "test_insert_starts_transaction",
+                    "test_multiple_cursors_and_iternext",
+                    "test_replace_starts_transaction",
+                    "test_toggle_auto_commit",
+                    "test_update_starts_transaction",
+                }) {
+            deny(
+                    "test_sqlite3",
+                    "test.test_sqlite3.test_transactions.TransactionTests." + t,
+                    SQLITE_DOTFILE);
         }
     }
 
-    private ConformanceDenyList() {
-    }
+    private ConformanceDenyList() {}
 
     private static void deny(String module, String testId, String reason) {
         DENY.computeIfAbsent(module, k -> new LinkedHashMap<>()).put(testId, reason);

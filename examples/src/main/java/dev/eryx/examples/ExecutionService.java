@@ -20,7 +20,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,6 +38,7 @@ import java.util.concurrent.TimeUnit;
  *   400 {"error": ...}  the request is not valid JSON of that shape
  *   503 {"error": ...}  every sandbox is busy (the pool's acquire timeout passed)
  * </pre>
+ *
  * The HTTP status describes only the service; what the code did is the body's {@code verdict}.
  */
 public final class ExecutionService implements AutoCloseable {
@@ -54,17 +54,25 @@ public final class ExecutionService implements AutoCloseable {
     /**
      * Binds to {@code 127.0.0.1:port} (0 picks a free port) and starts serving.
      *
-     * @param handlerThreads concurrent requests handled; more than the pool's capacity just wait for it
+     * @param handlerThreads concurrent requests handled; more than the pool's capacity just wait
+     *     for it
      */
-    public ExecutionService(SandboxPool pool, ResourceLimits baseLimits, int port, int handlerThreads) throws IOException {
+    public ExecutionService(
+            SandboxPool pool, ResourceLimits baseLimits, int port, int handlerThreads)
+            throws IOException {
         this.pool = pool;
         this.baseLimits = baseLimits;
-        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
-        this.handlers = Executors.newFixedThreadPool(handlerThreads, r -> {
-            Thread t = new Thread(r, "eryx-http");
-            t.setDaemon(true);
-            return t;
-        });
+        this.server =
+                HttpServer.create(
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
+        this.handlers =
+                Executors.newFixedThreadPool(
+                        handlerThreads,
+                        r -> {
+                            Thread t = new Thread(r, "eryx-http");
+                            t.setDaemon(true);
+                            return t;
+                        });
         server.setExecutor(handlers);
         server.createContext("/execute", this::handleExecute);
         server.start();
@@ -119,10 +127,16 @@ public final class ExecutionService implements AutoCloseable {
                 limits = baseLimits;
                 JsonNode timeout = request.get("timeoutMs");
                 if (timeout != null && !timeout.isNull()) {
-                    if (!timeout.isIntegralNumber() || timeout.asLong() <= 0 || timeout.asLong() > MAX_TIMEOUT_MS) {
-                        throw new IllegalArgumentException("\"timeoutMs\" must be an integer in 1.." + MAX_TIMEOUT_MS);
+                    if (!timeout.isIntegralNumber()
+                            || timeout.asLong() <= 0
+                            || timeout.asLong() > MAX_TIMEOUT_MS) {
+                        throw new IllegalArgumentException(
+                                "\"timeoutMs\" must be an integer in 1.." + MAX_TIMEOUT_MS);
                     }
-                    limits = baseLimits.toBuilder().executionTimeout(Duration.ofMillis(timeout.asLong())).build();
+                    limits =
+                            baseLimits.toBuilder()
+                                    .executionTimeout(Duration.ofMillis(timeout.asLong()))
+                                    .build();
                 }
             } catch (IOException | IllegalArgumentException e) {
                 send(exchange, 400, error("bad request: " + e.getMessage()));
@@ -156,10 +170,17 @@ public final class ExecutionService implements AutoCloseable {
         ObjectNode json = JSON.createObjectNode();
         if (failure instanceof ExecutionTimeoutException) {
             json.put("verdict", "timeout");
-        } else if (failure instanceof FuelExhaustedException || failure instanceof MemoryLimitException
+        } else if (failure instanceof FuelExhaustedException
+                || failure instanceof MemoryLimitException
                 || failure instanceof OutputLimitException) {
-            json.put("verdict", "limit").put("limit", failure instanceof FuelExhaustedException ? "fuel"
-                    : failure instanceof MemoryLimitException ? "memory" : "output");
+            json.put("verdict", "limit")
+                    .put(
+                            "limit",
+                            failure instanceof FuelExhaustedException
+                                    ? "fuel"
+                                    : failure instanceof MemoryLimitException
+                                            ? "memory"
+                                            : "output");
         } else {
             json.put("verdict", "error");
             if (failure instanceof PythonException) {
@@ -180,7 +201,8 @@ public final class ExecutionService implements AutoCloseable {
         return JSON.createObjectNode().put("error", message);
     }
 
-    private static void send(HttpExchange exchange, int status, ObjectNode body) throws IOException {
+    private static void send(HttpExchange exchange, int status, ObjectNode body)
+            throws IOException {
         byte[] bytes = JSON.writeValueAsBytes(body);
         exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
         exchange.sendResponseHeaders(status, bytes.length);
@@ -198,19 +220,27 @@ public final class ExecutionService implements AutoCloseable {
         disableNagle();
         ResourceLimits limits = defaultLimits();
         SandboxPool pool = defaultPool(limits);
-        ExecutionService service = new ExecutionService(pool, limits, port, defaultHandlerThreads());
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            service.close();
-            pool.close();
-        }));
-        System.out.println("eryx execution service on http://" + service.address().getHostString() + ":"
-                + service.port() + "/execute");
+        ExecutionService service =
+                new ExecutionService(pool, limits, port, defaultHandlerThreads());
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    service.close();
+                                    pool.close();
+                                }));
+        System.out.println(
+                "eryx execution service on http://"
+                        + service.address().getHostString()
+                        + ":"
+                        + service.port()
+                        + "/execute");
         Thread.currentThread().join();
     }
 
     /**
-     * Makes the JDK's HTTP server set TCP_NODELAY on its connections; call it before the JVM's first
-     * {@code HttpServer} is created (the server reads the setting once). The server writes a
+     * Makes the JDK's HTTP server set TCP_NODELAY on its connections; call it before the JVM's
+     * first {@code HttpServer} is created (the server reads the setting once). The server writes a
      * response's headers and body separately, so with Nagle's algorithm the body waits for the
      * client's delayed ACK: measured with the loopback load test, one client's median latency for
      * {@code print(1)} fell from 63 ms to 29 ms with it. A process-wide switch, so it belongs in
@@ -236,10 +266,12 @@ public final class ExecutionService implements AutoCloseable {
     public static SandboxPool defaultPool(ResourceLimits limits) {
         int cpus = Runtime.getRuntime().availableProcessors();
         return SandboxPool.builder()
-                .minIdle(Math.min(2, cpus)).maxSize(Math.max(2, cpus))
+                .minIdle(Math.min(2, cpus))
+                .maxSize(Math.max(2, cpus))
                 .acquireTimeout(Duration.ofSeconds(10))
                 .resourceLimits(limits)
-                .maxTotalMemoryBytes(Math.max(limits.maxMemoryBytes(), Runtime.getRuntime().maxMemory() / 2))
+                .maxTotalMemoryBytes(
+                        Math.max(limits.maxMemoryBytes(), Runtime.getRuntime().maxMemory() / 2))
                 .preload("json", "re", "math")
                 .build();
     }

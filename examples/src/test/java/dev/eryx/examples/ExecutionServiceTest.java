@@ -27,10 +27,19 @@ class ExecutionServiceTest {
 
     @BeforeAll
     static void start() throws Exception {
-        ResourceLimits limits = ResourceLimits.builder().executionTimeout(Duration.ofSeconds(10))
-                .maxFuel(2_000_000_000L).maxOutputBytes(64 * 1024).build();
-        pool = SandboxPool.builder().minIdle(1).maxSize(2).acquireTimeout(Duration.ofSeconds(30))
-                .resourceLimits(limits).build();
+        ResourceLimits limits =
+                ResourceLimits.builder()
+                        .executionTimeout(Duration.ofSeconds(10))
+                        .maxFuel(2_000_000_000L)
+                        .maxOutputBytes(64 * 1024)
+                        .build();
+        pool =
+                SandboxPool.builder()
+                        .minIdle(1)
+                        .maxSize(2)
+                        .acquireTimeout(Duration.ofSeconds(30))
+                        .resourceLimits(limits)
+                        .build();
         service = new ExecutionService(pool, limits, 0, 4);
     }
 
@@ -41,8 +50,12 @@ class ExecutionServiceTest {
     }
 
     private static HttpResponse<String> post(String body) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.port() + "/execute"))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(60)).build();
+        HttpRequest request =
+                HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + service.port() + "/execute"))
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .timeout(Duration.ofSeconds(60))
+                        .build();
         return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
@@ -54,7 +67,8 @@ class ExecutionServiceTest {
 
     @Test
     void bindsToLoopbackOnly() {
-        assertTrue(service.address().getAddress().isLoopbackAddress(), service.address().toString());
+        assertTrue(
+                service.address().getAddress().isLoopbackAddress(), service.address().toString());
     }
 
     @Test
@@ -78,7 +92,9 @@ class ExecutionServiceTest {
 
         // No state leaks from one request to the next.
         ok200("{\"code\": \"leftover = 1\"}");
-        assertEquals("false", ok200("{\"code\": \"result = 'leftover' in globals()\"}").get("result").toString());
+        assertEquals(
+                "false",
+                ok200("{\"code\": \"result = 'leftover' in globals()\"}").get("result").toString());
     }
 
     @Test
@@ -86,9 +102,14 @@ class ExecutionServiceTest {
         assertEquals(400, post("not json").statusCode());
         assertEquals(400, post("{\"code\": 5}").statusCode());
         assertEquals(400, post("{\"code\": \"x\", \"timeoutMs\": -1}").statusCode());
-        HttpResponse<String> get = CLIENT.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + service.port() + "/execute")).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> get =
+                CLIENT.send(
+                        HttpRequest.newBuilder(
+                                        URI.create(
+                                                "http://127.0.0.1:" + service.port() + "/execute"))
+                                .GET()
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertEquals(405, get.statusCode());
     }
 }

@@ -12,11 +12,21 @@ import java.time.Duration;
  * @param creations sandboxes created so far (restored from the image)
  * @param waits acquisitions that found nothing ready and had to wait (including timed-out ones)
  * @param averageWait mean time an acquisition spent waiting, over all acquisitions
- * @param discarded sandboxes closed after use because they could not be reset (see {@link SandboxPool})
+ * @param discarded sandboxes closed after use because they could not be reset (see {@link
+ *     SandboxPool})
  * @param poisoned returned sandboxes that were no longer usable (counted in {@code discarded} too)
  * @param timeouts acquisitions that gave up after the acquire timeout
  * @param resets returned sandboxes reset in place to the image and lent again
  */
-public record PoolStats(int total, int idle, int inUse, long acquisitions, long creations, long waits,
-                        Duration averageWait, long discarded, long poisoned, long timeouts, long resets) {
-}
+public record PoolStats(
+        int total,
+        int idle,
+        int inUse,
+        long acquisitions,
+        long creations,
+        long waits,
+        Duration averageWait,
+        long discarded,
+        long poisoned,
+        long timeouts,
+        long resets) {}

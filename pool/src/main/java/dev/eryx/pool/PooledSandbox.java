@@ -10,13 +10,14 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A sandbox lent by a {@link SandboxPool}. Globals persist between its executions until it is
- * closed; closing hands it back, and the pool never lends its state to anyone else. Use it from
- * one thread at a time, like a {@link Sandbox}.
+ * closed; closing hands it back, and the pool never lends its state to anyone else. Use it from one
+ * thread at a time, like a {@link Sandbox}.
  */
 public final class PooledSandbox implements AutoCloseable {
     private final SandboxPool pool;
     private final Sandbox sandbox;
     private final AtomicBoolean returned = new AtomicBoolean();
+
     /**
      * Executions hold it shared, {@link #close()} exclusively: the pool resets the sandbox for the
      * next user only after every execution of this user has ended, so none can run after the reset.

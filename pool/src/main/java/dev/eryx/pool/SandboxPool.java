@@ -34,18 +34,18 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * <p><b>No state crosses users.</b> A sandbox returned to the pool is reset in place
- * ({@link Sandbox#reset()}: the interpreter's memory and globals back to the image, in time
- * proportional to the pages the user wrote, and a new filesystem, descriptors, environment, clocks
- * and randomness from the template) and becomes idle again, counted in {@link PoolStats#resets()}.
- * A sandbox that cannot be reset, or that is unusable ({@link PoolStats#poisoned()}), is closed
- * instead, and the pool's housekeeping thread restores a fresh one from the image in the background
- * to keep {@code minIdle} sandboxes ready.
+ * <p><b>No state crosses users.</b> A sandbox returned to the pool is reset in place ({@link
+ * Sandbox#reset()}: the interpreter's memory and globals back to the image, in time proportional to
+ * the pages the user wrote, and a new filesystem, descriptors, environment, clocks and randomness
+ * from the template) and becomes idle again, counted in {@link PoolStats#resets()}. A sandbox that
+ * cannot be reset, or that is unusable ({@link PoolStats#poisoned()}), is closed instead, and the
+ * pool's housekeeping thread restores a fresh one from the image in the background to keep {@code
+ * minIdle} sandboxes ready.
  *
- * <p><b>Admission.</b> At most {@code maxSize} sandboxes exist at once, and no more than the
- * memory budget allows: each sandbox reserves its memory cap ({@link ResourceLimits#maxMemoryBytes()},
- * at most 4 GiB), so {@code maxTotalMemoryBytes / cap} bounds the pool too. An acquisition beyond
- * that waits up to {@code acquireTimeout}, then fails with {@link PoolExhaustedException}.
+ * <p><b>Admission.</b> At most {@code maxSize} sandboxes exist at once, and no more than the memory
+ * budget allows: each sandbox reserves its memory cap ({@link ResourceLimits#maxMemoryBytes()}, at
+ * most 4 GiB), so {@code maxTotalMemoryBytes / cap} bounds the pool too. An acquisition beyond that
+ * waits up to {@code acquireTimeout}, then fails with {@link PoolExhaustedException}.
  *
  * <p>Thread-safe. {@link #close()} stops everything, including sandboxes still lent out.
  */
@@ -64,13 +64,18 @@ public final class SandboxPool implements AutoCloseable {
     private final Duration acquireTimeout;
 
     private final ReentrantLock lock = new ReentrantLock(true);
+
     /** Signalled when an idle sandbox appears or capacity frees up. */
     private final Condition available = lock.newCondition();
+
     /** Signalled when the housekeeper may have work. */
     private final Condition housekeeping = lock.newCondition();
+
     private final ArrayDeque<Sandbox> idle = new ArrayDeque<>();
+
     /** Every live sandbox (idle or lent), so close() can stop them all. */
     private final Set<Sandbox> live = new HashSet<>();
+
     private final Thread housekeeper;
     // All guarded by lock.
     private boolean closed;
@@ -96,18 +101,27 @@ public final class SandboxPool implements AutoCloseable {
         this.reservationBytes = Math.min(limits.maxMemoryBytes(), WASM32_MAX_MEMORY);
         long byBudget = maxTotalMemoryBytes / reservationBytes;
         if (byBudget < 1) {
-            throw new IllegalArgumentException("maxTotalMemoryBytes " + maxTotalMemoryBytes
-                    + " is less than one sandbox's memory cap " + reservationBytes);
+            throw new IllegalArgumentException(
+                    "maxTotalMemoryBytes "
+                            + maxTotalMemoryBytes
+                            + " is less than one sandbox's memory cap "
+                            + reservationBytes);
         }
         this.capacity = (int) Math.min(maxSize, byBudget);
         if (minIdle > capacity) {
-            throw new IllegalArgumentException("minIdle " + minIdle + " exceeds what maxSize and the memory budget allow ("
-                    + capacity + ")");
+            throw new IllegalArgumentException(
+                    "minIdle "
+                            + minIdle
+                            + " exceeds what maxSize and the memory budget allow ("
+                            + capacity
+                            + ")");
         }
         // Checks the template before anything starts: a bad mount or env fails here.
         template.accept(Sandbox.builder());
-        this.image = b.preload.isEmpty() ? SandboxImage.defaultImage()
-                : SandboxImage.capture(b.preload.toArray(new String[0]));
+        this.image =
+                b.preload.isEmpty()
+                        ? SandboxImage.defaultImage()
+                        : SandboxImage.capture(b.preload.toArray(new String[0]));
         if (minIdle > 0) {
             Sandbox first = newSandbox(); // warm and proves the whole configuration works
             lock.lock();
@@ -166,10 +180,20 @@ public final class SandboxPool implements AutoCloseable {
                 if (left <= 0) {
                     timeouts++;
                     waitNanos += System.nanoTime() - started;
-                    throw new PoolExhaustedException("no sandbox became free within " + acquireTimeout + ": "
-                            + inUse + " in use of at most " + capacity + " (maxSize " + maxSize
-                            + ", memory budget " + maxTotalMemoryBytes + " bytes at " + reservationBytes
-                            + " per sandbox)");
+                    throw new PoolExhaustedException(
+                            "no sandbox became free within "
+                                    + acquireTimeout
+                                    + ": "
+                                    + inUse
+                                    + " in use of at most "
+                                    + capacity
+                                    + " (maxSize "
+                                    + maxSize
+                                    + ", memory budget "
+                                    + maxTotalMemoryBytes
+                                    + " bytes at "
+                                    + reservationBytes
+                                    + " per sandbox)");
                 }
                 try {
                     available.awaitNanos(left);
@@ -250,8 +274,18 @@ public final class SandboxPool implements AutoCloseable {
         try {
             long finished = acquisitions + timeouts;
             Duration average = Duration.ofNanos(finished == 0 ? 0 : waitNanos / finished);
-            return new PoolStats(total, idle.size(), inUse, acquisitions, creations, waits, average,
-                    discarded, poisoned, timeouts, resets);
+            return new PoolStats(
+                    total,
+                    idle.size(),
+                    inUse,
+                    acquisitions,
+                    creations,
+                    waits,
+                    average,
+                    discarded,
+                    poisoned,
+                    timeouts,
+                    resets);
         } finally {
             lock.unlock();
         }
@@ -439,10 +473,9 @@ public final class SandboxPool implements AutoCloseable {
         private ResourceLimits limits = ResourceLimits.defaults();
         private long maxTotalMemoryBytes = Long.MAX_VALUE;
         private List<String> preload = List.of();
-        private Consumer<Sandbox.Builder> template = builder -> { };
+        private Consumer<Sandbox.Builder> template = builder -> {};
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** Sandboxes kept ready in the background; default 1. */
         public Builder minIdle(int minIdle) {
@@ -453,7 +486,10 @@ public final class SandboxPool implements AutoCloseable {
             return this;
         }
 
-        /** Most sandboxes alive at once, lent or idle: the pool's concurrency cap. Default: CPUs, at least 2. */
+        /**
+         * Most sandboxes alive at once, lent or idle: the pool's concurrency cap. Default: CPUs, at
+         * least 2.
+         */
         public Builder maxSize(int maxSize) {
             if (maxSize < 1) {
                 throw new IllegalArgumentException("maxSize must be >= 1, was " + maxSize);
@@ -481,7 +517,10 @@ public final class SandboxPool implements AutoCloseable {
             return this;
         }
 
-        /** Memory all sandboxes of the pool may reserve together; default unbounded (only maxSize caps). */
+        /**
+         * Memory all sandboxes of the pool may reserve together; default unbounded (only maxSize
+         * caps).
+         */
         public Builder maxTotalMemoryBytes(long bytes) {
             if (bytes <= 0) {
                 throw new IllegalArgumentException("maxTotalMemoryBytes must be > 0, was " + bytes);
@@ -506,9 +545,9 @@ public final class SandboxPool implements AutoCloseable {
         }
 
         /**
-         * Creates the pool: captures the image (the first sandbox of a JVM boots CPython, which takes
-         * seconds), restores {@code min(minIdle, 1)} sandbox synchronously to prove the template
-         * works, and leaves the rest to the background.
+         * Creates the pool: captures the image (the first sandbox of a JVM boots CPython, which
+         * takes seconds), restores {@code min(minIdle, 1)} sandbox synchronously to prove the
+         * template works, and leaves the rest to the background.
          */
         public SandboxPool build() {
             return new SandboxPool(this);

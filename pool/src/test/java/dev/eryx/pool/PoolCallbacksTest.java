@@ -20,7 +20,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Callbacks registered by the pool's template work in every pooled sandbox (restored from the pool's image). */
+/**
+ * Callbacks registered by the pool's template work in every pooled sandbox (restored from the
+ * pool's image).
+ */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PoolCallbacksTest {
 
@@ -30,27 +33,40 @@ class PoolCallbacksTest {
         // Calls in flight per run (the guest passes its run id), and the most seen at once.
         Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
         Map<String, Integer> mostAtOnce = new ConcurrentHashMap<>();
-        Callback slow = Callback.of("lookup", "sleeps 300 ms, returns its key", args -> {
-            calls.incrementAndGet();
-            String run = args.path("run").asText();
-            int now = inFlight.computeIfAbsent(run, r -> new AtomicInteger()).incrementAndGet();
-            mostAtOnce.merge(run, now, Math::max);
-            try {
-                Thread.sleep(300);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                inFlight.get(run).decrementAndGet();
-            }
-            return args.get("key").asText();
-        });
-        try (SandboxPool pool = SandboxPool.builder().minIdle(1).maxSize(2).preload("asyncio", "json")
-                .acquireTimeout(Duration.ofSeconds(60))
-                .template(b -> b.callback(slow)).build()) {
-            String code = String.join("\n",
-                    "import asyncio, eryx",
-                    "values = await asyncio.gather(*(lookup(key=k, run=RUN) for k in 'abc'))",
-                    "result = {'values': values, 'listed': [c['name'] for c in eryx.list_callbacks()]}");
+        Callback slow =
+                Callback.of(
+                        "lookup",
+                        "sleeps 300 ms, returns its key",
+                        args -> {
+                            calls.incrementAndGet();
+                            String run = args.path("run").asText();
+                            int now =
+                                    inFlight.computeIfAbsent(run, r -> new AtomicInteger())
+                                            .incrementAndGet();
+                            mostAtOnce.merge(run, now, Math::max);
+                            try {
+                                Thread.sleep(300);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            } finally {
+                                inFlight.get(run).decrementAndGet();
+                            }
+                            return args.get("key").asText();
+                        });
+        try (SandboxPool pool =
+                SandboxPool.builder()
+                        .minIdle(1)
+                        .maxSize(2)
+                        .preload("asyncio", "json")
+                        .acquireTimeout(Duration.ofSeconds(60))
+                        .template(b -> b.callback(slow))
+                        .build()) {
+            String code =
+                    String.join(
+                            "\n",
+                            "import asyncio, eryx",
+                            "values = await asyncio.gather(*(lookup(key=k, run=RUN) for k in 'abc'))",
+                            "result = {'values': values, 'listed': [c['name'] for c in eryx.list_callbacks()]}");
             // Several leases, from two threads, so more than one pooled sandbox serves them.
             ExecutorService clients = Executors.newFixedThreadPool(2);
             try {
@@ -64,7 +80,8 @@ class PoolCallbacksTest {
                     assertEquals("[\"a\",\"b\",\"c\"]", r.result().get("values").toString());
                     assertEquals("[\"lookup\"]", r.result().get("listed").toString());
                     List<Effect> effects = r.effects();
-                    assertEquals(List.of("lookup", "lookup", "lookup"),
+                    assertEquals(
+                            List.of("lookup", "lookup", "lookup"),
                             effects.stream().map(Effect::target).collect(Collectors.toList()));
                 }
             } finally {
@@ -73,13 +90,18 @@ class PoolCallbacksTest {
             assertEquals(12, calls.get());
             // Each gather had its three calls running together on the host (one at a time: 1).
             assertEquals(4, mostAtOnce.size(), mostAtOnce.toString());
-            assertTrue(mostAtOnce.values().stream().allMatch(most -> most >= 2), mostAtOnce.toString());
+            assertTrue(
+                    mostAtOnce.values().stream().allMatch(most -> most >= 2),
+                    mostAtOnce.toString());
             assertTrue(pool.stats().creations() >= 2, pool.stats().toString());
             // A session keeps its callbacks across executions of one lease.
             try (PooledSandbox session = pool.acquire()) {
                 session.execute("first = await lookup(key='x', run='session')");
-                assertEquals("\"xy\"",
-                        session.execute("result = first + await lookup(key='y', run='session')").result().toString());
+                assertEquals(
+                        "\"xy\"",
+                        session.execute("result = first + await lookup(key='y', run='session')")
+                                .result()
+                                .toString());
             }
         }
     }

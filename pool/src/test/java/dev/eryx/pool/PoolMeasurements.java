@@ -28,27 +28,32 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class PoolMeasurements {
     private static final String PRINT = "print(1)";
 
-    private PoolMeasurements() {
-    }
+    private PoolMeasurements() {}
 
     public static void main(String[] args) throws Exception {
         int samples = args.length > 0 ? Integer.parseInt(args[0]) : 50;
         int bootSamples = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int steadySeconds = args.length > 2 ? Integer.parseInt(args[2]) : 30;
-        System.out.printf("## %s %s, load at start %s%n", System.getProperty("java.vm.name"),
-                System.getProperty("java.version"), loadAverage());
+        System.out.printf(
+                "## %s %s, load at start %s%n",
+                System.getProperty("java.vm.name"),
+                System.getProperty("java.version"),
+                loadAverage());
 
         long t0 = System.nanoTime();
         try (Sandbox first = Sandbox.builder().build()) {
             first.execute(PRINT);
         }
-        System.out.printf("first sandbox of the JVM to print(1) done (image from the jar, cold JVM): %.1f ms%n", ms(t0));
+        System.out.printf(
+                "first sandbox of the JVM to print(1) done (image from the jar, cold JVM): %.1f ms%n",
+                ms(t0));
 
         double[] boot = new double[bootSamples];
         for (int i = 0; i < bootSamples; i++) {
             long a = System.nanoTime();
-            try (SandboxRuntime booted = SandboxRuntime.start(SandboxSpec.builder()
-                    .limits(ResourceLimits.defaults()).build())) {
+            try (SandboxRuntime booted =
+                    SandboxRuntime.start(
+                            SandboxSpec.builder().limits(ResourceLimits.defaults()).build())) {
                 booted.submit(PRINT, ResourceLimits.defaults()).get();
             }
             boot[i] = ms(a);
@@ -69,7 +74,10 @@ public final class PoolMeasurements {
         for (int i = 0; i < samples; i++) {
             AtomicLong printed = new AtomicLong();
             long a = System.nanoTime();
-            Sandbox s = Sandbox.builder().stdout(text -> printed.compareAndSet(0, System.nanoTime())).build();
+            Sandbox s =
+                    Sandbox.builder()
+                            .stdout(text -> printed.compareAndSet(0, System.nanoTime()))
+                            .build();
             long b = System.nanoTime();
             s.execute(PRINT);
             long c = System.nanoTime();
@@ -91,7 +99,8 @@ public final class PoolMeasurements {
 
         double pooled = poolLatencies(samples);
         steadyState(steadySeconds, Math.max(samples, 500));
-        System.out.printf("pooled print(1) vs a fresh sandbox from the image (build + print(1)): %.1fx;"
+        System.out.printf(
+                "pooled print(1) vs a fresh sandbox from the image (build + print(1)): %.1fx;"
                         + " vs cold creation (boot): %.0fx%n",
                 median(restoreToOutput) / pooled, median(boot) / pooled);
         for (int threads : new int[] {1, 2, 4, 8}) {
@@ -102,7 +111,9 @@ public final class PoolMeasurements {
         System.exit(0);
     }
 
-    /** @return the median of pool.execute(print(1)) */
+    /**
+     * @return the median of pool.execute(print(1))
+     */
     private static double poolLatencies(int samples) throws Exception {
         try (SandboxPool pool = SandboxPool.builder().minIdle(2).maxSize(2).build()) {
             for (int i = 0; i < 100; i++) {
@@ -167,16 +178,22 @@ public final class PoolMeasurements {
                 acquireExecute[i] = (executed - a) / 1e6;
                 withRelease[i] = ms(a);
             }
-            System.out.printf("steady state, after %d pooled executions in %d s:%n", executions, seconds);
-            stats("    pool acquire + print(1) returned (the first execution after a reset; its output came earlier)",
+            System.out.printf(
+                    "steady state, after %d pooled executions in %d s:%n", executions, seconds);
+            stats(
+                    "    pool acquire + print(1) returned (the first execution after a reset; its output came earlier)",
                     acquireExecute);
             stats("    the same with the release (reset)", withRelease);
         }
     }
 
     private static void throughput(int threads, int requests) throws Exception {
-        try (SandboxPool pool = SandboxPool.builder().minIdle(2).maxSize(2)
-                .acquireTimeout(Duration.ofSeconds(60)).build()) {
+        try (SandboxPool pool =
+                SandboxPool.builder()
+                        .minIdle(2)
+                        .maxSize(2)
+                        .acquireTimeout(Duration.ofSeconds(60))
+                        .build()) {
             for (int i = 0; i < 20; i++) {
                 pool.execute(PRINT);
             }
@@ -184,14 +201,17 @@ public final class PoolMeasurements {
             List<Future<Double>> latencies = new ArrayList<>();
             long a = System.nanoTime();
             for (int i = 0; i < requests; i++) {
-                latencies.add(clients.submit(() -> {
-                    long s = System.nanoTime();
-                    ExecutionResult r = pool.execute(PRINT);
-                    if (!r.stdout().equals("1\n")) {
-                        throw new IllegalStateException("unexpected output: " + r.stdout());
-                    }
-                    return ms(s);
-                }));
+                latencies.add(
+                        clients.submit(
+                                () -> {
+                                    long s = System.nanoTime();
+                                    ExecutionResult r = pool.execute(PRINT);
+                                    if (!r.stdout().equals("1\n")) {
+                                        throw new IllegalStateException(
+                                                "unexpected output: " + r.stdout());
+                                    }
+                                    return ms(s);
+                                }));
             }
             double[] each = new double[requests];
             for (int i = 0; i < requests; i++) {
@@ -200,16 +220,22 @@ public final class PoolMeasurements {
             double seconds = (System.nanoTime() - a) / 1e9;
             clients.shutdown();
             Arrays.sort(each);
-            System.out.printf("pool.execute(print(1)), %d client threads, maxSize 2: %.0f/s, latency p50 %.2f ms,"
-                            + " p99 %.2f ms (%s)%n", threads, requests / seconds, median(each),
-                    each[(int) Math.min(each.length - 1, Math.ceil(each.length * 0.99) - 1)], pool.stats());
+            System.out.printf(
+                    "pool.execute(print(1)), %d client threads, maxSize 2: %.0f/s, latency p50 %.2f ms,"
+                            + " p99 %.2f ms (%s)%n",
+                    threads,
+                    requests / seconds,
+                    median(each),
+                    each[(int) Math.min(each.length - 1, Math.ceil(each.length * 0.99) - 1)],
+                    pool.stats());
         }
     }
 
     private static void savedState() {
         try (Sandbox s = Sandbox.builder().build()) {
-            s.execute("import json, fractions\nx = [fractions.Fraction(i, 7) for i in range(1000)]\n"
-                    + "open('/tmp/a.txt','w').write('a' * 100000)");
+            s.execute(
+                    "import json, fractions\nx = [fractions.Fraction(i, 7) for i in range(1000)]\n"
+                            + "open('/tmp/a.txt','w').write('a' * 100000)");
             int n = 10;
             double[] save = new double[n];
             double[] restore = new double[n];
@@ -223,8 +249,9 @@ public final class PoolMeasurements {
                     restore[i] = ms(b);
                 }
             }
-            System.out.printf("saved state: %d bytes (memory %d MiB)%n", state.length,
-                    s.execute("x").stats().peakMemoryBytes() >> 20);
+            System.out.printf(
+                    "saved state: %d bytes (memory %d MiB)%n",
+                    state.length, s.execute("x").stats().peakMemoryBytes() >> 20);
             stats("saveState()", save);
             stats("restoreFrom(state).build()", restore);
         }
@@ -243,11 +270,18 @@ public final class PoolMeasurements {
     private static void stats(String what, double[] samples) {
         double[] s = samples.clone();
         Arrays.sort(s);
-        System.out.printf("%s: median %.2f ms, p10 %.2f ms, p90 %.2f ms, min %.2f ms (n=%d)%n", what, median(s),
-                s[(int) (s.length * 0.1)], s[Math.min(s.length - 1, (int) (s.length * 0.9))], s[0], s.length);
+        System.out.printf(
+                "%s: median %.2f ms, p10 %.2f ms, p90 %.2f ms, min %.2f ms (n=%d)%n",
+                what,
+                median(s),
+                s[(int) (s.length * 0.1)],
+                s[Math.min(s.length - 1, (int) (s.length * 0.9))],
+                s[0],
+                s.length);
     }
 
     private static String loadAverage() {
-        return String.format("%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        return String.format(
+                "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 }

@@ -17,29 +17,33 @@ import org.junit.jupiter.api.Timeout;
 /** {@code Sandbox.saveState()} and {@code Sandbox.builder().restoreFrom(...)}. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SavedStateTest {
-    private static final String SESSION = String.join("\n",
-            "import fractions, collections",
-            "class Point:",
-            "    def __init__(self, x, y):",
-            "        self.x, self.y = x, y",
-            "    def norm1(self):",
-            "        return abs(self.x) + abs(self.y)",
-            "p = Point(3, -4)",
-            "third = fractions.Fraction(1, 3)",
-            "counts = collections.Counter('abracadabra')",
-            "import os",
-            "os.makedirs('/tmp/work/empty', exist_ok=True)",
-            "with open('/tmp/work/notes.txt', 'w') as f:",
-            "    f.write('kept across restore')",
-            "def greet(name):",
-            "    return 'hello ' + name");
+    private static final String SESSION =
+            String.join(
+                    "\n",
+                    "import fractions, collections",
+                    "class Point:",
+                    "    def __init__(self, x, y):",
+                    "        self.x, self.y = x, y",
+                    "    def norm1(self):",
+                    "        return abs(self.x) + abs(self.y)",
+                    "p = Point(3, -4)",
+                    "third = fractions.Fraction(1, 3)",
+                    "counts = collections.Counter('abracadabra')",
+                    "import os",
+                    "os.makedirs('/tmp/work/empty', exist_ok=True)",
+                    "with open('/tmp/work/notes.txt', 'w') as f:",
+                    "    f.write('kept across restore')",
+                    "def greet(name):",
+                    "    return 'hello ' + name");
 
-    private static final String CHECK = String.join("\n",
-            "import sys, os",
-            "result = [p.norm1(), str(third + third), counts['a'], greet('eryx'),",
-            "          'fractions' in sys.modules, type(p).__name__,",
-            "          open('/tmp/work/notes.txt').read(), os.path.isdir('/tmp/work/empty'),",
-            "          os.environ.get('WHERE')]");
+    private static final String CHECK =
+            String.join(
+                    "\n",
+                    "import sys, os",
+                    "result = [p.norm1(), str(third + third), counts['a'], greet('eryx'),",
+                    "          'fractions' in sys.modules, type(p).__name__,",
+                    "          open('/tmp/work/notes.txt').read(), os.path.isdir('/tmp/work/empty'),",
+                    "          os.environ.get('WHERE')]");
 
     @Test
     void aSavedSessionContinuesInAFreshSandbox() {
@@ -51,11 +55,14 @@ class SavedStateTest {
             assertEquals(7, original.execute("result = p.norm1()").result().asInt());
         }
         assertTrue(state.length < 16 << 20, "state is compressed: " + state.length + " bytes");
-        try (Sandbox restored = Sandbox.builder().env("WHERE", "restored").restoreFrom(state).build()) {
+        try (Sandbox restored =
+                Sandbox.builder().env("WHERE", "restored").restoreFrom(state).build()) {
             ExecutionResult r = restored.execute(CHECK);
-            assertEquals("[7,\"2/3\",5,\"hello eryx\",true,\"Point\",\"kept across restore\",true,\"restored\"]",
+            assertEquals(
+                    "[7,\"2/3\",5,\"hello eryx\",true,\"Point\",\"kept across restore\",true,\"restored\"]",
                     r.result().toString());
-            assertArrayEquals("kept across restore".getBytes(StandardCharsets.UTF_8),
+            assertArrayEquals(
+                    "kept across restore".getBytes(StandardCharsets.UTF_8),
                     restored.files().read("/tmp/work/notes.txt"));
             // It keeps going, and can be saved again.
             restored.execute("p.x = 10");
@@ -66,7 +73,7 @@ class SavedStateTest {
         }
         // The same bytes restore any number of independent sandboxes.
         try (Sandbox a = Sandbox.builder().restoreFrom(state).build();
-             Sandbox b = Sandbox.builder().restoreFrom(state).build()) {
+                Sandbox b = Sandbox.builder().restoreFrom(state).build()) {
             a.execute("p.x = 100");
             assertEquals(7, b.execute("result = p.norm1()").result().asInt());
             assertEquals(104, a.execute("result = p.norm1()").result().asInt());
@@ -81,7 +88,9 @@ class SavedStateTest {
             state = sandbox.saveState();
         }
         assertRefused(new byte[0], "not an eryx saved state");
-        assertRefused("hello world, this is not a state at all........................".getBytes(StandardCharsets.UTF_8),
+        assertRefused(
+                "hello world, this is not a state at all........................"
+                        .getBytes(StandardCharsets.UTF_8),
                 "not an eryx saved state");
         byte[] garbage = new byte[4096];
         new Random(1).nextBytes(garbage);
@@ -109,8 +118,10 @@ class SavedStateTest {
     }
 
     private static void assertRefused(byte[] state, String expected) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Sandbox.builder().restoreFrom(state).build());
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> Sandbox.builder().restoreFrom(state).build());
         assertTrue(e.getMessage().contains(expected), "message: " + e.getMessage());
     }
 }

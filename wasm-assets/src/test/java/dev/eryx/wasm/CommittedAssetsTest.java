@@ -20,7 +20,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
-/** The committed artifacts are the ones the recipe recorded, and the module has the agreed shape. */
+/**
+ * The committed artifacts are the ones the recipe recorded, and the module has the agreed shape.
+ */
 class CommittedAssetsTest {
     private static final Path ASSETS = Path.of("src/main/resources/dev/eryx/wasm");
 
@@ -61,8 +63,17 @@ class CommittedAssetsTest {
             Export export = module.exportSection().getExport(i);
             exports.add(export.name());
         }
-        assertTrue(exports.containsAll(Set.of("_initialize", "eryx_init", "eryx_exec", "eryx_abi_version",
-                "eryx_fuel", "eryx_interrupt_flag", "memory")), "exports: " + exports);
+        assertTrue(
+                exports.containsAll(
+                        Set.of(
+                                "_initialize",
+                                "eryx_init",
+                                "eryx_exec",
+                                "eryx_abi_version",
+                                "eryx_fuel",
+                                "eryx_interrupt_flag",
+                                "memory")),
+                "exports: " + exports);
     }
 
     @Test
@@ -72,20 +83,25 @@ class CommittedAssetsTest {
             if (!line.isBlank() && !line.startsWith("#")) {
                 String[] parts = line.split("\\s+", 3);
                 documented.add(parts[0]);
-                assertFalse(parts[1].contains("EvalFrame") || parts[1].startsWith("_TAIL_CALL")
-                        || parts[1].startsWith("sre_") || parts[1].equals("sqlite3VdbeExec"),
+                assertFalse(
+                        parts[1].contains("EvalFrame")
+                                || parts[1].startsWith("_TAIL_CALL")
+                                || parts[1].startsWith("sre_")
+                                || parts[1].equals("sqlite3VdbeExec"),
                         "a hot function runs interpreted: " + parts[1]);
             }
         }
         String pom = Files.readString(Path.of("pom.xml"));
         Set<String> configured = new TreeSet<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern
-                .compile("<interpretedFunction>(\\d+)</interpretedFunction>").matcher(pom);
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("<interpretedFunction>(\\d+)</interpretedFunction>")
+                        .matcher(pom);
         while (m.find()) {
             configured.add(m.group(1));
         }
         assertEquals(documented, configured, "pom.xml interpretedFunctions vs INTERPRETED");
-        assertTrue(pom.contains("<interpreterFallback>FAIL</interpreterFallback>"),
+        assertTrue(
+                pom.contains("<interpreterFallback>FAIL</interpreterFallback>"),
                 "any undocumented fallback must fail the build");
     }
 }

@@ -3,7 +3,6 @@ package dev.eryx.wasm;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.dylibso.chicory.runtime.ImportValues;
@@ -36,14 +35,18 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FuelInstrumentTest {
 
-    private static final Path MODULE_DIR = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
+    private static final Path MODULE_DIR =
+            Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
     private static final Path TOOL = MODULE_DIR.resolve("build/tools/FuelInstrument.java");
     private static final Path FIXTURES = MODULE_DIR.resolve("src/test/resources/fuel");
-    /** Fuel for the control.wasm calls: finite, so that a mis-rewritten branch traps instead of spinning. */
+
+    /**
+     * Fuel for the control.wasm calls: finite, so that a mis-rewritten branch traps instead of
+     * spinning.
+     */
     private static final long BUDGET = 10_000_000;
 
-    @TempDir
-    static Path tmp;
+    @TempDir static Path tmp;
 
     private static byte[] bounded;
     private static byte[] spin;
@@ -57,14 +60,20 @@ class FuelInstrumentTest {
         spin = instrumented("spin");
         recurse = instrumented("recurse");
         control = instrumented("control");
-        controlReport = run(FIXTURES.resolve("control.wasm"), tmp.resolve("control.report.wasm"), "--report").output;
+        controlReport =
+                run(
+                                FIXTURES.resolve("control.wasm"),
+                                tmp.resolve("control.report.wasm"),
+                                "--report")
+                        .output;
     }
 
     // (a) -----------------------------------------------------------------------------------------
 
     @Test
     void instrumentedProgramPrintsWhatTheOriginalPrints() throws IOException {
-        Run original = runWasi(Files.readAllBytes(FIXTURES.resolve("bounded.wasm")), Long.MAX_VALUE);
+        Run original =
+                runWasi(Files.readAllBytes(FIXTURES.resolve("bounded.wasm")), Long.MAX_VALUE);
         Run metered = runWasi(bounded, Long.MAX_VALUE);
 
         assertEquals("hash=2915469435 fib(20)=6765\n", original.stdout);
@@ -125,17 +134,25 @@ class FuelInstrumentTest {
 
     @Test
     void outputIsDeterministic() throws Exception {
-        assertArrayEquals(bounded, Files.readAllBytes(
-                run(FIXTURES.resolve("bounded.wasm"), tmp.resolve("bounded.again.wasm")).outputFile));
+        assertArrayEquals(
+                bounded,
+                Files.readAllBytes(
+                        run(FIXTURES.resolve("bounded.wasm"), tmp.resolve("bounded.again.wasm"))
+                                .outputFile));
     }
 
-    // (d) and the rewrite itself --------------------------------------------------------------------
+    // (d) and the rewrite itself
+    // --------------------------------------------------------------------
 
     @Test
     void instrumentedModulesParseAndInstantiateUnderChicory() {
         for (byte[] wasm : List.of(bounded, spin, recurse, control)) {
-            Instance instance = instance(wasm, ImportValues.builder()
-                    .addFunction(WasiPreview1.builder().build().toHostFunctions()).build());
+            Instance instance =
+                    instance(
+                            wasm,
+                            ImportValues.builder()
+                                    .addFunction(WasiPreview1.builder().build().toHostFunctions())
+                                    .build());
             assertTrue(instance.exports().global("eryx_fuel").getValue() > 0);
         }
     }
@@ -153,7 +170,10 @@ class FuelInstrumentTest {
             // Costs documented in control.wat: entry 2, outer header 4, inner header 11.
             long passesOuter = n + 1;
             long passesInner = (long) n * (n + 1) / 2;
-            assertEquals(2 + 4 * passesOuter + 11 * passesInner, fuelUsed(instance), "fuel of nested(" + n + ")");
+            assertEquals(
+                    2 + 4 * passesOuter + 11 * passesInner,
+                    fuelUsed(instance),
+                    "fuel of nested(" + n + ")");
         }
     }
 
@@ -170,8 +190,13 @@ class FuelInstrumentTest {
         for (int x : new int[] {-3, 0, 1, 2, 3, 6}) {
             Instance instance = instance(control, ImportValues.builder().build());
             setFuel(instance, BUDGET);
-            long expected = x * x + 1 - 1 + 0x04030201 + 10 * (x > 0 ? 1 : 2)
-                    + new int[] {100, 200, 300, 0}[x & 3];
+            long expected =
+                    x * x
+                            + 1
+                            - 1
+                            + 0x04030201
+                            + 10 * (x > 0 ? 1 : 2)
+                            + new int[] {100, 200, 300, 0}[x & 3];
             assertEquals(expected, instance.export("misc").apply(x)[0], "misc(" + x + ")");
             assertTrue(fuelUsed(instance) > 0);
         }
@@ -181,11 +206,20 @@ class FuelInstrumentTest {
     void leafFunctionsAreLeftAloneUnlessAsked() throws Exception {
         // control.wat: nested, countdown and misc are counted; square (no loop, no call) is a leaf.
         assertTrue(controlReport.contains("leaves left unchanged: 1"), controlReport);
-        assertTrue(controlReport.contains("counting points        : 6 (3 function entries, 3 loop headers)"),
+        assertTrue(
+                controlReport.contains(
+                        "counting points        : 6 (3 function entries, 3 loop headers)"),
                 controlReport);
-        String all = run(FIXTURES.resolve("control.wasm"), tmp.resolve("control.all.wasm"), "--report", "--count-leaves")
-                .output;
-        assertTrue(all.contains("counting points        : 7 (4 function entries, 3 loop headers)"), all);
+        String all =
+                run(
+                                FIXTURES.resolve("control.wasm"),
+                                tmp.resolve("control.all.wasm"),
+                                "--report",
+                                "--count-leaves")
+                        .output;
+        assertTrue(
+                all.contains("counting points        : 7 (4 function entries, 3 loop headers)"),
+                all);
     }
 
     @Test
@@ -201,14 +235,16 @@ class FuelInstrumentTest {
                     assertEquals(10, after.get(i)[0]);
                     assertNotEquals(before.get(i).length, after.get(i).length);
                 } else {
-                    assertArrayEquals(before.get(i), after.get(i), name + ": section " + i + " changed");
+                    assertArrayEquals(
+                            before.get(i), after.get(i), name + ": section " + i + " changed");
                 }
             }
             assertTrue(sawCode);
         }
     }
 
-    // Dispatch narrowing (--narrow-dispatch) --------------------------------------------------------
+    // Dispatch narrowing (--narrow-dispatch)
+    // --------------------------------------------------------
 
     @Test
     void narrowedProgramPrintsTheSameAndUsesExactlyTheSameFuel() throws Exception {
@@ -220,15 +256,21 @@ class FuelInstrumentTest {
         assertEquals(0, narrowed.exitCode, String.valueOf(narrowed.trap));
         assertEquals(plain.fuelUsed, narrowed.fuelUsed, "the marker arguments are not charged");
 
-        Tool unmetered = run(FIXTURES.resolve("bounded.wasm"), tmp.resolve("bounded.nofuel.wasm"),
-                "--narrow-dispatch", "--no-fuel");
+        Tool unmetered =
+                run(
+                        FIXTURES.resolve("bounded.wasm"),
+                        tmp.resolve("bounded.nofuel.wasm"),
+                        "--narrow-dispatch",
+                        "--no-fuel");
         assertEquals(0, unmetered.exitCode, unmetered.output);
         Run free = runWasi(Files.readAllBytes(unmetered.outputFile), 0);
         assertEquals(plain.stdout, free.stdout);
         assertEquals(0, free.fuelUsed, "--no-fuel leaves the counter alone");
 
         Run recursion = runWasi(narrowed("recurse"), 600);
-        assertTrue(recursion.trap instanceof TrapException, "expected a fuel trap, got " + recursion.trap);
+        assertTrue(
+                recursion.trap instanceof TrapException,
+                "expected a fuel trap, got " + recursion.trap);
         assertTrue(recursion.fuelLeft < 0);
     }
 
@@ -237,20 +279,24 @@ class FuelInstrumentTest {
         WasmModule before = Parser.parse(FIXTURES.resolve("bounded.wasm"));
         WasmModule after = Parser.parse(narrowed("bounded"));
         int originalTypes = before.typeSection().typeCount();
-        assertEquals(before.functionSection().functionCount(), after.functionSection().functionCount());
+        assertEquals(
+                before.functionSection().functionCount(), after.functionSection().functionCount());
         int moved = 0;
         for (int i = 0; i < before.functionSection().functionCount(); i++) {
             int oldType = before.functionSection().getFunctionType(i);
             int newType = after.functionSection().getFunctionType(i);
             if (oldType == newType) continue;
             moved++;
-            assertTrue(newType >= originalTypes, "function " + i + " moved to an existing type " + newType);
+            assertTrue(
+                    newType >= originalTypes,
+                    "function " + i + " moved to an existing type " + newType);
             FunctionType was = before.typeSection().getType(oldType);
             FunctionType now = after.typeSection().getType(newType);
             assertEquals(was.returns(), now.returns());
             assertEquals(was.params(), now.params().subList(0, was.params().size()));
             for (ValType extra : now.params().subList(was.params().size(), now.params().size())) {
-                assertTrue(extra.equals(ValType.F32) || extra.equals(ValType.F64), "marker " + extra);
+                assertTrue(
+                        extra.equals(ValType.F32) || extra.equals(ValType.F64), "marker " + extra);
             }
         }
         // bounded.wasm: 16 defined functions; 10 are reached only by direct calls (see the report).
@@ -260,8 +306,10 @@ class FuelInstrumentTest {
             var export = after.exportSection().getExport(i);
             if (export.exportType() == ExternalType.FUNCTION) {
                 int defined = export.index() - after.importSection().count(ExternalType.FUNCTION);
-                assertEquals(before.functionSection().getFunctionType(defined),
-                        after.functionSection().getFunctionType(defined), export.name());
+                assertEquals(
+                        before.functionSection().getFunctionType(defined),
+                        after.functionSection().getFunctionType(defined),
+                        export.name());
             }
         }
     }
@@ -269,23 +317,30 @@ class FuelInstrumentTest {
     @Test
     void narrowingRefusesAModuleWithANameSection() throws Exception {
         // Local names would point one local off after the marker parameters are inserted.
-        Tool t = run(FIXTURES.resolve("control.wasm"), tmp.resolve("control.narrow.wasm"), "--narrow-dispatch");
+        Tool t =
+                run(
+                        FIXTURES.resolve("control.wasm"),
+                        tmp.resolve("control.narrow.wasm"),
+                        "--narrow-dispatch");
         assertEquals(1, t.exitCode);
         assertTrue(t.output.contains("name section"), t.output);
     }
 
-    // Dispatch splitting (--max-dispatch-cases) ---------------------------------------------------------
+    // Dispatch splitting (--max-dispatch-cases)
+    // ---------------------------------------------------------
 
     @Test
     void splitDispatchReachesTheSameFunctionsAndTrapsWhereTheOriginalTraps() throws Exception {
-        // dispatch.wasm: slot 0 null, 1-6 (i32)->i32, 7-9 (i32,i32)->i32, 10-11 null, 12+ past the end.
+        // dispatch.wasm: slot 0 null, 1-6 (i32)->i32, 7-9 (i32,i32)->i32, 10-11 null, 12+ past the
+        // end.
         byte[] whole = dispatch("--max-dispatch-cases", "0");
         byte[] split = dispatch("--max-dispatch-cases", "2");
         int[] slots = {-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1 << 20};
         int traps = 0;
         for (String export : List.of("unary", "tail", "binary")) {
             for (int slot : slots) {
-                long[] args = export.equals("binary") ? new long[] {slot, 9, 4} : new long[] {slot, 7};
+                long[] args =
+                        export.equals("binary") ? new long[] {slot, 9, 4} : new long[] {slot, 7};
                 Outcome expected = call(whole, export, args);
                 Outcome actual = call(split, export, args);
                 assertEquals(expected, actual, export + "(" + slot + ")");
@@ -295,7 +350,9 @@ class FuelInstrumentTest {
         assertTrue(traps >= 3 * 5, "null, foreign and out-of-range slots trap: " + traps);
         assertEquals(call(whole, "unary", 6, 5), call(split, "unary", 6, 5));
         // u6(5) + u5(5) = (0 + 20) + (1 + 20) + ... + (4 + 20) + (5 + 50000)
-        assertEquals(50_005 + (0 + 1 + 2 + 3 + 4) + 5 * 20, call(split, "direct", 5).result,
+        assertEquals(
+                50_005 + (0 + 1 + 2 + 3 + 4) + 5 * 20,
+                call(split, "direct", 5).result,
                 "direct calls of moved table functions");
         assertEquals(call(whole, "direct", 5), call(split, "direct", 5));
         assertEquals(call(whole, "sweep", 40), call(split, "sweep", 40));
@@ -313,8 +370,14 @@ class FuelInstrumentTest {
         }
         // A C program whose stdio calls go through the table: every signature with more than one
         // table function is split.
-        Tool t = run(FIXTURES.resolve("bounded.wasm"), tmp.resolve("bounded.split.wasm"), "--narrow-dispatch",
-                "--max-dispatch-cases", "1", "--report");
+        Tool t =
+                run(
+                        FIXTURES.resolve("bounded.wasm"),
+                        tmp.resolve("bounded.split.wasm"),
+                        "--narrow-dispatch",
+                        "--max-dispatch-cases",
+                        "1",
+                        "--report");
         assertEquals(0, t.exitCode, t.output);
         assertTrue(t.output.contains("dispatch splitting     : "), t.output);
         Run plain = runWasi(bounded, Long.MAX_VALUE);
@@ -326,10 +389,19 @@ class FuelInstrumentTest {
 
     @Test
     void everyIndirectCallSwitchHoldsAtMostTheLimitUnlessAnExportPinsIt() throws Exception {
-        Tool t = run(FIXTURES.resolve("dispatch.wasm"), tmp.resolve("dispatch.report.wasm"), "--narrow-dispatch",
-                "--max-dispatch-cases", "2", "--report");
+        Tool t =
+                run(
+                        FIXTURES.resolve("dispatch.wasm"),
+                        tmp.resolve("dispatch.report.wasm"),
+                        "--narrow-dispatch",
+                        "--max-dispatch-cases",
+                        "2",
+                        "--report");
         assertEquals(0, t.exitCode, t.output);
-        assertTrue(t.output.contains("1 signatures with up to 6 table functions split into 3 partitions"), t.output);
+        assertTrue(
+                t.output.contains(
+                        "1 signatures with up to 6 table functions split into 3 partitions"),
+                t.output);
         assertTrue(t.output.contains("not split            : 1 signatures"), t.output);
         WasmModule before = Parser.parse(FIXTURES.resolve("dispatch.wasm"));
         WasmModule after = Parser.parse(t.outputFile);
@@ -337,7 +409,10 @@ class FuelInstrumentTest {
         java.util.Map<FunctionType, Integer> perType = new java.util.HashMap<>();
         for (int slot = 1; slot <= 9; slot++) {
             int function = slot - 1; // no imports; the segment lists functions 0-8 from slot 1
-            perType.merge(after.typeSection().getType(after.functionSection().getFunctionType(function)), 1, Integer::sum);
+            perType.merge(
+                    after.typeSection().getType(after.functionSection().getFunctionType(function)),
+                    1,
+                    Integer::sum);
         }
         FunctionType bin = FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I32));
         for (var e : perType.entrySet()) {
@@ -345,16 +420,24 @@ class FuelInstrumentTest {
         }
         assertEquals(3, perType.get(bin), "the exported $b3 keeps (i32,i32)->i32 unsplit");
         // Only the dispatcher is added; exports keep their functions and types.
-        assertEquals(before.functionSection().functionCount() + 1, after.functionSection().functionCount());
+        assertEquals(
+                before.functionSection().functionCount() + 1,
+                after.functionSection().functionCount());
         for (int i = 0; i < after.exportSection().exportCount(); i++) {
             var export = after.exportSection().getExport(i);
             if (export.exportType() == ExternalType.FUNCTION) {
-                assertEquals(before.typeSection().getType(before.functionSection().getFunctionType(export.index())),
-                        after.typeSection().getType(after.functionSection().getFunctionType(export.index())),
+                assertEquals(
+                        before.typeSection()
+                                .getType(before.functionSection().getFunctionType(export.index())),
+                        after.typeSection()
+                                .getType(after.functionSection().getFunctionType(export.index())),
                         export.name());
             }
         }
-        assertArrayEquals(Files.readAllBytes(t.outputFile), dispatch("--max-dispatch-cases", "2"), "deterministic");
+        assertArrayEquals(
+                Files.readAllBytes(t.outputFile),
+                dispatch("--max-dispatch-cases", "2"),
+                "deterministic");
     }
 
     @Test
@@ -362,17 +445,26 @@ class FuelInstrumentTest {
         // control.wat writes its table (table.init, table.set, table.grow, ...).
         Path in = tmp.resolve("control.nonames.wasm");
         Files.write(in, stripNameSection(Files.readAllBytes(FIXTURES.resolve("control.wasm"))));
-        Tool split = run(in, tmp.resolve("control.split.wasm"), "--narrow-dispatch", "--max-dispatch-cases", "1",
-                "--report");
+        Tool split =
+                run(
+                        in,
+                        tmp.resolve("control.split.wasm"),
+                        "--narrow-dispatch",
+                        "--max-dispatch-cases",
+                        "1",
+                        "--report");
         assertEquals(0, split.exitCode, split.output);
-        assertTrue(split.output.contains("dispatch splitting     : skipped (code changes a table"), split.output);
+        assertTrue(
+                split.output.contains("dispatch splitting     : skipped (code changes a table"),
+                split.output);
     }
 
     @Test
     void refusesModulesItCannotInstrument() throws Exception {
         Tool simd = run(FIXTURES.resolve("simd.wasm"), tmp.resolve("simd.out.wasm"));
         assertEquals(1, simd.exitCode);
-        assertTrue(simd.output.contains("opcode 0xFD") && simd.output.contains("SIMD"), simd.output);
+        assertTrue(
+                simd.output.contains("opcode 0xFD") && simd.output.contains("SIMD"), simd.output);
 
         Tool noFuel = run(FIXTURES.resolve("nofuel.wasm"), tmp.resolve("nofuel.out.wasm"));
         assertEquals(1, noFuel.exitCode);
@@ -385,10 +477,14 @@ class FuelInstrumentTest {
 
     private record Tool(int exitCode, String output, Path outputFile) {}
 
-    private static Tool run(Path in, Path out, String... flags) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), TOOL.toString(),
-                in.toString(), out.toString()));
+    private static Tool run(Path in, Path out, String... flags)
+            throws IOException, InterruptedException {
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                        TOOL.toString(),
+                                in.toString(), out.toString()));
         command.addAll(List.of(flags));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -403,7 +499,11 @@ class FuelInstrumentTest {
     }
 
     private static byte[] narrowed(String name) throws Exception {
-        Tool t = run(FIXTURES.resolve(name + ".wasm"), tmp.resolve(name + ".narrowed.wasm"), "--narrow-dispatch");
+        Tool t =
+                run(
+                        FIXTURES.resolve(name + ".wasm"),
+                        tmp.resolve(name + ".narrowed.wasm"),
+                        "--narrow-dispatch");
         assertEquals(0, t.exitCode, t.output);
         return Files.readAllBytes(t.outputFile);
     }
@@ -417,7 +517,9 @@ class FuelInstrumentTest {
         return Files.readAllBytes(t.outputFile);
     }
 
-    /** What one export call did: its result, or the trap's class and message; and the fuel it used. */
+    /**
+     * What one export call did: its result, or the trap's class and message; and the fuel it used.
+     */
     private record Outcome(long result, String trap, long fuelUsed) {}
 
     private static Outcome call(byte[] wasm, String export, long... args) {
@@ -426,7 +528,8 @@ class FuelInstrumentTest {
         try {
             return new Outcome(instance.export(export).apply(args)[0], null, fuelUsed(instance));
         } catch (RuntimeException e) {
-            return new Outcome(0, e.getClass().getName() + ": " + e.getMessage(), fuelUsed(instance));
+            return new Outcome(
+                    0, e.getClass().getName() + ": " + e.getMessage(), fuelUsed(instance));
         }
     }
 
@@ -437,9 +540,10 @@ class FuelInstrumentTest {
         for (byte[] section : sections(wasm)) {
             if (section[0] == 0) {
                 int pos = 1;
-                while ((section[pos++] & 0x80) != 0) { } // section size
+                while ((section[pos++] & 0x80) != 0) {} // section size
                 int nameLength = section[pos++]; // "name" is short: a one-byte LEB128
-                if (new String(section, pos, nameLength, StandardCharsets.UTF_8).equals("name")) continue;
+                if (new String(section, pos, nameLength, StandardCharsets.UTF_8).equals("name"))
+                    continue;
             }
             out.write(section, 0, section.length);
         }
@@ -447,7 +551,10 @@ class FuelInstrumentTest {
     }
 
     private static Instance instance(byte[] wasm, ImportValues imports) {
-        return Instance.builder(Parser.parse(wasm)).withImportValues(imports).withStart(false).build();
+        return Instance.builder(Parser.parse(wasm))
+                .withImportValues(imports)
+                .withStart(false)
+                .build();
     }
 
     private static int fuelAddress(Instance instance) {
@@ -467,9 +574,14 @@ class FuelInstrumentTest {
     /** Runs a WASI command with the given fuel; traps are captured, not thrown. */
     private static Run runWasi(byte[] wasm, long fuel) {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        try (WasiPreview1 wasi = WasiPreview1.builder()
-                .withOptions(WasiOptions.builder().withStdout(stdout).build()).build()) {
-            Instance instance = instance(wasm, ImportValues.builder().addFunction(wasi.toHostFunctions()).build());
+        try (WasiPreview1 wasi =
+                WasiPreview1.builder()
+                        .withOptions(WasiOptions.builder().withStdout(stdout).build())
+                        .build()) {
+            Instance instance =
+                    instance(
+                            wasm,
+                            ImportValues.builder().addFunction(wasi.toHostFunctions()).build());
             setFuel(instance, fuel);
             int exitCode = 0;
             Throwable trap = null;
@@ -482,7 +594,8 @@ class FuelInstrumentTest {
                 exitCode = -1;
             }
             long left = instance.memory().readLong(fuelAddress(instance));
-            return new Run(stdout.toString(StandardCharsets.UTF_8), exitCode, trap, fuel - left, left);
+            return new Run(
+                    stdout.toString(StandardCharsets.UTF_8), exitCode, trap, fuel - left, left);
         }
     }
 

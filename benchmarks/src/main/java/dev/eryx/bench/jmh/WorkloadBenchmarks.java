@@ -28,8 +28,17 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
 public class WorkloadBenchmarks {
-    @Param({"fib", "loops", "json_roundtrip", "regex", "strings", "dicts_lists", "agent_step",
-            "decimal_ops", "sqlite_mem"})
+    @Param({
+        "fib",
+        "loops",
+        "json_roundtrip",
+        "regex",
+        "strings",
+        "dicts_lists",
+        "agent_step",
+        "decimal_ops",
+        "sqlite_mem"
+    })
     public String workload;
 
     private Sandbox sandbox;
@@ -38,8 +47,14 @@ public class WorkloadBenchmarks {
     @Setup(Level.Trial)
     public void setUp() {
         source = Workloads.source(workload);
-        sandbox = Sandbox.builder().resourceLimits(ResourceLimits.builder()
-                .executionTimeout(Duration.ofMinutes(10)).maxMemoryBytes(1L << 30).build()).build();
+        sandbox =
+                Sandbox.builder()
+                        .resourceLimits(
+                                ResourceLimits.builder()
+                                        .executionTimeout(Duration.ofMinutes(10))
+                                        .maxMemoryBytes(1L << 30)
+                                        .build())
+                        .build();
         sandbox.execute(source);
     }
 

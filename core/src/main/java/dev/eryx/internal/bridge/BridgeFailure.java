@@ -4,8 +4,10 @@ package dev.eryx.internal.bridge;
 public final class BridgeFailure extends RuntimeException {
     /** The operation failed; the guest raises RuntimeError with the message. */
     public static final int ERROR = -1;
+
     /** The host does not implement the operation; the guest raises NotImplementedError. */
     public static final int UNKNOWN_OP = -2;
+
     /** A wait ended without a result; the guest raises TimeoutError. */
     public static final int TIMEOUT = -3;
 

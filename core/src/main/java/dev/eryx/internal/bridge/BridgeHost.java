@@ -10,13 +10,15 @@ import java.util.Objects;
 
 /**
  * The {@code eryx} import module: two functions that carry every host operation as bytes
- * (docs/bridge-abi.md). The response of the last {@code invoke} waits here until the guest
- * copies it out with {@code take_response}, so the host never allocates guest memory.
+ * (docs/bridge-abi.md). The response of the last {@code invoke} waits here until the guest copies
+ * it out with {@code take_response}, so the host never allocates guest memory.
  */
 public final class BridgeHost {
     public static final String MODULE = "eryx";
+
     /** Guest requests larger than this are refused: they can only be an attack or a bug. */
     static final int MAX_REQUEST_BYTES = 64 << 20;
+
     private static final byte[] EMPTY = new byte[0];
 
     private final BridgeHandler handler;
@@ -28,10 +30,18 @@ public final class BridgeHost {
 
     public HostFunction[] hostFunctions() {
         return new HostFunction[] {
-            new HostFunction(MODULE, "invoke", List.of(ValType.I32, ValType.I32, ValType.I32),
-                    List.of(ValType.I32), (instance, args) -> new long[] {invoke(instance, args)}),
-            new HostFunction(MODULE, "take_response", List.of(ValType.I32, ValType.I32),
-                    List.of(ValType.I32), (instance, args) -> new long[] {takeResponse(instance, args)}),
+            new HostFunction(
+                    MODULE,
+                    "invoke",
+                    List.of(ValType.I32, ValType.I32, ValType.I32),
+                    List.of(ValType.I32),
+                    (instance, args) -> new long[] {invoke(instance, args)}),
+            new HostFunction(
+                    MODULE,
+                    "take_response",
+                    List.of(ValType.I32, ValType.I32),
+                    List.of(ValType.I32),
+                    (instance, args) -> new long[] {takeResponse(instance, args)}),
         };
     }
 
@@ -43,7 +53,8 @@ public final class BridgeHost {
             return fail(BridgeFailure.UNKNOWN_OP, "unknown bridge operation " + opCode);
         }
         if (requestLength < 0 || requestLength > MAX_REQUEST_BYTES) {
-            return fail(BridgeFailure.ERROR, "bridge request length out of range: " + requestLength);
+            return fail(
+                    BridgeFailure.ERROR, "bridge request length out of range: " + requestLength);
         }
         Memory memory = instance.memory();
         long requestAddress = args[1] & 0xFFFF_FFFFL;

@@ -49,12 +49,17 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class CallbackDispatcher {
     static final ObjectMapper JSON = new ObjectMapper();
+
     /** Host functions run here; shared by all sandboxes. Threads are created as calls need them. */
-    private static final ExecutorService EXECUTOR = Executors.newCachedThreadPool(daemon("eryx-callback-"));
+    private static final ExecutorService EXECUTOR =
+            Executors.newCachedThreadPool(daemon("eryx-callback-"));
+
     private static final ScheduledExecutorService TIMERS =
             Executors.newSingleThreadScheduledExecutor(daemon("eryx-callback-timer-"));
+
     /** EMIT kind byte for trace events. */
     static final int EMIT_TRACE = 1;
+
     /**
      * Entries one execution's ledger keeps; later ones are counted in a final LEDGER_TRUNCATED
      * entry. Bounds the host memory a guest can make the ledger hold (a loop of opens or calls).
@@ -106,7 +111,10 @@ public final class CallbackDispatcher {
         this.tracer = this.setup.tracer();
     }
 
-    /** Adds what the guest runtime needs to the REQUEST answer: the callbacks (first request) and the trace switch. */
+    /**
+     * Adds what the guest runtime needs to the REQUEST answer: the callbacks (first request) and
+     * the trace switch.
+     */
     public void addToRequest(ObjectNode request, boolean firstRequest) {
         if (firstRequest) {
             // Sent even when empty: an interpreter restored from a saved state or an image still
@@ -138,8 +146,8 @@ public final class CallbackDispatcher {
     }
 
     /**
-     * The execution is being stopped (timeout, cancellation, close): cancels every pending host call
-     * and wakes a guest waiting in POLL. Any thread, any number of times.
+     * The execution is being stopped (timeout, cancellation, close): cancels every pending host
+     * call and wakes a guest waiting in POLL. Any thread, any number of times.
      */
     public void stopExecution() {
         List<Invocation> pending;
@@ -152,7 +160,8 @@ public final class CallbackDispatcher {
             lock.unlock();
         }
         for (Invocation invocation : pending) {
-            invocation.settle(Effect.Outcome.CANCELLED, null, "CancelledError", "the execution was stopped");
+            invocation.settle(
+                    Effect.Outcome.CANCELLED, null, "CancelledError", "the execution was stopped");
         }
     }
 
@@ -173,7 +182,8 @@ public final class CallbackDispatcher {
             lock.unlock();
         }
         for (Invocation invocation : pending) {
-            invocation.settle(Effect.Outcome.CANCELLED, null, "CancelledError", "the execution ended");
+            invocation.settle(
+                    Effect.Outcome.CANCELLED, null, "CancelledError", "the execution ended");
         }
         for (Invocation invocation : pending) {
             traceEnd(invocation);
@@ -183,8 +193,13 @@ public final class CallbackDispatcher {
             inFlight.clear();
             finished.clear();
             if (droppedEffects > 0) {
-                ledger.add(new Effect(Effect.Kind.LEDGER_TRUNCATED, "", droppedEffects, Duration.ZERO,
-                        Effect.Outcome.OK));
+                ledger.add(
+                        new Effect(
+                                Effect.Kind.LEDGER_TRUNCATED,
+                                "",
+                                droppedEffects,
+                                Duration.ZERO,
+                                Effect.Outcome.OK));
             }
             summary = new Summary(invocations, ledger);
             ledger = new ArrayList<>();
@@ -213,7 +228,8 @@ public final class CallbackDispatcher {
                 emit(request);
                 return new byte[0];
             default:
-                throw new BridgeFailure(BridgeFailure.UNKNOWN_OP, op + " is not a callback operation");
+                throw new BridgeFailure(
+                        BridgeFailure.UNKNOWN_OP, op + " is not a callback operation");
         }
     }
 
@@ -231,28 +247,46 @@ public final class CallbackDispatcher {
         }
         CallbackSetup.Entry entry = setup.get(name);
         if (entry == null) {
-            throw new BridgeFailure(BridgeFailure.ERROR, "no host callback is named '" + name + "'");
+            throw new BridgeFailure(
+                    BridgeFailure.ERROR, "no host callback is named '" + name + "'");
         }
         Invocation invocation;
         lock.lock();
         try {
-            invocation = new Invocation(nextId++, entry, arguments,
-                    arguments.toString().getBytes(StandardCharsets.UTF_8).length);
+            invocation =
+                    new Invocation(
+                            nextId++,
+                            entry,
+                            arguments,
+                            arguments.toString().getBytes(StandardCharsets.UTF_8).length);
         } finally {
             lock.unlock();
         }
         String invalid = entry.validate(arguments);
         if (!invalid.isEmpty()) {
             register(invocation);
-            invocation.settle(Effect.Outcome.INVALID_ARGUMENTS, null, "TypeError",
+            invocation.settle(
+                    Effect.Outcome.INVALID_ARGUMENTS,
+                    null,
+                    "TypeError",
                     name + "(): invalid arguments: " + invalid);
             return invocation.id;
         }
         if (invocations >= maxInvocations) {
-            record(new Effect(Effect.Kind.CALLBACK, name, request.length, Duration.ZERO, Effect.Outcome.REJECTED,
-                    "invocation limit reached", null));
-            throw new BridgeFailure(BridgeFailure.ERROR, "callback invocation limit reached: at most "
-                    + maxInvocations + " per execution");
+            record(
+                    new Effect(
+                            Effect.Kind.CALLBACK,
+                            name,
+                            request.length,
+                            Duration.ZERO,
+                            Effect.Outcome.REJECTED,
+                            "invocation limit reached",
+                            null));
+            throw new BridgeFailure(
+                    BridgeFailure.ERROR,
+                    "callback invocation limit reached: at most "
+                            + maxInvocations
+                            + " per execution");
         }
         invocations++;
         register(invocation);
@@ -270,7 +304,8 @@ public final class CallbackDispatcher {
             invocation = inFlight.get(id);
             while (invocation != null && !invocation.settled.get()) {
                 if (wakeRequested) {
-                    throw new BridgeFailure(BridgeFailure.TIMEOUT, "the execution is being stopped");
+                    throw new BridgeFailure(
+                            BridgeFailure.TIMEOUT, "the execution is being stopped");
                 }
                 try {
                     changed.await();
@@ -295,7 +330,8 @@ public final class CallbackDispatcher {
         Invocation invocation;
         lock.lock();
         try {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
+            long deadline =
+                    System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
             while (finished.isEmpty()) {
                 if (inFlight.isEmpty()) {
                     // The guest waits for calls the host does not know (an earlier execution's).
@@ -341,7 +377,8 @@ public final class CallbackDispatcher {
         if (invocation == null) {
             return; // already delivered, or from an earlier execution
         }
-        invocation.settle(Effect.Outcome.CANCELLED, null, "CancelledError", "cancelled by the guest");
+        invocation.settle(
+                Effect.Outcome.CANCELLED, null, "CancelledError", "cancelled by the guest");
         traceEnd(invocation);
     }
 
@@ -357,23 +394,44 @@ public final class CallbackDispatcher {
         }
         TraceEvent.Kind kind;
         switch (json.path("k").asText("")) {
-            case "line": kind = TraceEvent.Kind.LINE; break;
-            case "call": kind = TraceEvent.Kind.CALL; break;
-            case "return": kind = TraceEvent.Kind.RETURN; break;
-            case "exception": kind = TraceEvent.Kind.EXCEPTION; break;
-            default: return; // callback events come from the host, never from the guest
+            case "line":
+                kind = TraceEvent.Kind.LINE;
+                break;
+            case "call":
+                kind = TraceEvent.Kind.CALL;
+                break;
+            case "return":
+                kind = TraceEvent.Kind.RETURN;
+                break;
+            case "exception":
+                kind = TraceEvent.Kind.EXCEPTION;
+                break;
+            default:
+                return; // callback events come from the host, never from the guest
         }
         JsonNode detail = json.get("x");
-        trace(new TraceEvent(kind, json.path("f").asText(null), json.path("l").asInt(0),
-                json.path("fn").asText(null), null, detail == null || detail.isNull() ? null : detail.asText()));
+        trace(
+                new TraceEvent(
+                        kind,
+                        json.path("f").asText(null),
+                        json.path("l").asInt(0),
+                        json.path("fn").asText(null),
+                        null,
+                        detail == null || detail.isNull() ? null : detail.asText()));
     }
 
     /** Guest thread, lock held or not. */
     private void traceEnd(Invocation invocation) {
         if (tracer != null && invocation.traced && !invocation.endTraced) {
             invocation.endTraced = true;
-            trace(new TraceEvent(TraceEvent.Kind.CALLBACK_END, null, 0, invocation.name(),
-                    Duration.ofNanos(invocation.durationNanos), invocation.outcome.name()));
+            trace(
+                    new TraceEvent(
+                            TraceEvent.Kind.CALLBACK_END,
+                            null,
+                            0,
+                            invocation.name(),
+                            Duration.ofNanos(invocation.durationNanos),
+                            invocation.outcome.name()));
         }
     }
 
@@ -458,22 +516,39 @@ public final class CallbackDispatcher {
 
         void dispatch(Duration timeout) {
             if (timeout != null) {
-                timer = TIMERS.schedule(() -> settle(Effect.Outcome.TIMEOUT, null, "TimeoutError",
-                        "callback '" + name() + "' did not finish within " + timeout),
-                        timeout.toNanos(), TimeUnit.NANOSECONDS);
+                timer =
+                        TIMERS.schedule(
+                                () ->
+                                        settle(
+                                                Effect.Outcome.TIMEOUT,
+                                                null,
+                                                "TimeoutError",
+                                                "callback '"
+                                                        + name()
+                                                        + "' did not finish within "
+                                                        + timeout),
+                                timeout.toNanos(),
+                                TimeUnit.NANOSECONDS);
             }
-            task = EXECUTOR.submit(() -> {
-                try {
-                    CompletableFuture<?> future = entry.callback.invoke(arguments.deepCopy()).toCompletableFuture();
-                    stage = future;
-                    if (settled.get()) {
-                        future.cancel(true); // cancelled while the function was returning its stage
-                    }
-                    future.whenComplete(this::complete);
-                } catch (Throwable failure) {
-                    complete(null, failure);
-                }
-            });
+            task =
+                    EXECUTOR.submit(
+                            () -> {
+                                try {
+                                    CompletableFuture<?> future =
+                                            entry.callback
+                                                    .invoke(arguments.deepCopy())
+                                                    .toCompletableFuture();
+                                    stage = future;
+                                    if (settled.get()) {
+                                        future.cancel(
+                                                true); // cancelled while the function was returning
+                                        // its stage
+                                    }
+                                    future.whenComplete(this::complete);
+                                } catch (Throwable failure) {
+                                    complete(null, failure);
+                                }
+                            });
             if (settled.get()) {
                 // Cancelled or timed out before `task` was set: settle() could not interrupt it.
                 abandonIfCancelled();
@@ -502,14 +577,22 @@ public final class CallbackDispatcher {
             try {
                 json = value == null ? NullNode.instance : JSON.valueToTree(value);
             } catch (IllegalArgumentException e) {
-                settle(Effect.Outcome.ERROR, null, "CallbackError",
-                        "callback '" + name() + "' returned a value that is not JSON: " + message(e));
+                settle(
+                        Effect.Outcome.ERROR,
+                        null,
+                        "CallbackError",
+                        "callback '"
+                                + name()
+                                + "' returned a value that is not JSON: "
+                                + message(e));
                 return;
             }
             settle(Effect.Outcome.OK, json == null ? NullNode.instance : json, null, null);
         }
 
-        /** Ends the call exactly once: writes its response and ledger entry and hands it to POLL. */
+        /**
+         * Ends the call exactly once: writes its response and ledger entry and hands it to POLL.
+         */
         void settle(Effect.Outcome how, JsonNode value, String errorType, String error) {
             if (!settled.compareAndSet(false, true)) {
                 return;
@@ -528,7 +611,8 @@ public final class CallbackDispatcher {
                     s.cancel(true);
                 }
             }
-            ObjectNode json = JSON.createObjectNode().put("id", id).put("ok", how == Effect.Outcome.OK);
+            ObjectNode json =
+                    JSON.createObjectNode().put("id", id).put("ok", how == Effect.Outcome.OK);
             if (how == Effect.Outcome.OK) {
                 json.set("value", value);
             } else {
@@ -540,9 +624,19 @@ public final class CallbackDispatcher {
                 outcome = how;
                 durationNanos = System.nanoTime() - started;
                 response = bytes;
-                long resultBytes = how == Effect.Outcome.OK ? value.toString().getBytes(StandardCharsets.UTF_8).length : 0;
-                appendLocked(new Effect(Effect.Kind.CALLBACK, name(), argumentBytes + resultBytes,
-                        Duration.ofNanos(durationNanos), how, how == Effect.Outcome.OK ? null : error, null));
+                long resultBytes =
+                        how == Effect.Outcome.OK
+                                ? value.toString().getBytes(StandardCharsets.UTF_8).length
+                                : 0;
+                appendLocked(
+                        new Effect(
+                                Effect.Kind.CALLBACK,
+                                name(),
+                                argumentBytes + resultBytes,
+                                Duration.ofNanos(durationNanos),
+                                how,
+                                how == Effect.Outcome.OK ? null : error,
+                                null));
                 if (inFlight.containsKey(id)) {
                     finished.add(this);
                 }
@@ -553,7 +647,9 @@ public final class CallbackDispatcher {
         }
     }
 
-    /** The message of a host failure, without its stack trace or (where it adds nothing) its class. */
+    /**
+     * The message of a host failure, without its stack trace or (where it adds nothing) its class.
+     */
     static String message(Throwable failure) {
         while ((failure instanceof CompletionException || failure instanceof ExecutionException)
                 && failure.getCause() != null) {

@@ -44,7 +44,10 @@ public final class CallbackSetup {
                 return "";
             }
             Set<ValidationMessage> messages = schema.validate(arguments);
-            return messages.stream().map(ValidationMessage::getMessage).sorted().collect(Collectors.joining("; "));
+            return messages.stream()
+                    .map(ValidationMessage::getMessage)
+                    .sorted()
+                    .collect(Collectors.joining("; "));
         }
     }
 
@@ -72,13 +75,16 @@ public final class CallbackSetup {
         if (schema == null) {
             return null;
         }
-        SpecVersion.VersionFlag version = schema.has("$schema")
-                ? SpecVersionDetector.detect(schema) : SpecVersion.VersionFlag.V202012;
+        SpecVersion.VersionFlag version =
+                schema.has("$schema")
+                        ? SpecVersionDetector.detect(schema)
+                        : SpecVersion.VersionFlag.V202012;
         try {
             return JsonSchemaFactory.getInstance(version).getSchema(schema);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("invalid JSON schema for callback " + callback.name() + ": "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "invalid JSON schema for callback " + callback.name() + ": " + e.getMessage(),
+                    e);
         }
     }
 
@@ -105,7 +111,9 @@ public final class CallbackSetup {
         return tracer;
     }
 
-    /** Names, descriptions and schemas, as the guest's {@code eryx.list_callbacks()} returns them. */
+    /**
+     * Names, descriptions and schemas, as the guest's {@code eryx.list_callbacks()} returns them.
+     */
     ArrayNode describe() {
         return described.deepCopy();
     }

@@ -19,21 +19,25 @@ import java.util.List;
  * One instance of the CPython module: its linear memory, its exports, and the two cells of memory
  * the host shares with the guest (the fuel counter and the interrupt flag, docs/bridge-abi.md).
  *
- * <p>Not thread-safe: only the sandbox's guest thread calls into it, except for
- * {@link #requestInterrupt()}, which is a single memory store meant for other threads.
+ * <p>Not thread-safe: only the sandbox's guest thread calls into it, except for {@link
+ * #requestInterrupt()}, which is a single memory store meant for other threads.
  */
 public final class GuestInstance {
     private static final int PAGE_SIZE = 65536;
 
     private final Instance instance;
     private final Memory memory;
+
     /** The same object as {@link #memory} when it is ours; null for Chicory's ByteArrayMemory. */
     private final PagedMemory paged;
+
     private final int fuelAddress;
     private final int interruptFlagAddress;
     private final ExportFunction exec;
+
     /** Mutable globals at the start of the current execution (see {@link #beginExecution()}). */
     private final long[] globalsAtStart;
+
     private final boolean[] mutableGlobal;
     private final WasiBinding wasiBinding;
 
@@ -61,40 +65,65 @@ public final class GuestInstance {
      * @param bridge the host operations of the {@code eryx} import module
      * @param memoryCapBytes the most linear memory the guest may grow to
      */
-    public static GuestInstance boot(GuestModule module, WasiPreview1 wasi, BridgeHost bridge, long memoryCapBytes,
-                                     MemoryOptions memoryOptions) {
-        GuestInstance guest = instantiate(module, wasi, bridge, memoryCapBytes, memoryOptions, null);
+    public static GuestInstance boot(
+            GuestModule module,
+            WasiPreview1 wasi,
+            BridgeHost bridge,
+            long memoryCapBytes,
+            MemoryOptions memoryOptions) {
+        GuestInstance guest =
+                instantiate(module, wasi, bridge, memoryCapBytes, memoryOptions, null);
         guarded(() -> guest.instance.export("_initialize").apply());
         long status = guarded(() -> guest.instance.export("eryx_init").apply()[0]);
         if (status != 0) {
-            throw new GuestTrap(GuestTrap.Kind.TRAP, "the interpreter failed to start (eryx_init returned "
-                    + status + ")", null);
+            throw new GuestTrap(
+                    GuestTrap.Kind.TRAP,
+                    "the interpreter failed to start (eryx_init returned " + status + ")",
+                    null);
         }
         return guest;
     }
 
     /**
      * A new instance continuing from {@code snapshot}: the module is instantiated (tables and
-     * globals set up) over a memory that shares the snapshot's pages until it writes them, then
-     * the snapshot's globals replace the initial ones. Neither {@code _initialize} nor
-     * {@code eryx_init} runs again.
+     * globals set up) over a memory that shares the snapshot's pages until it writes them, then the
+     * snapshot's globals replace the initial ones. Neither {@code _initialize} nor {@code
+     * eryx_init} runs again.
      */
-    public static GuestInstance restore(GuestModule module, GuestSnapshot snapshot, WasiPreview1 wasi,
-                                        BridgeHost bridge, long memoryCapBytes, MemoryOptions memoryOptions) {
-        if (snapshot.memoryBytes() > Math.min(memoryCapBytes, (long) Memory.RUNTIME_MAX_PAGES * PAGE_SIZE)) {
-            throw new GuestTrap(GuestTrap.Kind.TRAP, "the snapshot needs " + snapshot.memoryBytes()
-                    + " bytes of memory, more than the sandbox's memory cap", null);
+    public static GuestInstance restore(
+            GuestModule module,
+            GuestSnapshot snapshot,
+            WasiPreview1 wasi,
+            BridgeHost bridge,
+            long memoryCapBytes,
+            MemoryOptions memoryOptions) {
+        if (snapshot.memoryBytes()
+                > Math.min(memoryCapBytes, (long) Memory.RUNTIME_MAX_PAGES * PAGE_SIZE)) {
+            throw new GuestTrap(
+                    GuestTrap.Kind.TRAP,
+                    "the snapshot needs "
+                            + snapshot.memoryBytes()
+                            + " bytes of memory, more than the sandbox's memory cap",
+                    null);
         }
-        GuestSnapshot matching = memoryOptions.chicoryByteArray() ? snapshot : snapshot.withPageShift(memoryOptions.pageShift());
-        GuestInstance guest = instantiate(module, wasi, bridge, memoryCapBytes, memoryOptions, matching.image());
+        GuestSnapshot matching =
+                memoryOptions.chicoryByteArray()
+                        ? snapshot
+                        : snapshot.withPageShift(memoryOptions.pageShift());
+        GuestInstance guest =
+                instantiate(module, wasi, bridge, memoryCapBytes, memoryOptions, matching.image());
         if (guest.paged != null) {
             guest.paged.instantiated();
         } else {
             Memory memory = guest.memory;
             int neededPages = (int) (snapshot.memoryBytes() / PAGE_SIZE);
             if (neededPages > memory.pages() && memory.grow(neededPages - memory.pages()) < 0) {
-                throw new GuestTrap(GuestTrap.Kind.TRAP, "the snapshot needs " + snapshot.memoryBytes()
-                        + " bytes of memory, more than the sandbox's memory cap", null);
+                throw new GuestTrap(
+                        GuestTrap.Kind.TRAP,
+                        "the snapshot needs "
+                                + snapshot.memoryBytes()
+                                + " bytes of memory, more than the sandbox's memory cap",
+                        null);
             }
             byte[] bytes = snapshot.memory();
             memory.write(0, bytes, 0, bytes.length);
@@ -113,8 +142,12 @@ public final class GuestInstance {
 
     /** Captures memory and globals; call only between executions, on the guest thread. */
     public GuestSnapshot snapshot() {
-        MemoryImage image = paged != null ? paged.toImage()
-                : MemoryImage.of(memory.readBytes(0, memory.pages() * PAGE_SIZE), PagedMemory.DEFAULT_PAGE_SHIFT);
+        MemoryImage image =
+                paged != null
+                        ? paged.toImage()
+                        : MemoryImage.of(
+                                memory.readBytes(0, memory.pages() * PAGE_SIZE),
+                                PagedMemory.DEFAULT_PAGE_SHIFT);
         long[] globals = new long[instance.globalCount()];
         for (int i = 0; i < globals.length; i++) {
             globals[i] = instance.global(i).getValue();
@@ -157,8 +190,8 @@ public final class GuestInstance {
     }
 
     /**
-     * Returns to {@code snapshot}, which must be the one this instance was restored from: memory
-     * in O(pages written since the restore), globals. Same locking as {@link #beginExecution()}.
+     * Returns to {@code snapshot}, which must be the one this instance was restored from: memory in
+     * O(pages written since the restore), globals. Same locking as {@link #beginExecution()}.
      *
      * @return false (nothing changed) if this instance cannot be reset to it
      */
@@ -197,11 +230,17 @@ public final class GuestInstance {
         if (paged == null) {
             return new long[4];
         }
-        return new long[] {paged.ownedBytes(), paged.pagesWrittenThisEpoch(), paged.journalBytes(),
-                paged.pageBytes()};
+        return new long[] {
+            paged.ownedBytes(),
+            paged.pagesWrittenThisEpoch(),
+            paged.journalBytes(),
+            paged.pageBytes()
+        };
     }
 
-    /** Whether the guest was refused memory (its cap, or the JVM heap) during the current execution. */
+    /**
+     * Whether the guest was refused memory (its cap, or the JVM heap) during the current execution.
+     */
     public boolean memoryRefused() {
         return paged != null && paged.growthRefused();
     }
@@ -211,7 +250,10 @@ public final class GuestInstance {
         return paged != null ? paged.peakBytes() : memoryBytes();
     }
 
-    /** The linear memory of {@code snapshot} (a copy), for serialising it (dev.eryx.internal.snapshot). */
+    /**
+     * The linear memory of {@code snapshot} (a copy), for serialising it
+     * (dev.eryx.internal.snapshot).
+     */
     public static byte[] memoryOf(GuestSnapshot snapshot) {
         return snapshot.memory();
     }
@@ -227,30 +269,54 @@ public final class GuestInstance {
      */
     public static GuestSnapshot snapshotOf(byte[] memory, long[] globals) {
         if (memory.length % PAGE_SIZE != 0) {
-            throw new IllegalArgumentException("memory image is not a whole number of pages: " + memory.length);
+            throw new IllegalArgumentException(
+                    "memory image is not a whole number of pages: " + memory.length);
         }
         return new GuestSnapshot(MemoryImage.of(memory, PagedMemory.DEFAULT_PAGE_SHIFT), globals);
     }
 
-    private static GuestInstance instantiate(GuestModule module, WasiPreview1 wasi, BridgeHost bridge,
-                                             long memoryCapBytes, MemoryOptions options, MemoryImage image) {
+    private static GuestInstance instantiate(
+            GuestModule module,
+            WasiPreview1 wasi,
+            BridgeHost bridge,
+            long memoryCapBytes,
+            MemoryOptions options,
+            MemoryImage image) {
         WasiBinding binding = new WasiBinding(wasi);
         List<HostFunction> imports = new ArrayList<>(List.of(binding.imports()));
         imports.addAll(List.of(bridge.hostFunctions()));
-        Instance instance = guarded(() -> Instance.builder(module.module())
-                .withMachineFactory(module.machineFactory())
-                .withImportValues(ImportValues.builder().addFunction(imports.toArray(new HostFunction[0])).build())
-                .withMemoryFactory(limits -> {
-                    MemoryLimits capped = capped(limits, memoryCapBytes);
-                    if (options.chicoryByteArray()) {
-                        return new ByteArrayMemory(capped);
-                    }
-                    return image == null
-                            ? PagedMemory.fresh(capped, options.pageShift(), options.heapAllowance(), options.maxJournalBytes())
-                            : PagedMemory.over(image, capped, options.heapAllowance(), options.maxJournalBytes());
-                })
-                .withStart(false)
-                .build());
+        Instance instance =
+                guarded(
+                        () ->
+                                Instance.builder(module.module())
+                                        .withMachineFactory(module.machineFactory())
+                                        .withImportValues(
+                                                ImportValues.builder()
+                                                        .addFunction(
+                                                                imports.toArray(
+                                                                        new HostFunction[0]))
+                                                        .build())
+                                        .withMemoryFactory(
+                                                limits -> {
+                                                    MemoryLimits capped =
+                                                            capped(limits, memoryCapBytes);
+                                                    if (options.chicoryByteArray()) {
+                                                        return new ByteArrayMemory(capped);
+                                                    }
+                                                    return image == null
+                                                            ? PagedMemory.fresh(
+                                                                    capped,
+                                                                    options.pageShift(),
+                                                                    options.heapAllowance(),
+                                                                    options.maxJournalBytes())
+                                                            : PagedMemory.over(
+                                                                    image,
+                                                                    capped,
+                                                                    options.heapAllowance(),
+                                                                    options.maxJournalBytes());
+                                                })
+                                        .withStart(false)
+                                        .build());
         return new GuestInstance(instance, binding);
     }
 
@@ -268,12 +334,18 @@ public final class GuestInstance {
         memory.writeLong(fuelAddress, fuel);
     }
 
-    /** Asks the interpreter to raise KeyboardInterrupt at its next safe point. Any thread may call this. */
+    /**
+     * Asks the interpreter to raise KeyboardInterrupt at its next safe point. Any thread may call
+     * this.
+     */
     public void requestInterrupt() {
         memory.writeI32(interruptFlagAddress, 1);
     }
 
-    /** Whether an interrupt request is still waiting for the interpreter to take it (it clears the flag). */
+    /**
+     * Whether an interrupt request is still waiting for the interpreter to take it (it clears the
+     * flag).
+     */
     public boolean interruptPending() {
         return memory.readInt(interruptFlagAddress) != 0;
     }
@@ -287,7 +359,10 @@ public final class GuestInstance {
     }
 
     private static MemoryLimits capped(MemoryLimits declared, long capBytes) {
-        long capPages = Math.max(declared.initialPages(), Math.min(capBytes / PAGE_SIZE, declared.maximumPages()));
+        long capPages =
+                Math.max(
+                        declared.initialPages(),
+                        Math.min(capBytes / PAGE_SIZE, declared.maximumPages()));
         return new MemoryLimits(declared.initialPages(), (int) capPages);
     }
 
@@ -299,7 +374,9 @@ public final class GuestInstance {
         T call();
     }
 
-    /** Translates engine failures into {@link GuestTrap}; a Python-level failure never reaches here. */
+    /**
+     * Translates engine failures into {@link GuestTrap}; a Python-level failure never reaches here.
+     */
     private static <T> T guarded(GuestCall<T> call) {
         try {
             return call.call();
@@ -317,7 +394,9 @@ public final class GuestInstance {
     }
 
     private static GuestTrap stackOverflow(Throwable cause) {
-        return new GuestTrap(GuestTrap.Kind.STACK_OVERFLOW,
-                "the guest exhausted the host thread's stack (C recursion too deep)", cause);
+        return new GuestTrap(
+                GuestTrap.Kind.STACK_OVERFLOW,
+                "the guest exhausted the host thread's stack (C recursion too deep)",
+                cause);
     }
 }

@@ -1,12 +1,12 @@
 package dev.eryx.internal.engine;
 
 /**
- * An immutable linear-memory image cut into pages of {@code 1 << pageShift} bytes. Every
- * {@link PagedMemory} restored from it reads these arrays directly until it first writes a page
+ * An immutable linear-memory image cut into pages of {@code 1 << pageShift} bytes. Every {@link
+ * PagedMemory} restored from it reads these arrays directly until it first writes a page
  * (copy-on-write), so any number of sandboxes hold one copy of the unchanged pages.
  *
- * <p>The arrays are never written after construction: {@link PagedMemory} copies a page before
- * its first write, and nothing else sees them.
+ * <p>The arrays are never written after construction: {@link PagedMemory} copies a page before its
+ * first write, and nothing else sees them.
  */
 final class MemoryImage {
     private final int pageShift;
@@ -23,7 +23,8 @@ final class MemoryImage {
     static MemoryImage of(byte[] bytes, int pageShift) {
         PagedMemory.checkPageShift(pageShift);
         if (bytes.length % PagedMemory.WASM_PAGE_BYTES != 0) {
-            throw new IllegalArgumentException("memory image is not a whole number of pages: " + bytes.length);
+            throw new IllegalArgumentException(
+                    "memory image is not a whole number of pages: " + bytes.length);
         }
         int pageBytes = 1 << pageShift;
         byte[][] pages = new byte[bytes.length >>> pageShift][];
@@ -70,7 +71,10 @@ final class MemoryImage {
         return out;
     }
 
-    /** The same content cut into pages of another size (for measuring page sizes against each other). */
+    /**
+     * The same content cut into pages of another size (for measuring page sizes against each
+     * other).
+     */
     MemoryImage withPageShift(int newShift) {
         return newShift == pageShift ? this : of(toBytes(), newShift);
     }

@@ -3,17 +3,17 @@ package dev.eryx.internal.engine;
 import java.util.Objects;
 
 /**
- * How a guest's linear memory is built. The default is {@link PagedMemory} with
- * {@link PagedMemory#DEFAULT_PAGE_SHIFT}-sized pages, the heap check of
- * {@link HeapAllowance#defaultHeadroom()} and a journal of at most {@link #DEFAULT_MAX_JOURNAL_BYTES};
+ * How a guest's linear memory is built. The default is {@link PagedMemory} with {@link
+ * PagedMemory#DEFAULT_PAGE_SHIFT}-sized pages, the heap check of {@link
+ * HeapAllowance#defaultHeadroom()} and a journal of at most {@link #DEFAULT_MAX_JOURNAL_BYTES};
  * Chicory's own {@code ByteArrayMemory} exists only to measure against (no copy-on-write, no
  * rollback, no heap check).
  */
 public final class MemoryOptions {
     /**
-     * The most memory one execution's journal may hold (copies of pages it overwrote). An
-     * execution that rewrites more of its earlier memory than this cannot be rolled back; a hard
-     * stop then poisons the sandbox as before. Bounds the journal far below a 2x of the cap.
+     * The most memory one execution's journal may hold (copies of pages it overwrote). An execution
+     * that rewrites more of its earlier memory than this cannot be rolled back; a hard stop then
+     * poisons the sandbox as before. Bounds the journal far below a 2x of the cap.
      */
     public static final long DEFAULT_MAX_JOURNAL_BYTES = 64L << 20;
 
@@ -55,7 +55,9 @@ public final class MemoryOptions {
 
     @Override
     public String toString() {
-        return chicoryByteArray ? "ByteArrayMemory" : "PagedMemory(" + (1 << pageShift) / 1024 + " KiB pages)";
+        return chicoryByteArray
+                ? "ByteArrayMemory"
+                : "PagedMemory(" + (1 << pageShift) / 1024 + " KiB pages)";
     }
 
     public static final class Builder {
@@ -64,8 +66,7 @@ public final class MemoryOptions {
         private long maxJournalBytes = DEFAULT_MAX_JOURNAL_BYTES;
         private HeapAllowance heapAllowance = HeapAllowance.defaultHeadroom();
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** Use Chicory's ByteArrayMemory instead (measurements only). */
         public Builder chicoryByteArray(boolean use) {

@@ -34,9 +34,9 @@ import java.util.Arrays;
  * <p>Every write finds its page through {@code writable[]}, which holds a page only while it may be
  * written directly; a null sends the write to {@link #makeWritable} (copy-on-write, journal), and
  * each page takes that slow path at most once per epoch. Reads go straight to {@code readable[]}.
- * Growth allocates only the new pages (never a second copy of the memory) and asks a
- * {@link HeapAllowance} first; the journal stops (and the epoch becomes impossible to roll back)
- * rather than grow past its budget or the heap's.
+ * Growth allocates only the new pages (never a second copy of the memory) and asks a {@link
+ * HeapAllowance} first; the journal stops (and the epoch becomes impossible to roll back) rather
+ * than grow past its budget or the heap's.
  *
  * <p>Threads: the guest thread does everything, except that another thread may write to a page
  * previously passed to {@link #prepareWrite} in the current epoch, while holding the same lock as
@@ -46,20 +46,28 @@ import java.util.Arrays;
 public final class PagedMemory implements Memory {
     static final int WASM_PAGE_BYTES = Memory.PAGE_SIZE;
     private static final int WASM_PAGE_SHIFT = 16;
+
     /** 16 KiB, by measurement (docs/performance.md). */
     public static final int DEFAULT_PAGE_SHIFT = 14;
 
-    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle DOUBLE = MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORT =
+            MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle FLOAT =
+            MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle DOUBLE =
+            MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final int shift;
     private final int pageBytes;
     private final int mask;
+
     /** Our pages per wasm page. */
     private final int ratio;
+
     private final MemoryLimits limits;
     private final MemoryImage image;
     private final HeapAllowance heap;
@@ -67,21 +75,28 @@ public final class PagedMemory implements Memory {
 
     /** Current content of every page below the size; null above it. */
     private final byte[][] readable;
+
     /** {@code readable[i]} while page i may be written without the slow path, else null. */
     private final byte[][] writable;
+
     /** The page as it was at the epoch's start, for pages written since (journal). */
     private final byte[][] saved;
+
     /** Whether {@code readable[i]} is ours (else it is the image's). */
     private final boolean[] owned;
+
     private final boolean[] listedAsOwned;
     private int[] ownedList = new int[64];
     private int ownedCount;
+
     /** Pages whose {@code writable} entry is set; cleared when the next epoch begins. */
     private int[] touched = new int[64];
+
     private int touchedCount;
 
     private int wasmPages;
     private DataSegment[] dataSegments;
+
     /**
      * Chicory zeroes the memory and applies the data segments while instantiating; a memory
      * restored from an image already holds the result of both, so until {@link #instantiated()}
@@ -94,14 +109,23 @@ public final class PagedMemory implements Memory {
     private long journalBytes;
     private int epochWasmPages;
     private int peakWasmPages;
+
     /** Whether a {@link #grow} failed (cap or heap) since the epoch began. */
     private boolean growthRefused;
 
-    private PagedMemory(MemoryLimits limits, MemoryImage image, int shift, HeapAllowance heap, long maxJournalBytes) {
+    private PagedMemory(
+            MemoryLimits limits,
+            MemoryImage image,
+            int shift,
+            HeapAllowance heap,
+            long maxJournalBytes) {
         checkPageShift(shift);
         if (image != null && image.pageShift() != shift) {
-            throw new IllegalArgumentException("image pages are " + (1 << image.pageShift())
-                    + " bytes, this memory's are " + (1 << shift));
+            throw new IllegalArgumentException(
+                    "image pages are "
+                            + (1 << image.pageShift())
+                            + " bytes, this memory's are "
+                            + (1 << shift));
         }
         if (maxJournalBytes < 0) {
             throw new IllegalArgumentException("maxJournalBytes must be >= 0: " + maxJournalBytes);
@@ -122,8 +146,11 @@ public final class PagedMemory implements Memory {
         this.listedAsOwned = new boolean[capacity];
         int startPages = image == null ? limits.initialPages() : image.wasmPages();
         if (startPages > maximumPages()) {
-            throw new IllegalArgumentException("the image needs " + startPages + " pages of 64 KiB, more than the cap of "
-                    + maximumPages());
+            throw new IllegalArgumentException(
+                    "the image needs "
+                            + startPages
+                            + " pages of 64 KiB, more than the cap of "
+                            + maximumPages());
         }
         if (image != null) {
             for (int i = 0; i < image.pageCount(); i++) {
@@ -132,7 +159,8 @@ public final class PagedMemory implements Memory {
             wasmPages = image.wasmPages();
             restoring = true;
         } else if (allocate(0, startPages) < 0) {
-            throw new OutOfMemoryError("no heap for the guest's initial memory of " + startPages + " pages");
+            throw new OutOfMemoryError(
+                    "no heap for the guest's initial memory of " + startPages + " pages");
         } else {
             wasmPages = startPages;
         }
@@ -140,18 +168,21 @@ public final class PagedMemory implements Memory {
     }
 
     /** An empty memory of {@code limits.initialPages()} zero pages (booting a module). */
-    public static PagedMemory fresh(MemoryLimits limits, int pageShift, HeapAllowance heap, long maxJournalBytes) {
+    public static PagedMemory fresh(
+            MemoryLimits limits, int pageShift, HeapAllowance heap, long maxJournalBytes) {
         return new PagedMemory(limits, null, pageShift, heap, maxJournalBytes);
     }
 
     /** A memory that starts as {@code image} and shares its pages until it writes them. */
-    static PagedMemory over(MemoryImage image, MemoryLimits limits, HeapAllowance heap, long maxJournalBytes) {
+    static PagedMemory over(
+            MemoryImage image, MemoryLimits limits, HeapAllowance heap, long maxJournalBytes) {
         return new PagedMemory(limits, image, image.pageShift(), heap, maxJournalBytes);
     }
 
     static void checkPageShift(int shift) {
         if (shift < 12 || shift > WASM_PAGE_SHIFT) {
-            throw new IllegalArgumentException("page size must be 4 KiB to 64 KiB (shift 12..16): " + shift);
+            throw new IllegalArgumentException(
+                    "page size must be 4 KiB to 64 KiB (shift 12..16): " + shift);
         }
     }
 
@@ -269,7 +300,10 @@ public final class PagedMemory implements Memory {
         touchedCount = 0;
     }
 
-    /** Bytes of page arrays this memory holds privately (not shared with its image), journal excluded. */
+    /**
+     * Bytes of page arrays this memory holds privately (not shared with its image), journal
+     * excluded.
+     */
     public long ownedBytes() {
         long n = 0;
         for (int k = 0; k < ownedCount; k++) {
@@ -294,7 +328,10 @@ public final class PagedMemory implements Memory {
         return journalBytes;
     }
 
-    /** Whether the guest asked for memory it was refused (its cap, or the JVM heap) since the epoch began. */
+    /**
+     * Whether the guest asked for memory it was refused (its cap, or the JVM heap) since the epoch
+     * began.
+     */
     public boolean growthRefused() {
         return growthRefused;
     }
@@ -304,7 +341,9 @@ public final class PagedMemory implements Memory {
         return (long) peakWasmPages * WASM_PAGE_BYTES;
     }
 
-    /** The pages of this memory as an immutable image (copies: this memory keeps writing its own). */
+    /**
+     * The pages of this memory as an immutable image (copies: this memory keeps writing its own).
+     */
     MemoryImage toImage() {
         byte[][] pages = new byte[wasmPages * ratio][];
         for (int i = 0; i < pages.length; i++) {
@@ -313,9 +352,13 @@ public final class PagedMemory implements Memory {
         return MemoryImage.adopt(pages, shift, wasmPages);
     }
 
-    // ---- the slow path ---------------------------------------------------------------------------
+    // ---- the slow path
+    // ---------------------------------------------------------------------------
 
-    /** The first write to page {@code i} in this epoch; {@code addr, size} only name the access for errors. */
+    /**
+     * The first write to page {@code i} in this epoch; {@code addr, size} only name the access for
+     * errors.
+     */
     private byte[] makeWritable(int i, int addr, int size) {
         if (i < 0 || i >= readable.length || readable[i] == null) {
             throw outOfBounds(addr, size);
@@ -324,7 +367,8 @@ public final class PagedMemory implements Memory {
         boolean journal = journaling && !journalAbandoned && i < epochWasmPages * ratio;
         byte[] page;
         if (!owned[i]) {
-            // The image's page: copy it. Its original stays in the image, so the journal needs no copy.
+            // The image's page: copy it. Its original stays in the image, so the journal needs no
+            // copy.
             page = current.clone();
             owned[i] = true;
             if (!listedAsOwned[i]) {
@@ -392,14 +436,16 @@ public final class PagedMemory implements Memory {
             owned[i] = true;
             listedAsOwned[i] = true;
             ownedList = push(ownedList, ownedCount++, i);
-            // New pages are not in the epoch's journal (rollback drops them), so they start writable.
+            // New pages are not in the epoch's journal (rollback drops them), so they start
+            // writable.
             writable[i] = readable[i];
             touched = push(touched, touchedCount++, i);
         }
         return fromWasmPage;
     }
 
-    // ---- Memory: size ----------------------------------------------------------------------------
+    // ---- Memory: size
+    // ----------------------------------------------------------------------------
 
     @Override
     public int pages() {
@@ -464,11 +510,19 @@ public final class PagedMemory implements Memory {
         for (DataSegment s : dataSegments) {
             if (s instanceof ActiveDataSegment) {
                 ActiveDataSegment segment = (ActiveDataSegment) s;
-                int offset = (int) ConstantEvaluators.computeConstantValue(instance, segment.offsetInstructions())[0];
+                int offset =
+                        (int)
+                                ConstantEvaluators.computeConstantValue(
+                                        instance, segment.offsetInstructions())[0];
                 byte[] data = segment.data();
                 if (offset < 0 || (long) offset + data.length > sizeInBytes()) {
-                    throw new UninstantiableException("out of bounds memory access: data segment at " + offset
-                            + " of " + data.length + " bytes, memory is " + sizeInBytes());
+                    throw new UninstantiableException(
+                            "out of bounds memory access: data segment at "
+                                    + offset
+                                    + " of "
+                                    + data.length
+                                    + " bytes, memory is "
+                                    + sizeInBytes());
                 }
                 write(offset, data, 0, data.length);
             } else if (!(s instanceof PassiveDataSegment)) {
@@ -487,7 +541,8 @@ public final class PagedMemory implements Memory {
         dataSegments[segment] = PassiveDataSegment.EMPTY;
     }
 
-    // ---- Memory: bounds --------------------------------------------------------------------------
+    // ---- Memory: bounds
+    // --------------------------------------------------------------------------
 
     private long sizeInBytes() {
         return (long) wasmPages << WASM_PAGE_SHIFT;
@@ -500,8 +555,13 @@ public final class PagedMemory implements Memory {
     }
 
     private WasmRuntimeException outOfBounds(int addr, int size) {
-        return new WasmRuntimeException("out of bounds memory access: attempted to access address: " + addr
-                + " but limit is: " + sizeInBytes() + " and size: " + size);
+        return new WasmRuntimeException(
+                "out of bounds memory access: attempted to access address: "
+                        + addr
+                        + " but limit is: "
+                        + sizeInBytes()
+                        + " and size: "
+                        + size);
     }
 
     private byte[] readPage(int addr, int size) {
@@ -524,7 +584,8 @@ public final class PagedMemory implements Memory {
         return makeWritable(i, addr, size);
     }
 
-    // ---- Memory: reads ---------------------------------------------------------------------------
+    // ---- Memory: reads
+    // ---------------------------------------------------------------------------
 
     @Override
     public byte read(int addr) {
@@ -617,7 +678,8 @@ public final class PagedMemory implements Memory {
         return out;
     }
 
-    // ---- Memory: writes --------------------------------------------------------------------------
+    // ---- Memory: writes
+    // --------------------------------------------------------------------------
 
     @Override
     public void writeByte(int addr, byte data) {
@@ -675,8 +737,13 @@ public final class PagedMemory implements Memory {
     @Override
     public void write(int addr, byte[] data, int offset, int size) {
         if (offset < 0 || size < 0 || (long) offset + size > data.length) {
-            throw new WasmRuntimeException("out of bounds memory access: attempted to access address: " + offset
-                    + " but limit is: " + data.length + " and size: " + size);
+            throw new WasmRuntimeException(
+                    "out of bounds memory access: attempted to access address: "
+                            + offset
+                            + " but limit is: "
+                            + data.length
+                            + " and size: "
+                            + size);
         }
         checkBounds(addr, size);
         int done = 0;
@@ -716,12 +783,16 @@ public final class PagedMemory implements Memory {
         checkBounds(src, size);
         checkBounds(dest, size);
         if (dest <= src) {
-            // Low to high: a chunk only overwrites bytes below the part of the source still to read.
+            // Low to high: a chunk only overwrites bytes below the part of the source still to
+            // read.
             int done = 0;
             while (done < size) {
                 int s = src + done;
                 int d = dest + done;
-                int chunk = Math.min(size - done, Math.min(pageBytes - (s & mask), pageBytes - (d & mask)));
+                int chunk =
+                        Math.min(
+                                size - done,
+                                Math.min(pageBytes - (s & mask), pageBytes - (d & mask)));
                 byte[] to = writePage(d, chunk);
                 System.arraycopy(readable[s >>> shift], s & mask, to, d & mask, chunk);
                 done += chunk;
@@ -734,7 +805,12 @@ public final class PagedMemory implements Memory {
                 int d = dest + left - 1;
                 int chunk = Math.min(left, Math.min((s & mask) + 1, (d & mask) + 1));
                 byte[] to = writePage(d, chunk);
-                System.arraycopy(readable[s >>> shift], (s & mask) - chunk + 1, to, (d & mask) - chunk + 1, chunk);
+                System.arraycopy(
+                        readable[s >>> shift],
+                        (s & mask) - chunk + 1,
+                        to,
+                        (d & mask) - chunk + 1,
+                        chunk);
                 left -= chunk;
             }
         }

@@ -6,8 +6,8 @@ import dev.eryx.internal.wasi.WasiPreview1;
 
 /**
  * The WASI imports of one instance, bound to a {@link WasiPreview1} that can be replaced: Chicory
- * binds imports once, at instantiation, so each import is a fixed function that calls whatever
- * the current binding is. Resetting a sandbox in place gives it a new WASI (fresh descriptors,
+ * binds imports once, at instantiation, so each import is a fixed function that calls whatever the
+ * current binding is. Resetting a sandbox in place gives it a new WASI (fresh descriptors,
  * filesystem, clocks) without a new instance.
  *
  * <p>Only the guest thread calls the imports and {@link #rebind}, so no synchronisation is needed.
@@ -27,8 +27,12 @@ final class WasiBinding {
             int index = i;
             names[i] = f.module() + "." + f.name();
             targets[i] = f.handle();
-            imports[i] = new HostFunction(f.module(), f.name(), f.functionType(),
-                    (instance, args) -> targets[index].apply(instance, args));
+            imports[i] =
+                    new HostFunction(
+                            f.module(),
+                            f.name(),
+                            f.functionType(),
+                            (instance, args) -> targets[index].apply(instance, args));
         }
     }
 
@@ -40,14 +44,15 @@ final class WasiBinding {
     void rebind(WasiPreview1 wasi) {
         HostFunction[] functions = wasi.hostFunctions();
         if (functions.length != names.length) {
-            throw new IllegalArgumentException("the new WASI offers " + functions.length + " functions, not "
-                    + names.length);
+            throw new IllegalArgumentException(
+                    "the new WASI offers " + functions.length + " functions, not " + names.length);
         }
         WasmFunctionHandle[] next = new WasmFunctionHandle[functions.length];
         for (int i = 0; i < functions.length; i++) {
             String name = functions[i].module() + "." + functions[i].name();
             if (!name.equals(names[i])) {
-                throw new IllegalArgumentException("the new WASI offers " + name + " where " + names[i] + " was");
+                throw new IllegalArgumentException(
+                        "the new WASI offers " + name + " where " + names[i] + " was");
             }
             next[i] = functions[i].handle();
         }

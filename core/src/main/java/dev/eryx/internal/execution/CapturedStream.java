@@ -24,12 +24,19 @@ final class CapturedStream {
     CapturedStream(Consumer<String> listener, OutputBudget budget) {
         this.listener = listener;
         this.budget = budget;
-        this.decoder = listener == null ? null : StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPLACE)
-                .onUnmappableCharacter(CodingErrorAction.REPLACE);
+        this.decoder =
+                listener == null
+                        ? null
+                        : StandardCharsets.UTF_8
+                                .newDecoder()
+                                .onMalformedInput(CodingErrorAction.REPLACE)
+                                .onUnmappableCharacter(CodingErrorAction.REPLACE);
     }
 
-    /** Accepts guest bytes, keeping what fits the budget; the rest is dropped (see {@link OutputBudget}). */
+    /**
+     * Accepts guest bytes, keeping what fits the budget; the rest is dropped (see {@link
+     * OutputBudget}).
+     */
     void write(byte[] data, int offset, int length) {
         int granted = budget.take(length);
         bytes.write(data, offset, granted);

@@ -14,28 +14,33 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The interpreter image plain {@code Sandbox.builder().build()} restores from: CPython booted
- * with nothing preloaded beyond what the runtime itself imports, after one empty execution.
+ * The interpreter image plain {@code Sandbox.builder().build()} restores from: CPython booted with
+ * nothing preloaded beyond what the runtime itself imports, after one empty execution.
  *
- * <p>Booting takes seconds on the JVM, restoring milliseconds, so the build boots it once
- * ({@link #main}, run by core's pom after compilation) and ships the result as the class-path
- * resource {@value #RESOURCE} in the saved-state format. A JVM restores from that resource; only
- * when it is missing, unreadable or made for another guest build (a stale build output) does the
- * JVM boot the image itself, once, silently. Both paths produce the same interpreter: the capture
- * runs with a fixed random seed and clock, so the image holds nothing of the machine or moment it
- * was made on, and the per-sandbox environment, seed, clock, files, mounts, callbacks and limits
- * are applied after the restore exactly as for any other image.
+ * <p>Booting takes seconds on the JVM, restoring milliseconds, so the build boots it once ({@link
+ * #main}, run by core's pom after compilation) and ships the result as the class-path resource
+ * {@value #RESOURCE} in the saved-state format. A JVM restores from that resource; only when it is
+ * missing, unreadable or made for another guest build (a stale build output) does the JVM boot the
+ * image itself, once, silently. Both paths produce the same interpreter: the capture runs with a
+ * fixed random seed and clock, so the image holds nothing of the machine or moment it was made on,
+ * and the per-sandbox environment, seed, clock, files, mounts, callbacks and limits are applied
+ * after the restore exactly as for any other image.
  */
 public final class DefaultImage {
     /** Resource name, relative to this class, of the image captured at build time. */
     static final String RESOURCE = "default-image.eryxstate";
-    /** Seed of the WASI randomness the capture sees; sandboxes reseed {@code random} on adoption. */
+
+    /**
+     * Seed of the WASI randomness the capture sees; sandboxes reseed {@code random} on adoption.
+     */
     static final long CAPTURE_SEED = 0;
+
     /** Wall clock the capture sees: fixed, so the image does not depend on when it was built. */
     static final Instant CAPTURE_TIME = Instant.parse("2026-01-01T00:00:00Z");
+
     /**
-     * Step of the capture's monotonic clock per read: boot records monotonic readings in memory,
-     * so host timing would otherwise make every build's image differ.
+     * Step of the capture's monotonic clock per read: boot records monotonic readings in memory, so
+     * host timing would otherwise make every build's image differ.
      */
     private static final long CAPTURE_CLOCK_STEP_NANOS = 1_000;
 
@@ -43,8 +48,7 @@ public final class DefaultImage {
         static final GuestSnapshot IMAGE = load();
     }
 
-    private DefaultImage() {
-    }
+    private DefaultImage() {}
 
     public static GuestSnapshot get() {
         return Holder.IMAGE;
@@ -74,20 +78,22 @@ public final class DefaultImage {
 
     /**
      * Boots the interpreter in a template sandbox with no environment, files or mounts, runs one
-     * empty execution (which imports what every execution needs) and returns the result as a
-     * saved state.
+     * empty execution (which imports what every execution needs) and returns the result as a saved
+     * state.
      */
     static byte[] capture() {
         AtomicLong monotonicNanos = new AtomicLong();
-        SandboxSpec template = SandboxSpec.builder()
-                .limits(ResourceLimits.unlimited())
-                .randomSeed(CAPTURE_SEED)
-                .clock(Clock.fixed(CAPTURE_TIME, ZoneOffset.UTC))
-                .monotonicClock(() -> monotonicNanos.addAndGet(CAPTURE_CLOCK_STEP_NANOS))
-                .build();
+        SandboxSpec template =
+                SandboxSpec.builder()
+                        .limits(ResourceLimits.unlimited())
+                        .randomSeed(CAPTURE_SEED)
+                        .clock(Clock.fixed(CAPTURE_TIME, ZoneOffset.UTC))
+                        .monotonicClock(() -> monotonicNanos.addAndGet(CAPTURE_CLOCK_STEP_NANOS))
+                        .build();
         try (SandboxRuntime runtime = SandboxRuntime.start(template)) {
             runtime.submit("", ResourceLimits.unlimited()).get();
-            return runtime.captureState(image -> SavedState.encode(image, runtime.files(), runtime.mountPoints()));
+            return runtime.captureState(
+                    image -> SavedState.encode(image, runtime.files(), runtime.mountPoints()));
         }
     }
 
@@ -102,7 +108,8 @@ public final class DefaultImage {
             System.exit(2);
         }
         if (System.console() != null) {
-            System.err.println("refusing to write the binary image to a terminal; redirect standard output");
+            System.err.println(
+                    "refusing to write the binary image to a terminal; redirect standard output");
             System.exit(2);
         }
         byte[] image = capture();

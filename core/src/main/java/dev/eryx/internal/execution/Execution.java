@@ -17,6 +17,7 @@ final class Execution implements ExecutionHandle {
 
     /** Set once, by whoever stops the execution first. */
     volatile StopReason stopReason;
+
     CapturedStream stdout;
     CapturedStream stderr;
     GuestOutcome outcome;
@@ -44,7 +45,8 @@ final class Execution implements ExecutionHandle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             cancel();
-            throw new dev.eryx.ExecutionCancelledException("the waiting thread was interrupted", null);
+            throw new dev.eryx.ExecutionCancelledException(
+                    "the waiting thread was interrupted", null);
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         }

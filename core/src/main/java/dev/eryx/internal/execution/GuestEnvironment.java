@@ -5,7 +5,6 @@ import dev.eryx.SandboxFiles;
 import dev.eryx.internal.vfs.Vfs;
 import dev.eryx.internal.wasi.FileAudit;
 import dev.eryx.internal.wasi.OutputSink;
-import dev.eryx.internal.wasi.Sleeper;
 import dev.eryx.internal.wasi.WasiConfig;
 import dev.eryx.internal.wasi.WasiPreview1;
 import java.io.ByteArrayOutputStream;
@@ -35,7 +34,9 @@ final class GuestEnvironment implements AutoCloseable {
     private volatile CapturedStream stdout;
     private volatile CapturedStream stderr;
 
-    /** @param effects receives the file entries of the audit ledger (see {@link FileAudit}) */
+    /**
+     * @param effects receives the file entries of the audit ledger (see {@link FileAudit})
+     */
     GuestEnvironment(SandboxSpec spec, Consumer<Effect> effects) {
         Clock wallClock = spec.clock != null ? spec.clock : Clock.systemUTC();
         this.vfs = Vfs.builder().maxBytes(spec.limits.maxVfsBytes()).clock(wallClock).build();
@@ -53,14 +54,15 @@ final class GuestEnvironment implements AutoCloseable {
             vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly);
         }
 
-        WasiConfig.Builder config = WasiConfig.builder()
-                .args(List.of("python3"))
-                .environment(spec.env)
-                .stdout(sink(true))
-                .stderr(sink(false))
-                .wallClock(wallClock)
-                .sleeper(this::sleep)
-                .vfs(vfs);
+        WasiConfig.Builder config =
+                WasiConfig.builder()
+                        .args(List.of("python3"))
+                        .environment(spec.env)
+                        .stdout(sink(true))
+                        .stderr(sink(false))
+                        .wallClock(wallClock)
+                        .sleeper(this::sleep)
+                        .vfs(vfs);
         if (spec.stdin != null) {
             config.stdin(spec.stdin);
         }
@@ -68,7 +70,8 @@ final class GuestEnvironment implements AutoCloseable {
         if (spec.monotonicClock != null) {
             config.monotonicNanos(spec.monotonicClock);
         }
-        this.fileAudit = new FileAudit(effects, List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
+        this.fileAudit =
+                new FileAudit(effects, List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
         this.wasi = new WasiPreview1(config.build(), fileAudit);
     }
 

@@ -6,12 +6,13 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * The read-only trees every sandbox shares: CPython's standard library and the guest half of
- * eryx. Unpacked once per JVM on first use; immutable afterwards, so sharing needs no locking.
+ * The read-only trees every sandbox shares: CPython's standard library and the guest half of eryx.
+ * Unpacked once per JVM on first use; immutable afterwards, so sharing needs no locking.
  */
 final class GuestLayers {
     /** Where the guest finds the standard library (compiled into the interpreter's search path). */
     static final String STDLIB_PATH = "/usr/local/lib/python3.14";
+
     /** Where the guest finds the {@code eryx} package. */
     static final String RUNTIME_PATH = "/usr/local/lib/eryx";
 
@@ -20,8 +21,7 @@ final class GuestLayers {
         static final ReadOnlyLayer RUNTIME = load("eryx-runtime.zip");
     }
 
-    private GuestLayers() {
-    }
+    private GuestLayers() {}
 
     static ReadOnlyLayer stdlib() {
         return Holder.STDLIB;
@@ -34,8 +34,10 @@ final class GuestLayers {
     private static ReadOnlyLayer load(String resource) {
         try (InputStream in = dev.eryx.wasm.PythonModule.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("missing guest asset " + resource
-                        + ": is eryx-wasm-assets on the class path?");
+                throw new IllegalStateException(
+                        "missing guest asset "
+                                + resource
+                                + ": is eryx-wasm-assets on the class path?");
             }
             return ReadOnlyLayer.fromZip(in);
         } catch (IOException e) {

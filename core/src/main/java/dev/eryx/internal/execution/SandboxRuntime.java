@@ -1,6 +1,5 @@
 package dev.eryx.internal.execution;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eryx.EryxException;
@@ -40,19 +39,19 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The machinery behind a {@code Sandbox}: a guest thread that owns the interpreter, a watchdog
- * that enforces timeouts and cancellation, and the translation of guest outcomes into results and
+ * The machinery behind a {@code Sandbox}: a guest thread that owns the interpreter, a watchdog that
+ * enforces timeouts and cancellation, and the translation of guest outcomes into results and
  * exceptions.
  *
  * <p>Stopping is two-stage. First the interpreter is asked to raise {@code KeyboardInterrupt} at
  * its next safe point (it polls a flag in its memory once per bytecode and clears it when it takes
  * the request); that leaves it consistent and the sandbox usable. If the flag is still set after
  * {@link #COOPERATIVE_GRACE}, the guest is stuck in C code, and its thread is interrupted, which
- * Chicory turns into an exception at the next call or loop back-edge; the interpreter is then in
- * an unknown state, so it is rolled back to the start of the execution ({@link #rollBack()}), or
- * poisoned where that is impossible. If the flag was taken, the guest is unwinding
- * (which can take a while in cold code) or caught the interrupt; it is asked again every grace
- * period and stopped hard once {@link #WIND_DOWN} has passed.
+ * Chicory turns into an exception at the next call or loop back-edge; the interpreter is then in an
+ * unknown state, so it is rolled back to the start of the execution ({@link #rollBack()}), or
+ * poisoned where that is impossible. If the flag was taken, the guest is unwinding (which can take
+ * a while in cold code) or caught the interrupt; it is asked again every grace period and stopped
+ * hard once {@link #WIND_DOWN} has passed.
  */
 public final class SandboxRuntime implements AutoCloseable {
     /**
@@ -61,35 +60,55 @@ public final class SandboxRuntime implements AutoCloseable {
      * margin (measured: C loops and regex backtracking stopped ~101 ms after the request with 100).
      */
     static final Duration COOPERATIVE_GRACE = Duration.ofMillis(50);
-    /** How long a guest that took the interrupt request may take to finish before it is stopped hard. */
+
+    /**
+     * How long a guest that took the interrupt request may take to finish before it is stopped
+     * hard.
+     */
     static final Duration WIND_DOWN = Duration.ofSeconds(1);
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private enum State { USABLE, POISONED, CLOSED }
+    private enum State {
+        USABLE,
+        POISONED,
+        CLOSED
+    }
 
     private final SandboxSpec spec;
     private final ExecutorService guestExecutor;
     private final ScheduledExecutorService watchdog;
+
     /** Replaced by {@link #reset()}; otherwise fixed. */
     private volatile GuestEnvironment environment;
+
     /** Host callbacks, tracing and the audit ledger (dev.eryx.internal.callbacks). */
     private final CallbackDispatcher callbacks;
+
     private volatile Thread guestThread;
     private volatile State state = State.USABLE;
     private GuestInstance guest;
+
     /** The execution running on the guest thread; guarded by {@code this}. */
     private Execution current;
-    /** Whether the guest runtime has taken on this sandbox's environment (first request does it). */
+
+    /**
+     * Whether the guest runtime has taken on this sandbox's environment (first request does it).
+     */
     private boolean adopted;
+
     /** Host state at the start of the running execution, for a rollback; guest thread only. */
     private boolean adoptedAtStart;
+
     private java.util.BitSet descriptorsAtStart;
 
     private SandboxRuntime(SandboxSpec spec) {
         this.spec = spec;
         String id = Integer.toHexString(System.identityHashCode(this));
-        this.guestExecutor = Executors.newSingleThreadExecutor(daemon("eryx-guest-" + id, spec.guestStackBytes));
-        this.watchdog = Executors.newSingleThreadScheduledExecutor(daemon("eryx-watchdog-" + id, 0));
+        this.guestExecutor =
+                Executors.newSingleThreadExecutor(daemon("eryx-guest-" + id, spec.guestStackBytes));
+        this.watchdog =
+                Executors.newSingleThreadScheduledExecutor(daemon("eryx-watchdog-" + id, 0));
         this.callbacks = new CallbackDispatcher(spec.callbacks);
         this.environment = new GuestEnvironment(spec, callbacks::record);
     }
@@ -108,19 +127,33 @@ public final class SandboxRuntime implements AutoCloseable {
         } catch (ExecutionException e) {
             runtime.close();
             String stderr = runtime.environment.bootDiagnostics();
-            throw new SandboxCrashedException("the interpreter failed to start: " + e.getCause().getMessage()
-                    + (stderr.isEmpty() ? "" : "\n" + stderr), null, e.getCause());
+            throw new SandboxCrashedException(
+                    "the interpreter failed to start: "
+                            + e.getCause().getMessage()
+                            + (stderr.isEmpty() ? "" : "\n" + stderr),
+                    null,
+                    e.getCause());
         }
     }
 
     private void boot() {
         guestThread = Thread.currentThread();
         BridgeHost bridge = new BridgeHost(new Bridge());
-        guest = spec.image == null
-                ? GuestInstance.boot(GuestModule.python(), environment.wasi(), bridge, spec.limits.maxMemoryBytes(),
-                        spec.memoryOptions)
-                : GuestInstance.restore(GuestModule.python(), spec.image, environment.wasi(), bridge,
-                        spec.limits.maxMemoryBytes(), spec.memoryOptions);
+        guest =
+                spec.image == null
+                        ? GuestInstance.boot(
+                                GuestModule.python(),
+                                environment.wasi(),
+                                bridge,
+                                spec.limits.maxMemoryBytes(),
+                                spec.memoryOptions)
+                        : GuestInstance.restore(
+                                GuestModule.python(),
+                                spec.image,
+                                environment.wasi(),
+                                bridge,
+                                spec.limits.maxMemoryBytes(),
+                                spec.memoryOptions);
     }
 
     /**
@@ -129,9 +162,7 @@ public final class SandboxRuntime implements AutoCloseable {
      * image shares only this immutable state; see docs/architecture.md for what it fixes for all.
      */
     public static GuestSnapshot captureImage(List<String> preloadModules) {
-        SandboxSpec templateSpec = SandboxSpec.builder()
-                .limits(ResourceLimits.unlimited())
-                .build();
+        SandboxSpec templateSpec = SandboxSpec.builder().limits(ResourceLimits.unlimited()).build();
         try (SandboxRuntime template = start(templateSpec)) {
             StringBuilder code = new StringBuilder();
             for (String module : preloadModules) {
@@ -141,12 +172,14 @@ public final class SandboxRuntime implements AutoCloseable {
                 code.append("__import__('").append(module).append("')\n");
             }
             template.submit(code.toString(), ResourceLimits.unlimited()).get();
-            Future<GuestSnapshot> capture = template.guestExecutor.submit(() -> template.guest.snapshot());
+            Future<GuestSnapshot> capture =
+                    template.guestExecutor.submit(() -> template.guest.snapshot());
             try {
                 return capture.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new EryxException("interrupted while capturing the interpreter image", null, e);
+                throw new EryxException(
+                        "interrupted while capturing the interpreter image", null, e);
             } catch (ExecutionException e) {
                 throw new EryxException("cannot capture the interpreter image", null, e.getCause());
             }
@@ -162,10 +195,12 @@ public final class SandboxRuntime implements AutoCloseable {
         requireUsable();
         Future<T> capture;
         try {
-            capture = guestExecutor.submit(() -> {
-                requireUsable();
-                return withState.apply(guest.snapshot());
-            });
+            capture =
+                    guestExecutor.submit(
+                            () -> {
+                                requireUsable();
+                                return withState.apply(guest.snapshot());
+                            });
         } catch (RejectedExecutionException e) {
             throw new IllegalStateException("the sandbox is closed");
         }
@@ -248,8 +283,8 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     /**
-     * For measurements (docs/performance.md, "Guest memory"): see
-     * {@link GuestInstance#memoryFootprint()}; read on the guest thread after queued executions.
+     * For measurements (docs/performance.md, "Guest memory"): see {@link
+     * GuestInstance#memoryFootprint()}; read on the guest thread after queued executions.
      */
     public long[] memoryFootprint() {
         try {
@@ -262,9 +297,14 @@ public final class SandboxRuntime implements AutoCloseable {
         }
     }
 
-    /** Guest paths where other filesystems are mounted (shared layers and host mounts); not sandbox state. */
+    /**
+     * Guest paths where other filesystems are mounted (shared layers and host mounts); not sandbox
+     * state.
+     */
     public List<String> mountPoints() {
-        List<String> points = new java.util.ArrayList<>(List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
+        List<String> points =
+                new java.util.ArrayList<>(
+                        List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
         for (SandboxSpec.Mount mount : spec.mounts) {
             points.add(mount.guestPath);
         }
@@ -297,16 +337,21 @@ public final class SandboxRuntime implements AutoCloseable {
     private void requireUsable() {
         State s = state;
         if (s != State.USABLE) {
-            throw new IllegalStateException(s == State.CLOSED ? "the sandbox is closed"
-                    : "the sandbox is no longer usable: an earlier execution left the interpreter in an unknown state");
+            throw new IllegalStateException(
+                    s == State.CLOSED
+                            ? "the sandbox is closed"
+                            : "the sandbox is no longer usable: an earlier execution left the interpreter in an unknown state");
         }
     }
 
     /** Runs on the guest thread. */
     private void run(Execution execution) {
         if (state != State.USABLE) {
-            execution.future.completeExceptionally(new IllegalStateException(state == State.CLOSED
-                    ? "the sandbox is closed" : "the sandbox is no longer usable"));
+            execution.future.completeExceptionally(
+                    new IllegalStateException(
+                            state == State.CLOSED
+                                    ? "the sandbox is closed"
+                                    : "the sandbox is no longer usable"));
             return;
         }
         long started = System.nanoTime();
@@ -315,8 +360,10 @@ public final class SandboxRuntime implements AutoCloseable {
             if (execution.isDone()) {
                 return; // cancelled while queued
             }
-            OutputBudget budget = new OutputBudget(execution.limits.maxOutputBytes(),
-                    () -> stop(execution, StopReason.OUTPUT_LIMIT));
+            OutputBudget budget =
+                    new OutputBudget(
+                            execution.limits.maxOutputBytes(),
+                            () -> stop(execution, StopReason.OUTPUT_LIMIT));
             execution.stdout = new CapturedStream(spec.stdoutListener, budget);
             execution.stderr = new CapturedStream(spec.stderrListener, budget);
             environment.beginExecution(execution.stdout, execution.stderr);
@@ -337,7 +384,8 @@ public final class SandboxRuntime implements AutoCloseable {
         } catch (EryxException interpreted) {
             execution.future.completeExceptionally(interpreted);
         } catch (Throwable failure) {
-            execution.future.completeExceptionally(translate(execution, failure, started, fuelLimit));
+            execution.future.completeExceptionally(
+                    translate(execution, failure, started, fuelLimit));
         } finally {
             if (timeout != null) {
                 timeout.cancel(false);
@@ -353,31 +401,42 @@ public final class SandboxRuntime implements AutoCloseable {
 
     private ExecutionResult result(Execution execution, long started, long fuelLimit) {
         long remaining = guest.fuel();
-        // A negative counter means the fuel trap fired: everything was consumed. A module that never
+        // A negative counter means the fuel trap fired: everything was consumed. A module that
+        // never
         // decrements the counter reports 0.
         long consumed = remaining < 0 ? fuelLimit : fuelLimit - remaining;
-        environment.flushFileEffects(); // files still open: their reads/writes belong to this ledger
+        environment
+                .flushFileEffects(); // files still open: their reads/writes belong to this ledger
         CallbackDispatcher.Summary calls = callbacks.finishExecution();
-        ExecutionStats stats = new ExecutionStats(Math.max(0, consumed), guest.peakMemoryBytes(), calls.invocations());
+        ExecutionStats stats =
+                new ExecutionStats(
+                        Math.max(0, consumed), guest.peakMemoryBytes(), calls.invocations());
         GuestOutcome outcome = execution.outcome;
-        return new ExecutionResult(execution.stdout.finish(), execution.stderr.finish(),
+        return new ExecutionResult(
+                execution.stdout.finish(),
+                execution.stderr.finish(),
                 outcome == null ? null : outcome.result,
-                Duration.ofNanos(System.nanoTime() - started), stats,
-                outcome == null ? 0 : outcome.exitCode, calls.effects());
+                Duration.ofNanos(System.nanoTime() - started),
+                stats,
+                outcome == null ? 0 : outcome.exitCode,
+                calls.effects());
     }
 
     /** The partial result of an execution stopped before it ran. */
     private ExecutionResult notStarted() {
-        return new ExecutionResult("", "", null, Duration.ZERO,
-                new ExecutionStats(0, guest.memoryBytes(), 0), 0);
+        return new ExecutionResult(
+                "", "", null, Duration.ZERO, new ExecutionStats(0, guest.memoryBytes(), 0), 0);
     }
 
     private ExecutionResult interpret(Execution execution, int status, ExecutionResult result) {
         GuestOutcome outcome = execution.outcome;
         if (status != 0 || outcome == null) {
             state = State.POISONED; // the runtime itself failed; its state is unknown
-            throw new SandboxCrashedException("the guest runtime failed without reporting an outcome"
-                    + (result.stderr().isEmpty() ? "" : ": " + result.stderr()), result, null);
+            throw new SandboxCrashedException(
+                    "the guest runtime failed without reporting an outcome"
+                            + (result.stderr().isEmpty() ? "" : ": " + result.stderr()),
+                    result,
+                    null);
         }
         StopReason stop = execution.stopReason;
         if (stop == StopReason.OUTPUT_LIMIT) {
@@ -390,7 +449,8 @@ public final class SandboxRuntime implements AutoCloseable {
         if (stop != null && "KeyboardInterrupt".equals(outcome.errorType)) {
             throw stopped(execution, stop, result);
         }
-        throw new PythonException(outcome.errorType, outcome.errorMessage, outcome.traceback, result);
+        throw new PythonException(
+                outcome.errorType, outcome.errorMessage, outcome.traceback, result);
     }
 
     /**
@@ -398,7 +458,8 @@ public final class SandboxRuntime implements AutoCloseable {
      * unknown state: it is rolled back to the start of the execution, or, where that is impossible,
      * the sandbox is poisoned.
      */
-    private EryxException translate(Execution execution, Throwable failure, long started, long fuelLimit) {
+    private EryxException translate(
+            Execution execution, Throwable failure, long started, long fuelLimit) {
         EryxException mapped = mapFailure(execution, failure, started, fuelLimit);
         // os._exit() ends the interpreter on purpose, like a process exit: not undone.
         boolean undo = failure instanceof GuestTrap;
@@ -427,7 +488,8 @@ public final class SandboxRuntime implements AutoCloseable {
         return true;
     }
 
-    private EryxException mapFailure(Execution execution, Throwable failure, long started, long fuelLimit) {
+    private EryxException mapFailure(
+            Execution execution, Throwable failure, long started, long fuelLimit) {
         ExecutionResult partial;
         try {
             partial = result(execution, started, fuelLimit);
@@ -442,28 +504,41 @@ public final class SandboxRuntime implements AutoCloseable {
             if (trap.kind() == GuestTrap.Kind.TRAP && guest.fuel() < 0) {
                 return new FuelExhaustedException(fuelLimit, fuelLimit, partial);
             }
-            if (trap.kind() == GuestTrap.Kind.TRAP && (guest.memoryRefused()
-                    || guest.memoryBytes() + (1 << 20) >= Math.min(execution.limits.maxMemoryBytes(), 4L << 30))) {
-                return new MemoryLimitException("the guest ran out of memory at "
-                        + guest.memoryBytes() + " bytes and could not recover", partial);
+            if (trap.kind() == GuestTrap.Kind.TRAP
+                    && (guest.memoryRefused()
+                            || guest.memoryBytes() + (1 << 20)
+                                    >= Math.min(execution.limits.maxMemoryBytes(), 4L << 30))) {
+                return new MemoryLimitException(
+                        "the guest ran out of memory at "
+                                + guest.memoryBytes()
+                                + " bytes and could not recover",
+                        partial);
             }
             return new SandboxCrashedException(trap.getMessage(), partial, trap);
         }
         if (failure instanceof WasiExitException) {
             // os._exit() unwinds the interpreter without cleaning up, like a process exit: nothing
             // can run in this interpreter afterwards.
-            return new SandboxCrashedException("the guest ended the interpreter with os._exit("
-                    + ((WasiExitException) failure).exitCode() + ")", partial, failure);
+            return new SandboxCrashedException(
+                    "the guest ended the interpreter with os._exit("
+                            + ((WasiExitException) failure).exitCode()
+                            + ")",
+                    partial,
+                    failure);
         }
-        return new SandboxCrashedException("internal failure while running the guest: " + failure, partial, failure);
+        return new SandboxCrashedException(
+                "internal failure while running the guest: " + failure, partial, failure);
     }
 
-    private static EryxException stopped(Execution execution, StopReason reason, ExecutionResult partial) {
+    private static EryxException stopped(
+            Execution execution, StopReason reason, ExecutionResult partial) {
         switch (reason) {
             case TIMEOUT:
-                return new ExecutionTimeoutException("execution exceeded " + execution.limits.executionTimeout(), partial);
+                return new ExecutionTimeoutException(
+                        "execution exceeded " + execution.limits.executionTimeout(), partial);
             case OUTPUT_LIMIT:
-                return new OutputLimitException("output exceeded " + execution.limits.maxOutputBytes() + " bytes", partial);
+                return new OutputLimitException(
+                        "output exceeded " + execution.limits.maxOutputBytes() + " bytes", partial);
             default:
                 return new ExecutionCancelledException("execution cancelled", partial);
         }
@@ -474,10 +549,14 @@ public final class SandboxRuntime implements AutoCloseable {
         if (timeout == null) {
             return null;
         }
-        return watchdog.schedule(() -> stop(execution, StopReason.TIMEOUT), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return watchdog.schedule(
+                () -> stop(execution, StopReason.TIMEOUT), timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    /** Stops an execution, cooperatively first; see the class comment. Any thread, any number of times. */
+    /**
+     * Stops an execution, cooperatively first; see the class comment. Any thread, any number of
+     * times.
+     */
     void stop(Execution execution, StopReason reason) {
         synchronized (this) {
             if (execution.stopReason != null || execution.isDone()) {
@@ -489,12 +568,14 @@ public final class SandboxRuntime implements AutoCloseable {
                 execution.future.completeExceptionally(stopped(execution, reason, notStarted()));
                 return;
             }
-            // Once an outcome is reported, interrupting could only hit the runtime on its way out; but
+            // Once an outcome is reported, interrupting could only hit the runtime on its way out;
+            // but
             // guest code can report a forged one and keep running, so the hard stop stays armed.
             if (execution.outcome == null) {
                 guest.requestInterrupt();
                 environment.wakeUp();
-                callbacks.stopExecution(); // cancels pending host calls, wakes a guest waiting for one
+                callbacks.stopExecution(); // cancels pending host calls, wakes a guest waiting for
+                // one
             }
         }
         scheduleEnforcement(execution, System.nanoTime() + WIND_DOWN.toNanos());
@@ -502,8 +583,8 @@ public final class SandboxRuntime implements AutoCloseable {
 
     /**
      * Checks on a stop request after a grace period. If the interpreter has not even taken the
-     * request (the flag is still set) it is stuck below Python, so it is stopped hard at once.
-     * If it has, it is unwinding or its code caught the KeyboardInterrupt: it is asked again, and
+     * request (the flag is still set) it is stuck below Python, so it is stopped hard at once. If
+     * it has, it is unwinding or its code caught the KeyboardInterrupt: it is asked again, and
      * stopped hard only once the wind-down budget is spent.
      */
     private void enforceStop(Execution execution, long windDownDeadline) {
@@ -532,8 +613,10 @@ public final class SandboxRuntime implements AutoCloseable {
 
     private void scheduleEnforcement(Execution execution, long windDownDeadline) {
         try {
-            watchdog.schedule(() -> enforceStop(execution, windDownDeadline),
-                    COOPERATIVE_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+            watchdog.schedule(
+                    () -> enforceStop(execution, windDownDeadline),
+                    COOPERATIVE_GRACE.toNanos(),
+                    TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException closed) {
             hardStop(execution);
         }
@@ -570,34 +653,38 @@ public final class SandboxRuntime implements AutoCloseable {
         public byte[] handle(BridgeOp op, byte[] request) {
             Execution execution = current;
             switch (op) {
-                case REQUEST: {
-                    if (execution == null) {
-                        throw new BridgeFailure(BridgeFailure.ERROR, "no execution is pending");
+                case REQUEST:
+                    {
+                        if (execution == null) {
+                            throw new BridgeFailure(BridgeFailure.ERROR, "no execution is pending");
+                        }
+                        ObjectNode json = JSON.createObjectNode().put("code", execution.code);
+                        callbacks.addToRequest(json, !adopted);
+                        if (!adopted) {
+                            ObjectNode env = json.putObject("env");
+                            spec.env.forEach(env::put);
+                            adopted = true;
+                        }
+                        return json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
                     }
-                    ObjectNode json = JSON.createObjectNode().put("code", execution.code);
-                    callbacks.addToRequest(json, !adopted);
-                    if (!adopted) {
-                        ObjectNode env = json.putObject("env");
-                        spec.env.forEach(env::put);
-                        adopted = true;
+                case COMPLETE:
+                    {
+                        if (execution == null) {
+                            throw new BridgeFailure(BridgeFailure.ERROR, "no execution is pending");
+                        }
+                        GuestOutcome outcome;
+                        try {
+                            outcome = GuestOutcome.fromJson(JSON.readTree(request));
+                        } catch (IOException e) {
+                            throw new BridgeFailure(
+                                    BridgeFailure.ERROR, "malformed outcome: " + e.getMessage());
+                        }
+                        synchronized (SandboxRuntime.this) {
+                            execution.outcome =
+                                    outcome; // from now on stop() leaves the guest alone
+                        }
+                        return new byte[0];
                     }
-                    return json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                }
-                case COMPLETE: {
-                    if (execution == null) {
-                        throw new BridgeFailure(BridgeFailure.ERROR, "no execution is pending");
-                    }
-                    GuestOutcome outcome;
-                    try {
-                        outcome = GuestOutcome.fromJson(JSON.readTree(request));
-                    } catch (IOException e) {
-                        throw new BridgeFailure(BridgeFailure.ERROR, "malformed outcome: " + e.getMessage());
-                    }
-                    synchronized (SandboxRuntime.this) {
-                        execution.outcome = outcome; // from now on stop() leaves the guest alone
-                    }
-                    return new byte[0];
-                }
                 case CALL:
                 case START:
                 case POLL:

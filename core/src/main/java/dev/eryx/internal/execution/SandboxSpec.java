@@ -40,14 +40,22 @@ public final class SandboxSpec {
     final InputStream stdin;
     final Clock clock;
     final OptionalLong randomSeed;
+
     /** Source of the guest's monotonic clock (nanoseconds); {@code null} means the host's. */
     final LongSupplier monotonicClock;
+
     /** Interpreter image to restore instead of booting; {@code null} boots from scratch. */
     final GuestSnapshot image;
-    /** Stack size of the guest thread: C recursion in the guest recurses on it (one JVM frame per wasm call). */
+
+    /**
+     * Stack size of the guest thread: C recursion in the guest recurses on it (one JVM frame per
+     * wasm call).
+     */
     final long guestStackBytes;
+
     /** Host callbacks and the tracer (dev.eryx.internal.callbacks). */
     final CallbackSetup callbacks;
+
     /** How linear memory is built (copy-on-write pages, journal, heap check). */
     final MemoryOptions memoryOptions;
 

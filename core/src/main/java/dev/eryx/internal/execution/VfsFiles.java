@@ -8,7 +8,9 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.function.Supplier;
 
-/** {@link SandboxFiles} over a sandbox's {@link Vfs}: same confinement as the guest's own access. */
+/**
+ * {@link SandboxFiles} over a sandbox's {@link Vfs}: same confinement as the guest's own access.
+ */
 final class VfsFiles implements SandboxFiles {
     private final Vfs vfs;
 
@@ -23,14 +25,16 @@ final class VfsFiles implements SandboxFiles {
 
     @Override
     public void write(String guestPath, byte[] content) {
-        guard(guestPath, () -> {
-            int slash = guestPath.lastIndexOf('/');
-            if (slash > 0) {
-                vfs.mkdirs(guestPath.substring(0, slash));
-            }
-            vfs.writeFile(guestPath, content.clone());
-            return null;
-        });
+        guard(
+                guestPath,
+                () -> {
+                    int slash = guestPath.lastIndexOf('/');
+                    if (slash > 0) {
+                        vfs.mkdirs(guestPath.substring(0, slash));
+                    }
+                    vfs.writeFile(guestPath, content.clone());
+                    return null;
+                });
     }
 
     @Override
@@ -40,10 +44,12 @@ final class VfsFiles implements SandboxFiles {
 
     @Override
     public void delete(String guestPath) {
-        guard(guestPath, () -> {
-            vfs.delete(guestPath);
-            return null;
-        });
+        guard(
+                guestPath,
+                () -> {
+                    vfs.delete(guestPath);
+                    return null;
+                });
     }
 
     @Override
@@ -58,7 +64,8 @@ final class VfsFiles implements SandboxFiles {
         try {
             return operation.get();
         } catch (ErrnoException e) {
-            throw new UncheckedIOException(new IOException(guestPath + ": " + e.errno() + " (" + e.getMessage() + ")"));
+            throw new UncheckedIOException(
+                    new IOException(guestPath + ": " + e.errno() + " (" + e.getMessage() + ")"));
         }
     }
 }

@@ -7,9 +7,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
 /**
- * Identifies the guest build a saved state belongs to: SHA-256 over the asset checksums
- * ({@code SHA256SUMS}: python.wasm and the stdlib) and the guest runtime archive. A state is a raw
- * memory image of one exact interpreter build, so any other build must refuse it.
+ * Identifies the guest build a saved state belongs to: SHA-256 over the asset checksums ({@code
+ * SHA256SUMS}: python.wasm and the stdlib) and the guest runtime archive. A state is a raw memory
+ * image of one exact interpreter build, so any other build must refuse it.
  */
 final class ModuleIdentity {
     static final int LENGTH = 32;
@@ -18,8 +18,7 @@ final class ModuleIdentity {
         static final byte[] ID = compute();
     }
 
-    private ModuleIdentity() {
-    }
+    private ModuleIdentity() {}
 
     static byte[] current() {
         return Holder.ID.clone();
@@ -29,7 +28,8 @@ final class ModuleIdentity {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             for (String resource : new String[] {"SHA256SUMS", "eryx-runtime.zip"}) {
-                try (InputStream in = dev.eryx.wasm.PythonModule.class.getResourceAsStream(resource)) {
+                try (InputStream in =
+                        dev.eryx.wasm.PythonModule.class.getResourceAsStream(resource)) {
                     if (in == null) {
                         throw new IllegalStateException("missing guest asset " + resource);
                     }

@@ -28,10 +28,11 @@ import java.util.zip.ZipException;
 
 /**
  * A sandbox's whole state as bytes: the interpreter (linear memory and globals, as after an
- * execution) and the in-memory filesystem. Host mounts and the shared read-only layers are not
- * part of it; neither are open file descriptors beyond stdio (WASI host state).
+ * execution) and the in-memory filesystem. Host mounts and the shared read-only layers are not part
+ * of it; neither are open file descriptors beyond stdio (WASI host state).
  *
  * <p>Format (big-endian), version 1:
+ *
  * <pre>
  *   8  magic "ERYXSTAT"
  *   2  format version
@@ -44,6 +45,7 @@ import java.util.zip.ZipException;
  *        4 file count, then per file: UTF path, 4 length, bytes
  *        4 empty-directory count, then per directory: UTF path
  * </pre>
+ *
  * Nothing in it depends on the JVM: it is wasm state and file contents only.
  */
 public final class SavedState {
@@ -51,9 +53,14 @@ public final class SavedState {
     static final int FORMAT_VERSION = 1;
     private static final int HEADER_BYTES = MAGIC.length + 2 + ModuleIdentity.LENGTH + 8 + 4;
     private static final int PAGE = 65536;
-    /** wasm32 memories stop at 4 GiB; a Java array stops just under 2 GiB, which is the real bound. */
+
+    /**
+     * wasm32 memories stop at 4 GiB; a Java array stops just under 2 GiB, which is the real bound.
+     */
     private static final int MAX_PAGES = (Integer.MAX_VALUE - PAGE) / PAGE;
+
     private static final int MAX_GLOBALS = 1 << 16;
+
     /** Deepest directory the file walk descends into (a symlink loop stops here). */
     private static final int MAX_DEPTH = 64;
 
@@ -85,14 +92,16 @@ public final class SavedState {
      * Serialises {@code image} with the sandbox's in-memory files, skipping {@code mountPoints}.
      * Call where no execution can run concurrently (the sandbox's guest thread).
      */
-    public static byte[] encode(GuestSnapshot image, SandboxFiles sandboxFiles, List<String> mountPoints) {
+    public static byte[] encode(
+            GuestSnapshot image, SandboxFiles sandboxFiles, List<String> mountPoints) {
         Map<String, byte[]> files = new LinkedHashMap<>();
         List<String> directories = new ArrayList<>();
         walk(sandboxFiles, new HashSet<>(mountPoints), "/", 0, files, directories);
         try {
             ByteArrayOutputStream compressed = new ByteArrayOutputStream(8 << 20);
             Deflater deflater = new Deflater(Deflater.BEST_SPEED);
-            try (DataOutputStream out = new DataOutputStream(new DeflaterOutputStream(compressed, deflater, 1 << 16))) {
+            try (DataOutputStream out =
+                    new DataOutputStream(new DeflaterOutputStream(compressed, deflater, 1 << 16))) {
                 long[] globals = GuestInstance.globalsOf(image);
                 out.writeInt(globals.length);
                 for (long g : globals) {
@@ -142,29 +151,40 @@ public final class SavedState {
         if (state == null) {
             throw new IllegalArgumentException("saved state is null");
         }
-        if (state.length < HEADER_BYTES || !Arrays.equals(Arrays.copyOf(state, MAGIC.length), MAGIC)) {
-            throw new IllegalArgumentException("not an eryx saved state (bad magic or too short: "
-                    + state.length + " bytes)");
+        if (state.length < HEADER_BYTES
+                || !Arrays.equals(Arrays.copyOf(state, MAGIC.length), MAGIC)) {
+            throw new IllegalArgumentException(
+                    "not an eryx saved state (bad magic or too short: " + state.length + " bytes)");
         }
         try {
-            DataInputStream header = new DataInputStream(new ByteArrayInputStream(state, MAGIC.length,
-                    HEADER_BYTES - MAGIC.length));
+            DataInputStream header =
+                    new DataInputStream(
+                            new ByteArrayInputStream(
+                                    state, MAGIC.length, HEADER_BYTES - MAGIC.length));
             int version = header.readUnsignedShort();
             if (version != FORMAT_VERSION) {
-                throw new IllegalArgumentException("unsupported saved-state format version " + version
-                        + " (this eryx reads version " + FORMAT_VERSION + ")");
+                throw new IllegalArgumentException(
+                        "unsupported saved-state format version "
+                                + version
+                                + " (this eryx reads version "
+                                + FORMAT_VERSION
+                                + ")");
             }
             byte[] identity = new byte[ModuleIdentity.LENGTH];
             header.readFully(identity);
             if (!Arrays.equals(identity, ModuleIdentity.current())) {
-                throw new IllegalArgumentException("the saved state was made by a different build of the "
-                        + "Python interpreter (python.wasm / runtime); it cannot be restored by this one");
+                throw new IllegalArgumentException(
+                        "the saved state was made by a different build of the "
+                                + "Python interpreter (python.wasm / runtime); it cannot be restored by this one");
             }
             long payloadLength = header.readLong();
             int expectedCrc = header.readInt();
             if (payloadLength != state.length - HEADER_BYTES) {
-                throw new IllegalArgumentException("saved state is truncated or has trailing bytes: payload of "
-                        + (state.length - HEADER_BYTES) + " bytes, header says " + payloadLength);
+                throw new IllegalArgumentException(
+                        "saved state is truncated or has trailing bytes: payload of "
+                                + (state.length - HEADER_BYTES)
+                                + " bytes, header says "
+                                + payloadLength);
             }
             CRC32 crc = new CRC32();
             crc.update(state, HEADER_BYTES, state.length - HEADER_BYTES);
@@ -181,11 +201,17 @@ public final class SavedState {
 
     private static SavedState readPayload(byte[] state) throws IOException {
         Inflater inflater = new Inflater();
-        try (DataInputStream in = new DataInputStream(new InflaterInputStream(
-                new ByteArrayInputStream(state, HEADER_BYTES, state.length - HEADER_BYTES), inflater, 1 << 16))) {
+        try (DataInputStream in =
+                new DataInputStream(
+                        new InflaterInputStream(
+                                new ByteArrayInputStream(
+                                        state, HEADER_BYTES, state.length - HEADER_BYTES),
+                                inflater,
+                                1 << 16))) {
             int globalCount = in.readInt();
             if (globalCount < 0 || globalCount > MAX_GLOBALS) {
-                throw new IllegalArgumentException("saved state is corrupt: " + globalCount + " globals");
+                throw new IllegalArgumentException(
+                        "saved state is corrupt: " + globalCount + " globals");
             }
             long[] globals = new long[globalCount];
             for (int i = 0; i < globalCount; i++) {
@@ -193,20 +219,23 @@ public final class SavedState {
             }
             int pages = in.readInt();
             if (pages <= 0 || pages > MAX_PAGES) {
-                throw new IllegalArgumentException("saved state is corrupt: memory of " + pages + " pages");
+                throw new IllegalArgumentException(
+                        "saved state is corrupt: memory of " + pages + " pages");
             }
             byte[] memory = new byte[pages * PAGE];
             in.readFully(memory);
             int fileCount = in.readInt();
             if (fileCount < 0) {
-                throw new IllegalArgumentException("saved state is corrupt: " + fileCount + " files");
+                throw new IllegalArgumentException(
+                        "saved state is corrupt: " + fileCount + " files");
             }
             Map<String, byte[]> files = new LinkedHashMap<>();
             for (int i = 0; i < fileCount; i++) {
                 String path = requirePath(in.readUTF());
                 int length = in.readInt();
                 if (length < 0) {
-                    throw new IllegalArgumentException("saved state is corrupt: file of " + length + " bytes");
+                    throw new IllegalArgumentException(
+                            "saved state is corrupt: file of " + length + " bytes");
                 }
                 byte[] content = in.readNBytes(length);
                 if (content.length != length) {
@@ -216,7 +245,8 @@ public final class SavedState {
             }
             int dirCount = in.readInt();
             if (dirCount < 0) {
-                throw new IllegalArgumentException("saved state is corrupt: " + dirCount + " directories");
+                throw new IllegalArgumentException(
+                        "saved state is corrupt: " + dirCount + " directories");
             }
             List<String> directories = new ArrayList<>();
             for (int i = 0; i < dirCount; i++) {
@@ -239,8 +269,13 @@ public final class SavedState {
     }
 
     /** Collects the in-memory tree through the host file API; mounted trees are skipped. */
-    private static void walk(SandboxFiles files, Set<String> mountPoints, String dir, int depth,
-                             Map<String, byte[]> out, List<String> emptyDirs) {
+    private static void walk(
+            SandboxFiles files,
+            Set<String> mountPoints,
+            String dir,
+            int depth,
+            Map<String, byte[]> out,
+            List<String> emptyDirs) {
         if (depth > MAX_DEPTH) {
             return;
         }

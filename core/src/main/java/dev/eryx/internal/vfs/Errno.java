@@ -1,21 +1,90 @@
 package dev.eryx.internal.vfs;
 
 /**
- * POSIX error numbers with the values of the WASI preview1 {@code errno} type. Declaration order
- * is the wire value, so {@link #code()} is the ordinal: keep the list complete and in spec order.
+ * POSIX error numbers with the values of the WASI preview1 {@code errno} type. Declaration order is
+ * the wire value, so {@link #code()} is the ordinal: keep the list complete and in spec order.
  */
 public enum Errno {
-  SUCCESS, TOOBIG, ACCES, ADDRINUSE, ADDRNOTAVAIL, AFNOSUPPORT, AGAIN, ALREADY, BADF, BADMSG,
-  BUSY, CANCELED, CHILD, CONNABORTED, CONNREFUSED, CONNRESET, DEADLK, DESTADDRREQ, DOM, DQUOT,
-  EXIST, FAULT, FBIG, HOSTUNREACH, IDRM, ILSEQ, INPROGRESS, INTR, INVAL, IO,
-  ISCONN, ISDIR, LOOP, MFILE, MLINK, MSGSIZE, MULTIHOP, NAMETOOLONG, NETDOWN, NETRESET,
-  NETUNREACH, NFILE, NOBUFS, NODEV, NOENT, NOEXEC, NOLCK, NOLINK, NOMEM, NOMSG,
-  NOPROTOOPT, NOSPC, NOSYS, NOTCONN, NOTDIR, NOTEMPTY, NOTRECOVERABLE, NOTSOCK, NOTSUP, NOTTY,
-  NXIO, OVERFLOW, OWNERDEAD, PERM, PIPE, PROTO, PROTONOSUPPORT, PROTOTYPE, RANGE, ROFS,
-  SPIPE, SRCH, STALE, TIMEDOUT, TXTBSY, XDEV, NOTCAPABLE;
+    SUCCESS,
+    TOOBIG,
+    ACCES,
+    ADDRINUSE,
+    ADDRNOTAVAIL,
+    AFNOSUPPORT,
+    AGAIN,
+    ALREADY,
+    BADF,
+    BADMSG,
+    BUSY,
+    CANCELED,
+    CHILD,
+    CONNABORTED,
+    CONNREFUSED,
+    CONNRESET,
+    DEADLK,
+    DESTADDRREQ,
+    DOM,
+    DQUOT,
+    EXIST,
+    FAULT,
+    FBIG,
+    HOSTUNREACH,
+    IDRM,
+    ILSEQ,
+    INPROGRESS,
+    INTR,
+    INVAL,
+    IO,
+    ISCONN,
+    ISDIR,
+    LOOP,
+    MFILE,
+    MLINK,
+    MSGSIZE,
+    MULTIHOP,
+    NAMETOOLONG,
+    NETDOWN,
+    NETRESET,
+    NETUNREACH,
+    NFILE,
+    NOBUFS,
+    NODEV,
+    NOENT,
+    NOEXEC,
+    NOLCK,
+    NOLINK,
+    NOMEM,
+    NOMSG,
+    NOPROTOOPT,
+    NOSPC,
+    NOSYS,
+    NOTCONN,
+    NOTDIR,
+    NOTEMPTY,
+    NOTRECOVERABLE,
+    NOTSOCK,
+    NOTSUP,
+    NOTTY,
+    NXIO,
+    OVERFLOW,
+    OWNERDEAD,
+    PERM,
+    PIPE,
+    PROTO,
+    PROTONOSUPPORT,
+    PROTOTYPE,
+    RANGE,
+    ROFS,
+    SPIPE,
+    SRCH,
+    STALE,
+    TIMEDOUT,
+    TXTBSY,
+    XDEV,
+    NOTCAPABLE;
 
-  /** The preview1 wire value. */
-  public int code() {
-    return ordinal();
-  }
+    /** The preview1 wire value. */
+    public int code() {
+        return ordinal();
+    }
 }

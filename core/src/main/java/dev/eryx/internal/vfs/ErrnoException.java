@@ -8,23 +8,23 @@ import java.util.Objects;
  * make every failed stat expensive.
  */
 public final class ErrnoException extends RuntimeException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final Errno errno;
+    private final Errno errno;
 
-  public ErrnoException(Errno errno, String message) {
-    super(message, null, false, false);
-    this.errno = Objects.requireNonNull(errno, "errno");
-    if (errno == Errno.SUCCESS) {
-      throw new IllegalArgumentException("SUCCESS is not an error");
+    public ErrnoException(Errno errno, String message) {
+        super(message, null, false, false);
+        this.errno = Objects.requireNonNull(errno, "errno");
+        if (errno == Errno.SUCCESS) {
+            throw new IllegalArgumentException("SUCCESS is not an error");
+        }
     }
-  }
 
-  public ErrnoException(Errno errno) {
-    this(errno, errno.name());
-  }
+    public ErrnoException(Errno errno) {
+        this(errno, errno.name());
+    }
 
-  public Errno errno() {
-    return errno;
-  }
+    public Errno errno() {
+        return errno;
+    }
 }

@@ -4,19 +4,19 @@ import java.util.OptionalLong;
 
 /** A node of the virtual filesystem: a directory, a regular file or a symlink. */
 public interface Node {
-  NodeType type();
+    NodeType type();
 
-  /** Cheap identity within {@link #device()}. */
-  long inode();
+    /** Cheap identity within {@link #device()}. */
+    long inode();
 
-  /** Identifies the filesystem the node lives on; renames never cross devices. */
-  long device();
+    /** Identifies the filesystem the node lives on; renames never cross devices. */
+    long device();
 
-  Stat stat();
+    Stat stat();
 
-  /** Whether the node's filesystem refuses all modification (EROFS). */
-  boolean isReadOnly();
+    /** Whether the node's filesystem refuses all modification (EROFS). */
+    boolean isReadOnly();
 
-  /** Sets access and/or modification time; an empty value leaves that time unchanged. */
-  void setTimes(OptionalLong accessTimeNanos, OptionalLong modifyTimeNanos);
+    /** Sets access and/or modification time; an empty value leaves that time unchanged. */
+    void setTimes(OptionalLong accessTimeNanos, OptionalLong modifyTimeNanos);
 }

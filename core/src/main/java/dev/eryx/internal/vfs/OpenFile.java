@@ -5,18 +5,18 @@ package dev.eryx.internal.vfs;
  * caller. Implementations are not thread-safe beyond what their node guarantees.
  */
 public interface OpenFile extends AutoCloseable {
-  /** Reads up to {@code length} bytes at {@code position}; returns 0 at or past end of file. */
-  int read(long position, byte[] buffer, int offset, int length);
+    /** Reads up to {@code length} bytes at {@code position}; returns 0 at or past end of file. */
+    int read(long position, byte[] buffer, int offset, int length);
 
-  /** Writes all bytes at {@code position}, growing the file as needed; returns the count. */
-  int write(long position, byte[] buffer, int offset, int length);
+    /** Writes all bytes at {@code position}, growing the file as needed; returns the count. */
+    int write(long position, byte[] buffer, int offset, int length);
 
-  long size();
+    long size();
 
-  void truncate(long size);
+    void truncate(long size);
 
-  FileNode node();
+    FileNode node();
 
-  @Override
-  void close();
+    @Override
+    void close();
 }

@@ -5,5 +5,5 @@ package dev.eryx.internal.vfs;
  * operating system.
  */
 public interface SymlinkNode extends Node {
-  String target();
+    String target();
 }

@@ -37,1041 +37,1120 @@ import java.util.random.RandomGenerator;
 
 /**
  * Our implementation of every {@code wasi_snapshot_preview1} import, over our {@link Vfs}. One
- * instance serves one guest instance (it holds that guest's descriptors and scratch buffers) and
- * is used from the guest's thread only.
+ * instance serves one guest instance (it holds that guest's descriptors and scratch buffers) and is
+ * used from the guest's thread only.
  *
- * <p>Every function validates its arguments itself: guest pointers go through {@link
- * GuestMemory} (EFAULT), descriptors through {@link FdTable} (EBADF), and VFS failures arrive as
- * {@link ErrnoException}s that become the returned errno. Only deliberate exceptions leave a
- * call: {@link WasiExitException}, interruption, and whatever an {@link OutputSink} throws.
+ * <p>Every function validates its arguments itself: guest pointers go through {@link GuestMemory}
+ * (EFAULT), descriptors through {@link FdTable} (EBADF), and VFS failures arrive as {@link
+ * ErrnoException}s that become the returned errno. Only deliberate exceptions leave a call: {@link
+ * WasiExitException}, interruption, and whatever an {@link OutputSink} throws.
  */
 public final class WasiPreview1 implements AutoCloseable {
-  /** Bytes moved per chunk between guest memory and files/streams. */
-  private static final int IO_CHUNK = 64 * 1024;
-  /** A single read/write moves at most this much (fits the u32 result; POSIX SSIZE_MAX-ish). */
-  private static final long MAX_TRANSFER = Integer.MAX_VALUE;
-  /** POSIX IOV_MAX as Linux sets it: more iovecs than this are EINVAL there too. */
-  private static final int MAX_IOVECS = 1024;
-  /** poll_oneoff subscriptions per call; wasi-libc needs two per polled fd plus one clock. */
-  private static final int MAX_SUBSCRIPTIONS = 4096;
-  private static final int ERRNO_COUNT = Errno.values().length;
+    /** Bytes moved per chunk between guest memory and files/streams. */
+    private static final int IO_CHUNK = 64 * 1024;
 
-  private final WasiConfig config;
-  private final Vfs vfs;
-  private final FdTable fds;
-  private final byte[][] args;
-  private final byte[][] environment;
-  private final RandomGenerator random;
-  private final LongSupplier monotonicSource;
-  private final long monotonicOrigin;
-  private final InputStream stdin;
-  private final FileAudit fileAudit;
-  private long lastMonotonic;
-  /** Reused for file/stream I/O: fd_read/fd_write are hot (print). */
-  private final byte[] ioBuffer = new byte[IO_CHUNK];
-  private ByteBuffer direntBuffer = ByteBuffer.allocate(Preview1.DIRENT_HEADER_SIZE + 256).order(ByteOrder.LITTLE_ENDIAN);
-  /** One result array per errno, so returning from a call does not allocate. */
-  private final long[][] results = new long[ERRNO_COUNT][];
+    /** A single read/write moves at most this much (fits the u32 result; POSIX SSIZE_MAX-ish). */
+    private static final long MAX_TRANSFER = Integer.MAX_VALUE;
 
-  public WasiPreview1(WasiConfig config) {
-    this(config, null);
-  }
+    /** POSIX IOV_MAX as Linux sets it: more iovecs than this are EINVAL there too. */
+    private static final int MAX_IOVECS = 1024;
 
-  /** @param fileAudit records the guest's file effects in the audit ledger; null for none */
-  public WasiPreview1(WasiConfig config, FileAudit fileAudit) {
-    this.fileAudit = fileAudit;
-    this.config = config;
-    this.vfs = config.vfs();
-    this.fds = new FdTable(config.maxOpenFiles());
-    this.args = nulTerminated(config.args());
-    List<String> env = new ArrayList<>();
-    for (Map.Entry<String, String> e : config.environment().entrySet()) {
-      env.add(e.getKey() + "=" + e.getValue());
+    /** poll_oneoff subscriptions per call; wasi-libc needs two per polled fd plus one clock. */
+    private static final int MAX_SUBSCRIPTIONS = 4096;
+
+    private static final int ERRNO_COUNT = Errno.values().length;
+
+    private final WasiConfig config;
+    private final Vfs vfs;
+    private final FdTable fds;
+    private final byte[][] args;
+    private final byte[][] environment;
+    private final RandomGenerator random;
+    private final LongSupplier monotonicSource;
+    private final long monotonicOrigin;
+    private final InputStream stdin;
+    private final FileAudit fileAudit;
+    private long lastMonotonic;
+
+    /** Reused for file/stream I/O: fd_read/fd_write are hot (print). */
+    private final byte[] ioBuffer = new byte[IO_CHUNK];
+
+    private ByteBuffer direntBuffer =
+            ByteBuffer.allocate(Preview1.DIRENT_HEADER_SIZE + 256).order(ByteOrder.LITTLE_ENDIAN);
+
+    /** One result array per errno, so returning from a call does not allocate. */
+    private final long[][] results = new long[ERRNO_COUNT][];
+
+    public WasiPreview1(WasiConfig config) {
+        this(config, null);
     }
-    this.environment = nulTerminated(env);
-    this.random = config.random().get();
-    this.monotonicSource = config.monotonicNanos();
-    this.monotonicOrigin = monotonicSource.getAsLong();
-    this.stdin = config.stdin().get();
-    for (int i = 0; i < ERRNO_COUNT; i++) {
-      results[i] = new long[] {i};
-    }
-    fds.allocate(new Descriptor.Stdin(stdin));
-    fds.allocate(new Descriptor.Output(config.stdout()));
-    fds.allocate(new Descriptor.Output(config.stderr()));
-    // The single preopen: the whole VFS, so every sandbox's preopen table is identical.
-    fds.allocate(new Descriptor.Directory(vfs.rootChain(), "/", RIGHTS_DIRECTORY, RIGHTS_ALL));
-  }
 
-  /** The descriptor state of this guest. */
-  public FdTable fdTable() {
-    return fds;
-  }
-
-  /** Closes every open descriptor, releasing host file handles. */
-  @Override
-  public void close() {
-    fds.closeAll();
-  }
-
-  private static byte[][] nulTerminated(List<String> strings) {
-    byte[][] result = new byte[strings.size()][];
-    for (int i = 0; i < result.length; i++) {
-      byte[] utf8 = strings.get(i).getBytes(StandardCharsets.UTF_8);
-      result[i] = java.util.Arrays.copyOf(utf8, utf8.length + 1);
-    }
-    return result;
-  }
-
-  // ====================================================================== Chicory wiring
-
-  /** A WASI function body: returns an errno (0 on success) or throws {@link ErrnoException}. */
-  @FunctionalInterface
-  private interface Body {
-    int call(GuestMemory memory, long[] args);
-  }
-
-  /** All preview1 imports, with their exact signatures ('i' = i32, 'I' = i64; result i32). */
-  public HostFunction[] hostFunctions() {
-    HostFunction[] functions = {
-      function("args_get", "ii", (m, a) -> writeStrings(m, args, u32(a[0]), u32(a[1]))),
-      function("args_sizes_get", "ii", (m, a) -> writeSizes(m, args, u32(a[0]), u32(a[1]))),
-      function("environ_get", "ii", (m, a) -> writeStrings(m, environment, u32(a[0]), u32(a[1]))),
-      function("environ_sizes_get", "ii", (m, a) -> writeSizes(m, environment, u32(a[0]), u32(a[1]))),
-      function("clock_res_get", "ii", this::clockResGet),
-      function("clock_time_get", "iIi", this::clockTimeGet),
-      function("fd_advise", "iIIi", this::fdAdvise),
-      function("fd_allocate", "iII", this::fdAllocate),
-      function("fd_close", "i", (m, a) -> { fds.close(u32(a[0])); return 0; }),
-      function("fd_datasync", "i", this::fdSync),
-      function("fd_fdstat_get", "ii", this::fdFdstatGet),
-      function("fd_fdstat_set_flags", "ii", this::fdFdstatSetFlags),
-      function("fd_fdstat_set_rights", "iII", this::fdFdstatSetRights),
-      function("fd_filestat_get", "ii", this::fdFilestatGet),
-      function("fd_filestat_set_size", "iI", this::fdFilestatSetSize),
-      function("fd_filestat_set_times", "iIIi", this::fdFilestatSetTimes),
-      function("fd_pread", "iiiIi", this::fdPread),
-      function("fd_prestat_get", "ii", this::fdPrestatGet),
-      function("fd_prestat_dir_name", "iii", this::fdPrestatDirName),
-      function("fd_pwrite", "iiiIi", this::fdPwrite),
-      function("fd_read", "iiii", this::fdRead),
-      function("fd_readdir", "iiiIi", this::fdReaddir),
-      function("fd_renumber", "ii", (m, a) -> { fds.renumber(u32(a[0]), u32(a[1])); return 0; }),
-      function("fd_seek", "iIii", this::fdSeek),
-      function("fd_sync", "i", this::fdSync),
-      function("fd_tell", "ii", this::fdTell),
-      function("fd_write", "iiii", this::fdWrite),
-      function("path_create_directory", "iii", this::pathCreateDirectory),
-      function("path_filestat_get", "iiiii", this::pathFilestatGet),
-      function("path_filestat_set_times", "iiiiIIi", this::pathFilestatSetTimes),
-      function("path_link", "iiiiiii", this::pathLink),
-      function("path_open", "iiiiiIIii", this::pathOpen),
-      function("path_readlink", "iiiiii", this::pathReadlink),
-      function("path_remove_directory", "iii", this::pathRemoveDirectory),
-      function("path_rename", "iiiiii", this::pathRename),
-      function("path_symlink", "iiiii", this::pathSymlink),
-      function("path_unlink_file", "iii", this::pathUnlinkFile),
-      function("poll_oneoff", "iiii", this::pollOneoff),
-      procExit(),
-      function("proc_raise", "i", (m, a) -> Errno.NOSYS.code()),
-      function("random_get", "ii", this::randomGet),
-      function("sched_yield", "", (m, a) -> 0),
-      function("sock_accept", "iii", this::socket),
-      function("sock_recv", "iiiiii", this::socket),
-      function("sock_send", "iiiii", this::socket),
-      function("sock_shutdown", "ii", this::socket),
-    };
-    return fileAudit == null ? functions : fileAudit.wrap(functions, fds, vfs);
-  }
-
-  private HostFunction function(String name, String signature, Body body) {
-    FunctionType type = FunctionType.of(valueTypes(signature), List.of(ValType.I32));
-    return new HostFunction(MODULE, name, type, (Instance instance, long... args) -> {
-      int errno;
-      try {
-        errno = body.call(new GuestMemory(instance.memory()), args);
-      } catch (ErrnoException e) {
-        errno = e.errno().code();
-      }
-      return results[errno];
-    });
-  }
-
-  private static List<ValType> valueTypes(String signature) {
-    List<ValType> types = new ArrayList<>(signature.length());
-    for (char c : signature.toCharArray()) {
-      types.add(c == 'I' ? ValType.I64 : ValType.I32);
-    }
-    return types;
-  }
-
-  private HostFunction procExit() {
-    FunctionType type = FunctionType.of(List.of(ValType.I32), List.of());
-    return new HostFunction(MODULE, "proc_exit", type, (instance, args) -> {
-      throw new WasiExitException((int) args[0]);
-    });
-  }
-
-  // ====================================================================== args, environment
-
-  private static int writeStrings(GuestMemory m, byte[][] strings, long pointers, long buffer) {
-    long total = 0;
-    for (byte[] s : strings) {
-      total += s.length;
-    }
-    m.check(pointers, 4L * strings.length);
-    m.check(buffer, total);
-    long offset = buffer;
-    for (int i = 0; i < strings.length; i++) {
-      m.writeI32(pointers + 4L * i, (int) offset);
-      m.writeBytes(offset, strings[i], 0, strings[i].length);
-      offset += strings[i].length;
-    }
-    return 0;
-  }
-
-  private static int writeSizes(GuestMemory m, byte[][] strings, long countPointer, long sizePointer) {
-    long total = 0;
-    for (byte[] s : strings) {
-      total += s.length;
-    }
-    m.check(countPointer, 4);
-    m.check(sizePointer, 4);
-    m.writeI32(countPointer, strings.length);
-    m.writeI32(sizePointer, (int) total);
-    return 0;
-  }
-
-  // ====================================================================== clocks, random, poll
-
-  /** Nanoseconds since the epoch from the configured wall clock (0 before 1970). */
-  private long realtimeNanos() {
-    Instant now = config.wallClock().instant();
-    if (now.getEpochSecond() < 0) {
-      return 0;
-    }
-    try {
-      return Math.addExact(Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
-    } catch (ArithmeticException e) {
-      throw new ErrnoException(Errno.OVERFLOW, "wall clock beyond 2262");
-    }
-  }
-
-  /** Monotonic nanoseconds since this instance started; strictly increasing on every read. */
-  private long monotonicNanos() {
-    long now = Math.max(lastMonotonic + 1, monotonicSource.getAsLong() - monotonicOrigin);
-    lastMonotonic = now;
-    return now;
-  }
-
-  private long clockNanos(long clockId) {
-    switch ((int) clockId) {
-      case CLOCK_REALTIME:
-        return realtimeNanos();
-      case CLOCK_MONOTONIC:
-      case CLOCK_PROCESS_CPUTIME: // CPU time would leak host load; elapsed time is what we have
-      case CLOCK_THREAD_CPUTIME:
-        return monotonicNanos();
-      default:
-        throw new ErrnoException(Errno.INVAL, "unknown clock");
-    }
-  }
-
-  private int clockResGet(GuestMemory m, long[] a) {
-    long clockId = u32(a[0]);
-    if (clockId > CLOCK_THREAD_CPUTIME) {
-      return Errno.INVAL.code();
-    }
-    m.writeI64(u32(a[1]), clockId == CLOCK_REALTIME ? 1_000L : 1L);
-    return 0;
-  }
-
-  private int clockTimeGet(GuestMemory m, long[] a) {
-    long resultPointer = u32(a[2]);
-    m.check(resultPointer, 8);
-    m.writeI64(resultPointer, clockNanos(u32(a[0])));
-    return 0;
-  }
-
-  private int randomGet(GuestMemory m, long[] a) {
-    long buffer = u32(a[0]);
-    long length = u32(a[1]);
-    m.check(buffer, length);
-    byte[] chunk = new byte[(int) Math.min(length, IO_CHUNK)];
-    for (long done = 0; done < length; done += chunk.length) {
-      if (length - done < chunk.length) {
-        chunk = new byte[(int) (length - done)];
-      }
-      random.nextBytes(chunk);
-      m.writeBytes(buffer + done, chunk, 0, chunk.length);
-    }
-    return 0;
-  }
-
-  /**
-   * Descriptor subscriptions are always ready (nothing here ever blocks on I/O). Clock
-   * subscriptions, when nothing else is ready, really sleep until the earliest timeout.
-   *
-   * <p>All subscriptions are read before any event is written: the guest may pass an event
-   * buffer that overlaps them, and a subscription re-read after an event landed on it would no
-   * longer be the one it asked for (and could yield more events than subscriptions).
-   */
-  private int pollOneoff(GuestMemory m, long[] a) {
-    long in = u32(a[0]);
-    long out = u32(a[1]);
-    long count = u32(a[2]);
-    long eventCountPointer = u32(a[3]);
-    if (count == 0 || count > MAX_SUBSCRIPTIONS) {
-      return Errno.INVAL.code();
-    }
-    m.check(in, count * SUBSCRIPTION_SIZE);
-    m.check(out, count * EVENT_SIZE);
-    m.check(eventCountPointer, 4);
-    long nowRealtime = realtimeNanos();
-    long nowMonotonic = monotonicNanos();
-    int n = (int) count;
-    long[] userdata = new long[n];
-    int[] tags = new int[n];
-    // Per subscription: the fd's readable bytes, or a clock's relative timeout (-1: bad clock).
-    long[] values = new long[n];
-    Errno[] errors = new Errno[n];
-    long earliest = Long.MAX_VALUE;
-    boolean anyClock = false;
-    boolean anyImmediate = false;
-    for (int i = 0; i < n; i++) {
-      long sub = in + (long) i * SUBSCRIPTION_SIZE;
-      userdata[i] = m.readI64(sub);
-      tags[i] = m.readU8(sub + 8);
-      errors[i] = Errno.INVAL;
-      if (tags[i] == EVENTTYPE_FD_READ || tags[i] == EVENTTYPE_FD_WRITE) {
-        long fd = m.readU32(sub + 16);
-        errors[i] = fds.isOpen(fd) ? Errno.SUCCESS : Errno.BADF;
-        values[i] = errors[i] == Errno.SUCCESS && tags[i] == EVENTTYPE_FD_READ ? readableBytes(fds.get(fd)) : 0;
-        anyImmediate = true;
-      } else if (tags[i] == EVENTTYPE_CLOCK) {
-        values[i] = relativeTimeout(m, sub, nowRealtime, nowMonotonic);
-        if (values[i] >= 0) {
-          errors[i] = Errno.SUCCESS;
-          anyClock = true;
-          earliest = Math.min(earliest, values[i]);
-        } else {
-          anyImmediate = true;
+    /**
+     * @param fileAudit records the guest's file effects in the audit ledger; null for none
+     */
+    public WasiPreview1(WasiConfig config, FileAudit fileAudit) {
+        this.fileAudit = fileAudit;
+        this.config = config;
+        this.vfs = config.vfs();
+        this.fds = new FdTable(config.maxOpenFiles());
+        this.args = nulTerminated(config.args());
+        List<String> env = new ArrayList<>();
+        for (Map.Entry<String, String> e : config.environment().entrySet()) {
+            env.add(e.getKey() + "=" + e.getValue());
         }
-      } else {
-        anyImmediate = true;
-      }
-    }
-    if (!anyImmediate && anyClock) {
-      sleep(earliest);
-    }
-    // A clock fires if we slept to it, or if it was already due.
-    long fired = anyImmediate ? 0 : earliest;
-    int events = 0;
-    for (int i = 0; i < n; i++) {
-      boolean clock = tags[i] == EVENTTYPE_CLOCK && errors[i] == Errno.SUCCESS;
-      if (clock && values[i] > fired) {
-        continue; // not due: no event
-      }
-      writeEvent(m, out + (long) events++ * EVENT_SIZE, userdata[i], errors[i], tags[i], clock ? 0 : values[i]);
-    }
-    m.writeI32(eventCountPointer, events);
-    return 0;
-  }
-
-  /** Nanoseconds until a clock subscription fires (≥ 0), or -1 for an unknown clock. */
-  private static long relativeTimeout(GuestMemory m, long sub, long nowRealtime, long nowMonotonic) {
-    long clockId = m.readU32(sub + 16);
-    long timeout = m.readI64(sub + 24);
-    boolean absolute = (m.readU16(sub + 40) & SUBCLOCK_ABSTIME) != 0;
-    long now;
-    if (clockId == CLOCK_REALTIME) {
-      now = nowRealtime;
-    } else if (clockId <= CLOCK_THREAD_CPUTIME) {
-      now = nowMonotonic;
-    } else {
-      return -1;
-    }
-    if (timeout < 0) {
-      return Long.MAX_VALUE; // u64 beyond i64: forever
-    }
-    return absolute ? Math.max(0, timeout - now) : timeout;
-  }
-
-  private static long readableBytes(Descriptor d) {
-    if (d instanceof Descriptor.File) {
-      Descriptor.File f = (Descriptor.File) d;
-      return Math.max(0, f.file.size() - f.position);
-    }
-    return 0;
-  }
-
-  private static void writeEvent(GuestMemory m, long event, long userdata, Errno error, int type, long nbytes) {
-    m.writeI64(event, userdata);
-    m.writeI64(event + 8, error.code() | ((long) type << 16)); // error u16, type u8, padding
-    m.writeI64(event + 16, nbytes);
-    m.writeI64(event + 24, 0); // flags u16 + padding
-  }
-
-  private void sleep(long nanos) {
-    try {
-      config.sleeper().sleepNanos(nanos);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ChicoryInterruptedException("interrupted while the guest slept in poll_oneoff");
-    }
-  }
-
-  // ====================================================================== descriptors
-
-  private Descriptor.File file(long fd) {
-    Descriptor d = fds.get(fd);
-    if (d instanceof Descriptor.File) {
-      return (Descriptor.File) d;
-    }
-    throw new ErrnoException(d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE, "not a regular file");
-  }
-
-  private Descriptor.Directory directory(long fd) {
-    Descriptor d = fds.get(fd);
-    if (d instanceof Descriptor.Directory) {
-      return (Descriptor.Directory) d;
-    }
-    throw new ErrnoException(Errno.NOTDIR, "not a directory");
-  }
-
-  private Descriptor.File writableFile(long fd) {
-    Descriptor.File f = file(fd);
-    if (!f.canWrite()) {
-      throw new ErrnoException(Errno.BADF, "not open for writing");
-    }
-    return f;
-  }
-
-  private int fdFdstatGet(GuestMemory m, long[] a) {
-    Descriptor d = fds.get(u32(a[0]));
-    long stat = u32(a[1]);
-    m.check(stat, FDSTAT_SIZE);
-    m.writeI64(stat, d.fileType() | ((long) d.fdFlags << 16)); // filetype u8, pad, flags u16, pad
-    m.writeI64(stat + 8, d.rightsBase);
-    m.writeI64(stat + 16, d.rightsInheriting);
-    return 0;
-  }
-
-  private int fdFdstatSetFlags(GuestMemory m, long[] a) {
-    Descriptor d = fds.get(u32(a[0]));
-    long flags = u32(a[1]);
-    if ((flags & ~FDFLAGS_ALL) != 0) {
-      return Errno.INVAL.code();
-    }
-    d.fdFlags = (int) flags;
-    return 0;
-  }
-
-  private int fdFdstatSetRights(GuestMemory m, long[] a) {
-    Descriptor d = fds.get(u32(a[0]));
-    long base = a[1];
-    long inheriting = a[2];
-    if ((base & ~d.rightsBase) != 0 || (inheriting & ~d.rightsInheriting) != 0) {
-      return Errno.NOTCAPABLE.code(); // rights can only shrink
-    }
-    d.rightsBase = base;
-    d.rightsInheriting = inheriting;
-    return 0;
-  }
-
-  private int fdPrestatGet(GuestMemory m, long[] a) {
-    Descriptor d = fds.get(u32(a[0]));
-    if (!(d instanceof Descriptor.Directory) || ((Descriptor.Directory) d).preopenName == null) {
-      return Errno.BADF.code(); // wasi-libc scans preopens upward until EBADF
-    }
-    long prestat = u32(a[1]);
-    int nameLength = ((Descriptor.Directory) d).preopenName.getBytes(StandardCharsets.UTF_8).length;
-    m.writeI64(prestat, (long) nameLength << 32); // tag 0 (dir), pad, u32 name length
-    return 0;
-  }
-
-  private int fdPrestatDirName(GuestMemory m, long[] a) {
-    Descriptor d = fds.get(u32(a[0]));
-    if (!(d instanceof Descriptor.Directory) || ((Descriptor.Directory) d).preopenName == null) {
-      return Errno.BADF.code();
-    }
-    byte[] name = ((Descriptor.Directory) d).preopenName.getBytes(StandardCharsets.UTF_8);
-    long buffer = u32(a[1]);
-    long length = u32(a[2]);
-    m.check(buffer, length);
-    if (length < name.length) {
-      return Errno.NAMETOOLONG.code();
-    }
-    m.writeBytes(buffer, name, 0, name.length);
-    return 0;
-  }
-
-  private int fdSync(GuestMemory m, long[] a) {
-    fds.get(u32(a[0])); // everything is synchronous already
-    return 0;
-  }
-
-  private int fdAdvise(GuestMemory m, long[] a) {
-    file(u32(a[0]));
-    long advice = u32(a[3]);
-    if (a[1] < 0 || a[2] < 0 || advice > 5) {
-      return Errno.INVAL.code();
-    }
-    return 0;
-  }
-
-  private int fdAllocate(GuestMemory m, long[] a) {
-    Descriptor.File f = writableFile(u32(a[0]));
-    long offset = a[1];
-    long length = a[2];
-    if (offset < 0 || length <= 0) {
-      return Errno.INVAL.code();
-    }
-    long end = offset + length;
-    if (end < 0) {
-      return Errno.FBIG.code();
-    }
-    if (end > f.file.size()) {
-      f.file.truncate(end);
-    }
-    return 0;
-  }
-
-  private int fdFilestatGet(GuestMemory m, long[] a) {
-    Descriptor d = fds.get(u32(a[0]));
-    long buffer = u32(a[1]);
-    m.check(buffer, FILESTAT_SIZE);
-    if (d instanceof Descriptor.File) {
-      writeFilestat(m, buffer, ((Descriptor.File) d).file.node().stat());
-    } else if (d instanceof Descriptor.Directory) {
-      writeFilestat(m, buffer, ((Descriptor.Directory) d).node().stat());
-    } else {
-      writeFilestat(m, buffer, null);
-    }
-    return 0;
-  }
-
-  /** Writes a filestat; {@code null} means a stdio stream (unknown type, all zero). */
-  private static void writeFilestat(GuestMemory m, long buffer, Stat stat) {
-    m.check(buffer, FILESTAT_SIZE);
-    if (stat == null) {
-      for (int i = 0; i < FILESTAT_SIZE; i += 8) {
-        m.writeI64(buffer + i, 0);
-      }
-      return;
-    }
-    m.writeI64(buffer, stat.device());
-    m.writeI64(buffer + 8, stat.inode());
-    m.writeI64(buffer + 16, fileType(stat.type())); // filetype u8 + padding
-    m.writeI64(buffer + 24, stat.linkCount());
-    m.writeI64(buffer + 32, stat.size());
-    m.writeI64(buffer + 40, stat.accessTimeNanos());
-    m.writeI64(buffer + 48, stat.modifyTimeNanos());
-    m.writeI64(buffer + 56, stat.changeTimeNanos());
-  }
-
-  private static int fileType(NodeType type) {
-    switch (type) {
-      case DIRECTORY:
-        return FILETYPE_DIRECTORY;
-      case REGULAR_FILE:
-        return FILETYPE_REGULAR_FILE;
-      case SYMLINK:
-        return FILETYPE_SYMBOLIC_LINK;
-      default:
-        return FILETYPE_UNKNOWN;
-    }
-  }
-
-  private int fdFilestatSetSize(GuestMemory m, long[] a) {
-    Descriptor.File f = writableFile(u32(a[0]));
-    long size = a[1];
-    if (size < 0) {
-      return Errno.INVAL.code();
-    }
-    f.file.truncate(size);
-    return 0;
-  }
-
-  private int fdFilestatSetTimes(GuestMemory m, long[] a) {
-    Descriptor d = fds.get(u32(a[0]));
-    Node node;
-    if (d instanceof Descriptor.File) {
-      node = ((Descriptor.File) d).file.node();
-    } else if (d instanceof Descriptor.Directory) {
-      node = ((Descriptor.Directory) d).node();
-    } else {
-      return Errno.BADF.code();
-    }
-    setTimes(node, a[1], a[2], u32(a[3]));
-    return 0;
-  }
-
-  private void setTimes(Node node, long accessTime, long modifyTime, long flags) {
-    if ((flags & ~0xFL) != 0
-        || (flags & (FST_ATIM | FST_ATIM_NOW)) == (FST_ATIM | FST_ATIM_NOW)
-        || (flags & (FST_MTIM | FST_MTIM_NOW)) == (FST_MTIM | FST_MTIM_NOW)) {
-      throw new ErrnoException(Errno.INVAL, "bad fstflags");
-    }
-    long now = (flags & (FST_ATIM_NOW | FST_MTIM_NOW)) != 0 ? realtimeNanos() : 0;
-    node.setTimes(timeChange(flags, FST_ATIM, FST_ATIM_NOW, accessTime, now),
-        timeChange(flags, FST_MTIM, FST_MTIM_NOW, modifyTime, now));
-  }
-
-  private static OptionalLong timeChange(long flags, int setFlag, int nowFlag, long value, long now) {
-    if ((flags & setFlag) != 0) {
-      return OptionalLong.of(value);
-    }
-    return (flags & nowFlag) != 0 ? OptionalLong.of(now) : OptionalLong.empty();
-  }
-
-  private int fdSeek(GuestMemory m, long[] a) {
-    Descriptor.File f = file(u32(a[0]));
-    long offset = a[1];
-    long whence = u32(a[2]);
-    long resultPointer = u32(a[3]);
-    m.check(resultPointer, 8);
-    long base;
-    if (whence == WHENCE_SET) {
-      base = 0;
-    } else if (whence == WHENCE_CUR) {
-      base = f.position;
-    } else if (whence == WHENCE_END) {
-      base = f.file.size();
-    } else {
-      return Errno.INVAL.code();
-    }
-    long target = base + offset;
-    if (target < 0 || (offset > 0 && target < base)) {
-      return Errno.INVAL.code();
-    }
-    f.position = target;
-    m.writeI64(resultPointer, target);
-    return 0;
-  }
-
-  private int fdTell(GuestMemory m, long[] a) {
-    Descriptor.File f = file(u32(a[0]));
-    m.writeI64(u32(a[1]), f.position);
-    return 0;
-  }
-
-  // ====================================================================== read / write
-
-  private int fdRead(GuestMemory m, long[] a) {
-    return readv(m, fds.get(u32(a[0])), u32(a[1]), u32(a[2]), -1, u32(a[3]));
-  }
-
-  private int fdPread(GuestMemory m, long[] a) {
-    Descriptor d = fds.get(u32(a[0]));
-    if (!(d instanceof Descriptor.File)) {
-      return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE).code();
-    }
-    if (a[3] < 0) {
-      return Errno.INVAL.code();
-    }
-    return readv(m, d, u32(a[1]), u32(a[2]), a[3], u32(a[4]));
-  }
-
-  private int fdWrite(GuestMemory m, long[] a) {
-    return writev(m, fds.get(u32(a[0])), u32(a[1]), u32(a[2]), -1, u32(a[3]));
-  }
-
-  private int fdPwrite(GuestMemory m, long[] a) {
-    Descriptor d = fds.get(u32(a[0]));
-    if (!(d instanceof Descriptor.File)) {
-      return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE).code();
-    }
-    if (a[3] < 0) {
-      return Errno.INVAL.code();
-    }
-    return writev(m, d, u32(a[1]), u32(a[2]), a[3], u32(a[4]));
-  }
-
-  /**
-   * Reads and validates an iovec array once, as {buffer, length} pairs. The copy matters: a read
-   * may land in guest memory that holds the array itself, and entries re-read after that would
-   * no longer be the ones validated.
-   */
-  private static long[] iovecs(GuestMemory m, long iovs, long count) {
-    if (count > MAX_IOVECS) {
-      throw new ErrnoException(Errno.INVAL, "more than " + MAX_IOVECS + " iovecs");
-    }
-    m.check(iovs, count * IOVEC_SIZE);
-    long[] entries = new long[(int) count * 2];
-    long total = 0;
-    for (int i = 0; i < count; i++) {
-      long buffer = m.readU32(iovs + (long) i * IOVEC_SIZE);
-      long length = m.readU32(iovs + (long) i * IOVEC_SIZE + 4);
-      m.check(buffer, length);
-      entries[2 * i] = buffer;
-      entries[2 * i + 1] = length;
-      total += length;
-    }
-    if (total > MAX_TRANSFER) {
-      throw new ErrnoException(Errno.INVAL, "transfer too large");
-    }
-    return entries;
-  }
-
-  /**
-   * Scatters bytes from {@code d} into the iovecs. {@code position} < 0 means "at the
-   * descriptor's position, advancing it". Streams stop after the first short read rather than
-   * block for more.
-   */
-  private int readv(GuestMemory m, Descriptor d, long iovs, long count, long position, long resultPointer) {
-    if (!d.canRead()) {
-      return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.BADF).code();
-    }
-    m.check(resultPointer, 4);
-    long[] entries = iovecs(m, iovs, count);
-    long total = 0;
-    outer:
-    for (int i = 0; i < entries.length; i += 2) {
-      long buffer = entries[i];
-      long length = entries[i + 1];
-      for (long done = 0; done < length; ) {
-        int want = (int) Math.min(length - done, IO_CHUNK);
-        int got = readChunk(d, position < 0 ? -1 : position + total, want);
-        if (got > 0) {
-          m.writeBytes(buffer + done, ioBuffer, 0, got);
-          done += got;
-          total += got;
+        this.environment = nulTerminated(env);
+        this.random = config.random().get();
+        this.monotonicSource = config.monotonicNanos();
+        this.monotonicOrigin = monotonicSource.getAsLong();
+        this.stdin = config.stdin().get();
+        for (int i = 0; i < ERRNO_COUNT; i++) {
+            results[i] = new long[] {i};
         }
-        if (got < want) {
-          break outer;
+        fds.allocate(new Descriptor.Stdin(stdin));
+        fds.allocate(new Descriptor.Output(config.stdout()));
+        fds.allocate(new Descriptor.Output(config.stderr()));
+        // The single preopen: the whole VFS, so every sandbox's preopen table is identical.
+        fds.allocate(new Descriptor.Directory(vfs.rootChain(), "/", RIGHTS_DIRECTORY, RIGHTS_ALL));
+    }
+
+    /** The descriptor state of this guest. */
+    public FdTable fdTable() {
+        return fds;
+    }
+
+    /** Closes every open descriptor, releasing host file handles. */
+    @Override
+    public void close() {
+        fds.closeAll();
+    }
+
+    private static byte[][] nulTerminated(List<String> strings) {
+        byte[][] result = new byte[strings.size()][];
+        for (int i = 0; i < result.length; i++) {
+            byte[] utf8 = strings.get(i).getBytes(StandardCharsets.UTF_8);
+            result[i] = java.util.Arrays.copyOf(utf8, utf8.length + 1);
         }
-      }
+        return result;
     }
-    m.writeI32(resultPointer, (int) total);
-    return 0;
-  }
 
-  private int readChunk(Descriptor d, long position, int length) {
-    if (d instanceof Descriptor.File) {
-      Descriptor.File f = (Descriptor.File) d;
-      int got = f.file.read(position < 0 ? f.position : position, ioBuffer, 0, length);
-      if (position < 0) {
-        f.position += got;
-      }
-      return got;
-    }
-    if (d instanceof Descriptor.Stdin) {
-      try {
-        int got = ((Descriptor.Stdin) d).in.read(ioBuffer, 0, length);
-        return Math.max(0, got);
-      } catch (IOException e) {
-        throw new ErrnoException(Errno.IO, "stdin failed");
-      }
-    }
-    throw new ErrnoException(Errno.BADF, "not readable");
-  }
+    // ====================================================================== Chicory wiring
 
-  /** Gathers the iovecs into {@code d}. {@code position} < 0: descriptor position (or append). */
-  private int writev(GuestMemory m, Descriptor d, long iovs, long count, long position, long resultPointer) {
-    if (!d.canWrite()) {
-      return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.BADF).code();
+    /** A WASI function body: returns an errno (0 on success) or throws {@link ErrnoException}. */
+    @FunctionalInterface
+    private interface Body {
+        int call(GuestMemory memory, long[] args);
     }
-    m.check(resultPointer, 4);
-    long[] entries = iovecs(m, iovs, count);
-    long total = 0;
-    try {
-      for (int i = 0; i < entries.length; i += 2) {
-        long buffer = entries[i];
-        long length = entries[i + 1];
-        for (long done = 0; done < length; ) {
-          int chunk = (int) Math.min(length - done, IO_CHUNK);
-          // Chicory's Memory has no read-into-array; this copy is the one allocation per chunk.
-          byte[] bytes = m.readBytes(buffer + done, chunk);
-          writeChunk(d, position < 0 ? -1 : position + total, bytes, chunk);
-          done += chunk;
-          total += chunk;
+
+    /** All preview1 imports, with their exact signatures ('i' = i32, 'I' = i64; result i32). */
+    public HostFunction[] hostFunctions() {
+        HostFunction[] functions = {
+            function("args_get", "ii", (m, a) -> writeStrings(m, args, u32(a[0]), u32(a[1]))),
+            function("args_sizes_get", "ii", (m, a) -> writeSizes(m, args, u32(a[0]), u32(a[1]))),
+            function(
+                    "environ_get",
+                    "ii",
+                    (m, a) -> writeStrings(m, environment, u32(a[0]), u32(a[1]))),
+            function(
+                    "environ_sizes_get",
+                    "ii",
+                    (m, a) -> writeSizes(m, environment, u32(a[0]), u32(a[1]))),
+            function("clock_res_get", "ii", this::clockResGet),
+            function("clock_time_get", "iIi", this::clockTimeGet),
+            function("fd_advise", "iIIi", this::fdAdvise),
+            function("fd_allocate", "iII", this::fdAllocate),
+            function(
+                    "fd_close",
+                    "i",
+                    (m, a) -> {
+                        fds.close(u32(a[0]));
+                        return 0;
+                    }),
+            function("fd_datasync", "i", this::fdSync),
+            function("fd_fdstat_get", "ii", this::fdFdstatGet),
+            function("fd_fdstat_set_flags", "ii", this::fdFdstatSetFlags),
+            function("fd_fdstat_set_rights", "iII", this::fdFdstatSetRights),
+            function("fd_filestat_get", "ii", this::fdFilestatGet),
+            function("fd_filestat_set_size", "iI", this::fdFilestatSetSize),
+            function("fd_filestat_set_times", "iIIi", this::fdFilestatSetTimes),
+            function("fd_pread", "iiiIi", this::fdPread),
+            function("fd_prestat_get", "ii", this::fdPrestatGet),
+            function("fd_prestat_dir_name", "iii", this::fdPrestatDirName),
+            function("fd_pwrite", "iiiIi", this::fdPwrite),
+            function("fd_read", "iiii", this::fdRead),
+            function("fd_readdir", "iiiIi", this::fdReaddir),
+            function(
+                    "fd_renumber",
+                    "ii",
+                    (m, a) -> {
+                        fds.renumber(u32(a[0]), u32(a[1]));
+                        return 0;
+                    }),
+            function("fd_seek", "iIii", this::fdSeek),
+            function("fd_sync", "i", this::fdSync),
+            function("fd_tell", "ii", this::fdTell),
+            function("fd_write", "iiii", this::fdWrite),
+            function("path_create_directory", "iii", this::pathCreateDirectory),
+            function("path_filestat_get", "iiiii", this::pathFilestatGet),
+            function("path_filestat_set_times", "iiiiIIi", this::pathFilestatSetTimes),
+            function("path_link", "iiiiiii", this::pathLink),
+            function("path_open", "iiiiiIIii", this::pathOpen),
+            function("path_readlink", "iiiiii", this::pathReadlink),
+            function("path_remove_directory", "iii", this::pathRemoveDirectory),
+            function("path_rename", "iiiiii", this::pathRename),
+            function("path_symlink", "iiiii", this::pathSymlink),
+            function("path_unlink_file", "iii", this::pathUnlinkFile),
+            function("poll_oneoff", "iiii", this::pollOneoff),
+            procExit(),
+            function("proc_raise", "i", (m, a) -> Errno.NOSYS.code()),
+            function("random_get", "ii", this::randomGet),
+            function("sched_yield", "", (m, a) -> 0),
+            function("sock_accept", "iii", this::socket),
+            function("sock_recv", "iiiiii", this::socket),
+            function("sock_send", "iiiii", this::socket),
+            function("sock_shutdown", "ii", this::socket),
+        };
+        return fileAudit == null ? functions : fileAudit.wrap(functions, fds, vfs);
+    }
+
+    private HostFunction function(String name, String signature, Body body) {
+        FunctionType type = FunctionType.of(valueTypes(signature), List.of(ValType.I32));
+        return new HostFunction(
+                MODULE,
+                name,
+                type,
+                (Instance instance, long... args) -> {
+                    int errno;
+                    try {
+                        errno = body.call(new GuestMemory(instance.memory()), args);
+                    } catch (ErrnoException e) {
+                        errno = e.errno().code();
+                    }
+                    return results[errno];
+                });
+    }
+
+    private static List<ValType> valueTypes(String signature) {
+        List<ValType> types = new ArrayList<>(signature.length());
+        for (char c : signature.toCharArray()) {
+            types.add(c == 'I' ? ValType.I64 : ValType.I32);
         }
-      }
-    } catch (ErrnoException e) {
-      if (total == 0 || (e.errno() != Errno.NOSPC && e.errno() != Errno.FBIG)) {
-        throw e;
-      }
-      // POSIX: a partial write reports what was written; the next write gets the error.
+        return types;
     }
-    m.writeI32(resultPointer, (int) total);
-    return 0;
-  }
 
-  private void writeChunk(Descriptor d, long position, byte[] bytes, int length) {
-    if (d instanceof Descriptor.Output) {
-      ((Descriptor.Output) d).sink.write(bytes, 0, length);
-      return;
+    private HostFunction procExit() {
+        FunctionType type = FunctionType.of(List.of(ValType.I32), List.of());
+        return new HostFunction(
+                MODULE,
+                "proc_exit",
+                type,
+                (instance, args) -> {
+                    throw new WasiExitException((int) args[0]);
+                });
     }
-    Descriptor.File f = (Descriptor.File) d;
-    if (position >= 0) {
-      requireEndFits(position, length);
-      f.file.write(position, bytes, 0, length);
-      return;
-    }
-    if ((f.fdFlags & FDFLAG_APPEND) != 0) {
-      f.position = f.file.size();
-    }
-    requireEndFits(f.position, length); // fd_seek accepts any i64 offset
-    f.file.write(f.position, bytes, 0, length);
-    f.position += length;
-  }
 
-  /** A write ending beyond 2^63 would wrap to a negative offset in the file layer. */
-  private static void requireEndFits(long position, int length) {
-    if (position > Long.MAX_VALUE - length) {
-      throw new ErrnoException(Errno.FBIG, "write would end beyond the largest file offset");
-    }
-  }
+    // ====================================================================== args, environment
 
-  // ====================================================================== directories
-
-  private int fdReaddir(GuestMemory m, long[] a) {
-    Descriptor.Directory d = directory(u32(a[0]));
-    long buffer = u32(a[1]);
-    long length = u32(a[2]);
-    long cookie = a[3];
-    long usedPointer = u32(a[4]);
-    m.check(buffer, length);
-    m.check(usedPointer, 4);
-    if (cookie == 0 || d.listing == null) {
-      d.listing = d.node().entries();
-    }
-    List<DirEntry> listing = d.listing;
-    long entryCount = listing.size() + 2L;
-    long used = 0;
-    for (long index = cookie; index >= 0 && index < entryCount && used < length; index++) {
-      String name;
-      long inode;
-      int type;
-      if (index < 2) {
-        name = index == 0 ? "." : "..";
-        DirectoryNode dir = index == 0 || d.chain.length == 1 ? d.node() : d.chain[d.chain.length - 2];
-        inode = dir.inode();
-        type = FILETYPE_DIRECTORY;
-      } else {
-        DirEntry e = listing.get((int) (index - 2));
-        name = e.name();
-        inode = e.inode();
-        type = fileType(e.type());
-      }
-      byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
-      int entrySize = DIRENT_HEADER_SIZE + nameBytes.length;
-      if (direntBuffer.capacity() < entrySize) {
-        direntBuffer = ByteBuffer.allocate(entrySize).order(ByteOrder.LITTLE_ENDIAN);
-      }
-      direntBuffer.clear();
-      direntBuffer.putLong(index + 1).putLong(inode).putInt(nameBytes.length).putInt(type).put(nameBytes);
-      // The last entry may be cut short: that is how preview1 says "call again with d_next".
-      int copied = (int) Math.min(entrySize, length - used);
-      m.writeBytes(buffer + used, direntBuffer.array(), 0, copied);
-      used += copied;
-    }
-    m.writeI32(usedPointer, (int) used);
-    return 0;
-  }
-
-  // ====================================================================== paths
-
-  /** Reads and decodes a guest path: ENAMETOOLONG, EFAULT, EINVAL (NUL), EILSEQ (bad UTF-8). */
-  private static String readPath(GuestMemory m, long pointer, long length) {
-    m.check(pointer, length);
-    if (length > Vfs.MAX_PATH_BYTES) {
-      throw new ErrnoException(Errno.NAMETOOLONG, "path too long");
-    }
-    byte[] bytes = m.readBytes(pointer, (int) length);
-    boolean ascii = true;
-    for (byte b : bytes) {
-      if (b == 0) {
-        throw new ErrnoException(Errno.INVAL, "NUL in path");
-      }
-      ascii &= b > 0;
-    }
-    if (ascii) {
-      return new String(bytes, StandardCharsets.ISO_8859_1); // the fast, common case
-    }
-    try {
-      CharBuffer chars = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes));
-      return chars.toString();
-    } catch (CharacterCodingException e) {
-      throw new ErrnoException(Errno.ILSEQ, "path is not UTF-8");
-    }
-  }
-
-  private Resolution resolveAt(GuestMemory m, long dirFd, long pathPointer, long pathLength, boolean follow) {
-    Descriptor.Directory dir = directory(dirFd);
-    return vfs.resolve(dir.chain, readPath(m, pathPointer, pathLength), follow);
-  }
-
-  private static Node existing(Resolution r) {
-    if (r.node() == null) {
-      throw new ErrnoException(Errno.NOENT, "no such file or directory");
-    }
-    return r.node();
-  }
-
-  private int pathFilestatGet(GuestMemory m, long[] a) {
-    boolean follow = (u32(a[1]) & LOOKUP_SYMLINK_FOLLOW) != 0;
-    long buffer = u32(a[4]);
-    m.check(buffer, FILESTAT_SIZE);
-    Node node = existing(resolveAt(m, u32(a[0]), u32(a[2]), u32(a[3]), follow));
-    writeFilestat(m, buffer, node.stat());
-    return 0;
-  }
-
-  private int pathFilestatSetTimes(GuestMemory m, long[] a) {
-    boolean follow = (u32(a[1]) & LOOKUP_SYMLINK_FOLLOW) != 0;
-    Node node = existing(resolveAt(m, u32(a[0]), u32(a[2]), u32(a[3]), follow));
-    setTimes(node, a[4], a[5], u32(a[6]));
-    return 0;
-  }
-
-  private int pathOpen(GuestMemory m, long[] a) {
-    Descriptor.Directory dir = directory(u32(a[0]));
-    boolean follow = (u32(a[1]) & LOOKUP_SYMLINK_FOLLOW) != 0;
-    String path = readPath(m, u32(a[2]), u32(a[3]));
-    long oflags = u32(a[4]);
-    long rightsBase = a[5];
-    long rightsInheriting = a[6];
-    long fdFlags = u32(a[7]);
-    long fdPointer = u32(a[8]);
-    m.check(fdPointer, 4);
-    if ((oflags & ~OFLAGS_ALL) != 0 || (fdFlags & ~FDFLAGS_ALL) != 0) {
-      return Errno.INVAL.code();
-    }
-    fds.requireFreeSlot(); // before creating anything
-    boolean create = (oflags & OFLAG_CREAT) != 0;
-    boolean wantsDirectory = (oflags & OFLAG_DIRECTORY) != 0;
-    boolean truncate = (oflags & OFLAG_TRUNC) != 0;
-    boolean wantsWrite = (rightsBase & RIGHT_FD_WRITE) != 0;
-    Resolution r = vfs.resolve(dir.chain, path, follow);
-    Node node = r.node();
-    if (node == null) {
-      if (!create) {
-        return Errno.NOENT.code();
-      }
-      if (wantsDirectory || r.trailingSlash()) {
-        return Errno.ISDIR.code();
-      }
-      node = r.parent().createFile(r.name());
-    } else if (create && (oflags & OFLAG_EXCL) != 0) {
-      return Errno.EXIST.code();
-    }
-    Descriptor descriptor;
-    switch (node.type()) {
-      case SYMLINK:
-        return Errno.LOOP.code(); // a final symlink reached without SYMLINK_FOLLOW (O_NOFOLLOW)
-      case DIRECTORY:
-        if (wantsWrite || truncate) {
-          return Errno.ISDIR.code();
+    private static int writeStrings(GuestMemory m, byte[][] strings, long pointers, long buffer) {
+        long total = 0;
+        for (byte[] s : strings) {
+            total += s.length;
         }
-        descriptor = new Descriptor.Directory(r.chainIncludingNode(), null,
-            rightsBase & RIGHTS_DIRECTORY, rightsInheriting & RIGHTS_ALL);
-        break;
-      default:
-        if (wantsDirectory) {
-          return Errno.NOTDIR.code();
+        m.check(pointers, 4L * strings.length);
+        m.check(buffer, total);
+        long offset = buffer;
+        for (int i = 0; i < strings.length; i++) {
+            m.writeI32(pointers + 4L * i, (int) offset);
+            m.writeBytes(offset, strings[i], 0, strings[i].length);
+            offset += strings[i].length;
         }
-        OpenFile file = ((FileNode) node).open(wantsWrite || truncate);
+        return 0;
+    }
+
+    private static int writeSizes(
+            GuestMemory m, byte[][] strings, long countPointer, long sizePointer) {
+        long total = 0;
+        for (byte[] s : strings) {
+            total += s.length;
+        }
+        m.check(countPointer, 4);
+        m.check(sizePointer, 4);
+        m.writeI32(countPointer, strings.length);
+        m.writeI32(sizePointer, (int) total);
+        return 0;
+    }
+
+    // ====================================================================== clocks, random, poll
+
+    /** Nanoseconds since the epoch from the configured wall clock (0 before 1970). */
+    private long realtimeNanos() {
+        Instant now = config.wallClock().instant();
+        if (now.getEpochSecond() < 0) {
+            return 0;
+        }
         try {
-          if (truncate) {
-            file.truncate(0);
-          }
-        } catch (ErrnoException e) {
-          file.close();
-          throw e;
+            return Math.addExact(
+                    Math.multiplyExact(now.getEpochSecond(), 1_000_000_000L), now.getNano());
+        } catch (ArithmeticException e) {
+            throw new ErrnoException(Errno.OVERFLOW, "wall clock beyond 2262");
         }
-        descriptor = new Descriptor.File(file, wantsWrite, rightsBase & RIGHTS_REGULAR_FILE,
-            rightsInheriting & RIGHTS_ALL, (int) fdFlags);
     }
-    m.writeI32(fdPointer, fds.allocate(descriptor));
-    return 0;
-  }
 
-  private int pathCreateDirectory(GuestMemory m, long[] a) {
-    Resolution r = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
-    if (r.node() != null || r.name() == null) {
-      return Errno.EXIST.code();
+    /** Monotonic nanoseconds since this instance started; strictly increasing on every read. */
+    private long monotonicNanos() {
+        long now = Math.max(lastMonotonic + 1, monotonicSource.getAsLong() - monotonicOrigin);
+        lastMonotonic = now;
+        return now;
     }
-    r.parent().createDirectory(r.name());
-    return 0;
-  }
 
-  private int pathRemoveDirectory(GuestMemory m, long[] a) {
-    Resolution r = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
-    if (r.name() == null) {
-      return (r.chain().length == 1 ? Errno.BUSY : Errno.INVAL).code();
+    private long clockNanos(long clockId) {
+        switch ((int) clockId) {
+            case CLOCK_REALTIME:
+                return realtimeNanos();
+            case CLOCK_MONOTONIC:
+            case CLOCK_PROCESS_CPUTIME: // CPU time would leak host load; elapsed time is what we
+            // have
+            case CLOCK_THREAD_CPUTIME:
+                return monotonicNanos();
+            default:
+                throw new ErrnoException(Errno.INVAL, "unknown clock");
+        }
     }
-    Node node = existing(r);
-    if (node.type() != NodeType.DIRECTORY) {
-      return Errno.NOTDIR.code();
+
+    private int clockResGet(GuestMemory m, long[] a) {
+        long clockId = u32(a[0]);
+        if (clockId > CLOCK_THREAD_CPUTIME) {
+            return Errno.INVAL.code();
+        }
+        m.writeI64(u32(a[1]), clockId == CLOCK_REALTIME ? 1_000L : 1L);
+        return 0;
     }
-    r.parent().removeDirectory(r.name());
-    return 0;
-  }
 
-  private int pathUnlinkFile(GuestMemory m, long[] a) {
-    Resolution r = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
-    if (r.name() == null) {
-      return Errno.ISDIR.code();
+    private int clockTimeGet(GuestMemory m, long[] a) {
+        long resultPointer = u32(a[2]);
+        m.check(resultPointer, 8);
+        m.writeI64(resultPointer, clockNanos(u32(a[0])));
+        return 0;
     }
-    Node node = existing(r);
-    if (node.type() == NodeType.DIRECTORY) {
-      return Errno.ISDIR.code();
+
+    private int randomGet(GuestMemory m, long[] a) {
+        long buffer = u32(a[0]);
+        long length = u32(a[1]);
+        m.check(buffer, length);
+        byte[] chunk = new byte[(int) Math.min(length, IO_CHUNK)];
+        for (long done = 0; done < length; done += chunk.length) {
+            if (length - done < chunk.length) {
+                chunk = new byte[(int) (length - done)];
+            }
+            random.nextBytes(chunk);
+            m.writeBytes(buffer + done, chunk, 0, chunk.length);
+        }
+        return 0;
     }
-    if (r.trailingSlash()) {
-      return Errno.NOTDIR.code();
+
+    /**
+     * Descriptor subscriptions are always ready (nothing here ever blocks on I/O). Clock
+     * subscriptions, when nothing else is ready, really sleep until the earliest timeout.
+     *
+     * <p>All subscriptions are read before any event is written: the guest may pass an event buffer
+     * that overlaps them, and a subscription re-read after an event landed on it would no longer be
+     * the one it asked for (and could yield more events than subscriptions).
+     */
+    private int pollOneoff(GuestMemory m, long[] a) {
+        long in = u32(a[0]);
+        long out = u32(a[1]);
+        long count = u32(a[2]);
+        long eventCountPointer = u32(a[3]);
+        if (count == 0 || count > MAX_SUBSCRIPTIONS) {
+            return Errno.INVAL.code();
+        }
+        m.check(in, count * SUBSCRIPTION_SIZE);
+        m.check(out, count * EVENT_SIZE);
+        m.check(eventCountPointer, 4);
+        long nowRealtime = realtimeNanos();
+        long nowMonotonic = monotonicNanos();
+        int n = (int) count;
+        long[] userdata = new long[n];
+        int[] tags = new int[n];
+        // Per subscription: the fd's readable bytes, or a clock's relative timeout (-1: bad clock).
+        long[] values = new long[n];
+        Errno[] errors = new Errno[n];
+        long earliest = Long.MAX_VALUE;
+        boolean anyClock = false;
+        boolean anyImmediate = false;
+        for (int i = 0; i < n; i++) {
+            long sub = in + (long) i * SUBSCRIPTION_SIZE;
+            userdata[i] = m.readI64(sub);
+            tags[i] = m.readU8(sub + 8);
+            errors[i] = Errno.INVAL;
+            if (tags[i] == EVENTTYPE_FD_READ || tags[i] == EVENTTYPE_FD_WRITE) {
+                long fd = m.readU32(sub + 16);
+                errors[i] = fds.isOpen(fd) ? Errno.SUCCESS : Errno.BADF;
+                values[i] =
+                        errors[i] == Errno.SUCCESS && tags[i] == EVENTTYPE_FD_READ
+                                ? readableBytes(fds.get(fd))
+                                : 0;
+                anyImmediate = true;
+            } else if (tags[i] == EVENTTYPE_CLOCK) {
+                values[i] = relativeTimeout(m, sub, nowRealtime, nowMonotonic);
+                if (values[i] >= 0) {
+                    errors[i] = Errno.SUCCESS;
+                    anyClock = true;
+                    earliest = Math.min(earliest, values[i]);
+                } else {
+                    anyImmediate = true;
+                }
+            } else {
+                anyImmediate = true;
+            }
+        }
+        if (!anyImmediate && anyClock) {
+            sleep(earliest);
+        }
+        // A clock fires if we slept to it, or if it was already due.
+        long fired = anyImmediate ? 0 : earliest;
+        int events = 0;
+        for (int i = 0; i < n; i++) {
+            boolean clock = tags[i] == EVENTTYPE_CLOCK && errors[i] == Errno.SUCCESS;
+            if (clock && values[i] > fired) {
+                continue; // not due: no event
+            }
+            writeEvent(
+                    m,
+                    out + (long) events++ * EVENT_SIZE,
+                    userdata[i],
+                    errors[i],
+                    tags[i],
+                    clock ? 0 : values[i]);
+        }
+        m.writeI32(eventCountPointer, events);
+        return 0;
     }
-    r.parent().unlink(r.name());
-    return 0;
-  }
 
-  private int pathRename(GuestMemory m, long[] a) {
-    Resolution from = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
-    Resolution to = resolveAt(m, u32(a[3]), u32(a[4]), u32(a[5]), false);
-    vfs.rename(from, to);
-    return 0;
-  }
-
-  private int pathSymlink(GuestMemory m, long[] a) {
-    String target = readPath(m, u32(a[0]), u32(a[1]));
-    Resolution r = resolveAt(m, u32(a[2]), u32(a[3]), u32(a[4]), false);
-    if (r.node() != null || r.name() == null) {
-      return Errno.EXIST.code();
+    /** Nanoseconds until a clock subscription fires (≥ 0), or -1 for an unknown clock. */
+    private static long relativeTimeout(
+            GuestMemory m, long sub, long nowRealtime, long nowMonotonic) {
+        long clockId = m.readU32(sub + 16);
+        long timeout = m.readI64(sub + 24);
+        boolean absolute = (m.readU16(sub + 40) & SUBCLOCK_ABSTIME) != 0;
+        long now;
+        if (clockId == CLOCK_REALTIME) {
+            now = nowRealtime;
+        } else if (clockId <= CLOCK_THREAD_CPUTIME) {
+            now = nowMonotonic;
+        } else {
+            return -1;
+        }
+        if (timeout < 0) {
+            return Long.MAX_VALUE; // u64 beyond i64: forever
+        }
+        return absolute ? Math.max(0, timeout - now) : timeout;
     }
-    r.parent().createSymlink(r.name(), target);
-    return 0;
-  }
 
-  private int pathReadlink(GuestMemory m, long[] a) {
-    long buffer = u32(a[3]);
-    long length = u32(a[4]);
-    long usedPointer = u32(a[5]);
-    m.check(buffer, length);
-    m.check(usedPointer, 4);
-    Node node = existing(resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false));
-    if (node.type() != NodeType.SYMLINK) {
-      return Errno.INVAL.code();
+    private static long readableBytes(Descriptor d) {
+        if (d instanceof Descriptor.File) {
+            Descriptor.File f = (Descriptor.File) d;
+            return Math.max(0, f.file.size() - f.position);
+        }
+        return 0;
     }
-    byte[] target = ((SymlinkNode) node).target().getBytes(StandardCharsets.UTF_8);
-    int copied = (int) Math.min(length, target.length); // truncation is readlink's contract
-    m.writeBytes(buffer, target, 0, copied);
-    m.writeI32(usedPointer, copied);
-    return 0;
-  }
 
-  /** No hard links anywhere: they would let a name escape its directory's confinement. */
-  private int pathLink(GuestMemory m, long[] a) {
-    directory(u32(a[0]));
-    directory(u32(a[4]));
-    return Errno.PERM.code();
-  }
+    private static void writeEvent(
+            GuestMemory m, long event, long userdata, Errno error, int type, long nbytes) {
+        m.writeI64(event, userdata);
+        m.writeI64(event + 8, error.code() | ((long) type << 16)); // error u16, type u8, padding
+        m.writeI64(event + 16, nbytes);
+        m.writeI64(event + 24, 0); // flags u16 + padding
+    }
 
-  // ====================================================================== sockets
+    private void sleep(long nanos) {
+        try {
+            config.sleeper().sleepNanos(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ChicoryInterruptedException(
+                    "interrupted while the guest slept in poll_oneoff");
+        }
+    }
 
-  /** The sandbox has no network: real descriptors are not sockets. */
-  private int socket(GuestMemory m, long[] a) {
-    fds.get(u32(a[0]));
-    return Errno.NOTSUP.code();
-  }
+    // ====================================================================== descriptors
+
+    private Descriptor.File file(long fd) {
+        Descriptor d = fds.get(fd);
+        if (d instanceof Descriptor.File) {
+            return (Descriptor.File) d;
+        }
+        throw new ErrnoException(
+                d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE,
+                "not a regular file");
+    }
+
+    private Descriptor.Directory directory(long fd) {
+        Descriptor d = fds.get(fd);
+        if (d instanceof Descriptor.Directory) {
+            return (Descriptor.Directory) d;
+        }
+        throw new ErrnoException(Errno.NOTDIR, "not a directory");
+    }
+
+    private Descriptor.File writableFile(long fd) {
+        Descriptor.File f = file(fd);
+        if (!f.canWrite()) {
+            throw new ErrnoException(Errno.BADF, "not open for writing");
+        }
+        return f;
+    }
+
+    private int fdFdstatGet(GuestMemory m, long[] a) {
+        Descriptor d = fds.get(u32(a[0]));
+        long stat = u32(a[1]);
+        m.check(stat, FDSTAT_SIZE);
+        m.writeI64(
+                stat, d.fileType() | ((long) d.fdFlags << 16)); // filetype u8, pad, flags u16, pad
+        m.writeI64(stat + 8, d.rightsBase);
+        m.writeI64(stat + 16, d.rightsInheriting);
+        return 0;
+    }
+
+    private int fdFdstatSetFlags(GuestMemory m, long[] a) {
+        Descriptor d = fds.get(u32(a[0]));
+        long flags = u32(a[1]);
+        if ((flags & ~FDFLAGS_ALL) != 0) {
+            return Errno.INVAL.code();
+        }
+        d.fdFlags = (int) flags;
+        return 0;
+    }
+
+    private int fdFdstatSetRights(GuestMemory m, long[] a) {
+        Descriptor d = fds.get(u32(a[0]));
+        long base = a[1];
+        long inheriting = a[2];
+        if ((base & ~d.rightsBase) != 0 || (inheriting & ~d.rightsInheriting) != 0) {
+            return Errno.NOTCAPABLE.code(); // rights can only shrink
+        }
+        d.rightsBase = base;
+        d.rightsInheriting = inheriting;
+        return 0;
+    }
+
+    private int fdPrestatGet(GuestMemory m, long[] a) {
+        Descriptor d = fds.get(u32(a[0]));
+        if (!(d instanceof Descriptor.Directory)
+                || ((Descriptor.Directory) d).preopenName == null) {
+            return Errno.BADF.code(); // wasi-libc scans preopens upward until EBADF
+        }
+        long prestat = u32(a[1]);
+        int nameLength =
+                ((Descriptor.Directory) d).preopenName.getBytes(StandardCharsets.UTF_8).length;
+        m.writeI64(prestat, (long) nameLength << 32); // tag 0 (dir), pad, u32 name length
+        return 0;
+    }
+
+    private int fdPrestatDirName(GuestMemory m, long[] a) {
+        Descriptor d = fds.get(u32(a[0]));
+        if (!(d instanceof Descriptor.Directory)
+                || ((Descriptor.Directory) d).preopenName == null) {
+            return Errno.BADF.code();
+        }
+        byte[] name = ((Descriptor.Directory) d).preopenName.getBytes(StandardCharsets.UTF_8);
+        long buffer = u32(a[1]);
+        long length = u32(a[2]);
+        m.check(buffer, length);
+        if (length < name.length) {
+            return Errno.NAMETOOLONG.code();
+        }
+        m.writeBytes(buffer, name, 0, name.length);
+        return 0;
+    }
+
+    private int fdSync(GuestMemory m, long[] a) {
+        fds.get(u32(a[0])); // everything is synchronous already
+        return 0;
+    }
+
+    private int fdAdvise(GuestMemory m, long[] a) {
+        file(u32(a[0]));
+        long advice = u32(a[3]);
+        if (a[1] < 0 || a[2] < 0 || advice > 5) {
+            return Errno.INVAL.code();
+        }
+        return 0;
+    }
+
+    private int fdAllocate(GuestMemory m, long[] a) {
+        Descriptor.File f = writableFile(u32(a[0]));
+        long offset = a[1];
+        long length = a[2];
+        if (offset < 0 || length <= 0) {
+            return Errno.INVAL.code();
+        }
+        long end = offset + length;
+        if (end < 0) {
+            return Errno.FBIG.code();
+        }
+        if (end > f.file.size()) {
+            f.file.truncate(end);
+        }
+        return 0;
+    }
+
+    private int fdFilestatGet(GuestMemory m, long[] a) {
+        Descriptor d = fds.get(u32(a[0]));
+        long buffer = u32(a[1]);
+        m.check(buffer, FILESTAT_SIZE);
+        if (d instanceof Descriptor.File) {
+            writeFilestat(m, buffer, ((Descriptor.File) d).file.node().stat());
+        } else if (d instanceof Descriptor.Directory) {
+            writeFilestat(m, buffer, ((Descriptor.Directory) d).node().stat());
+        } else {
+            writeFilestat(m, buffer, null);
+        }
+        return 0;
+    }
+
+    /** Writes a filestat; {@code null} means a stdio stream (unknown type, all zero). */
+    private static void writeFilestat(GuestMemory m, long buffer, Stat stat) {
+        m.check(buffer, FILESTAT_SIZE);
+        if (stat == null) {
+            for (int i = 0; i < FILESTAT_SIZE; i += 8) {
+                m.writeI64(buffer + i, 0);
+            }
+            return;
+        }
+        m.writeI64(buffer, stat.device());
+        m.writeI64(buffer + 8, stat.inode());
+        m.writeI64(buffer + 16, fileType(stat.type())); // filetype u8 + padding
+        m.writeI64(buffer + 24, stat.linkCount());
+        m.writeI64(buffer + 32, stat.size());
+        m.writeI64(buffer + 40, stat.accessTimeNanos());
+        m.writeI64(buffer + 48, stat.modifyTimeNanos());
+        m.writeI64(buffer + 56, stat.changeTimeNanos());
+    }
+
+    private static int fileType(NodeType type) {
+        switch (type) {
+            case DIRECTORY:
+                return FILETYPE_DIRECTORY;
+            case REGULAR_FILE:
+                return FILETYPE_REGULAR_FILE;
+            case SYMLINK:
+                return FILETYPE_SYMBOLIC_LINK;
+            default:
+                return FILETYPE_UNKNOWN;
+        }
+    }
+
+    private int fdFilestatSetSize(GuestMemory m, long[] a) {
+        Descriptor.File f = writableFile(u32(a[0]));
+        long size = a[1];
+        if (size < 0) {
+            return Errno.INVAL.code();
+        }
+        f.file.truncate(size);
+        return 0;
+    }
+
+    private int fdFilestatSetTimes(GuestMemory m, long[] a) {
+        Descriptor d = fds.get(u32(a[0]));
+        Node node;
+        if (d instanceof Descriptor.File) {
+            node = ((Descriptor.File) d).file.node();
+        } else if (d instanceof Descriptor.Directory) {
+            node = ((Descriptor.Directory) d).node();
+        } else {
+            return Errno.BADF.code();
+        }
+        setTimes(node, a[1], a[2], u32(a[3]));
+        return 0;
+    }
+
+    private void setTimes(Node node, long accessTime, long modifyTime, long flags) {
+        if ((flags & ~0xFL) != 0
+                || (flags & (FST_ATIM | FST_ATIM_NOW)) == (FST_ATIM | FST_ATIM_NOW)
+                || (flags & (FST_MTIM | FST_MTIM_NOW)) == (FST_MTIM | FST_MTIM_NOW)) {
+            throw new ErrnoException(Errno.INVAL, "bad fstflags");
+        }
+        long now = (flags & (FST_ATIM_NOW | FST_MTIM_NOW)) != 0 ? realtimeNanos() : 0;
+        node.setTimes(
+                timeChange(flags, FST_ATIM, FST_ATIM_NOW, accessTime, now),
+                timeChange(flags, FST_MTIM, FST_MTIM_NOW, modifyTime, now));
+    }
+
+    private static OptionalLong timeChange(
+            long flags, int setFlag, int nowFlag, long value, long now) {
+        if ((flags & setFlag) != 0) {
+            return OptionalLong.of(value);
+        }
+        return (flags & nowFlag) != 0 ? OptionalLong.of(now) : OptionalLong.empty();
+    }
+
+    private int fdSeek(GuestMemory m, long[] a) {
+        Descriptor.File f = file(u32(a[0]));
+        long offset = a[1];
+        long whence = u32(a[2]);
+        long resultPointer = u32(a[3]);
+        m.check(resultPointer, 8);
+        long base;
+        if (whence == WHENCE_SET) {
+            base = 0;
+        } else if (whence == WHENCE_CUR) {
+            base = f.position;
+        } else if (whence == WHENCE_END) {
+            base = f.file.size();
+        } else {
+            return Errno.INVAL.code();
+        }
+        long target = base + offset;
+        if (target < 0 || (offset > 0 && target < base)) {
+            return Errno.INVAL.code();
+        }
+        f.position = target;
+        m.writeI64(resultPointer, target);
+        return 0;
+    }
+
+    private int fdTell(GuestMemory m, long[] a) {
+        Descriptor.File f = file(u32(a[0]));
+        m.writeI64(u32(a[1]), f.position);
+        return 0;
+    }
+
+    // ====================================================================== read / write
+
+    private int fdRead(GuestMemory m, long[] a) {
+        return readv(m, fds.get(u32(a[0])), u32(a[1]), u32(a[2]), -1, u32(a[3]));
+    }
+
+    private int fdPread(GuestMemory m, long[] a) {
+        Descriptor d = fds.get(u32(a[0]));
+        if (!(d instanceof Descriptor.File)) {
+            return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE).code();
+        }
+        if (a[3] < 0) {
+            return Errno.INVAL.code();
+        }
+        return readv(m, d, u32(a[1]), u32(a[2]), a[3], u32(a[4]));
+    }
+
+    private int fdWrite(GuestMemory m, long[] a) {
+        return writev(m, fds.get(u32(a[0])), u32(a[1]), u32(a[2]), -1, u32(a[3]));
+    }
+
+    private int fdPwrite(GuestMemory m, long[] a) {
+        Descriptor d = fds.get(u32(a[0]));
+        if (!(d instanceof Descriptor.File)) {
+            return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE).code();
+        }
+        if (a[3] < 0) {
+            return Errno.INVAL.code();
+        }
+        return writev(m, d, u32(a[1]), u32(a[2]), a[3], u32(a[4]));
+    }
+
+    /**
+     * Reads and validates an iovec array once, as {buffer, length} pairs. The copy matters: a read
+     * may land in guest memory that holds the array itself, and entries re-read after that would no
+     * longer be the ones validated.
+     */
+    private static long[] iovecs(GuestMemory m, long iovs, long count) {
+        if (count > MAX_IOVECS) {
+            throw new ErrnoException(Errno.INVAL, "more than " + MAX_IOVECS + " iovecs");
+        }
+        m.check(iovs, count * IOVEC_SIZE);
+        long[] entries = new long[(int) count * 2];
+        long total = 0;
+        for (int i = 0; i < count; i++) {
+            long buffer = m.readU32(iovs + (long) i * IOVEC_SIZE);
+            long length = m.readU32(iovs + (long) i * IOVEC_SIZE + 4);
+            m.check(buffer, length);
+            entries[2 * i] = buffer;
+            entries[2 * i + 1] = length;
+            total += length;
+        }
+        if (total > MAX_TRANSFER) {
+            throw new ErrnoException(Errno.INVAL, "transfer too large");
+        }
+        return entries;
+    }
+
+    /**
+     * Scatters bytes from {@code d} into the iovecs. {@code position} < 0 means "at the
+     * descriptor's position, advancing it". Streams stop after the first short read rather than
+     * block for more.
+     */
+    private int readv(
+            GuestMemory m, Descriptor d, long iovs, long count, long position, long resultPointer) {
+        if (!d.canRead()) {
+            return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.BADF).code();
+        }
+        m.check(resultPointer, 4);
+        long[] entries = iovecs(m, iovs, count);
+        long total = 0;
+        outer:
+        for (int i = 0; i < entries.length; i += 2) {
+            long buffer = entries[i];
+            long length = entries[i + 1];
+            for (long done = 0; done < length; ) {
+                int want = (int) Math.min(length - done, IO_CHUNK);
+                int got = readChunk(d, position < 0 ? -1 : position + total, want);
+                if (got > 0) {
+                    m.writeBytes(buffer + done, ioBuffer, 0, got);
+                    done += got;
+                    total += got;
+                }
+                if (got < want) {
+                    break outer;
+                }
+            }
+        }
+        m.writeI32(resultPointer, (int) total);
+        return 0;
+    }
+
+    private int readChunk(Descriptor d, long position, int length) {
+        if (d instanceof Descriptor.File) {
+            Descriptor.File f = (Descriptor.File) d;
+            int got = f.file.read(position < 0 ? f.position : position, ioBuffer, 0, length);
+            if (position < 0) {
+                f.position += got;
+            }
+            return got;
+        }
+        if (d instanceof Descriptor.Stdin) {
+            try {
+                int got = ((Descriptor.Stdin) d).in.read(ioBuffer, 0, length);
+                return Math.max(0, got);
+            } catch (IOException e) {
+                throw new ErrnoException(Errno.IO, "stdin failed");
+            }
+        }
+        throw new ErrnoException(Errno.BADF, "not readable");
+    }
+
+    /** Gathers the iovecs into {@code d}. {@code position} < 0: descriptor position (or append). */
+    private int writev(
+            GuestMemory m, Descriptor d, long iovs, long count, long position, long resultPointer) {
+        if (!d.canWrite()) {
+            return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.BADF).code();
+        }
+        m.check(resultPointer, 4);
+        long[] entries = iovecs(m, iovs, count);
+        long total = 0;
+        try {
+            for (int i = 0; i < entries.length; i += 2) {
+                long buffer = entries[i];
+                long length = entries[i + 1];
+                for (long done = 0; done < length; ) {
+                    int chunk = (int) Math.min(length - done, IO_CHUNK);
+                    // Chicory's Memory has no read-into-array; this copy is the one allocation per
+                    // chunk.
+                    byte[] bytes = m.readBytes(buffer + done, chunk);
+                    writeChunk(d, position < 0 ? -1 : position + total, bytes, chunk);
+                    done += chunk;
+                    total += chunk;
+                }
+            }
+        } catch (ErrnoException e) {
+            if (total == 0 || (e.errno() != Errno.NOSPC && e.errno() != Errno.FBIG)) {
+                throw e;
+            }
+            // POSIX: a partial write reports what was written; the next write gets the error.
+        }
+        m.writeI32(resultPointer, (int) total);
+        return 0;
+    }
+
+    private void writeChunk(Descriptor d, long position, byte[] bytes, int length) {
+        if (d instanceof Descriptor.Output) {
+            ((Descriptor.Output) d).sink.write(bytes, 0, length);
+            return;
+        }
+        Descriptor.File f = (Descriptor.File) d;
+        if (position >= 0) {
+            requireEndFits(position, length);
+            f.file.write(position, bytes, 0, length);
+            return;
+        }
+        if ((f.fdFlags & FDFLAG_APPEND) != 0) {
+            f.position = f.file.size();
+        }
+        requireEndFits(f.position, length); // fd_seek accepts any i64 offset
+        f.file.write(f.position, bytes, 0, length);
+        f.position += length;
+    }
+
+    /** A write ending beyond 2^63 would wrap to a negative offset in the file layer. */
+    private static void requireEndFits(long position, int length) {
+        if (position > Long.MAX_VALUE - length) {
+            throw new ErrnoException(Errno.FBIG, "write would end beyond the largest file offset");
+        }
+    }
+
+    // ====================================================================== directories
+
+    private int fdReaddir(GuestMemory m, long[] a) {
+        Descriptor.Directory d = directory(u32(a[0]));
+        long buffer = u32(a[1]);
+        long length = u32(a[2]);
+        long cookie = a[3];
+        long usedPointer = u32(a[4]);
+        m.check(buffer, length);
+        m.check(usedPointer, 4);
+        if (cookie == 0 || d.listing == null) {
+            d.listing = d.node().entries();
+        }
+        List<DirEntry> listing = d.listing;
+        long entryCount = listing.size() + 2L;
+        long used = 0;
+        for (long index = cookie; index >= 0 && index < entryCount && used < length; index++) {
+            String name;
+            long inode;
+            int type;
+            if (index < 2) {
+                name = index == 0 ? "." : "..";
+                DirectoryNode dir =
+                        index == 0 || d.chain.length == 1 ? d.node() : d.chain[d.chain.length - 2];
+                inode = dir.inode();
+                type = FILETYPE_DIRECTORY;
+            } else {
+                DirEntry e = listing.get((int) (index - 2));
+                name = e.name();
+                inode = e.inode();
+                type = fileType(e.type());
+            }
+            byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+            int entrySize = DIRENT_HEADER_SIZE + nameBytes.length;
+            if (direntBuffer.capacity() < entrySize) {
+                direntBuffer = ByteBuffer.allocate(entrySize).order(ByteOrder.LITTLE_ENDIAN);
+            }
+            direntBuffer.clear();
+            direntBuffer
+                    .putLong(index + 1)
+                    .putLong(inode)
+                    .putInt(nameBytes.length)
+                    .putInt(type)
+                    .put(nameBytes);
+            // The last entry may be cut short: that is how preview1 says "call again with d_next".
+            int copied = (int) Math.min(entrySize, length - used);
+            m.writeBytes(buffer + used, direntBuffer.array(), 0, copied);
+            used += copied;
+        }
+        m.writeI32(usedPointer, (int) used);
+        return 0;
+    }
+
+    // ====================================================================== paths
+
+    /** Reads and decodes a guest path: ENAMETOOLONG, EFAULT, EINVAL (NUL), EILSEQ (bad UTF-8). */
+    private static String readPath(GuestMemory m, long pointer, long length) {
+        m.check(pointer, length);
+        if (length > Vfs.MAX_PATH_BYTES) {
+            throw new ErrnoException(Errno.NAMETOOLONG, "path too long");
+        }
+        byte[] bytes = m.readBytes(pointer, (int) length);
+        boolean ascii = true;
+        for (byte b : bytes) {
+            if (b == 0) {
+                throw new ErrnoException(Errno.INVAL, "NUL in path");
+            }
+            ascii &= b > 0;
+        }
+        if (ascii) {
+            return new String(bytes, StandardCharsets.ISO_8859_1); // the fast, common case
+        }
+        try {
+            CharBuffer chars = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes));
+            return chars.toString();
+        } catch (CharacterCodingException e) {
+            throw new ErrnoException(Errno.ILSEQ, "path is not UTF-8");
+        }
+    }
+
+    private Resolution resolveAt(
+            GuestMemory m, long dirFd, long pathPointer, long pathLength, boolean follow) {
+        Descriptor.Directory dir = directory(dirFd);
+        return vfs.resolve(dir.chain, readPath(m, pathPointer, pathLength), follow);
+    }
+
+    private static Node existing(Resolution r) {
+        if (r.node() == null) {
+            throw new ErrnoException(Errno.NOENT, "no such file or directory");
+        }
+        return r.node();
+    }
+
+    private int pathFilestatGet(GuestMemory m, long[] a) {
+        boolean follow = (u32(a[1]) & LOOKUP_SYMLINK_FOLLOW) != 0;
+        long buffer = u32(a[4]);
+        m.check(buffer, FILESTAT_SIZE);
+        Node node = existing(resolveAt(m, u32(a[0]), u32(a[2]), u32(a[3]), follow));
+        writeFilestat(m, buffer, node.stat());
+        return 0;
+    }
+
+    private int pathFilestatSetTimes(GuestMemory m, long[] a) {
+        boolean follow = (u32(a[1]) & LOOKUP_SYMLINK_FOLLOW) != 0;
+        Node node = existing(resolveAt(m, u32(a[0]), u32(a[2]), u32(a[3]), follow));
+        setTimes(node, a[4], a[5], u32(a[6]));
+        return 0;
+    }
+
+    private int pathOpen(GuestMemory m, long[] a) {
+        Descriptor.Directory dir = directory(u32(a[0]));
+        boolean follow = (u32(a[1]) & LOOKUP_SYMLINK_FOLLOW) != 0;
+        String path = readPath(m, u32(a[2]), u32(a[3]));
+        long oflags = u32(a[4]);
+        long rightsBase = a[5];
+        long rightsInheriting = a[6];
+        long fdFlags = u32(a[7]);
+        long fdPointer = u32(a[8]);
+        m.check(fdPointer, 4);
+        if ((oflags & ~OFLAGS_ALL) != 0 || (fdFlags & ~FDFLAGS_ALL) != 0) {
+            return Errno.INVAL.code();
+        }
+        fds.requireFreeSlot(); // before creating anything
+        boolean create = (oflags & OFLAG_CREAT) != 0;
+        boolean wantsDirectory = (oflags & OFLAG_DIRECTORY) != 0;
+        boolean truncate = (oflags & OFLAG_TRUNC) != 0;
+        boolean wantsWrite = (rightsBase & RIGHT_FD_WRITE) != 0;
+        Resolution r = vfs.resolve(dir.chain, path, follow);
+        Node node = r.node();
+        if (node == null) {
+            if (!create) {
+                return Errno.NOENT.code();
+            }
+            if (wantsDirectory || r.trailingSlash()) {
+                return Errno.ISDIR.code();
+            }
+            node = r.parent().createFile(r.name());
+        } else if (create && (oflags & OFLAG_EXCL) != 0) {
+            return Errno.EXIST.code();
+        }
+        Descriptor descriptor;
+        switch (node.type()) {
+            case SYMLINK:
+                return Errno.LOOP
+                        .code(); // a final symlink reached without SYMLINK_FOLLOW (O_NOFOLLOW)
+            case DIRECTORY:
+                if (wantsWrite || truncate) {
+                    return Errno.ISDIR.code();
+                }
+                descriptor =
+                        new Descriptor.Directory(
+                                r.chainIncludingNode(),
+                                null,
+                                rightsBase & RIGHTS_DIRECTORY,
+                                rightsInheriting & RIGHTS_ALL);
+                break;
+            default:
+                if (wantsDirectory) {
+                    return Errno.NOTDIR.code();
+                }
+                OpenFile file = ((FileNode) node).open(wantsWrite || truncate);
+                try {
+                    if (truncate) {
+                        file.truncate(0);
+                    }
+                } catch (ErrnoException e) {
+                    file.close();
+                    throw e;
+                }
+                descriptor =
+                        new Descriptor.File(
+                                file,
+                                wantsWrite,
+                                rightsBase & RIGHTS_REGULAR_FILE,
+                                rightsInheriting & RIGHTS_ALL,
+                                (int) fdFlags);
+        }
+        m.writeI32(fdPointer, fds.allocate(descriptor));
+        return 0;
+    }
+
+    private int pathCreateDirectory(GuestMemory m, long[] a) {
+        Resolution r = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
+        if (r.node() != null || r.name() == null) {
+            return Errno.EXIST.code();
+        }
+        r.parent().createDirectory(r.name());
+        return 0;
+    }
+
+    private int pathRemoveDirectory(GuestMemory m, long[] a) {
+        Resolution r = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
+        if (r.name() == null) {
+            return (r.chain().length == 1 ? Errno.BUSY : Errno.INVAL).code();
+        }
+        Node node = existing(r);
+        if (node.type() != NodeType.DIRECTORY) {
+            return Errno.NOTDIR.code();
+        }
+        r.parent().removeDirectory(r.name());
+        return 0;
+    }
+
+    private int pathUnlinkFile(GuestMemory m, long[] a) {
+        Resolution r = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
+        if (r.name() == null) {
+            return Errno.ISDIR.code();
+        }
+        Node node = existing(r);
+        if (node.type() == NodeType.DIRECTORY) {
+            return Errno.ISDIR.code();
+        }
+        if (r.trailingSlash()) {
+            return Errno.NOTDIR.code();
+        }
+        r.parent().unlink(r.name());
+        return 0;
+    }
+
+    private int pathRename(GuestMemory m, long[] a) {
+        Resolution from = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
+        Resolution to = resolveAt(m, u32(a[3]), u32(a[4]), u32(a[5]), false);
+        vfs.rename(from, to);
+        return 0;
+    }
+
+    private int pathSymlink(GuestMemory m, long[] a) {
+        String target = readPath(m, u32(a[0]), u32(a[1]));
+        Resolution r = resolveAt(m, u32(a[2]), u32(a[3]), u32(a[4]), false);
+        if (r.node() != null || r.name() == null) {
+            return Errno.EXIST.code();
+        }
+        r.parent().createSymlink(r.name(), target);
+        return 0;
+    }
+
+    private int pathReadlink(GuestMemory m, long[] a) {
+        long buffer = u32(a[3]);
+        long length = u32(a[4]);
+        long usedPointer = u32(a[5]);
+        m.check(buffer, length);
+        m.check(usedPointer, 4);
+        Node node = existing(resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false));
+        if (node.type() != NodeType.SYMLINK) {
+            return Errno.INVAL.code();
+        }
+        byte[] target = ((SymlinkNode) node).target().getBytes(StandardCharsets.UTF_8);
+        int copied = (int) Math.min(length, target.length); // truncation is readlink's contract
+        m.writeBytes(buffer, target, 0, copied);
+        m.writeI32(usedPointer, copied);
+        return 0;
+    }
+
+    /** No hard links anywhere: they would let a name escape its directory's confinement. */
+    private int pathLink(GuestMemory m, long[] a) {
+        directory(u32(a[0]));
+        directory(u32(a[4]));
+        return Errno.PERM.code();
+    }
+
+    // ====================================================================== sockets
+
+    /** The sandbox has no network: real descriptors are not sockets. */
+    private int socket(GuestMemory m, long[] a) {
+        fds.get(u32(a[0]));
+        return Errno.NOTSUP.code();
+    }
 }

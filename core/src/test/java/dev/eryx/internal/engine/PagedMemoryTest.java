@@ -18,9 +18,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@link PagedMemory} against Chicory's {@link ByteArrayMemory}: the same random operations on
- * both must give the same results, the same out-of-bounds failures and the same contents, across
- * page boundaries, growth, copy-on-write over an image, rollback and reset.
+ * {@link PagedMemory} against Chicory's {@link ByteArrayMemory}: the same random operations on both
+ * must give the same results, the same out-of-bounds failures and the same contents, across page
+ * boundaries, growth, copy-on-write over an image, rollback and reset.
  */
 class PagedMemoryTest {
     private static final int WASM_PAGE = Memory.PAGE_SIZE;
@@ -59,7 +59,10 @@ class PagedMemoryTest {
         void assertSameContents(String when) {
             assertEquals(reference.pages(), candidate.pages(), when + ": pages");
             int bytes = reference.pages() * WASM_PAGE;
-            assertArrayEquals(reference.readBytes(0, bytes), candidate.readBytes(0, bytes), when + ": contents");
+            assertArrayEquals(
+                    reference.readBytes(0, bytes),
+                    candidate.readBytes(0, bytes),
+                    when + ": contents");
         }
     }
 
@@ -73,19 +76,27 @@ class PagedMemoryTest {
         return m;
     }
 
-    /** Addresses that hit the interesting places: page edges of every size, the end of memory, negatives. */
+    /**
+     * Addresses that hit the interesting places: page edges of every size, the end of memory,
+     * negatives.
+     */
     private static int address(Random random, int memoryBytes) {
         switch (random.nextInt(6)) {
             case 0:
                 return random.nextInt(memoryBytes + 16);
-            case 1: {
-                int edge = (1 << (12 + random.nextInt(5))) * (1 + random.nextInt(Math.max(1, memoryBytes >>> 12)));
-                return edge - 8 + random.nextInt(16);
-            }
+            case 1:
+                {
+                    int edge =
+                            (1 << (12 + random.nextInt(5)))
+                                    * (1 + random.nextInt(Math.max(1, memoryBytes >>> 12)));
+                    return edge - 8 + random.nextInt(16);
+                }
             case 2:
                 return memoryBytes - 9 + random.nextInt(18);
             case 3:
-                return random.nextBoolean() ? -1 - random.nextInt(10) : Integer.MIN_VALUE + random.nextInt(10);
+                return random.nextBoolean()
+                        ? -1 - random.nextInt(10)
+                        : Integer.MIN_VALUE + random.nextInt(10);
             default:
                 return random.nextInt(3 * 4096);
         }
@@ -96,102 +107,199 @@ class PagedMemoryTest {
         int addr = address(random, size);
         String what = "step " + step + " addr " + addr;
         switch (random.nextInt(14)) {
-            case 0: {
-                byte v = (byte) random.nextInt();
-                p.same(what + " writeByte", m -> { m.writeByte(addr, v); return null; });
-                p.same(what + " read", m -> m.read(addr));
-                break;
-            }
-            case 1: {
-                short v = (short) random.nextInt();
-                p.same(what + " writeShort", m -> { m.writeShort(addr, v); return null; });
-                p.same(what + " readShort", m -> m.readShort(addr));
-                p.same(what + " readU16", m -> m.readU16(addr));
-                break;
-            }
-            case 2: {
-                int v = random.nextInt();
-                p.same(what + " writeI32", m -> { m.writeI32(addr, v); return null; });
-                p.same(what + " readInt", m -> m.readInt(addr));
-                break;
-            }
-            case 3: {
-                long v = random.nextLong();
-                p.same(what + " writeLong", m -> { m.writeLong(addr, v); return null; });
-                p.same(what + " readLong", m -> m.readLong(addr));
-                break;
-            }
-            case 4: {
-                float v = Float.intBitsToFloat(random.nextInt());
-                p.same(what + " writeF32", m -> { m.writeF32(addr, v); return null; });
-                p.same(what + " readF32", m -> m.readF32(addr));
-                p.same(what + " readFloat bits", m -> Float.floatToRawIntBits(m.readFloat(addr)));
-                break;
-            }
-            case 5: {
-                double v = Double.longBitsToDouble(random.nextLong());
-                p.same(what + " writeF64", m -> { m.writeF64(addr, v); return null; });
-                p.same(what + " readF64", m -> m.readF64(addr));
-                p.same(what + " readDouble bits", m -> Double.doubleToRawLongBits(m.readDouble(addr)));
-                break;
-            }
-            case 6: {
-                int len = random.nextInt(3) == 0 ? random.nextInt(70_000) : random.nextInt(40);
-                p.same(what + " readBytes " + len, m -> m.readBytes(addr, len));
-                break;
-            }
-            case 7: {
-                byte[] data = new byte[random.nextInt(3) == 0 ? random.nextInt(70_000) : random.nextInt(40)];
-                random.nextBytes(data);
-                int offset = data.length == 0 ? 0 : random.nextInt(data.length);
-                int len = random.nextInt(10) == 0 ? data.length + 1 : random.nextInt(data.length - offset + 1);
-                p.same(what + " write " + offset + "+" + len, m -> { m.write(addr, data, offset, len); return null; });
-                break;
-            }
-            case 8: {
-                int len = random.nextInt(5) == 0 ? -random.nextInt(5) : random.nextInt(random.nextBoolean() ? 100 : 70_000);
-                byte v = (byte) random.nextInt();
-                p.same(what + " fill " + len, m -> { m.fill(v, addr, addr + len); return null; });
-                break;
-            }
-            case 9: {
-                int src = random.nextBoolean() ? address(random, size) : addr + random.nextInt(200) - 100;
-                int len = random.nextInt(4) == 0 ? random.nextInt(70_000) : random.nextInt(300);
-                p.same(what + " copy from " + src + " len " + len, m -> { m.copy(addr, src, len); return null; });
-                break;
-            }
-            case 10: {
-                int pages = random.nextInt(8) == 0 ? -1 : random.nextInt(3);
-                p.same(what + " grow " + pages, m -> m.grow(pages));
-                break;
-            }
+            case 0:
+                {
+                    byte v = (byte) random.nextInt();
+                    p.same(
+                            what + " writeByte",
+                            m -> {
+                                m.writeByte(addr, v);
+                                return null;
+                            });
+                    p.same(what + " read", m -> m.read(addr));
+                    break;
+                }
+            case 1:
+                {
+                    short v = (short) random.nextInt();
+                    p.same(
+                            what + " writeShort",
+                            m -> {
+                                m.writeShort(addr, v);
+                                return null;
+                            });
+                    p.same(what + " readShort", m -> m.readShort(addr));
+                    p.same(what + " readU16", m -> m.readU16(addr));
+                    break;
+                }
+            case 2:
+                {
+                    int v = random.nextInt();
+                    p.same(
+                            what + " writeI32",
+                            m -> {
+                                m.writeI32(addr, v);
+                                return null;
+                            });
+                    p.same(what + " readInt", m -> m.readInt(addr));
+                    break;
+                }
+            case 3:
+                {
+                    long v = random.nextLong();
+                    p.same(
+                            what + " writeLong",
+                            m -> {
+                                m.writeLong(addr, v);
+                                return null;
+                            });
+                    p.same(what + " readLong", m -> m.readLong(addr));
+                    break;
+                }
+            case 4:
+                {
+                    float v = Float.intBitsToFloat(random.nextInt());
+                    p.same(
+                            what + " writeF32",
+                            m -> {
+                                m.writeF32(addr, v);
+                                return null;
+                            });
+                    p.same(what + " readF32", m -> m.readF32(addr));
+                    p.same(
+                            what + " readFloat bits",
+                            m -> Float.floatToRawIntBits(m.readFloat(addr)));
+                    break;
+                }
+            case 5:
+                {
+                    double v = Double.longBitsToDouble(random.nextLong());
+                    p.same(
+                            what + " writeF64",
+                            m -> {
+                                m.writeF64(addr, v);
+                                return null;
+                            });
+                    p.same(what + " readF64", m -> m.readF64(addr));
+                    p.same(
+                            what + " readDouble bits",
+                            m -> Double.doubleToRawLongBits(m.readDouble(addr)));
+                    break;
+                }
+            case 6:
+                {
+                    int len = random.nextInt(3) == 0 ? random.nextInt(70_000) : random.nextInt(40);
+                    p.same(what + " readBytes " + len, m -> m.readBytes(addr, len));
+                    break;
+                }
+            case 7:
+                {
+                    byte[] data =
+                            new byte
+                                    [random.nextInt(3) == 0
+                                            ? random.nextInt(70_000)
+                                            : random.nextInt(40)];
+                    random.nextBytes(data);
+                    int offset = data.length == 0 ? 0 : random.nextInt(data.length);
+                    int len =
+                            random.nextInt(10) == 0
+                                    ? data.length + 1
+                                    : random.nextInt(data.length - offset + 1);
+                    p.same(
+                            what + " write " + offset + "+" + len,
+                            m -> {
+                                m.write(addr, data, offset, len);
+                                return null;
+                            });
+                    break;
+                }
+            case 8:
+                {
+                    int len =
+                            random.nextInt(5) == 0
+                                    ? -random.nextInt(5)
+                                    : random.nextInt(random.nextBoolean() ? 100 : 70_000);
+                    byte v = (byte) random.nextInt();
+                    p.same(
+                            what + " fill " + len,
+                            m -> {
+                                m.fill(v, addr, addr + len);
+                                return null;
+                            });
+                    break;
+                }
+            case 9:
+                {
+                    int src =
+                            random.nextBoolean()
+                                    ? address(random, size)
+                                    : addr + random.nextInt(200) - 100;
+                    int len = random.nextInt(4) == 0 ? random.nextInt(70_000) : random.nextInt(300);
+                    p.same(
+                            what + " copy from " + src + " len " + len,
+                            m -> {
+                                m.copy(addr, src, len);
+                                return null;
+                            });
+                    break;
+                }
+            case 10:
+                {
+                    int pages = random.nextInt(8) == 0 ? -1 : random.nextInt(3);
+                    p.same(what + " grow " + pages, m -> m.grow(pages));
+                    break;
+                }
             case 11:
-                p.same(what + " readI8/U8/I16/I32/U32/I64",
-                        m -> Arrays.asList(m.readI8(addr), m.readU8(addr), m.readI16(addr), m.readI32(addr),
-                                m.readU32(addr), m.readI64(addr)).toString());
+                p.same(
+                        what + " readI8/U8/I16/I32/U32/I64",
+                        m ->
+                                Arrays.asList(
+                                                m.readI8(addr),
+                                                m.readU8(addr),
+                                                m.readI16(addr),
+                                                m.readI32(addr),
+                                                m.readU32(addr),
+                                                m.readI64(addr))
+                                        .toString());
                 break;
-            case 12: {
-                // Aligned only: Chicory refuses misaligned atomics with an IllegalStateException of the
-                // JVM, and CPython built without threads issues no atomics at all. The reference side
-                // is a plain read-add-write because ByteArrayMemory's atomics fail on every address
-                // under JDK 25 (its byte-array VarHandle reports any access as out of bounds there).
-                int aligned = addr & ~3;
-                int v = random.nextInt();
-                p.same(what + " atomicAddInt", m -> m instanceof PagedMemory
-                        ? m.atomicAddInt(aligned, v)
-                        : plainAtomicAdd(m, aligned, v));
-                break;
-            }
+            case 12:
+                {
+                    // Aligned only: Chicory refuses misaligned atomics with an
+                    // IllegalStateException of the
+                    // JVM, and CPython built without threads issues no atomics at all. The
+                    // reference side
+                    // is a plain read-add-write because ByteArrayMemory's atomics fail on every
+                    // address
+                    // under JDK 25 (its byte-array VarHandle reports any access as out of bounds
+                    // there).
+                    int aligned = addr & ~3;
+                    int v = random.nextInt();
+                    p.same(
+                            what + " atomicAddInt",
+                            m ->
+                                    m instanceof PagedMemory
+                                            ? m.atomicAddInt(aligned, v)
+                                            : plainAtomicAdd(m, aligned, v));
+                    break;
+                }
             default:
                 if (random.nextInt(10) == 0) {
-                    p.same(what + " zero", m -> { m.zero(); return null; });
+                    p.same(
+                            what + " zero",
+                            m -> {
+                                m.zero();
+                                return null;
+                            });
                 }
                 p.same(what + " pages", Memory::pages);
                 break;
         }
     }
 
-    /** The semantics of {@code i32.atomic.rmw.add} without the JVM's atomics: bounds check, add, old value. */
+    /**
+     * The semantics of {@code i32.atomic.rmw.add} without the JVM's atomics: bounds check, add, old
+     * value.
+     */
     private static int plainAtomicAdd(Memory m, int addr, int v) {
         int old = m.readInt(addr);
         m.writeI32(addr, old + v);
@@ -208,7 +316,9 @@ class PagedMemoryTest {
     void whileInstantiatingARestoredMemoryKeepsItsImage() {
         byte[] contents = new byte[2 * WASM_PAGE];
         Arrays.fill(contents, (byte) 5);
-        PagedMemory m = PagedMemory.over(MemoryImage.of(contents, 14), LIMITS, HeapAllowance.unlimited(), 0);
+        PagedMemory m =
+                PagedMemory.over(
+                        MemoryImage.of(contents, 14), LIMITS, HeapAllowance.unlimited(), 0);
         m.zero(); // what Chicory's Instance does before applying data segments
         m.initialize(null, null);
         assertEquals(5, m.read(WASM_PAGE + 3));
@@ -222,8 +332,11 @@ class PagedMemoryTest {
     void randomOperationsMatchByteArrayMemory(int pageShift) {
         for (long seed = 1; seed <= 20; seed++) {
             Random random = new Random(seed * 31 + pageShift);
-            Pair p = new Pair(new ByteArrayMemory(LIMITS),
-                    PagedMemory.fresh(LIMITS, pageShift, HeapAllowance.unlimited(), Long.MAX_VALUE));
+            Pair p =
+                    new Pair(
+                            new ByteArrayMemory(LIMITS),
+                            PagedMemory.fresh(
+                                    LIMITS, pageShift, HeapAllowance.unlimited(), Long.MAX_VALUE));
             for (int step = 0; step < 400; step++) {
                 randomOp(p, random, step);
             }
@@ -241,8 +354,7 @@ class PagedMemoryTest {
         random.nextBytes(contents);
         MemoryImage image = MemoryImage.of(contents, pageShift);
         for (int round = 0; round < 10; round++) {
-            Pair p = new Pair(referenceWith(contents),
-                    restored(image));
+            Pair p = new Pair(referenceWith(contents), restored(image));
             for (int step = 0; step < 300; step++) {
                 randomOp(p, random, step);
             }
@@ -284,8 +396,12 @@ class PagedMemoryTest {
     @ParameterizedTest
     @ValueSource(ints = {12, 14, 16})
     void writesFromAnotherThreadToAPreparedPageLandInTheCurrentPage(int pageShift) {
-        PagedMemory m = PagedMemory.over(MemoryImage.of(new byte[WASM_PAGE], pageShift), LIMITS,
-                HeapAllowance.unlimited(), Long.MAX_VALUE);
+        PagedMemory m =
+                PagedMemory.over(
+                        MemoryImage.of(new byte[WASM_PAGE], pageShift),
+                        LIMITS,
+                        HeapAllowance.unlimited(),
+                        Long.MAX_VALUE);
         m.beginEpoch();
         m.prepareWrite(100, 4);
         m.writeI32(100, 7);
@@ -298,7 +414,8 @@ class PagedMemoryTest {
     @org.junit.jupiter.api.Test
     void aJournalOverItsBudgetIsAbandonedAndRollbackRefused() {
         int pageShift = 12;
-        PagedMemory m = PagedMemory.fresh(LIMITS, pageShift, HeapAllowance.unlimited(), 3 << pageShift);
+        PagedMemory m =
+                PagedMemory.fresh(LIMITS, pageShift, HeapAllowance.unlimited(), 3 << pageShift);
         m.beginEpoch();
         for (int page = 0; page < 3; page++) {
             m.writeByte(page << pageShift, (byte) 1);
@@ -315,10 +432,11 @@ class PagedMemoryTest {
     @org.junit.jupiter.api.Test
     void growthTheHeapCannotGiveFailsInsideTheGuest() {
         AtomicLong asked = new AtomicLong();
-        HeapAllowance onePage = bytes -> {
-            asked.set(bytes);
-            return bytes <= WASM_PAGE;
-        };
+        HeapAllowance onePage =
+                bytes -> {
+                    asked.set(bytes);
+                    return bytes <= WASM_PAGE;
+                };
         PagedMemory m = PagedMemory.fresh(new MemoryLimits(1, 100), 14, onePage, Long.MAX_VALUE);
         assertEquals(-1, m.grow(2));
         assertEquals(2L * WASM_PAGE, asked.get());
@@ -332,7 +450,10 @@ class PagedMemoryTest {
     @org.junit.jupiter.api.Test
     void anImageLargerThanTheCapIsRefused() {
         MemoryImage image = MemoryImage.of(new byte[3 * WASM_PAGE], 14);
-        assertThrows(IllegalArgumentException.class,
-                () -> PagedMemory.over(image, new MemoryLimits(1, 2), HeapAllowance.unlimited(), 0));
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                        PagedMemory.over(
+                                image, new MemoryLimits(1, 2), HeapAllowance.unlimited(), 0));
     }
 }

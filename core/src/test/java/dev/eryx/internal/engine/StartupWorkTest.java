@@ -26,10 +26,12 @@ class StartupWorkTest {
         Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.complete(e));
         try {
-            StartupWork.inBackground("eryx-test-failing", () -> {
-                failed.countDown();
-                throw new ExceptionInInitializerError("broken module");
-            });
+            StartupWork.inBackground(
+                    "eryx-test-failing",
+                    () -> {
+                        failed.countDown();
+                        throw new ExceptionInInitializerError("broken module");
+                    });
             assertTrue(failed.await(10, TimeUnit.SECONDS));
             Thread.sleep(200); // give a leaked error time to reach the handler
             assertFalse(uncaught.isDone(), () -> "leaked: " + uncaught.join());

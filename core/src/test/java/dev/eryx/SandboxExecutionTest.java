@@ -159,7 +159,14 @@ class SandboxExecutionTest {
         ExecutionResult r = sandbox.execute("import time\ntime.sleep(0.02)");
         assertTrue(r.duration().toMillis() >= 20, r.duration().toString());
         assertTrue(r.stats().peakMemoryBytes() > 0);
-        assertTrue(r.stats().fuelConsumed() >= 0);
+        // Fuel is clamped at 0, so only a positive count shows it was measured; more work, more
+        // fuel.
+        long small = sandbox.execute("s = sum(range(10))").stats().fuelConsumed();
+        long large =
+                sandbox.execute("s = sum(i * i for i in range(100_000))").stats().fuelConsumed();
+        assertTrue(small > 0, "fuel of a small statement: " + small);
+        assertTrue(
+                large > 10 * small, "fuel: " + large + " for 100,000 steps, " + small + " for 10");
     }
 
     @Test

@@ -3,7 +3,7 @@
 # ratio to native CPython 3.14.7 and to the same python.wasm under Node's WASI (V8).
 # Prints the table and writes it to benchmarks/target/results.md (raw JSON in target/raw/).
 #
-#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--startup] [--limits] [--no-jdk17] [--no-jdk25]
+#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--startup] [--limits] [--pool] [--no-jdk17] [--no-jdk25]
 #                     [--workloads fib,loops,...]
 #
 #   --quick       fewer repetitions and shorter warm-ups (a smoke run, not for the docs)
@@ -15,6 +15,8 @@
 #                 (dev.eryx.bench.GuestMemoryMeasurements); needs the launcher built (mvn install)
 #   --limits      also measure how late timeouts and cancel() stop hard-to-interrupt guest work
 #                 (dev.eryx.bench.StopLatency, ~2 minutes; docs/security.md "Stop latency")
+#   --pool        also measure pool and snapshot latencies (dev.eryx.bench.PoolMeasurements, ~2 minutes
+#                 per JDK; docs/performance.md "Pools and snapshots")
 #
 # Environment overrides:
 #   ERYX_PYTHON_WASM      python.wasm for the Node runner (default: the committed one; it must export eryx_exec)
@@ -31,7 +33,7 @@ RAW=$TARGET/raw
 CACHE=${ERYX_BENCH_CACHE:-$HOME/.cache/eryx-bench}
 export ERYX_BENCH_CACHE=$CACHE
 
-QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 STARTUP=0 LIMITS=0 JDK17=1 JDK25=1 WORKLOADS=""
+QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 STARTUP=0 LIMITS=0 POOL=0 JDK17=1 JDK25=1 WORKLOADS=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -41,6 +43,7 @@ while [[ $# -gt 0 ]]; do
     --loadtest) LOADTEST=1 ;;
     --startup) STARTUP=1 ;;
     --limits) LIMITS=1 ;;
+    --pool) POOL=1 ;;
     --no-jdk17) JDK17=0 ;;
     --no-jdk25) JDK25=0 ;;
     --workloads) WORKLOADS=$2; shift ;;
@@ -195,6 +198,16 @@ if [[ $LIMITS == 1 ]]; then
   for sl_java in "${SL_JAVAS[@]}"; do
     "$sl_java" -cp "$CP" dev.eryx.bench.StopLatency "${SL_ARGS[@]}" | tee -a "$TARGET/stop-latency.txt" \
       || echo "stop latency run ($sl_java) failed" >&2
+  done
+fi
+if [[ $POOL == 1 ]]; then
+  log "pool and snapshot latencies (on each JDK the run uses)"
+  PM_ARGS=(50 3 30); [[ $QUICK == 1 ]] && PM_ARGS=(10 1 0)
+  : >"$TARGET/pool.txt"
+  PM_JAVAS=(); [[ $JDK17 == 1 ]] && PM_JAVAS+=("$JAVA17"); [[ $JDK25 == 1 ]] && PM_JAVAS+=("$JAVA25")
+  for pm_java in "${PM_JAVAS[@]}"; do
+    "$pm_java" -cp "$CP" dev.eryx.bench.PoolMeasurements "${PM_ARGS[@]}" | tee -a "$TARGET/pool.txt" \
+      || echo "pool measurements ($pm_java) failed" >&2
   done
 fi
 echo "written: $TARGET/results.md" >&2

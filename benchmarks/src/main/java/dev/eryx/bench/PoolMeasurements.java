@@ -1,10 +1,12 @@
-package dev.eryx.pool;
+package dev.eryx.bench;
 
 import dev.eryx.ExecutionResult;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
+import dev.eryx.pool.PooledSandbox;
+import dev.eryx.pool.SandboxPool;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,9 +18,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Pool and snapshot latencies for docs/performance.md "Pools and snapshots" and docs/pool.md (a
- * harness with a {@code main}, not a test): {@code java -cp <pool test class path>
- * dev.eryx.pool.PoolMeasurements [samples] [bootSamples] [steadySeconds]}.
+ * Pool and snapshot latencies for docs/performance.md "Pools and snapshots" and docs/pool.md:
+ * {@code java -cp <benchmarks class path> dev.eryx.bench.PoolMeasurements [samples] [bootSamples]
+ * [steadySeconds]} ({@code benchmarks/run.sh --pool} runs it on the JDKs of the run).
  *
  * <p>Cold creation (booting CPython without an image), the first sandbox of a JVM (the image
  * shipped in core's jar), a fresh sandbox from the image to its first output, pooled acquire and

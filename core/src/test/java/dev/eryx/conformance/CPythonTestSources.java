@@ -6,61 +6,92 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
+import java.util.Properties;
 import java.util.stream.Stream;
 import org.tukaani.xz.XZInputStream;
 
 /**
- * Obtains CPython's regression test package ({@code Lib/test/}) from the pinned 3.14.7 source
- * tarball, the same tarball the interpreter was built from.
+ * Obtains CPython's regression test package ({@code Lib/test/}) from the pinned source tarball
+ * ({@code cpython-source.properties}), the same tarball the interpreter was built from.
  *
- * <p>The tarball is looked up, in order: the {@code eryx.cpython.tarball} system property or the
- * {@code ERYX_CPYTHON_TARBALL} environment variable (an existing file); the cache directory ({@code
- * eryx.cache.dir} / {@code ERYX_CACHE_DIR}, default {@code ~/.cache/eryx}); else it is downloaded
- * into the cache from the Debian mirror this machine's apt is configured with. Every copy is
- * checked against the pinned sha256 before use. The {@code Lib/test/} tree is then extracted once
- * (in Java: xz + tar) into the cache and reused.
+ * <p>The tarball is taken from {@code -Deryx.cpython.tarball} / {@code ERYX_CPYTHON_TARBALL} (an
+ * existing file) if set, else from the cache directory ({@code -Deryx.cache.dir} / {@code
+ * ERYX_CACHE_DIR}, default {@code ~/.cache/eryx}). Downloading it is the job of {@value
+ * #FETCH_SCRIPT}, which CI runs before the build; when the cache is empty this class runs that
+ * script once itself, unless {@code -Deryx.conformance.fetch=false}. If the tarball cannot be had
+ * (no network, fetching off), {@link NotCachedException} says how to get it, and the suite skips.
+ * Every copy is checked against the pinned sha256 before use. The {@code Lib/test/} tree is then
+ * extracted once (in Java: xz + tar) into the cache and reused.
  */
 final class CPythonTestSources {
-    static final String VERSION = "3.14.7";
-    static final String TARBALL = "python3.14_" + VERSION + ".orig.tar.xz";
-    static final String POOL_PATH = "/pool/main/p/python3.14/" + TARBALL;
-    static final String SHA256 = "3b48dac8fb59f62eaa67ac83c1eb12bda1b7a08406dd286e252c11a66be27f81";
+    /** Relative to the core module: where the suite runs from (surefire's working directory). */
+    static final String FETCH_SCRIPT = "src/test/conformance/fetch-cpython-tests.sh";
+
+    private static final Properties PIN = pin();
+    static final String VERSION = PIN.getProperty("version");
+    static final String TARBALL = PIN.getProperty("tarball");
+    static final String SHA256 = PIN.getProperty("sha256");
     private static final String TAR_PREFIX = "Python-" + VERSION + "/Lib/test/";
 
     /** Bump when what is extracted changes, so stale caches are redone. */
     private static final String EXTRACT_STAMP = SHA256 + " Lib/test v1";
 
+    /** The fetch script's exit status for "could not download": the suite then skips. */
+    private static final int FETCH_UNAVAILABLE = 3;
+
     private CPythonTestSources() {}
+
+    /** The tarball cannot be had on this machine now; the message says how to provide it. */
+    static final class NotCachedException extends IOException {
+        NotCachedException(String detail) {
+            super(
+                    "CPython test sources not cached: run core/"
+                            + FETCH_SCRIPT
+                            + " (or set -Deryx.cpython.tarball=<path to "
+                            + TARBALL
+                            + ">): "
+                            + detail);
+        }
+    }
+
+    /**
+     * Where the sources come from: a given tarball (or null), the cache, whether to run the fetch
+     * script on a miss, and the mirror it should use (null: apt's).
+     */
+    record Settings(Path tarball, Path cache, boolean fetch, String mirror) {
+        static Settings fromSystem() {
+            String tarball = setting("eryx.cpython.tarball", "ERYX_CPYTHON_TARBALL");
+            String cache = setting("eryx.cache.dir", "ERYX_CACHE_DIR");
+            return new Settings(
+                    tarball == null ? null : Path.of(tarball),
+                    cache != null
+                            ? Path.of(cache)
+                            : Path.of(System.getProperty("user.home"), ".cache", "eryx"),
+                    !"false".equals(setting("eryx.conformance.fetch", "ERYX_CONFORMANCE_FETCH")),
+                    setting("eryx.cpython.mirror", "ERYX_CPYTHON_MIRROR"));
+        }
+    }
 
     /**
      * The host directory holding the {@code test} package (i.e. {@code <dir>/test/__init__.py}).
      */
-    static synchronized Path libDir() throws IOException {
-        Path cache = cacheDir();
+    static synchronized Path libDir(Settings settings) throws IOException {
+        Path cache = settings.cache();
+        Files.createDirectories(cache);
         Path out = cache.resolve("cpython-" + VERSION + "-lib");
         Path stamp = out.resolve(".eryx-extracted");
         if (Files.isRegularFile(stamp) && Files.readString(stamp).equals(EXTRACT_STAMP)) {
             return out;
         }
-        Path tarball = tarball(cache);
+        Path tarball = tarball(settings);
         Path tmp = Files.createTempDirectory(cache, "extract-");
         try {
             try (InputStream in =
@@ -83,147 +114,74 @@ final class CPythonTestSources {
         return out;
     }
 
-    static Path cacheDir() throws IOException {
-        String dir = setting("eryx.cache.dir", "ERYX_CACHE_DIR");
-        Path p =
-                dir != null
-                        ? Path.of(dir)
-                        : Path.of(System.getProperty("user.home"), ".cache", "eryx");
-        Files.createDirectories(p);
-        return p;
-    }
-
-    /** A verified copy of the source tarball, downloading it into {@code cache} if needed. */
-    static Path tarball(Path cache) throws IOException {
-        String override = setting("eryx.cpython.tarball", "ERYX_CPYTHON_TARBALL");
-        if (override != null) {
-            Path p = Path.of(override);
+    /** A verified copy of the source tarball, running the fetch script on a cache miss. */
+    static Path tarball(Settings settings) throws IOException {
+        if (settings.tarball() != null) {
+            Path p = settings.tarball();
             if (!Files.isRegularFile(p)) {
                 throw new IOException("eryx.cpython.tarball does not name a file: " + p);
             }
             requireSha256(p);
             return p;
         }
-        Path cached = cache.resolve(TARBALL);
+        Path cached = settings.cache().resolve(TARBALL);
         if (Files.isRegularFile(cached) && sha256(cached).equals(SHA256)) {
             return cached;
         }
-        List<String> mirrors = aptMirrors();
-        if (mirrors.isEmpty()) {
-            throw new IOException(
-                    "no Debian mirror in the apt configuration (/etc/apt/sources.list.d/*.sources,"
-                            + " /etc/apt/sources.list); set -Deryx.cpython.tarball=<path to "
-                            + TARBALL
-                            + ">");
+        if (!settings.fetch()) {
+            throw new NotCachedException(
+                    "no " + TARBALL + " in " + settings.cache() + ", and fetching is off");
         }
-        IOException last = null;
-        for (String mirror : mirrors) {
-            URI uri = URI.create(mirror + POOL_PATH);
-            try {
-                download(uri, cached);
-                requireSha256(cached);
-                return cached;
-            } catch (IOException e) {
-                last = new IOException("fetching " + uri + ": " + e.getMessage(), e);
-            }
-        }
-        throw last;
+        fetch(settings);
+        requireSha256(cached);
+        return cached;
     }
 
-    /** Mirror base URIs from apt's configuration, deb822 files first, then the one-line format. */
-    static List<String> aptMirrors() throws IOException {
-        Set<String> out = new LinkedHashSet<>();
-        Path dir = Path.of("/etc/apt/sources.list.d");
-        if (Files.isDirectory(dir)) {
-            List<Path> files = new ArrayList<>();
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.sources")) {
-                ds.forEach(files::add);
-            }
-            files.sort(Comparator.naturalOrder());
-            for (Path f : files) {
-                out.addAll(parseDeb822Uris(Files.readString(f)));
-            }
+    /** Runs the fetch script into the cache, relaying its messages to the test log. */
+    private static void fetch(Settings settings) throws IOException {
+        Path script = Path.of(System.getProperty("basedir", ".")).resolve(FETCH_SCRIPT);
+        if (!Files.isRegularFile(script)) {
+            throw new NotCachedException("no " + TARBALL + " in the cache, and no " + script);
         }
-        Path list = Path.of("/etc/apt/sources.list");
-        if (Files.isRegularFile(list)) {
-            out.addAll(parseOneLineUris(Files.readString(list)));
+        System.out.println("[conformance] no cached source tarball: running " + script);
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true);
+        pb.environment().put("ERYX_CACHE_DIR", settings.cache().toString());
+        if (settings.mirror() != null) {
+            pb.environment().put("ERYX_CPYTHON_MIRROR", settings.mirror());
         }
-        return new ArrayList<>(out);
-    }
-
-    static List<String> parseDeb822Uris(String text) {
-        List<String> out = new ArrayList<>();
-        for (String line : text.split("\n")) {
-            String l = line.strip();
-            if (l.regionMatches(true, 0, "URIs:", 0, 5)) {
-                for (String u : l.substring(5).trim().split("\\s+")) {
-                    if (isHttp(u)) {
-                        out.add(stripSlash(u));
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    static List<String> parseOneLineUris(String text) {
-        List<String> out = new ArrayList<>();
-        for (String line : text.split("\n")) {
-            String l = line.strip();
-            if (!l.startsWith("deb ") && !l.startsWith("deb\t")) {
-                continue;
-            }
-            String rest = l.substring(3).trim();
-            if (rest.startsWith("[")) {
-                int end = rest.indexOf(']');
-                if (end < 0) {
-                    continue;
-                }
-                rest = rest.substring(end + 1).trim();
-            }
-            String u = rest.split("\\s+")[0];
-            if (isHttp(u)) {
-                out.add(stripSlash(u));
-            }
-        }
-        return out;
-    }
-
-    private static boolean isHttp(String u) {
-        return u.startsWith("http://") || u.startsWith("https://");
-    }
-
-    private static String stripSlash(String u) {
-        while (u.endsWith("/")) {
-            u = u.substring(0, u.length() - 1);
-        }
-        return u;
-    }
-
-    private static void download(URI uri, Path dest) throws IOException {
-        HttpClient client =
-                HttpClient.newBuilder()
-                        .followRedirects(HttpClient.Redirect.NORMAL)
-                        .connectTimeout(Duration.ofSeconds(30))
-                        .build();
-        HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).GET().build();
-        Path part = dest.resolveSibling(dest.getFileName() + ".part");
-        try {
-            HttpResponse<Path> resp = client.send(req, HttpResponse.BodyHandlers.ofFile(part));
-            if (resp.statusCode() != 200) {
-                throw new IOException("HTTP " + resp.statusCode());
-            }
-            Files.move(
-                    part,
-                    dest,
-                    StandardCopyOption.REPLACE_EXISTING,
-                    StandardCopyOption.ATOMIC_MOVE);
+        Process process = pb.start();
+        String output;
+        int status;
+        try (InputStream in = process.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+            status = process.waitFor();
         } catch (InterruptedException e) {
+            process.destroyForcibly();
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        } finally {
-            Files.deleteIfExists(part);
+            throw new IOException("interrupted while fetching", e);
         }
+        output.lines().forEach(line -> System.out.println("[conformance]   " + line));
+        if (status == FETCH_UNAVAILABLE) {
+            throw new NotCachedException(
+                    "the download failed (" + output.lines().reduce((a, b) -> b).orElse("") + ")");
+        }
+        if (status != 0) {
+            throw new IOException(script + " failed (exit " + status + "):\n" + output);
+        }
+    }
+
+    private static Properties pin() {
+        Properties p = new Properties();
+        try (InputStream in =
+                CPythonTestSources.class.getResourceAsStream("cpython-source.properties")) {
+            if (in == null) {
+                throw new IllegalStateException("no cpython-source.properties next to this class");
+            }
+            p.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return p;
     }
 
     private static void requireSha256(Path p) throws IOException {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -11,35 +12,46 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The fetcher's pieces that need no network: apt source parsing and the tar reader. */
+/** The source lookup without a download, and the tar reader. */
 class CPythonTestSourcesTest {
     @Test
-    void readsMirrorsFromDeb822Sources() {
-        String text =
-                "Types: deb\n"
-                        + "# URIs: http://commented.invalid/x\n"
-                        + "URIs: http://mirror.invalid/debian/ https://other.invalid/debian\n"
-                        + "Suites: stable\n\n"
-                        + "Types: deb\nURIs: file:/srv/local\n";
-        assertEquals(
-                List.of("http://mirror.invalid/debian", "https://other.invalid/debian"),
-                CPythonTestSources.parseDeb822Uris(text));
+    void thePinIsTheTarballTheWasmIsBuiltFrom() throws IOException {
+        String recipe = Files.readString(Path.of("..", "wasm-assets", "build", "build.sh"));
+        assertTrue(
+                recipe.contains(
+                        "/" + CPythonTestSources.TARBALL + " " + CPythonTestSources.SHA256 + "\""),
+                "wasm-assets/build/build.sh pins another CPython source than"
+                        + " cpython-source.properties");
     }
 
     @Test
-    void readsMirrorsFromOneLineSources() {
-        String text =
-                "# deb http://commented.invalid/debian stable main\n"
-                        + "deb [signed-by=/k.gpg arch=amd64] http://mirror.invalid/debian stable main\n"
-                        + "deb-src http://src.invalid/debian stable main\n"
-                        + "deb https://plain.invalid/debian/ stable main\n";
-        assertEquals(
-                List.of("http://mirror.invalid/debian", "https://plain.invalid/debian"),
-                CPythonTestSources.parseOneLineUris(text));
+    void aCacheMissWithFetchingOffSaysHowToFetch(@TempDir Path cache) {
+        var settings = new CPythonTestSources.Settings(null, cache, false, null);
+        IOException e =
+                assertThrows(
+                        CPythonTestSources.NotCachedException.class,
+                        () -> CPythonTestSources.libDir(settings));
+        assertTrue(
+                e.getMessage()
+                        .startsWith(
+                                "CPython test sources not cached: run"
+                                        + " core/src/test/conformance/fetch-cpython-tests.sh"),
+                e.getMessage());
+    }
+
+    /** Runs the real fetch script against a port nothing listens on: a skip, not a failure. */
+    @Test
+    void anUnreachableMirrorIsNotCachedRatherThanAnError(@TempDir Path cache) {
+        var settings = new CPythonTestSources.Settings(null, cache, true, "http://127.0.0.1:9");
+        IOException e =
+                assertThrows(
+                        CPythonTestSources.NotCachedException.class,
+                        () -> CPythonTestSources.libDir(settings));
+        assertTrue(e.getMessage().contains("the download failed"), e.getMessage());
+        assertFalse(Files.exists(cache.resolve(CPythonTestSources.TARBALL)));
     }
 
     @Test

@@ -190,24 +190,23 @@ if [[ $STARTUP == 1 ]]; then
   "$JAVA17" -cp "$CP" dev.eryx.bench.GuestMemoryMeasurements | tee "$TARGET/guest-memory.txt" \
     || echo "guest memory measurements failed" >&2
 fi
+# Runs a harness class on each JDK the run uses: on_each_jdk <output file> <class> [args...]
+on_each_jdk() {
+  local out=$1 java; shift
+  local javas=(); [[ $JDK17 == 1 ]] && javas+=("$JAVA17"); [[ $JDK25 == 1 ]] && javas+=("$JAVA25")
+  : >"$out"
+  for java in "${javas[@]}"; do
+    "$java" -cp "$CP" "$@" | tee -a "$out" || echo "$1 ($java) failed" >&2
+  done
+}
 if [[ $LIMITS == 1 ]]; then
   log "stop latency of timeouts and cancel() (on each JDK the run uses)"
   SL_ARGS=(11); [[ $QUICK == 1 ]] && SL_ARGS=(3)
-  : >"$TARGET/stop-latency.txt"
-  SL_JAVAS=(); [[ $JDK17 == 1 ]] && SL_JAVAS+=("$JAVA17"); [[ $JDK25 == 1 ]] && SL_JAVAS+=("$JAVA25")
-  for sl_java in "${SL_JAVAS[@]}"; do
-    "$sl_java" -cp "$CP" dev.eryx.bench.StopLatency "${SL_ARGS[@]}" | tee -a "$TARGET/stop-latency.txt" \
-      || echo "stop latency run ($sl_java) failed" >&2
-  done
+  on_each_jdk "$TARGET/stop-latency.txt" dev.eryx.bench.StopLatency "${SL_ARGS[@]}"
 fi
 if [[ $POOL == 1 ]]; then
   log "pool and snapshot latencies (on each JDK the run uses)"
   PM_ARGS=(50 3 30); [[ $QUICK == 1 ]] && PM_ARGS=(10 1 0)
-  : >"$TARGET/pool.txt"
-  PM_JAVAS=(); [[ $JDK17 == 1 ]] && PM_JAVAS+=("$JAVA17"); [[ $JDK25 == 1 ]] && PM_JAVAS+=("$JAVA25")
-  for pm_java in "${PM_JAVAS[@]}"; do
-    "$pm_java" -cp "$CP" dev.eryx.bench.PoolMeasurements "${PM_ARGS[@]}" | tee -a "$TARGET/pool.txt" \
-      || echo "pool measurements ($pm_java) failed" >&2
-  done
+  on_each_jdk "$TARGET/pool.txt" dev.eryx.bench.PoolMeasurements "${PM_ARGS[@]}"
 fi
 echo "written: $TARGET/results.md" >&2

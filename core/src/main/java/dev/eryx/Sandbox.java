@@ -99,11 +99,6 @@ public final class Sandbox implements AutoCloseable {
                 image -> SavedState.encode(image, runtime.files(), mountPoints));
     }
 
-    /** The interpreter image of this sandbox as it is now (for {@link SandboxImage}). */
-    dev.eryx.internal.engine.GuestSnapshot captureImage() {
-        return runtime.captureState(image -> image);
-    }
-
     /**
      * False once the sandbox is closed, or after a failure left the interpreter in an unknown
      * state.

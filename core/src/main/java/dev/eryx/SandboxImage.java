@@ -2,8 +2,8 @@ package dev.eryx;
 
 import dev.eryx.internal.engine.GuestSnapshot;
 import dev.eryx.internal.execution.DefaultImage;
+import dev.eryx.internal.execution.ImageCapture;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * An initialised interpreter that sandboxes restore from instead of booting CPython: the default
@@ -18,8 +18,6 @@ import java.util.Objects;
  * }</pre>
  */
 public final class SandboxImage {
-    private static final String MODULE_NAME = "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*";
-
     private final GuestSnapshot snapshot;
     private final List<String> preloadedModules;
 
@@ -47,19 +45,7 @@ public final class SandboxImage {
         if (modules.isEmpty()) {
             return defaultImage();
         }
-        StringBuilder code = new StringBuilder();
-        for (String module : modules) {
-            Objects.requireNonNull(module, "module");
-            if (!module.matches(MODULE_NAME)) {
-                throw new IllegalArgumentException("not a module name: " + module);
-            }
-            code.append("__import__('").append(module).append("')\n");
-        }
-        try (Sandbox template =
-                Sandbox.builder().resourceLimits(ResourceLimits.unlimited()).build()) {
-            template.execute(code.toString());
-            return new SandboxImage(template.captureImage(), modules);
-        }
+        return new SandboxImage(ImageCapture.withModules(modules), modules);
     }
 
     /** The modules imported on top of the default image. */

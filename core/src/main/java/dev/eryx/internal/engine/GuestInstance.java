@@ -217,11 +217,6 @@ public final class GuestInstance {
         return resetTo(snapshot);
     }
 
-    /** Bytes of memory pages this instance holds privately (not shared with its image). */
-    public long privateMemoryBytes() {
-        return paged != null ? paged.ownedBytes() : memoryBytes();
-    }
-
     /**
      * For measurements: {private bytes, pages written in the current (or last) execution, journal
      * bytes of that execution, page size}; all zero for Chicory's memory.

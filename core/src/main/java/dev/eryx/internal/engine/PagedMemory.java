@@ -201,13 +201,6 @@ public final class PagedMemory implements Memory {
         growthRefused = false;
     }
 
-    /** Stops journaling (writes go straight through again after their page's first write). */
-    public void endEpoch() {
-        clearTouched();
-        journaling = false;
-        journalBytes = 0;
-    }
-
     /** Whether {@link #rollback()} can restore the start of the current epoch. */
     public boolean canRollback() {
         return journaling && !journalAbandoned;

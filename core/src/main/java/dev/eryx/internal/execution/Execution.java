@@ -7,13 +7,14 @@ import dev.eryx.ResourceLimits;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
 
 /** One requested execution: its input, its live output, and the future its caller waits on. */
 final class Execution implements ExecutionHandle {
     final String code;
     final ResourceLimits limits;
     final CompletableFuture<ExecutionResult> future = new CompletableFuture<>();
-    private final SandboxRuntime runtime;
+    private final Watchdog watchdog;
 
     /** Set once, by whoever stops the execution first. */
     volatile StopReason stopReason;
@@ -22,15 +23,25 @@ final class Execution implements ExecutionHandle {
     CapturedStream stderr;
     GuestOutcome outcome;
 
-    Execution(SandboxRuntime runtime, String code, ResourceLimits limits) {
-        this.runtime = runtime;
+    Execution(Watchdog watchdog, String code, ResourceLimits limits) {
+        this.watchdog = watchdog;
         this.code = code;
         this.limits = limits;
     }
 
+    /** Starts capturing the output, stdout and stderr sharing the output allowance. */
+    void captureOutput(Consumer<String> stdoutListener, Consumer<String> stderrListener) {
+        OutputBudget budget =
+                new OutputBudget(
+                        limits.maxOutputBytes(),
+                        () -> watchdog.stop(this, StopReason.OUTPUT_LIMIT));
+        stdout = new CapturedStream(stdoutListener, budget);
+        stderr = new CapturedStream(stderrListener, budget);
+    }
+
     @Override
     public void cancel() {
-        runtime.stop(this, StopReason.CANCELLED);
+        watchdog.stop(this, StopReason.CANCELLED);
     }
 
     @Override

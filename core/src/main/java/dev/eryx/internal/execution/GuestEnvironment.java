@@ -1,7 +1,12 @@
 package dev.eryx.internal.execution;
 
 import dev.eryx.Effect;
+import dev.eryx.SandboxCrashedException;
 import dev.eryx.SandboxFiles;
+import dev.eryx.internal.bridge.BridgeHandler;
+import dev.eryx.internal.bridge.BridgeHost;
+import dev.eryx.internal.engine.GuestInstance;
+import dev.eryx.internal.engine.GuestModule;
 import dev.eryx.internal.vfs.Vfs;
 import dev.eryx.internal.wasi.FileAudit;
 import dev.eryx.internal.wasi.OutputSink;
@@ -10,6 +15,7 @@ import dev.eryx.internal.wasi.WasiPreview1;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -18,7 +24,7 @@ import java.util.function.Consumer;
  * Everything the guest can see of the world, built from a {@link SandboxSpec}: the filesystem
  * (shared read-only stdlib and runtime layers, an in-memory workspace, the host mounts), WASI with
  * its clocks, randomness and standard streams, and the wiring that sends output to whichever
- * execution is running.
+ * execution is running. The interpreter starts in it ({@link #startInterpreter}).
  */
 final class GuestEnvironment implements AutoCloseable {
     /** Bytes of start-up output kept for the error message when the interpreter fails to boot. */
@@ -33,6 +39,9 @@ final class GuestEnvironment implements AutoCloseable {
     private boolean wakeRequested; // guarded by sleepLock
     private volatile CapturedStream stdout;
     private volatile CapturedStream stderr;
+
+    /** Descriptors open when the running execution began; guest thread only. */
+    private BitSet descriptorsAtBegin = new BitSet();
 
     /**
      * @param effects receives the file entries of the audit ledger (see {@link FileAudit})
@@ -89,6 +98,7 @@ final class GuestEnvironment implements AutoCloseable {
     }
 
     void beginExecution(CapturedStream stdout, CapturedStream stderr) {
+        descriptorsAtBegin = wasi.fdTable().openDescriptors();
         synchronized (sleepLock) {
             wakeRequested = false;
         }
@@ -101,6 +111,15 @@ final class GuestEnvironment implements AutoCloseable {
         this.stderr = null;
     }
 
+    /**
+     * After a rollback of the interpreter: closes the descriptors opened since {@link
+     * #beginExecution} (nothing in the restored memory refers to them). Offsets of those open
+     * before, and those the execution closed, are not restored.
+     */
+    void closeDescriptorsOpenedSinceBegin() {
+        wasi.fdTable().closeAllExcept(descriptorsAtBegin);
+    }
+
     /** Ends any sleep of the guest early so a pending interrupt is seen promptly. */
     void wakeUp() {
         synchronized (sleepLock) {
@@ -109,8 +128,34 @@ final class GuestEnvironment implements AutoCloseable {
         }
     }
 
+    /**
+     * Boots the interpreter in this environment, or restores it from the spec's image; on the
+     * thread it will run on.
+     *
+     * @throws SandboxCrashedException it failed to start (with what it printed meanwhile)
+     */
+    GuestInstance startInterpreter(SandboxSpec spec, BridgeHandler bridge) {
+        BridgeHost host = new BridgeHost(bridge);
+        long maxMemory = spec.limits.maxMemoryBytes();
+        GuestModule module = GuestModule.python();
+        try {
+            return spec.image == null
+                    ? GuestInstance.boot(module, wasi, host, maxMemory, spec.memoryOptions)
+                    : GuestInstance.restore(
+                            module, spec.image, wasi, host, maxMemory, spec.memoryOptions);
+        } catch (RuntimeException | Error e) {
+            String stderr = bootDiagnostics();
+            throw new SandboxCrashedException(
+                    "the interpreter failed to start: "
+                            + e.getMessage()
+                            + (stderr.isEmpty() ? "" : "\n" + stderr),
+                    null,
+                    e);
+        }
+    }
+
     /** What the guest printed while booting, for error messages. */
-    String bootDiagnostics() {
+    private String bootDiagnostics() {
         synchronized (bootOutput) {
             return bootOutput.toString(StandardCharsets.UTF_8).trim();
         }

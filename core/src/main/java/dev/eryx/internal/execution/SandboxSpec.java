@@ -80,6 +80,19 @@ public final class SandboxSpec {
         return new Builder();
     }
 
+    /**
+     * Guest paths where other filesystems are mounted (shared layers and host mounts); not sandbox
+     * state.
+     */
+    public List<String> mountPoints() {
+        List<String> points =
+                new ArrayList<>(List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
+        for (Mount mount : mounts) {
+            points.add(mount.guestPath);
+        }
+        return points;
+    }
+
     /** Mutable collector used by the public builder; validation happens there. */
     public static final class Builder {
         private ResourceLimits limits = ResourceLimits.defaults();

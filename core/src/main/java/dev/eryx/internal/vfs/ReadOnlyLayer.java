@@ -29,13 +29,11 @@ public final class ReadOnlyLayer {
     private final ReadOnlyDirectory root;
     private final long device;
     private final int fileCount;
-    private final long totalBytes;
 
     private ReadOnlyLayer(Builder builder) {
         this.device = builder.device;
         this.root = builder.root.freeze(this);
         this.fileCount = builder.fileCount;
-        this.totalBytes = builder.totalBytes;
     }
 
     /** Reads a zip (stored or deflated entries); the stream is read to its end but not closed. */
@@ -76,10 +74,6 @@ public final class ReadOnlyLayer {
         return fileCount;
     }
 
-    public long totalBytes() {
-        return totalBytes;
-    }
-
     private static List<String> entryComponents(String name) {
         if (name.startsWith("/") || name.indexOf('\\') >= 0 || name.indexOf('\0') >= 0) {
             return null;
@@ -109,7 +103,6 @@ public final class ReadOnlyLayer {
         private final CRC32 identity = new CRC32();
         private long device = 0x1_0000_0000L;
         private int fileCount;
-        private long totalBytes;
         private long nextInode = 2;
 
         void directory(List<String> components, long mtime) {
@@ -129,7 +122,6 @@ public final class ReadOnlyLayer {
             }
             parent.children.put(name, new ReadOnlyFile(null, nextInode++, content, mtime));
             fileCount++;
-            totalBytes += content.length;
             byte[] path = String.join("/", components).getBytes(StandardCharsets.UTF_8);
             identity.update(path);
             identity.update(content.length);

@@ -1,0 +1,44 @@
+package dev.eryx.internal.execution;
+
+import dev.eryx.ResourceLimits;
+import dev.eryx.internal.engine.GuestSnapshot;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/** Interpreter images with modules preloaded (behind {@code SandboxImage.capture}). */
+public final class ImageCapture {
+    private static final Pattern MODULE_NAME =
+            Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
+
+    private ImageCapture() {}
+
+    /**
+     * Restores the default image in a template sandbox with no environment, files or callbacks,
+     * imports {@code modules} (into {@code sys.modules}, not into the globals users see) and
+     * captures the interpreter. Every sandbox restored from the image shares only this immutable
+     * state; see docs/architecture.md for what it fixes for all.
+     *
+     * @throws IllegalArgumentException a name is not a module name
+     * @throws dev.eryx.PythonException a module failed to import
+     */
+    public static GuestSnapshot withModules(List<String> modules) {
+        StringBuilder code = new StringBuilder();
+        for (String module : modules) {
+            Objects.requireNonNull(module, "module");
+            if (!MODULE_NAME.matcher(module).matches()) {
+                throw new IllegalArgumentException("not a module name: " + module);
+            }
+            code.append("__import__('").append(module).append("')\n");
+        }
+        SandboxSpec template =
+                SandboxSpec.builder()
+                        .limits(ResourceLimits.unlimited())
+                        .image(DefaultImage.get())
+                        .build();
+        try (SandboxRuntime runtime = SandboxRuntime.start(template)) {
+            runtime.submit(code.toString(), ResourceLimits.unlimited()).get();
+            return runtime.captureState(image -> image);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.eryx.internal.execution;
+
+import dev.eryx.EryxException;
+import dev.eryx.ExecutionCancelledException;
+import dev.eryx.ExecutionResult;
+import dev.eryx.ExecutionStats;
+import dev.eryx.ExecutionTimeoutException;
+import dev.eryx.FuelExhaustedException;
+import dev.eryx.MemoryLimitException;
+import dev.eryx.OutputLimitException;
+import dev.eryx.PythonException;
+import dev.eryx.SandboxCrashedException;
+import dev.eryx.internal.callbacks.CallbackDispatcher;
+import dev.eryx.internal.engine.GuestInstance;
+import dev.eryx.internal.engine.GuestTrap;
+import dev.eryx.internal.wasi.WasiExitException;
+import java.time.Duration;
+
+/**
+ * Turns how an execution ended into what its caller gets: the {@link ExecutionResult}, or the
+ * {@link EryxException} that says why there is none (with the result so far as its partial result).
+ * Decides nothing about the sandbox's state; reads the guest only for fuel and memory.
+ */
+final class OutcomeMapper {
+    private OutcomeMapper() {}
+
+    /** What the execution produced, whether or not it succeeded. */
+    static ExecutionResult result(
+            Execution execution,
+            Duration duration,
+            GuestInstance guest,
+            CallbackDispatcher.Summary calls) {
+        long fuelLimit = execution.limits.maxFuel();
+        long remaining = guest.fuel();
+        // A negative counter means the fuel trap fired: everything was consumed. A module that
+        // never decrements the counter reports 0.
+        long consumed = remaining < 0 ? fuelLimit : fuelLimit - remaining;
+        ExecutionStats stats =
+                new ExecutionStats(
+                        Math.max(0, consumed), guest.peakMemoryBytes(), calls.invocations());
+        GuestOutcome outcome = execution.outcome;
+        return new ExecutionResult(
+                execution.stdout.finish(),
+                execution.stderr.finish(),
+                outcome == null ? null : outcome.result,
+                duration,
+                stats,
+                outcome == null ? 0 : outcome.exitCode,
+                calls.effects());
+    }
+
+    /** The partial result of an execution stopped before it ran. */
+    static ExecutionResult notStarted(long memoryBytes) {
+        return new ExecutionResult(
+                "", "", null, Duration.ZERO, new ExecutionStats(0, memoryBytes, 0), 0);
+    }
+
+    /**
+     * An execution whose guest reported an outcome: its result, unless the outcome is an uncaught
+     * exception or a stop.
+     */
+    static ExecutionResult reported(Execution execution, ExecutionResult result) {
+        GuestOutcome outcome = execution.outcome;
+        StopReason stop = execution.stopReason;
+        if (stop == StopReason.OUTPUT_LIMIT) {
+            // Output was dropped, so even a successful outcome is incomplete.
+            throw stopped(execution, stop, result);
+        }
+        if (outcome.ok) {
+            return result;
+        }
+        if (stop != null && "KeyboardInterrupt".equals(outcome.errorType)) {
+            throw stopped(execution, stop, result);
+        }
+        throw new PythonException(
+                outcome.errorType, outcome.errorMessage, outcome.traceback, result);
+    }
+
+    /**
+     * An execution that ended without an outcome: the guest failed below Python ({@code failure}),
+     * or the guest runtime returned without reporting one ({@code failure} is null).
+     *
+     * @param partial the result so far, or {@code null} if even that could not be collected
+     */
+    static EryxException failed(
+            Execution execution, Throwable failure, ExecutionResult partial, GuestInstance guest) {
+        if (failure == null) {
+            String stderr = partial == null ? "" : partial.stderr();
+            return new SandboxCrashedException(
+                    "the guest runtime failed without reporting an outcome"
+                            + (stderr.isEmpty() ? "" : ": " + stderr),
+                    partial,
+                    null);
+        }
+        if (failure instanceof GuestTrap) {
+            GuestTrap trap = (GuestTrap) failure;
+            if (trap.kind() == GuestTrap.Kind.INTERRUPTED && execution.stopReason != null) {
+                return stopped(execution, execution.stopReason, partial);
+            }
+            long fuelLimit = execution.limits.maxFuel();
+            if (trap.kind() == GuestTrap.Kind.TRAP && guest.fuel() < 0) {
+                return new FuelExhaustedException(fuelLimit, fuelLimit, partial);
+            }
+            if (trap.kind() == GuestTrap.Kind.TRAP
+                    && (guest.memoryRefused()
+                            || guest.memoryBytes() + (1 << 20)
+                                    >= Math.min(execution.limits.maxMemoryBytes(), 4L << 30))) {
+                return new MemoryLimitException(
+                        "the guest ran out of memory at "
+                                + guest.memoryBytes()
+                                + " bytes and could not recover",
+                        partial);
+            }
+            return new SandboxCrashedException(trap.getMessage(), partial, trap);
+        }
+        if (failure instanceof WasiExitException) {
+            // os._exit() unwinds the interpreter without cleaning up, like a process exit: nothing
+            // can run in this interpreter afterwards.
+            return new SandboxCrashedException(
+                    "the guest ended the interpreter with os._exit("
+                            + ((WasiExitException) failure).exitCode()
+                            + ")",
+                    partial,
+                    failure);
+        }
+        return new SandboxCrashedException(
+                "internal failure while running the guest: " + failure, partial, failure);
+    }
+
+    static EryxException stopped(Execution execution, StopReason reason, ExecutionResult partial) {
+        switch (reason) {
+            case TIMEOUT:
+                return new ExecutionTimeoutException(
+                        "execution exceeded " + execution.limits.executionTimeout(), partial);
+            case OUTPUT_LIMIT:
+                return new OutputLimitException(
+                        "output exceeded " + execution.limits.maxOutputBytes() + " bytes", partial);
+            default:
+                return new ExecutionCancelledException("execution cancelled", partial);
+        }
+    }
+}

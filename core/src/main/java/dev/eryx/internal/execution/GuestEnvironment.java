@@ -1,9 +1,9 @@
 package dev.eryx.internal.execution;
 
-import dev.eryx.Effect;
 import dev.eryx.SandboxFiles;
 import dev.eryx.internal.vfs.Vfs;
 import dev.eryx.internal.wasi.FileAudit;
+import dev.eryx.internal.wasi.FileListener;
 import dev.eryx.internal.wasi.OutputSink;
 import dev.eryx.internal.wasi.WasiConfig;
 import dev.eryx.internal.wasi.WasiPreview1;
@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * Everything the guest can see of the world, built from a {@link SandboxSpec}: the filesystem
@@ -35,9 +34,9 @@ final class GuestEnvironment implements AutoCloseable {
     private volatile CapturedStream stderr;
 
     /**
-     * @param effects receives the file entries of the audit ledger (see {@link FileAudit})
+     * @param fileEvents told what the guest does to files (see {@link FileAudit})
      */
-    GuestEnvironment(SandboxSpec spec, Consumer<Effect> effects) {
+    GuestEnvironment(SandboxSpec spec, FileListener fileEvents) {
         Clock wallClock = spec.clock != null ? spec.clock : Clock.systemUTC();
         this.vfs = Vfs.builder().maxBytes(spec.limits.maxVfsBytes()).clock(wallClock).build();
         vfs.mkdirs(GuestLayers.STDLIB_PATH);
@@ -71,7 +70,8 @@ final class GuestEnvironment implements AutoCloseable {
             config.monotonicNanos(spec.monotonicClock);
         }
         this.fileAudit =
-                new FileAudit(effects, List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
+                new FileAudit(
+                        fileEvents, List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
         this.wasi = new WasiPreview1(config.build(), fileAudit);
     }
 

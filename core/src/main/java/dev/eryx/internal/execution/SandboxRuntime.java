@@ -24,6 +24,7 @@ import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestModule;
 import dev.eryx.internal.engine.GuestSnapshot;
 import dev.eryx.internal.engine.GuestTrap;
+import dev.eryx.internal.ledger.EffectLedger;
 import dev.eryx.internal.wasi.WasiExitException;
 import java.io.IOException;
 import java.time.Duration;
@@ -69,6 +70,10 @@ public final class SandboxRuntime implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Callback timeouts of every sandbox (to become the shared watchdog scheduler). */
+    private static final ScheduledExecutorService CALLBACK_TIMERS =
+            Executors.newSingleThreadScheduledExecutor(daemon("eryx-callback-timer", 0));
+
     private enum State {
         USABLE,
         POISONED,
@@ -82,7 +87,10 @@ public final class SandboxRuntime implements AutoCloseable {
     /** Replaced by {@link #reset()}; otherwise fixed. */
     private volatile GuestEnvironment environment;
 
-    /** Host callbacks, tracing and the audit ledger (dev.eryx.internal.callbacks). */
+    /** What executions did outside the interpreter: callbacks and files report to it. */
+    private final EffectLedger ledger = new EffectLedger();
+
+    /** Host callbacks and tracing (dev.eryx.internal.callbacks). */
     private final CallbackDispatcher callbacks;
 
     private volatile Thread guestThread;
@@ -109,8 +117,8 @@ public final class SandboxRuntime implements AutoCloseable {
                 Executors.newSingleThreadExecutor(daemon("eryx-guest-" + id, spec.guestStackBytes));
         this.watchdog =
                 Executors.newSingleThreadScheduledExecutor(daemon("eryx-watchdog-" + id, 0));
-        this.callbacks = new CallbackDispatcher(spec.callbacks);
-        this.environment = new GuestEnvironment(spec, callbacks::record);
+        this.callbacks = new CallbackDispatcher(spec.callbacks, ledger, CALLBACK_TIMERS);
+        this.environment = new GuestEnvironment(spec, ledger);
     }
 
     /** Builds the guest environment and boots the interpreter on the guest thread. */
@@ -263,7 +271,7 @@ public final class SandboxRuntime implements AutoCloseable {
         if (state != State.USABLE) {
             return false;
         }
-        GuestEnvironment fresh = new GuestEnvironment(spec, callbacks::record);
+        GuestEnvironment fresh = new GuestEnvironment(spec, ledger);
         GuestEnvironment old;
         synchronized (this) {
             if (current != null || !guest.resetTo(spec.image, fresh.wasi())) {
@@ -373,6 +381,7 @@ public final class SandboxRuntime implements AutoCloseable {
             descriptorsAtStart = environment.wasi().fdTable().openDescriptors();
             guest.clearInterrupt();
             guest.setFuel(fuelLimit);
+            ledger.begin();
             callbacks.beginExecution(execution.limits);
             current = execution;
         }
@@ -407,10 +416,9 @@ public final class SandboxRuntime implements AutoCloseable {
         long consumed = remaining < 0 ? fuelLimit : fuelLimit - remaining;
         environment
                 .flushFileEffects(); // files still open: their reads/writes belong to this ledger
-        CallbackDispatcher.Summary calls = callbacks.finishExecution();
+        int invocations = callbacks.finishExecution(); // its cancelled calls go to the ledger
         ExecutionStats stats =
-                new ExecutionStats(
-                        Math.max(0, consumed), guest.peakMemoryBytes(), calls.invocations());
+                new ExecutionStats(Math.max(0, consumed), guest.peakMemoryBytes(), invocations);
         GuestOutcome outcome = execution.outcome;
         return new ExecutionResult(
                 execution.stdout.finish(),
@@ -419,7 +427,7 @@ public final class SandboxRuntime implements AutoCloseable {
                 Duration.ofNanos(System.nanoTime() - started),
                 stats,
                 outcome == null ? 0 : outcome.exitCode,
-                calls.effects());
+                ledger.finish());
     }
 
     /** The partial result of an execution stopped before it ran. */
@@ -644,6 +652,7 @@ public final class SandboxRuntime implements AutoCloseable {
         }
         guestExecutor.shutdownNow();
         watchdog.shutdownNow();
+        callbacks.close();
         environment.close();
     }
 

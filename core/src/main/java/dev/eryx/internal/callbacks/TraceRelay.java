@@ -1,7 +1,6 @@
 package dev.eryx.internal.callbacks;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eryx.TraceEvent;
 import dev.eryx.TraceListener;
 import dev.eryx.internal.bridge.BridgeFailure;
@@ -14,8 +13,6 @@ import java.time.Duration;
  * so the listener sees one ordered stream. Without a listener every method does nothing.
  */
 final class TraceRelay {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** EMIT kind byte for trace events. */
     static final int EMIT_TRACE = 1;
 
@@ -36,7 +33,7 @@ final class TraceRelay {
         }
         JsonNode json;
         try {
-            json = JSON.readTree(request, 1, request.length - 1);
+            json = CallbackDispatcher.JSON.readTree(request, 1, request.length - 1);
         } catch (IOException e) {
             throw new BridgeFailure(BridgeFailure.ERROR, "malformed trace event");
         }

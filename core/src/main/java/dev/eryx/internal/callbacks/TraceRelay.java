@@ -37,22 +37,16 @@ final class TraceRelay {
         } catch (IOException e) {
             throw new BridgeFailure(BridgeFailure.ERROR, "malformed trace event");
         }
-        TraceEvent.Kind kind;
-        switch (json.path("k").asText("")) {
-            case "line":
-                kind = TraceEvent.Kind.LINE;
-                break;
-            case "call":
-                kind = TraceEvent.Kind.CALL;
-                break;
-            case "return":
-                kind = TraceEvent.Kind.RETURN;
-                break;
-            case "exception":
-                kind = TraceEvent.Kind.EXCEPTION;
-                break;
-            default:
-                return; // callback events come from the host, never from the guest
+        TraceEvent.Kind kind =
+                switch (json.path("k").asText("")) {
+                    case "line" -> TraceEvent.Kind.LINE;
+                    case "call" -> TraceEvent.Kind.CALL;
+                    case "return" -> TraceEvent.Kind.RETURN;
+                    case "exception" -> TraceEvent.Kind.EXCEPTION;
+                    default -> null; // callback events come from the host, never from the guest
+                };
+        if (kind == null) {
+            return;
         }
         JsonNode detail = json.get("x");
         send(

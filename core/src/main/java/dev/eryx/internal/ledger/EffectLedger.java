@@ -83,24 +83,15 @@ public final class EffectLedger implements FileListener {
     }
 
     private static Effect.Kind kindOf(FileListener.Operation operation) {
-        switch (operation) {
-            case READ:
-                return Effect.Kind.FILE_READ;
-            case WRITE:
-                return Effect.Kind.FILE_WRITE;
-            case UNLINK:
-                return Effect.Kind.FILE_DELETE;
-            case RENAME:
-                return Effect.Kind.FILE_RENAME;
-            case MKDIR:
-                return Effect.Kind.DIR_CREATE;
-            case RMDIR:
-                return Effect.Kind.DIR_DELETE;
-            case SYMLINK:
-                return Effect.Kind.SYMLINK_CREATE;
-            default:
-                throw new IllegalArgumentException("unknown file operation " + operation);
-        }
+        return switch (operation) {
+            case READ -> Effect.Kind.FILE_READ;
+            case WRITE -> Effect.Kind.FILE_WRITE;
+            case UNLINK -> Effect.Kind.FILE_DELETE;
+            case RENAME -> Effect.Kind.FILE_RENAME;
+            case MKDIR -> Effect.Kind.DIR_CREATE;
+            case RMDIR -> Effect.Kind.DIR_DELETE;
+            case SYMLINK -> Effect.Kind.SYMLINK_CREATE;
+        };
     }
 
     /** The one place entries are made. */

@@ -13,6 +13,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
@@ -143,6 +144,7 @@ public final class Sandbox implements AutoCloseable {
         private final SandboxSpec.Builder spec = SandboxSpec.builder();
         private final List<Callback> callbacks = new ArrayList<>();
         private TraceListener tracer;
+        private Executor callbackExecutor;
         private SandboxImage image;
         private SavedState restored;
 
@@ -235,6 +237,19 @@ public final class Sandbox implements AutoCloseable {
         }
 
         /**
+         * Runs the host functions of {@link #callback callbacks} on {@code executor} instead of the
+         * sandbox's own threads. The executor is the host's: eryx never shuts it down, and it may
+         * be shared by many sandboxes. A call the executor rejects fails in the guest with {@code
+         * CallbackError} and is in the ledger as an ERROR; a cancelled or timed-out call interrupts
+         * the thread running it. By default each sandbox has its own bounded pool (16 threads, then
+         * a queue), whose threads end when idle and which closes with the sandbox.
+         */
+        public Builder callbackExecutor(Executor executor) {
+            this.callbackExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
          * Boots the interpreter.
          *
          * @throws EryxException the interpreter failed to start
@@ -247,7 +262,10 @@ public final class Sandbox implements AutoCloseable {
             Sandbox sandbox =
                     new Sandbox(
                             SandboxRuntime.start(
-                                    spec.callbacks(CallbackSetup.of(callbacks, tracer)).build()));
+                                    spec.callbacks(
+                                                    CallbackSetup.of(
+                                                            callbacks, tracer, callbackExecutor))
+                                            .build()));
             if (restored != null) {
                 restoreDirectories(sandbox);
             }

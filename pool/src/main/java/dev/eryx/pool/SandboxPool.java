@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -92,7 +93,11 @@ public final class SandboxPool implements AutoCloseable {
     private RuntimeException lastCreationFailure;
 
     private SandboxPool(Builder b) {
-        this.template = b.template;
+        Executor callbackExecutor = b.callbackExecutor;
+        this.template =
+                callbackExecutor == null
+                        ? b.template
+                        : b.template.andThen(builder -> builder.callbackExecutor(callbackExecutor));
         this.limits = b.limits;
         this.minIdle = b.minIdle;
         this.maxSize = b.maxSize;
@@ -474,6 +479,7 @@ public final class SandboxPool implements AutoCloseable {
         private long maxTotalMemoryBytes = Long.MAX_VALUE;
         private List<String> preload = List.of();
         private Consumer<Sandbox.Builder> template = builder -> {};
+        private Executor callbackExecutor;
 
         private Builder() {}
 
@@ -541,6 +547,17 @@ public final class SandboxPool implements AutoCloseable {
          */
         public Builder template(Consumer<Sandbox.Builder> template) {
             this.template = Objects.requireNonNull(template, "template");
+            return this;
+        }
+
+        /**
+         * Runs the callbacks of every pooled sandbox on {@code executor} (overriding any set by the
+         * template); see {@link Sandbox.Builder#callbackExecutor}. The executor is the host's: the
+         * pool never shuts it down, not even on {@link SandboxPool#close()}. By default each pooled
+         * sandbox has its own bounded pool, whose threads end when idle.
+         */
+        public Builder callbackExecutor(Executor executor) {
+            this.callbackExecutor = Objects.requireNonNull(executor, "executor");
             return this;
         }
 

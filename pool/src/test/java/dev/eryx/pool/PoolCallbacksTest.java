@@ -105,4 +105,27 @@ class PoolCallbacksTest {
             }
         }
     }
+
+    @Test
+    void theCallbacksOfEveryPooledSandboxRunOnTheInjectedExecutor() throws Exception {
+        ExecutorService host = Executors.newFixedThreadPool(2, r -> new Thread(r, "host-pool-cb"));
+        try {
+            Callback name =
+                    Callback.of("thread_name", "", args -> Thread.currentThread().getName());
+            try (SandboxPool pool =
+                    SandboxPool.builder()
+                            .minIdle(1)
+                            .maxSize(1)
+                            .template(b -> b.callback(name))
+                            .callbackExecutor(host)
+                            .build()) {
+                assertEquals(
+                        "host-pool-cb",
+                        pool.execute("result = await thread_name()").result().asText());
+            }
+            assertTrue(!host.isShutdown(), "closing the pool shut down the host's executor");
+        } finally {
+            host.shutdownNow();
+        }
+    }
 }

@@ -16,18 +16,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 
 /**
- * The callbacks and tracer a sandbox was built with, with each schema compiled once. Immutable and
- * shareable between the sandboxes of one builder.
+ * The callbacks, tracer and callback executor a sandbox was built with, with each schema compiled
+ * once. Immutable and shareable between the sandboxes of one builder.
  */
 public final class CallbackSetup {
     private static final ObjectMapper JSON = new ObjectMapper();
-    public static final CallbackSetup NONE = new CallbackSetup(List.of(), null);
+    public static final CallbackSetup NONE = new CallbackSetup(List.of(), null, null);
 
     private final Map<String, Entry> callbacks;
     private final TraceListener tracer;
+    private final Executor executor;
 
     static final class Entry {
         final Callback callback;
@@ -51,7 +53,7 @@ public final class CallbackSetup {
         }
     }
 
-    private CallbackSetup(Collection<Callback> list, TraceListener tracer) {
+    private CallbackSetup(Collection<Callback> list, TraceListener tracer, Executor executor) {
         Map<String, Entry> byName = new LinkedHashMap<>();
         for (Callback callback : list) {
             if (byName.containsKey(callback.name())) {
@@ -61,13 +63,22 @@ public final class CallbackSetup {
         }
         this.callbacks = Map.copyOf(byName);
         this.tracer = tracer;
+        this.executor = executor;
         this.described = describe(list);
     }
 
     private final ArrayNode described;
 
-    public static CallbackSetup of(Collection<Callback> callbacks, TraceListener tracer) {
-        return callbacks.isEmpty() && tracer == null ? NONE : new CallbackSetup(callbacks, tracer);
+    /**
+     * @param tracer receives trace events; null for none
+     * @param executor runs the host functions, owned by the host; null for the sandbox's own
+     *     bounded default
+     */
+    public static CallbackSetup of(
+            Collection<Callback> callbacks, TraceListener tracer, Executor executor) {
+        return callbacks.isEmpty() && tracer == null && executor == null
+                ? NONE
+                : new CallbackSetup(callbacks, tracer, executor);
     }
 
     private static JsonSchema compile(Callback callback) {
@@ -103,12 +114,13 @@ public final class CallbackSetup {
         return callbacks.get(name);
     }
 
-    boolean isEmpty() {
-        return callbacks.isEmpty();
-    }
-
     TraceListener tracer() {
         return tracer;
+    }
+
+    /** The host's executor for callbacks; null for the default. */
+    Executor executor() {
+        return executor;
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.eryx.internal.execution;
 
-import dev.eryx.Effect;
 import dev.eryx.SandboxCrashedException;
 import dev.eryx.SandboxFiles;
 import dev.eryx.internal.bridge.BridgeHandler;
@@ -9,6 +8,7 @@ import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestModule;
 import dev.eryx.internal.vfs.Vfs;
 import dev.eryx.internal.wasi.FileAudit;
+import dev.eryx.internal.wasi.FileListener;
 import dev.eryx.internal.wasi.OutputSink;
 import dev.eryx.internal.wasi.WasiConfig;
 import dev.eryx.internal.wasi.WasiPreview1;
@@ -18,7 +18,6 @@ import java.time.Clock;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * Everything the guest can see of the world, built from a {@link SandboxSpec}: the filesystem
@@ -44,9 +43,9 @@ final class GuestEnvironment implements AutoCloseable {
     private BitSet descriptorsAtBegin = new BitSet();
 
     /**
-     * @param effects receives the file entries of the audit ledger (see {@link FileAudit})
+     * @param fileEvents told what the guest does to files (see {@link FileAudit})
      */
-    GuestEnvironment(SandboxSpec spec, Consumer<Effect> effects) {
+    GuestEnvironment(SandboxSpec spec, FileListener fileEvents) {
         Clock wallClock = spec.clock != null ? spec.clock : Clock.systemUTC();
         this.vfs = Vfs.builder().maxBytes(spec.limits.maxVfsBytes()).clock(wallClock).build();
         vfs.mkdirs(GuestLayers.STDLIB_PATH);
@@ -80,7 +79,8 @@ final class GuestEnvironment implements AutoCloseable {
             config.monotonicNanos(spec.monotonicClock);
         }
         this.fileAudit =
-                new FileAudit(effects, List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
+                new FileAudit(
+                        fileEvents, List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
         this.wasi = new WasiPreview1(config.build(), fileAudit);
     }
 

@@ -1,5 +1,6 @@
 package dev.eryx.internal.execution;
 
+import dev.eryx.Effect;
 import dev.eryx.EryxException;
 import dev.eryx.ExecutionCancelledException;
 import dev.eryx.ExecutionResult;
@@ -10,11 +11,11 @@ import dev.eryx.MemoryLimitException;
 import dev.eryx.OutputLimitException;
 import dev.eryx.PythonException;
 import dev.eryx.SandboxCrashedException;
-import dev.eryx.internal.callbacks.CallbackDispatcher;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestTrap;
 import dev.eryx.internal.wasi.WasiExitException;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Turns how an execution ended into what its caller gets: the {@link ExecutionResult}, or the
@@ -29,7 +30,8 @@ final class OutcomeMapper {
             Execution execution,
             Duration duration,
             GuestInstance guest,
-            CallbackDispatcher.Summary calls) {
+            int callbackInvocations,
+            List<Effect> effects) {
         long fuelLimit = execution.limits.maxFuel();
         long remaining = guest.fuel();
         // A negative counter means the fuel trap fired: everything was consumed. A module that
@@ -37,7 +39,7 @@ final class OutcomeMapper {
         long consumed = remaining < 0 ? fuelLimit : fuelLimit - remaining;
         ExecutionStats stats =
                 new ExecutionStats(
-                        Math.max(0, consumed), guest.peakMemoryBytes(), calls.invocations());
+                        Math.max(0, consumed), guest.peakMemoryBytes(), callbackInvocations);
         GuestOutcome outcome = execution.outcome;
         return new ExecutionResult(
                 execution.stdout.finish(),
@@ -46,7 +48,7 @@ final class OutcomeMapper {
                 duration,
                 stats,
                 outcome == null ? 0 : outcome.exitCode,
-                calls.effects());
+                effects);
     }
 
     /** The partial result of an execution stopped before it ran. */

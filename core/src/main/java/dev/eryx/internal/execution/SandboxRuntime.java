@@ -9,6 +9,7 @@ import dev.eryx.internal.callbacks.CallbackDispatcher;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestSnapshot;
 import dev.eryx.internal.engine.GuestTrap;
+import dev.eryx.internal.ledger.EffectLedger;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
@@ -24,7 +25,10 @@ public final class SandboxRuntime implements AutoCloseable {
     private final GuestThread thread;
     private final Watchdog watchdog;
 
-    /** Host callbacks, tracing and the audit ledger (dev.eryx.internal.callbacks). */
+    /** What executions did outside the interpreter: callbacks and files report to it. */
+    private final EffectLedger ledger = new EffectLedger();
+
+    /** Host callbacks and tracing (dev.eryx.internal.callbacks). */
     private final CallbackDispatcher callbacks;
 
     private final ExecutionBridge bridge;
@@ -43,9 +47,9 @@ public final class SandboxRuntime implements AutoCloseable {
         String id = Integer.toHexString(System.identityHashCode(this));
         this.thread = new GuestThread("eryx-guest-" + id, spec.guestStackBytes);
         this.watchdog = new Watchdog(lock, new StopTarget(), thread);
-        this.callbacks = new CallbackDispatcher(spec.callbacks);
+        this.callbacks = new CallbackDispatcher(spec.callbacks, ledger, SharedScheduler::schedule);
         this.bridge = new ExecutionBridge(watchdog::running, lock, callbacks, spec.env);
-        this.environment = new GuestEnvironment(spec, callbacks::record);
+        this.environment = new GuestEnvironment(spec, ledger);
     }
 
     /** Builds the guest environment and boots the interpreter on the guest thread. */
@@ -103,7 +107,7 @@ public final class SandboxRuntime implements AutoCloseable {
         }
         try {
             GuestEnvironment old = environment;
-            GuestEnvironment fresh = new GuestEnvironment(spec, callbacks::record);
+            GuestEnvironment fresh = new GuestEnvironment(spec, ledger);
             boolean reset;
             synchronized (lock) {
                 reset = watchdog.running() == null && guest.resetTo(spec.image, fresh.wasi());
@@ -171,6 +175,7 @@ public final class SandboxRuntime implements AutoCloseable {
             bridge.beginExecution();
             guest.clearInterrupt();
             guest.setFuel(execution.limits.maxFuel());
+            ledger.begin();
             callbacks.beginExecution(execution.limits);
             watchdog.begin(execution);
         }
@@ -213,13 +218,13 @@ public final class SandboxRuntime implements AutoCloseable {
      * collects its result so far.
      */
     private ExecutionResult finish(Execution execution, Duration duration) {
-        CallbackDispatcher.Summary calls;
+        int calls;
         try {
             environment.flushFileEffects(); // files still open: their reads/writes belong here
         } finally {
-            calls = callbacks.finishExecution();
+            calls = callbacks.finishExecution(); // its cancelled calls go to the ledger
         }
-        return OutcomeMapper.result(execution, duration, guest, calls);
+        return OutcomeMapper.result(execution, duration, guest, calls, ledger.finish());
     }
 
     /**
@@ -256,6 +261,7 @@ public final class SandboxRuntime implements AutoCloseable {
         }
         watchdog.close();
         thread.close();
+        callbacks.close();
         environment.close();
     }
 

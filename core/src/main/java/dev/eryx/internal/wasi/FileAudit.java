@@ -5,7 +5,6 @@ import static dev.eryx.internal.wasi.GuestMemory.u32;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.WasmFunctionHandle;
-import dev.eryx.Effect;
 import dev.eryx.internal.vfs.Errno;
 import dev.eryx.internal.vfs.ErrnoException;
 import dev.eryx.internal.vfs.Node;
@@ -13,29 +12,28 @@ import dev.eryx.internal.vfs.NodeType;
 import dev.eryx.internal.vfs.ReadOnlyLayer;
 import dev.eryx.internal.vfs.Resolution;
 import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.wasi.FileListener.Operation;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
- * Writes the file entries of the audit ledger ({@link Effect}) from the host side of WASI: it wraps
- * the preview1 imports that touch files, so what it records is what the host actually did, whatever
+ * Reports the guest's file effects to a {@link FileListener} from the host side of WASI: it wraps
+ * the preview1 imports that touch files, so what it reports is what the host actually did, whatever
  * the guest's Python code claims. One instance per guest; guest thread only.
  *
- * <p>Reads and writes are aggregated per open file description: one FILE_READ and/or FILE_WRITE
- * entry when the descriptor is closed (or, for a file still open, when the execution ends), with
- * the total bytes, the host time spent in open/read/write, and the first error. A loop of 1,000
- * small reads of one file is one entry, not 1,000. Opens that fail, deletions, renames and
- * directory changes are recorded when they happen. Anything on the shared read-only layers (the
- * stdlib and the guest runtime) is left out: those are the interpreter's own reads, not effects.
+ * <p>Reads and writes are aggregated per open file description: one READ and/or WRITE event when
+ * the descriptor is closed (or, for a file still open, at {@link #flush()}), with the total bytes,
+ * the host time spent in open/read/write, and the first error. A loop of 1,000 small reads of one
+ * file is one event, not 1,000. Opens that fail, deletions, renames and directory changes are
+ * reported when they happen. Anything on the shared read-only layers (the stdlib and the guest
+ * runtime) is left out: those are the interpreter's own reads, not effects.
  */
 public final class FileAudit {
-    private final Consumer<Effect> sink;
+    private final FileListener listener;
     private final List<String> excludedPrefixes;
 
     /** Open regular files being audited; keyed by identity (a descriptor survives fd_renumber). */
@@ -50,12 +48,12 @@ public final class FileAudit {
     private FdTable table;
 
     /**
-     * @param sink receives each entry as it is recorded
+     * @param listener receives each event as it happens
      * @param excludedPrefixes absolute guest paths of the shared read-only layers; paths under them
-     *     are never recorded
+     *     are never reported
      */
-    public FileAudit(Consumer<Effect> sink, List<String> excludedPrefixes) {
-        this.sink = Objects.requireNonNull(sink, "sink");
+    public FileAudit(FileListener listener, List<String> excludedPrefixes) {
+        this.listener = Objects.requireNonNull(listener, "listener");
         this.excludedPrefixes = List.copyOf(excludedPrefixes);
         for (String prefix : this.excludedPrefixes) {
             if (!prefix.startsWith("/") || prefix.endsWith("/")) {
@@ -66,7 +64,7 @@ public final class FileAudit {
     }
 
     /**
-     * Reports what files still open did since their last entry. Called at the end of every
+     * Reports what files still open did since their last event. Called at the end of every
      * execution, so its ledger covers its own reads and writes even if the guest keeps a file open.
      */
     public void flush() {
@@ -145,13 +143,13 @@ public final class FileAudit {
                 return (inner, instance, a) -> renumber(inner, instance, a, fds);
             case "path_unlink_file":
                 return (inner, instance, a) ->
-                        pathChange(inner, instance, a, fds, vfs, Effect.Kind.FILE_DELETE);
+                        pathChange(inner, instance, a, fds, vfs, Operation.UNLINK);
             case "path_remove_directory":
                 return (inner, instance, a) ->
-                        pathChange(inner, instance, a, fds, vfs, Effect.Kind.DIR_DELETE);
+                        pathChange(inner, instance, a, fds, vfs, Operation.RMDIR);
             case "path_create_directory":
                 return (inner, instance, a) ->
-                        pathChange(inner, instance, a, fds, vfs, Effect.Kind.DIR_CREATE);
+                        pathChange(inner, instance, a, fds, vfs, Operation.MKDIR);
             case "path_rename":
                 return (inner, instance, a) -> rename(inner, instance, a, fds);
             case "path_symlink":
@@ -180,13 +178,7 @@ public final class FileAudit {
             if ((oflags & Preview1.OFLAG_DIRECTORY) == 0
                     && !excluded(path)
                     && !sourceProbe(path, errno)) {
-                record(
-                        writeIntent ? Effect.Kind.FILE_WRITE : Effect.Kind.FILE_READ,
-                        path,
-                        0,
-                        nanos,
-                        errno,
-                        null);
+                record(writeIntent ? Operation.WRITE : Operation.READ, path, 0, nanos, errno, null);
             }
             return result;
         }
@@ -286,18 +278,24 @@ public final class FileAudit {
             long[] a,
             FdTable fds,
             Vfs vfs,
-            Effect.Kind kind) {
+            Operation operation) {
         GuestMemory m = new GuestMemory(instance.memory());
         String path = guestPath(m, fds, a[0], a[1], a[2]);
         long size =
-                kind == Effect.Kind.FILE_DELETE && path != null
+                operation == Operation.UNLINK && path != null
                         ? sizeOf(m, fds, vfs, a[0], a[1], a[2])
                         : 0;
         long started = System.nanoTime();
         long[] result = inner.apply(instance, a);
         if (path != null && !excluded(path)) {
             int errno = (int) result[0];
-            record(kind, path, errno == 0 ? size : 0, System.nanoTime() - started, errno, null);
+            record(
+                    operation,
+                    path,
+                    errno == 0 ? size : 0,
+                    System.nanoTime() - started,
+                    errno,
+                    null);
         }
         return result;
     }
@@ -309,13 +307,7 @@ public final class FileAudit {
         long started = System.nanoTime();
         long[] result = inner.apply(instance, a);
         if (from != null && to != null && !(excluded(from) && excluded(to))) {
-            record(
-                    Effect.Kind.FILE_RENAME,
-                    from,
-                    0,
-                    System.nanoTime() - started,
-                    (int) result[0],
-                    to);
+            record(Operation.RENAME, from, 0, System.nanoTime() - started, (int) result[0], to);
         }
         return result;
     }
@@ -328,7 +320,7 @@ public final class FileAudit {
         long[] result = inner.apply(instance, a);
         if (path != null && linkTarget != null && !excluded(path)) {
             record(
-                    Effect.Kind.SYMLINK_CREATE,
+                    Operation.SYMLINK,
                     path,
                     0,
                     System.nanoTime() - started,
@@ -338,28 +330,20 @@ public final class FileAudit {
         return result;
     }
 
-    // ====================================================================== recording
+    // ====================================================================== reporting
 
     private void record(
-            Effect.Kind kind, String path, long bytes, long nanos, int errno, String destination) {
-        sink.accept(
-                new Effect(
-                        kind,
-                        path,
-                        bytes,
-                        Duration.ofNanos(nanos),
-                        errno == 0 ? Effect.Outcome.OK : Effect.Outcome.ERROR,
-                        errno == 0 ? null : errnoName(errno),
-                        destination));
+            Operation operation,
+            String path,
+            long bytes,
+            long nanos,
+            int errno,
+            String destination) {
+        listener.onFileEvent(
+                new FileListener.Event(operation, path, bytes, nanos, errno, destination));
     }
 
-    /** "ENOENT" for the errno's wire value (our names drop POSIX's leading E). */
-    static String errnoName(int errno) {
-        Errno[] all = Errno.values();
-        return errno > 0 && errno < all.length ? "E" + all[errno].name() : "errno " + errno;
-    }
-
-    /** What one open file description did since its last entry. */
+    /** What one open file description did since its last event. */
     private final class Tracker {
         final String path;
         final boolean writable;
@@ -373,10 +357,10 @@ public final class FileAudit {
         long writeNanos;
         int writeErrno;
 
-        /** Open time, charged to the first entry. */
+        /** Open time, charged to the first event. */
         long pendingNanos;
 
-        /** Which came first since the last entry, so the two entries keep that order. */
+        /** Which came first since the last event, so the two events keep that order. */
         boolean writeFirst;
 
         boolean active;
@@ -413,9 +397,9 @@ public final class FileAudit {
         }
 
         /**
-         * Emits the entries due and starts counting afresh. The first report of a description
-         * always emits something: a write-opened file is a FILE_WRITE even with no bytes (it may
-         * have been created or truncated), a read-only one a FILE_READ.
+         * Emits the events due and starts counting afresh. The first report of a description always
+         * emits something: a write-opened file is a WRITE even with no bytes (it may have been
+         * created or truncated), a read-only one a READ.
          */
         void report() {
             boolean firstReport = !reported;
@@ -442,7 +426,7 @@ public final class FileAudit {
 
         private void emitRead(boolean first) {
             record(
-                    Effect.Kind.FILE_READ,
+                    Operation.READ,
                     path,
                     readBytes,
                     readNanos + (first ? pendingNanos : 0),
@@ -452,7 +436,7 @@ public final class FileAudit {
 
         private void emitWrite(boolean first) {
             record(
-                    Effect.Kind.FILE_WRITE,
+                    Operation.WRITE,
                     path,
                     writeBytes,
                     writeNanos + (first ? pendingNanos : 0),
@@ -536,7 +520,7 @@ public final class FileAudit {
         }
     }
 
-    /** Size of the regular file about to be deleted (the entry's bytes); 0 when unknown. */
+    /** Size of the regular file about to be deleted (the event's bytes); 0 when unknown. */
     private static long sizeOf(
             GuestMemory m, FdTable fds, Vfs vfs, long dirFd, long pointer, long length) {
         Descriptor dir = descriptor(fds, dirFd);

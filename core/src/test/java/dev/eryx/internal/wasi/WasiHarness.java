@@ -35,7 +35,11 @@ final class WasiHarness {
     private final Map<String, HostFunction> functions = new HashMap<>();
 
     WasiHarness(WasiConfig config) {
-        wasi = new WasiPreview1(config);
+        this(new WasiPreview1(config));
+    }
+
+    WasiHarness(WasiPreview1 wasi) {
+        this.wasi = wasi;
         for (HostFunction f : wasi.hostFunctions()) {
             functions.put(f.name(), f);
         }

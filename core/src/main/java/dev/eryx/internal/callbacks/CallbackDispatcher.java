@@ -57,9 +57,6 @@ public final class CallbackDispatcher {
     private static final ScheduledExecutorService TIMERS =
             Executors.newSingleThreadScheduledExecutor(daemon("eryx-callback-timer-"));
 
-    /** EMIT kind byte for trace events. */
-    static final int EMIT_TRACE = 1;
-
     /**
      * Entries one execution's ledger keeps; later ones are counted in a final LEDGER_TRUNCATED
      * entry. Bounds the host memory a guest can make the ledger hold (a loop of opens or calls).
@@ -383,7 +380,7 @@ public final class CallbackDispatcher {
     }
 
     private void emit(byte[] request) {
-        if (tracer == null || request.length == 0 || request[0] != EMIT_TRACE) {
+        if (tracer == null || request.length == 0 || request[0] != BridgeOp.EmitKind.TRACE.code()) {
             return;
         }
         JsonNode json;

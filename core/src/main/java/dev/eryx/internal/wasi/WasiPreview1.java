@@ -453,11 +453,7 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private static long readableBytes(Descriptor d) {
-        if (d instanceof Descriptor.File) {
-            Descriptor.File f = (Descriptor.File) d;
-            return Math.max(0, f.file.size() - f.position);
-        }
-        return 0;
+        return d instanceof Descriptor.File f ? Math.max(0, f.file.size() - f.position) : 0;
     }
 
     private static void writeEvent(
@@ -482,8 +478,8 @@ public final class WasiPreview1 implements AutoCloseable {
 
     private Descriptor.File file(long fd) {
         Descriptor d = fds.get(fd);
-        if (d instanceof Descriptor.File) {
-            return (Descriptor.File) d;
+        if (d instanceof Descriptor.File f) {
+            return f;
         }
         throw new ErrnoException(
                 d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE,
@@ -492,8 +488,8 @@ public final class WasiPreview1 implements AutoCloseable {
 
     private Descriptor.Directory directory(long fd) {
         Descriptor d = fds.get(fd);
-        if (d instanceof Descriptor.Directory) {
-            return (Descriptor.Directory) d;
+        if (d instanceof Descriptor.Directory directory) {
+            return directory;
         }
         throw new ErrnoException(Errno.NOTDIR, "not a directory");
     }
@@ -540,25 +536,20 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private int fdPrestatGet(GuestMemory m, long[] a) {
-        Descriptor d = fds.get(u32(a[0]));
-        if (!(d instanceof Descriptor.Directory)
-                || ((Descriptor.Directory) d).preopenName == null) {
+        if (!(fds.get(u32(a[0])) instanceof Descriptor.Directory d) || d.preopenName == null) {
             return Errno.BADF.code(); // wasi-libc scans preopens upward until EBADF
         }
         long prestat = u32(a[1]);
-        int nameLength =
-                ((Descriptor.Directory) d).preopenName.getBytes(StandardCharsets.UTF_8).length;
+        int nameLength = d.preopenName.getBytes(StandardCharsets.UTF_8).length;
         m.writeI64(prestat, (long) nameLength << 32); // tag 0 (dir), pad, u32 name length
         return 0;
     }
 
     private int fdPrestatDirName(GuestMemory m, long[] a) {
-        Descriptor d = fds.get(u32(a[0]));
-        if (!(d instanceof Descriptor.Directory)
-                || ((Descriptor.Directory) d).preopenName == null) {
+        if (!(fds.get(u32(a[0])) instanceof Descriptor.Directory d) || d.preopenName == null) {
             return Errno.BADF.code();
         }
-        byte[] name = ((Descriptor.Directory) d).preopenName.getBytes(StandardCharsets.UTF_8);
+        byte[] name = d.preopenName.getBytes(StandardCharsets.UTF_8);
         long buffer = u32(a[1]);
         long length = u32(a[2]);
         m.check(buffer, length);
@@ -604,10 +595,10 @@ public final class WasiPreview1 implements AutoCloseable {
         Descriptor d = fds.get(u32(a[0]));
         long buffer = u32(a[1]);
         m.check(buffer, FILESTAT_SIZE);
-        if (d instanceof Descriptor.File) {
-            writeFilestat(m, buffer, ((Descriptor.File) d).file.node().stat());
-        } else if (d instanceof Descriptor.Directory) {
-            writeFilestat(m, buffer, ((Descriptor.Directory) d).node().stat());
+        if (d instanceof Descriptor.File f) {
+            writeFilestat(m, buffer, f.file.node().stat());
+        } else if (d instanceof Descriptor.Directory directory) {
+            writeFilestat(m, buffer, directory.node().stat());
         } else {
             writeFilestat(m, buffer, null);
         }
@@ -659,10 +650,10 @@ public final class WasiPreview1 implements AutoCloseable {
     private int fdFilestatSetTimes(GuestMemory m, long[] a) {
         Descriptor d = fds.get(u32(a[0]));
         Node node;
-        if (d instanceof Descriptor.File) {
-            node = ((Descriptor.File) d).file.node();
-        } else if (d instanceof Descriptor.Directory) {
-            node = ((Descriptor.Directory) d).node();
+        if (d instanceof Descriptor.File f) {
+            node = f.file.node();
+        } else if (d instanceof Descriptor.Directory directory) {
+            node = directory.node();
         } else {
             return Errno.BADF.code();
         }
@@ -728,10 +719,7 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private int fdPread(GuestMemory m, long[] a) {
-        Descriptor d = fds.get(u32(a[0]));
-        if (!(d instanceof Descriptor.File)) {
-            return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE).code();
-        }
+        Descriptor.File d = file(u32(a[0]));
         if (a[3] < 0) {
             return Errno.INVAL.code();
         }
@@ -743,10 +731,7 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private int fdPwrite(GuestMemory m, long[] a) {
-        Descriptor d = fds.get(u32(a[0]));
-        if (!(d instanceof Descriptor.File)) {
-            return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE).code();
-        }
+        Descriptor.File d = file(u32(a[0]));
         if (a[3] < 0) {
             return Errno.INVAL.code();
         }
@@ -814,17 +799,16 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private int readChunk(Descriptor d, long position, int length) {
-        if (d instanceof Descriptor.File) {
-            Descriptor.File f = (Descriptor.File) d;
+        if (d instanceof Descriptor.File f) {
             int got = f.file.read(position < 0 ? f.position : position, ioBuffer, 0, length);
             if (position < 0) {
                 f.position += got;
             }
             return got;
         }
-        if (d instanceof Descriptor.Stdin) {
+        if (d instanceof Descriptor.Stdin stdin) {
             try {
-                int got = ((Descriptor.Stdin) d).in.read(ioBuffer, 0, length);
+                int got = stdin.in.read(ioBuffer, 0, length);
                 return Math.max(0, got);
             } catch (IOException e) {
                 throw new ErrnoException(Errno.IO, "stdin failed");
@@ -867,8 +851,8 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private void writeChunk(Descriptor d, long position, byte[] bytes, int length) {
-        if (d instanceof Descriptor.Output) {
-            ((Descriptor.Output) d).sink.write(bytes, 0, length);
+        if (d instanceof Descriptor.Output output) {
+            output.sink.write(bytes, 0, length);
             return;
         }
         Descriptor.File f = (Descriptor.File) d;

@@ -7,6 +7,8 @@
  *   eryx_fuel            int64 in linear memory, decremented by the fuel instrumentation; starts
  *                        at INT64_MAX so an uninstrumented or unlimited run never traps.
  *   eryx_abi_version()   returns 1.
+ * Operation codes mean nothing here: invoke() forwards the int. They are declared by the host
+ * (dev.eryx.internal.bridge.BridgeOp) and used by the guest through eryx/_bridge.py.
  */
 #define PY_SSIZE_T_CLEAN
 #include "Python.h"
@@ -131,12 +133,6 @@ static int
 eryx_exec(PyObject *module)
 {
     if (PyModule_AddIntConstant(module, "ABI_VERSION", ERYX_ABI_VERSION) < 0) return -1;
-    if (PyModule_AddIntConstant(module, "OP_CALL", 1) < 0) return -1;
-    if (PyModule_AddIntConstant(module, "OP_START", 2) < 0) return -1;
-    if (PyModule_AddIntConstant(module, "OP_POLL", 3) < 0) return -1;
-    if (PyModule_AddIntConstant(module, "OP_CANCEL", 4) < 0) return -1;
-    if (PyModule_AddIntConstant(module, "OP_EMIT", 5) < 0) return -1;
-    if (PyModule_AddIntConstant(module, "OP_CONFIG", 6) < 0) return -1;
     return 0;
 }
 

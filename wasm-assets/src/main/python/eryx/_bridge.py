@@ -5,14 +5,17 @@ import json.encoder
 
 import _eryx
 
+# Declared by the host's dev.eryx.internal.bridge.BridgeOp; BridgeAbiTest checks this copy.
 CALL = 1
 START = 2
 POLL = 3
 CANCEL = 4
 EMIT = 5
-CONFIG = 6
 REQUEST = 7
 COMPLETE = 8
+
+# EMIT event kinds: the first byte of an EMIT request (BridgeOp.EmitKind).
+EMIT_TRACE = 1
 
 
 def _not_json(value):

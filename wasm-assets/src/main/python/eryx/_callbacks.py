@@ -167,7 +167,7 @@ def _make(name, description):
 # Tracing (Sandbox.builder().tracer): sys.monitoring events of the submitted code only, sent to the
 # host with EMIT. Nothing is registered unless the host asks for it, so tracing off costs nothing.
 _TRACE_TOOL = 4  # a sys.monitoring tool id (0..5) that neither debuggers nor profilers use
-_EMIT_TRACE = b"\x01"
+_EMIT_TRACE = bytes((_bridge.EMIT_TRACE,))
 _trace_file = "<string>"
 
 

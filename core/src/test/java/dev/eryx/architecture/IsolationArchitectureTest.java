@@ -116,7 +116,8 @@ class IsolationArchitectureTest {
                 .resideOutsideOfPackages(
                         "dev.eryx.internal.engine..",
                         "dev.eryx.internal.wasi..",
-                        "dev.eryx.internal.bridge..")
+                        "dev.eryx.internal.bridge..",
+                        "dev.eryx.internal.imports..")
                 .should()
                 .dependOnClassesThat()
                 .resideInAPackage("com.dylibso..")

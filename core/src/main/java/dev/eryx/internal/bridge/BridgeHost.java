@@ -1,11 +1,13 @@
 package dev.eryx.internal.bridge;
 
+import static com.dylibso.chicory.wasm.types.ValType.I32;
+import static dev.eryx.internal.imports.HostImports.params;
+import static dev.eryx.internal.imports.HostImports.returningI32;
+
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Memory;
-import com.dylibso.chicory.wasm.types.ValType;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -30,17 +32,15 @@ public final class BridgeHost {
 
     public HostFunction[] hostFunctions() {
         return new HostFunction[] {
-            new HostFunction(
+            returningI32(
                     MODULE,
                     "invoke",
-                    List.of(ValType.I32, ValType.I32, ValType.I32),
-                    List.of(ValType.I32),
+                    params(I32, I32, I32),
                     (instance, args) -> new long[] {invoke(instance, args)}),
-            new HostFunction(
+            returningI32(
                     MODULE,
                     "take_response",
-                    List.of(ValType.I32, ValType.I32),
-                    List.of(ValType.I32),
+                    params(I32, I32),
                     (instance, args) -> new long[] {takeResponse(instance, args)}),
         };
     }

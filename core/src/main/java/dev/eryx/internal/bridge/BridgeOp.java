@@ -1,13 +1,17 @@
 package dev.eryx.internal.bridge;
 
-/** Operation codes of the host bridge; see docs/bridge-abi.md. */
+/**
+ * Operation codes of the host bridge, and the event kinds of {@link #EMIT}: the one declaration of
+ * these numbers. The guest's copy ({@code eryx/_bridge.py}) and the table in docs/bridge-abi.md are
+ * checked against this enum by {@code BridgeAbiTest}; the C module only forwards the number.
+ */
 public enum BridgeOp {
     CALL(1),
     START(2),
     POLL(3),
     CANCEL(4),
     EMIT(5),
-    CONFIG(6),
+    // 6 was CONFIG, never used; a retired code is not reused, so an old guest cannot be misread.
     REQUEST(7),
     COMPLETE(8);
 
@@ -32,5 +36,20 @@ public enum BridgeOp {
     /** The operation with this code, or {@code null} for a code the host does not know. */
     public static BridgeOp fromCode(int code) {
         return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
+    }
+
+    /** What an {@link #EMIT} carries: its first byte, before the UTF-8 JSON payload. */
+    public enum EmitKind {
+        TRACE(1);
+
+        private final byte code;
+
+        EmitKind(int code) {
+            this.code = (byte) code;
+        }
+
+        public byte code() {
+            return code;
+        }
     }
 }

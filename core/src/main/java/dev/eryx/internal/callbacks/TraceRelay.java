@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.eryx.TraceEvent;
 import dev.eryx.TraceListener;
 import dev.eryx.internal.bridge.BridgeFailure;
+import dev.eryx.internal.bridge.BridgeOp;
 import java.io.IOException;
 import java.time.Duration;
 
@@ -13,9 +14,6 @@ import java.time.Duration;
  * so the listener sees one ordered stream. Without a listener every method does nothing.
  */
 final class TraceRelay {
-    /** EMIT kind byte for trace events. */
-    static final int EMIT_TRACE = 1;
-
     private final TraceListener listener;
 
     TraceRelay(TraceListener listener) {
@@ -28,7 +26,9 @@ final class TraceRelay {
 
     /** Relays an EMIT from the guest: a kind byte, then (for traces) one JSON event. */
     void emit(byte[] request) {
-        if (listener == null || request.length == 0 || request[0] != EMIT_TRACE) {
+        if (listener == null
+                || request.length == 0
+                || request[0] != BridgeOp.EmitKind.TRACE.code()) {
             return;
         }
         JsonNode json;

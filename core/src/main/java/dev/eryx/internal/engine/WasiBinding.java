@@ -1,5 +1,7 @@
 package dev.eryx.internal.engine;
 
+import static dev.eryx.internal.imports.HostImports.withBody;
+
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.WasmFunctionHandle;
 import dev.eryx.internal.wasi.WasiPreview1;
@@ -27,12 +29,7 @@ final class WasiBinding {
             int index = i;
             names[i] = f.module() + "." + f.name();
             targets[i] = f.handle();
-            imports[i] =
-                    new HostFunction(
-                            f.module(),
-                            f.name(),
-                            f.functionType(),
-                            (instance, args) -> targets[index].apply(instance, args));
+            imports[i] = withBody(f, (instance, args) -> targets[index].apply(instance, args));
         }
     }
 

@@ -6,8 +6,11 @@ import dev.eryx.internal.vfs.OpenFile;
 import java.io.InputStream;
 import java.util.List;
 
-/** What a file descriptor refers to. Mutable per-fd state (position, flags) lives here. */
-abstract class Descriptor {
+/**
+ * What a file descriptor refers to: one of the four kinds below, no other (sealed, so a new kind is
+ * a compile-time decision). Mutable per-fd state (position, flags) lives here.
+ */
+abstract sealed class Descriptor {
     long rightsBase;
     long rightsInheriting;
     int fdFlags;

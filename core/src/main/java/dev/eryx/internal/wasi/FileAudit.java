@@ -1,5 +1,6 @@
 package dev.eryx.internal.wasi;
 
+import static dev.eryx.internal.imports.HostImports.withBody;
 import static dev.eryx.internal.wasi.GuestMemory.u32;
 
 import com.dylibso.chicory.runtime.HostFunction;
@@ -105,12 +106,7 @@ public final class FileAudit {
             Audited audited = audited(f.name(), fds, vfs);
             if (audited != null) {
                 WasmFunctionHandle inner = f.handle();
-                wrapped[i] =
-                        new HostFunction(
-                                f.module(),
-                                f.name(),
-                                f.functionType(),
-                                (instance, args) -> audited.call(inner, instance, args));
+                wrapped[i] = withBody(f, (instance, args) -> audited.call(inner, instance, args));
             }
         }
         return wrapped;

@@ -1,12 +1,16 @@
 package dev.eryx.internal.wasi;
 
+import static com.dylibso.chicory.wasm.types.ValType.I32;
+import static com.dylibso.chicory.wasm.types.ValType.I64;
+import static dev.eryx.internal.imports.HostImports.params;
+import static dev.eryx.internal.imports.HostImports.returningI32;
+import static dev.eryx.internal.imports.HostImports.returningNothing;
 import static dev.eryx.internal.wasi.GuestMemory.u32;
 import static dev.eryx.internal.wasi.Preview1.*;
 
 import com.dylibso.chicory.runtime.ChicoryInterruptedException;
 import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
-import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.ValType;
 import dev.eryx.internal.vfs.DirEntry;
 import dev.eryx.internal.vfs.DirectoryNode;
@@ -141,83 +145,94 @@ public final class WasiPreview1 implements AutoCloseable {
         int call(GuestMemory memory, long[] args);
     }
 
-    /** All preview1 imports, with their exact signatures ('i' = i32, 'I' = i64; result i32). */
+    /** All preview1 imports, with their exact signatures; all but proc_exit return an errno. */
     public HostFunction[] hostFunctions() {
         HostFunction[] functions = {
-            function("args_get", "ii", (m, a) -> writeStrings(m, args, u32(a[0]), u32(a[1]))),
-            function("args_sizes_get", "ii", (m, a) -> writeSizes(m, args, u32(a[0]), u32(a[1]))),
+            function(
+                    "args_get",
+                    params(I32, I32),
+                    (m, a) -> writeStrings(m, args, u32(a[0]), u32(a[1]))),
+            function(
+                    "args_sizes_get",
+                    params(I32, I32),
+                    (m, a) -> writeSizes(m, args, u32(a[0]), u32(a[1]))),
             function(
                     "environ_get",
-                    "ii",
+                    params(I32, I32),
                     (m, a) -> writeStrings(m, environment, u32(a[0]), u32(a[1]))),
             function(
                     "environ_sizes_get",
-                    "ii",
+                    params(I32, I32),
                     (m, a) -> writeSizes(m, environment, u32(a[0]), u32(a[1]))),
-            function("clock_res_get", "ii", this::clockResGet),
-            function("clock_time_get", "iIi", this::clockTimeGet),
-            function("fd_advise", "iIIi", this::fdAdvise),
-            function("fd_allocate", "iII", this::fdAllocate),
+            function("clock_res_get", params(I32, I32), this::clockResGet),
+            function("clock_time_get", params(I32, I64, I32), this::clockTimeGet),
+            function("fd_advise", params(I32, I64, I64, I32), this::fdAdvise),
+            function("fd_allocate", params(I32, I64, I64), this::fdAllocate),
             function(
                     "fd_close",
-                    "i",
+                    params(I32),
                     (m, a) -> {
                         fds.close(u32(a[0]));
                         return 0;
                     }),
-            function("fd_datasync", "i", this::fdSync),
-            function("fd_fdstat_get", "ii", this::fdFdstatGet),
-            function("fd_fdstat_set_flags", "ii", this::fdFdstatSetFlags),
-            function("fd_fdstat_set_rights", "iII", this::fdFdstatSetRights),
-            function("fd_filestat_get", "ii", this::fdFilestatGet),
-            function("fd_filestat_set_size", "iI", this::fdFilestatSetSize),
-            function("fd_filestat_set_times", "iIIi", this::fdFilestatSetTimes),
-            function("fd_pread", "iiiIi", this::fdPread),
-            function("fd_prestat_get", "ii", this::fdPrestatGet),
-            function("fd_prestat_dir_name", "iii", this::fdPrestatDirName),
-            function("fd_pwrite", "iiiIi", this::fdPwrite),
-            function("fd_read", "iiii", this::fdRead),
-            function("fd_readdir", "iiiIi", this::fdReaddir),
+            function("fd_datasync", params(I32), this::fdSync),
+            function("fd_fdstat_get", params(I32, I32), this::fdFdstatGet),
+            function("fd_fdstat_set_flags", params(I32, I32), this::fdFdstatSetFlags),
+            function("fd_fdstat_set_rights", params(I32, I64, I64), this::fdFdstatSetRights),
+            function("fd_filestat_get", params(I32, I32), this::fdFilestatGet),
+            function("fd_filestat_set_size", params(I32, I64), this::fdFilestatSetSize),
+            function("fd_filestat_set_times", params(I32, I64, I64, I32), this::fdFilestatSetTimes),
+            function("fd_pread", params(I32, I32, I32, I64, I32), this::fdPread),
+            function("fd_prestat_get", params(I32, I32), this::fdPrestatGet),
+            function("fd_prestat_dir_name", params(I32, I32, I32), this::fdPrestatDirName),
+            function("fd_pwrite", params(I32, I32, I32, I64, I32), this::fdPwrite),
+            function("fd_read", params(I32, I32, I32, I32), this::fdRead),
+            function("fd_readdir", params(I32, I32, I32, I64, I32), this::fdReaddir),
             function(
                     "fd_renumber",
-                    "ii",
+                    params(I32, I32),
                     (m, a) -> {
                         fds.renumber(u32(a[0]), u32(a[1]));
                         return 0;
                     }),
-            function("fd_seek", "iIii", this::fdSeek),
-            function("fd_sync", "i", this::fdSync),
-            function("fd_tell", "ii", this::fdTell),
-            function("fd_write", "iiii", this::fdWrite),
-            function("path_create_directory", "iii", this::pathCreateDirectory),
-            function("path_filestat_get", "iiiii", this::pathFilestatGet),
-            function("path_filestat_set_times", "iiiiIIi", this::pathFilestatSetTimes),
-            function("path_link", "iiiiiii", this::pathLink),
-            function("path_open", "iiiiiIIii", this::pathOpen),
-            function("path_readlink", "iiiiii", this::pathReadlink),
-            function("path_remove_directory", "iii", this::pathRemoveDirectory),
-            function("path_rename", "iiiiii", this::pathRename),
-            function("path_symlink", "iiiii", this::pathSymlink),
-            function("path_unlink_file", "iii", this::pathUnlinkFile),
-            function("poll_oneoff", "iiii", this::pollOneoff),
+            function("fd_seek", params(I32, I64, I32, I32), this::fdSeek),
+            function("fd_sync", params(I32), this::fdSync),
+            function("fd_tell", params(I32, I32), this::fdTell),
+            function("fd_write", params(I32, I32, I32, I32), this::fdWrite),
+            function("path_create_directory", params(I32, I32, I32), this::pathCreateDirectory),
+            function("path_filestat_get", params(I32, I32, I32, I32, I32), this::pathFilestatGet),
+            function(
+                    "path_filestat_set_times",
+                    params(I32, I32, I32, I32, I64, I64, I32),
+                    this::pathFilestatSetTimes),
+            function("path_link", params(I32, I32, I32, I32, I32, I32, I32), this::pathLink),
+            function(
+                    "path_open",
+                    params(I32, I32, I32, I32, I32, I64, I64, I32, I32),
+                    this::pathOpen),
+            function("path_readlink", params(I32, I32, I32, I32, I32, I32), this::pathReadlink),
+            function("path_remove_directory", params(I32, I32, I32), this::pathRemoveDirectory),
+            function("path_rename", params(I32, I32, I32, I32, I32, I32), this::pathRename),
+            function("path_symlink", params(I32, I32, I32, I32, I32), this::pathSymlink),
+            function("path_unlink_file", params(I32, I32, I32), this::pathUnlinkFile),
+            function("poll_oneoff", params(I32, I32, I32, I32), this::pollOneoff),
             procExit(),
-            function("proc_raise", "i", (m, a) -> Errno.NOSYS.code()),
-            function("random_get", "ii", this::randomGet),
-            function("sched_yield", "", (m, a) -> 0),
-            function("sock_accept", "iii", this::socket),
-            function("sock_recv", "iiiiii", this::socket),
-            function("sock_send", "iiiii", this::socket),
-            function("sock_shutdown", "ii", this::socket),
+            function("proc_raise", params(I32), (m, a) -> Errno.NOSYS.code()),
+            function("random_get", params(I32, I32), this::randomGet),
+            function("sched_yield", params(), (m, a) -> 0),
+            function("sock_accept", params(I32, I32, I32), this::socket),
+            function("sock_recv", params(I32, I32, I32, I32, I32, I32), this::socket),
+            function("sock_send", params(I32, I32, I32, I32, I32), this::socket),
+            function("sock_shutdown", params(I32, I32), this::socket),
         };
         return fileAudit == null ? functions : fileAudit.wrap(functions, fds, vfs);
     }
 
-    private HostFunction function(String name, String signature, Body body) {
-        FunctionType type = FunctionType.of(valueTypes(signature), List.of(ValType.I32));
-        return new HostFunction(
+    private HostFunction function(String name, List<ValType> params, Body body) {
+        return returningI32(
                 MODULE,
                 name,
-                type,
+                params,
                 (Instance instance, long... args) -> {
                     int errno;
                     try {
@@ -229,20 +244,11 @@ public final class WasiPreview1 implements AutoCloseable {
                 });
     }
 
-    private static List<ValType> valueTypes(String signature) {
-        List<ValType> types = new ArrayList<>(signature.length());
-        for (char c : signature.toCharArray()) {
-            types.add(c == 'I' ? ValType.I64 : ValType.I32);
-        }
-        return types;
-    }
-
-    private HostFunction procExit() {
-        FunctionType type = FunctionType.of(List.of(ValType.I32), List.of());
-        return new HostFunction(
+    private static HostFunction procExit() {
+        return returningNothing(
                 MODULE,
                 "proc_exit",
-                type,
+                params(I32),
                 (instance, args) -> {
                     throw new WasiExitException((int) args[0]);
                 });
@@ -447,11 +453,7 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private static long readableBytes(Descriptor d) {
-        if (d instanceof Descriptor.File) {
-            Descriptor.File f = (Descriptor.File) d;
-            return Math.max(0, f.file.size() - f.position);
-        }
-        return 0;
+        return d instanceof Descriptor.File f ? Math.max(0, f.file.size() - f.position) : 0;
     }
 
     private static void writeEvent(
@@ -476,8 +478,8 @@ public final class WasiPreview1 implements AutoCloseable {
 
     private Descriptor.File file(long fd) {
         Descriptor d = fds.get(fd);
-        if (d instanceof Descriptor.File) {
-            return (Descriptor.File) d;
+        if (d instanceof Descriptor.File f) {
+            return f;
         }
         throw new ErrnoException(
                 d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE,
@@ -486,8 +488,8 @@ public final class WasiPreview1 implements AutoCloseable {
 
     private Descriptor.Directory directory(long fd) {
         Descriptor d = fds.get(fd);
-        if (d instanceof Descriptor.Directory) {
-            return (Descriptor.Directory) d;
+        if (d instanceof Descriptor.Directory directory) {
+            return directory;
         }
         throw new ErrnoException(Errno.NOTDIR, "not a directory");
     }
@@ -534,25 +536,20 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private int fdPrestatGet(GuestMemory m, long[] a) {
-        Descriptor d = fds.get(u32(a[0]));
-        if (!(d instanceof Descriptor.Directory)
-                || ((Descriptor.Directory) d).preopenName == null) {
+        if (!(fds.get(u32(a[0])) instanceof Descriptor.Directory d) || d.preopenName == null) {
             return Errno.BADF.code(); // wasi-libc scans preopens upward until EBADF
         }
         long prestat = u32(a[1]);
-        int nameLength =
-                ((Descriptor.Directory) d).preopenName.getBytes(StandardCharsets.UTF_8).length;
+        int nameLength = d.preopenName.getBytes(StandardCharsets.UTF_8).length;
         m.writeI64(prestat, (long) nameLength << 32); // tag 0 (dir), pad, u32 name length
         return 0;
     }
 
     private int fdPrestatDirName(GuestMemory m, long[] a) {
-        Descriptor d = fds.get(u32(a[0]));
-        if (!(d instanceof Descriptor.Directory)
-                || ((Descriptor.Directory) d).preopenName == null) {
+        if (!(fds.get(u32(a[0])) instanceof Descriptor.Directory d) || d.preopenName == null) {
             return Errno.BADF.code();
         }
-        byte[] name = ((Descriptor.Directory) d).preopenName.getBytes(StandardCharsets.UTF_8);
+        byte[] name = d.preopenName.getBytes(StandardCharsets.UTF_8);
         long buffer = u32(a[1]);
         long length = u32(a[2]);
         m.check(buffer, length);
@@ -598,10 +595,10 @@ public final class WasiPreview1 implements AutoCloseable {
         Descriptor d = fds.get(u32(a[0]));
         long buffer = u32(a[1]);
         m.check(buffer, FILESTAT_SIZE);
-        if (d instanceof Descriptor.File) {
-            writeFilestat(m, buffer, ((Descriptor.File) d).file.node().stat());
-        } else if (d instanceof Descriptor.Directory) {
-            writeFilestat(m, buffer, ((Descriptor.Directory) d).node().stat());
+        if (d instanceof Descriptor.File f) {
+            writeFilestat(m, buffer, f.file.node().stat());
+        } else if (d instanceof Descriptor.Directory directory) {
+            writeFilestat(m, buffer, directory.node().stat());
         } else {
             writeFilestat(m, buffer, null);
         }
@@ -653,10 +650,10 @@ public final class WasiPreview1 implements AutoCloseable {
     private int fdFilestatSetTimes(GuestMemory m, long[] a) {
         Descriptor d = fds.get(u32(a[0]));
         Node node;
-        if (d instanceof Descriptor.File) {
-            node = ((Descriptor.File) d).file.node();
-        } else if (d instanceof Descriptor.Directory) {
-            node = ((Descriptor.Directory) d).node();
+        if (d instanceof Descriptor.File f) {
+            node = f.file.node();
+        } else if (d instanceof Descriptor.Directory directory) {
+            node = directory.node();
         } else {
             return Errno.BADF.code();
         }
@@ -722,10 +719,7 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private int fdPread(GuestMemory m, long[] a) {
-        Descriptor d = fds.get(u32(a[0]));
-        if (!(d instanceof Descriptor.File)) {
-            return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE).code();
-        }
+        Descriptor.File d = file(u32(a[0]));
         if (a[3] < 0) {
             return Errno.INVAL.code();
         }
@@ -737,10 +731,7 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private int fdPwrite(GuestMemory m, long[] a) {
-        Descriptor d = fds.get(u32(a[0]));
-        if (!(d instanceof Descriptor.File)) {
-            return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.SPIPE).code();
-        }
+        Descriptor.File d = file(u32(a[0]));
         if (a[3] < 0) {
             return Errno.INVAL.code();
         }
@@ -808,17 +799,16 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private int readChunk(Descriptor d, long position, int length) {
-        if (d instanceof Descriptor.File) {
-            Descriptor.File f = (Descriptor.File) d;
+        if (d instanceof Descriptor.File f) {
             int got = f.file.read(position < 0 ? f.position : position, ioBuffer, 0, length);
             if (position < 0) {
                 f.position += got;
             }
             return got;
         }
-        if (d instanceof Descriptor.Stdin) {
+        if (d instanceof Descriptor.Stdin stdin) {
             try {
-                int got = ((Descriptor.Stdin) d).in.read(ioBuffer, 0, length);
+                int got = stdin.in.read(ioBuffer, 0, length);
                 return Math.max(0, got);
             } catch (IOException e) {
                 throw new ErrnoException(Errno.IO, "stdin failed");
@@ -861,8 +851,8 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private void writeChunk(Descriptor d, long position, byte[] bytes, int length) {
-        if (d instanceof Descriptor.Output) {
-            ((Descriptor.Output) d).sink.write(bytes, 0, length);
+        if (d instanceof Descriptor.Output output) {
+            output.sink.write(bytes, 0, length);
             return;
         }
         Descriptor.File f = (Descriptor.File) d;

@@ -4,10 +4,10 @@ import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.ImportValues;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.wasm.WasmModule;
-import com.dylibso.chicory.wasm.types.FunctionType;
-import com.dylibso.chicory.wasm.types.ValType;
+import dev.eryx.internal.bridge.BridgeFailure;
+import dev.eryx.internal.bridge.BridgeHandler;
+import dev.eryx.internal.bridge.BridgeHost;
 import java.io.ByteArrayOutputStream;
-import java.util.List;
 
 /** Test helper: runs a wasm32-wasip1 command module's {@code _start} under our WASI. */
 final class GuestRun {
@@ -41,19 +41,11 @@ final class GuestRun {
 
     /** The CPython build also imports the eryx bridge; answer "no handler". */
     private static HostFunction[] eryxStubs() {
-        return new HostFunction[] {
-            new HostFunction(
-                    "eryx",
-                    "invoke",
-                    FunctionType.of(
-                            List.of(ValType.I32, ValType.I32, ValType.I32), List.of(ValType.I32)),
-                    (instance, args) -> new long[] {-2}),
-            new HostFunction(
-                    "eryx",
-                    "take_response",
-                    FunctionType.of(List.of(ValType.I32, ValType.I32), List.of(ValType.I32)),
-                    (instance, args) -> new long[] {0}),
-        };
+        BridgeHandler none =
+                (op, request) -> {
+                    throw new BridgeFailure(BridgeFailure.UNKNOWN_OP, "no handler");
+                };
+        return new BridgeHost(none).hostFunctions();
     }
 
     String out() {

@@ -11,6 +11,7 @@ import dev.eryx.TraceEvent;
 import dev.eryx.TraceListener;
 import dev.eryx.internal.bridge.BridgeFailure;
 import dev.eryx.internal.bridge.BridgeOp;
+import dev.eryx.internal.values.ApiValues;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -194,7 +195,7 @@ public final class CallbackDispatcher {
             finished.clear();
             if (droppedEffects > 0) {
                 ledger.add(
-                        new Effect(
+                        ApiValues.effect(
                                 Effect.Kind.LEDGER_TRUNCATED,
                                 "",
                                 droppedEffects,
@@ -274,7 +275,7 @@ public final class CallbackDispatcher {
         }
         if (invocations >= maxInvocations) {
             record(
-                    new Effect(
+                    ApiValues.effect(
                             Effect.Kind.CALLBACK,
                             name,
                             request.length,
@@ -290,7 +291,7 @@ public final class CallbackDispatcher {
         }
         invocations++;
         register(invocation);
-        trace(new TraceEvent(TraceEvent.Kind.CALLBACK_START, null, 0, name, null, null));
+        trace(ApiValues.traceEvent(TraceEvent.Kind.CALLBACK_START, null, 0, name, null, null));
         invocation.dispatch(callbackTimeout);
         return invocation.id;
     }
@@ -411,7 +412,7 @@ public final class CallbackDispatcher {
         }
         JsonNode detail = json.get("x");
         trace(
-                new TraceEvent(
+                ApiValues.traceEvent(
                         kind,
                         json.path("f").asText(null),
                         json.path("l").asInt(0),
@@ -425,7 +426,7 @@ public final class CallbackDispatcher {
         if (tracer != null && invocation.traced && !invocation.endTraced) {
             invocation.endTraced = true;
             trace(
-                    new TraceEvent(
+                    ApiValues.traceEvent(
                             TraceEvent.Kind.CALLBACK_END,
                             null,
                             0,
@@ -629,7 +630,7 @@ public final class CallbackDispatcher {
                                 ? value.toString().getBytes(StandardCharsets.UTF_8).length
                                 : 0;
                 appendLocked(
-                        new Effect(
+                        ApiValues.effect(
                                 Effect.Kind.CALLBACK,
                                 name(),
                                 argumentBytes + resultBytes,

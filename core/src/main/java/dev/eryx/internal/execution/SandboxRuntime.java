@@ -24,6 +24,7 @@ import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestModule;
 import dev.eryx.internal.engine.GuestSnapshot;
 import dev.eryx.internal.engine.GuestTrap;
+import dev.eryx.internal.values.ApiValues;
 import dev.eryx.internal.wasi.WasiExitException;
 import java.io.IOException;
 import java.time.Duration;
@@ -409,10 +410,10 @@ public final class SandboxRuntime implements AutoCloseable {
                 .flushFileEffects(); // files still open: their reads/writes belong to this ledger
         CallbackDispatcher.Summary calls = callbacks.finishExecution();
         ExecutionStats stats =
-                new ExecutionStats(
+                ApiValues.executionStats(
                         Math.max(0, consumed), guest.peakMemoryBytes(), calls.invocations());
         GuestOutcome outcome = execution.outcome;
-        return new ExecutionResult(
+        return ApiValues.executionResult(
                 execution.stdout.finish(),
                 execution.stderr.finish(),
                 outcome == null ? null : outcome.result,
@@ -424,8 +425,13 @@ public final class SandboxRuntime implements AutoCloseable {
 
     /** The partial result of an execution stopped before it ran. */
     private ExecutionResult notStarted() {
-        return new ExecutionResult(
-                "", "", null, Duration.ZERO, new ExecutionStats(0, guest.memoryBytes(), 0), 0);
+        return ApiValues.executionResult(
+                "",
+                "",
+                null,
+                Duration.ZERO,
+                ApiValues.executionStats(0, guest.memoryBytes(), 0),
+                0);
     }
 
     private ExecutionResult interpret(Execution execution, int status, ExecutionResult result) {

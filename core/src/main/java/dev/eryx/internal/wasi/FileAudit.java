@@ -6,6 +6,7 @@ import com.dylibso.chicory.runtime.HostFunction;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.WasmFunctionHandle;
 import dev.eryx.Effect;
+import dev.eryx.internal.values.ApiValues;
 import dev.eryx.internal.vfs.Errno;
 import dev.eryx.internal.vfs.ErrnoException;
 import dev.eryx.internal.vfs.Node;
@@ -343,7 +344,7 @@ public final class FileAudit {
     private void record(
             Effect.Kind kind, String path, long bytes, long nanos, int errno, String destination) {
         sink.accept(
-                new Effect(
+                ApiValues.effect(
                         kind,
                         path,
                         bytes,

@@ -303,13 +303,7 @@ public final class SandboxRuntime implements AutoCloseable {
      * state.
      */
     public List<String> mountPoints() {
-        List<String> points =
-                new java.util.ArrayList<>(
-                        List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
-        for (SandboxSpec.Mount mount : spec.mounts) {
-            points.add(mount.guestPath);
-        }
-        return points;
+        return spec.mountPoints();
     }
 
     public ResourceLimits limits() {

@@ -67,16 +67,14 @@ public final class Effect {
     private final String error;
     private final String destination;
 
-    public Effect(Kind kind, String target, long bytes, Duration duration, Outcome outcome) {
-        this(kind, target, bytes, duration, outcome, null, null);
-    }
-
     /**
+     * Built by the internals, through {@link dev.eryx.internal.values.ApiValues}.
+     *
      * @param error what went wrong (an errno name such as {@code ENOENT} for files, the message for
      *     callbacks); null when the outcome is {@link Outcome#OK}
      * @param destination the new path of a rename or the target of a symlink, or null
      */
-    public Effect(
+    Effect(
             Kind kind,
             String target,
             long bytes,

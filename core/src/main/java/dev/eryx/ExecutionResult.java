@@ -15,17 +15,14 @@ public final class ExecutionResult {
     private final int exitCode;
     private final List<Effect> effects;
 
-    public ExecutionResult(
-            String stdout,
-            String stderr,
-            JsonNode result,
-            Duration duration,
-            ExecutionStats stats,
-            int exitCode) {
-        this(stdout, stderr, result, duration, stats, exitCode, List.of());
+    static {
+        // The internals build results (and the other value types) through ApiValues; this is
+        // the class its implementation is registered from, once per class loader.
+        ValueConstructors.register();
     }
 
-    public ExecutionResult(
+    /** Built by the internals, through {@link dev.eryx.internal.values.ApiValues}. */
+    ExecutionResult(
             String stdout,
             String stderr,
             JsonNode result,

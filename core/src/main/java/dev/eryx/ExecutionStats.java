@@ -6,10 +6,20 @@ public final class ExecutionStats {
     private final long peakMemoryBytes;
     private final int callbackInvocations;
 
-    public ExecutionStats(long fuelConsumed, long peakMemoryBytes, int callbackInvocations) {
+    private static final ExecutionStats NONE = new ExecutionStats(0, 0, 0);
+
+    /** Built by the internals, through {@link dev.eryx.internal.values.ApiValues}. */
+    ExecutionStats(long fuelConsumed, long peakMemoryBytes, int callbackInvocations) {
         this.fuelConsumed = fuelConsumed;
         this.peakMemoryBytes = peakMemoryBytes;
         this.callbackInvocations = callbackInvocations;
+    }
+
+    /**
+     * Nothing consumed: no fuel, no memory, no callbacks (for example, for code that never ran).
+     */
+    public static ExecutionStats none() {
+        return NONE;
     }
 
     /**

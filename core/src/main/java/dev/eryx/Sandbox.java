@@ -116,7 +116,7 @@ public final class Sandbox implements AutoCloseable {
      *
      * @return false, with nothing changed, if this sandbox cannot be reset (unusable or closed); a
      *     sandbox built with {@link Builder#restoreFrom(byte[])} resets to that saved state's
-     *     interpreter and files (its empty directories are not recreated)
+     *     interpreter, files and empty directories
      */
     public boolean reset() {
         return runtime.reset();
@@ -259,17 +259,10 @@ public final class Sandbox implements AutoCloseable {
                     restored != null
                             ? restored.image()
                             : image != null ? image.snapshot() : DefaultImage.get());
-            Sandbox sandbox =
-                    new Sandbox(
-                            SandboxRuntime.start(
-                                    spec.callbacks(
-                                                    CallbackSetup.of(
-                                                            callbacks, tracer, callbackExecutor))
-                                            .build()));
-            if (restored != null) {
-                restoreDirectories(sandbox);
-            }
-            return sandbox;
+            return new Sandbox(
+                    SandboxRuntime.start(
+                            spec.callbacks(CallbackSetup.of(callbacks, tracer, callbackExecutor))
+                                    .build()));
         }
 
         /**
@@ -296,23 +289,11 @@ public final class Sandbox implements AutoCloseable {
             for (java.util.Map.Entry<String, byte[]> file : decoded.files().entrySet()) {
                 spec.file(file.getKey(), file.getValue());
             }
+            for (String directory : decoded.directories()) {
+                spec.directory(directory);
+            }
             this.restored = decoded;
             return this;
-        }
-
-        private void restoreDirectories(Sandbox sandbox) {
-            List<String> mountPoints = sandbox.runtime.mountPoints();
-            for (String dir : restored.directories()) {
-                boolean mounted = false;
-                for (String point : mountPoints) {
-                    mounted |= dir.equals(point) || dir.startsWith(point + "/");
-                }
-                if (!mounted && !sandbox.files().exists(dir)) {
-                    String marker = dir + "/.eryx-restore";
-                    sandbox.files().write(marker, new byte[0]);
-                    sandbox.files().delete(marker);
-                }
-            }
         }
 
         private static String requireGuestPath(String guestPath) {

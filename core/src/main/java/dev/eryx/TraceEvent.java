@@ -31,7 +31,8 @@ public final class TraceEvent {
     private final Duration duration;
     private final String detail;
 
-    public TraceEvent(
+    /** Built by the internals, through {@link dev.eryx.internal.values.ApiValues}. */
+    TraceEvent(
             Kind kind, String file, int line, String function, Duration duration, String detail) {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.file = file;

@@ -47,7 +47,7 @@ final class JsonReport {
         json.put("stderr", r == null ? "" : r.stderr());
         json.set("result", r == null || r.result() == null ? NullNode.getInstance() : r.result());
         json.put("duration", r == null ? 0 : r.duration().toMillis());
-        ExecutionStats s = r == null ? new ExecutionStats(0, 0, 0) : r.stats();
+        ExecutionStats s = r == null ? ExecutionStats.none() : r.stats();
         ObjectNode stats = json.putObject("stats");
         stats.put("fuelConsumed", s.fuelConsumed());
         stats.put("peakMemoryBytes", s.peakMemoryBytes());

@@ -1,20 +1,36 @@
 package dev.eryx.architecture;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaCodeUnit;
+import com.tngtech.archunit.core.domain.JavaField;
+import com.tngtech.archunit.core.domain.JavaMember;
+import com.tngtech.archunit.core.domain.JavaModifier;
+import com.tngtech.archunit.core.domain.JavaType;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The sandbox's isolation as build-breaking rules: only the host-mount class touches the host
  * filesystem, nothing starts processes, opens sockets, reads the host environment or reflects, and
- * only the engine-facing packages see Chicory.
+ * only the engine-facing packages see Chicory. And the layering: the WASI and VFS layers know
+ * nothing of the public API, internal packages do not depend on each other in a cycle, and no
+ * internal type appears in the public API's signatures.
  */
 class IsolationArchitectureTest {
     private static final String HOST_MOUNT = "dev.eryx.internal.vfs.host..";
+    private static final String API = "dev.eryx";
     private static JavaClasses sandboxClasses;
 
     @BeforeAll
@@ -123,5 +139,81 @@ class IsolationArchitectureTest {
                 .resideInAPackage("com.dylibso..")
                 .because("a Chicory upgrade or a switch of engine must touch only those packages")
                 .check(sandboxClasses);
+    }
+
+    @Test
+    void theWasiAndVfsLayersKnowNothingOfThePublicApi() {
+        noClasses()
+                .that()
+                .resideInAnyPackage("dev.eryx.internal.wasi..", "dev.eryx.internal.vfs..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage(API)
+                .because("they implement WASI and a filesystem, reusable below any API")
+                .check(sandboxClasses);
+    }
+
+    @Test
+    void internalPackagesHaveNoCycles() {
+        slices().matching("dev.eryx.internal.(*)..")
+                .should()
+                .beFreeOfCycles()
+                .because("each internal package is a layer that can be read on its own")
+                .check(sandboxClasses);
+    }
+
+    @Test
+    void noInternalTypeInThePublicApi() {
+        classes()
+                .that()
+                .resideInAPackage(API)
+                .and()
+                .arePublic()
+                .should(exposeNoTypeFrom("dev.eryx.internal"))
+                .because("dev.eryx.internal is not exported: a user could not name such a type")
+                .check(sandboxClasses);
+    }
+
+    /**
+     * Looks at the supertypes and the public and protected fields, constructors and methods
+     * (parameters, return, thrown types, with their type arguments).
+     */
+    private static ArchCondition<JavaClass> exposeNoTypeFrom(String packagePrefix) {
+        return new ArchCondition<>("expose no type from " + packagePrefix + "..") {
+            @Override
+            public void check(JavaClass owner, ConditionEvents events) {
+                List<String> exposed = new ArrayList<>();
+                owner.getSuperclass().ifPresent(type -> collect(owner.getName(), type, exposed));
+                owner.getInterfaces().forEach(type -> collect(owner.getName(), type, exposed));
+                for (JavaMember member : owner.getMembers()) {
+                    if (!member.getModifiers().contains(JavaModifier.PUBLIC)
+                            && !member.getModifiers().contains(JavaModifier.PROTECTED)) {
+                        continue;
+                    }
+                    if (member instanceof JavaField) {
+                        collect(member.getFullName(), ((JavaField) member).getType(), exposed);
+                    } else if (member instanceof JavaCodeUnit) {
+                        JavaCodeUnit code = (JavaCodeUnit) member;
+                        collect(code.getFullName(), code.getReturnType(), exposed);
+                        code.getParameterTypes()
+                                .forEach(type -> collect(code.getFullName(), type, exposed));
+                        code.getExceptionTypes()
+                                .forEach(type -> collect(code.getFullName(), type, exposed));
+                    }
+                }
+                for (String violation : exposed) {
+                    events.add(SimpleConditionEvent.violated(owner, violation));
+                }
+            }
+
+            private void collect(String where, JavaType type, List<String> exposed) {
+                for (JavaClass raw : type.getAllInvolvedRawTypes()) {
+                    String name = raw.getPackageName();
+                    if (name.equals(packagePrefix) || name.startsWith(packagePrefix + ".")) {
+                        exposed.add(where + " exposes " + raw.getName());
+                    }
+                }
+            }
+        };
     }
 }

@@ -8,11 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.eryx.ExecutionResult;
 import dev.eryx.Sandbox;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code Sandbox.saveState()} and {@code Sandbox.builder().restoreFrom(...)}. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -77,6 +81,31 @@ class SavedStateTest {
             a.execute("p.x = 100");
             assertEquals(7, b.execute("result = p.norm1()").result().asInt());
             assertEquals(104, a.execute("result = p.norm1()").result().asInt());
+        }
+    }
+
+    @Test
+    void emptyDirectoriesAreRestoredAgainAfterAResetButNeverInsideAMount(@TempDir Path host)
+            throws Exception {
+        byte[] state;
+        try (Sandbox original = Sandbox.builder().build()) {
+            original.execute(
+                    "import os\n"
+                            + "os.makedirs('/tmp/a/b/empty')\n"
+                            + "os.makedirs('/data/empty')");
+            state = original.saveState();
+        }
+        try (Sandbox restored =
+                Sandbox.builder().mount(host, "/data", false).restoreFrom(state).build()) {
+            String check = "import os\nresult = os.path.isdir('/tmp/a/b/empty')";
+            assertTrue(restored.execute(check).result().asBoolean());
+            restored.execute("import os\nos.rmdir('/tmp/a/b/empty')");
+            assertTrue(restored.reset());
+            assertTrue(restored.execute(check).result().asBoolean(), "recreated by the reset");
+            // What lies below a mount point is the mount's: nothing is created on the host.
+            try (Stream<Path> entries = Files.list(host)) {
+                assertEquals(0, entries.count());
+            }
         }
     }
 

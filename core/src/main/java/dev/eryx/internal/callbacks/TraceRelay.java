@@ -5,6 +5,7 @@ import dev.eryx.TraceEvent;
 import dev.eryx.TraceListener;
 import dev.eryx.internal.bridge.BridgeFailure;
 import dev.eryx.internal.bridge.BridgeOp;
+import dev.eryx.internal.values.ApiValues;
 import java.io.IOException;
 import java.time.Duration;
 
@@ -87,7 +88,7 @@ final class TraceRelay {
             return;
         }
         try {
-            listener.onEvent(new TraceEvent(kind, file, line, function, duration, detail));
+            listener.onEvent(ApiValues.traceEvent(kind, file, line, function, duration, detail));
         } catch (RuntimeException ignored) {
             // A failing listener must not break the guest.
         }

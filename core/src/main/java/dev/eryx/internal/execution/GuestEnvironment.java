@@ -57,6 +57,11 @@ final class GuestEnvironment implements AutoCloseable {
         for (Map.Entry<String, byte[]> file : spec.files.entrySet()) {
             files.write(file.getKey(), file.getValue());
         }
+        for (String directory : spec.directories) {
+            if (!spec.isMounted(directory) && !vfs.exists(directory)) {
+                vfs.mkdirs(directory);
+            }
+        }
         for (SandboxSpec.Mount mount : spec.mounts) {
             vfs.mkdirs(mount.guestPath);
             vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly);

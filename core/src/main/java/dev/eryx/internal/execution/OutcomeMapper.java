@@ -13,6 +13,7 @@ import dev.eryx.PythonException;
 import dev.eryx.SandboxCrashedException;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestTrap;
+import dev.eryx.internal.values.ApiValues;
 import dev.eryx.internal.wasi.WasiExitException;
 import java.time.Duration;
 import java.util.List;
@@ -38,10 +39,10 @@ final class OutcomeMapper {
         // never decrements the counter reports 0.
         long consumed = remaining < 0 ? fuelLimit : fuelLimit - remaining;
         ExecutionStats stats =
-                new ExecutionStats(
+                ApiValues.executionStats(
                         Math.max(0, consumed), guest.peakMemoryBytes(), callbackInvocations);
         GuestOutcome outcome = execution.outcome;
-        return new ExecutionResult(
+        return ApiValues.executionResult(
                 execution.stdout.finish(),
                 execution.stderr.finish(),
                 outcome == null ? null : outcome.result,
@@ -53,8 +54,8 @@ final class OutcomeMapper {
 
     /** The partial result of an execution stopped before it ran. */
     static ExecutionResult notStarted(long memoryBytes) {
-        return new ExecutionResult(
-                "", "", null, Duration.ZERO, new ExecutionStats(0, memoryBytes, 0), 0);
+        return ApiValues.executionResult(
+                "", "", null, Duration.ZERO, ApiValues.executionStats(0, memoryBytes, 0), 0);
     }
 
     /**

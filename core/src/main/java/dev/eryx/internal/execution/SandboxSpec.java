@@ -34,6 +34,10 @@ public final class SandboxSpec {
     final ResourceLimits limits;
     final List<Mount> mounts;
     final Map<String, byte[]> files;
+
+    /** Empty directories to create in the in-memory filesystem (a restored state's). */
+    final List<String> directories;
+
     final Map<String, String> env;
     final Consumer<String> stdoutListener;
     final Consumer<String> stderrListener;
@@ -63,6 +67,7 @@ public final class SandboxSpec {
         this.limits = b.limits;
         this.mounts = List.copyOf(b.mounts);
         this.files = Map.copyOf(b.files);
+        this.directories = List.copyOf(b.directories);
         this.env = Map.copyOf(b.env);
         this.stdoutListener = b.stdoutListener;
         this.stderrListener = b.stderrListener;
@@ -76,13 +81,9 @@ public final class SandboxSpec {
         this.memoryOptions = b.memoryOptions;
     }
 
-    public static Builder builder() {
-        return new Builder();
-    }
-
     /**
-     * Guest paths where other filesystems are mounted (shared layers and host mounts); not sandbox
-     * state.
+     * Guest paths where other filesystems are mounted (the shared layers and the host mounts): what
+     * they show is not the sandbox's own state.
      */
     public List<String> mountPoints() {
         List<String> points =
@@ -90,7 +91,21 @@ public final class SandboxSpec {
         for (Mount mount : mounts) {
             points.add(mount.guestPath);
         }
-        return points;
+        return List.copyOf(points);
+    }
+
+    /** True if {@code guestPath} is a mount point or lies below one. */
+    boolean isMounted(String guestPath) {
+        for (String point : mountPoints()) {
+            if (guestPath.equals(point) || guestPath.startsWith(point + "/")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public static Builder builder() {
+        return new Builder();
     }
 
     /** Mutable collector used by the public builder; validation happens there. */
@@ -98,6 +113,7 @@ public final class SandboxSpec {
         private ResourceLimits limits = ResourceLimits.defaults();
         private final List<Mount> mounts = new ArrayList<>();
         private final Map<String, byte[]> files = new LinkedHashMap<>();
+        private final List<String> directories = new ArrayList<>();
         private final Map<String, String> env = new LinkedHashMap<>();
         private Consumer<String> stdoutListener;
         private Consumer<String> stderrListener;
@@ -122,6 +138,15 @@ public final class SandboxSpec {
 
         public Builder file(String guestPath, byte[] content) {
             files.put(guestPath, content.clone());
+            return this;
+        }
+
+        /**
+         * Creates a directory (and its parents) in the in-memory filesystem, unless one exists or
+         * the path lies in a mounted filesystem, which the mount shows instead.
+         */
+        public Builder directory(String guestPath) {
+            directories.add(Objects.requireNonNull(guestPath, "guestPath"));
             return this;
         }
 

@@ -1,6 +1,7 @@
 package dev.eryx.internal.ledger;
 
 import dev.eryx.Effect;
+import dev.eryx.internal.values.ApiValues;
 import dev.eryx.internal.wasi.FileListener;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -103,7 +104,7 @@ public final class EffectLedger implements FileListener {
             Effect.Outcome outcome,
             String error,
             String destination) {
-        return new Effect(kind, target, bytes, duration, outcome, error, destination);
+        return ApiValues.effect(kind, target, bytes, duration, outcome, error, destination);
     }
 
     private synchronized void append(Effect effect) {

@@ -1,0 +1,59 @@
+package dev.eryx;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.eryx.internal.values.ApiValues;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The value types' package-private constructors, handed to the internals through {@link ApiValues}.
+ * Registered once, by {@link ExecutionResult}'s static initializer.
+ */
+final class ValueConstructors extends ApiValues {
+    private ValueConstructors() {}
+
+    static void register() {
+        ApiValues.register(new ValueConstructors());
+    }
+
+    @Override
+    protected ExecutionResult newExecutionResult(
+            String stdout,
+            String stderr,
+            JsonNode result,
+            Duration duration,
+            ExecutionStats stats,
+            int exitCode,
+            List<Effect> effects) {
+        return new ExecutionResult(stdout, stderr, result, duration, stats, exitCode, effects);
+    }
+
+    @Override
+    protected ExecutionStats newExecutionStats(
+            long fuelConsumed, long peakMemoryBytes, int callbackInvocations) {
+        return new ExecutionStats(fuelConsumed, peakMemoryBytes, callbackInvocations);
+    }
+
+    @Override
+    protected Effect newEffect(
+            Effect.Kind kind,
+            String target,
+            long bytes,
+            Duration duration,
+            Effect.Outcome outcome,
+            String error,
+            String destination) {
+        return new Effect(kind, target, bytes, duration, outcome, error, destination);
+    }
+
+    @Override
+    protected TraceEvent newTraceEvent(
+            TraceEvent.Kind kind,
+            String file,
+            int line,
+            String function,
+            Duration duration,
+            String detail) {
+        return new TraceEvent(kind, file, line, function, duration, detail);
+    }
+}

@@ -1,0 +1,142 @@
+package dev.eryx.internal.values;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.eryx.Effect;
+import dev.eryx.ExecutionResult;
+import dev.eryx.ExecutionStats;
+import dev.eryx.TraceEvent;
+import java.lang.invoke.MethodHandles;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The one way the internals build the public API's value types, whose constructors are not public:
+ * users read results, effects and trace events but never make them, so their shapes can change
+ * without breaking anyone. This package is not exported (see module-info).
+ *
+ * <p>The implementation lives in package {@code dev.eryx}, where the constructors are visible, and
+ * registers itself once, from the static initializer of {@link ExecutionResult} (the JDK's "shared
+ * secrets" pattern). Each static method takes the parameters of the constructor it stands for.
+ */
+public abstract class ApiValues {
+    private static volatile ApiValues implementation;
+
+    protected ApiValues() {}
+
+    /**
+     * Installs the implementation. Write-once: a second call fails, so nothing can replace the
+     * implementation after the first value was built.
+     */
+    protected static synchronized void register(ApiValues values) {
+        if (implementation != null) {
+            throw new IllegalStateException("ApiValues is already registered");
+        }
+        implementation = values;
+    }
+
+    public static ExecutionResult executionResult(
+            String stdout,
+            String stderr,
+            JsonNode result,
+            Duration duration,
+            ExecutionStats stats,
+            int exitCode) {
+        return executionResult(stdout, stderr, result, duration, stats, exitCode, List.of());
+    }
+
+    public static ExecutionResult executionResult(
+            String stdout,
+            String stderr,
+            JsonNode result,
+            Duration duration,
+            ExecutionStats stats,
+            int exitCode,
+            List<Effect> effects) {
+        return implementation()
+                .newExecutionResult(stdout, stderr, result, duration, stats, exitCode, effects);
+    }
+
+    public static ExecutionStats executionStats(
+            long fuelConsumed, long peakMemoryBytes, int callbackInvocations) {
+        return implementation()
+                .newExecutionStats(fuelConsumed, peakMemoryBytes, callbackInvocations);
+    }
+
+    public static Effect effect(
+            Effect.Kind kind,
+            String target,
+            long bytes,
+            Duration duration,
+            Effect.Outcome outcome) {
+        return effect(kind, target, bytes, duration, outcome, null, null);
+    }
+
+    public static Effect effect(
+            Effect.Kind kind,
+            String target,
+            long bytes,
+            Duration duration,
+            Effect.Outcome outcome,
+            String error,
+            String destination) {
+        return implementation()
+                .newEffect(kind, target, bytes, duration, outcome, error, destination);
+    }
+
+    public static TraceEvent traceEvent(
+            TraceEvent.Kind kind,
+            String file,
+            int line,
+            String function,
+            Duration duration,
+            String detail) {
+        return implementation().newTraceEvent(kind, file, line, function, duration, detail);
+    }
+
+    protected abstract ExecutionResult newExecutionResult(
+            String stdout,
+            String stderr,
+            JsonNode result,
+            Duration duration,
+            ExecutionStats stats,
+            int exitCode,
+            List<Effect> effects);
+
+    protected abstract ExecutionStats newExecutionStats(
+            long fuelConsumed, long peakMemoryBytes, int callbackInvocations);
+
+    protected abstract Effect newEffect(
+            Effect.Kind kind,
+            String target,
+            long bytes,
+            Duration duration,
+            Effect.Outcome outcome,
+            String error,
+            String destination);
+
+    protected abstract TraceEvent newTraceEvent(
+            TraceEvent.Kind kind,
+            String file,
+            int line,
+            String function,
+            Duration duration,
+            String detail);
+
+    private static ApiValues implementation() {
+        ApiValues values = implementation;
+        if (values == null) {
+            // Nothing has initialized ExecutionResult yet (an effect can be built first):
+            // initializing it runs the registration.
+            try {
+                MethodHandles.lookup().ensureInitialized(ExecutionResult.class);
+            } catch (IllegalAccessException e) {
+                throw new AssertionError("dev.eryx is in this module", e);
+            }
+            values = implementation;
+            if (values == null) {
+                throw new IllegalStateException("dev.eryx did not register ApiValues");
+            }
+        }
+        return values;
+    }
+}

@@ -4,7 +4,7 @@ import dev.eryx.internal.callbacks.CallbackSetup;
 import dev.eryx.internal.execution.DefaultImage;
 import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
-import dev.eryx.internal.snapshot.SavedState;
+import dev.eryx.internal.state.SavedState;
 import dev.eryx.internal.vfs.host.HostMount;
 import dev.eryx.internal.wasi.WasiConfig;
 import java.io.InputStream;
@@ -257,8 +257,8 @@ public final class Sandbox implements AutoCloseable {
         public Sandbox build() {
             spec.image(
                     restored != null
-                            ? restored.image()
-                            : image != null ? image.snapshot() : DefaultImage.get());
+                            ? restored.interpreter()
+                            : image != null ? image.state() : DefaultImage.get());
             return new Sandbox(
                     SandboxRuntime.start(
                             spec.callbacks(CallbackSetup.of(callbacks, tracer, callbackExecutor))

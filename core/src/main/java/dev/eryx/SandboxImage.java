@@ -1,6 +1,6 @@
 package dev.eryx;
 
-import dev.eryx.internal.engine.GuestSnapshot;
+import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.execution.DefaultImage;
 import dev.eryx.internal.execution.ImageCapture;
 import java.util.List;
@@ -18,11 +18,11 @@ import java.util.List;
  * }</pre>
  */
 public final class SandboxImage {
-    private final GuestSnapshot snapshot;
+    private final InterpreterState state;
     private final List<String> preloadedModules;
 
-    private SandboxImage(GuestSnapshot snapshot, List<String> preloadedModules) {
-        this.snapshot = snapshot;
+    private SandboxImage(InterpreterState state, List<String> preloadedModules) {
+        this.state = state;
         this.preloadedModules = preloadedModules;
     }
 
@@ -55,10 +55,10 @@ public final class SandboxImage {
 
     /** Size of the captured linear memory. */
     public long memoryBytes() {
-        return snapshot.memoryBytes();
+        return state.memoryBytes();
     }
 
-    GuestSnapshot snapshot() {
-        return snapshot;
+    InterpreterState state() {
+        return state;
     }
 }

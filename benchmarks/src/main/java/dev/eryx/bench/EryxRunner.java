@@ -16,9 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The eryx side of the side-by-side table, in one JVM, no JVM flags.
  *
  * <ul>
- *   <li>cold boot: the first sandbox of the JVM (boots CPython, takes the snapshot) to its first
+ *   <li>cold boot: the first sandbox of the JVM (boots CPython, captures the image) to its first
  *       output;
- *   <li>fresh sandbox: {@code build()} of a sandbox restored from the snapshot, then {@code
+ *   <li>fresh sandbox: {@code build()} of a sandbox restored from the image, then {@code
  *       execute("print('ready')")}, timed to the moment the stdout listener sees the text;
  *   <li>warm: one sandbox runs a workload at least {@code warmup} times and for at least {@code
  *       warmupSeconds} (the JIT compiles the guest's hot code meanwhile), then {@code reps} timed
@@ -60,7 +60,7 @@ public final class EryxRunner {
                 "cold boot to first output %.0f ms",
                 startup.get("cold_boot_first_output_ms").asDouble());
 
-        // Fresh sandboxes restored from the snapshot.
+        // Fresh sandboxes restored from the image.
         ArrayNode fresh = startup.putArray("fresh_first_output_ms");
         ArrayNode restore = startup.putArray("restore_build_ms");
         for (int i = 0; i < startupReps; i++) {

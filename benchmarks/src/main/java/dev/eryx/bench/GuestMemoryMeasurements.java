@@ -5,8 +5,8 @@ import dev.eryx.EryxException;
 import dev.eryx.ExecutionResult;
 import dev.eryx.FuelExhaustedException;
 import dev.eryx.ResourceLimits;
-import dev.eryx.internal.engine.GuestSnapshot;
 import dev.eryx.internal.engine.HeapAllowance;
+import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.engine.MemoryOptions;
 import dev.eryx.internal.engine.PagedMemory;
 import dev.eryx.internal.execution.DefaultImage;
@@ -59,7 +59,7 @@ public final class GuestMemoryMeasurements {
     private static final String HARD_STOPPED =
             "d = {}\nfor i in range(100_000_000):\n    d[i] = str(i) * 3\n";
 
-    private final GuestSnapshot image = DefaultImage.get();
+    private final InterpreterState image = DefaultImage.get();
     private final int rounds;
 
     private GuestMemoryMeasurements(int rounds) {

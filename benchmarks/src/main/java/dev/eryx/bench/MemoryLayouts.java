@@ -2,7 +2,7 @@ package dev.eryx.bench;
 
 import dev.eryx.ExecutionResult;
 import dev.eryx.ResourceLimits;
-import dev.eryx.internal.engine.GuestSnapshot;
+import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.engine.MemoryOptions;
 import dev.eryx.internal.execution.DefaultImage;
 import dev.eryx.internal.execution.SandboxRuntime;
@@ -36,9 +36,9 @@ public final class MemoryLayouts {
     private static final class Variant {
         final String name;
         final MemoryOptions options;
-        final GuestSnapshot image;
+        final InterpreterState image;
 
-        Variant(String name, MemoryOptions options, GuestSnapshot image) {
+        Variant(String name, MemoryOptions options, InterpreterState image) {
             this.name = name;
             this.options = options;
             this.image = image;
@@ -59,7 +59,7 @@ public final class MemoryLayouts {
         Map<String, String> workloads =
                 Workloads.select(args.length > 1 && !args[1].equals("-") ? args[1] : null);
         int live = args.length > 2 ? Integer.parseInt(args[2]) : 100;
-        GuestSnapshot image = DefaultImage.get();
+        InterpreterState image = DefaultImage.get();
         List<Variant> variants =
                 List.of(
                         new Variant(

@@ -18,9 +18,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Pool and snapshot latencies for docs/performance.md "Pools and snapshots" and docs/pool.md:
- * {@code java -cp <benchmarks class path> dev.eryx.bench.PoolMeasurements [samples] [bootSamples]
- * [steadySeconds]} ({@code benchmarks/run.sh --pool} runs it on the JDKs of the run).
+ * Pool, image and saved-state latencies for docs/performance.md "Pools, images and saved state" and
+ * docs/pool.md: {@code java -cp <benchmarks class path> dev.eryx.bench.PoolMeasurements [samples]
+ * [bootSamples] [steadySeconds]} ({@code benchmarks/run.sh --pool} runs it on the JDKs of the run).
  *
  * <p>Cold creation (booting CPython without an image), the first sandbox of a JVM (the image
  * shipped in core's jar), a fresh sandbox from the image to its first output, pooled acquire and

@@ -160,7 +160,7 @@ public final class Report {
             {"first_fresh_first_output_ms", "first fresh instance to first output (engine cold)"},
             {
                 "fresh_first_output_ms",
-                "fresh interpreter to first output (eryx: restored from the snapshot)"
+                "fresh interpreter to first output (eryx: restored from the image)"
             },
             {"restore_build_ms", "eryx: `build()` of a restored sandbox alone"},
             {"compile_ms", "compile the module (V8)"},

@@ -92,7 +92,7 @@ class CPythonConformanceTest {
             assertNotNull(in, "run_cpython_tests.py resource");
             runner = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        // The first sandbox of the JVM boots CPython and snapshots it; do that once, up front.
+        // The first sandbox of the JVM boots CPython and images it; do that once, up front.
         long t1 = System.nanoTime();
         try (Sandbox warm = Sandbox.builder().build()) {
             warm.execute("pass");

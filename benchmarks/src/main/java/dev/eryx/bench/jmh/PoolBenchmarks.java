@@ -17,10 +17,10 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What a service pays per request on a warm pool (docs/performance.md, "Pools and snapshots"):
- * every pooled execution runs on a sandbox that was reset in place after the previous user, so it
- * is that sandbox's first execution after a reset (the guest adopts its environment again). The
- * pool holds two sandboxes, as many as this machine has cores. Sample mode: read p0.50.
+ * What a service pays per request on a warm pool (docs/performance.md, "Pools, images and saved
+ * state"): every pooled execution runs on a sandbox that was reset in place after the previous
+ * user, so it is that sandbox's first execution after a reset (the guest adopts its environment
+ * again). The pool holds two sandboxes, as many as this machine has cores. Sample mode: read p0.50.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)

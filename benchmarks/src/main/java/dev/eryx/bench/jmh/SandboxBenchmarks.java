@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Sandbox life-cycle costs. The trial set-up builds the first sandbox of the JVM (cold boot and
- * snapshot), so every measured sandbox is restored from the snapshot. Sample mode: read p0.50.
+ * image), so every measured sandbox is restored from the image. Sample mode: read p0.50.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -41,7 +41,7 @@ public class SandboxBenchmarks {
         warm.close();
     }
 
-    /** Restore only: build a sandbox from the snapshot and close it. */
+    /** Restore only: build a sandbox from the image and close it. */
     @Benchmark
     public boolean restore() {
         try (Sandbox s = Sandbox.builder().build()) {
@@ -49,7 +49,7 @@ public class SandboxBenchmarks {
         }
     }
 
-    /** A fresh sandbox restored from the snapshot, to its first line of output. */
+    /** A fresh sandbox restored from the image, to its first line of output. */
     @Benchmark
     public boolean firstOutputFresh() {
         AtomicBoolean seen = new AtomicBoolean();

@@ -59,7 +59,7 @@ public final class GuestInstance {
     /**
      * Instantiates the module with the given imports and memory cap, runs libc's constructors and
      * boots the interpreter ({@code eryx_init}). Slow (the interpreter initialises itself); prefer
-     * {@link #restore} from a snapshot taken once.
+     * {@link #restore} from a state taken once.
      *
      * @param wasi the guest's view of the world
      * @param bridge the host operations of the {@code eryx} import module
@@ -85,50 +85,50 @@ public final class GuestInstance {
     }
 
     /**
-     * A new instance continuing from {@code snapshot}: the module is instantiated (tables and
-     * globals set up) over a memory that shares the snapshot's pages until it writes them, then the
-     * snapshot's globals replace the initial ones. Neither {@code _initialize} nor {@code
-     * eryx_init} runs again.
+     * A new instance continuing from {@code state}: the module is instantiated (tables and globals
+     * set up) over a memory that shares the state's pages until it writes them, then the state's
+     * globals replace the initial ones. Neither {@code _initialize} nor {@code eryx_init} runs
+     * again.
      */
     public static GuestInstance restore(
             GuestModule module,
-            GuestSnapshot snapshot,
+            InterpreterState state,
             WasiPreview1 wasi,
             BridgeHost bridge,
             long memoryCapBytes,
             MemoryOptions memoryOptions) {
-        if (snapshot.memoryBytes()
+        if (state.memoryBytes()
                 > Math.min(memoryCapBytes, (long) Memory.RUNTIME_MAX_PAGES * PAGE_SIZE)) {
             throw new GuestTrap(
                     GuestTrap.Kind.TRAP,
-                    "the snapshot needs "
-                            + snapshot.memoryBytes()
+                    "the state needs "
+                            + state.memoryBytes()
                             + " bytes of memory, more than the sandbox's memory cap",
                     null);
         }
-        GuestSnapshot matching =
+        InterpreterState matching =
                 memoryOptions.chicoryByteArray()
-                        ? snapshot
-                        : snapshot.withPageShift(memoryOptions.pageShift());
+                        ? state
+                        : state.withPageShift(memoryOptions.pageShift());
         GuestInstance guest =
-                instantiate(module, wasi, bridge, memoryCapBytes, memoryOptions, matching.image());
+                instantiate(module, wasi, bridge, memoryCapBytes, memoryOptions, matching.pages());
         if (guest.paged != null) {
             guest.paged.instantiated();
         } else {
             Memory memory = guest.memory;
-            int neededPages = (int) (snapshot.memoryBytes() / PAGE_SIZE);
+            int neededPages = (int) (state.memoryBytes() / PAGE_SIZE);
             if (neededPages > memory.pages() && memory.grow(neededPages - memory.pages()) < 0) {
                 throw new GuestTrap(
                         GuestTrap.Kind.TRAP,
-                        "the snapshot needs "
-                                + snapshot.memoryBytes()
+                        "the state needs "
+                                + state.memoryBytes()
                                 + " bytes of memory, more than the sandbox's memory cap",
                         null);
             }
-            byte[] bytes = snapshot.memory();
+            byte[] bytes = state.memory();
             memory.write(0, bytes, 0, bytes.length);
         }
-        guest.setGlobals(snapshot.globals());
+        guest.setGlobals(state.globals());
         return guest;
     }
 
@@ -141,18 +141,18 @@ public final class GuestInstance {
     }
 
     /** Captures memory and globals; call only between executions, on the guest thread. */
-    public GuestSnapshot snapshot() {
-        MemoryImage image =
+    public InterpreterState captureState() {
+        SharedPages image =
                 paged != null
                         ? paged.toImage()
-                        : MemoryImage.of(
+                        : SharedPages.of(
                                 memory.readBytes(0, memory.pages() * PAGE_SIZE),
                                 PagedMemory.DEFAULT_PAGE_SHIFT);
         long[] globals = new long[instance.globalCount()];
         for (int i = 0; i < globals.length; i++) {
             globals[i] = instance.global(i).getValue();
         }
-        return new GuestSnapshot(image, globals);
+        return new InterpreterState(image, globals);
     }
 
     /**
@@ -190,31 +190,31 @@ public final class GuestInstance {
     }
 
     /**
-     * Returns to {@code snapshot}, which must be the one this instance was restored from: memory in
+     * Returns to {@code state}, which must be the one this instance was restored from: memory in
      * O(pages written since the restore), globals. Same locking as {@link #beginExecution()}.
      *
      * @return false (nothing changed) if this instance cannot be reset to it
      */
-    public boolean resetTo(GuestSnapshot snapshot) {
-        if (paged == null || !paged.isOver(snapshot.image())) {
+    public boolean resetTo(InterpreterState state) {
+        if (paged == null || !paged.isOver(state.pages())) {
             return false;
         }
         paged.resetToImage();
-        setGlobals(snapshot.globals());
+        setGlobals(state.globals());
         return true;
     }
 
     /**
-     * Resets to {@code snapshot} (see {@link #resetTo}) and from now on serves the guest's WASI
-     * calls from {@code wasi}: a fresh view of the world for the next tenant. Nothing changes if it
+     * Resets to {@code state} (see {@link #resetTo}) and from now on serves the guest's WASI calls
+     * from {@code wasi}: a fresh view of the world for the next tenant. Nothing changes if it
      * returns false.
      */
-    public boolean resetTo(GuestSnapshot snapshot, WasiPreview1 wasi) {
-        if (paged == null || !paged.isOver(snapshot.image())) {
+    public boolean resetTo(InterpreterState state, WasiPreview1 wasi) {
+        if (paged == null || !paged.isOver(state.pages())) {
             return false;
         }
         wasiBinding.rebind(wasi);
-        return resetTo(snapshot);
+        return resetTo(state);
     }
 
     /**
@@ -246,28 +246,28 @@ public final class GuestInstance {
     }
 
     /**
-     * The linear memory of {@code snapshot} (a copy), for serialising it
-     * (dev.eryx.internal.snapshot).
+     * The linear memory of {@code state} (a copy), for serialising it (dev.eryx.internal.state).
      */
-    public static byte[] memoryOf(GuestSnapshot snapshot) {
-        return snapshot.memory();
+    public static byte[] memoryOf(InterpreterState state) {
+        return state.memory();
     }
 
-    /** The global values of {@code snapshot} (a copy), for serialising it. */
-    public static long[] globalsOf(GuestSnapshot snapshot) {
-        return snapshot.globals().clone();
+    /** The global values of {@code state} (a copy), for serialising it. */
+    public static long[] globalsOf(InterpreterState state) {
+        return state.globals().clone();
     }
 
     /**
-     * A snapshot from serialised parts; {@link #restore} checks it against the module. Takes
-     * ownership of the arrays.
+     * A state from serialised parts; {@link #restore} checks it against the module. Takes ownership
+     * of the arrays.
      */
-    public static GuestSnapshot snapshotOf(byte[] memory, long[] globals) {
+    public static InterpreterState stateOf(byte[] memory, long[] globals) {
         if (memory.length % PAGE_SIZE != 0) {
             throw new IllegalArgumentException(
                     "memory image is not a whole number of pages: " + memory.length);
         }
-        return new GuestSnapshot(MemoryImage.of(memory, PagedMemory.DEFAULT_PAGE_SHIFT), globals);
+        return new InterpreterState(
+                SharedPages.of(memory, PagedMemory.DEFAULT_PAGE_SHIFT), globals);
     }
 
     private static GuestInstance instantiate(
@@ -276,7 +276,7 @@ public final class GuestInstance {
             BridgeHost bridge,
             long memoryCapBytes,
             MemoryOptions options,
-            MemoryImage image) {
+            SharedPages image) {
         WasiBinding binding = new WasiBinding(wasi);
         List<HostFunction> imports = new ArrayList<>(List.of(binding.imports()));
         imports.addAll(List.of(bridge.hostFunctions()));

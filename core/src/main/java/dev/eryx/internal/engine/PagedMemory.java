@@ -21,7 +21,7 @@ import java.util.Arrays;
  * {@code ByteArrayMemory} lacks.
  *
  * <ul>
- *   <li><b>Copy-on-write over an image.</b> A memory restored from a {@link MemoryImage} reads the
+ *   <li><b>Copy-on-write over an image.</b> A memory restored from a {@link SharedPages} reads the
  *       image's pages until it first writes one, then copies that page. Restoring is O(pages)
  *       reference stores and sandboxes from one image share its unchanged pages.
  *   <li><b>Epochs and rollback.</b> Between {@link #beginEpoch()} and the next one, the first write
@@ -69,7 +69,7 @@ public final class PagedMemory implements Memory {
     private final int ratio;
 
     private final MemoryLimits limits;
-    private final MemoryImage image;
+    private final SharedPages image;
     private final HeapAllowance heap;
     private final long maxJournalBytes;
 
@@ -115,7 +115,7 @@ public final class PagedMemory implements Memory {
 
     private PagedMemory(
             MemoryLimits limits,
-            MemoryImage image,
+            SharedPages image,
             int shift,
             HeapAllowance heap,
             long maxJournalBytes) {
@@ -175,7 +175,7 @@ public final class PagedMemory implements Memory {
 
     /** A memory that starts as {@code image} and shares its pages until it writes them. */
     static PagedMemory over(
-            MemoryImage image, MemoryLimits limits, HeapAllowance heap, long maxJournalBytes) {
+            SharedPages image, MemoryLimits limits, HeapAllowance heap, long maxJournalBytes) {
         return new PagedMemory(limits, image, image.pageShift(), heap, maxJournalBytes);
     }
 
@@ -270,7 +270,7 @@ public final class PagedMemory implements Memory {
     }
 
     /** Whether this memory was restored from {@code candidate} (the very object). */
-    boolean isOver(MemoryImage candidate) {
+    boolean isOver(SharedPages candidate) {
         return image != null && image == candidate;
     }
 
@@ -337,12 +337,12 @@ public final class PagedMemory implements Memory {
     /**
      * The pages of this memory as an immutable image (copies: this memory keeps writing its own).
      */
-    MemoryImage toImage() {
+    SharedPages toImage() {
         byte[][] pages = new byte[wasmPages * ratio][];
         for (int i = 0; i < pages.length; i++) {
             pages[i] = owned[i] ? readable[i].clone() : readable[i];
         }
-        return MemoryImage.adopt(pages, shift, wasmPages);
+        return SharedPages.adopt(pages, shift, wasmPages);
     }
 
     // ---- the slow path

@@ -2,8 +2,8 @@ package dev.eryx.internal.execution;
 
 import dev.eryx.ResourceLimits;
 import dev.eryx.internal.engine.GuestModule;
-import dev.eryx.internal.engine.GuestSnapshot;
-import dev.eryx.internal.snapshot.SavedState;
+import dev.eryx.internal.engine.InterpreterState;
+import dev.eryx.internal.state.SavedState;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -45,32 +45,32 @@ public final class DefaultImage {
     private static final long CAPTURE_CLOCK_STEP_NANOS = 1_000;
 
     private static final class Holder {
-        static final GuestSnapshot IMAGE = load();
+        static final InterpreterState IMAGE = load();
     }
 
     private DefaultImage() {}
 
-    public static GuestSnapshot get() {
+    public static InterpreterState get() {
         return Holder.IMAGE;
     }
 
-    private static GuestSnapshot load() {
+    private static InterpreterState load() {
         // Any sandbox restored from this image needs the module next; parse it meanwhile.
         GuestModule.loadInBackground();
         InputStream prebuilt = DefaultImage.class.getResourceAsStream(RESOURCE);
-        return decodePrebuilt(prebuilt).orElseGet(() -> SavedState.decode(capture()).image());
+        return decodePrebuilt(prebuilt).orElseGet(() -> SavedState.decode(capture()).interpreter());
     }
 
     /**
      * The image in {@code resource} (closed here), or empty when it is absent or cannot be used:
      * any such image is a stale or damaged build output, and booting is the correct fallback.
      */
-    static Optional<GuestSnapshot> decodePrebuilt(InputStream resource) {
+    static Optional<InterpreterState> decodePrebuilt(InputStream resource) {
         if (resource == null) {
             return Optional.empty();
         }
         try (InputStream in = resource) {
-            return Optional.of(SavedState.decode(in.readAllBytes()).image());
+            return Optional.of(SavedState.decode(in.readAllBytes()).interpreter());
         } catch (IOException | IllegalArgumentException unusable) {
             return Optional.empty();
         }

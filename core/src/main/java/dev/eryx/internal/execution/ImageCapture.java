@@ -1,7 +1,7 @@
 package dev.eryx.internal.execution;
 
 import dev.eryx.ResourceLimits;
-import dev.eryx.internal.engine.GuestSnapshot;
+import dev.eryx.internal.engine.InterpreterState;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -22,7 +22,7 @@ public final class ImageCapture {
      * @throws IllegalArgumentException a name is not a module name
      * @throws dev.eryx.PythonException a module failed to import
      */
-    public static GuestSnapshot withModules(List<String> modules) {
+    public static InterpreterState withModules(List<String> modules) {
         StringBuilder code = new StringBuilder();
         for (String module : modules) {
             Objects.requireNonNull(module, "module");

@@ -7,8 +7,8 @@ import dev.eryx.ResourceLimits;
 import dev.eryx.SandboxFiles;
 import dev.eryx.internal.callbacks.CallbackDispatcher;
 import dev.eryx.internal.engine.GuestInstance;
-import dev.eryx.internal.engine.GuestSnapshot;
 import dev.eryx.internal.engine.GuestTrap;
+import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.ledger.EffectLedger;
 import java.time.Duration;
 import java.util.List;
@@ -68,17 +68,17 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     /**
-     * Captures the interpreter between executions (after any queued one) and hands the snapshot to
+     * Captures the interpreter between executions (after any queued one) and hands its state to
      * {@code withState}, which also runs on the guest thread, so nothing executes in between (the
      * saved-state encoder reads the in-memory files there).
      */
-    public <T> T captureState(Function<GuestSnapshot, T> withState) {
+    public <T> T captureState(Function<InterpreterState, T> withState) {
         thread.requireUsable();
         return thread.call(
                 "capturing the interpreter state",
                 () -> {
                     thread.requireUsable();
-                    return withState.apply(guest.snapshot());
+                    return withState.apply(guest.captureState());
                 });
     }
 

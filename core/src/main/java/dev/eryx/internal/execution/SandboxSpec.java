@@ -2,7 +2,7 @@ package dev.eryx.internal.execution;
 
 import dev.eryx.ResourceLimits;
 import dev.eryx.internal.callbacks.CallbackSetup;
-import dev.eryx.internal.engine.GuestSnapshot;
+import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.engine.MemoryOptions;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -49,7 +49,7 @@ public final class SandboxSpec {
     final LongSupplier monotonicClock;
 
     /** Interpreter image to restore instead of booting; {@code null} boots from scratch. */
-    final GuestSnapshot image;
+    final InterpreterState image;
 
     /**
      * Stack size of the guest thread: C recursion in the guest recurses on it (one JVM frame per
@@ -121,7 +121,7 @@ public final class SandboxSpec {
         private Clock clock;
         private OptionalLong randomSeed = OptionalLong.empty();
         private LongSupplier monotonicClock;
-        private GuestSnapshot image;
+        private InterpreterState image;
         private MemoryOptions memoryOptions = MemoryOptions.defaults();
         private long guestStackBytes = 512L << 20;
         private CallbackSetup callbacks = CallbackSetup.NONE;
@@ -180,7 +180,7 @@ public final class SandboxSpec {
             return this;
         }
 
-        public Builder image(GuestSnapshot image) {
+        public Builder image(InterpreterState image) {
             this.image = image;
             return this;
         }

@@ -125,7 +125,7 @@ public final class ReadOnlyLayer {
             byte[] path = String.join("/", components).getBytes(StandardCharsets.UTF_8);
             identity.update(path);
             identity.update(content.length);
-            // A deterministic device id (snapshots must see the same stat values every run),
+            // A deterministic device id (images must see the same stat values every run),
             // distinct from the memory tree's and from host mounts'.
             device = 0x1_0000_0000L | identity.getValue();
         }

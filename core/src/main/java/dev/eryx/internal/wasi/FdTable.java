@@ -5,7 +5,7 @@ import dev.eryx.internal.vfs.ErrnoException;
 import java.util.Arrays;
 
 /**
- * All file-descriptor state of one guest, in one object (so it can be snapshotted/restored as a
+ * All file-descriptor state of one guest, in one object (so it can be captured and restored as a
  * unit later). New descriptors take the lowest free number, as POSIX requires.
  */
 public final class FdTable {

@@ -306,7 +306,7 @@ class PagedMemoryTest {
         return old;
     }
 
-    private static PagedMemory restored(MemoryImage image) {
+    private static PagedMemory restored(SharedPages image) {
         PagedMemory m = PagedMemory.over(image, LIMITS, HeapAllowance.unlimited(), Long.MAX_VALUE);
         m.instantiated();
         return m;
@@ -318,7 +318,7 @@ class PagedMemoryTest {
         Arrays.fill(contents, (byte) 5);
         PagedMemory m =
                 PagedMemory.over(
-                        MemoryImage.of(contents, 14), LIMITS, HeapAllowance.unlimited(), 0);
+                        SharedPages.of(contents, 14), LIMITS, HeapAllowance.unlimited(), 0);
         m.zero(); // what Chicory's Instance does before applying data segments
         m.initialize(null, null);
         assertEquals(5, m.read(WASM_PAGE + 3));
@@ -352,7 +352,7 @@ class PagedMemoryTest {
         Random random = new Random(pageShift);
         byte[] contents = new byte[3 * WASM_PAGE];
         random.nextBytes(contents);
-        MemoryImage image = MemoryImage.of(contents, pageShift);
+        SharedPages image = SharedPages.of(contents, pageShift);
         for (int round = 0; round < 10; round++) {
             Pair p = new Pair(referenceWith(contents), restored(image));
             for (int step = 0; step < 300; step++) {
@@ -373,7 +373,7 @@ class PagedMemoryTest {
         Random random = new Random(100 + pageShift);
         byte[] contents = new byte[2 * WASM_PAGE];
         random.nextBytes(contents);
-        MemoryImage image = MemoryImage.of(contents, pageShift);
+        SharedPages image = SharedPages.of(contents, pageShift);
         PagedMemory candidate = restored(image);
         Pair p = new Pair(referenceWith(contents), candidate);
         for (int epoch = 0; epoch < 30; epoch++) {
@@ -398,7 +398,7 @@ class PagedMemoryTest {
     void writesFromAnotherThreadToAPreparedPageLandInTheCurrentPage(int pageShift) {
         PagedMemory m =
                 PagedMemory.over(
-                        MemoryImage.of(new byte[WASM_PAGE], pageShift),
+                        SharedPages.of(new byte[WASM_PAGE], pageShift),
                         LIMITS,
                         HeapAllowance.unlimited(),
                         Long.MAX_VALUE);
@@ -449,7 +449,7 @@ class PagedMemoryTest {
 
     @org.junit.jupiter.api.Test
     void anImageLargerThanTheCapIsRefused() {
-        MemoryImage image = MemoryImage.of(new byte[3 * WASM_PAGE], 14);
+        SharedPages image = SharedPages.of(new byte[3 * WASM_PAGE], 14);
         assertThrows(
                 IllegalArgumentException.class,
                 () ->

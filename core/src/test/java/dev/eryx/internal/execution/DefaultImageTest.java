@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.eryx.internal.engine.GuestSnapshot;
+import dev.eryx.internal.engine.InterpreterState;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,7 +42,7 @@ class DefaultImageTest {
 
     @Test
     void thePackagedImageIsWhatSandboxesRestore() throws IOException {
-        Optional<GuestSnapshot> decoded =
+        Optional<InterpreterState> decoded =
                 DefaultImage.decodePrebuilt(new ByteArrayInputStream(packagedImage()));
         assertTrue(decoded.isPresent());
         assertEquals(decoded.get().memoryBytes(), DefaultImage.get().memoryBytes());

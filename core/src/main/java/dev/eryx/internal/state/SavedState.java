@@ -1,8 +1,8 @@
-package dev.eryx.internal.snapshot;
+package dev.eryx.internal.state;
 
 import dev.eryx.SandboxFiles;
 import dev.eryx.internal.engine.GuestInstance;
-import dev.eryx.internal.engine.GuestSnapshot;
+import dev.eryx.internal.engine.InterpreterState;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -64,18 +64,19 @@ public final class SavedState {
     /** Deepest directory the file walk descends into (a symlink loop stops here). */
     private static final int MAX_DEPTH = 64;
 
-    private final GuestSnapshot image;
+    private final InterpreterState interpreter;
     private final Map<String, byte[]> files;
     private final List<String> directories;
 
-    private SavedState(GuestSnapshot image, Map<String, byte[]> files, List<String> directories) {
-        this.image = image;
+    private SavedState(
+            InterpreterState interpreter, Map<String, byte[]> files, List<String> directories) {
+        this.interpreter = interpreter;
         this.files = Collections.unmodifiableMap(files);
         this.directories = List.copyOf(directories);
     }
 
-    public GuestSnapshot image() {
-        return image;
+    public InterpreterState interpreter() {
+        return interpreter;
     }
 
     /** In-memory files by absolute guest path. */
@@ -89,11 +90,11 @@ public final class SavedState {
     }
 
     /**
-     * Serialises {@code image} with the sandbox's in-memory files, skipping {@code mountPoints}.
-     * Call where no execution can run concurrently (the sandbox's guest thread).
+     * Serialises {@code interpreter} with the sandbox's in-memory files, skipping {@code
+     * mountPoints}. Call where no execution can run concurrently (the sandbox's guest thread).
      */
     public static byte[] encode(
-            GuestSnapshot image, SandboxFiles sandboxFiles, List<String> mountPoints) {
+            InterpreterState interpreter, SandboxFiles sandboxFiles, List<String> mountPoints) {
         Map<String, byte[]> files = new LinkedHashMap<>();
         List<String> directories = new ArrayList<>();
         walk(sandboxFiles, new HashSet<>(mountPoints), "/", 0, files, directories);
@@ -102,12 +103,12 @@ public final class SavedState {
             Deflater deflater = new Deflater(Deflater.BEST_SPEED);
             try (DataOutputStream out =
                     new DataOutputStream(new DeflaterOutputStream(compressed, deflater, 1 << 16))) {
-                long[] globals = GuestInstance.globalsOf(image);
+                long[] globals = GuestInstance.globalsOf(interpreter);
                 out.writeInt(globals.length);
                 for (long g : globals) {
                     out.writeLong(g);
                 }
-                byte[] memory = GuestInstance.memoryOf(image);
+                byte[] memory = GuestInstance.memoryOf(interpreter);
                 out.writeInt(memory.length / PAGE);
                 out.write(memory);
                 out.writeInt(files.size());
@@ -255,7 +256,7 @@ public final class SavedState {
             if (in.read() != -1) {
                 throw new IllegalArgumentException("saved state is corrupt: data after the end");
             }
-            return new SavedState(GuestInstance.snapshotOf(memory, globals), files, directories);
+            return new SavedState(GuestInstance.stateOf(memory, globals), files, directories);
         } finally {
             inflater.end();
         }

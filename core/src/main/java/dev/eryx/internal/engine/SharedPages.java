@@ -8,19 +8,19 @@ package dev.eryx.internal.engine;
  * <p>The arrays are never written after construction: {@link PagedMemory} copies a page before its
  * first write, and nothing else sees them.
  */
-final class MemoryImage {
+final class SharedPages {
     private final int pageShift;
     private final byte[][] pages;
     private final int wasmPages;
 
-    private MemoryImage(int pageShift, byte[][] pages, int wasmPages) {
+    private SharedPages(int pageShift, byte[][] pages, int wasmPages) {
         this.pageShift = pageShift;
         this.pages = pages;
         this.wasmPages = wasmPages;
     }
 
     /** An image of {@code bytes} (a whole number of wasm pages), copied into pages. */
-    static MemoryImage of(byte[] bytes, int pageShift) {
+    static SharedPages of(byte[] bytes, int pageShift) {
         PagedMemory.checkPageShift(pageShift);
         if (bytes.length % PagedMemory.WASM_PAGE_BYTES != 0) {
             throw new IllegalArgumentException(
@@ -33,12 +33,12 @@ final class MemoryImage {
             System.arraycopy(bytes, i << pageShift, page, 0, pageBytes);
             pages[i] = page;
         }
-        return new MemoryImage(pageShift, pages, bytes.length / PagedMemory.WASM_PAGE_BYTES);
+        return new SharedPages(pageShift, pages, bytes.length / PagedMemory.WASM_PAGE_BYTES);
     }
 
     /** Takes ownership of {@code pages}: the caller must not keep or write them. */
-    static MemoryImage adopt(byte[][] pages, int pageShift, int wasmPages) {
-        return new MemoryImage(pageShift, pages, wasmPages);
+    static SharedPages adopt(byte[][] pages, int pageShift, int wasmPages) {
+        return new SharedPages(pageShift, pages, wasmPages);
     }
 
     int pageShift() {
@@ -75,7 +75,7 @@ final class MemoryImage {
      * The same content cut into pages of another size (for measuring page sizes against each
      * other).
      */
-    MemoryImage withPageShift(int newShift) {
+    SharedPages withPageShift(int newShift) {
         return newShift == pageShift ? this : of(toBytes(), newShift);
     }
 }

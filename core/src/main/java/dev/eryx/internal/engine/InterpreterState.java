@@ -7,16 +7,16 @@ package dev.eryx.internal.engine;
  * Immutable; every instance restored from it shares its unchanged memory pages (copy-on-write,
  * {@link PagedMemory}).
  */
-public final class GuestSnapshot {
-    private final MemoryImage memory;
+public final class InterpreterState {
+    private final SharedPages memory;
     private final long[] globals;
 
-    GuestSnapshot(MemoryImage memory, long[] globals) {
+    InterpreterState(SharedPages memory, long[] globals) {
         this.memory = memory;
         this.globals = globals;
     }
 
-    MemoryImage image() {
+    SharedPages pages() {
         return memory;
     }
 
@@ -34,10 +34,10 @@ public final class GuestSnapshot {
     }
 
     /**
-     * The same snapshot with memory cut into pages of {@code 1 << pageShift} bytes: only for
-     * measuring page sizes against each other (docs/performance.md); sandboxes use the default.
+     * The same state with memory cut into pages of {@code 1 << pageShift} bytes: only for measuring
+     * page sizes against each other (docs/performance.md); sandboxes use the default.
      */
-    public GuestSnapshot withPageShift(int pageShift) {
-        return new GuestSnapshot(memory.withPageShift(pageShift), globals);
+    public InterpreterState withPageShift(int pageShift) {
+        return new InterpreterState(memory.withPageShift(pageShift), globals);
     }
 }

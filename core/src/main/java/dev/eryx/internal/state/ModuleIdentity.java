@@ -1,4 +1,4 @@
-package dev.eryx.internal.snapshot;
+package dev.eryx.internal.state;
 
 import java.io.IOException;
 import java.io.InputStream;

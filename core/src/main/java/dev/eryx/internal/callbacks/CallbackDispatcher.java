@@ -200,7 +200,9 @@ public final class CallbackDispatcher {
                                 "",
                                 droppedEffects,
                                 Duration.ZERO,
-                                Effect.Outcome.OK));
+                                Effect.Outcome.OK,
+                                null,
+                                null));
             }
             summary = new Summary(invocations, ledger);
             ledger = new ArrayList<>();

@@ -425,7 +425,8 @@ public final class SandboxRuntime implements AutoCloseable {
                 null,
                 Duration.ZERO,
                 ApiValues.executionStats(0, guest.memoryBytes(), 0),
-                0);
+                0,
+                List.of());
     }
 
     private ExecutionResult interpret(Execution execution, int status, ExecutionResult result) {

@@ -55,7 +55,13 @@ final class OutcomeMapper {
     /** The partial result of an execution stopped before it ran. */
     static ExecutionResult notStarted(long memoryBytes) {
         return ApiValues.executionResult(
-                "", "", null, Duration.ZERO, ApiValues.executionStats(0, memoryBytes, 0), 0);
+                "",
+                "",
+                null,
+                Duration.ZERO,
+                ApiValues.executionStats(0, memoryBytes, 0),
+                0,
+                List.of());
     }
 
     /**

@@ -16,7 +16,7 @@ import java.util.List;
  *
  * <p>The implementation lives in package {@code dev.eryx}, where the constructors are visible, and
  * registers itself once, from the static initializer of {@link ExecutionResult} (the JDK's "shared
- * secrets" pattern). Each static method takes the parameters of the constructor it stands for.
+ * secrets" pattern). One static method per type, with the parameters of its constructor.
  */
 public abstract class ApiValues {
     private static volatile ApiValues implementation;
@@ -40,16 +40,6 @@ public abstract class ApiValues {
             JsonNode result,
             Duration duration,
             ExecutionStats stats,
-            int exitCode) {
-        return executionResult(stdout, stderr, result, duration, stats, exitCode, List.of());
-    }
-
-    public static ExecutionResult executionResult(
-            String stdout,
-            String stderr,
-            JsonNode result,
-            Duration duration,
-            ExecutionStats stats,
             int exitCode,
             List<Effect> effects) {
         return implementation()
@@ -60,15 +50,6 @@ public abstract class ApiValues {
             long fuelConsumed, long peakMemoryBytes, int callbackInvocations) {
         return implementation()
                 .newExecutionStats(fuelConsumed, peakMemoryBytes, callbackInvocations);
-    }
-
-    public static Effect effect(
-            Effect.Kind kind,
-            String target,
-            long bytes,
-            Duration duration,
-            Effect.Outcome outcome) {
-        return effect(kind, target, bytes, duration, outcome, null, null);
     }
 
     public static Effect effect(

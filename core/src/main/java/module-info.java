@@ -1,8 +1,8 @@
 /**
  * The sandbox. The public API is the package {@code dev.eryx}; everything under {@code
  * dev.eryx.internal} is sealed. Two internal packages are exported, qualified, to the project's
- * benchmarks, which measure the engine below the façade (GuestMemoryMeasurements, StartupBreakdown, PoolMeasurements,
- * MemoryLayouts).
+ * benchmarks, which measure the engine below the façade (GuestMemoryMeasurements, StartupBreakdown,
+ * PoolMeasurements, MemoryLayouts).
  */
 // The qualified exports name a module that is not part of this build's module graph: javac would
 // warn "module not found" on every compile.

@@ -17,7 +17,7 @@ final class ValueConstructors extends ApiValues {
     }
 
     @Override
-    protected ExecutionResult newExecutionResult(
+    public ExecutionResult executionResult(
             String stdout,
             String stderr,
             JsonNode result,
@@ -29,13 +29,13 @@ final class ValueConstructors extends ApiValues {
     }
 
     @Override
-    protected ExecutionStats newExecutionStats(
+    public ExecutionStats executionStats(
             long fuelConsumed, long peakMemoryBytes, int callbackInvocations) {
         return new ExecutionStats(fuelConsumed, peakMemoryBytes, callbackInvocations);
     }
 
     @Override
-    protected Effect newEffect(
+    public Effect effect(
             Effect.Kind kind,
             String target,
             long bytes,
@@ -47,7 +47,7 @@ final class ValueConstructors extends ApiValues {
     }
 
     @Override
-    protected TraceEvent newTraceEvent(
+    public TraceEvent traceEvent(
             TraceEvent.Kind kind,
             String file,
             int line,

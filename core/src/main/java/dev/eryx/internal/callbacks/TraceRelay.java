@@ -88,7 +88,8 @@ final class TraceRelay {
             return;
         }
         try {
-            listener.onEvent(ApiValues.traceEvent(kind, file, line, function, duration, detail));
+            listener.onEvent(
+                    ApiValues.get().traceEvent(kind, file, line, function, duration, detail));
         } catch (RuntimeException ignored) {
             // A failing listener must not break the guest.
         }

@@ -39,29 +39,34 @@ final class OutcomeMapper {
         // never decrements the counter reports 0.
         long consumed = remaining < 0 ? fuelLimit : fuelLimit - remaining;
         ExecutionStats stats =
-                ApiValues.executionStats(
-                        Math.max(0, consumed), guest.peakMemoryBytes(), callbackInvocations);
+                ApiValues.get()
+                        .executionStats(
+                                Math.max(0, consumed),
+                                guest.peakMemoryBytes(),
+                                callbackInvocations);
         GuestOutcome outcome = execution.outcome;
-        return ApiValues.executionResult(
-                execution.stdout.finish(),
-                execution.stderr.finish(),
-                outcome == null ? null : outcome.result,
-                duration,
-                stats,
-                outcome == null ? 0 : outcome.exitCode,
-                effects);
+        return ApiValues.get()
+                .executionResult(
+                        execution.stdout.finish(),
+                        execution.stderr.finish(),
+                        outcome == null ? null : outcome.result,
+                        duration,
+                        stats,
+                        outcome == null ? 0 : outcome.exitCode,
+                        effects);
     }
 
     /** The partial result of an execution stopped before it ran. */
     static ExecutionResult notStarted(long memoryBytes) {
-        return ApiValues.executionResult(
-                "",
-                "",
-                null,
-                Duration.ZERO,
-                ApiValues.executionStats(0, memoryBytes, 0),
-                0,
-                List.of());
+        return ApiValues.get()
+                .executionResult(
+                        "",
+                        "",
+                        null,
+                        Duration.ZERO,
+                        ApiValues.get().executionStats(0, memoryBytes, 0),
+                        0,
+                        List.of());
     }
 
     /**

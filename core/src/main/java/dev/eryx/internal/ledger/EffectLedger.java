@@ -104,7 +104,7 @@ public final class EffectLedger implements FileListener {
             Effect.Outcome outcome,
             String error,
             String destination) {
-        return ApiValues.effect(kind, target, bytes, duration, outcome, error, destination);
+        return ApiValues.get().effect(kind, target, bytes, duration, outcome, error, destination);
     }
 
     private synchronized void append(Effect effect) {

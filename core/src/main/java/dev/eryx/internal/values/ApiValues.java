@@ -16,7 +16,8 @@ import java.util.List;
  *
  * <p>The implementation lives in package {@code dev.eryx}, where the constructors are visible, and
  * registers itself once, from the static initializer of {@link ExecutionResult} (the JDK's "shared
- * secrets" pattern). One static method per type, with the parameters of its constructor.
+ * secrets" pattern). One method per type, with the parameters of its constructor: {@code
+ * ApiValues.get().effect(...)}.
  */
 public abstract class ApiValues {
     private static volatile ApiValues implementation;
@@ -34,47 +35,7 @@ public abstract class ApiValues {
         implementation = values;
     }
 
-    public static ExecutionResult executionResult(
-            String stdout,
-            String stderr,
-            JsonNode result,
-            Duration duration,
-            ExecutionStats stats,
-            int exitCode,
-            List<Effect> effects) {
-        return implementation()
-                .newExecutionResult(stdout, stderr, result, duration, stats, exitCode, effects);
-    }
-
-    public static ExecutionStats executionStats(
-            long fuelConsumed, long peakMemoryBytes, int callbackInvocations) {
-        return implementation()
-                .newExecutionStats(fuelConsumed, peakMemoryBytes, callbackInvocations);
-    }
-
-    public static Effect effect(
-            Effect.Kind kind,
-            String target,
-            long bytes,
-            Duration duration,
-            Effect.Outcome outcome,
-            String error,
-            String destination) {
-        return implementation()
-                .newEffect(kind, target, bytes, duration, outcome, error, destination);
-    }
-
-    public static TraceEvent traceEvent(
-            TraceEvent.Kind kind,
-            String file,
-            int line,
-            String function,
-            Duration duration,
-            String detail) {
-        return implementation().newTraceEvent(kind, file, line, function, duration, detail);
-    }
-
-    protected abstract ExecutionResult newExecutionResult(
+    public abstract ExecutionResult executionResult(
             String stdout,
             String stderr,
             JsonNode result,
@@ -83,10 +44,10 @@ public abstract class ApiValues {
             int exitCode,
             List<Effect> effects);
 
-    protected abstract ExecutionStats newExecutionStats(
+    public abstract ExecutionStats executionStats(
             long fuelConsumed, long peakMemoryBytes, int callbackInvocations);
 
-    protected abstract Effect newEffect(
+    public abstract Effect effect(
             Effect.Kind kind,
             String target,
             long bytes,
@@ -95,7 +56,7 @@ public abstract class ApiValues {
             String error,
             String destination);
 
-    protected abstract TraceEvent newTraceEvent(
+    public abstract TraceEvent traceEvent(
             TraceEvent.Kind kind,
             String file,
             int line,
@@ -103,7 +64,8 @@ public abstract class ApiValues {
             Duration duration,
             String detail);
 
-    private static ApiValues implementation() {
+    /** The implementation, registered by {@code dev.eryx} when its value types load. */
+    public static ApiValues get() {
         ApiValues values = implementation;
         if (values == null) {
             // Nothing has initialized ExecutionResult yet (an effect can be built first):

@@ -4,6 +4,7 @@ import dev.eryx.internal.vfs.Errno;
 import dev.eryx.internal.vfs.ErrnoException;
 import dev.eryx.internal.vfs.ReadOnlyLayer;
 import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.wasi.FileListener.Event;
 import dev.eryx.internal.wasi.FileListener.Operation;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -128,7 +129,14 @@ public final class FileAudit {
      */
     void openFailed(String path, boolean directory, boolean forWriting, long nanos, int errno) {
         if (!directory && !excluded(path) && !sourceProbe(path, errno)) {
-            record(forWriting ? Operation.WRITE : Operation.READ, path, 0, nanos, errno, null);
+            listener.onFileEvent(
+                    new Event(
+                            forWriting ? Operation.WRITE : Operation.READ,
+                            path,
+                            0,
+                            nanos,
+                            errno,
+                            null));
         }
     }
 
@@ -184,22 +192,12 @@ public final class FileAudit {
         boolean excluded =
                 excluded(path) && (operation != Operation.RENAME || excluded(destination));
         if (!excluded) {
-            record(operation, path, errno == 0 ? bytes : 0, nanos, errno, destination);
+            listener.onFileEvent(
+                    new Event(operation, path, errno == 0 ? bytes : 0, nanos, errno, destination));
         }
     }
 
-    // ====================================================================== reporting
-
-    private void record(
-            Operation operation,
-            String path,
-            long bytes,
-            long nanos,
-            int errno,
-            String destination) {
-        listener.onFileEvent(
-                new FileListener.Event(operation, path, bytes, nanos, errno, destination));
-    }
+    // ====================================================================== aggregation
 
     /** What one open file description did since its last event. */
     private final class Tracker {
@@ -283,23 +281,25 @@ public final class FileAudit {
         }
 
         private void emitRead(boolean first) {
-            record(
-                    Operation.READ,
-                    path,
-                    readBytes,
-                    readNanos + (first ? pendingNanos : 0),
-                    readErrno,
-                    null);
+            listener.onFileEvent(
+                    new Event(
+                            Operation.READ,
+                            path,
+                            readBytes,
+                            readNanos + (first ? pendingNanos : 0),
+                            readErrno,
+                            null));
         }
 
         private void emitWrite(boolean first) {
-            record(
-                    Operation.WRITE,
-                    path,
-                    writeBytes,
-                    writeNanos + (first ? pendingNanos : 0),
-                    writeErrno,
-                    null);
+            listener.onFileEvent(
+                    new Event(
+                            Operation.WRITE,
+                            path,
+                            writeBytes,
+                            writeNanos + (first ? pendingNanos : 0),
+                            writeErrno,
+                            null));
         }
     }
 

@@ -1214,13 +1214,19 @@ public final class WasiPreview1 implements AutoCloseable {
                 named(dir, a[0], path),
                 null,
                 () -> {
-                    Resolution r = vfs.resolve(dir.chain, path, false);
-                    if (r.node() != null || r.name() == null) {
-                        throw new ErrnoException(Errno.EXIST, "exists");
-                    }
+                    Resolution r = absent(dir, path);
                     r.parent().createDirectory(r.name());
                     return 0;
                 });
+    }
+
+    /** {@code path} under {@code dir}, resolved for creating it: EEXIST if it names anything. */
+    private Resolution absent(Descriptor.Directory dir, String path) {
+        Resolution r = vfs.resolve(dir.chain, path, false);
+        if (r.node() != null || r.name() == null) {
+            throw new ErrnoException(Errno.EXIST, "exists");
+        }
+        return r;
     }
 
     private int pathRemoveDirectory(GuestMemory m, long[] a) {
@@ -1297,10 +1303,7 @@ public final class WasiPreview1 implements AutoCloseable {
                 named(dir, a[2], path),
                 target,
                 () -> {
-                    Resolution r = vfs.resolve(dir.chain, path, false);
-                    if (r.node() != null || r.name() == null) {
-                        throw new ErrnoException(Errno.EXIST, "exists");
-                    }
+                    Resolution r = absent(dir, path);
                     r.parent().createSymlink(r.name(), target);
                     return 0;
                 });

@@ -36,7 +36,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 import java.util.random.RandomGenerator;
 
 /**
@@ -260,20 +262,6 @@ public final class WasiPreview1 implements AutoCloseable {
 
     // ====================================================================== the file audit
 
-    /**
-     * A step of a WASI function: returns an errno (0 on success) or throws {@link ErrnoException}.
-     */
-    @FunctionalInterface
-    private interface Step {
-        int run();
-    }
-
-    /** A change of a path: returns the bytes it removed (0 for most), or throws. */
-    @FunctionalInterface
-    private interface PathChange {
-        long apply();
-    }
-
     private void closed(Descriptor d) {
         if (fileAudit != null && d != null) {
             fileAudit.closed(d);
@@ -286,14 +274,14 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     /** Runs a size change of the file open as {@code d}, timed and told to the audit. */
-    private int resizing(Descriptor d, Step resize) {
+    private int resizing(Descriptor d, IntSupplier resize) {
         if (fileAudit == null || !fileAudit.follows(d)) {
-            return resize.run();
+            return resize.getAsInt();
         }
         long started = System.nanoTime();
         int errno;
         try {
-            errno = resize.run();
+            errno = resize.getAsInt();
         } catch (ErrnoException e) {
             errno = e.errno().code();
         }
@@ -306,15 +294,18 @@ public final class WasiPreview1 implements AutoCloseable {
      * audit with its outcome.
      */
     private int changing(
-            FileListener.Operation operation, String path, String destination, PathChange change) {
+            FileListener.Operation operation,
+            String path,
+            String destination,
+            LongSupplier change) {
         if (fileAudit == null) {
-            change.apply();
+            change.getAsLong();
             return 0;
         }
         long started = System.nanoTime();
         long bytes;
         try {
-            bytes = change.apply();
+            bytes = change.getAsLong();
         } catch (ErrnoException e) {
             fileAudit.changed(
                     operation, path, 0, System.nanoTime() - started, e.errno().code(), destination);
@@ -1206,38 +1197,55 @@ public final class WasiPreview1 implements AutoCloseable {
         return descriptor;
     }
 
-    private int pathCreateDirectory(GuestMemory m, long[] a) {
-        Descriptor.Directory dir = directory(u32(a[0]));
-        String path = readPath(m, u32(a[1]), u32(a[2]));
+    /**
+     * A change of the path at {@code a[dirIndex]} (directory), {@code a[dirIndex + 1..2]} (path):
+     * {@code change} gets it resolved (symlinks not followed) and returns the bytes it removed.
+     */
+    private int changeAt(
+            GuestMemory m,
+            long[] a,
+            int dirIndex,
+            FileListener.Operation operation,
+            String destination,
+            ToLongFunction<Resolution> change) {
+        Descriptor.Directory dir = directory(u32(a[dirIndex]));
+        String path = readPath(m, u32(a[dirIndex + 1]), u32(a[dirIndex + 2]));
         return changing(
-                FileListener.Operation.MKDIR,
-                named(dir, a[0], path),
-                null,
-                () -> {
-                    Resolution r = absent(dir, path);
-                    r.parent().createDirectory(r.name());
-                    return 0;
-                });
+                operation,
+                named(dir, a[dirIndex], path),
+                destination,
+                () -> change.applyAsLong(vfs.resolve(dir.chain, path, false)));
     }
 
-    /** {@code path} under {@code dir}, resolved for creating it: EEXIST if it names anything. */
-    private Resolution absent(Descriptor.Directory dir, String path) {
-        Resolution r = vfs.resolve(dir.chain, path, false);
+    /** EEXIST unless {@code r} names nothing yet (so it can be created). */
+    private static Resolution absent(Resolution r) {
         if (r.node() != null || r.name() == null) {
             throw new ErrnoException(Errno.EXIST, "exists");
         }
         return r;
     }
 
-    private int pathRemoveDirectory(GuestMemory m, long[] a) {
-        Descriptor.Directory dir = directory(u32(a[0]));
-        String path = readPath(m, u32(a[1]), u32(a[2]));
-        return changing(
-                FileListener.Operation.RMDIR,
-                named(dir, a[0], path),
+    private int pathCreateDirectory(GuestMemory m, long[] a) {
+        return changeAt(
+                m,
+                a,
+                0,
+                FileListener.Operation.MKDIR,
                 null,
-                () -> {
-                    Resolution r = vfs.resolve(dir.chain, path, false);
+                r -> {
+                    absent(r).parent().createDirectory(r.name());
+                    return 0;
+                });
+    }
+
+    private int pathRemoveDirectory(GuestMemory m, long[] a) {
+        return changeAt(
+                m,
+                a,
+                0,
+                FileListener.Operation.RMDIR,
+                null,
+                r -> {
                     if (r.name() == null) {
                         throw new ErrnoException(
                                 r.chain().length == 1 ? Errno.BUSY : Errno.INVAL, "not removable");
@@ -1252,14 +1260,13 @@ public final class WasiPreview1 implements AutoCloseable {
 
     /** The bytes removed are the size of the regular file unlinked. */
     private int pathUnlinkFile(GuestMemory m, long[] a) {
-        Descriptor.Directory dir = directory(u32(a[0]));
-        String path = readPath(m, u32(a[1]), u32(a[2]));
-        return changing(
+        return changeAt(
+                m,
+                a,
+                0,
                 FileListener.Operation.UNLINK,
-                named(dir, a[0], path),
                 null,
-                () -> {
-                    Resolution r = vfs.resolve(dir.chain, path, false);
+                r -> {
                     if (r.name() == null) {
                         throw new ErrnoException(Errno.ISDIR, "is a directory");
                     }
@@ -1296,15 +1303,14 @@ public final class WasiPreview1 implements AutoCloseable {
 
     private int pathSymlink(GuestMemory m, long[] a) {
         String target = readPath(m, u32(a[0]), u32(a[1]));
-        Descriptor.Directory dir = directory(u32(a[2]));
-        String path = readPath(m, u32(a[3]), u32(a[4]));
-        return changing(
+        return changeAt(
+                m,
+                a,
+                2,
                 FileListener.Operation.SYMLINK,
-                named(dir, a[2], path),
                 target,
-                () -> {
-                    Resolution r = absent(dir, path);
-                    r.parent().createSymlink(r.name(), target);
+                r -> {
+                    absent(r).parent().createSymlink(r.name(), target);
                     return 0;
                 });
     }

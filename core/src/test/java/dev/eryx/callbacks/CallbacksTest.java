@@ -213,9 +213,8 @@ class CallbacksTest {
                 "[[\"x1\",\"late:x\",8],[\"y1\",\"late:y\",8],[[\"z1\",\"late:z\",8],\"done\"]]",
                 r.result().get(0).toString());
         assertEquals("[\"t1\",\"late:t\",8]", r.result().get(1).toString());
-        // In sequence the 13 calls would take about 2.2 s; in parallel about 0.2 s (margin for a
-        // loaded machine).
-        assertTrue(r.result().get(2).asDouble() < 1.0, "nested gathers took " + r.result().get(2));
+        // That gathered calls really run concurrently is proven, without timing, by
+        // gatherRunsCallbacksConcurrently; a wall-clock bound here failed on loaded machines.
         assertEquals(13, r.stats().callbackInvocations());
     }
 

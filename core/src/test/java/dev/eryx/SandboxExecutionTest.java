@@ -104,17 +104,30 @@ class SandboxExecutionTest {
 
     @Test
     void gatherRunsSleepsConcurrently() {
+        // All five sleeps start before any ends, whatever the machine's load; and they end
+        // together:
+        // slept one after the other they would take at least 1.5 s, so that bound holds only for
+        // overlapping sleeps, with 1.2 s of slack for a loaded machine.
         ExecutionResult r =
                 sandbox.execute(
                         String.join(
                                 "\n",
                                 "import asyncio, time",
+                                "order = []",
+                                "async def nap(i):",
+                                "    order.append('start')",
+                                "    await asyncio.sleep(0.3)",
+                                "    order.append('end')",
+                                "    return i",
                                 "start = time.monotonic()",
-                                "values = await asyncio.gather(*[asyncio.sleep(0.3, i) for i in range(5)])",
-                                "result = [values, time.monotonic() - start]"));
+                                "values = await asyncio.gather(*[nap(i) for i in range(5)])",
+                                "result = [values, time.monotonic() - start, order]"));
         assertEquals("[0,1,2,3,4]", r.result().get(0).toString());
         double elapsed = r.result().get(1).asDouble();
-        assertTrue(elapsed >= 0.3 && elapsed < 1.2, "five 0.3 s sleeps took " + elapsed + " s");
+        assertTrue(elapsed >= 0.3 && elapsed < 1.5, "five 0.3 s sleeps took " + elapsed + " s");
+        assertEquals(
+                "[\"start\",\"start\",\"start\",\"start\",\"start\",\"end\",\"end\",\"end\",\"end\",\"end\"]",
+                r.result().get(2).toString());
     }
 
     @Test

@@ -175,36 +175,24 @@ class CallbacksTest {
 
     @Test
     void gatherRunsCallbacksConcurrently() {
-        // Warm up the path once, then compare three parallel 300 ms calls with the same three in
-        // sequence.
-        sandbox.execute("await slow(ms=10)");
-        ExecutionResult parallel =
-                sandbox.execute(
-                        String.join(
-                                "\n",
-                                "import asyncio, time",
-                                "t0 = time.monotonic()",
-                                "values = await asyncio.gather(slow(ms=300, tag='a'), slow(ms=300, tag='b'), slow(ms=300, tag='c'))",
-                                "result = [values, time.monotonic() - t0]"));
-        ExecutionResult sequential =
-                sandbox.execute(
-                        String.join(
-                                "\n",
-                                "import time",
-                                "t0 = time.monotonic()",
-                                "values = [await slow(ms=300, tag=t) for t in 'abc']",
-                                "result = [values, time.monotonic() - t0]"));
-        assertEquals("[\"a\",\"b\",\"c\"]", parallel.result().get(0).toString());
-        assertEquals("[\"a\",\"b\",\"c\"]", sequential.result().get(0).toString());
-        double p = parallel.result().get(1).asDouble();
-        double s = sequential.result().get(1).asDouble();
-        System.out.printf(
-                "gather of three 300 ms callbacks: %.3f s; sequential: %.3f s; ratio %.2f%n",
-                p, s, s / p);
-        assertTrue(p >= 0.29, "took " + p);
-        assertTrue(p < 0.6, "three 300 ms callbacks took " + p + " s in parallel");
-        assertTrue(s / p > 2.0, "sequential/parallel = " + s / p);
-        assertEquals(3, parallel.stats().callbackInvocations());
+        // Each call returns only once all three have started, which only concurrent calls can do.
+        Rendezvous rendezvous = new Rendezvous(3);
+        try (Sandbox gathering =
+                Sandbox.builder()
+                        .callback(rendezvous.callback("a"))
+                        .callback(rendezvous.callback("b"))
+                        .callback(rendezvous.callback("c"))
+                        .build()) {
+            ExecutionResult parallel =
+                    gathering.execute(
+                            String.join(
+                                    "\n",
+                                    "import asyncio",
+                                    "result = await asyncio.gather(a(), b(), c())"));
+            assertEquals("[\"a\",\"b\",\"c\"]", parallel.result().toString());
+            assertEquals(0, rendezvous.missing());
+            assertEquals(3, parallel.stats().callbackInvocations());
+        }
     }
 
     @Test
@@ -225,9 +213,8 @@ class CallbacksTest {
                 "[[\"x1\",\"late:x\",8],[\"y1\",\"late:y\",8],[[\"z1\",\"late:z\",8],\"done\"]]",
                 r.result().get(0).toString());
         assertEquals("[\"t1\",\"late:t\",8]", r.result().get(1).toString());
-        // In sequence the 13 calls would take about 2.2 s; in parallel about 0.2 s (margin for a
-        // loaded machine).
-        assertTrue(r.result().get(2).asDouble() < 1.0, "nested gathers took " + r.result().get(2));
+        // That gathered calls really run concurrently is proven, without timing, by
+        // gatherRunsCallbacksConcurrently; a wall-clock bound here failed on loaded machines.
         assertEquals(13, r.stats().callbackInvocations());
     }
 

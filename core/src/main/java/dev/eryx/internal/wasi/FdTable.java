@@ -66,23 +66,29 @@ public final class FdTable {
         return fd;
     }
 
-    void close(long fd) {
+    /** Closes {@code fd} and returns the descriptor it held. */
+    Descriptor close(long fd) {
         Descriptor d = get(fd);
         slots[(int) fd] = null;
         openCount--;
         d.close();
+        return d;
     }
 
-    /** Moves {@code from} onto {@code to}, closing what {@code to} held. Both must be open. */
-    void renumber(long from, long to) {
+    /**
+     * Moves {@code from} onto {@code to}, closing what {@code to} held. Both must be open. Returns
+     * the descriptor closed, null when {@code from == to} (nothing moves).
+     */
+    Descriptor renumber(long from, long to) {
         Descriptor moving = get(from);
         get(to);
         if (from == to) {
-            return;
+            return null;
         }
-        close(to);
+        Descriptor replaced = close(to);
         slots[(int) from] = null;
         slots[(int) to] = moving;
+        return replaced;
     }
 
     /** The open descriptor numbers (for {@link #closeAllExcept} after a rolled-back execution). */

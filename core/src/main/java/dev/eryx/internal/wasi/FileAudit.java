@@ -1,20 +1,11 @@
 package dev.eryx.internal.wasi;
 
-import static dev.eryx.internal.imports.HostImports.withBody;
-import static dev.eryx.internal.wasi.GuestMemory.u32;
-
-import com.dylibso.chicory.runtime.HostFunction;
-import com.dylibso.chicory.runtime.Instance;
-import com.dylibso.chicory.runtime.WasmFunctionHandle;
 import dev.eryx.internal.vfs.Errno;
 import dev.eryx.internal.vfs.ErrnoException;
-import dev.eryx.internal.vfs.Node;
-import dev.eryx.internal.vfs.NodeType;
 import dev.eryx.internal.vfs.ReadOnlyLayer;
-import dev.eryx.internal.vfs.Resolution;
 import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.wasi.FileListener.Event;
 import dev.eryx.internal.wasi.FileListener.Operation;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -22,9 +13,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Reports the guest's file effects to a {@link FileListener} from the host side of WASI: it wraps
- * the preview1 imports that touch files, so what it reports is what the host actually did, whatever
- * the guest's Python code claims. One instance per guest; guest thread only.
+ * Reports the guest's file effects to a {@link FileListener} from the host side of WASI: {@link
+ * WasiPreview1} tells it, in decoded terms (descriptor, guest path, bytes, errno), what it served,
+ * so what is reported is what the host actually did, whatever the guest's Python code claims. It
+ * knows nothing of the preview1 ABI. One instance per guest; guest thread only.
  *
  * <p>Reads and writes are aggregated per open file description: one READ and/or WRITE event when
  * the descriptor is closed (or, for a file still open, at {@link #flush()}), with the total bytes,
@@ -45,7 +37,7 @@ public final class FileAudit {
 
     private long sequence;
 
-    /** The descriptor table of the WASI whose imports were wrapped. */
+    /** The descriptors of the guest watched, set once by its WASI (see {@link #attach}). */
     private FdTable table;
 
     /**
@@ -95,249 +87,117 @@ public final class FileAudit {
         directories.keySet().retainAll(live.keySet());
     }
 
-    // ====================================================================== wrapping the imports
+    // ====================================================================== told by WasiPreview1
 
-    /** Returns {@code functions} with the file-touching ones wrapped; the others unchanged. */
-    HostFunction[] wrap(HostFunction[] functions, FdTable fds, Vfs vfs) {
-        this.table = fds;
-        HostFunction[] wrapped = functions.clone();
-        for (int i = 0; i < wrapped.length; i++) {
-            HostFunction f = wrapped[i];
-            Audited audited = audited(f.name(), fds, vfs);
-            if (audited != null) {
-                WasmFunctionHandle inner = f.handle();
-                wrapped[i] = withBody(f, (instance, args) -> audited.call(inner, instance, args));
-            }
+    /** Binds this audit to the descriptors of the one guest it watches. */
+    void attach(FdTable fds) {
+        if (table != null) {
+            throw new IllegalStateException("a file audit watches one guest");
         }
-        return wrapped;
+        this.table = Objects.requireNonNull(fds, "fds");
     }
 
-    /** One audited import: sees the arguments, calls the real function, records what happened. */
-    @FunctionalInterface
-    private interface Audited {
-        long[] call(WasmFunctionHandle inner, Instance instance, long[] args);
+    /**
+     * The absolute guest path of {@code relative} as named from directory {@code dir} (descriptor
+     * {@code fd}), normalized lexically: symlinks are not resolved.
+     */
+    String guestPath(Descriptor.Directory dir, long fd, String relative) {
+        String base = dir.preopenName;
+        if (base == null) {
+            base = directories.getOrDefault(dir, "/<fd " + fd + ">");
+        }
+        return normalize(relative.startsWith("/") ? relative : base + "/" + relative);
     }
 
-    private Audited audited(String name, FdTable fds, Vfs vfs) {
-        switch (name) {
-            case "path_open":
-                return (inner, instance, a) -> pathOpen(inner, instance, a, fds);
-            case "fd_read":
-                return (inner, instance, a) -> transfer(inner, instance, a, fds, false, 3);
-            case "fd_pread":
-                return (inner, instance, a) -> transfer(inner, instance, a, fds, false, 4);
-            case "fd_write":
-                return (inner, instance, a) -> transfer(inner, instance, a, fds, true, 3);
-            case "fd_pwrite":
-                return (inner, instance, a) -> transfer(inner, instance, a, fds, true, 4);
-            case "fd_filestat_set_size":
-            case "fd_allocate":
-                return (inner, instance, a) -> resize(inner, instance, a, fds);
-            case "fd_close":
-                return (inner, instance, a) -> close(inner, instance, a, fds);
-            case "fd_renumber":
-                return (inner, instance, a) -> renumber(inner, instance, a, fds);
-            case "path_unlink_file":
-                return (inner, instance, a) ->
-                        pathChange(inner, instance, a, fds, vfs, Operation.UNLINK);
-            case "path_remove_directory":
-                return (inner, instance, a) ->
-                        pathChange(inner, instance, a, fds, vfs, Operation.RMDIR);
-            case "path_create_directory":
-                return (inner, instance, a) ->
-                        pathChange(inner, instance, a, fds, vfs, Operation.MKDIR);
-            case "path_rename":
-                return (inner, instance, a) -> rename(inner, instance, a, fds);
-            case "path_symlink":
-                return (inner, instance, a) -> symlink(inner, instance, a, fds);
-            default:
-                return null;
-        }
-    }
-
-    private long[] pathOpen(WasmFunctionHandle inner, Instance instance, long[] a, FdTable fds) {
-        GuestMemory m = new GuestMemory(instance.memory());
-        String path = guestPath(m, fds, a[0], a[2], a[3]);
-        long oflags = u32(a[4]);
-        boolean writeIntent =
-                (a[5] & Preview1.RIGHT_FD_WRITE) != 0
-                        || (oflags & (Preview1.OFLAG_CREAT | Preview1.OFLAG_TRUNC)) != 0;
-        long started = System.nanoTime();
-        long[] result = inner.apply(instance, a);
-        long nanos = System.nanoTime() - started;
-        if (path == null) {
-            return result; // EFAULT/EBADF before the path was even read: nothing happened to a file
-        }
-        int errno = (int) result[0];
-        if (errno != 0) {
-            // A failed directory open is a listing that did not happen; listings are not recorded.
-            if ((oflags & Preview1.OFLAG_DIRECTORY) == 0
-                    && !excluded(path)
-                    && !sourceProbe(path, errno)) {
-                record(writeIntent ? Operation.WRITE : Operation.READ, path, 0, nanos, errno, null);
-            }
-            return result;
-        }
-        Descriptor opened;
-        try {
-            opened = fds.get(m.readU32(u32(a[8])));
-        } catch (ErrnoException e) {
-            return result;
-        }
+    /** path_open succeeded: follows reads and writes of a file, names paths under a directory. */
+    void opened(Descriptor opened, String path, boolean truncated, long nanos) {
         if (opened instanceof Descriptor.Directory) {
             directories.put(opened, path);
-        } else if (opened instanceof Descriptor.File) {
-            Descriptor.File file = (Descriptor.File) opened;
-            if (!excluded(path) && !ReadOnlyLayer.contains(file.file.node())) {
-                Tracker tracker = new Tracker(path, file.canWrite(), ++sequence);
-                tracker.pendingNanos = nanos;
-                tracker.modified = (oflags & Preview1.OFLAG_TRUNC) != 0;
-                files.put(opened, tracker);
-            }
+        } else if (opened instanceof Descriptor.File file
+                && !excluded(path)
+                && !ReadOnlyLayer.contains(file.file.node())) {
+            Tracker tracker = new Tracker(path, file.canWrite(), ++sequence);
+            tracker.pendingNanos = nanos;
+            tracker.modified = truncated;
+            files.put(opened, tracker);
         }
-        return result;
     }
 
-    private long[] transfer(
-            WasmFunctionHandle inner,
-            Instance instance,
-            long[] a,
-            FdTable fds,
-            boolean write,
-            int resultArgument) {
-        Tracker tracker = tracker(fds, a[0]);
-        if (tracker == null) {
-            return inner.apply(
-                    instance, a); // stdio, the stdlib, or a bad descriptor: the fast path
+    /**
+     * path_open failed: a READ or WRITE (by intent) with the errno. A failed directory open is a
+     * listing that did not happen; listings are not recorded.
+     */
+    void openFailed(String path, boolean directory, boolean forWriting, long nanos, int errno) {
+        if (!directory && !excluded(path) && !sourceProbe(path, errno)) {
+            listener.onFileEvent(
+                    new Event(
+                            forWriting ? Operation.WRITE : Operation.READ,
+                            path,
+                            0,
+                            nanos,
+                            errno,
+                            null));
         }
-        long started = System.nanoTime();
-        long[] result = inner.apply(instance, a);
-        long nanos = System.nanoTime() - started;
-        int errno = (int) result[0];
-        long count = 0;
-        if (errno == 0) {
-            try {
-                count = new GuestMemory(instance.memory()).readU32(u32(a[resultArgument]));
-            } catch (ErrnoException e) {
-                return result;
-            }
+    }
+
+    /** Whether reads and writes through {@code d} are counted (a file this audit follows). */
+    boolean follows(Descriptor d) {
+        return d instanceof Descriptor.File && files.containsKey(d);
+    }
+
+    /** A read or write through {@code d} moved {@code bytes}, or failed with {@code errno}. */
+    void transferred(Descriptor d, boolean write, long bytes, long nanos, int errno) {
+        Tracker tracker = files.get(d);
+        if (tracker == null) {
+            return;
         }
         if (write) {
-            tracker.wrote(count, nanos, errno);
+            tracker.wrote(bytes, nanos, errno);
         } else {
-            tracker.read(count, nanos, errno);
+            tracker.read(bytes, nanos, errno);
         }
-        return result;
     }
 
-    private long[] resize(WasmFunctionHandle inner, Instance instance, long[] a, FdTable fds) {
-        Tracker tracker = tracker(fds, a[0]);
-        long started = System.nanoTime();
-        long[] result = inner.apply(instance, a);
+    /** The size of the file open as {@code d} was set (or the attempt failed). */
+    void resized(Descriptor d, long nanos, int errno) {
+        Tracker tracker = files.get(d);
         if (tracker != null) {
             tracker.modified = true;
-            tracker.wrote(0, System.nanoTime() - started, (int) result[0]);
+            tracker.wrote(0, nanos, errno);
         }
-        return result;
     }
 
-    private long[] close(WasmFunctionHandle inner, Instance instance, long[] a, FdTable fds) {
-        Descriptor closing = descriptor(fds, a[0]);
-        long[] result = inner.apply(instance, a);
-        if (closing != null && result[0] == 0) {
-            closed(closing);
-        }
-        return result;
-    }
-
-    private long[] renumber(WasmFunctionHandle inner, Instance instance, long[] a, FdTable fds) {
-        Descriptor moving = descriptor(fds, a[0]);
-        Descriptor replaced = descriptor(fds, a[1]);
-        long[] result = inner.apply(instance, a);
-        if (replaced != null && replaced != moving && result[0] == 0) {
-            closed(replaced); // renumber closes whatever the target number held
-        }
-        return result;
-    }
-
-    private void closed(Descriptor descriptor) {
-        directories.remove(descriptor);
-        Tracker tracker = files.remove(descriptor);
+    /** The guest closed {@code d} (fd_close, or the target of fd_renumber): its events are due. */
+    void closed(Descriptor d) {
+        directories.remove(d);
+        Tracker tracker = files.remove(d);
         if (tracker != null) {
             tracker.report();
         }
     }
 
-    private long[] pathChange(
-            WasmFunctionHandle inner,
-            Instance instance,
-            long[] a,
-            FdTable fds,
-            Vfs vfs,
-            Operation operation) {
-        GuestMemory m = new GuestMemory(instance.memory());
-        String path = guestPath(m, fds, a[0], a[1], a[2]);
-        long size =
-                operation == Operation.UNLINK && path != null
-                        ? sizeOf(m, fds, vfs, a[0], a[1], a[2])
-                        : 0;
-        long started = System.nanoTime();
-        long[] result = inner.apply(instance, a);
-        if (path != null && !excluded(path)) {
-            int errno = (int) result[0];
-            record(
-                    operation,
-                    path,
-                    errno == 0 ? size : 0,
-                    System.nanoTime() - started,
-                    errno,
-                    null);
-        }
-        return result;
-    }
-
-    private long[] rename(WasmFunctionHandle inner, Instance instance, long[] a, FdTable fds) {
-        GuestMemory m = new GuestMemory(instance.memory());
-        String from = guestPath(m, fds, a[0], a[1], a[2]);
-        String to = guestPath(m, fds, a[3], a[4], a[5]);
-        long started = System.nanoTime();
-        long[] result = inner.apply(instance, a);
-        if (from != null && to != null && !(excluded(from) && excluded(to))) {
-            record(Operation.RENAME, from, 0, System.nanoTime() - started, (int) result[0], to);
-        }
-        return result;
-    }
-
-    private long[] symlink(WasmFunctionHandle inner, Instance instance, long[] a, FdTable fds) {
-        GuestMemory m = new GuestMemory(instance.memory());
-        String linkTarget = decode(m, a[0], a[1]);
-        String path = guestPath(m, fds, a[2], a[3], a[4]);
-        long started = System.nanoTime();
-        long[] result = inner.apply(instance, a);
-        if (path != null && linkTarget != null && !excluded(path)) {
-            record(
-                    Operation.SYMLINK,
-                    path,
-                    0,
-                    System.nanoTime() - started,
-                    (int) result[0],
-                    linkTarget);
-        }
-        return result;
-    }
-
-    // ====================================================================== reporting
-
-    private void record(
+    /**
+     * A path changed (or failed to): reported now, unless it lies on an excluded layer (for a
+     * rename: unless both names do).
+     *
+     * @param destination the new path (RENAME), the link text (SYMLINK); null otherwise
+     */
+    void changed(
             Operation operation,
             String path,
             long bytes,
             long nanos,
             int errno,
             String destination) {
-        listener.onFileEvent(
-                new FileListener.Event(operation, path, bytes, nanos, errno, destination));
+        boolean excluded =
+                excluded(path) && (operation != Operation.RENAME || excluded(destination));
+        if (!excluded) {
+            listener.onFileEvent(
+                    new Event(operation, path, errno == 0 ? bytes : 0, nanos, errno, destination));
+        }
     }
+
+    // ====================================================================== aggregation
 
     /** What one open file description did since its last event. */
     private final class Tracker {
@@ -421,37 +281,29 @@ public final class FileAudit {
         }
 
         private void emitRead(boolean first) {
-            record(
-                    Operation.READ,
-                    path,
-                    readBytes,
-                    readNanos + (first ? pendingNanos : 0),
-                    readErrno,
-                    null);
+            listener.onFileEvent(
+                    new Event(
+                            Operation.READ,
+                            path,
+                            readBytes,
+                            readNanos + (first ? pendingNanos : 0),
+                            readErrno,
+                            null));
         }
 
         private void emitWrite(boolean first) {
-            record(
-                    Operation.WRITE,
-                    path,
-                    writeBytes,
-                    writeNanos + (first ? pendingNanos : 0),
-                    writeErrno,
-                    null);
+            listener.onFileEvent(
+                    new Event(
+                            Operation.WRITE,
+                            path,
+                            writeBytes,
+                            writeNanos + (first ? pendingNanos : 0),
+                            writeErrno,
+                            null));
         }
     }
 
     // ====================================================================== paths
-
-    private Tracker tracker(FdTable fds, long fd) {
-        Descriptor d = descriptor(fds, fd);
-        return d instanceof Descriptor.File ? files.get(d) : null;
-    }
-
-    private static Descriptor descriptor(FdTable fds, long fd) {
-        long number = u32(fd);
-        return fds.isOpen(number) ? fds.get(number) : null;
-    }
 
     /**
      * CPython names code that has no file {@code <string>}, {@code <unknown>}, ... and its
@@ -477,59 +329,12 @@ public final class FileAudit {
         return false;
     }
 
-    /**
-     * The absolute guest path of {@code path} relative to directory {@code dirFd}, normalized
-     * lexically (as named: symlinks are not resolved), or null if the call cannot succeed anyway.
-     */
-    private String guestPath(GuestMemory m, FdTable fds, long dirFd, long pointer, long length) {
-        String relative = decode(m, pointer, length);
-        Descriptor dir = descriptor(fds, dirFd);
-        if (relative == null || !(dir instanceof Descriptor.Directory)) {
-            return null;
-        }
-        String base = ((Descriptor.Directory) dir).preopenName;
-        if (base == null) {
-            base = directories.getOrDefault(dir, "/<fd " + u32(dirFd) + ">");
-        }
-        return normalize(relative.startsWith("/") ? relative : base + "/" + relative);
-    }
-
-    private static String decode(GuestMemory m, long pointer, long length) {
-        long p = u32(pointer);
-        long n = u32(length);
-        if (n > Vfs.MAX_PATH_BYTES) {
-            return null;
-        }
-        try {
-            return new String(m.readBytes(p, (int) n), StandardCharsets.UTF_8);
-        } catch (ErrnoException e) {
-            return null;
-        }
-    }
-
     /** Lexically normalized; a path the VFS would reject anyway is kept as named. */
     static String normalize(String path) {
         try {
             return Vfs.normalizeAbsolute(path);
         } catch (IllegalArgumentException | ErrnoException invalid) {
             return path;
-        }
-    }
-
-    /** Size of the regular file about to be deleted (the event's bytes); 0 when unknown. */
-    private static long sizeOf(
-            GuestMemory m, FdTable fds, Vfs vfs, long dirFd, long pointer, long length) {
-        Descriptor dir = descriptor(fds, dirFd);
-        String relative = decode(m, pointer, length);
-        if (!(dir instanceof Descriptor.Directory) || relative == null || relative.isEmpty()) {
-            return 0;
-        }
-        try {
-            Resolution r = vfs.resolve(((Descriptor.Directory) dir).chain, relative, false);
-            Node node = r.node();
-            return node != null && node.type() == NodeType.REGULAR_FILE ? node.stat().size() : 0;
-        } catch (ErrnoException e) {
-            return 0;
         }
     }
 }

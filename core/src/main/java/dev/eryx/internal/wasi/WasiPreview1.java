@@ -36,7 +36,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 import java.util.random.RandomGenerator;
 
 /**
@@ -90,13 +92,17 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     /**
-     * @param fileAudit records the guest's file effects in the audit ledger; null for none
+     * @param fileAudit told what this WASI does to files; null for none (then it costs a null
+     *     check)
      */
     public WasiPreview1(WasiConfig config, FileAudit fileAudit) {
         this.fileAudit = fileAudit;
         this.config = config;
         this.vfs = config.vfs();
         this.fds = new FdTable(config.maxOpenFiles());
+        if (fileAudit != null) {
+            fileAudit.attach(fds);
+        }
         this.args = nulTerminated(config.args());
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : config.environment().entrySet()) {
@@ -172,7 +178,7 @@ public final class WasiPreview1 implements AutoCloseable {
                     "fd_close",
                     params(I32),
                     (m, a) -> {
-                        fds.close(u32(a[0]));
+                        closed(fds.close(u32(a[0])));
                         return 0;
                     }),
             function("fd_datasync", params(I32), this::fdSync),
@@ -192,7 +198,7 @@ public final class WasiPreview1 implements AutoCloseable {
                     "fd_renumber",
                     params(I32, I32),
                     (m, a) -> {
-                        fds.renumber(u32(a[0]), u32(a[1]));
+                        closed(fds.renumber(u32(a[0]), u32(a[1])));
                         return 0;
                     }),
             function("fd_seek", params(I32, I64, I32, I32), this::fdSeek),
@@ -225,7 +231,7 @@ public final class WasiPreview1 implements AutoCloseable {
             function("sock_send", params(I32, I32, I32, I32, I32), this::socket),
             function("sock_shutdown", params(I32, I32), this::socket),
         };
-        return fileAudit == null ? functions : fileAudit.wrap(functions, fds, vfs);
+        return functions;
     }
 
     private HostFunction function(String name, List<ValType> params, Body body) {
@@ -252,6 +258,61 @@ public final class WasiPreview1 implements AutoCloseable {
                 (instance, args) -> {
                     throw new WasiExitException((int) args[0]);
                 });
+    }
+
+    // ====================================================================== the file audit
+
+    private void closed(Descriptor d) {
+        if (fileAudit != null && d != null) {
+            fileAudit.closed(d);
+        }
+    }
+
+    /** The guest path the audit names {@code relative} by; null when there is no audit. */
+    private String named(Descriptor.Directory dir, long dirFd, String relative) {
+        return fileAudit == null ? null : fileAudit.guestPath(dir, u32(dirFd), relative);
+    }
+
+    /** Runs a size change of the file open as {@code d}, timed and told to the audit. */
+    private int resizing(Descriptor d, IntSupplier resize) {
+        if (fileAudit == null || !fileAudit.follows(d)) {
+            return resize.getAsInt();
+        }
+        long started = System.nanoTime();
+        int errno;
+        try {
+            errno = resize.getAsInt();
+        } catch (ErrnoException e) {
+            errno = e.errno().code();
+        }
+        fileAudit.resized(d, System.nanoTime() - started, errno);
+        return errno;
+    }
+
+    /**
+     * Runs a change of guest path {@code path} (named by {@link #named}), timed and told to the
+     * audit with its outcome.
+     */
+    private int changing(
+            FileListener.Operation operation,
+            String path,
+            String destination,
+            LongSupplier change) {
+        if (fileAudit == null) {
+            change.getAsLong();
+            return 0;
+        }
+        long started = System.nanoTime();
+        long bytes;
+        try {
+            bytes = change.getAsLong();
+        } catch (ErrnoException e) {
+            fileAudit.changed(
+                    operation, path, 0, System.nanoTime() - started, e.errno().code(), destination);
+            throw e;
+        }
+        fileAudit.changed(operation, path, bytes, System.nanoTime() - started, 0, destination);
+        return 0;
     }
 
     // ====================================================================== args, environment
@@ -477,7 +538,10 @@ public final class WasiPreview1 implements AutoCloseable {
     // ====================================================================== descriptors
 
     private Descriptor.File file(long fd) {
-        Descriptor d = fds.get(fd);
+        return regularFile(fds.get(fd));
+    }
+
+    private static Descriptor.File regularFile(Descriptor d) {
         if (d instanceof Descriptor.File f) {
             return f;
         }
@@ -494,8 +558,8 @@ public final class WasiPreview1 implements AutoCloseable {
         throw new ErrnoException(Errno.NOTDIR, "not a directory");
     }
 
-    private Descriptor.File writableFile(long fd) {
-        Descriptor.File f = file(fd);
+    private static Descriptor.File writable(Descriptor d) {
+        Descriptor.File f = regularFile(d);
         if (!f.canWrite()) {
             throw new ErrnoException(Errno.BADF, "not open for writing");
         }
@@ -575,20 +639,25 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private int fdAllocate(GuestMemory m, long[] a) {
-        Descriptor.File f = writableFile(u32(a[0]));
-        long offset = a[1];
-        long length = a[2];
-        if (offset < 0 || length <= 0) {
-            return Errno.INVAL.code();
-        }
-        long end = offset + length;
-        if (end < 0) {
-            return Errno.FBIG.code();
-        }
-        if (end > f.file.size()) {
-            f.file.truncate(end);
-        }
-        return 0;
+        Descriptor d = fds.get(u32(a[0]));
+        return resizing(
+                d,
+                () -> {
+                    Descriptor.File f = writable(d);
+                    long offset = a[1];
+                    long length = a[2];
+                    if (offset < 0 || length <= 0) {
+                        return Errno.INVAL.code();
+                    }
+                    long end = offset + length;
+                    if (end < 0) {
+                        return Errno.FBIG.code();
+                    }
+                    if (end > f.file.size()) {
+                        f.file.truncate(end);
+                    }
+                    return 0;
+                });
     }
 
     private int fdFilestatGet(GuestMemory m, long[] a) {
@@ -638,13 +707,18 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     private int fdFilestatSetSize(GuestMemory m, long[] a) {
-        Descriptor.File f = writableFile(u32(a[0]));
-        long size = a[1];
-        if (size < 0) {
-            return Errno.INVAL.code();
-        }
-        f.file.truncate(size);
-        return 0;
+        Descriptor d = fds.get(u32(a[0]));
+        return resizing(
+                d,
+                () -> {
+                    Descriptor.File f = writable(d);
+                    long size = a[1];
+                    if (size < 0) {
+                        return Errno.INVAL.code();
+                    }
+                    f.file.truncate(size);
+                    return 0;
+                });
     }
 
     private int fdFilestatSetTimes(GuestMemory m, long[] a) {
@@ -715,27 +789,61 @@ public final class WasiPreview1 implements AutoCloseable {
     // ====================================================================== read / write
 
     private int fdRead(GuestMemory m, long[] a) {
-        return readv(m, fds.get(u32(a[0])), u32(a[1]), u32(a[2]), -1, u32(a[3]));
+        Descriptor d = fds.get(u32(a[0]));
+        return transfer(m, d, false, u32(a[1]), u32(a[2]), false, 0, u32(a[3]));
     }
 
     private int fdPread(GuestMemory m, long[] a) {
         Descriptor.File d = file(u32(a[0]));
-        if (a[3] < 0) {
-            return Errno.INVAL.code();
-        }
-        return readv(m, d, u32(a[1]), u32(a[2]), a[3], u32(a[4]));
+        return transfer(m, d, false, u32(a[1]), u32(a[2]), true, a[3], u32(a[4]));
     }
 
     private int fdWrite(GuestMemory m, long[] a) {
-        return writev(m, fds.get(u32(a[0])), u32(a[1]), u32(a[2]), -1, u32(a[3]));
+        Descriptor d = fds.get(u32(a[0]));
+        return transfer(m, d, true, u32(a[1]), u32(a[2]), false, 0, u32(a[3]));
     }
 
     private int fdPwrite(GuestMemory m, long[] a) {
         Descriptor.File d = file(u32(a[0]));
-        if (a[3] < 0) {
-            return Errno.INVAL.code();
+        return transfer(m, d, true, u32(a[1]), u32(a[2]), true, a[3], u32(a[4]));
+    }
+
+    /**
+     * Reads or writes through {@code d}, at {@code offset} if {@code positioned} (pread/pwrite),
+     * else at the descriptor's position; stores the byte count at {@code resultPointer}. A file the
+     * audit follows is timed and its bytes or errno told.
+     */
+    private int transfer(
+            GuestMemory m,
+            Descriptor d,
+            boolean write,
+            long iovs,
+            long count,
+            boolean positioned,
+            long offset,
+            long resultPointer) {
+        boolean audited = fileAudit != null && fileAudit.follows(d);
+        long started = audited ? System.nanoTime() : 0;
+        long bytes;
+        try {
+            if (positioned && offset < 0) {
+                throw new ErrnoException(Errno.INVAL, "negative offset");
+            }
+            long position = positioned ? offset : -1;
+            bytes =
+                    write
+                            ? writev(m, d, iovs, count, position, resultPointer)
+                            : readv(m, d, iovs, count, position, resultPointer);
+        } catch (ErrnoException e) {
+            if (audited) {
+                fileAudit.transferred(d, write, 0, System.nanoTime() - started, e.errno().code());
+            }
+            throw e;
         }
-        return writev(m, d, u32(a[1]), u32(a[2]), a[3], u32(a[4]));
+        if (audited) {
+            fileAudit.transferred(d, write, bytes, System.nanoTime() - started, 0);
+        }
+        return 0;
     }
 
     /**
@@ -767,12 +875,13 @@ public final class WasiPreview1 implements AutoCloseable {
     /**
      * Scatters bytes from {@code d} into the iovecs. {@code position} < 0 means "at the
      * descriptor's position, advancing it". Streams stop after the first short read rather than
-     * block for more.
+     * block for more. Returns the bytes read.
      */
-    private int readv(
+    private long readv(
             GuestMemory m, Descriptor d, long iovs, long count, long position, long resultPointer) {
         if (!d.canRead()) {
-            return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.BADF).code();
+            throw new ErrnoException(
+                    d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.BADF, "not readable");
         }
         m.check(resultPointer, 4);
         long[] entries = iovecs(m, iovs, count);
@@ -795,7 +904,7 @@ public final class WasiPreview1 implements AutoCloseable {
             }
         }
         m.writeI32(resultPointer, (int) total);
-        return 0;
+        return total;
     }
 
     private int readChunk(Descriptor d, long position, int length) {
@@ -817,11 +926,15 @@ public final class WasiPreview1 implements AutoCloseable {
         throw new ErrnoException(Errno.BADF, "not readable");
     }
 
-    /** Gathers the iovecs into {@code d}. {@code position} < 0: descriptor position (or append). */
-    private int writev(
+    /**
+     * Gathers the iovecs into {@code d}. {@code position} < 0: descriptor position (or append).
+     * Returns the bytes written.
+     */
+    private long writev(
             GuestMemory m, Descriptor d, long iovs, long count, long position, long resultPointer) {
         if (!d.canWrite()) {
-            return (d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.BADF).code();
+            throw new ErrnoException(
+                    d instanceof Descriptor.Directory ? Errno.ISDIR : Errno.BADF, "not writable");
         }
         m.check(resultPointer, 4);
         long[] entries = iovecs(m, iovs, count);
@@ -847,7 +960,7 @@ public final class WasiPreview1 implements AutoCloseable {
             // POSIX: a partial write reports what was written; the next write gets the error.
         }
         m.writeI32(resultPointer, (int) total);
-        return 0;
+        return total;
     }
 
     private void writeChunk(Descriptor d, long position, byte[] bytes, int length) {
@@ -987,8 +1100,35 @@ public final class WasiPreview1 implements AutoCloseable {
 
     private int pathOpen(GuestMemory m, long[] a) {
         Descriptor.Directory dir = directory(u32(a[0]));
-        boolean follow = (u32(a[1]) & LOOKUP_SYMLINK_FOLLOW) != 0;
         String path = readPath(m, u32(a[2]), u32(a[3]));
+        if (fileAudit == null) {
+            open(m, dir, path, a);
+            return 0;
+        }
+        String named = named(dir, a[0], path);
+        long oflags = u32(a[4]);
+        long started = System.nanoTime();
+        try {
+            Descriptor opened = open(m, dir, path, a);
+            fileAudit.opened(
+                    opened, named, (oflags & OFLAG_TRUNC) != 0, System.nanoTime() - started);
+            return 0;
+        } catch (ErrnoException e) {
+            boolean forWriting =
+                    (a[5] & RIGHT_FD_WRITE) != 0 || (oflags & (OFLAG_CREAT | OFLAG_TRUNC)) != 0;
+            fileAudit.openFailed(
+                    named,
+                    (oflags & OFLAG_DIRECTORY) != 0,
+                    forWriting,
+                    System.nanoTime() - started,
+                    e.errno().code());
+            throw e;
+        }
+    }
+
+    /** path_open once its directory and path are read: the new descriptor, numbered, or throws. */
+    private Descriptor open(GuestMemory m, Descriptor.Directory dir, String path, long[] a) {
+        boolean follow = (u32(a[1]) & LOOKUP_SYMLINK_FOLLOW) != 0;
         long oflags = u32(a[4]);
         long rightsBase = a[5];
         long rightsInheriting = a[6];
@@ -996,7 +1136,7 @@ public final class WasiPreview1 implements AutoCloseable {
         long fdPointer = u32(a[8]);
         m.check(fdPointer, 4);
         if ((oflags & ~OFLAGS_ALL) != 0 || (fdFlags & ~FDFLAGS_ALL) != 0) {
-            return Errno.INVAL.code();
+            throw new ErrnoException(Errno.INVAL, "unknown open flags");
         }
         fds.requireFreeSlot(); // before creating anything
         boolean create = (oflags & OFLAG_CREAT) != 0;
@@ -1007,23 +1147,23 @@ public final class WasiPreview1 implements AutoCloseable {
         Node node = r.node();
         if (node == null) {
             if (!create) {
-                return Errno.NOENT.code();
+                throw new ErrnoException(Errno.NOENT, "no such file or directory");
             }
             if (wantsDirectory || r.trailingSlash()) {
-                return Errno.ISDIR.code();
+                throw new ErrnoException(Errno.ISDIR, "a directory cannot be created by open");
             }
             node = r.parent().createFile(r.name());
         } else if (create && (oflags & OFLAG_EXCL) != 0) {
-            return Errno.EXIST.code();
+            throw new ErrnoException(Errno.EXIST, "exists");
         }
         Descriptor descriptor;
         switch (node.type()) {
             case SYMLINK:
-                return Errno.LOOP
-                        .code(); // a final symlink reached without SYMLINK_FOLLOW (O_NOFOLLOW)
+                // a final symlink reached without SYMLINK_FOLLOW (O_NOFOLLOW)
+                throw new ErrnoException(Errno.LOOP, "symlink not followed");
             case DIRECTORY:
                 if (wantsWrite || truncate) {
-                    return Errno.ISDIR.code();
+                    throw new ErrnoException(Errno.ISDIR, "is a directory");
                 }
                 descriptor =
                         new Descriptor.Directory(
@@ -1034,7 +1174,7 @@ public final class WasiPreview1 implements AutoCloseable {
                 break;
             default:
                 if (wantsDirectory) {
-                    return Errno.NOTDIR.code();
+                    throw new ErrnoException(Errno.NOTDIR, "not a directory");
                 }
                 OpenFile file = ((FileNode) node).open(wantsWrite || truncate);
                 try {
@@ -1054,62 +1194,125 @@ public final class WasiPreview1 implements AutoCloseable {
                                 (int) fdFlags);
         }
         m.writeI32(fdPointer, fds.allocate(descriptor));
-        return 0;
+        return descriptor;
+    }
+
+    /**
+     * A change of the path at {@code a[dirIndex]} (directory), {@code a[dirIndex + 1..2]} (path):
+     * {@code change} gets it resolved (symlinks not followed) and returns the bytes it removed.
+     */
+    private int changeAt(
+            GuestMemory m,
+            long[] a,
+            int dirIndex,
+            FileListener.Operation operation,
+            String destination,
+            ToLongFunction<Resolution> change) {
+        Descriptor.Directory dir = directory(u32(a[dirIndex]));
+        String path = readPath(m, u32(a[dirIndex + 1]), u32(a[dirIndex + 2]));
+        return changing(
+                operation,
+                named(dir, a[dirIndex], path),
+                destination,
+                () -> change.applyAsLong(vfs.resolve(dir.chain, path, false)));
+    }
+
+    /** EEXIST unless {@code r} names nothing yet (so it can be created). */
+    private static Resolution absent(Resolution r) {
+        if (r.node() != null || r.name() == null) {
+            throw new ErrnoException(Errno.EXIST, "exists");
+        }
+        return r;
     }
 
     private int pathCreateDirectory(GuestMemory m, long[] a) {
-        Resolution r = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
-        if (r.node() != null || r.name() == null) {
-            return Errno.EXIST.code();
-        }
-        r.parent().createDirectory(r.name());
-        return 0;
+        return changeAt(
+                m,
+                a,
+                0,
+                FileListener.Operation.MKDIR,
+                null,
+                r -> {
+                    absent(r).parent().createDirectory(r.name());
+                    return 0;
+                });
     }
 
     private int pathRemoveDirectory(GuestMemory m, long[] a) {
-        Resolution r = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
-        if (r.name() == null) {
-            return (r.chain().length == 1 ? Errno.BUSY : Errno.INVAL).code();
-        }
-        Node node = existing(r);
-        if (node.type() != NodeType.DIRECTORY) {
-            return Errno.NOTDIR.code();
-        }
-        r.parent().removeDirectory(r.name());
-        return 0;
+        return changeAt(
+                m,
+                a,
+                0,
+                FileListener.Operation.RMDIR,
+                null,
+                r -> {
+                    if (r.name() == null) {
+                        throw new ErrnoException(
+                                r.chain().length == 1 ? Errno.BUSY : Errno.INVAL, "not removable");
+                    }
+                    if (existing(r).type() != NodeType.DIRECTORY) {
+                        throw new ErrnoException(Errno.NOTDIR, "not a directory");
+                    }
+                    r.parent().removeDirectory(r.name());
+                    return 0;
+                });
     }
 
+    /** The bytes removed are the size of the regular file unlinked. */
     private int pathUnlinkFile(GuestMemory m, long[] a) {
-        Resolution r = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
-        if (r.name() == null) {
-            return Errno.ISDIR.code();
-        }
-        Node node = existing(r);
-        if (node.type() == NodeType.DIRECTORY) {
-            return Errno.ISDIR.code();
-        }
-        if (r.trailingSlash()) {
-            return Errno.NOTDIR.code();
-        }
-        r.parent().unlink(r.name());
-        return 0;
+        return changeAt(
+                m,
+                a,
+                0,
+                FileListener.Operation.UNLINK,
+                null,
+                r -> {
+                    if (r.name() == null) {
+                        throw new ErrnoException(Errno.ISDIR, "is a directory");
+                    }
+                    Node node = existing(r);
+                    if (node.type() == NodeType.DIRECTORY) {
+                        throw new ErrnoException(Errno.ISDIR, "is a directory");
+                    }
+                    if (r.trailingSlash()) {
+                        throw new ErrnoException(Errno.NOTDIR, "not a directory");
+                    }
+                    long size = node.type() == NodeType.REGULAR_FILE ? node.stat().size() : 0;
+                    r.parent().unlink(r.name());
+                    return size;
+                });
     }
 
+    /** Both names are read before either is resolved, so a failed rename still names both. */
     private int pathRename(GuestMemory m, long[] a) {
-        Resolution from = resolveAt(m, u32(a[0]), u32(a[1]), u32(a[2]), false);
-        Resolution to = resolveAt(m, u32(a[3]), u32(a[4]), u32(a[5]), false);
-        vfs.rename(from, to);
-        return 0;
+        Descriptor.Directory fromDir = directory(u32(a[0]));
+        String from = readPath(m, u32(a[1]), u32(a[2]));
+        Descriptor.Directory toDir = directory(u32(a[3]));
+        String to = readPath(m, u32(a[4]), u32(a[5]));
+        return changing(
+                FileListener.Operation.RENAME,
+                named(fromDir, a[0], from),
+                named(toDir, a[3], to),
+                () -> {
+                    vfs.rename(
+                            vfs.resolve(fromDir.chain, from, false),
+                            vfs.resolve(toDir.chain, to, false));
+                    return 0;
+                });
     }
 
     private int pathSymlink(GuestMemory m, long[] a) {
         String target = readPath(m, u32(a[0]), u32(a[1]));
-        Resolution r = resolveAt(m, u32(a[2]), u32(a[3]), u32(a[4]), false);
-        if (r.node() != null || r.name() == null) {
-            return Errno.EXIST.code();
-        }
-        r.parent().createSymlink(r.name(), target);
-        return 0;
+        return changeAt(
+                m,
+                a,
+                2,
+                FileListener.Operation.SYMLINK,
+                target,
+                r -> {
+                    absent(r).parent().createSymlink(r.name(), target);
+                    return 0;
+                });
     }
 
     private int pathReadlink(GuestMemory m, long[] a) {

@@ -82,4 +82,39 @@ class FileAuditTest {
         audit.flush();
         assertTrue(events.isEmpty(), events.toString());
     }
+
+    @Test
+    void aDescriptorKeepsItsFileAcrossRenumberAndTheReplacedOneIsReported() {
+        int kept = h.open("/kept.txt", OFLAG_CREAT, RIGHT_FD_WRITE, 0);
+        int moved = h.open("/moved.txt", OFLAG_CREAT, RIGHT_FD_WRITE, 0);
+        assertEquals(0, h.call("fd_renumber", moved, kept));
+        assertEquals(1, events.size(), events.toString());
+        assertEquals(
+                new Event(Operation.WRITE, "/kept.txt", 0, events.get(0).hostNanos(), 0, null),
+                events.get(0));
+
+        h.string(100, "xyz");
+        h.iovec(0, 100, 3);
+        assertEquals(0, h.call("fd_write", kept, 0, 1, 50));
+        assertEquals(0, h.call("fd_filestat_set_size", kept, 1));
+        audit.flush();
+        assertEquals(2, events.size(), events.toString());
+        assertEquals(Operation.WRITE, events.get(1).operation());
+        assertEquals("/moved.txt", events.get(1).path());
+        assertEquals(3, events.get(1).bytes());
+    }
+
+    @Test
+    void pathsRelativeToAnOpenedDirectoryAreNamedFromIt() {
+        vfs.mkdirs("/work/sub");
+        int dir = h.open("/work/sub", Preview1.OFLAG_DIRECTORY, RIGHT_FD_READ, 0);
+        events.clear();
+        int length = h.string(1000, "../x.txt");
+        int errno = h.call("path_unlink_file", dir, 1000, length);
+        assertEquals(Errno.NOENT.code(), errno);
+        assertEquals(1, events.size(), events.toString());
+        assertEquals(Operation.UNLINK, events.get(0).operation());
+        assertEquals("/work/x.txt", events.get(0).path());
+        assertEquals("ENOENT", events.get(0).errnoName());
+    }
 }

@@ -8,33 +8,27 @@
 # The download host is read from the apt configuration at run time; no host name lives here.
 set -euo pipefail
 
-VERSION=3.14.7
-SHA256=3b48dac8fb59f62eaa67ac83c1eb12bda1b7a08406dd286e252c11a66be27f81
-POOL_PATH=pool/main/p/python3.14/python3.14_${VERSION}.orig.tar.xz
+# One pin for the CPython source (version, pool path, sha256), shared with the conformance suite;
+# its fetch script downloads, verifies and caches the tarball (~/.cache/eryx or ERYX_CACHE_DIR).
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PIN=$ROOT/core/src/test/resources/dev/eryx/conformance/cpython-source.properties
+FETCH=$ROOT/core/src/test/conformance/fetch-cpython-tests.sh
+VERSION=$(sed -n 's/^version=//p' "$PIN")
 CACHE=${ERYX_BENCH_CACHE:-$HOME/.cache/eryx-bench}
 PREFIX=$CACHE/cpython-$VERSION
-TARBALL=$CACHE/downloads/python3.14_${VERSION}.orig.tar.xz
 
 if [[ -x $PREFIX/bin/python3.14 ]]; then
   echo "$PREFIX/bin/python3.14"; exit 0
 fi
-mkdir -p "$CACHE/downloads"
+mkdir -p "$CACHE"
 
-# The Debian mirror lookup is shared with the wasm build recipe.
-. "$(cd "$(dirname "$0")" && pwd)/../../wasm-assets/build/lib.sh"
-
-if [[ ! -f $TARBALL ]]; then
-  if [[ -n ${ERYX_CPYTHON_TARBALL:-} ]]; then
-    cp "$ERYX_CPYTHON_TARBALL" "$TARBALL.part"
-  else
-    url="$(mirror_uri)/$POOL_PATH"
-    echo "downloading $url" >&2
-    curl -fL --retry 3 -o "$TARBALL.part" "$url"
-  fi
-  echo "$SHA256  $TARBALL.part" | sha256sum -c - >&2
-  mv "$TARBALL.part" "$TARBALL"
+if [[ -n ${ERYX_CPYTHON_TARBALL:-} ]]; then
+  # A local copy goes where the fetch script looks; it is verified there like a download.
+  cache_dir=${ERYX_CACHE_DIR:-$HOME/.cache/eryx}
+  mkdir -p "$cache_dir"
+  cp "$ERYX_CPYTHON_TARBALL" "$cache_dir/$(sed -n 's/^tarball=//p' "$PIN")"
 fi
-echo "$SHA256  $TARBALL" | sha256sum -c - >&2
+TARBALL=$("$FETCH" | tail -n 1)
 
 SRC=$CACHE/src
 rm -rf "$SRC"; mkdir -p "$SRC"

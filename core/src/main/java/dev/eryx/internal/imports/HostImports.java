@@ -13,7 +13,7 @@ import java.util.List;
  *
  * <p>Chicory's own typed declaration ({@code @HostModule}/{@code @WasmExport}) needs its annotation
  * processor, which this build cannot resolve; it would also generate handles bound once, while the
- * WASI imports are wrapped (file audit) and rebound (sandbox reset) after declaration.
+ * WASI imports are rebound after declaration (a pool reset gives a sandbox new WASI state).
  */
 public final class HostImports {
     private static final List<ValType> I32_RESULT = List.of(ValType.I32);
@@ -37,7 +37,7 @@ public final class HostImports {
         return new HostFunction(module, name, FunctionType.of(params, List.of()), body);
     }
 
-    /** The same import, signature included, with another body: for wrappers and indirections. */
+    /** The same import, signature included, with another body: for indirections (WasiBinding). */
     public static HostFunction withBody(HostFunction function, WasmFunctionHandle body) {
         return new HostFunction(function.module(), function.name(), function.functionType(), body);
     }

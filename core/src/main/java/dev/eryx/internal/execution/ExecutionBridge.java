@@ -67,21 +67,11 @@ final class ExecutionBridge implements BridgeHandler {
 
     @Override
     public byte[] handle(BridgeOp op, byte[] request) {
-        switch (op) {
-            case REQUEST:
-                return request(requireRunning());
-            case COMPLETE:
-                complete(requireRunning(), request);
-                return new byte[0];
-            case CALL:
-            case START:
-            case POLL:
-            case CANCEL:
-            case EMIT:
-                return callbacks.handle(op, request);
-            default:
-                throw new BridgeFailure(BridgeFailure.UNKNOWN_OP, op + " is not supported yet");
-        }
+        return switch (op) {
+            case REQUEST -> request(requireRunning());
+            case COMPLETE -> complete(requireRunning(), request);
+            case CALL, START, POLL, CANCEL, EMIT -> callbacks.handle(op, request);
+        };
     }
 
     private Execution requireRunning() {
@@ -103,7 +93,7 @@ final class ExecutionBridge implements BridgeHandler {
         return json.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private void complete(Execution execution, byte[] request) {
+    private byte[] complete(Execution execution, byte[] request) {
         GuestOutcome outcome;
         try {
             outcome = GuestOutcome.fromJson(JSON.readTree(request));
@@ -113,5 +103,6 @@ final class ExecutionBridge implements BridgeHandler {
         synchronized (lock) {
             execution.outcome = outcome; // from now on a stop leaves the guest alone
         }
+        return new byte[0];
     }
 }

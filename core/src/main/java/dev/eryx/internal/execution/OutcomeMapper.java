@@ -106,8 +106,7 @@ final class OutcomeMapper {
                     partial,
                     null);
         }
-        if (failure instanceof GuestTrap) {
-            GuestTrap trap = (GuestTrap) failure;
+        if (failure instanceof GuestTrap trap) {
             if (trap.kind() == GuestTrap.Kind.INTERRUPTED && execution.stopReason != null) {
                 return stopped(execution, execution.stopReason, partial);
             }
@@ -127,13 +126,11 @@ final class OutcomeMapper {
             }
             return new SandboxCrashedException(trap.getMessage(), partial, trap);
         }
-        if (failure instanceof WasiExitException) {
+        if (failure instanceof WasiExitException exit) {
             // os._exit() unwinds the interpreter without cleaning up, like a process exit: nothing
             // can run in this interpreter afterwards.
             return new SandboxCrashedException(
-                    "the guest ended the interpreter with os._exit("
-                            + ((WasiExitException) failure).exitCode()
-                            + ")",
+                    "the guest ended the interpreter with os._exit(" + exit.exitCode() + ")",
                     partial,
                     failure);
         }

@@ -21,6 +21,13 @@ final class Execution implements ExecutionHandle {
 
     CapturedStream stdout;
     CapturedStream stderr;
+
+    /** Its text on the way to the sandbox's listeners. */
+    OutputDelivery.Session output;
+
+    /** Some of its text never reached the listeners (they were abandoned at a stop). */
+    boolean outputIncomplete;
+
     GuestOutcome outcome;
 
     Execution(Watchdog watchdog, String code, ResourceLimits limits) {
@@ -29,14 +36,21 @@ final class Execution implements ExecutionHandle {
         this.limits = limits;
     }
 
-    /** Starts capturing the output, stdout and stderr sharing the output allowance. */
-    void captureOutput(Consumer<String> stdoutListener, Consumer<String> stderrListener) {
+    /**
+     * Starts capturing the output, stdout and stderr sharing the output allowance (counted as the
+     * guest writes, whenever the listeners receive it).
+     */
+    void captureOutput(
+            Consumer<String> stdoutListener,
+            Consumer<String> stderrListener,
+            OutputDelivery delivery) {
         OutputBudget budget =
                 new OutputBudget(
                         limits.maxOutputBytes(),
                         () -> watchdog.stop(this, StopReason.OUTPUT_LIMIT));
-        stdout = new CapturedStream(stdoutListener, budget);
-        stderr = new CapturedStream(stderrListener, budget);
+        output = delivery.begin();
+        stdout = new CapturedStream(output.to(stdoutListener), budget);
+        stderr = new CapturedStream(output.to(stderrListener), budget);
     }
 
     @Override

@@ -13,6 +13,7 @@ import dev.eryx.internal.wasi.OutputSink;
 import dev.eryx.internal.wasi.WasiConfig;
 import dev.eryx.internal.wasi.WasiPreview1;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.BitSet;
@@ -44,8 +45,9 @@ final class GuestEnvironment implements AutoCloseable {
 
     /**
      * @param fileEvents told what the guest does to files (see {@link FileAudit})
+     * @param stdin what the guest reads on fd 0 (the sandbox's, surviving a reset); null: empty
      */
-    GuestEnvironment(SandboxSpec spec, FileListener fileEvents) {
+    GuestEnvironment(SandboxSpec spec, FileListener fileEvents, InputStream stdin) {
         Clock wallClock = spec.clock != null ? spec.clock : Clock.systemUTC();
         this.vfs = Vfs.builder().maxBytes(spec.limits.maxVfsBytes()).clock(wallClock).build();
         vfs.mkdirs(GuestLayers.STDLIB_PATH);
@@ -76,8 +78,8 @@ final class GuestEnvironment implements AutoCloseable {
                         .wallClock(wallClock)
                         .sleeper(this::sleep)
                         .vfs(vfs);
-        if (spec.stdin != null) {
-            config.stdin(spec.stdin);
+        if (stdin != null) {
+            config.stdin(stdin);
         }
         spec.randomSeed.ifPresent(config::randomSeed);
         if (spec.monotonicClock != null) {

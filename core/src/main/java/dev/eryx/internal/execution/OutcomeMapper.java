@@ -76,8 +76,9 @@ final class OutcomeMapper {
     static ExecutionResult reported(Execution execution, ExecutionResult result) {
         GuestOutcome outcome = execution.outcome;
         StopReason stop = execution.stopReason;
-        if (stop == StopReason.OUTPUT_LIMIT) {
-            // Output was dropped, so even a successful outcome is incomplete.
+        if (stop == StopReason.OUTPUT_LIMIT || (stop != null && execution.outputIncomplete)) {
+            // Output was dropped (or never reached the listeners, which were abandoned at the
+            // stop), so even a successful outcome is incomplete.
             throw stopped(execution, stop, result);
         }
         if (outcome.ok) {

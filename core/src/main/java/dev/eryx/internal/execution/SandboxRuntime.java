@@ -10,6 +10,7 @@ import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestTrap;
 import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.ledger.EffectLedger;
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
@@ -33,6 +34,12 @@ public final class SandboxRuntime implements AutoCloseable {
 
     private final ExecutionBridge bridge;
 
+    /** The host's stdin, read ahead on its own thread; null when the guest's stdin is empty. */
+    private final StdinPump stdin;
+
+    /** Calls the stdout/stderr listeners, off the guest thread. */
+    private final OutputDelivery output;
+
     /** Guards the running execution, its outcome and stop, rollback and reset. */
     private final Object lock = new Object();
 
@@ -49,7 +56,9 @@ public final class SandboxRuntime implements AutoCloseable {
         this.watchdog = new Watchdog(lock, new StopTarget(), thread);
         this.callbacks = new CallbackDispatcher(spec.callbacks, ledger, SharedScheduler::schedule);
         this.bridge = new ExecutionBridge(watchdog::running, lock, callbacks, spec.env);
-        this.environment = new GuestEnvironment(spec, ledger);
+        this.stdin = spec.stdin == null ? null : new StdinPump(spec.stdin, "eryx-stdin-" + id);
+        this.output = new OutputDelivery("eryx-output-" + id);
+        this.environment = new GuestEnvironment(spec, ledger, guestStdin());
     }
 
     /** Builds the guest environment and boots the interpreter on the guest thread. */
@@ -107,7 +116,7 @@ public final class SandboxRuntime implements AutoCloseable {
         }
         try {
             GuestEnvironment old = environment;
-            GuestEnvironment fresh = new GuestEnvironment(spec, ledger);
+            GuestEnvironment fresh = new GuestEnvironment(spec, ledger, guestStdin());
             boolean reset;
             synchronized (lock) {
                 reset = watchdog.running() == null && guest.resetTo(spec.image, fresh.wasi());
@@ -122,6 +131,10 @@ public final class SandboxRuntime implements AutoCloseable {
             thread.poison(); // a failure half-way leaves the sandbox in no known state
             return false;
         }
+    }
+
+    private InputStream guestStdin() {
+        return stdin == null ? null : stdin.guestStream();
     }
 
     /**
@@ -168,7 +181,10 @@ public final class SandboxRuntime implements AutoCloseable {
                 execution.future.completeExceptionally(notUsable);
                 return;
             }
-            execution.captureOutput(spec.stdoutListener, spec.stderrListener);
+            execution.captureOutput(spec.stdoutListener, spec.stderrListener, output);
+            if (stdin != null) {
+                stdin.rearm();
+            }
             environment.beginExecution(execution.stdout, execution.stderr);
             // The rollback point of a hard stop: memory, globals, and the host state tied to them.
             guest.beginExecution();
@@ -193,6 +209,8 @@ public final class SandboxRuntime implements AutoCloseable {
             } catch (Throwable t) {
                 failure = failure == null ? t : failure;
             }
+            // Everything reaches the listeners before execute() returns, unless a stop abandons it.
+            execution.outputIncomplete = !execution.output.drain();
             if (failure == null && status == 0 && execution.outcome != null) {
                 execution.future.complete(OutcomeMapper.reported(execution, result));
             } else {
@@ -263,6 +281,10 @@ public final class SandboxRuntime implements AutoCloseable {
         thread.close();
         callbacks.close();
         environment.close();
+        output.close();
+        if (stdin != null) {
+            stdin.close();
+        }
     }
 
     /** What the watchdog acts on; called holding {@link #lock}. */
@@ -287,6 +309,16 @@ public final class SandboxRuntime implements AutoCloseable {
         @Override
         public boolean interruptPending() {
             return guest.interruptPending();
+        }
+
+        @Override
+        public void endWaits(Execution execution) {
+            if (stdin != null) {
+                stdin.wake();
+            }
+            if (execution.output != null) {
+                execution.output.wake();
+            }
         }
     }
 }

@@ -50,6 +50,12 @@ final class Watchdog implements AutoCloseable {
 
         /** Whether the interpreter has not taken the last request yet. */
         boolean interruptPending();
+
+        /**
+         * Ends the host-side waits of the running {@code execution} (for stdin, for room in the
+         * listeners' queue, for the listeners at its end), so the stop is not held up by the host.
+         */
+        void endWaits(Execution execution);
     }
 
     private final Object lock;
@@ -122,6 +128,7 @@ final class Watchdog implements AutoCloseable {
             if (execution.outcome == null) {
                 guest.requestInterrupt(true);
             }
+            guest.endWaits(execution); // also after an outcome: its output may still be on its way
         }
         scheduleEnforcement(execution, System.nanoTime() + WIND_DOWN.toNanos());
     }

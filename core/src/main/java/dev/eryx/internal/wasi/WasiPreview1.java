@@ -26,6 +26,7 @@ import dev.eryx.internal.vfs.SymlinkNode;
 import dev.eryx.internal.vfs.Vfs;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
@@ -919,6 +920,10 @@ public final class WasiPreview1 implements AutoCloseable {
             try {
                 int got = stdin.in.read(ioBuffer, 0, length);
                 return Math.max(0, got);
+            } catch (InterruptedIOException e) {
+                // The execution is being stopped while the guest waits for input: a hard stop, as
+                // for an interrupted sleep (an OSError would let the guest go on reading).
+                throw new ChicoryInterruptedException("interrupted while the guest read stdin");
             } catch (IOException e) {
                 throw new ErrnoException(Errno.IO, "stdin failed");
             }

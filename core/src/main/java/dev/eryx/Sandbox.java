@@ -182,19 +182,36 @@ public final class Sandbox implements AutoCloseable {
 
         /**
          * Receives stdout text while the code runs (in addition to {@link
-         * ExecutionResult#stdout()}).
+         * ExecutionResult#stdout()}, in the same order). Listeners are called on one thread of the
+         * sandbox ({@code eryx-output-…}), in the order the guest wrote, stdout and stderr
+         * interleaved as written, and have everything before {@code execute()} returns. A slow
+         * listener slows the guest's writes (up to about a million characters are queued), but
+         * never past its execution's timeout or cancellation: a listener still busy then is
+         * abandoned (logged through {@link System.Logger}), its pending text of that execution is
+         * dropped, and the execution ends with its timeout or cancellation exception on time. A
+         * listener that throws is logged once per execution and keeps receiving text; the guest
+         * never sees the failure. The output limit counts what the guest writes, when it writes.
          */
         public Builder stdout(Consumer<String> listener) {
             spec.stdout(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
+        /** Receives stderr text while the code runs; as {@link #stdout(Consumer)}. */
         public Builder stderr(Consumer<String> listener) {
             spec.stderr(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
-        /** What the guest reads from stdin; by default stdin is empty. */
+        /**
+         * What the guest reads from stdin; by default stdin is empty. A thread of the sandbox
+         * ({@code eryx-stdin-…}, started by the guest's first read) reads ahead up to 64 KiB, so a
+         * guest waiting for input still ends with its timeout or cancellation (a hard stop: the
+         * execution is rolled back) even though {@link InputStream#read} cannot be interrupted.
+         * Input read ahead but not consumed by one execution is there for the next; it is lost when
+         * the sandbox closes. Closing the sandbox interrupts that thread and never closes {@code
+         * in}; a thread blocked in a read that ignores interrupts ends when the read returns.
+         */
         public Builder stdin(InputStream in) {
             spec.stdin(Objects.requireNonNull(in, "in"));
             return this;

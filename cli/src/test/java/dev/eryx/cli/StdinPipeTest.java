@@ -1,0 +1,62 @@
+package dev.eryx.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code (sleep 12) | eryx --timeout 2s -c 'import sys; sys.stdin.read()'} ran for 12 s: the guest
+ * waited in the host's stdin read, which no timeout could end (issue 15, item 7).
+ */
+class StdinPipeTest {
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS) // before the fix it waited forever
+    void theTimeoutHoldsWhileTheGuestWaitsOnAnOpenStdinPipe() {
+        CountDownLatch closed = new CountDownLatch(1);
+        InputStream silentPipe =
+                new InputStream() {
+                    @Override
+                    public int read() throws InterruptedIOException {
+                        try {
+                            closed.await(); // a writer that stays silent until the test ends
+                        } catch (InterruptedException e) {
+                            throw new InterruptedIOException();
+                        }
+                        return -1;
+                    }
+                };
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        long start = System.nanoTime();
+        try {
+            int exit =
+                    EryxCommand.commandLine(
+                                    silentPipe,
+                                    () -> false,
+                                    new PrintWriter(out, true),
+                                    new PrintWriter(err, true))
+                            .execute(
+                                    "--timeout",
+                                    "3s",
+                                    "-c",
+                                    "print('reading', flush=True)\n"
+                                            + "import sys\n"
+                                            + "sys.stdin.read()");
+            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+            String run = "exit " + exit + "\n" + out + "\n" + err;
+            assertEquals(ExitCodes.TIMEOUT, exit, run);
+            assertEquals("reading\n", out.toString(), run); // the program ran, then timed out
+            assertTrue(seconds < 30, "took " + seconds + " s");
+        } finally {
+            closed.countDown();
+        }
+    }
+}

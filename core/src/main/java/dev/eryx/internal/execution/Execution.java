@@ -11,7 +11,15 @@ import java.util.function.Consumer;
 
 /** One requested execution: its input, its live output, and the future its caller waits on. */
 final class Execution implements ExecutionHandle {
+    /** The source as text, or {@code null} when it is {@link #source}. */
     final String code;
+
+    /** The source as a script's bytes, which the guest decodes; or {@code null}. */
+    final byte[] source;
+
+    /** The name the code is compiled under: {@code <string>} for text, else the script's. */
+    final String filename;
+
     final ResourceLimits limits;
     final CompletableFuture<ExecutionResult> future = new CompletableFuture<>();
     private final Watchdog watchdog;
@@ -24,19 +32,34 @@ final class Execution implements ExecutionHandle {
     GuestOutcome outcome;
 
     Execution(Watchdog watchdog, String code, ResourceLimits limits) {
+        this(watchdog, code, null, "<string>", limits);
+    }
+
+    Execution(Watchdog watchdog, byte[] source, String filename, ResourceLimits limits) {
+        this(watchdog, null, source, filename, limits);
+    }
+
+    private Execution(
+            Watchdog watchdog, String code, byte[] source, String filename, ResourceLimits limits) {
         this.watchdog = watchdog;
         this.code = code;
+        this.source = source;
+        this.filename = filename;
         this.limits = limits;
     }
 
     /** Starts capturing the output, stdout and stderr sharing the output allowance. */
-    void captureOutput(Consumer<String> stdoutListener, Consumer<String> stderrListener) {
+    void captureOutput(
+            Consumer<String> stdoutListener,
+            Consumer<String> stderrListener,
+            Consumer<byte[]> stdoutBytesListener,
+            Consumer<byte[]> stderrBytesListener) {
         OutputBudget budget =
                 new OutputBudget(
                         limits.maxOutputBytes(),
                         () -> watchdog.stop(this, StopReason.OUTPUT_LIMIT));
-        stdout = new CapturedStream(stdoutListener, budget);
-        stderr = new CapturedStream(stderrListener, budget);
+        stdout = new CapturedStream(stdoutListener, stdoutBytesListener, budget);
+        stderr = new CapturedStream(stderrListener, stderrBytesListener, budget);
     }
 
     @Override
@@ -59,7 +82,18 @@ final class Execution implements ExecutionHandle {
             throw new dev.eryx.ExecutionCancelledException(
                     "the waiting thread was interrupted", null);
         } catch (ExecutionException e) {
-            throw rethrow(e.getCause());
+            RuntimeException failure = rethrow(e.getCause());
+            // The failure was made on the guest thread, so its stack says nothing of the call
+            // that waited for it: add the caller's, keeping the type callers catch on.
+            failure.addSuppressed(new CallerStack());
+            throw failure;
+        }
+    }
+
+    /** The stack of a thread that waited for an execution's outcome, as a suppressed exception. */
+    private static final class CallerStack extends Exception {
+        CallerStack() {
+            super("the execution's outcome was waited for here (" + Thread.currentThread() + ")");
         }
     }
 

@@ -151,7 +151,16 @@ public final class SandboxRuntime implements AutoCloseable {
 
     public ExecutionHandle submit(String code, ResourceLimits limits) {
         thread.requireUsable();
-        Execution execution = new Execution(watchdog, code, limits);
+        return submit(new Execution(watchdog, code, limits));
+    }
+
+    /** A script's source bytes, decoded by the guest as CPython decodes a file. */
+    public ExecutionHandle submit(byte[] source, String filename, ResourceLimits limits) {
+        thread.requireUsable();
+        return submit(new Execution(watchdog, source, filename, limits));
+    }
+
+    private ExecutionHandle submit(Execution execution) {
         thread.execute(() -> run(execution));
         return execution;
     }
@@ -168,7 +177,11 @@ public final class SandboxRuntime implements AutoCloseable {
                 execution.future.completeExceptionally(notUsable);
                 return;
             }
-            execution.captureOutput(spec.stdoutListener, spec.stderrListener);
+            execution.captureOutput(
+                    spec.stdoutListener,
+                    spec.stderrListener,
+                    spec.stdoutBytesListener,
+                    spec.stderrBytesListener);
             environment.beginExecution(execution.stdout, execution.stderr);
             // The rollback point of a hard stop: memory, globals, and the host state tied to them.
             guest.beginExecution();

@@ -205,10 +205,13 @@ public final class EryxCommand implements Callable<Integer> {
                     program.code != null
                             ? sandbox.execute(program.code)
                             : sandbox.execute(program.source, program.filename);
+            // What the process reports: the low 8 bits, so sys.exit(-1) and sys.exit(2**64) are
+            // 255.
+            int exitCode = result.exitCode() & 0xFF;
             if (json) {
-                out().println(JsonReport.success(result));
+                out().println(JsonReport.success(result, exitCode));
             }
-            return result.exitCode();
+            return exitCode;
         } finally {
             out().flush();
             err().flush();

@@ -66,7 +66,7 @@ public final class ExitCodes {
             }
         }
         if (failure instanceof InterpreterExitException exit) {
-            return exit.exitCode(); // os._exit(n), as a process's exit status
+            return exit.exitCode() & 0xFF; // os._exit(n), as a process's exit status
         }
         if (failure instanceof FuelExhaustedException) {
             return FUEL_EXHAUSTED;

@@ -5,18 +5,38 @@ REPL. The outcome is one JSON object sent back through the bridge; output has al
 streamed through WASI stdout/stderr while the code ran.
 """
 import ast
+import builtins
 import linecache
 import signal
 import sys
 import traceback
 
+import _sitebuiltins
+
 from eryx import _bridge, _callbacks, _loop
 
 _FILENAME = "<string>"
+# The file name the running execution's code was compiled under: "<string>", or a script's name.
+_filename = _FILENAME
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 _namespace = sys.modules["__main__"].__dict__
 # Whether the host's interrupt request may raise KeyboardInterrupt now; see _on_interrupt.
 _user_code_running = False
+
+
+
+class _Quitter(_sitebuiltins.Quitter):
+    """exit() and quit() as CPython's site module defines them, which the sandbox does not import.
+
+    Unlike site's, they leave sys.stdin open: the interpreter lives on after the execution ends.
+    """
+
+    def __call__(self, code=None):
+        raise SystemExit(code)
+
+
+builtins.exit = _Quitter("exit", "Ctrl-D (i.e. EOF)")
+builtins.quit = _Quitter("quit", "Ctrl-D (i.e. EOF)")
 
 # Before any user code runs, so that asyncio never builds its socket-based loop. Importing asyncio
 # here also puts it into the interpreter image sandboxes restore from: importing it costs seconds.
@@ -30,11 +50,19 @@ def execute():
     if "callbacks" in request:
         _callbacks.install(request["callbacks"], _namespace)
     _callbacks.reset()
+    global _filename
+    if "source" in request:
+        # A script's bytes, sent as the code points of a latin-1 string: CPython decodes them.
+        code = request["source"].encode("latin-1")
+        _filename = request["filename"]
+    else:
+        code = request["code"]
+        _filename = _FILENAME
     tracing = request.get("trace", False)
     if tracing:
-        _callbacks.start_tracing(_FILENAME)
+        _callbacks.start_tracing(_filename)
     try:
-        outcome = _run(request["code"])
+        outcome = _run(code)
     finally:
         if tracing:
             _callbacks.stop_tracing()
@@ -79,8 +107,11 @@ def _run(code):
     try:
         _user_code_running = True
         try:
-            compiled = compile(code, _FILENAME, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+            # From bytes, compile() decodes as CPython decodes a script: a PEP 263 coding cookie
+            # or a UTF-8 BOM, else UTF-8, and undecodable bytes are a SyntaxError.
+            compiled = compile(code, _filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
                                dont_inherit=True)
+            _remember_source(compiled, code)
             if compiled.co_flags & _CO_COROUTINE:  # the code awaits at top level
                 _loop.run(eval(compiled, _namespace))
             else:
@@ -92,6 +123,31 @@ def _run(code):
     except BaseException as error:  # the guest's failure is data for the host, whatever it is
         return {"ok": False, "result": None, "error": _describe(error)}
     return {"ok": True, "result": _result()}
+
+
+def _remember_source(compiled, code):
+    """Lets tracebacks show the source lines, as CPython does for scripts and for -c."""
+    try:
+        if isinstance(code, str):
+            # Keyed by code object, as CPython 3.14 does for -c, so a function defined by an
+            # earlier execution keeps its own lines although every execution is "<string>".
+            linecache._register_code(compiled, code, _filename)
+        else:
+            text = _decode_source(code)
+            linecache.cache[_filename] = (len(text), None, text.splitlines(True), _filename)
+    except Exception:
+        pass  # tracebacks without source lines, as before
+
+
+def _decode_source(data):
+    # compile() has accepted the bytes, so they decode; tokenize finds the cookie as CPython does.
+    first_lines = data.split(b"\n", 2)[:2]
+    if data.startswith(b"\xef\xbb\xbf") or not any(b"coding" in line for line in first_lines):
+        return data.decode("utf-8-sig", "replace")
+    import io
+    import tokenize
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return data.decode(encoding, "replace")
 
 
 def _result():
@@ -110,7 +166,11 @@ def _exit_code(stop):
     if code is None:
         return 0
     if isinstance(code, int):
-        return code
+        # As CPython's exit status: the int as a C long long, truncated to a C int; -1 when it
+        # does not fit (the process exit status is then the low 8 bits, so sys.exit(2**64) is 255).
+        if not -(1 << 63) <= code < (1 << 63):
+            return -1
+        return ((code + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
     # As CPython does for sys.exit("message"): print it, exit status 1.
     try:
         print(code, file=sys.stderr)
@@ -127,8 +187,8 @@ def _describe(error):
     except Exception:
         message = "<exception str() failed>"
     # The submitted code has no file. Without this entry linecache searches sys.path for a file
-    # named "<string>" once per frame, which makes a RecursionError's traceback take seconds; and
-    # the traceback shows no source for it, as with `python -c`.
+    # named "<string>" once per frame, which makes a RecursionError's traceback take seconds; the
+    # lines come from the code objects instead (_remember_source).
     linecache.cache[_FILENAME] = (0, None, [], _FILENAME)
     try:
         lines = traceback.format_exception(type(error), error, _user_frames(error.__traceback__))
@@ -140,7 +200,7 @@ def _describe(error):
 
 def _user_frames(tb):
     # Drop the runtime's own frames so the traceback reads as if CPython ran the code directly.
-    while tb is not None and tb.tb_frame.f_code.co_filename != _FILENAME:
+    while tb is not None and tb.tb_frame.f_code.co_filename != _filename:
         tb = tb.tb_next
     return tb
 

@@ -1,18 +1,22 @@
 package dev.eryx;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
 /** The outcome of one {@link Sandbox#execute(String)}. Immutable. */
 public final class ExecutionResult {
+    private final byte[] stdoutBytes;
+    private final byte[] stderrBytes;
     private final String stdout;
     private final String stderr;
     private final JsonNode result;
     private final Duration duration;
     private final ExecutionStats stats;
     private final int exitCode;
+    private final boolean exited;
     private final List<Effect> effects;
 
     static {
@@ -23,29 +27,52 @@ public final class ExecutionResult {
 
     /** Built by the internals, through {@link dev.eryx.internal.values.ApiValues}. */
     ExecutionResult(
-            String stdout,
-            String stderr,
+            byte[] stdout,
+            byte[] stderr,
             JsonNode result,
             Duration duration,
             ExecutionStats stats,
             int exitCode,
+            boolean exited,
             List<Effect> effects) {
-        this.stdout = Objects.requireNonNull(stdout, "stdout");
-        this.stderr = Objects.requireNonNull(stderr, "stderr");
+        // Owned from here on: the internals hand over arrays nobody else holds.
+        this.stdoutBytes = Objects.requireNonNull(stdout, "stdout");
+        this.stderrBytes = Objects.requireNonNull(stderr, "stderr");
+        // Decoded once: the String forms are what most callers read.
+        this.stdout = new String(stdout, StandardCharsets.UTF_8);
+        this.stderr = new String(stderr, StandardCharsets.UTF_8);
         this.result = result;
         this.duration = Objects.requireNonNull(duration, "duration");
         this.stats = Objects.requireNonNull(stats, "stats");
         this.exitCode = exitCode;
+        this.exited = exited;
         this.effects = List.copyOf(Objects.requireNonNull(effects, "effects"));
     }
 
-    /** Everything the guest wrote to stdout, decoded as UTF-8 with replacement. */
+    /**
+     * Everything the guest wrote to stdout, decoded as UTF-8; bytes that are not UTF-8 become
+     * U+FFFD. {@link #stdoutBytes()} has the bytes themselves.
+     */
     public String stdout() {
         return stdout;
     }
 
+    /** Everything the guest wrote to stderr, decoded as {@link #stdout()} is. */
     public String stderr() {
         return stderr;
+    }
+
+    /**
+     * Everything the guest wrote to stdout, byte for byte (binary output such as {@code
+     * sys.stdout.buffer.write(gzip.compress(data))} included). A new copy on each call.
+     */
+    public byte[] stdoutBytes() {
+        return stdoutBytes.clone();
+    }
+
+    /** Everything the guest wrote to stderr, byte for byte. A new copy on each call. */
+    public byte[] stderrBytes() {
+        return stderrBytes.clone();
     }
 
     /**
@@ -64,9 +91,21 @@ public final class ExecutionResult {
         return stats;
     }
 
-    /** The status passed to {@code sys.exit()}, or 0 when the code ran to its end. */
+    /**
+     * The status passed to {@code sys.exit()}, {@code exit()} or {@code quit()}, or 0 when the code
+     * ran to its end. As CPython's exit status: an int is truncated to a C {@code int}, one too
+     * large for a C {@code long long} gives -1, and a non-int status (a message) gives 1.
+     */
     public int exitCode() {
         return exitCode;
+    }
+
+    /**
+     * True when the code ended by raising {@code SystemExit} ({@code sys.exit()}, {@code exit()},
+     * {@code quit()}), even with status 0; false when it ran to its end.
+     */
+    public boolean exited() {
+        return exited;
     }
 
     /**

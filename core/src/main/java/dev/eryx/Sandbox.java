@@ -5,6 +5,7 @@ import dev.eryx.internal.execution.DefaultImage;
 import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
 import dev.eryx.internal.state.SavedState;
+import dev.eryx.internal.vfs.Vfs;
 import dev.eryx.internal.vfs.host.HostMount;
 import dev.eryx.internal.wasi.WasiConfig;
 import java.io.InputStream;
@@ -35,9 +36,12 @@ import java.util.function.Consumer;
  *
  * <p>A timeout, a cancellation or the output cap stops Python code with a {@code KeyboardInterrupt}
  * and the sandbox stays usable; code stuck in C (for example {@code sum(range(10**12))}) or that
- * keeps swallowing the interrupt is stopped hard, and the sandbox then reports itself unusable
- * ({@link #isUsable()}). {@code os._exit()} ends the interpreter like a process exit: the execution
- * fails with {@link SandboxCrashedException} and the sandbox is unusable.
+ * keeps swallowing the interrupt is stopped hard, and the interpreter is then rolled back to where
+ * the execution began, so the sandbox stays usable too (files it wrote stay written; see {@code
+ * docs/architecture.md}, "Stopping the guest"). Only if that rollback is impossible does the
+ * sandbox report itself unusable ({@link #isUsable()}). {@code os._exit(n)} ends the interpreter
+ * like a process exit: the execution fails with {@link InterpreterExitException} (a {@link
+ * SandboxCrashedException} carrying {@code n}) and the sandbox is unusable.
  */
 public final class Sandbox implements AutoCloseable {
     private final SandboxRuntime runtime;
@@ -65,6 +69,27 @@ public final class Sandbox implements AutoCloseable {
     public ExecutionHandle executeAsync(String code) {
         Objects.requireNonNull(code, "code");
         return runtime.submit(code, runtime.limits());
+    }
+
+    /**
+     * Runs a Python file's bytes as CPython runs a script, and waits for it: CPython decodes them
+     * (a PEP 263 coding cookie or a UTF-8 BOM, else UTF-8; bytes that do not decode raise {@code
+     * SyntaxError}), and tracebacks name {@code filename} and show its lines. Otherwise as {@link
+     * #execute(String)}; the file itself is never read, {@code filename} is only a name.
+     *
+     * @throws PythonException the code raised an exception it did not catch
+     * @throws EryxException a limit tripped, the execution was cancelled, or the guest crashed
+     * @throws IllegalStateException the sandbox is closed or no longer usable
+     */
+    public ExecutionResult execute(byte[] source, String filename) {
+        return executeAsync(source, filename).get();
+    }
+
+    /** Starts running a file's bytes as {@link #execute(byte[], String)} does. */
+    public ExecutionHandle executeAsync(byte[] source, String filename) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(filename, "filename");
+        return runtime.submit(source.clone(), filename, runtime.limits());
     }
 
     /**
@@ -143,6 +168,10 @@ public final class Sandbox implements AutoCloseable {
     public static final class Builder {
         private final SandboxSpec.Builder spec = SandboxSpec.builder();
         private final List<Callback> callbacks = new ArrayList<>();
+
+        /** The normalized guest paths of the mounts so far, to refuse overlapping ones early. */
+        private final List<String> mountPaths = new ArrayList<>();
+
         private TraceListener tracer;
         private Executor callbackExecutor;
         private SandboxImage image;
@@ -164,7 +193,23 @@ public final class Sandbox implements AutoCloseable {
             if (!HostMount.isMountable(hostDir)) {
                 throw new IllegalArgumentException("not a directory: " + hostDir);
             }
-            spec.mount(new SandboxSpec.Mount(hostDir, requireGuestPath(guestPath), readOnly));
+            String normalized = Vfs.normalizeAbsolute(requireGuestPath(guestPath));
+            if (normalized.equals("/")) {
+                throw new IllegalArgumentException(
+                        "cannot mount at /: the sandbox's own files live there; mount at a"
+                                + " directory such as /data");
+            }
+            for (String other : mountPaths) {
+                if (other.equals(normalized)) {
+                    throw new IllegalArgumentException("two mounts at " + normalized);
+                }
+                if (normalized.startsWith(other + "/") || other.startsWith(normalized + "/")) {
+                    throw new IllegalArgumentException(
+                            "mounts cannot be nested: " + other + " and " + normalized);
+                }
+            }
+            mountPaths.add(normalized);
+            spec.mount(new SandboxSpec.Mount(hostDir, guestPath, readOnly));
             return this;
         }
 
@@ -197,9 +242,25 @@ public final class Sandbox implements AutoCloseable {
             return this;
         }
 
-        /** Receives stderr text while the code runs; as {@link #stdout(Consumer)}. */
+        /** Receives stderr text while the code runs, as {@link #stdout(Consumer)} does stdout. */
         public Builder stderr(Consumer<String> listener) {
             spec.stderr(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Receives stdout bytes unchanged while the code runs, for binary output that text would
+         * corrupt (in addition to {@link ExecutionResult#stdoutBytes()}, and to a {@link
+         * #stdout(Consumer)} listener if one is set too). Each array is the listener's own.
+         */
+        public Builder stdoutBytes(Consumer<byte[]> listener) {
+            spec.stdoutBytes(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /** Receives stderr bytes unchanged while the code runs; see {@link #stdoutBytes}. */
+        public Builder stderrBytes(Consumer<byte[]> listener) {
+            spec.stderrBytes(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
@@ -269,6 +330,8 @@ public final class Sandbox implements AutoCloseable {
         /**
          * Boots the interpreter.
          *
+         * @throws IllegalArgumentException the configuration cannot work: a mount over the
+         *     sandbox's own files, or a memory limit below what the interpreter needs
          * @throws EryxException the interpreter failed to start
          */
         public Sandbox build() {

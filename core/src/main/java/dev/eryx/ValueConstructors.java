@@ -18,14 +18,16 @@ final class ValueConstructors extends ApiValues {
 
     @Override
     public ExecutionResult executionResult(
-            String stdout,
-            String stderr,
+            byte[] stdout,
+            byte[] stderr,
             JsonNode result,
             Duration duration,
             ExecutionStats stats,
             int exitCode,
+            boolean exited,
             List<Effect> effects) {
-        return new ExecutionResult(stdout, stderr, result, duration, stats, exitCode, effects);
+        return new ExecutionResult(
+                stdout, stderr, result, duration, stats, exitCode, exited, effects);
     }
 
     @Override

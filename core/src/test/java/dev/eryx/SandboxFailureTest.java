@@ -33,7 +33,11 @@ class SandboxFailureTest {
         assertEquals(
                 "Traceback (most recent call last):\n"
                         + "  File \"<string>\", line 4, in <module>\n"
+                        + "    divide(1, 0)\n"
+                        + "    ~~~~~~^^^^^^\n"
                         + "  File \"<string>\", line 2, in divide\n"
+                        + "    return a / b\n"
+                        + "           ~~^~~\n"
                         + "ZeroDivisionError: division by zero\n",
                 e.traceback());
         assertTrue(sandbox.isUsable());
@@ -51,7 +55,9 @@ class SandboxFailureTest {
         assertEquals(
                 "Traceback (most recent call last):\n"
                         + "  File \"<string>\", line 5, in <module>\n"
+                        + "    await fail()\n"
                         + "  File \"<string>\", line 4, in fail\n"
+                        + "    raise ValueError('boom')\n"
                         + "ValueError: boom\n",
                 e.traceback());
     }

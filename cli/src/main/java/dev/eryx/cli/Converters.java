@@ -2,6 +2,8 @@ package dev.eryx.cli;
 
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.AbstractMap;
+import java.util.Map;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -44,6 +46,19 @@ final class Converters {
                 throw new TypeConversionException("'" + value + "' must be positive");
             }
             return fuel;
+        }
+    }
+
+    /** {@code KEY=VALUE}; the value may contain '=' and be empty. */
+    static final class EnvConverter implements ITypeConverter<Map.Entry<String, String>> {
+        @Override
+        public Map.Entry<String, String> convert(String value) {
+            int eq = value.indexOf('=');
+            if (eq < 0) {
+                throw new TypeConversionException("'" + value + "' is not KEY=VALUE");
+            }
+            return new AbstractMap.SimpleImmutableEntry<>(
+                    value.substring(0, eq), value.substring(eq + 1));
         }
     }
 

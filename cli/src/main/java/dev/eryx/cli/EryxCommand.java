@@ -1,14 +1,15 @@
 package dev.eryx.cli;
 
 import dev.eryx.ExecutionResult;
+import dev.eryx.InterpreterExitException;
 import dev.eryx.PythonException;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import dev.eryx.SandboxCrashedException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -20,7 +21,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,15 +54,15 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
-            "0:Success; sys.exit(n) in the code exits with n.",
+            "0:Success; sys.exit(n), exit(n) or os._exit(n) in the code exits with n.",
             "1:Uncaught Python exception (traceback on stderr).",
             "2:Usage error.",
             "3:Fuel exhausted (--fuel).",
-            "4:Memory limit reached (--max-memory).",
+            "4:Memory limit reached (--max-memory), also an uncaught MemoryError.",
             "5:Output limit reached (--max-output).",
             "70:Internal error: the sandbox crashed, or a host failure.",
             "124:Timed out (--timeout).",
-            "130:Interrupted or cancelled.",
+            "130:Interrupted or cancelled, also an uncaught KeyboardInterrupt.",
         })
 public final class EryxCommand implements Callable<Integer> {
 
@@ -127,9 +127,10 @@ public final class EryxCommand implements Callable<Integer> {
     @Option(
             names = "--env",
             paramLabel = "KEY=VALUE",
+            converter = Converters.EnvConverter.class,
             description =
                     "Set an environment variable in the guest. Repeatable. The host's environment is not passed.")
-    Map<String, String> env = new LinkedHashMap<>();
+    List<Map.Entry<String, String>> env = new ArrayList<>();
 
     @Option(
             names = "--json",
@@ -140,22 +141,41 @@ public final class EryxCommand implements Callable<Integer> {
     private final InputStream stdin;
     private final BooleanSupplier stdinIsTerminal;
 
+    /** The process's stdout and stderr; {@code null} when only parsing (tests). */
+    private ProcessOutput stdout;
+
+    private ProcessOutput stderr;
+
     EryxCommand(InputStream stdin, BooleanSupplier stdinIsTerminal) {
         this.stdin = Objects.requireNonNull(stdin, "stdin");
         this.stdinIsTerminal = Objects.requireNonNull(stdinIsTerminal, "stdinIsTerminal");
     }
 
+    /** The {@code --env} variables, in order; a later one replaces an earlier one. */
+    Map<String, String> environment() {
+        Map<String, String> map = new LinkedHashMap<>();
+        env.forEach(e -> map.put(e.getKey(), e.getValue()));
+        return map;
+    }
+
     /**
      * The configured command line: options stop at the script (the rest is its arguments), and
-     * every failure becomes an exit code through {@link ExitCodes#of}.
+     * every failure becomes an exit code through {@link ExitCodes#of}. The guest's output reaches
+     * {@code out} and {@code err} byte for byte; the command's own text is UTF-8.
      */
     public static CommandLine commandLine(
-            InputStream stdin, BooleanSupplier stdinIsTerminal, PrintWriter out, PrintWriter err) {
+            InputStream stdin,
+            BooleanSupplier stdinIsTerminal,
+            OutputStream out,
+            OutputStream err) {
         EryxCommand command = new EryxCommand(stdin, stdinIsTerminal);
+        ProcessOutput[] outputs = ProcessOutput.pair(out, err);
+        command.stdout = outputs[0];
+        command.stderr = outputs[1];
         CommandLine cl = new CommandLine(command);
         cl.setStopAtPositional(true);
-        cl.setOut(out);
-        cl.setErr(err);
+        cl.setOut(outputs[0].writer());
+        cl.setErr(outputs[1].writer());
         cl.setParameterExceptionHandler((ex, args) -> reportUsageError(ex));
         cl.setExecutionExceptionHandler(
                 (ex, commandLine, parseResult) -> command.reportFailure(ex));
@@ -179,13 +199,19 @@ public final class EryxCommand implements Callable<Integer> {
             return repl();
         }
         Sandbox.Builder builder = sandboxBuilder(!json, program.guestStdin);
-        try (Sandbox sandbox = builder.build()) {
+        try (Sandbox sandbox = build(builder)) {
             sandbox.execute(PythonSource.setArgv(program.argv));
-            ExecutionResult result = sandbox.execute(program.code);
+            ExecutionResult result =
+                    program.code != null
+                            ? sandbox.execute(program.code)
+                            : sandbox.execute(program.source, program.filename);
+            // What the process reports: the low 8 bits, so sys.exit(-1) and sys.exit(2**64) are
+            // 255.
+            int exitCode = result.exitCode() & 0xFF;
             if (json) {
-                out().println(JsonReport.success(result));
+                out().println(JsonReport.success(result, exitCode));
             }
-            return result.exitCode();
+            return exitCode;
         } finally {
             out().flush();
             err().flush();
@@ -200,7 +226,7 @@ public final class EryxCommand implements Callable<Integer> {
         }
         positional.addAll(args);
         if (code != null) {
-            return new Program(code, prepend("-c", positional), stdin);
+            return new Program(code, null, null, prepend("-c", positional), stdin);
         }
         if (script == null) {
             if (stdinIsTerminal.getAsBoolean()) {
@@ -210,16 +236,26 @@ public final class EryxCommand implements Callable<Integer> {
                 }
                 return null;
             }
-            return new Program(readStdin(), List.of(""), null);
+            return new Program(null, readStdin(), "<stdin>", List.of(""), null);
         }
         if (script.equals("-")) {
-            return new Program(readStdin(), positional, null);
+            return new Program(null, readStdin(), "<stdin>", positional, null);
         }
-        return new Program(readScript(Path.of(script)), positional, stdin);
+        // The bytes as they are: the guest decodes them as CPython decodes a script.
+        return new Program(null, readScript(Path.of(script)), script, positional, stdin);
     }
 
     private int repl() {
-        return new Repl(() -> sandboxBuilder(true, null).build(), out(), err()).run();
+        return new Repl(() -> build(sandboxBuilder(true, null)), out(), err()).run();
+    }
+
+    /** A configuration the library refuses (a mount over its files, too little memory) is usage. */
+    private Sandbox build(Sandbox.Builder builder) {
+        try {
+            return builder.build();
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
     }
 
     /** Limits, mounts and environment from the options; output streamed live when asked. */
@@ -229,13 +265,13 @@ public final class EryxCommand implements Callable<Integer> {
             for (Volume v : volumes) {
                 b.mount(v.hostDir(), v.guestPath(), v.readOnly());
             }
-            env.forEach(b::env);
+            environment().forEach(b::env);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        if (liveOutput) {
-            b.stdout(live(out()));
-            b.stderr(live(err()));
+        if (liveOutput && stdout != null) {
+            b.stdoutBytes(stdout::writeGuest);
+            b.stderrBytes(stderr::writeGuest);
         }
         if (guestStdin != null) {
             b.stdin(guestStdin);
@@ -272,11 +308,16 @@ public final class EryxCommand implements Callable<Integer> {
             out().println(JsonReport.failure(failure, exitCode));
         } else if (failure instanceof PythonException) {
             err().print(((PythonException) failure).traceback());
+        } else if (failure instanceof InterpreterExitException) {
+            // os._exit(n): a process exit, with nothing to say.
         } else if (failure instanceof SandboxCrashedException) {
+            startLine();
             err().println("eryx: sandbox crashed: " + failure.getMessage());
         } else if (failure instanceof dev.eryx.EryxException) {
+            startLine();
             err().println("eryx: " + failure.getMessage());
         } else {
+            startLine();
             err().println("eryx: internal error: " + failure);
             for (Throwable cause = failure.getCause();
                     cause != null && cause != cause.getCause();
@@ -302,35 +343,28 @@ public final class EryxCommand implements Callable<Integer> {
         return ExitCodes.of(usage);
     }
 
-    private String readStdin() {
+    private void startLine() {
+        if (stderr != null) {
+            stderr.startLine();
+        }
+    }
+
+    private byte[] readStdin() {
         try {
-            return decode(stdin.readAllBytes());
+            return stdin.readAllBytes();
         } catch (IOException e) {
             throw usage("cannot read the program from stdin: " + e.getMessage());
         }
     }
 
-    private String readScript(Path path) {
+    private byte[] readScript(Path path) {
         try {
-            return decode(Files.readAllBytes(path));
+            return Files.readAllBytes(path);
         } catch (NoSuchFileException e) {
             throw usage("can't open file '" + path + "': no such file");
         } catch (IOException e) {
             throw usage("can't open file '" + path + "': " + e.getMessage());
         }
-    }
-
-    /** Python source is UTF-8 (PEP 3120); a BOM is dropped. */
-    private static String decode(byte[] bytes) {
-        String text = new String(bytes, StandardCharsets.UTF_8);
-        return text.startsWith("\uFEFF") ? text.substring(1) : text;
-    }
-
-    private static Consumer<String> live(PrintWriter writer) {
-        return text -> {
-            writer.print(text);
-            writer.flush();
-        };
     }
 
     private ParameterException usage(String message) {
@@ -352,13 +386,23 @@ public final class EryxCommand implements Callable<Integer> {
         return all;
     }
 
+    /** The code as text ({@code -c}) or as a file's bytes (a script, or the program on stdin). */
     private static final class Program {
         final String code;
+        final byte[] source;
+        final String filename;
         final List<String> argv;
         final InputStream guestStdin;
 
-        Program(String code, List<String> argv, InputStream guestStdin) {
+        Program(
+                String code,
+                byte[] source,
+                String filename,
+                List<String> argv,
+                InputStream guestStdin) {
             this.code = code;
+            this.source = source;
+            this.filename = filename;
             this.argv = List.copyOf(argv);
             this.guestStdin = guestStdin;
         }

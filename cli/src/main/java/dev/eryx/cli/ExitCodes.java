@@ -3,6 +3,7 @@ package dev.eryx.cli;
 import dev.eryx.ExecutionCancelledException;
 import dev.eryx.ExecutionTimeoutException;
 import dev.eryx.FuelExhaustedException;
+import dev.eryx.InterpreterExitException;
 import dev.eryx.MemoryLimitException;
 import dev.eryx.OutputLimitException;
 import dev.eryx.PythonException;
@@ -18,14 +19,21 @@ import picocli.CommandLine;
 public final class ExitCodes {
     public static final int SUCCESS = 0;
 
-    /** The Python code raised an exception it did not catch (also {@code SyntaxError}). */
+    /**
+     * The Python code raised an exception it did not catch (also {@code SyntaxError}); an uncaught
+     * {@code KeyboardInterrupt} gives {@link #CANCELLED} and a {@code MemoryError} {@link
+     * #MEMORY_LIMIT} instead.
+     */
     public static final int PYTHON_EXCEPTION = 1;
 
     /** Bad command line: unknown option, malformed value, unreadable script. */
     public static final int USAGE = 2;
 
     public static final int FUEL_EXHAUSTED = 3;
+
+    /** The guest ran out of memory: an uncaught {@code MemoryError}, or it could not recover. */
     public static final int MEMORY_LIMIT = 4;
+
     public static final int OUTPUT_LIMIT = 5;
 
     /**
@@ -46,8 +54,19 @@ public final class ExitCodes {
         if (failure instanceof CommandLine.ParameterException) {
             return USAGE;
         }
-        if (failure instanceof PythonException) {
-            return PYTHON_EXCEPTION;
+        if (failure instanceof PythonException python) {
+            switch (python.pythonType()) {
+                case "KeyboardInterrupt":
+                    return CANCELLED; // as CPython: it dies of the SIGINT, 128 + 2
+                case "MemoryError":
+                    // Whether the cap or the code's own request was too big, memory ran out.
+                    return MEMORY_LIMIT;
+                default:
+                    return PYTHON_EXCEPTION;
+            }
+        }
+        if (failure instanceof InterpreterExitException exit) {
+            return exit.exitCode() & 0xFF; // os._exit(n), as a process's exit status
         }
         if (failure instanceof FuelExhaustedException) {
             return FUEL_EXHAUSTED;

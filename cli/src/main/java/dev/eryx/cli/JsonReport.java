@@ -19,8 +19,8 @@ final class JsonReport {
 
     private JsonReport() {}
 
-    static String success(ExecutionResult result) {
-        return render(result, null, result.exitCode());
+    static String success(ExecutionResult result, int exitCode) {
+        return render(result, null, exitCode);
     }
 
     /** {@code failure}'s partial result, if any, supplies output and stats. */

@@ -31,6 +31,9 @@ final class Repl {
     private final PrintWriter out;
     private final PrintWriter err;
 
+    /** Set when an input raised SystemExit: the session's exit status. */
+    private Integer exitStatus;
+
     Repl(Supplier<Sandbox> sandboxes, PrintWriter out, PrintWriter err) {
         this.sandboxes = sandboxes;
         this.out = out;
@@ -92,6 +95,9 @@ final class Repl {
                 lines.clear();
                 if (!source.isBlank()) {
                     sandbox = execute(sandbox, source, terminal);
+                    if (exitStatus != null) {
+                        return exitStatus; // exit(), quit() or sys.exit() ends the session
+                    }
                 }
             }
         } finally {
@@ -107,7 +113,10 @@ final class Repl {
         Terminal.SignalHandler previous =
                 terminal.handle(Terminal.Signal.INT, signal -> handle.cancel());
         try {
-            handle.get();
+            ExecutionResult result = handle.get();
+            if (result.exited()) {
+                exitStatus = result.exitCode();
+            }
         } catch (PythonException e) {
             err.print(e.traceback());
         } catch (ExecutionCancelledException e) {

@@ -1,8 +1,7 @@
 package dev.eryx.cli;
 
 import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
 /** Runs the command in-process with redirected streams, as {@code Main} would. */
@@ -11,10 +10,14 @@ final class CliRun {
     final String out;
     final String err;
 
-    private CliRun(int exitCode, String out, String err) {
+    /** Stdout byte for byte. */
+    final byte[] outBytes;
+
+    private CliRun(int exitCode, byte[] out, byte[] err) {
         this.exitCode = exitCode;
-        this.out = out;
-        this.err = err;
+        this.out = new String(out, StandardCharsets.UTF_8);
+        this.err = new String(err, StandardCharsets.UTF_8);
+        this.outBytes = out;
     }
 
     static CliRun run(String... args) {
@@ -22,16 +25,19 @@ final class CliRun {
     }
 
     static CliRun withStdin(String stdin, boolean stdinIsTerminal, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code =
+        return withStdin(stdin.getBytes(StandardCharsets.UTF_8), stdinIsTerminal, args);
+    }
+
+    static CliRun withStdin(byte[] stdin, boolean stdinIsTerminal, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        picocli.CommandLine commandLine =
                 EryxCommand.commandLine(
-                                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-                                () -> stdinIsTerminal,
-                                new PrintWriter(out, true),
-                                new PrintWriter(err, true))
-                        .execute(args);
-        return new CliRun(code, out.toString(), err.toString());
+                        new ByteArrayInputStream(stdin), () -> stdinIsTerminal, out, err);
+        int code = commandLine.execute(args);
+        commandLine.getOut().flush();
+        commandLine.getErr().flush();
+        return new CliRun(code, out.toByteArray(), err.toByteArray());
     }
 
     @Override

@@ -124,7 +124,7 @@ class ParsingTest {
         assertEquals(
                 List.of(new Volume(dir, "/data", true), new Volume(dir, "/out", false)),
                 command.volumes);
-        assertEquals(Map.of("A", "1", "B", "x=y"), command.env);
+        assertEquals(Map.of("A", "1", "B", "x=y"), command.environment());
         assertEquals("script.py", command.script);
         assertEquals(
                 List.of("--json", "-c", "x"),

@@ -1,6 +1,7 @@
 package dev.eryx.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.eryx.ResourceLimits;
@@ -125,5 +126,28 @@ class ReplTest {
         assertTrue(
                 out.toString().contains(restarted ? "after None\n" : "after kept\n"),
                 out + "\n--- err:\n" + err);
+    }
+
+    @Test
+    void exitEndsTheSessionWithItsStatus() throws Exception {
+        String typed = "print('before')\nexit(4)\nprint('after')\n";
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        Repl repl =
+                new Repl(
+                        () -> Sandbox.builder().stdout(text -> out.write(text)).build(),
+                        new PrintWriter(out, true),
+                        new PrintWriter(err, true));
+        try (Terminal terminal =
+                new DumbTerminal(
+                        "test",
+                        Terminal.TYPE_DUMB,
+                        new ByteArrayInputStream(typed.getBytes(StandardCharsets.UTF_8)),
+                        new ByteArrayOutputStream(),
+                        StandardCharsets.UTF_8)) {
+            assertEquals(4, repl.run(terminal, null));
+        }
+        assertTrue(out.toString().contains("before\n"), out.toString());
+        assertFalse(out.toString().contains("after"), out.toString());
     }
 }

@@ -6,23 +6,27 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
  * One guest output stream of one execution: keeps the raw bytes for the result and streams decoded
- * text to a listener as it arrives. Decoding is incremental so a UTF-8 sequence split across two
- * writes still decodes to one character; invalid bytes become U+FFFD.
+ * text to a listener and the bytes themselves to a byte listener as they arrive. Decoding is
+ * incremental so a UTF-8 sequence split across two writes still decodes to one character; invalid
+ * bytes become U+FFFD.
  */
 final class CapturedStream {
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private final Consumer<String> listener;
+    private final Consumer<byte[]> bytesListener;
     private final OutputBudget budget;
     private final CharsetDecoder decoder;
     private final CharBuffer chars = CharBuffer.allocate(8192);
     private ByteBuffer carry = ByteBuffer.allocate(0);
 
-    CapturedStream(Consumer<String> listener, OutputBudget budget) {
+    CapturedStream(Consumer<String> listener, Consumer<byte[]> bytesListener, OutputBudget budget) {
         this.listener = listener;
+        this.bytesListener = bytesListener;
         this.budget = budget;
         this.decoder =
                 listener == null
@@ -40,17 +44,20 @@ final class CapturedStream {
     void write(byte[] data, int offset, int length) {
         int granted = budget.take(length);
         bytes.write(data, offset, granted);
+        if (bytesListener != null && granted > 0) {
+            bytesListener.accept(Arrays.copyOfRange(data, offset, offset + granted));
+        }
         if (decoder != null && granted > 0) {
             stream(data, offset, granted, false);
         }
     }
 
-    /** Flushes any partial character to the listener and returns everything written, decoded. */
-    String finish() {
+    /** Flushes any partial character to the listener and returns everything written. */
+    byte[] finish() {
         if (decoder != null) {
             stream(new byte[0], 0, 0, true);
         }
-        return new String(bytes.toByteArray(), StandardCharsets.UTF_8);
+        return bytes.toByteArray();
     }
 
     private void stream(byte[] data, int offset, int length, boolean endOfInput) {

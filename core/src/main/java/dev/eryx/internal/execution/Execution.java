@@ -11,7 +11,15 @@ import java.util.function.Consumer;
 
 /** One requested execution: its input, its live output, and the future its caller waits on. */
 final class Execution implements ExecutionHandle {
+    /** The source as text, or {@code null} when it is {@link #source}. */
     final String code;
+
+    /** The source as a script's bytes, which the guest decodes; or {@code null}. */
+    final byte[] source;
+
+    /** The name the code is compiled under: {@code <string>} for text, else the script's. */
+    final String filename;
+
     final ResourceLimits limits;
     final CompletableFuture<ExecutionResult> future = new CompletableFuture<>();
     private final Watchdog watchdog;
@@ -31,8 +39,19 @@ final class Execution implements ExecutionHandle {
     GuestOutcome outcome;
 
     Execution(Watchdog watchdog, String code, ResourceLimits limits) {
+        this(watchdog, code, null, "<string>", limits);
+    }
+
+    Execution(Watchdog watchdog, byte[] source, String filename, ResourceLimits limits) {
+        this(watchdog, null, source, filename, limits);
+    }
+
+    private Execution(
+            Watchdog watchdog, String code, byte[] source, String filename, ResourceLimits limits) {
         this.watchdog = watchdog;
         this.code = code;
+        this.source = source;
+        this.filename = filename;
         this.limits = limits;
     }
 
@@ -43,14 +62,20 @@ final class Execution implements ExecutionHandle {
     void captureOutput(
             Consumer<String> stdoutListener,
             Consumer<String> stderrListener,
+            Consumer<byte[]> stdoutBytesListener,
+            Consumer<byte[]> stderrBytesListener,
             OutputDelivery delivery) {
         OutputBudget budget =
                 new OutputBudget(
                         limits.maxOutputBytes(),
                         () -> watchdog.stop(this, StopReason.OUTPUT_LIMIT));
         output = delivery.begin();
-        stdout = new CapturedStream(output.to(stdoutListener), budget);
-        stderr = new CapturedStream(output.to(stderrListener), budget);
+        stdout =
+                new CapturedStream(
+                        output.to(stdoutListener), output.toBytes(stdoutBytesListener), budget);
+        stderr =
+                new CapturedStream(
+                        output.to(stderrListener), output.toBytes(stderrBytesListener), budget);
     }
 
     @Override
@@ -73,7 +98,18 @@ final class Execution implements ExecutionHandle {
             throw new dev.eryx.ExecutionCancelledException(
                     "the waiting thread was interrupted", null);
         } catch (ExecutionException e) {
-            throw rethrow(e.getCause());
+            RuntimeException failure = rethrow(e.getCause());
+            // The failure was made on the guest thread, so its stack says nothing of the call
+            // that waited for it: add the caller's, keeping the type callers catch on.
+            failure.addSuppressed(new CallerStack());
+            throw failure;
+        }
+    }
+
+    /** The stack of a thread that waited for an execution's outcome, as a suppressed exception. */
+    private static final class CallerStack extends Exception {
+        CallerStack() {
+            super("the execution's outcome was waited for here (" + Thread.currentThread() + ")");
         }
     }
 

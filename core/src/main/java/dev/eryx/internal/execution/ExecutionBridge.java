@@ -83,7 +83,14 @@ final class ExecutionBridge implements BridgeHandler {
     }
 
     private byte[] request(Execution execution) {
-        ObjectNode json = JSON.createObjectNode().put("code", execution.code);
+        ObjectNode json = JSON.createObjectNode();
+        if (execution.source != null) {
+            // Bytes as the code points of a latin-1 string: no base64 to decode in the guest.
+            json.put("source", new String(execution.source, StandardCharsets.ISO_8859_1));
+            json.put("filename", execution.filename);
+        } else {
+            json.put("code", execution.code);
+        }
         callbacks.addToRequest(json, !adopted);
         if (!adopted) {
             ObjectNode envJson = json.putObject("env");

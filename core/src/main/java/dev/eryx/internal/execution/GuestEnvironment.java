@@ -144,6 +144,16 @@ final class GuestEnvironment implements AutoCloseable {
     GuestInstance startInterpreter(SandboxSpec spec, BridgeHandler bridge) {
         BridgeHost host = new BridgeHost(bridge);
         long maxMemory = spec.limits.maxMemoryBytes();
+        if (spec.image != null && spec.image.memoryBytes() > maxMemory) {
+            // The host's configuration cannot work, whatever the guest does: not a crash.
+            long neededMib = (spec.image.memoryBytes() + (1 << 20) - 1) >> 20;
+            throw new IllegalArgumentException(
+                    "a memory limit of "
+                            + size(maxMemory)
+                            + " is too small: the interpreter needs at least "
+                            + neededMib
+                            + "m");
+        }
         GuestModule module = GuestModule.python();
         try {
             return spec.image == null
@@ -159,6 +169,16 @@ final class GuestEnvironment implements AutoCloseable {
                     null,
                     e);
         }
+    }
+
+    /** {@code 16m}, {@code 512k}, {@code 1g}, or a number of bytes. */
+    private static String size(long bytes) {
+        for (int shift = 30; shift >= 10; shift -= 10) {
+            if (bytes % (1L << shift) == 0) {
+                return (bytes >> shift) + (shift == 30 ? "g" : shift == 20 ? "m" : "k");
+            }
+        }
+        return bytes + " bytes";
     }
 
     /** What the guest printed while booting, for error messages. */

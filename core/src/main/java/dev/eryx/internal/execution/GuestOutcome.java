@@ -7,6 +7,10 @@ final class GuestOutcome {
     final boolean ok;
     final JsonNode result;
     final int exitCode;
+
+    /** The code raised SystemExit (the runtime sends an exit code only then). */
+    final boolean exited;
+
     final String errorType;
     final String errorMessage;
     final String traceback;
@@ -16,6 +20,7 @@ final class GuestOutcome {
         JsonNode value = json.get("result");
         this.result = value == null || value.isNull() ? null : value;
         this.exitCode = json.path("exitCode").asInt(0);
+        this.exited = json.has("exitCode");
         JsonNode error = json.path("error");
         this.errorType = error.path("type").asText("");
         this.errorMessage = error.path("message").asText("");

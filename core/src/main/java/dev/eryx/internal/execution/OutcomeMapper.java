@@ -7,6 +7,7 @@ import dev.eryx.ExecutionResult;
 import dev.eryx.ExecutionStats;
 import dev.eryx.ExecutionTimeoutException;
 import dev.eryx.FuelExhaustedException;
+import dev.eryx.InterpreterExitException;
 import dev.eryx.MemoryLimitException;
 import dev.eryx.OutputLimitException;
 import dev.eryx.PythonException;
@@ -53,6 +54,7 @@ final class OutcomeMapper {
                         duration,
                         stats,
                         outcome == null ? 0 : outcome.exitCode,
+                        outcome != null && outcome.exited,
                         effects);
     }
 
@@ -60,12 +62,13 @@ final class OutcomeMapper {
     static ExecutionResult notStarted(long memoryBytes) {
         return ApiValues.get()
                 .executionResult(
-                        "",
-                        "",
+                        new byte[0],
+                        new byte[0],
                         null,
                         Duration.ZERO,
                         ApiValues.get().executionStats(0, memoryBytes, 0),
                         0,
+                        false,
                         List.of());
     }
 
@@ -130,20 +133,55 @@ final class OutcomeMapper {
         if (failure instanceof WasiExitException exit) {
             // os._exit() unwinds the interpreter without cleaning up, like a process exit: nothing
             // can run in this interpreter afterwards.
-            return new SandboxCrashedException(
-                    "the guest ended the interpreter with os._exit(" + exit.exitCode() + ")",
-                    partial,
-                    failure);
+            return new InterpreterExitException(exit.exitCode(), partial, failure);
         }
         return new SandboxCrashedException(
                 "internal failure while running the guest: " + failure, partial, failure);
+    }
+
+    /** {@code 2s}, {@code 1.5s}, {@code 250ms}, {@code 2m}, {@code 1h30m} rather than ISO 8601. */
+    static String humanDuration(Duration d) {
+        if (d == null) {
+            return "no limit";
+        }
+        long millis = d.toMillis();
+        if (millis < 1000) {
+            return millis + "ms";
+        }
+        if (millis < 60_000) {
+            // Up to millisecond precision, without trailing zeros: 1.5s, 2s, 1.25s.
+            return java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString()
+                    + "s";
+        }
+        StringBuilder sb = new StringBuilder();
+        long hours = d.toHours();
+        long minutes = d.toMinutesPart();
+        long seconds = d.toSecondsPart();
+        if (hours > 0) {
+            sb.append(hours).append('h');
+        }
+        if (minutes > 0) {
+            sb.append(minutes).append('m');
+        }
+        if (seconds > 0 || d.toMillisPart() > 0) {
+            long ms = d.toMillisPart();
+            sb.append(
+                            ms == 0
+                                    ? Long.toString(seconds)
+                                    : java.math.BigDecimal.valueOf(seconds * 1000 + ms, 3)
+                                            .stripTrailingZeros()
+                                            .toPlainString())
+                    .append('s');
+        }
+        return sb.toString();
     }
 
     static EryxException stopped(Execution execution, StopReason reason, ExecutionResult partial) {
         switch (reason) {
             case TIMEOUT:
                 return new ExecutionTimeoutException(
-                        "execution exceeded " + execution.limits.executionTimeout(), partial);
+                        "execution exceeded " + humanDuration(execution.limits.executionTimeout()),
+                        partial);
             case OUTPUT_LIMIT:
                 return new OutputLimitException(
                         "output exceeded " + execution.limits.maxOutputBytes() + " bytes", partial);

@@ -38,7 +38,8 @@ final class OutputDelivery implements AutoCloseable {
     private boolean closed;
     private Thread thread;
 
-    private record Chunk(Session session, Consumer<String> listener, String text) {}
+    /** One piece of output for one listener; {@code size} counts chars or bytes alike. */
+    private record Chunk(Session session, Runnable delivery, int size) {}
 
     OutputDelivery(String threadName) {
         this.threadName = threadName;
@@ -60,7 +61,16 @@ final class OutputDelivery implements AutoCloseable {
 
         /** A listener for {@link CapturedStream}: queues the text for {@code listener}. */
         Consumer<String> to(Consumer<String> listener) {
-            return listener == null ? null : text -> enqueue(this, listener, text);
+            return listener == null
+                    ? null
+                    : text -> enqueue(this, () -> listener.accept(text), text.length());
+        }
+
+        /** As {@link #to}, for a listener of raw bytes (each array its own). */
+        Consumer<byte[]> toBytes(Consumer<byte[]> listener) {
+            return listener == null
+                    ? null
+                    : bytes -> enqueue(this, () -> listener.accept(bytes), bytes.length);
         }
 
         /**
@@ -112,7 +122,7 @@ final class OutputDelivery implements AutoCloseable {
                 if (pending > 0) {
                     int dropped = pending;
                     queue.removeIf(chunk -> chunk.session == this);
-                    queuedChars = queue.stream().mapToLong(c -> c.text.length()).sum();
+                    queuedChars = queue.stream().mapToLong(Chunk::size).sum();
                     pending = 0; // a chunk in delivery decrements nothing any more: see deliver
                     incomplete = true;
                     if (!closed) { // closing drops the queue anyway: nothing to report
@@ -135,10 +145,10 @@ final class OutputDelivery implements AutoCloseable {
     }
 
     /** Queues text for a listener; waits for room unless the execution is being stopped. */
-    private void enqueue(Session session, Consumer<String> listener, String text) {
+    private void enqueue(Session session, Runnable delivery, int size) {
         synchronized (lock) {
             while (queuedChars > 0
-                    && queuedChars + text.length() > MAX_QUEUED_CHARS
+                    && queuedChars + size > MAX_QUEUED_CHARS
                     && !session.stopped
                     && !closed) {
                 try {
@@ -153,12 +163,12 @@ final class OutputDelivery implements AutoCloseable {
             if (closed) {
                 return;
             }
-            if (queuedChars > 0 && queuedChars + text.length() > MAX_QUEUED_CHARS) {
+            if (queuedChars > 0 && queuedChars + size > MAX_QUEUED_CHARS) {
                 session.incomplete = true; // stopping: the guest must not wait
                 return;
             }
-            queue.add(new Chunk(session, listener, text));
-            queuedChars += text.length();
+            queue.add(new Chunk(session, delivery, size));
+            queuedChars += size;
             session.pending++;
             if (thread == null) {
                 thread = new Thread(null, this::deliver, threadName, 0, false);
@@ -186,12 +196,12 @@ final class OutputDelivery implements AutoCloseable {
                     return;
                 }
                 chunk = queue.poll();
-                queuedChars -= chunk.text.length();
+                queuedChars -= chunk.size;
                 lock.notifyAll(); // room for a waiting write
             }
             Throwable failure = null;
             try {
-                chunk.listener.accept(chunk.text);
+                chunk.delivery.run();
             } catch (Throwable t) { // a listener's failure is its own: never the guest's
                 failure = t;
             }

@@ -164,7 +164,16 @@ public final class SandboxRuntime implements AutoCloseable {
 
     public ExecutionHandle submit(String code, ResourceLimits limits) {
         thread.requireUsable();
-        Execution execution = new Execution(watchdog, code, limits);
+        return submit(new Execution(watchdog, code, limits));
+    }
+
+    /** A script's source bytes, decoded by the guest as CPython decodes a file. */
+    public ExecutionHandle submit(byte[] source, String filename, ResourceLimits limits) {
+        thread.requireUsable();
+        return submit(new Execution(watchdog, source, filename, limits));
+    }
+
+    private ExecutionHandle submit(Execution execution) {
         thread.execute(() -> run(execution));
         return execution;
     }
@@ -181,7 +190,12 @@ public final class SandboxRuntime implements AutoCloseable {
                 execution.future.completeExceptionally(notUsable);
                 return;
             }
-            execution.captureOutput(spec.stdoutListener, spec.stderrListener, output);
+            execution.captureOutput(
+                    spec.stdoutListener,
+                    spec.stderrListener,
+                    spec.stdoutBytesListener,
+                    spec.stderrBytesListener,
+                    output);
             if (stdin != null) {
                 stdin.rearm();
             }

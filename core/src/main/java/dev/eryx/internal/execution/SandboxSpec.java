@@ -41,6 +41,8 @@ public final class SandboxSpec {
     final Map<String, String> env;
     final Consumer<String> stdoutListener;
     final Consumer<String> stderrListener;
+    final Consumer<byte[]> stdoutBytesListener;
+    final Consumer<byte[]> stderrBytesListener;
     final InputStream stdin;
     final Clock clock;
     final OptionalLong randomSeed;
@@ -71,6 +73,8 @@ public final class SandboxSpec {
         this.env = Map.copyOf(b.env);
         this.stdoutListener = b.stdoutListener;
         this.stderrListener = b.stderrListener;
+        this.stdoutBytesListener = b.stdoutBytesListener;
+        this.stderrBytesListener = b.stderrBytesListener;
         this.stdin = b.stdin;
         this.clock = b.clock;
         this.randomSeed = b.randomSeed;
@@ -117,6 +121,8 @@ public final class SandboxSpec {
         private final Map<String, String> env = new LinkedHashMap<>();
         private Consumer<String> stdoutListener;
         private Consumer<String> stderrListener;
+        private Consumer<byte[]> stdoutBytesListener;
+        private Consumer<byte[]> stderrBytesListener;
         private InputStream stdin;
         private Clock clock;
         private OptionalLong randomSeed = OptionalLong.empty();
@@ -162,6 +168,16 @@ public final class SandboxSpec {
 
         public Builder stderr(Consumer<String> listener) {
             this.stderrListener = listener;
+            return this;
+        }
+
+        public Builder stdoutBytes(Consumer<byte[]> listener) {
+            this.stdoutBytesListener = listener;
+            return this;
+        }
+
+        public Builder stderrBytes(Consumer<byte[]> listener) {
+            this.stderrBytesListener = listener;
             return this;
         }
 

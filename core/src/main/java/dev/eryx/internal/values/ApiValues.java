@@ -36,12 +36,13 @@ public abstract class ApiValues {
     }
 
     public abstract ExecutionResult executionResult(
-            String stdout,
-            String stderr,
+            byte[] stdout,
+            byte[] stderr,
             JsonNode result,
             Duration duration,
             ExecutionStats stats,
             int exitCode,
+            boolean exited,
             List<Effect> effects);
 
     public abstract ExecutionStats executionStats(

@@ -87,8 +87,17 @@ public final class Vfs {
             throw new IllegalArgumentException(
                     "mount parent must be in the in-memory tree: " + parentPath);
         }
-        ((MemoryTree.MemoryDirectory) parent.node())
-                .attachMount(normalized.substring(slash + 1), mountedRoot);
+        try {
+            ((MemoryTree.MemoryDirectory) parent.node())
+                    .attachMount(normalized.substring(slash + 1), mountedRoot);
+        } catch (ErrnoException e) {
+            // A configuration error of the host, not a guest errno: say it plainly.
+            throw new IllegalArgumentException(
+                    "cannot mount at "
+                            + normalized
+                            + ": the sandbox already has files there (mount at a new or empty"
+                            + " directory)");
+        }
     }
 
     /** Validates and normalizes a host-given absolute guest path ("/a//b/./c" → "/a/b/c"). */

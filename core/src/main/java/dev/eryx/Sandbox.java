@@ -1,6 +1,7 @@
 package dev.eryx;
 
 import dev.eryx.internal.callbacks.CallbackSetup;
+import dev.eryx.internal.engine.GuestModule;
 import dev.eryx.internal.execution.DefaultImage;
 import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
@@ -46,8 +47,12 @@ import java.util.function.Consumer;
 public final class Sandbox implements AutoCloseable {
     private final SandboxRuntime runtime;
 
-    private Sandbox(SandboxRuntime runtime) {
+    /** Signs {@link #saveState()}; null: states are saved unsigned. */
+    private final byte[] stateKey;
+
+    private Sandbox(SandboxRuntime runtime, byte[] stateKey) {
         this.runtime = runtime;
+        this.stateKey = stateKey;
     }
 
     public static Builder builder() {
@@ -115,14 +120,15 @@ public final class Sandbox implements AutoCloseable {
      * Builder#restoreFrom(byte[])} continues from them, in this JVM or another running the same
      * eryx build. Not saved: host mounts (the restoring builder mounts what it wants), open file
      * descriptors other than stdio, and per-sandbox configuration (env, limits, clock, seed,
-     * callbacks come from the restoring builder).
+     * callbacks come from the restoring builder). Symlinks are saved as symlinks and never
+     * followed, so the state is bounded by the memory and filesystem caps. With a {@link
+     * Builder#stateKey(byte[]) stateKey} the state is signed (HMAC-SHA256). The format is described
+     * in docs/saved-state.md.
      *
      * @throws IllegalStateException the sandbox is closed or no longer usable
      */
     public byte[] saveState() {
-        List<String> mountPoints = runtime.mountPoints();
-        return runtime.captureState(
-                image -> SavedState.encode(image, runtime.files(), mountPoints));
+        return runtime.captureWithFiles((image, vfs) -> SavedState.encode(image, vfs, stateKey));
     }
 
     /**
@@ -175,12 +181,18 @@ public final class Sandbox implements AutoCloseable {
         private TraceListener tracer;
         private Executor callbackExecutor;
         private SandboxImage image;
-        private SavedState restored;
+
+        /** What {@link #restoreFrom} was given; decoded by {@link #build()}, under the limits. */
+        private byte[] restored;
+
+        private byte[] stateKey;
+        private ResourceLimits limits = ResourceLimits.defaults();
 
         private Builder() {}
 
         public Builder resourceLimits(ResourceLimits limits) {
             spec.limits(Objects.requireNonNull(limits, "limits"));
+            this.limits = limits;
             return this;
         }
 
@@ -213,7 +225,10 @@ public final class Sandbox implements AutoCloseable {
             return this;
         }
 
-        /** Creates a file in the in-memory filesystem (parent directories are created too). */
+        /**
+         * Creates a file in the in-memory filesystem (parent directories are created too). It
+         * replaces a file of the same path in a state given to {@link #restoreFrom}.
+         */
         public Builder file(String guestPath, byte[] content) {
             spec.file(requireGuestPath(guestPath), Objects.requireNonNull(content, "content"));
             return this;
@@ -330,19 +345,30 @@ public final class Sandbox implements AutoCloseable {
         /**
          * Boots the interpreter.
          *
-         * @throws IllegalArgumentException the configuration cannot work: a mount over the
-         *     sandbox's own files, or a memory limit below what the interpreter needs
+         * @throws IllegalArgumentException the configuration cannot work (a mount over the sandbox's
+         *     own files, or a memory limit below what the interpreter needs), or the state given to
+         *     {@link #restoreFrom} is refused (see there); nothing is started
          * @throws EryxException the interpreter failed to start
          */
         public Sandbox build() {
-            spec.image(
-                    restored != null
-                            ? restored.interpreter()
-                            : image != null ? image.state() : DefaultImage.get());
+            if (restored != null) {
+                // Decoded here, not in restoreFrom, so that nothing the state claims is allocated
+                // before the limits it must fit are known.
+                SavedState decoded =
+                        SavedState.decode(
+                                restored,
+                                SavedState.Limits.of(limits, GuestModule.python().globalCount()),
+                                stateKey);
+                spec.image(decoded.interpreter()).restoredTree(decoded.tree());
+            } else {
+                spec.image(image != null ? image.state() : DefaultImage.get())
+                        .restoredTree(List.of());
+            }
             return new Sandbox(
                     SandboxRuntime.start(
                             spec.callbacks(CallbackSetup.of(callbacks, tracer, callbackExecutor))
-                                    .build()));
+                                    .build()),
+                    stateKey);
         }
 
         /**
@@ -356,23 +382,47 @@ public final class Sandbox implements AutoCloseable {
 
         /**
          * Continues a sandbox saved with {@link Sandbox#saveState()}: its interpreter and its
-         * in-memory files. Environment, mounts, limits, clock, seed and callbacks are this
-         * builder's; the guest adopts the environment (and reseeds {@code random}) on its first
-         * execution. Files given to {@link #file} after this call replace saved files of the same
-         * path.
+         * in-memory files, directories and symlinks. Environment, mounts, limits, clock, seed and
+         * callbacks are this builder's; the guest adopts the environment (and reseeds {@code
+         * random}) on its first execution. Files given to {@link #file} replace saved files of the
+         * same path; what lies at or below a mount point is the mount's. The bytes are copied and
+         * decoded by {@link #build()}, against this builder's limits and {@link #stateKey}.
          *
-         * @throws IllegalArgumentException the bytes are not a saved state, are corrupt or
-         *     truncated, or were made by a different build of the interpreter
+         * <p>{@link #build()} then throws {@link IllegalArgumentException} if the bytes are not a
+         * saved state, are corrupt or truncated, are of an older format or another build of the
+         * interpreter, need more memory or filesystem than the limits allow, or fail the {@link
+         * #stateKey} check.
+         *
+         * @throws IllegalArgumentException {@code state} is null
          */
         public Builder restoreFrom(byte[] state) {
-            SavedState decoded = SavedState.decode(state);
-            for (java.util.Map.Entry<String, byte[]> file : decoded.files().entrySet()) {
-                spec.file(file.getKey(), file.getValue());
+            if (state == null) {
+                throw new IllegalArgumentException("saved state is null");
             }
-            for (String directory : decoded.directories()) {
-                spec.directory(directory);
+            this.restored = state.clone();
+            return this;
+        }
+
+        /**
+         * Authenticates saved state with HMAC-SHA256 under {@code key} (at least 16 bytes; copied):
+         * {@link Sandbox#saveState()} of the built sandbox signs, and {@link #restoreFrom} refuses
+         * a state that is unsigned or not signed with this key. The CRC-32 every state carries only
+         * detects accidents; use a key when saved bytes pass through anything you do not trust.
+         * Without a key, states are saved unsigned and signed states restore without their
+         * signature being checked.
+         *
+         * @throws IllegalArgumentException the key is shorter than 16 bytes
+         */
+        public Builder stateKey(byte[] key) {
+            Objects.requireNonNull(key, "key");
+            if (key.length < SavedState.MIN_KEY_BYTES) {
+                throw new IllegalArgumentException(
+                        "stateKey needs at least "
+                                + SavedState.MIN_KEY_BYTES
+                                + " bytes, got "
+                                + key.length);
             }
-            this.restored = decoded;
+            this.stateKey = key.clone();
             return this;
         }
 

@@ -132,12 +132,16 @@ class SavedStateTest {
         assertRefused(flipped, "corrupt");
 
         byte[] foreign = state.clone();
-        foreign[8 + 2 + 5] ^= 1; // a byte of the module identity
+        foreign[8 + 2 + 2 + 5] ^= 1; // a byte of the module identity (docs/saved-state.md)
         assertRefused(foreign, "different build");
 
         byte[] future = state.clone();
         future[9] = 99; // format version
         assertRefused(future, "format version");
+
+        byte[] version1 = state.clone();
+        version1[9] = 1;
+        assertRefused(version1, "format 1 is no longer supported");
 
         assertThrows(IllegalArgumentException.class, () -> Sandbox.builder().restoreFrom(null));
         // The intact state still restores.

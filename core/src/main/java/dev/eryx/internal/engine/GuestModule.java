@@ -4,6 +4,7 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.ExternalType;
 import dev.eryx.wasm.PythonModule;
 import java.io.BufferedInputStream;
 import java.io.InputStream;
@@ -78,6 +79,12 @@ public final class GuestModule {
     /** The AOT-compiled CPython module, loaded on first use. */
     public static GuestModule python() {
         return Holder.PYTHON;
+    }
+
+    /** Globals an instance has, imported ones included: what a saved state must carry. */
+    public int globalCount() {
+        return module.importSection().count(ExternalType.GLOBAL)
+                + module.globalSection().globalCount();
     }
 
     WasmModule module() {

@@ -58,7 +58,11 @@ public final class DefaultImage {
         // Any sandbox restored from this image needs the module next; parse it meanwhile.
         GuestModule.loadInBackground();
         InputStream prebuilt = DefaultImage.class.getResourceAsStream(RESOURCE);
-        return decodePrebuilt(prebuilt).orElseGet(() -> SavedState.decode(capture()).interpreter());
+        return decodePrebuilt(prebuilt)
+                .orElseGet(
+                        () ->
+                                SavedState.decode(capture(), SavedState.Limits.TRUSTED, null)
+                                        .interpreter());
     }
 
     /**
@@ -70,7 +74,9 @@ public final class DefaultImage {
             return Optional.empty();
         }
         try (InputStream in = resource) {
-            return Optional.of(SavedState.decode(in.readAllBytes()).interpreter());
+            return Optional.of(
+                    SavedState.decode(in.readAllBytes(), SavedState.Limits.TRUSTED, null)
+                            .interpreter());
         } catch (IOException | IllegalArgumentException unusable) {
             return Optional.empty();
         }
@@ -92,8 +98,7 @@ public final class DefaultImage {
                         .build();
         try (SandboxRuntime runtime = SandboxRuntime.start(template)) {
             runtime.submit("", ResourceLimits.unlimited()).get();
-            return runtime.captureState(
-                    image -> SavedState.encode(image, runtime.files(), runtime.mountPoints()));
+            return runtime.captureWithFiles((image, vfs) -> SavedState.encode(image, vfs, null));
         }
     }
 
@@ -114,7 +119,7 @@ public final class DefaultImage {
         }
         byte[] image = capture();
         // Decoding proves the bytes round-trip before the build packages them.
-        SavedState.decode(image);
+        SavedState.decode(image, SavedState.Limits.TRUSTED, null);
         PrintStream out = System.out;
         out.write(image, 0, image.length);
         out.flush();

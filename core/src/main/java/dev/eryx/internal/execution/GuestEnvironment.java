@@ -17,8 +17,10 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.BitSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Everything the guest can see of the world, built from a {@link SandboxSpec}: the filesystem
@@ -56,13 +58,15 @@ final class GuestEnvironment implements AutoCloseable {
         vfs.mount(GuestLayers.runtime(), GuestLayers.RUNTIME_PATH);
         vfs.mkdirs("/tmp");
         this.files = new VfsFiles(vfs);
+        if (!spec.restoredTree.isEmpty()) {
+            Set<String> mountPoints = new HashSet<>();
+            for (String point : spec.mountPoints()) {
+                mountPoints.add(Vfs.normalizeAbsolute(point));
+            }
+            vfs.restoreMemoryTree(spec.restoredTree, mountPoints);
+        }
         for (Map.Entry<String, byte[]> file : spec.files.entrySet()) {
             files.write(file.getKey(), file.getValue());
-        }
-        for (String directory : spec.directories) {
-            if (!spec.isMounted(directory) && !vfs.exists(directory)) {
-                vfs.mkdirs(directory);
-            }
         }
         for (SandboxSpec.Mount mount : spec.mounts) {
             vfs.mkdirs(mount.guestPath);
@@ -102,6 +106,11 @@ final class GuestEnvironment implements AutoCloseable {
 
     SandboxFiles files() {
         return files;
+    }
+
+    /** The filesystem itself, for saving state (the guest thread, between executions). */
+    Vfs vfs() {
+        return vfs;
     }
 
     void beginExecution(CapturedStream stdout, CapturedStream stderr) {

@@ -11,8 +11,9 @@ import dev.eryx.internal.engine.GuestTrap;
 import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.ledger.EffectLedger;
 import java.io.InputStream;
+import dev.eryx.internal.vfs.Vfs;
 import java.time.Duration;
-import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -92,6 +93,20 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     /**
+     * Like {@link #captureState}, also handing over the filesystem, which {@code withState} reads
+     * on the guest thread while nothing executes (the saved-state encoder walks its tree).
+     */
+    public <T> T captureWithFiles(BiFunction<InterpreterState, Vfs, T> withState) {
+        thread.requireUsable();
+        return thread.call(
+                "capturing the interpreter state",
+                () -> {
+                    thread.requireUsable();
+                    return withState.apply(guest.captureState(), environment.vfs());
+                });
+    }
+
+    /**
      * See {@code Sandbox.reset()}: memory and globals as in the image (in O(pages written since the
      * restore), see {@code PagedMemory}) and a new {@link GuestEnvironment} from the same spec,
      * which the guest adopts again on the next execution.
@@ -143,11 +158,6 @@ public final class SandboxRuntime implements AutoCloseable {
      */
     public long[] memoryFootprint() {
         return thread.call("measuring memory", () -> guest.memoryFootprint());
-    }
-
-    /** See {@link SandboxSpec#mountPoints()}. */
-    public List<String> mountPoints() {
-        return spec.mountPoints();
     }
 
     public ResourceLimits limits() {

@@ -4,6 +4,7 @@ import dev.eryx.ResourceLimits;
 import dev.eryx.internal.callbacks.CallbackSetup;
 import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.engine.MemoryOptions;
+import dev.eryx.internal.vfs.TreeEntry;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -35,8 +36,8 @@ public final class SandboxSpec {
     final List<Mount> mounts;
     final Map<String, byte[]> files;
 
-    /** Empty directories to create in the in-memory filesystem (a restored state's). */
-    final List<String> directories;
+    /** A restored state's in-memory filesystem, created before {@link #files}. */
+    final List<TreeEntry> restoredTree;
 
     final Map<String, String> env;
     final Consumer<String> stdoutListener;
@@ -69,7 +70,7 @@ public final class SandboxSpec {
         this.limits = b.limits;
         this.mounts = List.copyOf(b.mounts);
         this.files = Map.copyOf(b.files);
-        this.directories = List.copyOf(b.directories);
+        this.restoredTree = List.copyOf(b.restoredTree);
         this.env = Map.copyOf(b.env);
         this.stdoutListener = b.stdoutListener;
         this.stderrListener = b.stderrListener;
@@ -98,16 +99,6 @@ public final class SandboxSpec {
         return List.copyOf(points);
     }
 
-    /** True if {@code guestPath} is a mount point or lies below one. */
-    boolean isMounted(String guestPath) {
-        for (String point : mountPoints()) {
-            if (guestPath.equals(point) || guestPath.startsWith(point + "/")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     public static Builder builder() {
         return new Builder();
     }
@@ -117,7 +108,7 @@ public final class SandboxSpec {
         private ResourceLimits limits = ResourceLimits.defaults();
         private final List<Mount> mounts = new ArrayList<>();
         private final Map<String, byte[]> files = new LinkedHashMap<>();
-        private final List<String> directories = new ArrayList<>();
+        private List<TreeEntry> restoredTree = List.of();
         private final Map<String, String> env = new LinkedHashMap<>();
         private Consumer<String> stdoutListener;
         private Consumer<String> stderrListener;
@@ -148,11 +139,11 @@ public final class SandboxSpec {
         }
 
         /**
-         * Creates a directory (and its parents) in the in-memory filesystem, unless one exists or
-         * the path lies in a mounted filesystem, which the mount shows instead.
+         * The in-memory filesystem of a saved state: recreated first, except what lies at or below
+         * a mount point, which the mount shows instead; {@link #file} entries then replace files.
          */
-        public Builder directory(String guestPath) {
-            directories.add(Objects.requireNonNull(guestPath, "guestPath"));
+        public Builder restoredTree(List<TreeEntry> tree) {
+            this.restoredTree = List.copyOf(tree);
             return this;
         }
 

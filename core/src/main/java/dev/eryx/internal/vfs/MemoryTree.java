@@ -2,12 +2,16 @@ package dev.eryx.internal.vfs;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * The guest-writable in-memory filesystem of one sandbox. Every byte stored in files and symlink
@@ -44,13 +48,147 @@ final class MemoryTree {
             throw new IllegalArgumentException("maxBytes must be >= 0: " + maxBytes);
         }
         this.maxBytes = maxBytes;
-        this.maxEntries = Math.max(MIN_ENTRIES, maxBytes / BYTES_PER_ENTRY);
+        this.maxEntries = maxEntries(maxBytes);
         this.clock = clock;
         this.root = new MemoryDirectory();
     }
 
     MemoryDirectory root() {
         return root;
+    }
+
+    /** Entries a tree with a quota of {@code maxBytes} may hold. */
+    static long maxEntries(long maxBytes) {
+        return Math.max(MIN_ENTRIES, maxBytes / BYTES_PER_ENTRY);
+    }
+
+    /** A directory whose children the walk still has to visit, and its entry number. */
+    private record Pending(MemoryDirectory directory, int index) {}
+
+    /**
+     * Hands every node below the root to {@code visitor} as a {@link TreeEntry}, numbered from 1 in
+     * visiting order, each directory before its children. Symlinks are reported, never followed,
+     * and mounted filesystems are skipped; as the tree has no hard links, each node is visited once
+     * and the output is bounded by the quota (bytes and entries). Iterative, so nesting depth does
+     * not matter; holds the lock throughout, so the listing is consistent.
+     */
+    synchronized void walk(Consumer<TreeEntry> visitor) {
+        Deque<Pending> pending = new ArrayDeque<>();
+        pending.push(new Pending(root, 0));
+        int next = 1;
+        while (!pending.isEmpty()) {
+            Pending dir = pending.pop();
+            for (Map.Entry<String, Node> child : dir.directory().children.entrySet()) {
+                String name = child.getKey();
+                Node node = child.getValue();
+                if (dir.directory().mountPoints.containsKey(name)
+                        || !(node instanceof MemoryNode)) {
+                    continue; // another filesystem's root: not this tree's state
+                }
+                MemoryNode memoryNode = (MemoryNode) node;
+                int index = next++;
+                long atime = memoryNode.accessTime;
+                long mtime = memoryNode.modifyTime;
+                if (node instanceof MemoryDirectory) {
+                    visitor.accept(TreeEntry.directory(dir.index(), name, atime, mtime));
+                    pending.push(new Pending((MemoryDirectory) node, index));
+                } else if (node instanceof MemoryFile) {
+                    MemoryFile file = (MemoryFile) node;
+                    byte[] content = Arrays.copyOf(file.content, file.size);
+                    visitor.accept(TreeEntry.file(dir.index(), name, content, atime, mtime));
+                } else {
+                    String target = ((MemorySymlink) node).target;
+                    visitor.accept(TreeEntry.symlink(dir.index(), name, target, atime, mtime));
+                }
+            }
+        }
+    }
+
+    /**
+     * Recreates a listing made by {@link #walk} below the root, charging the quota like any write.
+     * Directories that already exist are reused; an entry at a mount point or at one of the
+     * absolute paths in {@code skip} is left out with everything below it (what is mounted there
+     * shows instead). Nothing follows symlinks: every entry is created in its listed parent.
+     *
+     * @throws IllegalArgumentException the entries do not form a tree (a parent that is not an
+     *     earlier directory, a bad or repeated name) or do not fit the quota
+     */
+    synchronized void restore(List<TreeEntry> entries, Set<String> skip) {
+        Node[] nodes = new Node[entries.size() + 1];
+        nodes[0] = root;
+        // Paths are built only on the way to a skipped path, so they stay few and short.
+        String[] paths = new String[nodes.length];
+        paths[0] = "";
+        for (int i = 1; i < nodes.length; i++) {
+            TreeEntry entry = entries.get(i - 1);
+            String name = entry.name();
+            if (entry.parent() >= i) {
+                throw new IllegalArgumentException(
+                        "entry " + i + " names a later parent " + entry.parent());
+            }
+            Node parent = nodes[entry.parent()];
+            if (parent == null) {
+                continue; // below a skipped entry
+            }
+            if (!(parent instanceof MemoryDirectory)) {
+                throw new IllegalArgumentException("the parent of entry " + i + " is no directory");
+            }
+            MemoryDirectory directory = (MemoryDirectory) parent;
+            try {
+                Vfs.checkName(name);
+            } catch (ErrnoException e) {
+                throw new IllegalArgumentException("bad name in entry " + i);
+            }
+            if (name.equals(".") || name.equals("..")) {
+                throw new IllegalArgumentException("bad name in entry " + i);
+            }
+            if (paths[entry.parent()] != null) {
+                String path = paths[entry.parent()] + "/" + name;
+                if (skip.contains(path)) {
+                    continue;
+                }
+                for (String skipped : skip) {
+                    if (skipped.startsWith(path + "/")) {
+                        paths[i] = path;
+                        break;
+                    }
+                }
+            }
+            if (directory.mountPoints.containsKey(name)) {
+                continue;
+            }
+            Node existing = directory.children.get(name);
+            try {
+                if (existing != null) {
+                    if (!(existing instanceof MemoryDirectory)
+                            || entry.type() != NodeType.DIRECTORY) {
+                        throw new IllegalArgumentException(
+                                "entry " + i + " (" + name + ") is listed twice");
+                    }
+                    nodes[i] = existing;
+                } else if (entry.type() == NodeType.DIRECTORY) {
+                    nodes[i] = directory.createDirectory(name);
+                } else if (entry.type() == NodeType.REGULAR_FILE) {
+                    MemoryFile file = (MemoryFile) directory.createFile(name);
+                    file.write(0, entry.content(), 0, entry.content().length);
+                    nodes[i] = file;
+                } else {
+                    directory.createSymlink(name, entry.target());
+                    nodes[i] = directory.children.get(name);
+                }
+            } catch (ErrnoException e) {
+                throw new IllegalArgumentException(
+                        "the saved files do not fit this sandbox's filesystem: " + e.getMessage());
+            }
+        }
+        // Times last: creating a child touches its directory.
+        for (int i = 1; i < nodes.length; i++) {
+            if (nodes[i] instanceof MemoryNode) {
+                MemoryNode node = (MemoryNode) nodes[i];
+                node.accessTime = entries.get(i - 1).accessTimeNanos();
+                node.modifyTime = entries.get(i - 1).modifyTimeNanos();
+            }
+        }
     }
 
     synchronized long usedBytes() {

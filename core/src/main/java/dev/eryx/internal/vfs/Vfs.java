@@ -10,6 +10,8 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * One sandbox's filesystem: a guest-writable in-memory tree with read-only layers and host
@@ -57,6 +59,29 @@ public final class Vfs {
 
     public long maxBytes() {
         return tree.maxBytes();
+    }
+
+    /** Files, directories and symlinks the in-memory tree may hold under a quota of maxBytes. */
+    public static long maxEntries(long maxBytes) {
+        return MemoryTree.maxEntries(maxBytes);
+    }
+
+    /**
+     * Lists the in-memory tree without following symlinks or entering mounts (see {@link
+     * MemoryTree#walk}); what saved state stores.
+     */
+    public void walkMemoryTree(Consumer<TreeEntry> visitor) {
+        tree.walk(Objects.requireNonNull(visitor, "visitor"));
+    }
+
+    /**
+     * Recreates a listing of {@link #walkMemoryTree}, leaving out whatever lies at or below the
+     * absolute, normalized paths in {@code skip} (see {@link MemoryTree#restore}).
+     *
+     * @throws IllegalArgumentException the entries do not form a tree or do not fit the quota
+     */
+    public void restoreMemoryTree(List<TreeEntry> entries, Set<String> skip) {
+        tree.restore(entries, Set.copyOf(skip));
     }
 
     // ---------------------------------------------------------------- mounts

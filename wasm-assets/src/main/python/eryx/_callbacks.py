@@ -7,6 +7,7 @@ selector (``eryx._loop``) waits for finished host calls with POLL whenever calls
 ``asyncio.gather`` while timers keep working.
 """
 import asyncio
+import re
 import sys
 
 import _eryx
@@ -22,6 +23,7 @@ _pending = {}
 # name -> {"name", "description", "schema"}, as the host described them.
 _specs = {}
 _ERRORS = {"TypeError": TypeError, "TimeoutError": TimeoutError}
+_ID = re.compile(rb'\{"id":(\d+),')
 
 
 class _Tools:
@@ -113,8 +115,27 @@ def poll(timeout):
             # The host knows none of our calls: they belonged to an execution that has ended.
             _fail_all(str(error))
             return
-        _deliver(_bridge.decode(response))
+        _deliver_response(response)
         millis = 0  # collect whatever else has finished, without waiting again
+
+
+def _deliver_response(response):
+    """Resolves the Future a POLL response is for. A result the guest cannot decode (an int over
+    sys.get_int_max_str_digits(), memory) fails that call's await, where the caller can catch it,
+    instead of the event loop: the host writes the id first, so it is known without decoding."""
+    try:
+        outcome = _bridge.decode(response)
+    except Exception as error:
+        match = _ID.match(response)
+        future = _pending.pop(int(match.group(1)), None) if match else None
+        if future is None:
+            return
+        if not future.done():
+            kind = next((k for k in (ValueError, MemoryError, RecursionError) if isinstance(error, k)),
+                        CallbackError)
+            future.set_exception(kind(f"the host callback's result cannot be decoded: {error}"))
+        return
+    _deliver(outcome)
 
 
 def _deliver(outcome):

@@ -9,7 +9,8 @@ import java.util.Objects;
  *
  * <p>Defaults: 30 s execution timeout, unlimited (but always measured) fuel, 256 MiB of guest
  * memory, 10 MiB of stdout+stderr per execution, 64 MiB written to the virtual filesystem,
- * unlimited callback invocations, 30 s per callback.
+ * unlimited callback invocations, 30 s per callback, 64 callbacks running at once per sandbox with
+ * up to 1,024 more waiting.
  */
 public final class ResourceLimits {
     /** Value of {@link #maxFuel()} and friends meaning "no limit". */
@@ -25,6 +26,8 @@ public final class ResourceLimits {
                     .maxVfsBytes(UNLIMITED)
                     .maxCallbackInvocations(Integer.MAX_VALUE)
                     .callbackTimeout(null)
+                    .maxConcurrentCallbacks(Integer.MAX_VALUE)
+                    .maxQueuedCallbacks(Integer.MAX_VALUE)
                     .build();
 
     private final Duration executionTimeout;
@@ -34,6 +37,8 @@ public final class ResourceLimits {
     private final long maxVfsBytes;
     private final int maxCallbackInvocations;
     private final Duration callbackTimeout;
+    private final int maxConcurrentCallbacks;
+    private final int maxQueuedCallbacks;
 
     private ResourceLimits(Builder b) {
         this.executionTimeout = b.executionTimeout;
@@ -43,6 +48,8 @@ public final class ResourceLimits {
         this.maxVfsBytes = b.maxVfsBytes;
         this.maxCallbackInvocations = b.maxCallbackInvocations;
         this.callbackTimeout = b.callbackTimeout;
+        this.maxConcurrentCallbacks = b.maxConcurrentCallbacks;
+        this.maxQueuedCallbacks = b.maxQueuedCallbacks;
     }
 
     public static Builder builder() {
@@ -95,6 +102,22 @@ public final class ResourceLimits {
         return callbackTimeout;
     }
 
+    /**
+     * How many host callbacks of one sandbox may be handed to the callback executor at once; see
+     * {@link Builder#maxConcurrentCallbacks(int)}.
+     */
+    public int maxConcurrentCallbacks() {
+        return maxConcurrentCallbacks;
+    }
+
+    /**
+     * How many more host callbacks of one sandbox may wait for a free slot; see {@link
+     * Builder#maxQueuedCallbacks(int)}.
+     */
+    public int maxQueuedCallbacks() {
+        return maxQueuedCallbacks;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (!(o instanceof ResourceLimits)) {
@@ -107,7 +130,9 @@ public final class ResourceLimits {
                 && maxOutputBytes == other.maxOutputBytes
                 && maxVfsBytes == other.maxVfsBytes
                 && maxCallbackInvocations == other.maxCallbackInvocations
-                && Objects.equals(callbackTimeout, other.callbackTimeout);
+                && Objects.equals(callbackTimeout, other.callbackTimeout)
+                && maxConcurrentCallbacks == other.maxConcurrentCallbacks
+                && maxQueuedCallbacks == other.maxQueuedCallbacks;
     }
 
     @Override
@@ -119,7 +144,9 @@ public final class ResourceLimits {
                 maxOutputBytes,
                 maxVfsBytes,
                 maxCallbackInvocations,
-                callbackTimeout);
+                callbackTimeout,
+                maxConcurrentCallbacks,
+                maxQueuedCallbacks);
     }
 
     @Override
@@ -138,6 +165,10 @@ public final class ResourceLimits {
                 + maxCallbackInvocations
                 + ", callbackTimeout="
                 + callbackTimeout
+                + ", maxConcurrentCallbacks="
+                + maxConcurrentCallbacks
+                + ", maxQueuedCallbacks="
+                + maxQueuedCallbacks
                 + '}';
     }
 
@@ -153,6 +184,8 @@ public final class ResourceLimits {
         private long maxVfsBytes = 64L << 20;
         private int maxCallbackInvocations = Integer.MAX_VALUE;
         private Duration callbackTimeout = Duration.ofSeconds(30);
+        private int maxConcurrentCallbacks = 64;
+        private int maxQueuedCallbacks = 1_024;
 
         private Builder() {}
 
@@ -164,6 +197,8 @@ public final class ResourceLimits {
             this.maxVfsBytes = from.maxVfsBytes;
             this.maxCallbackInvocations = from.maxCallbackInvocations;
             this.callbackTimeout = from.callbackTimeout;
+            this.maxConcurrentCallbacks = from.maxConcurrentCallbacks;
+            this.maxQueuedCallbacks = from.maxQueuedCallbacks;
         }
 
         /** A positive duration, or {@code null} for no timeout. */
@@ -215,6 +250,38 @@ public final class ResourceLimits {
         /** A positive duration, or {@code null} for no per-callback timeout. */
         public Builder callbackTimeout(Duration timeout) {
             this.callbackTimeout = positiveOrNull(timeout, "callbackTimeout");
+            return this;
+        }
+
+        /**
+         * At most this many host callbacks of one sandbox are handed to the callback executor at
+         * once (and so, with the default executor, at most this many host threads serve it); the
+         * others wait in the sandbox's own queue, so one sandbox cannot take every thread of an
+         * executor shared with others. A call holds its place until the host function has returned
+         * and the call has ended (a timed-out function that ignores the interrupt still holds it).
+         * Default 64.
+         */
+        public Builder maxConcurrentCallbacks(int callbacks) {
+            if (callbacks < 1) {
+                throw new IllegalArgumentException(
+                        "maxConcurrentCallbacks must be >= 1, was " + callbacks);
+            }
+            this.maxConcurrentCallbacks = callbacks;
+            return this;
+        }
+
+        /**
+         * How many host callbacks of one sandbox may wait for one of the {@link
+         * #maxConcurrentCallbacks(int)} places; a call beyond it raises {@code eryx.CallbackError}
+         * at its {@code await} and its host function never runs. Time spent waiting counts toward
+         * {@link #callbackTimeout(Duration)}. Default 1,024; 0 for no waiting.
+         */
+        public Builder maxQueuedCallbacks(int callbacks) {
+            if (callbacks < 0) {
+                throw new IllegalArgumentException(
+                        "maxQueuedCallbacks must be >= 0, was " + callbacks);
+            }
+            this.maxQueuedCallbacks = callbacks;
             return this;
         }
 

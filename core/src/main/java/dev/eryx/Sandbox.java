@@ -14,9 +14,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A CPython 3.14 interpreter isolated in WebAssembly. The guest sees only what the builder grants:
@@ -64,13 +66,19 @@ public final class Sandbox implements AutoCloseable {
      *
      * @throws PythonException the code raised an exception it did not catch
      * @throws EryxException a limit tripped, the execution was cancelled, or the guest crashed
-     * @throws IllegalStateException the sandbox is closed or no longer usable
+     * @throws IllegalStateException the sandbox is closed or no longer usable, or this is called
+     *     from one of its own callbacks while the execution waits for it
      */
     public ExecutionResult execute(String code) {
         return executeAsync(code).get();
     }
 
-    /** Starts an execution; it runs after any earlier one on this sandbox finishes. */
+    /**
+     * Starts an execution; it runs after any earlier one on this sandbox finishes.
+     *
+     * @throws IllegalStateException the sandbox is closed or no longer usable, or this is called
+     *     from one of its own callbacks while the execution waits for it
+     */
     public ExecutionHandle executeAsync(String code) {
         Objects.requireNonNull(code, "code");
         return runtime.submit(code, runtime.limits());
@@ -125,7 +133,8 @@ public final class Sandbox implements AutoCloseable {
      * Builder#stateKey(byte[]) stateKey} the state is signed (HMAC-SHA256). The format is described
      * in docs/saved-state.md.
      *
-     * @throws IllegalStateException the sandbox is closed or no longer usable
+     * @throws IllegalStateException the sandbox is closed or no longer usable, or this is called
+     *     from one of its own callbacks while the execution waits for it
      */
     public byte[] saveState() {
         return runtime.captureWithFiles((image, vfs) -> SavedState.encode(image, vfs, stateKey));
@@ -148,6 +157,8 @@ public final class Sandbox implements AutoCloseable {
      * @return false, with nothing changed, if this sandbox cannot be reset (unusable or closed); a
      *     sandbox built with {@link Builder#restoreFrom(byte[])} resets to that saved state's
      *     interpreter, files and empty directories
+     * @throws IllegalStateException called from one of its own callbacks while the execution waits
+     *     for it
      */
     public boolean reset() {
         return runtime.reset();
@@ -180,6 +191,8 @@ public final class Sandbox implements AutoCloseable {
 
         private TraceListener tracer;
         private Executor callbackExecutor;
+        private final List<Map.Entry<Class<?>, Function<Object, ?>>> valueMappers =
+                new ArrayList<>();
         private SandboxImage image;
 
         /** What {@link #restoreFrom} was given; decoded by {@link #build()}, under the limits. */
@@ -334,11 +347,36 @@ public final class Sandbox implements AutoCloseable {
          * sandbox's own threads. The executor is the host's: eryx never shuts it down, and it may
          * be shared by many sandboxes. A call the executor rejects fails in the guest with {@code
          * CallbackError} and is in the ledger as an ERROR; a cancelled or timed-out call interrupts
-         * the thread running it. By default each sandbox has its own bounded pool (16 threads, then
-         * a queue), whose threads end when idle and which closes with the sandbox.
+         * the thread running it. Whatever the executor, a sandbox hands it at most {@link
+         * ResourceLimits#maxConcurrentCallbacks()} calls at once (the others wait in the sandbox's
+         * own queue). By default each sandbox has its own pool of at most that many threads, which
+         * end when idle and which closes with the sandbox.
          */
         public Builder callbackExecutor(Executor executor) {
             this.callbackExecutor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /**
+         * Lets host functions return values of {@code type} (and its subtypes): {@code mapper}
+         * turns each into a JSON-like value, which then reaches Python as any result does. Without
+         * a mapper a callback may return only JSON-like values: {@code null}, strings, characters,
+         * booleans, numbers (the boxed primitives, {@code BigInteger} and {@code BigDecimal}), maps
+         * with string keys, collections and arrays, {@code JsonNode}s, records (by component),
+         * enums (by name) and {@code Optional}s of them; anything else (a {@code Thread}, a {@code
+         * Path}, a bean) raises {@code eryx.CallbackError} naming its Java type, and none of its
+         * methods run. Mappers run on the callback's host thread and are tried in the order they
+         * were registered; one that throws fails the call the same way.
+         *
+         * <pre>{@code
+         * builder.callbackValueMapper(Instant.class, Instant::toString)
+         *        .callbackValueMapper(Money.class, m -> Map.of("amount", m.amount(), "currency", m.code()));
+         * }</pre>
+         */
+        public <T> Builder callbackValueMapper(Class<T> type, Function<? super T, ?> mapper) {
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(mapper, "mapper");
+            valueMappers.add(Map.entry(type, value -> mapper.apply(type.cast(value))));
             return this;
         }
 
@@ -366,7 +404,12 @@ public final class Sandbox implements AutoCloseable {
             }
             return new Sandbox(
                     SandboxRuntime.start(
-                            spec.callbacks(CallbackSetup.of(callbacks, tracer, callbackExecutor))
+                            spec.callbacks(
+                                            CallbackSetup.of(
+                                                    callbacks,
+                                                    tracer,
+                                                    callbackExecutor,
+                                                    valueMappers))
                                     .build()),
                     stateKey);
         }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Timeout;
 /** Where host functions run: an executor the host injects, or the sandbox's bounded default. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class CallbackExecutorTest {
-    /** The default executor's threads per sandbox (CallbackDispatcher.DEFAULT_THREADS). */
+    /** The bound set below (maxConcurrentCallbacks): the default executor's most threads. */
     private static final int DEFAULT_THREADS = 16;
 
     private static Callback threadName() {
@@ -86,7 +86,9 @@ class CallbackExecutorTest {
                             return args.get("i").asInt();
                         });
         int calls = DEFAULT_THREADS * 3;
-        try (Sandbox sandbox = Sandbox.builder().callback(slow).build()) {
+        ResourceLimits limits =
+                ResourceLimits.builder().maxConcurrentCallbacks(DEFAULT_THREADS).build();
+        try (Sandbox sandbox = Sandbox.builder().callback(slow).resourceLimits(limits).build()) {
             ExecutionResult r =
                     sandbox.execute(
                             "import asyncio\n"

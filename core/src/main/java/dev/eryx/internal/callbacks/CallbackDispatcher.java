@@ -27,12 +27,10 @@ public final class CallbackDispatcher implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     /**
-     * Threads of the default executor, per sandbox. Calls beyond it wait in its queue (the callback
-     * timeout still runs); beyond the queue a call fails with CallbackError.
+     * The default executor's most threads, whatever maxConcurrentCallbacks says (it may be
+     * unlimited): calls beyond wait in its queue, already counted by the gate.
      */
-    static final int DEFAULT_THREADS = 16;
-
-    static final int DEFAULT_QUEUE = 1_024;
+    private static final int MAX_OWN_THREADS = 4_096;
 
     /** How long an idle default thread lives: an idle sandbox soon holds no callback thread. */
     private static final long KEEP_ALIVE_SECONDS = 5;
@@ -40,6 +38,7 @@ public final class CallbackDispatcher implements AutoCloseable {
     private final CallbackSetup setup;
     private final TraceRelay trace;
     private final Invocations invocations;
+    private final CallbackGate gate;
 
     /** The default executor, which this dispatcher owns; null when the host injected one. */
     private final ThreadPoolExecutor ownExecutor;
@@ -62,29 +61,32 @@ public final class CallbackDispatcher implements AutoCloseable {
                                 "eryx-callback-"
                                         + Integer.toHexString(System.identityHashCode(this)))
                         : null;
+        this.gate = new CallbackGate(injected != null ? injected : ownExecutor);
         this.invocations =
                 new Invocations(
                         this.setup,
                         trace,
                         Objects.requireNonNull(ledger, "ledger"),
-                        injected != null ? injected : ownExecutor,
+                        gate,
                         Objects.requireNonNull(timers, "timers"));
     }
 
     /**
      * A pool per sandbox rather than one shared by all: a sandbox whose callbacks are slow cannot
-     * starve another's, and the bound is easy to state (threads per sandbox). Core threads time
-     * out, so an idle sandbox holds none; {@link #close()} shuts it down.
+     * starve another's, and the bound is easy to state (threads per sandbox). Its size follows
+     * maxConcurrentCallbacks ({@link #beginExecution}); the {@link CallbackGate} in front of it
+     * never hands it more calls than that, so its queue stays short. Core threads time out, so an
+     * idle sandbox holds none; {@link #close()} shuts it down.
      */
     private static ThreadPoolExecutor boundedExecutor(String prefix) {
         AtomicInteger count = new AtomicInteger();
         ThreadPoolExecutor executor =
                 new ThreadPoolExecutor(
-                        DEFAULT_THREADS,
-                        DEFAULT_THREADS,
+                        1,
+                        1,
                         KEEP_ALIVE_SECONDS,
                         TimeUnit.SECONDS,
-                        new LinkedBlockingQueue<>(DEFAULT_QUEUE),
+                        new LinkedBlockingQueue<>(),
                         runnable -> {
                             Thread thread =
                                     new Thread(runnable, prefix + "-" + count.incrementAndGet());
@@ -93,6 +95,25 @@ public final class CallbackDispatcher implements AutoCloseable {
                         });
         executor.allowCoreThreadTimeOut(true);
         return executor;
+    }
+
+    private static void resize(ThreadPoolExecutor executor, int threads) {
+        // The core size may never exceed the maximum: grow the maximum first, shrink it last.
+        if (threads > executor.getMaximumPoolSize()) {
+            executor.setMaximumPoolSize(threads);
+            executor.setCorePoolSize(threads);
+        } else if (threads < executor.getMaximumPoolSize()) {
+            executor.setCorePoolSize(threads);
+            executor.setMaximumPoolSize(threads);
+        }
+    }
+
+    /**
+     * Whether the calling thread is running one of this sandbox's callbacks for the execution in
+     * flight: the sandbox must not wait for itself there.
+     */
+    public boolean onCallbackThread() {
+        return invocations.onCallbackThread();
     }
 
     /**
@@ -112,6 +133,9 @@ public final class CallbackDispatcher implements AutoCloseable {
 
     /** Called on the guest thread before the execution runs. */
     public void beginExecution(ResourceLimits limits) {
+        if (ownExecutor != null) {
+            resize(ownExecutor, Math.min(limits.maxConcurrentCallbacks(), MAX_OWN_THREADS));
+        }
         invocations.begin(limits);
         lastCount = 0;
         active = true;

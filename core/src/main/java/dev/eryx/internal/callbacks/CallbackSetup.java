@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -25,11 +26,12 @@ import java.util.stream.Collectors;
  */
 public final class CallbackSetup {
     private static final ObjectMapper JSON = new ObjectMapper();
-    public static final CallbackSetup NONE = new CallbackSetup(List.of(), null, null);
+    public static final CallbackSetup NONE = new CallbackSetup(List.of(), null, null, List.of());
 
     private final Map<String, Entry> callbacks;
     private final TraceListener tracer;
     private final Executor executor;
+    private final List<Map.Entry<Class<?>, Function<Object, ?>>> mappers;
 
     static final class Entry {
         final Callback callback;
@@ -53,7 +55,11 @@ public final class CallbackSetup {
         }
     }
 
-    private CallbackSetup(Collection<Callback> list, TraceListener tracer, Executor executor) {
+    private CallbackSetup(
+            Collection<Callback> list,
+            TraceListener tracer,
+            Executor executor,
+            List<Map.Entry<Class<?>, Function<Object, ?>>> mappers) {
         Map<String, Entry> byName = new LinkedHashMap<>();
         for (Callback callback : list) {
             if (byName.containsKey(callback.name())) {
@@ -64,6 +70,7 @@ public final class CallbackSetup {
         this.callbacks = Map.copyOf(byName);
         this.tracer = tracer;
         this.executor = executor;
+        this.mappers = List.copyOf(mappers);
         this.described = describe(list);
     }
 
@@ -76,9 +83,21 @@ public final class CallbackSetup {
      */
     public static CallbackSetup of(
             Collection<Callback> callbacks, TraceListener tracer, Executor executor) {
-        return callbacks.isEmpty() && tracer == null && executor == null
+        return of(callbacks, tracer, executor, List.of());
+    }
+
+    /**
+     * @param mappers the host's registered result types and their mappers, in registration order
+     *     (see {@code Sandbox.Builder.callbackValueMapper})
+     */
+    public static CallbackSetup of(
+            Collection<Callback> callbacks,
+            TraceListener tracer,
+            Executor executor,
+            List<Map.Entry<Class<?>, Function<Object, ?>>> mappers) {
+        return callbacks.isEmpty() && tracer == null && executor == null && mappers.isEmpty()
                 ? NONE
-                : new CallbackSetup(callbacks, tracer, executor);
+                : new CallbackSetup(callbacks, tracer, executor, mappers);
     }
 
     private static JsonSchema compile(Callback callback) {
@@ -121,6 +140,11 @@ public final class CallbackSetup {
     /** The host's executor for callbacks; null for the default. */
     Executor executor() {
         return executor;
+    }
+
+    /** Registered result types and their mappers, in registration order. */
+    List<Map.Entry<Class<?>, Function<Object, ?>>> mappers() {
+        return mappers;
     }
 
     /**

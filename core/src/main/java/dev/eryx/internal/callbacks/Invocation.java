@@ -1,19 +1,19 @@
 package dev.eryx.internal.callbacks;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eryx.Effect;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -43,6 +43,17 @@ final class Invocation {
     private volatile CompletableFuture<?> stage;
     private volatile ScheduledFuture<?> timer;
 
+    /** Set by {@link #dispatch}; null for a call refused before it. */
+    private volatile CallbackGate gate;
+
+    /** While positive, this call holds a place of its gate ({@link #takePlace()}). */
+    private final AtomicInteger holds = new AtomicInteger();
+
+    private final ResultEncoder encoder;
+
+    /** The sandbox's host threads now running one of its functions, and the call each runs. */
+    private final Map<Thread, Invocation> runningOn;
+
     // Written by settle() before onSettled publishes the invocation (under its owner's lock).
     long durationNanos;
     long resultBytes;
@@ -59,8 +70,12 @@ final class Invocation {
             long id,
             CallbackSetup.Entry entry,
             JsonNode arguments,
+            ResultEncoder encoder,
+            Map<Thread, Invocation> runningOn,
             Consumer<Invocation> onSettled) {
         this.id = id;
+        this.encoder = encoder;
+        this.runningOn = runningOn;
         this.entry = entry;
         this.arguments = arguments;
         this.argumentBytes = arguments.toString().getBytes(StandardCharsets.UTF_8).length;
@@ -80,27 +95,58 @@ final class Invocation {
         return outcome.get() != null;
     }
 
-    /** Hands the host function to {@code executor}, with a timeout unless it is null. */
-    void dispatch(Executor executor, Timers timers, Duration timeout) {
+    /**
+     * Starts the callback timeout (waiting for a place counts toward it) and hands the call to the
+     * sandbox's gate, which runs it now or when a place is free, or refuses it.
+     */
+    void dispatch(CallbackGate gate, Timers timers, Duration timeout) {
+        this.gate = gate;
+        if (timeout != null) {
+            timer =
+                    timers.schedule(
+                            () ->
+                                    settle(
+                                            Effect.Outcome.TIMEOUT,
+                                            null,
+                                            "TimeoutError",
+                                            "callback '"
+                                                    + name()
+                                                    + "' did not finish within "
+                                                    + timeout),
+                            timeout.toNanos(),
+                            TimeUnit.NANOSECONDS);
+        }
+        String refused = gate.submit(this);
+        if (refused != null) {
+            settle(
+                    Effect.Outcome.REJECTED,
+                    null,
+                    "CallbackError",
+                    "callback '" + name() + "' was not run: " + refused);
+        }
+    }
+
+    /**
+     * The gate gave this call a place (called under the gate's lock): it holds it until its task
+     * has returned from the executor and it is settled, whichever is last.
+     */
+    void takePlace() {
+        holds.set(2);
+    }
+
+    /** Called by the gate once this call has a place, outside the gate's lock. */
+    void handTo(Executor executor) {
         try {
-            if (timeout != null) {
-                timer =
-                        timers.schedule(
-                                () ->
-                                        settle(
-                                                Effect.Outcome.TIMEOUT,
-                                                null,
-                                                "TimeoutError",
-                                                "callback '"
-                                                        + name()
-                                                        + "' did not finish within "
-                                                        + timeout),
-                                timeout.toNanos(),
-                                TimeUnit.NANOSECONDS);
-            }
-            executor.execute(task);
-        } catch (RejectedExecutionException refused) {
-            // The bounded default is saturated, or the host's executor refused: the guest gets a
+            executor.execute(
+                    () -> {
+                        try {
+                            task.run();
+                        } finally {
+                            dropHold();
+                        }
+                    });
+        } catch (RuntimeException refused) {
+            // The host's executor refused (RejectedExecutionException) or failed: the guest gets a
             // CallbackError like any failed call, and the ledger says why.
             settle(
                     Effect.Outcome.ERROR,
@@ -111,11 +157,21 @@ final class Invocation {
                             + "' was not run: the host refused it ("
                             + message(refused)
                             + ")");
+            dropHold();
+        }
+    }
+
+    private void dropHold() {
+        CallbackGate g = gate;
+        if (holds.getAndUpdate(h -> h > 0 ? h - 1 : 0) == 1 && g != null) {
+            g.release();
         }
     }
 
     /** On a host thread: calls the function and waits (without blocking) for its stage. */
     private void invoke() {
+        Thread current = Thread.currentThread();
+        runningOn.put(current, this);
         try {
             CompletableFuture<?> future =
                     entry.callback.invoke(arguments.deepCopy()).toCompletableFuture();
@@ -126,39 +182,69 @@ final class Invocation {
             future.whenComplete(this::complete);
         } catch (Throwable failure) {
             complete(null, failure);
+        } finally {
+            runningOn.remove(current, this);
         }
     }
 
+    /**
+     * The function returned or failed: settles the call now, whatever the value is. Any {@link
+     * Throwable} (a mapper's {@code AssertionError}, a {@code StackOverflowError}) becomes the
+     * guest's error at its {@code await}, never a call that does not settle.
+     */
     private void complete(Object value, Throwable failure) {
-        if (failure != null) {
-            settle(Effect.Outcome.ERROR, null, "CallbackError", message(failure));
-            return;
+        if (isSettled()) {
+            return; // timed out or cancelled: nothing to encode
         }
-        JsonNode json;
         try {
-            json = value == null ? NullNode.instance : CallbackDispatcher.JSON.valueToTree(value);
-        } catch (IllegalArgumentException e) {
+            if (failure != null) {
+                settle(Effect.Outcome.ERROR, null, "CallbackError", message(failure));
+                return;
+            }
+            byte[] json;
+            try {
+                json = encoder.encode(value);
+            } catch (ResultEncoder.NotJson e) {
+                settle(
+                        Effect.Outcome.ERROR,
+                        null,
+                        "CallbackError",
+                        "callback '"
+                                + name()
+                                + "' returned a value Python cannot receive: "
+                                + e.describe());
+                return;
+            }
+            settle(Effect.Outcome.OK, json, null, null);
+        } catch (Throwable unexpected) {
             settle(
                     Effect.Outcome.ERROR,
                     null,
                     "CallbackError",
-                    "callback '" + name() + "' returned a value that is not JSON: " + message(e));
-            return;
+                    "callback '"
+                            + name()
+                            + "' returned a value Python cannot receive: "
+                            + message(unexpected));
         }
-        settle(Effect.Outcome.OK, json == null ? NullNode.instance : json, null, null);
     }
 
     /**
      * Ends the call exactly once: stops what still runs, writes the response, hands it to the
      * owner. Any thread; later calls do nothing.
+     *
+     * @param value the result's JSON text when {@code how} is OK
      */
-    void settle(Effect.Outcome how, JsonNode value, String errorType, String message) {
+    void settle(Effect.Outcome how, byte[] value, String errorType, String message) {
         if (!outcome.compareAndSet(null, how)) {
             return;
         }
         ScheduledFuture<?> t = timer;
         if (t != null) {
             t.cancel(false);
+        }
+        CallbackGate g = gate;
+        if (g != null) {
+            g.withdraw(this);
         }
         if (how == Effect.Outcome.TIMEOUT || how == Effect.Outcome.CANCELLED) {
             task.cancel(true);
@@ -167,20 +253,30 @@ final class Invocation {
                 s.cancel(true);
             }
         }
-        ObjectNode json =
-                CallbackDispatcher.JSON
-                        .createObjectNode()
-                        .put("id", id)
-                        .put("ok", how == Effect.Outcome.OK);
+        // The guest reads the id first (eryx/_callbacks.py), so it can fail the right call even
+        // when it cannot decode the rest.
         if (how == Effect.Outcome.OK) {
-            json.set("value", value);
-            resultBytes = value.toString().getBytes(StandardCharsets.UTF_8).length;
+            byte[] head =
+                    ("{\"id\":" + id + ",\"ok\":true,\"value\":").getBytes(StandardCharsets.UTF_8);
+            byte[] whole = new byte[head.length + value.length + 1];
+            System.arraycopy(head, 0, whole, 0, head.length);
+            System.arraycopy(value, 0, whole, head.length, value.length);
+            whole[whole.length - 1] = '}';
+            resultBytes = value.length;
+            response = whole;
         } else {
-            json.put("error", message).put("type", errorType);
+            ObjectNode json =
+                    CallbackDispatcher.JSON
+                            .createObjectNode()
+                            .put("id", id)
+                            .put("ok", false)
+                            .put("error", message)
+                            .put("type", errorType);
             error = message;
+            response = json.toString().getBytes(StandardCharsets.UTF_8);
         }
         durationNanos = System.nanoTime() - started;
-        response = json.toString().getBytes(StandardCharsets.UTF_8);
+        dropHold();
         onSettled.accept(this);
     }
 

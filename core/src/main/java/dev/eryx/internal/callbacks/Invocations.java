@@ -6,14 +6,13 @@ import dev.eryx.Effect;
 import dev.eryx.ResourceLimits;
 import dev.eryx.internal.bridge.BridgeFailure;
 import dev.eryx.internal.ledger.EffectLedger;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -29,8 +28,11 @@ final class Invocations {
     private final CallbackSetup setup;
     private final TraceRelay trace;
     private final EffectLedger ledger;
-    private final Executor executor;
+    private final CallbackGate gate;
     private final Timers timers;
+
+    /** The host threads running one of this sandbox's functions (see {@link #onCallbackThread}). */
+    private final Map<Thread, Invocation> runningOn = new ConcurrentHashMap<>();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -45,17 +47,19 @@ final class Invocations {
     private int count;
     private int maxCount = Integer.MAX_VALUE;
     private Duration timeout;
+    private long maxStringBytes = Long.MAX_VALUE;
+    private ResultEncoder encoder;
 
     Invocations(
             CallbackSetup setup,
             TraceRelay trace,
             EffectLedger ledger,
-            Executor executor,
+            CallbackGate gate,
             Timers timers) {
         this.setup = setup;
         this.trace = trace;
         this.ledger = ledger;
-        this.executor = executor;
+        this.gate = gate;
         this.timers = timers;
     }
 
@@ -72,6 +76,18 @@ final class Invocations {
         count = 0;
         maxCount = limits.maxCallbackInvocations();
         timeout = limits.callbackTimeout();
+        maxStringBytes = limits.maxOutputBytes();
+        encoder = new ResultEncoder(setup.mappers(), maxStringBytes);
+        gate.configure(limits.maxConcurrentCallbacks(), limits.maxQueuedCallbacks());
+    }
+
+    /**
+     * Whether the calling thread is running one of this sandbox's host functions for a call the
+     * guest still waits for: then the sandbox's execution cannot end before the function returns.
+     */
+    boolean onCallbackThread() {
+        Invocation invocation = runningOn.get(Thread.currentThread());
+        return invocation != null && !invocation.isSettled();
     }
 
     /** Settles every pending call as CANCELLED and wakes a guest waiting in POLL. Any thread. */
@@ -115,14 +131,19 @@ final class Invocations {
     long start(byte[] request) {
         JsonNode json;
         try {
-            json = CallbackDispatcher.JSON.readTree(request);
-        } catch (IOException e) {
-            throw new BridgeFailure(BridgeFailure.ERROR, "malformed callback request");
+            json = CallbackJson.parseRequest(request);
+        } catch (IllegalArgumentException e) {
+            throw new BridgeFailure(BridgeFailure.ERROR, e.getMessage());
         }
         String name = json.path("name").asText("");
         JsonNode arguments = json.get("args");
         if (arguments == null || arguments.isNull()) {
             arguments = JsonNodeFactory.instance.objectNode();
+        }
+        try {
+            CallbackJson.checkArguments(arguments, maxStringBytes);
+        } catch (IllegalArgumentException e) {
+            throw new BridgeFailure(BridgeFailure.ERROR, name + "(): " + e.getMessage());
         }
         CallbackSetup.Entry entry = setup.get(name);
         if (entry == null) {
@@ -132,7 +153,8 @@ final class Invocations {
         Invocation invocation;
         lock.lock();
         try {
-            invocation = new Invocation(nextId++, entry, arguments, this::settled);
+            invocation =
+                    new Invocation(nextId++, entry, arguments, encoder, runningOn, this::settled);
         } finally {
             lock.unlock();
         }
@@ -160,7 +182,7 @@ final class Invocations {
         count++;
         register(invocation);
         trace.callbackStarted(name);
-        invocation.dispatch(executor, timers, timeout);
+        invocation.dispatch(gate, timers, timeout);
         return invocation.id;
     }
 

@@ -83,6 +83,7 @@ public final class SandboxRuntime implements AutoCloseable {
      * saved-state encoder reads the in-memory files there).
      */
     public <T> T captureState(Function<InterpreterState, T> withState) {
+        refuseFromOwnCallback("saveState()");
         thread.requireUsable();
         return thread.call(
                 "capturing the interpreter state",
@@ -115,6 +116,7 @@ public final class SandboxRuntime implements AutoCloseable {
      *     unusable, or closed): discard it instead
      */
     public boolean reset() {
+        refuseFromOwnCallback("reset()");
         if (!thread.isUsable() || spec.image == null) {
             return false;
         }
@@ -173,6 +175,7 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     public ExecutionHandle submit(String code, ResourceLimits limits) {
+        refuseFromOwnCallback("execute()");
         thread.requireUsable();
         return submit(new Execution(watchdog, code, limits));
     }
@@ -186,6 +189,21 @@ public final class SandboxRuntime implements AutoCloseable {
     private ExecutionHandle submit(Execution execution) {
         thread.execute(() -> run(execution));
         return execution;
+    }
+
+    /**
+     * A host function of this sandbox, running for the execution in flight, asks for work that
+     * queues behind that execution, which waits for the function: it would wait for itself (until
+     * the callback timeout, or forever). Any other thread keeps the usual queueing.
+     */
+    private void refuseFromOwnCallback(String operation) {
+        if (callbacks.onCallbackThread()) {
+            throw new IllegalStateException(
+                    operation
+                            + " called from one of this sandbox's own callbacks while its execution"
+                            + " waits for that callback: it would wait for itself. Return a value"
+                            + " to the guest instead, or use another sandbox");
+        }
     }
 
     /** Runs on the guest thread. */

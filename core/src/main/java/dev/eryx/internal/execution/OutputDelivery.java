@@ -15,10 +15,10 @@ import java.util.function.Consumer;
  * most {@link #MAX_QUEUED_CHARS}: a guest writing faster than its listener takes the text waits for
  * room, as on a full pipe, until its execution is stopped. The end of an execution waits until the
  * listeners have everything ({@link Session#drain}); if the execution is stopped meanwhile, it
- * waits {@link #ABANDON_GRACE} more, then abandons that execution's undelivered text (logged), so
- * the stop is reported on time. A listener still blocked keeps the thread: later output waits
- * behind it, bounded by each execution's own limits. A listener that throws is logged once per
- * execution and keeps receiving text.
+ * waits {@link #ABANDON_GRACE_NANOS} more, then abandons that execution's undelivered text
+ * (logged), so the stop is reported on time. A listener still blocked keeps the thread: later
+ * output waits behind it, bounded by each execution's own limits. A listener that throws is logged
+ * once per execution and keeps receiving text.
  */
 final class OutputDelivery implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.eryx");
@@ -26,8 +26,8 @@ final class OutputDelivery implements AutoCloseable {
     /** Characters queued for the listeners before the guest's writes wait. */
     static final int MAX_QUEUED_CHARS = 1 << 20;
 
-    /** How long a stopped execution still waits for its listeners. */
-    static final long ABANDON_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How long a stopped execution still waits for its listeners: within the stop contract. */
+    static final long ABANDON_GRACE_NANOS = Watchdog.COOPERATIVE_GRACE.toNanos();
 
     private final String threadName;
     private final Object lock = new Object();

@@ -122,7 +122,7 @@ public final class Sandbox implements AutoCloseable {
      *
      * @return false, with nothing changed, if this sandbox cannot be reset (unusable or closed); a
      *     sandbox built with {@link Builder#restoreFrom(byte[])} resets to that saved state's
-     *     interpreter, files and empty directories
+     *     interpreter, files, directories and symlinks
      */
     public boolean reset() {
         return runtime.reset();

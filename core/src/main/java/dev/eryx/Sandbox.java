@@ -156,7 +156,7 @@ public final class Sandbox implements AutoCloseable {
      *
      * @return false, with nothing changed, if this sandbox cannot be reset (unusable or closed); a
      *     sandbox built with {@link Builder#restoreFrom(byte[])} resets to that saved state's
-     *     interpreter, files and empty directories
+     *     interpreter, files, directories and symlinks
      * @throws IllegalStateException called from one of its own callbacks while the execution waits
      *     for it
      */

@@ -108,7 +108,7 @@ final class ResultEncoder {
         if (value == null) {
             out.writeNull();
         } else if (value instanceof String text) {
-            CallbackJson.requireShort(text, maxStringBytes, "a string", "result");
+            requireShort(text, "a string");
             out.writeString(text);
         } else if (value instanceof Boolean b) {
             out.writeBoolean(b);
@@ -166,7 +166,7 @@ final class ResultEncoder {
             out.writeString(Base64.getEncoder().encodeToString(bytes));
         } else if (value instanceof char[] chars) {
             String text = new String(chars);
-            CallbackJson.requireShort(text, maxStringBytes, "a string", "result");
+            requireShort(text, "a string");
             out.writeString(text);
         } else if (value.getClass().isArray()) {
             writeArray(out, value, depth);
@@ -355,8 +355,16 @@ final class ResultEncoder {
                                     + key.getClass().getName()
                                     + "; keys must be strings (or integers, characters, enums)");
         }
-        CallbackJson.requireShort(text, maxStringBytes, "a key", "result");
+        requireShort(text, "a key");
         return text;
+    }
+
+    private void requireShort(String text, String what) {
+        try {
+            CallbackJson.requireShort(text, maxStringBytes, what, "result");
+        } catch (IllegalArgumentException e) {
+            throw new NotJson(e.getMessage());
+        }
     }
 
     /** {@code big}, if Python's default limit lets the guest decode it. */

@@ -53,10 +53,20 @@ final class ResultEncoder {
      * @param maxStringBytes the execution's maxOutputBytes
      */
     ResultEncoder(List<Map.Entry<Class<?>, Function<Object, ?>>> mappers, long maxStringBytes) {
+        this(
+                mappers,
+                maxStringBytes,
+                Math.min(Math.max(maxStringBytes, MIN_TOTAL_BYTES), Integer.MAX_VALUE - 64L));
+    }
+
+    /** With another bound on the whole result; for tests. */
+    ResultEncoder(
+            List<Map.Entry<Class<?>, Function<Object, ?>>> mappers,
+            long maxStringBytes,
+            long maxTotalBytes) {
         this.mappers = List.copyOf(mappers);
         this.maxStringBytes = maxStringBytes;
-        this.maxTotalBytes =
-                Math.min(Math.max(maxStringBytes, MIN_TOTAL_BYTES), Integer.MAX_VALUE - 64L);
+        this.maxTotalBytes = maxTotalBytes;
     }
 
     /** Why a result cannot be passed to the guest, and where in it. */

@@ -59,12 +59,12 @@ class ResultEncoderTest {
 
     @Test
     void theWholeResultIsBounded() {
-        ResultEncoder small = new ResultEncoder(List.of(), 10);
+        ResultEncoder small = new ResultEncoder(List.of(), 10, 1 << 20);
         Object shared = "0123456789"; // shared parts: 2^30 strings if expanded
         for (int i = 0; i < 30; i++) {
             shared = List.of(shared, shared);
         }
-        assertTrue(refusal(small, shared).contains("larger than " + (64 << 20) + " bytes"));
+        assertTrue(refusal(small, shared).contains("larger than " + (1 << 20) + " bytes"));
     }
 
     @Test

@@ -107,8 +107,25 @@ class SandboxApiTest {
                 IllegalArgumentException.class,
                 "maxVfsBytes must be >= 0",
                 () -> limits.maxVfsBytes(-1));
+        assertMessage(
+                IllegalArgumentException.class,
+                "maxConcurrentCallbacks must be >= 1",
+                () -> limits.maxConcurrentCallbacks(0));
+        assertMessage(
+                IllegalArgumentException.class,
+                "maxQueuedCallbacks must be >= 0",
+                () -> limits.maxQueuedCallbacks(-1));
         assertEquals(Duration.ofSeconds(30), ResourceLimits.defaults().executionTimeout());
         assertEquals(null, ResourceLimits.unlimited().executionTimeout());
+        assertEquals(64, ResourceLimits.defaults().maxConcurrentCallbacks());
+        assertEquals(1_024, ResourceLimits.defaults().maxQueuedCallbacks());
+        ResourceLimits custom =
+                ResourceLimits.builder().maxConcurrentCallbacks(3).maxQueuedCallbacks(0).build();
+        assertEquals(custom, custom.toBuilder().build());
+        assertTrue(!custom.equals(ResourceLimits.defaults()));
+        assertTrue(
+                custom.toString().contains("maxConcurrentCallbacks=3, maxQueuedCallbacks=0"),
+                custom.toString());
     }
 
     private static void assertMessage(

@@ -130,7 +130,7 @@ class CallbackAttacksTest extends SharedVictimAttacks {
                     lookupThreads.add(Thread.currentThread());
                     entered.incrementAndGet();
                     try {
-                        release.await(60, TimeUnit.SECONDS);
+                        release.await(240, TimeUnit.SECONDS);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
@@ -187,6 +187,7 @@ class CallbackAttacksTest extends SharedVictimAttacks {
     // Item 1: host threads.
 
     @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS) // a few seconds, unless the machine is loaded
     void threeThousandGatheredCallsTakeAtMostMaxConcurrentThreads() throws Exception {
         int limit = LIMITS.maxConcurrentCallbacks();
         int queue = LIMITS.maxQueuedCallbacks();
@@ -197,7 +198,11 @@ class CallbackAttacksTest extends SharedVictimAttacks {
         lookupThreads.clear();
         try (Sandbox own =
                 Sandbox.builder()
-                        .resourceLimits(LIMITS)
+                        .resourceLimits(
+                                LIMITS.toBuilder()
+                                        .executionTimeout(Duration.ofSeconds(240))
+                                        .callbackTimeout(Duration.ofSeconds(240))
+                                        .build())
                         .callback(lookup())
                         .tracer(
                                 event -> {
@@ -219,7 +224,7 @@ class CallbackAttacksTest extends SharedVictimAttacks {
                                                 + "result = [rs.count(1), len(errors), str(errors[0]) if errors else '']\n");
                         try {
                             // Holds every call until the guest has started all of them.
-                            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(200);
                             while ((started.get() < calls || entered.get() < limit)
                                     && System.nanoTime() < deadline) {
                                 Thread.sleep(20);
@@ -409,19 +414,7 @@ class CallbackAttacksTest extends SharedVictimAttacks {
                                     });
                     assertTrue(cycle.startsWith("CallbackError: "), cycle);
 
-                    // A graph sharing its parts: 2^40 leaves if expanded; the size bound stops it.
-                    String shared =
-                            outcomeOf(
-                                    "shared",
-                                    () -> {
-                                        Object node = "x".repeat(100);
-                                        for (int i = 0; i < 40; i++) {
-                                            node = List.of(node, node);
-                                        }
-                                        return node;
-                                    });
-                    assertTrue(shared.startsWith("CallbackError: "), shared);
-                    assertTrue(shared.contains("larger than"), shared);
+                    // (A graph sharing its parts is stopped by the size bound: ResultEncoderTest.)
 
                     assertTrue(
                             System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20),

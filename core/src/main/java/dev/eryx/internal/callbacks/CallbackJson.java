@@ -43,7 +43,7 @@ final class CallbackJson {
         JsonFactory factory = new JsonFactory();
         factory.setStreamReadConstraints(
                 StreamReadConstraints.builder()
-                        .maxNumberLength(MAX_INT_DIGITS + 1) // a sign, then the digits
+                        .maxNumberLength(MAX_INT_DIGITS) // digits, without the sign
                         .maxNestingDepth(MAX_DEPTH + ENVELOPE_DEPTH)
                         // Bounded by the request, which the bridge bounds; checked per execution.
                         .maxStringLength(Integer.MAX_VALUE)

@@ -53,10 +53,20 @@ final class ResultEncoder {
      * @param maxStringBytes the execution's maxOutputBytes
      */
     ResultEncoder(List<Map.Entry<Class<?>, Function<Object, ?>>> mappers, long maxStringBytes) {
+        this(
+                mappers,
+                maxStringBytes,
+                Math.min(Math.max(maxStringBytes, MIN_TOTAL_BYTES), Integer.MAX_VALUE - 64L));
+    }
+
+    /** With another bound on the whole result; for tests. */
+    ResultEncoder(
+            List<Map.Entry<Class<?>, Function<Object, ?>>> mappers,
+            long maxStringBytes,
+            long maxTotalBytes) {
         this.mappers = List.copyOf(mappers);
         this.maxStringBytes = maxStringBytes;
-        this.maxTotalBytes =
-                Math.min(Math.max(maxStringBytes, MIN_TOTAL_BYTES), Integer.MAX_VALUE - 64L);
+        this.maxTotalBytes = maxTotalBytes;
     }
 
     /** Why a result cannot be passed to the guest, and where in it. */
@@ -108,7 +118,7 @@ final class ResultEncoder {
         if (value == null) {
             out.writeNull();
         } else if (value instanceof String text) {
-            CallbackJson.requireShort(text, maxStringBytes, "a string", "result");
+            requireShort(text, "a string");
             out.writeString(text);
         } else if (value instanceof Boolean b) {
             out.writeBoolean(b);
@@ -166,7 +176,7 @@ final class ResultEncoder {
             out.writeString(Base64.getEncoder().encodeToString(bytes));
         } else if (value instanceof char[] chars) {
             String text = new String(chars);
-            CallbackJson.requireShort(text, maxStringBytes, "a string", "result");
+            requireShort(text, "a string");
             out.writeString(text);
         } else if (value.getClass().isArray()) {
             writeArray(out, value, depth);
@@ -355,8 +365,16 @@ final class ResultEncoder {
                                     + key.getClass().getName()
                                     + "; keys must be strings (or integers, characters, enums)");
         }
-        CallbackJson.requireShort(text, maxStringBytes, "a key", "result");
+        requireShort(text, "a key");
         return text;
+    }
+
+    private void requireShort(String text, String what) {
+        try {
+            CallbackJson.requireShort(text, maxStringBytes, what, "result");
+        } catch (IllegalArgumentException e) {
+            throw new NotJson(e.getMessage());
+        }
     }
 
     /** {@code big}, if Python's default limit lets the guest decode it. */

@@ -173,7 +173,10 @@ def install(specs, namespace):
         _specs[spec["name"]] = spec
         function = _make(spec["name"], spec.get("description") or "")
         _functions[spec["name"]] = function
-        namespace[spec["name"]] = function
+        try:
+            namespace[spec["name"]] = function
+        except BaseException:
+            pass  # a global key of the user's own compares badly; eryx.tools still has it
 
 
 def _make(name, description):
@@ -190,6 +193,7 @@ def _make(name, description):
 _TRACE_TOOL = 4  # a sys.monitoring tool id (0..5) that neither debuggers nor profilers use
 _EMIT_TRACE = bytes((_bridge.EMIT_TRACE,))
 _trace_file = "<string>"
+_type_name = type.__dict__["__name__"].__get__  # the class's own name: a metaclass cannot fake it
 
 
 def start_tracing(filename):
@@ -249,4 +253,4 @@ def _on_return(code, offset, value):
 def _on_raise(code, offset, exception):
     # RAISE is not a local event: it cannot be disabled per location.
     if code.co_filename == _trace_file:
-        _emit("exception", code, _line_of(code, offset), type(exception).__name__)
+        _emit("exception", code, _line_of(code, offset), _type_name(type(exception)))

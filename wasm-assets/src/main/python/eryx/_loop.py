@@ -91,6 +91,9 @@ def ensure_current():
 
 def run(coroutine):
     """Runs compiled top-level-await code to completion on the persistent loop."""
+    global _main_loop
+    if _main_loop.is_closed():  # user code closed it: a closed loop would refuse every later await
+        _main_loop = SandboxEventLoop()
     events.set_event_loop(_main_loop)
     task = _main_loop.create_task(coroutine)
     try:

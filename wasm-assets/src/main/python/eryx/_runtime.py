@@ -3,6 +3,13 @@
 Called from C (``eryx_exec``) once per ``Sandbox.execute``. Globals persist between calls, like a
 REPL. The outcome is one JSON object sent back through the bridge; output has already been
 streamed through WASI stdout/stderr while the code ran.
+
+User code must not be able to break this module: every place it touches a user object (the
+``result`` value, an exception's ``__str__``, a ``SystemExit`` code, ``sys.stdout``, globals with
+hostile ``__eq__``/``__hash__`` keys) catches ``BaseException`` and falls back to a safe text, and
+:func:`execute` itself never raises (a SystemExit escaping it would end the interpreter from C).
+Only replacing the runtime's own private functions can still break it: then no outcome reaches
+the host, which retires the sandbox.
 """
 import ast
 import builtins
@@ -12,7 +19,9 @@ import sys
 import traceback
 
 import _sitebuiltins
+from os import write as _write
 
+import _eryx
 from eryx import _bridge, _callbacks, _loop
 
 _FILENAME = "<string>"
@@ -22,6 +31,18 @@ _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 _namespace = sys.modules["__main__"].__dict__
 # Whether the host's interrupt request may raise KeyboardInterrupt now; see _on_interrupt.
 _user_code_running = False
+# An outcome's error message and traceback are clipped to this many characters: the host accepts
+# strings of at least 1 MiB (GuestJson.MIN_STRING_CHARS) whatever the sandbox's output allowance.
+_TEXT_LIMIT = 1_000_000
+# Bound now: user code may replace the module attributes, not these objects.
+_set_signal = signal.signal
+_SIGINT = signal.SIGINT
+_recursion_limit = sys.getrecursionlimit
+_type_name = type.__dict__["__name__"].__get__  # a metaclass cannot fake it
+_as_str = str.__str__  # a str subclass's methods never run on the copy
+_format_exception = traceback.format_exception
+_format_tb = traceback.format_tb
+_INT_LIMIT_MESSAGE = "Exceeds the limit ("  # int.__repr__ past sys.get_int_max_str_digits()
 
 
 
@@ -44,30 +65,91 @@ _loop.install()
 
 
 def execute():
-    request = _bridge.invoke_json(_bridge.REQUEST)
-    if "env" in request:
-        _adopt_sandbox(request)
-    if "callbacks" in request:
-        _callbacks.install(request["callbacks"], _namespace)
-    _callbacks.reset()
-    global _filename
-    if "source" in request:
-        # A script's bytes, sent as the code points of a latin-1 string: CPython decodes them.
-        code = request["source"].encode("latin-1")
-        _filename = request["filename"]
-    else:
-        code = request["code"]
-        _filename = _FILENAME
-    tracing = request.get("trace", False)
+    """One execution: request, run, report. Never raises: a SystemExit leaving it would end the
+    interpreter from C."""
+    global _user_code_running, _filename
+    _user_code_running = False
+    try:
+        request = _bridge.invoke_json(_bridge.REQUEST)
+        if "env" in request:
+            _adopt_sandbox(request)
+        if "callbacks" in request:
+            _callbacks.install(request["callbacks"], _namespace)
+        if "source" in request:
+            # A script's bytes, sent as the code points of a latin-1 string: CPython decodes them.
+            code = request["source"].encode("latin-1")
+            _filename = request["filename"]
+        else:
+            code = request["code"]
+            _filename = _FILENAME
+        tracing = request.get("trace", False)
+    except BaseException as error:
+        # Nothing can run: user code of an earlier execution broke what the runtime needs (its
+        # private modules). Without an outcome the host retires the sandbox; stderr says why.
+        _print_failure(error)
+        return
+    try:
+        outcome, data = _execute(code, tracing)
+    except BaseException as error:  # the runtime failed after the request: report it as the error
+        outcome, data = {"ok": False, "result": None, "error": _describe(error, False)}, None
+    _complete(outcome, data)
+
+
+def _execute(code, tracing):
+    try:
+        _callbacks.reset()
+    except BaseException:
+        pass  # the calls were forgotten all the same; only failing their Futures failed
     if tracing:
         _callbacks.start_tracing(_filename)
     try:
         outcome = _run(code)
     finally:
         if tracing:
-            _callbacks.stop_tracing()
+            try:
+                _callbacks.stop_tracing()
+            except BaseException:
+                pass
     _flush()
-    _bridge.invoke_json(_bridge.COMPLETE, outcome)
+    return outcome
+
+
+def _print_failure(error):
+    try:
+        text = "".join(_format_exception(type(error), error, error.__traceback__))
+    except BaseException:
+        text = _safe_type_name(error) + "\n"
+    try:
+        _write(2, text.encode("utf-8", "backslashreplace"))
+    except BaseException:
+        pass
+
+
+def _complete(outcome, data):
+    """Reports ``outcome`` with the result's JSON ``data`` (or none). When the host refuses it (a
+    result past its limits), reports that as a ValueError naming the result and the limit."""
+    try:
+        _send(outcome, data)
+        return
+    except BaseException as refusal:
+        reason = _safe_str(refusal)
+    about = "result cannot be returned" if data is not None else "the outcome cannot be reported"
+    message = _clip(f"{about}: {reason}")
+    try:
+        _send({"ok": False, "result": None, "error": {
+            "type": "ValueError", "message": message, "traceback": f"ValueError: {message}\n"}}, None)
+    except BaseException as error:
+        # Nothing more to try (user code broke the runtime's private modules): the host sees no
+        # outcome and retires the sandbox; stderr says why.
+        _print_failure(error)
+
+
+def _send(outcome, data):
+    message = _bridge.encode(outcome)
+    if data is not None:
+        # The result is already JSON: spliced in, not decoded and encoded again.
+        message = b"".join((message[:-1], b',"result":', data, b"}"))
+    _eryx.invoke(_bridge.COMPLETE, message)
 
 
 def _on_interrupt(signum, frame):
@@ -75,7 +157,8 @@ def _on_interrupt(signum, frame):
 
     A request that lands while the runtime itself runs (reading the request, reporting the outcome)
     is dropped: raising there would lose the outcome. The host stops only a running execution, so
-    such a request is for an execution that has already finished.
+    such a request is for an execution that has already finished; and should the runtime hang on a
+    user object (a ``__str__`` that never returns), the host's hard stop ends it.
 
     This is deliberately not signal.default_int_handler: asyncio.Runner replaces that one with a
     handler that merely cancels the main task, which code that never awaits would not notice.
@@ -99,14 +182,15 @@ def _adopt_sandbox(request):
 
 
 def _run(code):
+    """Runs the code; returns (outcome, JSON of the result or None)."""
     global _user_code_running
-    _namespace.pop("result", None)
-    # User code may have replaced these in an earlier execution.
-    signal.signal(signal.SIGINT, _on_interrupt)
-    _loop.ensure_current()
     try:
-        _user_code_running = True
         try:
+            _user_code_running = True
+            _forget_result()
+            # User code may have replaced these in an earlier execution.
+            _set_signal(_SIGINT, _on_interrupt)
+            _loop.ensure_current()
             # From bytes, compile() decodes as CPython decodes a script: a PEP 263 coding cookie
             # or a UTF-8 BOM, else UTF-8, and undecodable bytes are a SyntaxError.
             compiled = compile(code, _filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
@@ -118,11 +202,12 @@ def _run(code):
                 exec(compiled, _namespace)
         finally:
             _user_code_running = False
+            _set_signal(_SIGINT, _on_interrupt)  # a handler of the user's must not run here
     except SystemExit as stop:
-        return {"ok": True, "result": _result(), "exitCode": _exit_code(stop)}
+        return _finished(_exit_code(stop))
     except BaseException as error:  # the guest's failure is data for the host, whatever it is
-        return {"ok": False, "result": None, "error": _describe(error)}
-    return {"ok": True, "result": _result()}
+        return {"ok": False, "result": None, "error": _describe(error)}, None
+    return _finished(None)
 
 
 def _remember_source(compiled, code):
@@ -150,52 +235,145 @@ def _decode_source(data):
     return data.decode(encoding, "replace")
 
 
-def _result():
-    if "result" not in _namespace:
+def _finished(exit_code):
+    """The outcome of code that ran to its end (or to SystemExit), with its result."""
+    try:
+        data = _result_json()
+    except BaseException as error:
+        return {"ok": False, "result": None, "error": _describe(error)}, None
+    # The host accepts results nested as deeply as the guest's recursion limit (up to its own
+    # bound, GuestJson.MAX_DEPTH): the encoder's C recursion guard allows far deeper.
+    outcome = {"ok": True, "maxDepth": _recursion_limit()}
+    if exit_code is not None:
+        outcome["exitCode"] = exit_code
+    return outcome, data
+
+
+def _forget_result():
+    try:
+        _namespace.pop("result", None)
+    except BaseException:
+        pass  # a global key of the user's own compares badly; _lookup_result copes with it
+
+
+def _lookup_result():
+    """(True, value) of the global ``result``, or (False, None) when it is not set."""
+    try:
+        if "result" in _namespace:
+            return True, _namespace["result"]
+        return False, None
+    except BaseException:
+        pass
+    # A key of the user's own with "result"'s hash and a failing __eq__ is in the way: look for
+    # the string key without comparing anything but strings.
+    for key, value in list(_namespace.items()):
+        if type(key) is str and key == "result":
+            return True, value
+    return False, None
+
+
+def _result_json():
+    """The global ``result`` as compact ASCII JSON (bytes), or None when it is unset or not JSON
+    (a type JSON cannot hold, a circular reference, NaN or an infinity, or a method of its own that
+    fails with an Exception). Raises ValueError naming ``result`` and the limit for a value past a
+    limit, and whatever BaseException the value's own methods raise that is not an Exception."""
+    found, value = _lookup_result()
+    if not found or value is None:
         return None
     try:
-        # Round-trip so only plain JSON reaches the host; NaN and infinities are not JSON. Any
-        # failure (including one raised by a user-defined __iter__ or key) means "not JSON".
-        return _bridge.decode(_bridge.encode_value(_namespace["result"]))
+        return _bridge.encode_value(value)
+    except RecursionError:
+        raise ValueError("result cannot be returned: it is nested too deeply to convert to JSON"
+                         " (the guest's C stack limit)") from None
+    except MemoryError:
+        raise MemoryError("result cannot be returned: out of memory converting it to JSON") from None
+    except ValueError as error:
+        reason = _safe_str(error)
+        if reason.startswith(_INT_LIMIT_MESSAGE):
+            raise ValueError(f"result cannot be returned: {reason}") from None
+        return None
     except Exception:
         return None
 
 
 def _exit_code(stop):
-    code = stop.code
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        # As CPython's exit status: the int as a C long long, truncated to a C int; -1 when it
-        # does not fit (the process exit status is then the low 8 bits, so sys.exit(2**64) is 255).
-        if not -(1 << 63) <= code < (1 << 63):
-            return -1
-        return ((code + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
-    # As CPython does for sys.exit("message"): print it, exit status 1.
+    """The exit status of SystemExit ``stop``, as CPython computes a process's."""
+    try:
+        code = stop.code
+        if code is None:
+            return 0
+        if issubclass(type(code), int):
+            value = int.__index__(code)
+            # Like CPython: beyond a C long long the status is -1, else truncated to a C int.
+            if not -2**63 <= value < 2**63:
+                return -1
+            return (value + 2**31) % 2**32 - 2**31
+    except BaseException:
+        return 1
+    # As CPython does for sys.exit("message"): print it, exit status 1; a failure to print is
+    # ignored, as CPython ignores it.
     try:
         print(code, file=sys.stderr)
-    except Exception:
+    except BaseException:
         pass
     return 1
 
 
-def _describe(error):
-    # User-defined exceptions can fail in __str__ or confuse the formatter; the outcome must still
-    # be reported, or the host sees a crashed runtime.
+def _describe(error, user_frames=True):
+    """The outcome's error for ``error``. Its ``__str__``, notes and chained exceptions belong to
+    the user and may raise anything: every step falls back to a text of its own."""
+    name = _safe_type_name(error)
+    message = _safe_str(error)
     try:
-        message = str(error)
-    except Exception:
-        message = "<exception str() failed>"
-    # The submitted code has no file. Without this entry linecache searches sys.path for a file
-    # named "<string>" once per frame, which makes a RecursionError's traceback take seconds; the
-    # lines come from the code objects instead (_remember_source).
-    linecache.cache[_FILENAME] = (0, None, [], _FILENAME)
+        tb = BaseException.__dict__["__traceback__"].__get__(error)
+        if user_frames:
+            tb = _user_frames(tb)
+    except BaseException:
+        tb = None
     try:
-        lines = traceback.format_exception(type(error), error, _user_frames(error.__traceback__))
-        text = "".join(lines)
-    except Exception:
-        text = type(error).__name__ + (": " + message if message else "") + "\n"
-    return {"type": type(error).__name__, "message": message, "traceback": text}
+        # The submitted code has no file. Without this entry linecache searches sys.path for a
+        # file named "<string>" once per frame, which makes a RecursionError's traceback take
+        # seconds; the lines come from the code objects instead (_remember_source).
+        linecache.cache[_FILENAME] = (0, None, [], _FILENAME)
+    except BaseException:
+        pass
+    try:
+        text = _as_str("".join(_format_exception(type(error), error, tb)))
+    except BaseException:
+        text = _plain_traceback(tb, name, message)
+    return {"type": name, "message": _clip(message), "traceback": _clip(text)}
+
+
+def _plain_traceback(tb, name, message):
+    # Formatting failed on something of the user's (its __str__ raised a BaseException, say): the
+    # frames alone, then the exception's line as CPython prints an unprintable exception.
+    try:
+        frames = "".join(_format_tb(tb)) if tb is not None else ""
+    except BaseException:
+        frames = ""
+    header = "Traceback (most recent call last):\n" if frames else ""
+    return header + frames + name + (": " + message if message else "") + "\n"
+
+
+def _safe_str(obj):
+    try:
+        return _as_str(str(obj))
+    except BaseException:
+        return "<exception str() failed>"
+
+
+def _safe_type_name(obj):
+    try:
+        return _as_str(_type_name(type(obj)))
+    except BaseException:
+        return "BaseException"
+
+
+def _clip(text):
+    if len(text) <= _TEXT_LIMIT:
+        return text
+    half = _TEXT_LIMIT // 2
+    return f"{text[:half]}\n[... {len(text) - 2 * half} characters omitted ...]\n{text[-half:]}"
 
 
 def _user_frames(tb):
@@ -209,5 +387,5 @@ def _flush():
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except Exception:
+        except BaseException:  # the user's own stream object: its failure is not the outcome's
             pass

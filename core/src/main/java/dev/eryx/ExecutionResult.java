@@ -78,6 +78,13 @@ public final class ExecutionResult {
     /**
      * The top-level variable {@code result} as set by this execution (it is cleared before each
      * one), when it is JSON-serialisable; otherwise {@code null}.
+     *
+     * <p>Values come back up to limits of their own, past which {@code execute} throws a {@link
+     * PythonException} ({@code ValueError}) naming {@code result} and the limit: ints up to the
+     * guest's {@code sys.get_int_max_str_digits()} (4,300 digits by default, at most 100,000),
+     * nesting up to the guest's {@code sys.getrecursionlimit()} (1,000 by default, at most 10,000),
+     * strings and keys up to {@link ResourceLimits#maxOutputBytes()} characters (at least 1 MiB).
+     * Jackson's own {@code toString()} refuses nodes nested deeper than 1,000 levels.
      */
     public JsonNode result() {
         return result;
@@ -125,7 +132,7 @@ public final class ExecutionResult {
                 + ", stderr="
                 + abbreviate(stderr)
                 + ", result="
-                + result
+                + describe(result)
                 + ", duration="
                 + duration
                 + ", stats="
@@ -133,6 +140,15 @@ public final class ExecutionResult {
                 + ", exitCode="
                 + exitCode
                 + '}';
+    }
+
+    private static String describe(JsonNode value) {
+        try {
+            return String.valueOf(value);
+        } catch (RuntimeException tooDeep) {
+            // Jackson's default writer refuses nesting past 1,000 levels; the guest may go deeper.
+            return "<JSON nested too deeply to print>";
+        }
     }
 
     private static String abbreviate(String text) {

@@ -220,10 +220,15 @@ class InterpreterAttacksTest extends SharedVictimAttacks {
                                 "from eryx import _bridge\n_bridge.invoke_json = None"
                             }) {
                         try (Sandbox sabotaged = Sandbox.builder().resourceLimits(LIMITS).build()) {
+                            // The execution that does it still reports, unless the report
+                            // itself needs what it broke; the next one cannot start.
                             SandboxCrashedException e =
                                     assertThrows(
                                             SandboxCrashedException.class,
-                                            () -> sabotaged.execute(fatal));
+                                            () -> {
+                                                sabotaged.execute(fatal);
+                                                sabotaged.execute("result = 1");
+                                            });
                             assertTrue(
                                     e.getMessage().contains("without reporting an outcome"),
                                     e.getMessage());

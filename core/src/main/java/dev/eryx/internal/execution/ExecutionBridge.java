@@ -1,10 +1,14 @@
 package dev.eryx.internal.execution;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eryx.internal.bridge.BridgeFailure;
 import dev.eryx.internal.bridge.BridgeHandler;
 import dev.eryx.internal.bridge.BridgeOp;
+import dev.eryx.internal.bridge.GuestJson;
 import dev.eryx.internal.callbacks.CallbackDispatcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +35,11 @@ final class ExecutionBridge implements BridgeHandler {
     private boolean adopted;
 
     private boolean adoptedAtBegin;
+
+    /** The parser of outcomes under {@link #outcomeJsonLimit} as the longest string, or null. */
+    private JsonFactory outcomeJson;
+
+    private long outcomeJsonLimit;
 
     /**
      * @param running the execution on the guest thread, or {@code null}
@@ -100,16 +109,47 @@ final class ExecutionBridge implements BridgeHandler {
         return json.toString().getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * Takes the guest's outcome. A result past the limits of {@link GuestJson} (strings and keys up
+     * to the execution's {@code maxOutputBytes}) or nested deeper than the guest's recursion limit
+     * ({@code "maxDepth"}, which the runtime reports) is refused with a message saying which limit;
+     * the guest runtime then reports a {@code ValueError} instead, and the sandbox stays usable.
+     */
     private byte[] complete(Execution execution, byte[] request) {
-        GuestOutcome outcome;
+        long maxStrings = execution.limits.maxOutputBytes();
+        JsonNode json;
         try {
-            outcome = GuestOutcome.fromJson(JSON.readTree(request));
+            json = GuestJson.read(outcomeJson(maxStrings), request);
+        } catch (StreamConstraintsException e) {
+            throw new BridgeFailure(
+                    BridgeFailure.ERROR, GuestJson.explain(e, maxStrings, "maxOutputBytes"));
         } catch (IOException e) {
             throw new BridgeFailure(BridgeFailure.ERROR, "malformed outcome: " + e.getMessage());
+        }
+        GuestOutcome outcome = GuestOutcome.fromJson(json);
+        int maxDepth = json.path("maxDepth").asInt(GuestJson.MAX_DEPTH);
+        int depth = GuestJson.depth(outcome.result);
+        if (depth > maxDepth) {
+            throw new BridgeFailure(
+                    BridgeFailure.ERROR,
+                    "it is nested "
+                            + depth
+                            + " levels deep, deeper than the recursion limit ("
+                            + maxDepth
+                            + "; sys.setrecursionlimit() raises it)");
         }
         synchronized (lock) {
             execution.outcome = outcome; // from now on a stop leaves the guest alone
         }
         return new byte[0];
+    }
+
+    private JsonFactory outcomeJson(long maxStrings) {
+        if (outcomeJson == null || outcomeJsonLimit != maxStrings) {
+            // The outcome object wraps the result: one level of nesting of its own.
+            outcomeJson = GuestJson.factory(maxStrings, 1);
+            outcomeJsonLimit = maxStrings;
+        }
+        return outcomeJson;
     }
 }

@@ -103,10 +103,12 @@ final class OutcomeMapper {
     static EryxException failed(
             Execution execution, Throwable failure, ExecutionResult partial, GuestInstance guest) {
         if (failure == null) {
-            String stderr = partial == null ? "" : partial.stderr();
+            // The runtime's traceback is in the partial result's stderr (and was streamed to the
+            // stderr listener); its last line says what failed without printing it twice.
+            String last = partial == null ? "" : lastLine(partial.stderr());
             return new SandboxCrashedException(
                     "the guest runtime failed without reporting an outcome"
-                            + (stderr.isEmpty() ? "" : ": " + stderr),
+                            + (last.isEmpty() ? "" : ": " + last),
                     partial,
                     null);
         }
@@ -174,6 +176,12 @@ final class OutcomeMapper {
                     .append('s');
         }
         return sb.toString();
+    }
+
+    private static String lastLine(String text) {
+        String trimmed = text.strip();
+        String last = trimmed.substring(trimmed.lastIndexOf('\n') + 1);
+        return last.length() <= 500 ? last : last.substring(0, 500) + "...";
     }
 
     static EryxException stopped(Execution execution, StopReason reason, ExecutionResult partial) {

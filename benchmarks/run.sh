@@ -5,6 +5,7 @@
 #
 #   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--startup] [--limits] [--pool] [--no-jdk17] [--no-jdk25]
 #                     [--workloads fib,loops,...]
+#   benchmarks/run.sh --soak [minutes] [--no-build] [--soak-exclude attack,...]
 #
 #   --quick       fewer repetitions and shorter warm-ups (a smoke run, not for the docs)
 #   --no-build    reuse the last build of the benchmarks module (target/ and target/dependency/)
@@ -17,6 +18,10 @@
 #                 (dev.eryx.bench.StopLatency, ~2 minutes; docs/security.md "Stop latency")
 #   --pool        also measure pool and snapshot latencies (dev.eryx.bench.PoolMeasurements, ~2 minutes
 #                 per JDK; docs/performance.md "Pools and snapshots")
+#   --soak [min]  only the soak (dev.eryx.bench.Soak; docs/security.md "Soak"): a pool of 4 under 8
+#                 clients, benign requests and attacks, for min minutes (default 10), on the default
+#                 JDK; exits non-zero on a lost or wrong answer or growth. Output in target/soak.txt.
+#                 --soak-exclude names attacks to leave out (the names are printed at the start).
 #
 # Environment overrides:
 #   ERYX_PYTHON_WASM      python.wasm for the Node runner (default: the committed one; it must export eryx_exec)
@@ -34,6 +39,7 @@ CACHE=${ERYX_BENCH_CACHE:-$HOME/.cache/eryx-bench}
 export ERYX_BENCH_CACHE=$CACHE
 
 QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 STARTUP=0 LIMITS=0 POOL=0 JDK17=1 JDK25=1 WORKLOADS=""
+SOAK=0 SOAK_MINUTES=10 SOAK_EXCLUDE=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -47,6 +53,8 @@ while [[ $# -gt 0 ]]; do
     --no-jdk17) JDK17=0 ;;
     --no-jdk25) JDK25=0 ;;
     --workloads) WORKLOADS=$2; shift ;;
+    --soak) SOAK=1; if [[ ${2:-} =~ ^[0-9]+([.][0-9]+)?$ ]]; then SOAK_MINUTES=$2; shift; fi ;;
+    --soak-exclude) SOAK_EXCLUDE=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -87,6 +95,14 @@ fi
 JAR=$(ls "$TARGET"/eryx-benchmarks-*.jar 2>/dev/null | head -1)
 [[ -n $JAR && -d $TARGET/dependency ]] || { echo "benchmarks module not built" >&2; exit 1; }
 CP="$JAR:$(ls "$TARGET"/dependency/*.jar | tr '\n' ':')"
+
+if [[ $SOAK == 1 ]]; then
+  log "soak: $SOAK_MINUTES minutes on $("$JAVA17" -version 2>&1 | head -1)"
+  SOAK_ARGS=("$SOAK_MINUTES"); [[ -n $SOAK_EXCLUDE ]] && SOAK_ARGS+=(--exclude "$SOAK_EXCLUDE")
+  # The host heap holds the sandboxes' guest memory (4 x 256 MiB at most) and the attacks' results.
+  "$JAVA17" -Xmx4g -cp "$CP" dev.eryx.bench.Soak "${SOAK_ARGS[@]}" | tee "$TARGET/soak.txt"
+  exit "${PIPESTATUS[0]}"
+fi
 
 log "native CPython 3.14.7 (built from the pinned source, cached in $CACHE)"
 NATIVE_PY=$("$HERE/native/build-cpython.sh" | tail -1)

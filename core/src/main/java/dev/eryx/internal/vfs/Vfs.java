@@ -414,10 +414,15 @@ public final class Vfs {
             }
             Resolution r = resolve(chain, part, true);
             if (r.node() == null) {
+                if (r.parent() != chain[chain.length - 1] || !part.equals(r.name())) {
+                    // A dangling symlink: refused, as by mkdir -p. Creating `part` where the link
+                    // points would make a stray directory and still leave the path unresolved.
+                    throw new ErrnoException(Errno.EXIST, guestPath + ": dangling symlink " + part);
+                }
                 r.parent().createDirectory(part);
                 r = resolve(chain, part, true);
             }
-            if (r.node().type() != NodeType.DIRECTORY) {
+            if (r.node() == null || r.node().type() != NodeType.DIRECTORY) {
                 throw new ErrnoException(Errno.NOTDIR, guestPath);
             }
             chain = r.chainIncludingNode();

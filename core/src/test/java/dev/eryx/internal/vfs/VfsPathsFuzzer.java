@@ -119,7 +119,7 @@ class VfsPathsFuzzer {
                 Resolution r = vfs.resolve(vfs.rootChain(), path, false);
                 checkResolution(vfs, r);
                 if (r.name() != null && r.node() == null) {
-                    r.parent().createSymlink(r.name(), data.consumeString(200));
+                    r.parent().createSymlink(r.name(), asFromGuest(data.consumeString(200)));
                 }
             }
             case 4 -> absoluteOnly(path, () -> vfs.delete(path));
@@ -145,7 +145,7 @@ class VfsPathsFuzzer {
     /** A path from the vocabulary, or (less often) any string the fuzzer makes. */
     private static String path(FuzzedDataProvider data) {
         if (data.consumeInt(0, 3) == 0) {
-            return data.consumeString(300);
+            return asFromGuest(data.consumeString(300));
         }
         StringBuilder path = new StringBuilder(data.consumeBoolean() ? "/" : "");
         int parts = data.consumeInt(0, 8);
@@ -153,6 +153,14 @@ class VfsPathsFuzzer {
             path.append(i == 0 ? "" : "/").append(WORDS[data.consumeInt(0, WORDS.length - 1)]);
         }
         return path.toString();
+    }
+
+    /**
+     * What a guest can send: WASI decodes path bytes as UTF-8, so a Java string from the guest has
+     * no lone surrogates (a host passing one to the host API gets InvalidPathException).
+     */
+    private static String asFromGuest(String s) {
+        return new String(s.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
     }
 
     /** The host API takes absolute paths and says so for others: nothing else may escape. */

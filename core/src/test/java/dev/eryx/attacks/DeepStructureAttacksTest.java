@@ -50,7 +50,7 @@ class DeepStructureAttacksTest {
     }
 
     /**
-     * Every kind of container, on a guest stack of 8 MiB instead of 512: 100,000 levels needed ~100
+     * Every kind of container, on a guest stack of 8 MiB instead of 512: 100,000 levels needed ~50
      * MB of it before the fix (about 0.5 KB per level for lists, more for the others), and about
      * 1-2 MiB at any depth now (measured: lists and tuples free on 1 MiB, dicts and objects on 2
      * MiB).

@@ -67,6 +67,12 @@ PER_FILE_CFLAGS=(
   "Python/codegen.o -finline-hint-functions"
 )
 
+# SQLite's compile-time options; sqlite/eryx_sqlite3.c adds the default VFS ("unix", POSIX advisory
+# locks answered inside the module) so readers share a database as SQLite expects.
+SQLITE_CFLAGS="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL -DSQLITE_OMIT_SHARED_CACHE"
+SQLITE_CFLAGS+=" -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_OMIT_DEPRECATED -DSQLITE_DQS=0 -DSQLITE_ENABLE_MATH_FUNCTIONS"
+SQLITE_CFLAGS+=" -D_WASI_EMULATED_MMAN"
+
 # Compiler flags shared by every wasm compile: map the scratch dir away so no build path is embedded.
 REPRO_CFLAGS="-ffile-prefix-map=$B=/eryx-build -fdebug-prefix-map=$B=/eryx-build -fmacro-prefix-map=$B=/eryx-build"
 WASM_CFLAGS_BASE="-O2 $REPRO_CFLAGS"
@@ -180,19 +186,27 @@ stage_libs() {
     rm -f "$PREFIX"/lib/liblzma.la
   fi
 
-  # sqlite3: generate the amalgamation natively (the tarball is the full tree), then compile it for wasm.
+  # sqlite3: generate the amalgamation natively (the tarball is the full tree), then compile it for
+  # wasm through sqlite/eryx_sqlite3.c (the "unix" VFS with in-process POSIX advisory locks, in place
+  # of WASI's default dotfile locking). Rebuilt, and python.wasm relinked, when the flags or the
+  # wrapper change.
+  local sqlite_stamp
+  sqlite_stamp=$( { echo "$SQLITE_CFLAGS"; cat "$HERE/sqlite/eryx_sqlite3.c"; } | sha256sum | cut -c1-16)
+  if [ -f "$PREFIX/lib/libsqlite3.a" ] && [ "$(cat "$PREFIX/lib/.sqlite-stamp" 2>/dev/null)" != "$sqlite_stamp" ]; then
+    rm -f "$PREFIX/lib/libsqlite3.a" "$WBUILD/python.wasm" "$WBUILD/python-reactor.wasm"
+  fi
   if [ ! -f "$PREFIX/lib/libsqlite3.a" ]; then
     rm -rf "$DEPS/src/sqlite"; mkdir -p "$DEPS/src/sqlite"
     tar -C "$DEPS/src/sqlite" --strip-components=1 -xf "$DL/sqlite3_3.53.4.orig.tar.xz"
     (cd "$DEPS/src/sqlite" &&
       env -u CC -u CXX -u CPP -u AR -u RANLIB -u NM ./configure >configure.log 2>&1 &&
       env -u CC -u CXX -u CPP -u AR -u RANLIB -u NM make sqlite3.c >make.log 2>&1 &&
-      $CC $cflags -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL -DSQLITE_OMIT_SHARED_CACHE \
-        -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_OMIT_DEPRECATED -DSQLITE_DQS=0 -DSQLITE_ENABLE_MATH_FUNCTIONS \
-        -D_WASI_EMULATED_MMAN -c sqlite3.c -o sqlite3.o &&
+      cp "$HERE/sqlite/eryx_sqlite3.c" . &&
+      $CC $cflags $SQLITE_CFLAGS -c eryx_sqlite3.c -o sqlite3.o &&
       rm -f libsqlite3.a && $AR rcsD libsqlite3.a sqlite3.o &&
       cp sqlite3.h sqlite3ext.h "$PREFIX/include/" && cp libsqlite3.a "$PREFIX/lib/") \
       || die "sqlite3 build failed (see $DEPS/src/sqlite)"
+    echo "$sqlite_stamp" > "$PREFIX/lib/.sqlite-stamp"
   fi
   ls -l "$PREFIX/lib"
 }
@@ -345,7 +359,7 @@ stage_manifest() {
     echo "OPT=-DNDEBUG -g0 -O3 -Wall; libraries: $WASM_CFLAGS_BASE" | sed "s|$B|\$ERYX_BUILD_DIR|g"
     for e in ${PER_FILE_CFLAGS[@]+"${PER_FILE_CFLAGS[@]}"}; do echo "per-file: ${e%% *} += ${e#* }"; done
     echo "library env: ZLIB_CFLAGS/LIBS BZIP2_CFLAGS/LIBS LIBSQLITE3_CFLAGS/LIBS (LIBLZMA_*) -> static libs in \$ERYX_BUILD_DIR/deps/prefix"
-    echo "sqlite3: amalgamation + -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL -DSQLITE_OMIT_SHARED_CACHE -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_OMIT_DEPRECATED -DSQLITE_DQS=0 -DSQLITE_ENABLE_MATH_FUNCTIONS"
+    echo "sqlite3: amalgamation via sqlite/eryx_sqlite3.c $(sha256sum < "$HERE/sqlite/eryx_sqlite3.c" | cut -d' ' -f1) + $SQLITE_CFLAGS"
     echo "memory: stack=$STACK_SIZE initial=$INITIAL_MEMORY max=$MAX_MEMORY (bytes), stack first"
     echo "built-in extras: _eryx (wasm-assets/build/bridge/_eryxmodule.c), zlib, _bz2, _sqlite3$( [ -f "$PREFIX/lib/liblzma.a" ] && echo ', _lzma')"
     echo

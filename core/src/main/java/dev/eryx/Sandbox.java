@@ -211,7 +211,12 @@ public final class Sandbox implements AutoCloseable {
 
         /**
          * Makes a host directory visible at {@code guestPath}. The guest cannot leave it through
-         * {@code ..}, symlinks or hard links; with {@code readOnly} every write fails with OSError.
+         * {@code ..} or symlinks, and cannot create hard links; with {@code readOnly} every write
+         * fails with OSError. A hard link the host itself left in the directory is another name for
+         * a host file that may lie outside it: the guest can read such a file, but opening it for
+         * writing, truncating it or setting its times fails with {@code PermissionError} (EACCES)
+         * in a read-write mount. Do not mount directories holding hard links to files the guest
+         * must not read.
          */
         public Builder mount(Path hostDir, String guestPath, boolean readOnly) {
             Objects.requireNonNull(hostDir, "hostDir");

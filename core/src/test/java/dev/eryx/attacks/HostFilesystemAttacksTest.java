@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -282,6 +283,44 @@ class HostFilesystemAttacksTest {
                             attempt(
                                     "open('/tmp/t', 'w').close()\nimport os\nos.link('/tmp/t', '/data/alias')"));
                 });
+    }
+
+    @Test
+    void writesThroughPlantedHardLink() throws IOException {
+        // A careless host left a second name for its secret inside the read-write mount.
+        Files.createLink(host.resolve("mounted/linked.txt"), secret);
+        FileTime secretTime = Files.getLastModifiedTime(secret);
+        bystander.alongside(
+                () -> {
+                    // Every way of modifying it is refused, checked after opening (before any
+                    // truncation).
+                    for (String write :
+                            new String[] {
+                                "open('/data/linked.txt', 'w')",
+                                "open('/data/linked.txt', 'a').write('pwned')",
+                                "open('/data/linked.txt', 'r+').write('pwned')",
+                                "import os\nos.close(os.open('/data/linked.txt', os.O_WRONLY))",
+                                "import os\nos.truncate('/data/linked.txt', 0)",
+                                "import os\nos.utime('/data/linked.txt', (0, 0))",
+                                "import os\nos.utime('/data/linked.txt')"
+                            }) {
+                        assertEquals("PermissionError EACCES", attempt(write), write);
+                    }
+                    // Reading is allowed: the host handed the file over (docs/security.md).
+                    assertEquals(
+                            SECRET,
+                            sandbox.execute("result = open('/data/linked.txt').read()")
+                                    .result()
+                                    .asText());
+                    // Removing the name inside the mount leaves the host's file alone; files with
+                    // one link stay writable.
+                    assertEquals("ok", attempt("import os\nos.remove('/data/linked.txt')"));
+                    assertEquals("ok", attempt("open('/data/new.txt', 'w').write('mine')"));
+                    assertEquals("ok", attempt("open('/data/new.txt', 'a').write('!')"));
+                    assertEquals("ok", attempt("import os\nos.utime('/data/new.txt', (0, 0))"));
+                });
+        assertEquals(secretTime, Files.getLastModifiedTime(secret));
+        assertEquals("mine!", Files.readString(host.resolve("mounted/new.txt")));
     }
 
     @Test

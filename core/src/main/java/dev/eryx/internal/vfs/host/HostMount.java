@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -49,8 +50,9 @@ import java.util.concurrent.TimeUnit;
  * single validated components. Host symlinks are shown to the guest as symlinks whose targets the
  * VFS resolves in the guest namespace. The guest may not create symlinks here, nor move them (so it
  * cannot stage a race for the two path-based calls Java offers no *at variant for: mkdir and
- * readlink). Special files (FIFOs, devices, sockets) are invisible. Hard links are never created.
- * Writes are not counted against the sandbox's memory quota.
+ * readlink). Special files (FIFOs, devices, sockets) are invisible. Hard links are never created,
+ * and a file the host gave several links is never modified (EACCES; its other names may lie outside
+ * the mount); it can still be read. Writes are not counted against the sandbox's memory quota.
  */
 public final class HostMount {
     private static final LinkOption[] NO_FOLLOW = {LinkOption.NOFOLLOW_LINKS};
@@ -320,6 +322,9 @@ public final class HostMount {
                                                 Path.of(name()),
                                                 BasicFileAttributeView.class,
                                                 NO_FOLLOW);
+                        if (this instanceof HostFile) {
+                            requireSingleLink(dir, components); // times are writes too
+                        }
                         view.setTimes(modify, access, null);
                         return null;
                     };
@@ -550,9 +555,48 @@ public final class HostMount {
                                     throw new ErrnoException(
                                             Errno.NOENT, "no longer a regular file");
                                 }
-                                return dir.newByteChannel(Path.of(name()), options);
+                                SeekableByteChannel opened =
+                                        dir.newByteChannel(Path.of(name()), options);
+                                if (writable) {
+                                    try {
+                                        requireSingleLink(dir, components);
+                                    } catch (IOException | RuntimeException e) {
+                                        opened.close();
+                                        throw e;
+                                    }
+                                }
+                                return opened;
                             });
             return new OpenHostFile(this, channel);
+        }
+    }
+
+    /**
+     * Refuses (EACCES) to modify a regular file with more than one hard link. The guest cannot
+     * create hard links here, but the host may have left one, and its other name can be any host
+     * file on the same filesystem, outside the mount. Called with the directory handle the file was
+     * opened through, after opening: Java cannot stat an open channel, so the link count comes from
+     * one stat of the host path, accepted only if it names the same file (device and inode) as the
+     * entry in that directory handle. Fails closed where the platform reports no link count.
+     */
+    private void requireSingleLink(SecureDirectoryStream<Path> dir, String[] components)
+            throws IOException {
+        Object entry = attributes(dir, components[components.length - 1]).fileKey();
+        Path path = root;
+        for (String c : components) {
+            path = path.resolve(c);
+        }
+        Map<String, Object> unix;
+        try {
+            unix = Files.readAttributes(path, "unix:nlink,fileKey", NO_FOLLOW);
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            throw new ErrnoException(Errno.ACCES, "the host reports no link count");
+        }
+        if (entry == null
+                || !entry.equals(unix.get("fileKey"))
+                || !(unix.get("nlink") instanceof Integer links)
+                || links != 1) {
+            throw new ErrnoException(Errno.ACCES, "a file with several hard links");
         }
     }
 

@@ -566,7 +566,9 @@ class CallbackAttacksTest extends SharedVictimAttacks {
                                     .result();
                     for (JsonNode outcome : result) {
                         assertTrue(outcome.asText().startsWith("ISE: "), result.toString());
-                        assertTrue(outcome.asText().contains("own callbacks"), result.toString());
+                        assertTrue(
+                                outcome.asText().contains("would wait for itself"),
+                                result.toString());
                     }
                     assertTrue(
                             System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20),
@@ -581,5 +583,32 @@ class CallbackAttacksTest extends SharedVictimAttacks {
                                     .asText());
                     assertEquals("queued", fromOtherThread.get().get().result().asText());
                 });
+    }
+
+    @Test
+    void aTracerCallingItsOwnSandboxFailsAtOnce() {
+        AtomicReference<Sandbox> traced = new AtomicReference<>();
+        AtomicReference<String> outcome = new AtomicReference<>();
+        try (Sandbox own =
+                Sandbox.builder()
+                        .tracer(
+                                event -> {
+                                    if (outcome.get() == null) {
+                                        try {
+                                            traced.get().execute("result = 1");
+                                            outcome.set("returned");
+                                        } catch (IllegalStateException e) {
+                                            outcome.set("ISE: " + e.getMessage());
+                                        }
+                                    }
+                                })
+                        .build()) {
+            traced.set(own);
+            bystander.alongside(
+                    () -> {
+                        assertEquals(2, own.execute("x = 1\nresult = x + 1").result().asInt());
+                        assertTrue(outcome.get().startsWith("ISE: "), outcome.get());
+                    });
+        }
     }
 }

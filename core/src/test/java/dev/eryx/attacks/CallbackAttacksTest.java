@@ -83,12 +83,9 @@ class CallbackAttacksTest extends SharedVictimAttacks {
 
     record Point(int x, int y, List<String> tags) {}
 
-    record Exploding(int x) {
-        @Override
-        public int x() {
-            throw new AssertionError("component accessor failed");
-        }
-    }
+    record Exploding(int x) {}
+
+    record Unmapped(int x) {}
 
     enum Colour {
         RED
@@ -117,6 +114,13 @@ class CallbackAttacksTest extends SharedVictimAttacks {
                         .callback(Callback.of("reenter", "calls its own sandbox", this::reenter))
                         .callbackValueMapper(Instant.class, Instant::toString)
                         .callbackValueMapper(Money.class, m -> Map.of("cents", m.cents))
+                        .callbackValueMapper(
+                                Point.class, p -> Map.of("x", p.x(), "y", p.y(), "tags", p.tags()))
+                        .callbackValueMapper(
+                                Exploding.class,
+                                e -> {
+                                    throw new AssertionError("component accessor failed");
+                                })
                         .build();
         self.set(sandbox);
         return sandbox;
@@ -474,6 +478,9 @@ class CallbackAttacksTest extends SharedVictimAttacks {
                 outcomeOf("mixed", () -> map));
         String nan = outcomeOf("nan", () -> List.of(Double.NaN));
         assertTrue(nan.startsWith("CallbackError: ") && nan.contains("result[0]"), nan);
+        String unmapped = outcomeOf("record", () -> new Unmapped(1));
+        assertTrue(
+                unmapped.startsWith("CallbackError: ") && unmapped.contains("Unmapped"), unmapped);
         String key = outcomeOf("objectKey", () -> Map.of(List.of(1), 1));
         assertTrue(key.startsWith("CallbackError: ") && key.contains("keys must be strings"), key);
     }
@@ -566,7 +573,9 @@ class CallbackAttacksTest extends SharedVictimAttacks {
                                     .result();
                     for (JsonNode outcome : result) {
                         assertTrue(outcome.asText().startsWith("ISE: "), result.toString());
-                        assertTrue(outcome.asText().contains("own callbacks"), result.toString());
+                        assertTrue(
+                                outcome.asText().contains("would wait for itself"),
+                                result.toString());
                     }
                     assertTrue(
                             System.nanoTime() - start < TimeUnit.SECONDS.toNanos(20),
@@ -581,5 +590,32 @@ class CallbackAttacksTest extends SharedVictimAttacks {
                                     .asText());
                     assertEquals("queued", fromOtherThread.get().get().result().asText());
                 });
+    }
+
+    @Test
+    void aTracerCallingItsOwnSandboxFailsAtOnce() {
+        AtomicReference<Sandbox> traced = new AtomicReference<>();
+        AtomicReference<String> outcome = new AtomicReference<>();
+        try (Sandbox own =
+                Sandbox.builder()
+                        .tracer(
+                                event -> {
+                                    if (outcome.get() == null) {
+                                        try {
+                                            traced.get().execute("result = 1");
+                                            outcome.set("returned");
+                                        } catch (IllegalStateException e) {
+                                            outcome.set("ISE: " + e.getMessage());
+                                        }
+                                    }
+                                })
+                        .build()) {
+            traced.set(own);
+            bystander.alongside(
+                    () -> {
+                        assertEquals(2, own.execute("x = 1\nresult = x + 1").result().asInt());
+                        assertTrue(outcome.get().startsWith("ISE: "), outcome.get());
+                    });
+        }
     }
 }

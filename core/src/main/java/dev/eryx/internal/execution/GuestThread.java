@@ -41,6 +41,11 @@ final class GuestThread implements AutoCloseable {
                         });
     }
 
+    /** Whether the caller is this thread (a tracer, say, called from the running guest). */
+    boolean isCurrent() {
+        return Thread.currentThread() == thread;
+    }
+
     boolean isUsable() {
         return state.get() == State.USABLE;
     }

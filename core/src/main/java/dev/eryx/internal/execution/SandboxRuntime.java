@@ -194,15 +194,16 @@ public final class SandboxRuntime implements AutoCloseable {
     /**
      * A host function of this sandbox, running for the execution in flight, asks for work that
      * queues behind that execution, which waits for the function: it would wait for itself (until
-     * the callback timeout, or forever). Any other thread keeps the usual queueing.
+     * the callback timeout, or forever). The guest thread itself (a tracer calling back) likewise.
+     * Any other thread keeps the usual queueing.
      */
     private void refuseFromOwnCallback(String operation) {
-        if (callbacks.onCallbackThread()) {
+        if (callbacks.onCallbackThread() || thread.isCurrent()) {
             throw new IllegalStateException(
                     operation
-                            + " called from one of this sandbox's own callbacks while its execution"
-                            + " waits for that callback: it would wait for itself. Return a value"
-                            + " to the guest instead, or use another sandbox");
+                            + " called from one of this sandbox's own callbacks (or its tracer)"
+                            + " while its execution waits for it: it would wait for itself. Return"
+                            + " a value to the guest instead, or use another sandbox");
         }
     }
 

@@ -13,6 +13,7 @@ the host, which retires the sandbox.
 """
 import ast
 import builtins
+import collections
 import linecache
 import signal
 import sys
@@ -25,6 +26,12 @@ import _eryx
 from eryx import _bridge, _callbacks, _loop
 
 _FILENAME = "<string>"
+# Sources of recent "<string>" executions whose lines tracebacks have not needed yet (see
+# _remember_source); older ones are forgotten, and their functions' frames show no lines.
+_pending_sources = collections.deque(maxlen=32)
+# A traceback deeper than this is shown without source lines: traceback formats every frame
+# (also the collapsed repeats of a RecursionError) with a parse of its line, seconds under wasm.
+_MAX_FRAMES_WITH_LINES = 100
 # The file name the running execution's code was compiled under: "<string>", or a script's name.
 _filename = _FILENAME
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
@@ -214,14 +221,25 @@ def _remember_source(compiled, code):
     """Lets tracebacks show the source lines, as CPython does for scripts and for -c."""
     try:
         if isinstance(code, str):
-            # Keyed by code object, as CPython 3.14 does for -c, so a function defined by an
-            # earlier execution keeps its own lines although every execution is "<string>".
-            linecache._register_code(compiled, code, _filename)
+            # Registered when a traceback needs it (_register_pending): registering walks every
+            # constant of the code, which costs as much as a tenth of compiling it.
+            _pending_sources.append((compiled, code))
         else:
             text = _decode_source(code)
             linecache.cache[_filename] = (len(text), None, text.splitlines(True), _filename)
     except Exception:
         pass  # tracebacks without source lines, as before
+
+
+def _register_pending():
+    # Keyed by code object, as CPython 3.14 does for -c, so a function defined by an earlier
+    # execution keeps its own lines although every execution is "<string>".
+    while _pending_sources:
+        compiled, code = _pending_sources.popleft()
+        try:
+            linecache._register_code(compiled, code, _FILENAME)
+        except Exception:
+            pass
 
 
 def _decode_source(data):
@@ -338,7 +356,12 @@ def _describe(error, user_frames=True):
     except BaseException:
         pass
     try:
-        text = _as_str("".join(_format_exception(type(error), error, tb)))
+        if _depth(tb) <= _MAX_FRAMES_WITH_LINES:
+            _register_pending()
+            lines = _format_exception(type(error), error, tb)
+        else:
+            lines = _format_without_lines(error, tb)
+        text = _as_str("".join(lines))
     except BaseException:
         text = _plain_traceback(tb, name, message)
     return {"type": name, "message": _clip(message), "traceback": _clip(text)}
@@ -374,6 +397,25 @@ def _clip(text):
         return text
     half = _TEXT_LIMIT // 2
     return f"{text[:half]}\n[... {len(text) - 2 * half} characters omitted ...]\n{text[-half:]}"
+
+
+def _depth(tb):
+    depth = 0
+    while tb is not None and depth <= _MAX_FRAMES_WITH_LINES:
+        depth += 1
+        tb = tb.tb_next
+    return depth
+
+
+def _format_without_lines(error, tb):
+    # Hides the registered sources while formatting; the entries keep linecache off sys.path.
+    saved_cache, saved_code_cache = linecache.cache, linecache._interactive_cache
+    linecache.cache = {_FILENAME: (0, None, [], _FILENAME), _filename: (0, None, [], _filename)}
+    linecache._interactive_cache = {}
+    try:
+        return traceback.format_exception(type(error), error, tb)
+    finally:
+        linecache.cache, linecache._interactive_cache = saved_cache, saved_code_cache
 
 
 def _user_frames(tb):

@@ -15,9 +15,9 @@ import java.util.regex.Pattern;
  * <p>The guest's keyword arguments arrive as one JSON object; positional arguments are mapped to
  * the schema's properties in the order the schema lists them. The returned value must be JSON-like
  * (null, strings, numbers, booleans, maps with string keys, collections, arrays, {@code JsonNode}s,
- * enums, or a type (a record, say) registered with {@link Sandbox.Builder#callbackValueMapper}); it
- * is converted to JSON and becomes the Python value of the {@code await}. A value that is not, or
- * is over a limit (an integer over 4,300 digits, nesting over 1,000 levels, a string over {@link
+ * records, enums, or a type registered with {@link Sandbox.Builder#callbackValueMapper}); it is
+ * converted to JSON and becomes the Python value of the {@code await}. A value that is not, or is
+ * over a limit (an integer over 4,300 digits, nesting over 1,000 levels, a string over {@link
  * ResourceLimits#maxOutputBytes()}), raises {@code eryx.CallbackError} at the {@code await}; no
  * method of a host object runs to convert it. An exception thrown by the function (or a failed
  * stage) raises {@code eryx.CallbackError} in Python with the exception's message only; no Java

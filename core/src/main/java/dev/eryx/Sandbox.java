@@ -367,11 +367,11 @@ public final class Sandbox implements AutoCloseable {
          * turns each into a JSON-like value, which then reaches Python as any result does. Without
          * a mapper a callback may return only JSON-like values: {@code null}, strings, characters,
          * booleans, numbers (the boxed primitives, {@code BigInteger} and {@code BigDecimal}), maps
-         * with string keys, collections and arrays, {@code JsonNode}s, enums (by name) and {@code
-         * Optional}s of them (a record needs a mapper too: eryx uses no reflection); anything else
-         * (a {@code Thread}, a {@code Path}, a bean) raises {@code eryx.CallbackError} naming its
-         * Java type, and none of its methods run. Mappers run on the callback's host thread and are
-         * tried in the order they were registered; one that throws fails the call the same way.
+         * with string keys, collections and arrays, {@code JsonNode}s, records (by component),
+         * enums (by name) and {@code Optional}s of them; anything else (a {@code Thread}, a {@code
+         * Path}, a bean) raises {@code eryx.CallbackError} naming its Java type, and none of its
+         * methods run. Mappers run on the callback's host thread and are tried in the order they
+         * were registered; one that throws fails the call the same way.
          *
          * <pre>{@code
          * builder.callbackValueMapper(Instant.class, Instant::toString)

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.POJONode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Base64;
@@ -23,9 +26,8 @@ import java.util.function.Function;
  * floating-point numbers, {@link BigInteger} and {@link BigDecimal} (at most {@value
  * CallbackJson#MAX_INT_DIGITS} digits), {@link Map} with string (or integer, character, enum) keys,
  * {@link Collection}, arrays ({@code byte[]} as base64 text, {@code char[]} as text), {@link
- * JsonNode}, enums (by name), {@link Optional}, and the types the host registered a mapper for.
- * Records too need a mapper: reading their components generically takes reflection, which no
- * sandbox class may use (IsolationArchitectureTest).
+ * JsonNode}, records (component by component), enums (by name), {@link Optional}, and the types the
+ * host registered a mapper for.
  *
  * <p>Anything else is an error naming its Java type: a host object is never inspected, so no getter
  * of it runs and nothing about the host (a {@code Thread}'s stack, a {@code Path}) reaches the
@@ -178,13 +180,15 @@ final class ResultEncoder {
             out.writeString(text);
         } else if (value.getClass().isArray()) {
             writeArray(out, value, depth);
+        } else if (value.getClass().isRecord()) {
+            writeRecord(out, (Record) value, depth);
         } else {
             throw new NotJson(
                     "a "
                             + value.getClass().getName()
                             + " is not a JSON-like value (return maps, lists, strings, numbers,"
-                            + " booleans, null or enums, or register a mapper for the type with"
-                            + " Sandbox.Builder.callbackValueMapper)");
+                            + " booleans, null, records or enums, or register a mapper for the"
+                            + " type with Sandbox.Builder.callbackValueMapper)");
         }
     }
 
@@ -229,6 +233,36 @@ final class ResultEncoder {
             }
         }
         out.writeEndArray();
+    }
+
+    private void writeRecord(JsonGenerator out, Record record, int depth) throws IOException {
+        Class<?> type = record.getClass();
+        out.writeStartObject();
+        for (RecordComponent component : type.getRecordComponents()) {
+            Method accessor = component.getAccessor();
+            if (!accessor.trySetAccessible()) {
+                throw new NotJson("the record " + type.getName() + " is not accessible");
+            }
+            Object value;
+            try {
+                value = accessor.invoke(record);
+            } catch (InvocationTargetException e) {
+                throw new NotJson(
+                                "reading it failed: "
+                                        + Invocation.message(
+                                                e.getCause() == null ? e : e.getCause()))
+                        .in("." + component.getName());
+            } catch (IllegalAccessException e) {
+                throw new NotJson("the record " + type.getName() + " is not accessible");
+            }
+            out.writeFieldName(component.getName());
+            try {
+                write(out, value, depth + 1);
+            } catch (NotJson e) {
+                throw e.in("." + component.getName());
+            }
+        }
+        out.writeEndObject();
     }
 
     private void writeNode(JsonGenerator out, JsonNode node, int depth) throws IOException {

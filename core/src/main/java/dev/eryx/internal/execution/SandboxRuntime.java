@@ -83,14 +83,7 @@ public final class SandboxRuntime implements AutoCloseable {
      * saved-state encoder reads the in-memory files there).
      */
     public <T> T captureState(Function<InterpreterState, T> withState) {
-        refuseFromOwnCallback("saveState()");
-        thread.requireUsable();
-        return thread.call(
-                "capturing the interpreter state",
-                () -> {
-                    thread.requireUsable();
-                    return withState.apply(guest.captureState());
-                });
+        return captureWithFiles((image, files) -> withState.apply(image));
     }
 
     /**
@@ -98,6 +91,7 @@ public final class SandboxRuntime implements AutoCloseable {
      * on the guest thread while nothing executes (the saved-state encoder walks its tree).
      */
     public <T> T captureWithFiles(BiFunction<InterpreterState, Vfs, T> withState) {
+        refuseFromOwnCallback("saveState()");
         thread.requireUsable();
         return thread.call(
                 "capturing the interpreter state",
@@ -182,6 +176,7 @@ public final class SandboxRuntime implements AutoCloseable {
 
     /** A script's source bytes, decoded by the guest as CPython decodes a file. */
     public ExecutionHandle submit(byte[] source, String filename, ResourceLimits limits) {
+        refuseFromOwnCallback("execute()");
         thread.requireUsable();
         return submit(new Execution(watchdog, source, filename, limits));
     }

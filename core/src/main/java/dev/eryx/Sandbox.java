@@ -388,9 +388,9 @@ public final class Sandbox implements AutoCloseable {
         /**
          * Boots the interpreter.
          *
-         * @throws IllegalArgumentException the configuration cannot work (a mount over the sandbox's
-         *     own files, or a memory limit below what the interpreter needs), or the state given to
-         *     {@link #restoreFrom} is refused (see there); nothing is started
+         * @throws IllegalArgumentException the configuration cannot work (a mount over the
+         *     sandbox's own files, or a memory limit below what the interpreter needs), or the
+         *     state given to {@link #restoreFrom} is refused (see there); nothing is started
          * @throws EryxException the interpreter failed to start
          */
         public Sandbox build() {

@@ -213,8 +213,7 @@ public final class EryxCommand implements Callable<Integer> {
             }
             return exitCode;
         } finally {
-            out().flush();
-            err().flush();
+            flushOutputs();
         }
     }
 
@@ -328,8 +327,7 @@ public final class EryxCommand implements Callable<Integer> {
                 failure.printStackTrace(err());
             }
         }
-        out().flush();
-        err().flush();
+        flushOutputs();
         return exitCode;
     }
 
@@ -369,6 +367,16 @@ public final class EryxCommand implements Callable<Integer> {
 
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
+    }
+
+    /**
+     * Flushes eryx's own text on both streams; never waits behind a guest write stuck on a pipe.
+     */
+    void flushOutputs() {
+        if (stdout != null) {
+            stdout.flush();
+            stderr.flush();
+        }
     }
 
     private PrintWriter out() {

@@ -17,8 +17,7 @@ public final class Main {
         CommandLine commandLine =
                 EryxCommand.commandLine(System.in, Terminals::stdinIsTerminal, out, err);
         int exitCode = commandLine.execute(args);
-        commandLine.getOut().flush();
-        commandLine.getErr().flush();
+        ((EryxCommand) commandLine.getCommand()).flushOutputs();
         System.exit(exitCode);
     }
 }

@@ -17,6 +17,12 @@ final class ProcessOutput {
     private final OutputStream stream;
     private final PrintWriter writer;
 
+    /**
+     * Whether a guest write is in progress: one blocked on a full pipe (a reader that stopped)
+     * holds the stream, and the sandbox has abandoned it at the stop; see {@link #flush()}.
+     */
+    private volatile boolean guestWriting;
+
     /** Shared by stdout and stderr: whether the guest's last byte on either ended a line. */
     private final AtomicBoolean atLineStart;
 
@@ -45,13 +51,27 @@ final class ProcessOutput {
             return;
         }
         writer.flush();
+        guestWriting = true;
         try {
             stream.write(bytes);
             stream.flush();
         } catch (IOException e) {
             // As PrintWriter does for our own text: a closed pipe must not fail the execution.
+        } finally {
+            guestWriting = false;
         }
         atLineStart.set(bytes[bytes.length - 1] == '\n');
+    }
+
+    /**
+     * Flushes eryx's own text, unless a guest write is stuck on a full pipe: then the flush would
+     * wait for the pipe's reader too, and the process would outlive its timeout (the text could not
+     * be written anyway).
+     */
+    void flush() {
+        if (!guestWriting) {
+            writer.flush();
+        }
     }
 
     /**

@@ -138,7 +138,8 @@ class IsolationArchitectureTest {
                 .should()
                 .onlyDependOnClassesThat(
                         DescribedPredicate.not(
-                                JavaClass.Predicates.resideInAPackage("java.lang.reflect.."))
+                                        JavaClass.Predicates.resideInAPackage(
+                                                "java.lang.reflect.."))
                                 .or(
                                         JavaClass.Predicates.belongToAnyOf(
                                                 java.lang.reflect.RecordComponent.class,

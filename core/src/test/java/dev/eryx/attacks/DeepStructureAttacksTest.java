@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.eryx.ResourceLimits;
-import dev.eryx.Sandbox;
 import dev.eryx.internal.execution.DefaultImage;
 import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
@@ -34,10 +33,11 @@ class DeepStructureAttacksTest {
     private static final String CHECK = "import gc\ngc.collect()\nresult = canary";
 
     /**
-     * The issue's reproducer at 1,000,000 levels (where it crashed in some runs) on a guest stack of
-     * 2 MiB instead of 512: before the fix that depth needed ~500 MB of stack, so passing here
+     * The issue's reproducer at 1,000,000 levels (where it crashed in some runs) on a guest stack
+     * of 2 MiB instead of 512: before the fix that depth needed ~500 MB of stack, so passing here
      * shows the depth no longer reaches the stack at all, and 3,000,000 levels (which crashed
-     * always; passed on the default stack when the fix was made, ~40 s to build) cost no more stack.
+     * always; passed on the default stack when the fix was made, ~40 s to build) cost no more
+     * stack.
      */
     @Test
     void freesAMillionNestedListsInTwoMebibytesOfStack() {
@@ -54,7 +54,9 @@ class DeepStructureAttacksTest {
                     () ->
                             assertEquals(
                                     "alive",
-                                    runtime.submit(nestAndFree("[]", "[x]", 1_000_000) + CHECK, ROOMY)
+                                    runtime.submit(
+                                                    nestAndFree("[]", "[x]", 1_000_000) + CHECK,
+                                                    ROOMY)
                                             .get()
                                             .result()
                                             .asText()));

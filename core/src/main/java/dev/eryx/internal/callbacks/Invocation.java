@@ -3,6 +3,7 @@ package dev.eryx.internal.callbacks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eryx.Effect;
+import dev.eryx.internal.values.HumanDuration;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -112,7 +113,7 @@ final class Invocation {
                                             "callback '"
                                                     + name()
                                                     + "' did not finish within "
-                                                    + timeout),
+                                                    + HumanDuration.of(timeout)),
                             timeout.toNanos(),
                             TimeUnit.NANOSECONDS);
         }

@@ -46,6 +46,10 @@ final class GuestThread implements AutoCloseable {
         return Thread.currentThread() == thread;
     }
 
+    /** Set once, before the state leaves USABLE for POISONED. */
+    private volatile String poisonedBy =
+            "an earlier execution left the interpreter in an unknown state";
+
     boolean isUsable() {
         return state.get() == State.USABLE;
     }
@@ -58,8 +62,7 @@ final class GuestThread implements AutoCloseable {
             case CLOSED:
                 return new IllegalStateException("the sandbox is closed");
             default:
-                return new IllegalStateException(
-                        "the sandbox is no longer usable: an earlier execution left the interpreter in an unknown state");
+                return new IllegalStateException("the sandbox is no longer usable: " + poisonedBy);
         }
     }
 
@@ -70,9 +73,15 @@ final class GuestThread implements AutoCloseable {
         }
     }
 
-    /** The interpreter is in an unknown state: nothing may run in it any more. */
-    void poison() {
-        state.compareAndSet(State.USABLE, State.POISONED);
+    /**
+     * The interpreter is in an unknown state (or has exited): nothing may run in it any more.
+     *
+     * @param why what ended it, for the exception of every later call
+     */
+    void poison(String why) {
+        if (state.compareAndSet(State.USABLE, State.POISONED)) {
+            poisonedBy = why;
+        }
     }
 
     /**

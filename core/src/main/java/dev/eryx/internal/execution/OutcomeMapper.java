@@ -15,6 +15,7 @@ import dev.eryx.SandboxCrashedException;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestTrap;
 import dev.eryx.internal.values.ApiValues;
+import dev.eryx.internal.values.HumanDuration;
 import dev.eryx.internal.wasi.WasiExitException;
 import java.time.Duration;
 import java.util.List;
@@ -141,43 +142,6 @@ final class OutcomeMapper {
                 "internal failure while running the guest: " + failure, partial, failure);
     }
 
-    /** {@code 2s}, {@code 1.5s}, {@code 250ms}, {@code 2m}, {@code 1h30m} rather than ISO 8601. */
-    static String humanDuration(Duration d) {
-        if (d == null) {
-            return "no limit";
-        }
-        long millis = d.toMillis();
-        if (millis < 1000) {
-            return millis + "ms";
-        }
-        if (millis < 60_000) {
-            // Up to millisecond precision, without trailing zeros: 1.5s, 2s, 1.25s.
-            return java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString()
-                    + "s";
-        }
-        StringBuilder sb = new StringBuilder();
-        long hours = d.toHours();
-        long minutes = d.toMinutesPart();
-        long seconds = d.toSecondsPart();
-        if (hours > 0) {
-            sb.append(hours).append('h');
-        }
-        if (minutes > 0) {
-            sb.append(minutes).append('m');
-        }
-        if (seconds > 0 || d.toMillisPart() > 0) {
-            long ms = d.toMillisPart();
-            sb.append(
-                            ms == 0
-                                    ? Long.toString(seconds)
-                                    : java.math.BigDecimal.valueOf(seconds * 1000 + ms, 3)
-                                            .stripTrailingZeros()
-                                            .toPlainString())
-                    .append('s');
-        }
-        return sb.toString();
-    }
-
     private static String lastLine(String text) {
         String trimmed = text.strip();
         String last = trimmed.substring(trimmed.lastIndexOf('\n') + 1);
@@ -188,7 +152,8 @@ final class OutcomeMapper {
         switch (reason) {
             case TIMEOUT:
                 return new ExecutionTimeoutException(
-                        "execution exceeded " + humanDuration(execution.limits.executionTimeout()),
+                        "execution exceeded "
+                                + HumanDuration.of(execution.limits.executionTimeout()),
                         partial);
             case OUTPUT_LIMIT:
                 return new OutputLimitException(

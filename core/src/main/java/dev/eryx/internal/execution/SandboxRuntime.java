@@ -10,8 +10,8 @@ import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestTrap;
 import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.ledger.EffectLedger;
-import java.io.InputStream;
 import dev.eryx.internal.vfs.Vfs;
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -139,7 +139,8 @@ public final class SandboxRuntime implements AutoCloseable {
             (reset ? old : fresh).close();
             return reset;
         } catch (RuntimeException | Error e) {
-            thread.poison(); // a failure half-way leaves the sandbox in no known state
+            // A failure half-way leaves the sandbox in no known state.
+            thread.poison("resetting it failed half-way (" + e + ")");
             return false;
         }
     }
@@ -256,7 +257,8 @@ public final class SandboxRuntime implements AutoCloseable {
                 // The interpreter was unwound mid-call or its runtime failed: its state is unknown.
                 // os._exit() ends the interpreter on purpose, like a process exit: not undone.
                 if (!(failure instanceof GuestTrap && rollBack())) {
-                    thread.poison();
+                    thread.poison(
+                            "an earlier execution ended the interpreter: " + error.getMessage());
                 }
                 execution.future.completeExceptionally(error);
             }

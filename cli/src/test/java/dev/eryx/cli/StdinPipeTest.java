@@ -1,12 +1,12 @@
 package dev.eryx.cli;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -33,16 +33,12 @@ class StdinPipeTest {
                         return -1;
                     }
                 };
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
         long start = System.nanoTime();
         try {
             int exit =
-                    EryxCommand.commandLine(
-                                    silentPipe,
-                                    () -> false,
-                                    new PrintWriter(out, true),
-                                    new PrintWriter(err, true))
+                    EryxCommand.commandLine(silentPipe, () -> false, out, err)
                             .execute(
                                     "--timeout",
                                     "3s",
@@ -51,9 +47,9 @@ class StdinPipeTest {
                                             + "import sys\n"
                                             + "sys.stdin.read()");
             long seconds = (System.nanoTime() - start) / 1_000_000_000L;
-            String run = "exit " + exit + "\n" + out + "\n" + err;
+            String run = "exit " + exit + "\n" + out.toString(UTF_8) + "\n" + err.toString(UTF_8);
             assertEquals(ExitCodes.TIMEOUT, exit, run);
-            assertEquals("reading\n", out.toString(), run); // the program ran, then timed out
+            assertEquals("reading\n", out.toString(UTF_8), run); // the program ran, then timed out
             assertTrue(seconds < 30, "took " + seconds + " s");
         } finally {
             closed.countDown();

@@ -17,6 +17,7 @@ import dev.eryx.ResourceLimits;
 import dev.eryx.TraceEvent;
 import dev.eryx.internal.bridge.BridgeFailure;
 import dev.eryx.internal.bridge.BridgeOp;
+import dev.eryx.internal.bridge.GuestJson;
 import dev.eryx.internal.callbacks.CallbackDispatcher;
 import dev.eryx.internal.callbacks.CallbackSetup;
 import dev.eryx.internal.ledger.EffectLedger;
@@ -64,6 +65,11 @@ class BridgeMessagesFuzzer {
         "1",
         "-1",
         "0",
+        // appended, so that the committed inputs keep picking the fragments they were made with
+        "{\"ok\":false,\"error\":{\"type\":\"SystemExit\",\"message\":\"3\"},\"exitCode\":3}",
+        "{\"ok\":true,\"result\":[[[1]],{\"k\":[]}],\"maxDepth\":2}",
+        "{\"ok\":true,\"result\":[[1]],\"maxDepth\":2}",
+        "{\"ok\":true,\"result\":7,\"maxDepth\":-1}",
     };
 
     @FuzzTest(maxDuration = "5m")
@@ -126,12 +132,15 @@ class BridgeMessagesFuzzer {
 
     private static void handleOne(
             ExecutionBridge bridge, Execution execution, BridgeOp op, byte[] request) {
+        GuestOutcome before = execution.outcome;
         byte[] response;
         try {
             response = bridge.handle(op, request);
         } catch (BridgeFailure failure) {
             assertTrue(STATUSES.contains(failure.status()), "status " + failure.status());
             assertNotNull(failure.getMessage());
+            // A refused outcome (malformed, or nested past "maxDepth") is not taken.
+            assertSame(before, execution.outcome, op + " failed but changed the outcome");
             return;
         }
         assertNotNull(response, op + " answered null");
@@ -143,7 +152,12 @@ class BridgeMessagesFuzzer {
                 assertTrue(answer.path("ok").isBoolean(), answer.toString());
             }
             case START -> Long.parseLong(new String(response, StandardCharsets.US_ASCII));
-            case COMPLETE -> checkOutcome(execution);
+            case COMPLETE -> {
+                // Taken only within the nesting the guest reported as its recursion limit.
+                int maxDepth = json(request).path("maxDepth").asInt(GuestJson.MAX_DEPTH);
+                assertTrue(GuestJson.depth(execution.outcome.result) <= maxDepth);
+                checkOutcome(execution);
+            }
             default -> assertEquals(0, response.length, op + " answers nothing");
         }
     }
@@ -154,12 +168,13 @@ class BridgeMessagesFuzzer {
         ExecutionResult partial =
                 ApiValues.get()
                         .executionResult(
-                                "",
-                                "",
+                                new byte[0],
+                                new byte[0],
                                 execution.outcome.result,
                                 Duration.ZERO,
                                 ApiValues.get().executionStats(0, 0, 0),
                                 execution.outcome.exitCode,
+                                execution.outcome.exited,
                                 List.of());
         try {
             assertSame(partial, OutcomeMapper.reported(execution, partial));

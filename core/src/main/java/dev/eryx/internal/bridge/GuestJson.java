@@ -70,10 +70,18 @@ public final class GuestJson {
                 .build();
     }
 
-    /** Parses one JSON document under {@code factory}'s limits. */
+    /**
+     * Parses one JSON document under {@code factory}'s limits.
+     *
+     * @throws IOException malformed, over a limit, empty, or followed by more data
+     */
     public static JsonNode read(JsonFactory factory, byte[] json) throws IOException {
         try (JsonParser parser = factory.createParser(json)) {
             JsonNode node = MAPPER.readTree(parser);
+            if (node == null) {
+                // readTree(JsonParser) returns null, not a node, when there is no content at all.
+                throw new IOException("no JSON document");
+            }
             if (parser.nextToken() != null) {
                 throw new IOException("extra data after the JSON document");
             }

@@ -86,4 +86,13 @@ class GuestJsonTest {
     void trailingDataIsMalformed() {
         assertThrows(IOException.class, () -> GuestJson.read(factory, bytes("{} {}")));
     }
+
+    /**
+     * Found by BridgeMessagesFuzzer: an empty COMPLETE was a null node, then an NPE in the host.
+     */
+    @Test
+    void noDocumentIsMalformedNotNull() {
+        assertThrows(IOException.class, () -> GuestJson.read(factory, new byte[0]));
+        assertThrows(IOException.class, () -> GuestJson.read(factory, bytes(" \n\t")));
+    }
 }

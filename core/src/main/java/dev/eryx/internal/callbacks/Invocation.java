@@ -206,27 +206,22 @@ final class Invocation {
             try {
                 json = encoder.encode(value);
             } catch (ResultEncoder.NotJson e) {
-                settle(
-                        Effect.Outcome.ERROR,
-                        null,
-                        "CallbackError",
-                        "callback '"
-                                + name()
-                                + "' returned a value Python cannot receive: "
-                                + e.describe());
+                refuseValue(e.describe());
                 return;
             }
             settle(Effect.Outcome.OK, json, null, null);
         } catch (Throwable unexpected) {
-            settle(
-                    Effect.Outcome.ERROR,
-                    null,
-                    "CallbackError",
-                    "callback '"
-                            + name()
-                            + "' returned a value Python cannot receive: "
-                            + message(unexpected));
+            refuseValue(message(unexpected));
         }
+    }
+
+    /** The host's value cannot go to the guest: the guest gets a CallbackError saying why. */
+    private void refuseValue(String why) {
+        settle(
+                Effect.Outcome.ERROR,
+                null,
+                "CallbackError",
+                "callback '" + name() + "' returned a value Python cannot receive: " + why);
     }
 
     /**

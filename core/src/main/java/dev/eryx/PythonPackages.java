@@ -53,6 +53,7 @@ public final class PythonPackages {
                     new Distribution(
                             info.name(),
                             info.version(),
+                            info.sha256(),
                             info.requires(),
                             info.files(),
                             info.warnings()));
@@ -73,6 +74,7 @@ public final class PythonPackages {
     public static final class Distribution {
         private final String name;
         private final String version;
+        private final String sha256;
         private final List<String> requires;
         private final List<String> files;
         private final List<String> warnings;
@@ -80,11 +82,13 @@ public final class PythonPackages {
         Distribution(
                 String name,
                 String version,
+                String sha256,
                 List<String> requires,
                 List<String> files,
                 List<String> warnings) {
             this.name = Objects.requireNonNull(name, "name");
             this.version = Objects.requireNonNull(version, "version");
+            this.sha256 = Objects.requireNonNull(sha256, "sha256");
             this.requires = List.copyOf(requires);
             this.files = List.copyOf(files);
             this.warnings = List.copyOf(warnings);
@@ -97,6 +101,13 @@ public final class PythonPackages {
 
         public String version() {
             return version;
+        }
+
+        /**
+         * SHA-256 of its files (hex): with name and version, what images and saved states record.
+         */
+        public String sha256() {
+            return sha256;
         }
 
         /** Its {@code Requires-Dist} lines, verbatim (markers included). */

@@ -14,6 +14,7 @@ public record PackageSet(PackageLayer layer, List<DistributionInfo> distribution
     public record DistributionInfo(
             String name,
             String version,
+            String sha256,
             List<String> requires,
             List<String> files,
             List<String> warnings) {}

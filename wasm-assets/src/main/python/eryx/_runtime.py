@@ -196,14 +196,25 @@ def _adopt_sandbox(request):
         unchanged = False
     if not unchanged:
         sys.path = path
-        try:
-            import importlib
-            importlib.invalidate_caches()
-        except Exception:
-            pass  # only finders user code of a saved state installed can fail; they keep caches
+        _forget_path_caches(request.get("path", []))
     random = sys.modules.get("random")
     if random is not None:
         random.seed()
+
+
+def _forget_path_caches(directories):
+    """What importlib.invalidate_caches() would do for the sandbox's package directories, without
+    its cost: it imports importlib.metadata (seconds under wasm) to clear that module's caches.
+    Finders of these directories cached in the image are dropped; importlib.metadata's caches are
+    cleared only if it is loaded. Namespace packages recompute their path when sys.path changes."""
+    for directory in directories:
+        sys.path_importer_cache.pop(directory, None)
+    metadata = sys.modules.get("importlib.metadata")
+    if metadata is not None:
+        try:
+            metadata.MetadataPathFinder.invalidate_caches()
+        except Exception:
+            pass  # user code of a saved state replaced it; its caches are its own
 
 
 def _run(code):

@@ -96,12 +96,16 @@ public final class SavedState {
     private static final long ENTRY_OVERHEAD = 10 + 4 + 1 + 2 + MAX_NAME_BYTES + 16 + 4;
 
     /**
-     * Most distributions a PACKAGES section lists, and the longest of its strings: at most about
-     * 0.8 MiB of section, within the decode's slack, and far above any real site-packages.
+     * Most distributions a PACKAGES section lists, and the longest of its strings (versions may
+     * have 512 characters): far above any real site-packages.
      */
     static final int MAX_PACKAGES = 1024;
 
-    static final int MAX_PACKAGE_STRING_BYTES = 255;
+    static final int MAX_PACKAGE_STRING_BYTES = 1024;
+
+    /** Largest PACKAGES section: count, then three length-prefixed strings per package. */
+    private static final long MAX_PACKAGES_SECTION =
+            10 + 2 + (long) MAX_PACKAGES * 3 * (2 + MAX_PACKAGE_STRING_BYTES);
 
     /** Inflated bytes allowed beyond memory, files and entries (headers, future sections). */
     private static final long SLACK_BYTES = 1 << 20;
@@ -134,6 +138,7 @@ public final class SavedState {
             long bound = saturatedAdd(maxMemoryBytes, maxVfsBytes);
             bound = saturatedAdd(bound, saturatedMultiply(entries, ENTRY_OVERHEAD));
             bound = saturatedAdd(bound, (long) MAX_GLOBALS * 8);
+            bound = saturatedAdd(bound, MAX_PACKAGES_SECTION);
             return saturatedAdd(bound, SLACK_BYTES);
         }
     }
@@ -279,7 +284,7 @@ public final class SavedState {
             throw new IllegalStateException(
                     "a package name, version or digest of " + bytes.length + " bytes: " + value);
         }
-        out.writeByte(bytes.length);
+        out.writeShort(bytes.length);
         out.write(bytes);
     }
 
@@ -572,11 +577,11 @@ public final class SavedState {
             for (int i = 0; i < count; i++) {
                 String[] fields = new String[3];
                 for (int f = 0; f < 3; f++) {
-                    int size = in.readUnsignedByte();
-                    if (size == 0) {
-                        throw corrupt("package " + (i + 1) + " has an empty field");
+                    int size = in.readUnsignedShort();
+                    if (size == 0 || size > MAX_PACKAGE_STRING_BYTES) {
+                        throw corrupt("package " + (i + 1) + " has a field of " + size + " bytes");
                     }
-                    read += 1 + size;
+                    read += 2 + size;
                     if (read > length) {
                         throw corrupt("packages section longer than its " + length + " bytes");
                     }

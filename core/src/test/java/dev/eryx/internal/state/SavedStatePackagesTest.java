@@ -63,7 +63,7 @@ class SavedStatePackagesTest {
                                 new String[] {"a", "1", "x"}, new String[] {"a", "2", "y"})));
         assertRefused("saved state is corrupt: a packages section of 0 packages", new byte[2]);
         assertRefused(
-                "saved state is corrupt: package 1 has an empty field",
+                "saved state is corrupt: package 1 has a field of 0 bytes",
                 body(List.<String[]>of(new String[] {"a", "", "x"})));
         byte[] trailing = java.util.Arrays.copyOf(one, one.length + 3);
         assertRefused(
@@ -73,10 +73,21 @@ class SavedStatePackagesTest {
                         + one.length,
                 trailing);
         byte[] overlong = one.clone();
-        overlong[2] = 100; // the name claims more bytes than the section holds
+        overlong[3] = 100; // the name claims more bytes than the section holds
         assertRefused(
                 "saved state is corrupt: packages section longer than its " + one.length + " bytes",
                 overlong);
+    }
+
+    @Test
+    void longVersionsFitAndLongerFieldsAreRefused() {
+        List<PackageIdentity> longest =
+                List.of(new PackageIdentity("n".repeat(1024), "1." + "0".repeat(1022), "ab"));
+        byte[] state = SavedState.encode(interpreter(), vfs(), null, longest);
+        assertEquals(longest, SavedState.decode(state, LIMITS, null).packages());
+        assertRefused(
+                "saved state is corrupt: package 1 has a field of 1025 bytes",
+                body(List.<String[]>of(new String[] {"n".repeat(1025), "1", "x"})));
     }
 
     @Test
@@ -111,7 +122,7 @@ class SavedStatePackagesTest {
             for (String[] identity : identities) {
                 for (String field : identity) {
                     byte[] utf8 = field.getBytes(StandardCharsets.UTF_8);
-                    out.writeByte(utf8.length);
+                    out.writeShort(utf8.length);
                     out.write(utf8);
                 }
             }

@@ -5,10 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Packages in sandboxes (issue 16): the shared tree on {@code sys.path}, {@code importlib.metadata}
@@ -249,6 +262,81 @@ class PackagesSandboxTest {
         // A state without packages restores as before.
         try (Sandbox restored = Sandbox.builder().restoreFrom(withNone).build()) {
             assertEquals(1, restored.execute("result = x").result().asInt());
+        }
+    }
+
+    @Test
+    void aWheelReadTwiceRestoresAStateSavedWithIt(@TempDir Path dir) throws IOException {
+        Path wheel = writeWheel(dir, "demo", "1.0", "GREETING = 'hi from a wheel'\n");
+        PythonPackages first;
+        try {
+            first = PythonPackages.of(dir);
+        } catch (UnsupportedOperationException stub) {
+            assumeTrue(false, "needs PackageSet.read (issue 16, packages-core)");
+            return;
+        }
+        assertEquals("[demo 1.0]", first.list().toString());
+        byte[] state;
+        try (Sandbox sandbox = Sandbox.builder().packages(first).build()) {
+            ExecutionResult r =
+                    sandbox.execute(
+                            "import demo\nkept = demo.GREETING\n"
+                                    + "result = [kept, demo.__file__]");
+            assertEquals(
+                    "[\"hi from a wheel\",\"" + SITE + "/demo/__init__.py\"]",
+                    r.result().toString());
+            state = sandbox.saveState();
+        }
+        // Read again (as another JVM would): the same identities, so the state restores.
+        PythonPackages again = PythonPackages.of(wheel);
+        try (Sandbox restored = Sandbox.builder().packages(again).restoreFrom(state).build()) {
+            assertEquals("hi from a wheel", restored.execute("result = kept").result().asText());
+        }
+    }
+
+    /** A pure-Python wheel as a build backend writes it: module, METADATA, WHEEL, RECORD. */
+    static Path writeWheel(Path dir, String name, String version, String module)
+            throws IOException {
+        String info = name + "-" + version + ".dist-info/";
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(name + "/__init__.py", module.getBytes(StandardCharsets.UTF_8));
+        files.put(
+                info + "METADATA",
+                ("Metadata-Version: 2.1\nName: " + name + "\nVersion: " + version + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
+        files.put(
+                info + "WHEEL",
+                "Wheel-Version: 1.0\nGenerator: eryx-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+                        .getBytes(StandardCharsets.UTF_8));
+        StringBuilder record = new StringBuilder();
+        for (Map.Entry<String, byte[]> file : files.entrySet()) {
+            record.append(file.getKey())
+                    .append(",sha256=")
+                    .append(sha256Base64(file.getValue()))
+                    .append(',')
+                    .append(file.getValue().length)
+                    .append('\n');
+        }
+        record.append(info).append("RECORD,,\n");
+        files.put(info + "RECORD", record.toString().getBytes(StandardCharsets.UTF_8));
+        Path wheel = dir.resolve(name + "-" + version + "-py3-none-any.whl");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(wheel))) {
+            for (Map.Entry<String, byte[]> file : files.entrySet()) {
+                zip.putNextEntry(new ZipEntry(file.getKey()));
+                zip.write(file.getValue());
+                zip.closeEntry();
+            }
+        }
+        return wheel;
+    }
+
+    private static String sha256Base64(byte[] content) {
+        try {
+            return Base64.getUrlEncoder()
+                    .withoutPadding()
+                    .encodeToString(MessageDigest.getInstance("SHA-256").digest(content));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -36,6 +36,7 @@ final class ArchiveReader {
             Enumeration<? extends ZipEntry> entries = zip.entries();
             while (entries.hasMoreElements()) {
                 ZipEntry entry = entries.nextElement();
+                budget.countEntry(source); // directory entries too: each costs memory
                 String path;
                 try {
                     path = EntryPath.normalize(entry.getName());
@@ -56,7 +57,6 @@ final class ArchiveReader {
                                     + path
                                     + " twice): refused");
                 }
-                budget.countEntry(source);
                 byte[] content;
                 try (InputStream in = zip.getInputStream(entry)) {
                     content = budget.read(in, source, path, entry.getCompressedSize());

@@ -104,7 +104,11 @@ final class EntryPath {
      * useless (a different magic number) or misleading.
      */
     static boolean isBytecode(String path) {
-        return path.endsWith(".pyc") || path.contains("__pycache__/") || path.equals("__pycache__");
+        return path.endsWith(".pyc")
+                || path.equals("__pycache__")
+                || path.startsWith("__pycache__/")
+                || path.contains("/__pycache__/")
+                || path.endsWith("/__pycache__");
     }
 
     private static String printable(String name) {

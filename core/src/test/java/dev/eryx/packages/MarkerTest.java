@@ -62,11 +62,25 @@ class MarkerTest {
         },
         {"extra == 'Use_Chardet.On-Py3'", false},
         {"sys.platform == 'wasi' and os.name == 'posix'", true}, // the dotted names of old metadata
-        {"platform_machine < 'x86'", true}, // strings compare as Python compares them
-        {"platform_machine > 'x86'", false},
-        {"platform_machine ~= 'wasm'", false},
-        {"platform_version === '0.0.0'", true},
+        // String-typed variables: no order, so <= and >= test equality and < and > are false.
+        {"platform_machine < 'x86'", false},
+        {"platform_machine > 'a'", false},
+        {"platform_system <= 'wasi'", true},
+        {"platform_system >= 'a'", false},
+        {
+            "platform_version >= '0'", false
+        }, // a String variable, even when its value looks like a version
+        {"platform_version == '0.0.0'", true},
+        // Version-typed variables against a literal that is not a version: the same rules.
+        {"python_version == 'abc'", false},
+        {"python_version != 'abc'", true},
+        {"python_version < 'abc'", false},
+        {
+            "python_version <= ' 3.14 '", true
+        }, // as a specifier clause, white space around the version is allowed
         {"python_version === '3.14'", true},
+        {"python_full_version === '3.14.7'", true},
+        {"python_version > os_name", false}, // two variables: typed by the left one
     };
 
     @Test
@@ -88,6 +102,31 @@ class MarkerTest {
         assertTrue(
                 Marker.parse("extra == 'use-chardet-on-py3'")
                         .evaluate(WASI.withExtra("use_chardet_on_py3")));
+    }
+
+    @Test
+    void anUndefinedComparisonFailsAtEvaluationWhenOnlyTheEnvironmentShowsIt() {
+        MarkerEnvironment linux =
+                new MarkerEnvironment(
+                        "posix",
+                        "linux",
+                        "x86_64",
+                        "Linux",
+                        "6.1.0-18-amd64",
+                        "#1 SMP",
+                        "3.11",
+                        "3.11.2",
+                        "cpython",
+                        "3.11.2",
+                        "CPython",
+                        "");
+        assertEquals(false, Marker.parse("platform_release >= '6'").evaluate(linux));
+        assertEquals(true, Marker.parse("platform_release == '6.1.0-18-amd64'").evaluate(linux));
+        Marker compatible = Marker.parse("platform_release ~= '6.1'");
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> compatible.evaluate(linux));
+        assertTrue(e.getMessage().contains("platform_release ~= \"6.1\""), e.getMessage());
+        assertTrue(compatible.evaluate(WASI.withExtra("")) == false);
     }
 
     @Test
@@ -119,6 +158,12 @@ class MarkerTest {
             {"os_name == 'nt')", "15", "expected \"and\", \"or\" or the end"},
             {"os_name notin 'nt'", "8", "expected a comparison operator"},
             {"os_name == nt", "11", "unknown marker variable \"nt\""},
+            {"os_name == 'a' or 'a' == 'a'", "18", "needs a marker variable"},
+            {"sys_platform ~= 'wasi'", "0", "~= is undefined"},
+            {"python_version ~= 'surprise'", "0", "~= is undefined"},
+            {"python_version ~= '3'", "0", "~= is undefined"}, // ~= needs two release segments
+            {"'dog' ~= python_version", "0", "~= is undefined"},
+            {"platform_version === '0.0.0'", "0", "=== is undefined"},
         };
         for (String[] b : bad) {
             IllegalArgumentException e =

@@ -30,6 +30,9 @@ class VersionSpecifierTest {
         {"<2.0rc1", "2.0b1|2.0.dev0", "2.0rc1|2.0"},
         {">1", "1.1|2|1.1.dev0|1.1a1", "1|1.0|1.post1|1.0+local|1.0.post1+l"},
         {">1.post1", "1.post2|1.1", "1.post1"},
+        {">1.0a1", "1.0a2+local|1.0a2.post1|1.0", "1.0a1+local|1.0a1.post1"},
+        {">1.0.dev0", "1.0.post2|1.0a1", "1.0.dev0+x"},
+        {"<1.post2", "1rc1|1.0|1.post1|1.post1.dev0", "1.post2.dev0|1.post2.dev5"},
         {"<=1.0", "1.0|1.0+local|0.9|1.0rc1", "1.0.post1|1.1"},
         {">=1.0", "1.0|1.0+local|1.0.post1", "1.0rc1|0.9"},
         {">=1.0rc1", "1.0rc1|1.0", "1.0b9"},
@@ -54,6 +57,7 @@ class VersionSpecifierTest {
         assertEquals(">=1.2,<2", VersionSpecifier.parse(" >= 1.2 ,< 2 ").toString());
         assertEquals("", VersionSpecifier.parse("  ").toString());
         assertTrue(VersionSpecifier.parse("").isAny());
+        assertEquals(">=1.0", VersionSpecifier.parse(">=1.0, ").toString()); // PEP 508 allows it
         assertEquals(VersionSpecifier.parse(">=1,<2"), VersionSpecifier.parse(">= 1, <2"));
     }
 
@@ -62,15 +66,16 @@ class VersionSpecifierTest {
         String[][] bad = {
             {"1.0", "expected an operator"},
             {">=", "expected a version after >="},
-            {">=1.0,", "expected an operator"},
-            {",>=1", "expected an operator"},
+            {">=1.0,,a", "expected an operator"},
             {"=>1.0", "expected an operator"},
             {"==1.0.*.*", "not a PEP 440 version"},
             {">=1.*", "only with == and !="},
             {"~=1.*", "only with == and !="},
             {"~=1", "at least two release segments"},
             {"<1.0+local", "local version label"},
-            {"==1.0+local.*", "local version label"},
+            {"==1.0+local.*", "may follow only the release"},
+            {"==1.0a1.*", "may follow only the release"},
+            {"!=1.0.post1.*", "may follow only the release"},
             {"~=1.0+x", "local version label"},
             {"==1.0 a", "not a PEP 440 version"},
             {"===a b", "white space"},

@@ -1,6 +1,7 @@
 package dev.eryx.internal.packages;
 
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A PEP 508 environment marker such as {@code python_version >= "3.8" and sys_platform != "win32"}:
@@ -8,10 +9,14 @@ import java.util.Objects;
  * {@code ===}, {@code in}, {@code not in}) between variables and quoted strings, on either side,
  * joined by {@code and} (binding tighter) and {@code or}, with parentheses.
  *
- * <p>A comparison is a PEP 440 version comparison when the right side is a valid specifier version
- * and the left side a version; otherwise the strings compare as Python compares them ({@code ~=}
- * between non-versions is false). Comparisons with {@code extra} compare normalized names (PEP
- * 685). An unknown variable is an error when parsing, not when evaluating.
+ * <p>With {@code python_version}, {@code python_full_version}, {@code implementation_version} and
+ * {@code platform_release} (PEP 508's version-typed variables), a comparison is a PEP 440 version
+ * comparison when both sides are versions. Otherwise, as the current dependency-specifier
+ * specification says, {@code ==}, {@code <=} and {@code >=} test equality, {@code !=} inequality,
+ * {@code <} and {@code >} are false, {@code in} is Python's substring test, and {@code ~=} and
+ * {@code ===} are errors: refused when parsing where the literal already shows it, otherwise an
+ * {@link IllegalArgumentException} from {@link #evaluate}. Comparisons with {@code extra} compare
+ * normalized names (PEP 685). An unknown variable is refused when parsing.
  */
 public final class Marker {
     private final Node root;
@@ -45,7 +50,13 @@ public final class Marker {
         return new Marker(node);
     }
 
-    /** Whether the marker holds in {@code env}. */
+    /**
+     * Whether the marker holds in {@code env}.
+     *
+     * @throws IllegalArgumentException a {@code ~=} or {@code ===} comparison whose sides in {@code
+     *     env} are not versions (never the case in {@link MarkerEnvironment#wasi()} for a marker
+     *     that parsed)
+     */
     public boolean evaluate(MarkerEnvironment env) {
         Objects.requireNonNull(env, "env");
         return root.evaluate(env);
@@ -115,57 +126,72 @@ public final class Marker {
     }
 
     private record Compare(Operand left, String op, Operand right) implements Node {
+        /** The variable whose type decides how the sides compare: the left one if both are. */
+        String key() {
+            return left.variable() != null ? left.variable() : right.variable();
+        }
+
         @Override
         public boolean evaluate(MarkerEnvironment env) {
             String l = left.value(env);
             String r = right.value(env);
-            if ("extra".equals(left.variable()) || "extra".equals(right.variable())) {
+            if ("extra".equals(key())) {
                 l = Requirement.normalizeName(l);
                 r = Requirement.normalizeName(r);
             }
-            switch (op) {
-                case "in":
-                    return r.contains(l);
-                case "not in":
-                    return !r.contains(l);
-                default:
-                    break;
+            if (op.equals("in")) {
+                return r.contains(l);
             }
-            VersionSpecifier spec = versionSpecifier(op, r);
-            if (spec != null && Version.isValid(l)) {
-                return spec.contains(Version.parse(l));
+            if (op.equals("not in")) {
+                return !r.contains(l);
+            }
+            if (VERSION_VARIABLES.contains(key())) {
+                VersionSpecifier spec = versionSpecifier(op, r);
+                if (spec != null && Version.isValid(l)) {
+                    return spec.contains(Version.parse(l));
+                }
             }
             return switch (op) {
-                case "==" -> l.equals(r);
-                case "===" -> l.equalsIgnoreCase(r);
+                case "==", "<=", ">=" -> l.equals(r); // no order between strings
                 case "!=" -> !l.equals(r);
-                case "<" -> compareCodePoints(l, r) < 0;
-                case "<=" -> compareCodePoints(l, r) <= 0;
-                case ">" -> compareCodePoints(l, r) > 0;
-                case ">=" -> compareCodePoints(l, r) >= 0;
-                default -> false; // ~= has no meaning between strings that are not versions
+                case "<", ">" -> false;
+                default ->
+                        throw new IllegalArgumentException(
+                                "Undefined comparison in marker \""
+                                        + this
+                                        + "\": "
+                                        + op
+                                        + " between \""
+                                        + l
+                                        + "\" and \""
+                                        + r
+                                        + "\", which are not both versions");
             };
-        }
-
-        private static VersionSpecifier versionSpecifier(String op, String version) {
-            if (version.indexOf(',') >= 0 || version.isBlank()) {
-                return null; // one clause only: "1, >=2" is a string, not two clauses
-            }
-            try {
-                return VersionSpecifier.parse(op + version);
-            } catch (IllegalArgumentException notAVersion) {
-                return null;
-            }
-        }
-
-        // Python compares str by code points; String.compareTo by UTF-16 units.
-        private static int compareCodePoints(String a, String b) {
-            return java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray());
         }
 
         @Override
         public String toString() {
             return left + " " + op + " " + right;
+        }
+    }
+
+    /** The variables PEP 508 types as versions; the others compare as strings. */
+    private static final Set<String> VERSION_VARIABLES =
+            Set.of(
+                    "python_version",
+                    "python_full_version",
+                    "implementation_version",
+                    "platform_release");
+
+    /** {@code op version} as a one-clause specifier, or null when it is not one. */
+    private static VersionSpecifier versionSpecifier(String op, String version) {
+        if (version.indexOf(',') >= 0 || version.isBlank()) {
+            return null; // one clause only: "1, >=2" is a string, not two clauses
+        }
+        try {
+            return VersionSpecifier.parse(op + version);
+        } catch (IllegalArgumentException notAVersion) {
+            return null;
         }
     }
 
@@ -209,10 +235,17 @@ public final class Marker {
                 pos++;
                 return inner;
             }
+            int start = pos;
             Operand left = operand();
             String op = operator();
             Operand right = operand();
-            return new Compare(left, op, right);
+            Compare c = new Compare(left, op, right);
+            String undefined = undefined(c);
+            if (undefined != null) {
+                pos = start;
+                throw error(undefined);
+            }
+            return c;
         }
 
         Operand operand() {
@@ -260,6 +293,31 @@ public final class Marker {
             }
             throw error(
                     "expected a comparison operator (==, !=, <, <=, >, >=, ~=, ===, in, not in)");
+        }
+
+        /**
+         * Why {@code c} can never be evaluated (PEP 508: an error, e.g. {@code "dog" ~= "fred"}),
+         * or null. Checked here so that such a marker is refused when its metadata is read.
+         */
+        private static String undefined(Compare c) {
+            if (c.left().variable() == null && c.right().variable() == null) {
+                return "a comparison needs a marker variable on one side";
+            }
+            if (!c.op().equals("~=") && !c.op().equals("===")) {
+                return null;
+            }
+            String problem = c.op() + " is undefined between strings that are not versions";
+            if (!VERSION_VARIABLES.contains(c.key())) {
+                return problem;
+            }
+            if (c.right().literal() != null
+                    && versionSpecifier(c.op(), c.right().literal()) == null) {
+                return problem;
+            }
+            if (c.left().literal() != null && !Version.isValid(c.left().literal())) {
+                return problem;
+            }
+            return null;
         }
 
         /** Consumes {@code word} if it comes next as a whole word. */

@@ -157,6 +157,17 @@ public final class Version implements Comparable<Version> {
         return new Version(null, epoch, release, null, null, null, null, List.of());
     }
 
+    /** The version this is a post-release of: {@code 1.0a1.post2.dev3+x} gives {@code 1.0a1}. */
+    Version postBase() {
+        return new Version(null, epoch, release, preLabel, preNumber, null, null, List.of());
+    }
+
+    /** The earliest pre-release of this version: {@code 1.2.post1} gives {@code 1.2.post1.dev0}. */
+    Version earliestPrerelease() {
+        return new Version(
+                null, epoch, release, preLabel, preNumber, post, BigInteger.ZERO, List.of());
+    }
+
     /**
      * The parts that a prefix match ({@code ==1.0.*}) compares: epoch, release segments, then the
      * pre, post and dev parts as normalized text; no local label.

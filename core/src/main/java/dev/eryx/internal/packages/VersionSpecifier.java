@@ -62,18 +62,19 @@ public final class VersionSpecifier {
                                 && prefixMatches(compatiblePrefix(version), v);
                 case LESS_EQUAL -> v.publicVersion().compareTo(version) <= 0;
                 case GREATER_EQUAL -> v.publicVersion().compareTo(version) >= 0;
+                // PEP 440: <V excludes V's pre-releases (unless V is one), >V excludes
+                // V's post-releases (unless V is one) and V's local versions.
                 case LESS ->
                         v.compareTo(version) < 0
                                 && (version.isPrerelease()
                                         || !v.isPrerelease()
-                                        || !v.baseVersion().equals(version.baseVersion()));
+                                        || v.compareTo(version.earliestPrerelease()) < 0);
                 case GREATER ->
                         v.compareTo(version) > 0
                                 && (version.isPostrelease()
                                         || !v.isPostrelease()
-                                        || !v.baseVersion().equals(version.baseVersion()))
-                                && (!v.hasLocal()
-                                        || !v.baseVersion().equals(version.baseVersion()));
+                                        || !v.postBase().equals(version))
+                                && (!v.hasLocal() || !v.publicVersion().equals(version));
             };
         }
 
@@ -103,7 +104,8 @@ public final class VersionSpecifier {
     }
 
     /**
-     * Parses a comma-separated set of clauses; blank text is {@link #any()}.
+     * Parses a comma-separated set of clauses; blank text (and blank clauses, such as after a
+     * trailing comma) adds nothing: {@code ""} is {@link #any()}.
      *
      * @throws IllegalArgumentException a clause is malformed; the message quotes the text and the
      *     clause
@@ -115,7 +117,10 @@ public final class VersionSpecifier {
         }
         List<Clause> clauses = new ArrayList<>();
         for (String part : text.split(",", -1)) {
-            clauses.add(clause(text, part));
+            // PEP 508's grammar allows a trailing comma; like pip, empty clauses are skipped.
+            if (!part.isBlank()) {
+                clauses.add(clause(text, part));
+            }
         }
         return new VersionSpecifier(clauses);
     }
@@ -145,6 +150,9 @@ public final class VersionSpecifier {
         Version version = Version.parse(versionText);
         if (prefix && op != Op.EQUAL && op != Op.NOT_EQUAL) {
             throw invalid(whole, part, "a .* suffix is allowed only with == and !=");
+        }
+        if (prefix && !version.baseVersion().equals(version)) {
+            throw invalid(whole, part, "a .* suffix may follow only the release segments");
         }
         if (version.hasLocal() && (prefix || (op != Op.EQUAL && op != Op.NOT_EQUAL))) {
             throw invalid(

@@ -54,8 +54,8 @@ public final class Marker {
      * Whether the marker holds in {@code env}.
      *
      * @throws IllegalArgumentException a {@code ~=} or {@code ===} comparison whose sides in {@code
-     *     env} are not versions (never the case in {@link MarkerEnvironment#wasi()} for a marker
-     *     that parsed)
+     *     env} are not versions (with {@link MarkerEnvironment#wasi()}, only possible when both
+     *     sides are variables: a literal that cannot compare is refused by {@link #parse})
      */
     public boolean evaluate(MarkerEnvironment env) {
         Objects.requireNonNull(env, "env");

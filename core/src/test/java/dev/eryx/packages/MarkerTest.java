@@ -130,6 +130,22 @@ class MarkerTest {
     }
 
     @Test
+    void hostileSizesGiveAnswersOrClearErrorsNotStackOverflows() {
+        String chain = "sys_platform == 'x' or ".repeat(20_000) + "os_name == 'posix'";
+        assertTrue(Marker.parse(chain).evaluate(WASI));
+        String ands = "os_name == 'posix' and ".repeat(20_000) + "sys_platform == 'x'";
+        assertEquals(false, Marker.parse(ands).evaluate(WASI));
+        assertTrue(
+                Marker.parse("(".repeat(32) + "os_name == 'posix'" + ")".repeat(32))
+                        .evaluate(WASI));
+        String deep = "(".repeat(10_000) + "os_name == 'posix'" + ")".repeat(10_000);
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Marker.parse(deep));
+        assertTrue(
+                e.getMessage().contains("nested deeper than 32"), e.getMessage().substring(0, 40));
+    }
+
+    @Test
     void rendersWithNeededParenthesesOnly() {
         assertEquals(
                 "(os_name == \"nt\" or python_version >= \"3\") and extra == \"x\"",

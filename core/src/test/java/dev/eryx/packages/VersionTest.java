@@ -126,6 +126,19 @@ class VersionTest {
     }
 
     @Test
+    void lengthIsBoundedSoThatHostileMetadataCannotOverflowTheStack() {
+        String release = "1" + ".0".repeat(255); // 511 characters
+        assertEquals(Version.parse("1"), Version.parse(release));
+        assertTrue(Version.parse("1+" + "a.".repeat(254) + "b").hasLocal());
+        for (String tooLong : new String[] {release + ".0", "1" + ".0".repeat(50_000)}) {
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> Version.parse(tooLong));
+            assertTrue(e.getMessage().contains("longer than 512 characters"), e.getMessage());
+            assertFalse(Version.isValid(tooLong));
+        }
+    }
+
+    @Test
     void refusesWhatIsNotPep440() {
         for (String bad :
                 new String[] {

@@ -1,5 +1,7 @@
 package dev.eryx.internal.packages;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -82,31 +84,46 @@ public final class Marker {
         boolean evaluate(MarkerEnvironment env);
     }
 
-    private record And(Node left, Node right) implements Node {
+    /** Operands joined by {@code and}: a list, so a long chain does not nest deeply. */
+    private record And(List<Node> operands) implements Node {
         @Override
         public boolean evaluate(MarkerEnvironment env) {
-            return left.evaluate(env) && right.evaluate(env);
+            for (Node n : operands) {
+                if (!n.evaluate(env)) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         @Override
         public String toString() {
-            return wrap(left) + " and " + wrap(right);
-        }
-
-        private static String wrap(Node n) {
-            return n instanceof Or ? "(" + n + ")" : n.toString();
+            List<String> parts = new ArrayList<>();
+            for (Node n : operands) {
+                parts.add(n instanceof Or ? "(" + n + ")" : n.toString());
+            }
+            return String.join(" and ", parts);
         }
     }
 
-    private record Or(Node left, Node right) implements Node {
+    private record Or(List<Node> operands) implements Node {
         @Override
         public boolean evaluate(MarkerEnvironment env) {
-            return left.evaluate(env) || right.evaluate(env);
+            for (Node n : operands) {
+                if (n.evaluate(env)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         @Override
         public String toString() {
-            return left + " or " + right;
+            List<String> parts = new ArrayList<>();
+            for (Node n : operands) {
+                parts.add(n.toString());
+            }
+            return String.join(" or ", parts);
         }
     }
 
@@ -198,8 +215,10 @@ public final class Marker {
     /** Recursive descent over PEP 508's marker grammar; positions index {@code source}. */
     private static final class Parser {
         private final String source;
+        private static final int MAX_DEPTH = 32;
         private final String kind;
         private int pos;
+        private int depth;
 
         Parser(String source, int start, String kind) {
             this.source = source;
@@ -208,26 +227,32 @@ public final class Marker {
         }
 
         Node or() {
-            Node left = and();
+            List<Node> operands = new ArrayList<>(List.of(and()));
             while (keyword("or")) {
-                left = new Or(left, and());
+                operands.add(and());
             }
-            return left;
+            return operands.size() == 1 ? operands.get(0) : new Or(List.copyOf(operands));
         }
 
         Node and() {
-            Node left = expression();
+            List<Node> operands = new ArrayList<>(List.of(expression()));
             while (keyword("and")) {
-                left = new And(left, expression());
+                operands.add(expression());
             }
-            return left;
+            return operands.size() == 1 ? operands.get(0) : new And(List.copyOf(operands));
         }
 
         Node expression() {
             skipSpace();
             if (peek() == '(') {
+                // Metadata comes from packages: bound the recursion instead of overflowing the
+                // stack.
+                if (++depth > MAX_DEPTH) {
+                    throw error("parentheses nested deeper than " + MAX_DEPTH);
+                }
                 pos++;
                 Node inner = or();
+                depth--;
                 skipSpace();
                 if (peek() != ')') {
                     throw error("expected \")\"");

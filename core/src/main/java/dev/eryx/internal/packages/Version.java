@@ -27,6 +27,9 @@ public final class Version implements Comparable<Version> {
                             + "(?:\\+(?<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?",
                     Pattern.CASE_INSENSITIVE);
 
+    /** The longest version text accepted. */
+    public static final int MAX_LENGTH = 512;
+
     private final String text; // null for a derived version
     private final BigInteger epoch;
     private final List<BigInteger> release;
@@ -67,6 +70,15 @@ public final class Version implements Comparable<Version> {
     public static Version parse(String text) {
         Objects.requireNonNull(text, "text");
         String trimmed = text.strip();
+        if (trimmed.length() > MAX_LENGTH) {
+            // java.util.regex recurses once per repeated group: bound it (real versions are short).
+            throw new IllegalArgumentException(
+                    "Invalid version \""
+                            + trimmed.substring(0, 40)
+                            + "...\" (longer than "
+                            + MAX_LENGTH
+                            + " characters)");
+        }
         Matcher m = PATTERN.matcher(trimmed);
         if (!m.matches()) {
             throw new IllegalArgumentException("Invalid version \"" + text + "\" (not PEP 440)");
@@ -106,9 +118,13 @@ public final class Version implements Comparable<Version> {
         return new Version(trimmed, epoch, release, preLabel, preNumber, post, dev, local);
     }
 
-    /** Whether {@code text} is a PEP 440 version. */
+    /** Whether {@code text} is a PEP 440 version (of at most {@value #MAX_LENGTH} characters). */
     public static boolean isValid(String text) {
-        return text != null && PATTERN.matcher(text.strip()).matches();
+        if (text == null) {
+            return false;
+        }
+        String trimmed = text.strip();
+        return trimmed.length() <= MAX_LENGTH && PATTERN.matcher(trimmed).matches();
     }
 
     /**

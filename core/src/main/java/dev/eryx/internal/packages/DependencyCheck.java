@@ -24,8 +24,10 @@ final class DependencyCheck {
         for (FoundDistribution d : byName.values()) {
             for (String line : d.requires) {
                 Requirement requirement;
+                boolean applies;
                 try {
                     requirement = Requirement.parse(line);
+                    applies = requirement.appliesTo(environment);
                 } catch (IllegalArgumentException e) {
                     problems.add(
                             d.name
@@ -38,8 +40,7 @@ final class DependencyCheck {
                                     + ")");
                     continue;
                 }
-                if (!requirement.appliesTo(environment)
-                        || ignored.contains(requirement.normalizedName())) {
+                if (!applies || ignored.contains(requirement.normalizedName())) {
                     continue;
                 }
                 String wanted = withoutMarker(line);
@@ -56,7 +57,11 @@ final class DependencyCheck {
                 }
                 boolean contained;
                 try {
-                    contained = requirement.specifier().contains(Version.parse(provider.version));
+                    contained =
+                            requirement.specifier().toString().isEmpty()
+                                    || requirement
+                                            .specifier()
+                                            .contains(Version.parse(provider.version));
                 } catch (IllegalArgumentException e) {
                     contained = false; // a version PEP 440 cannot read satisfies no specifier
                 }

@@ -102,8 +102,13 @@ final class InstalledTree {
         List<String> requires = new ArrayList<>(metadata.requiresDist());
         byte[] requiresTxt = files.get(egg + "/requires.txt");
         if (requiresTxt != null) {
-            requires.addAll(
-                    RequiresTxt.toRequiresDist(new String(requiresTxt, StandardCharsets.UTF_8)));
+            try {
+                requires.addAll(
+                        RequiresTxt.toRequiresDist(
+                                new String(requiresTxt, StandardCharsets.UTF_8)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + "/requires.txt: " + e.getMessage(), e);
+            }
         }
         FoundDistribution d =
                 new FoundDistribution(metadata.name(), metadata.version(), requires, where);

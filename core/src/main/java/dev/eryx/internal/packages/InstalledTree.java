@@ -166,8 +166,10 @@ final class InstalledTree {
                                 + "/RECORD: "
                                 + path
                                 + " does not match its entry ("
-                                + entry.algorithm()
-                                + " digest or size differs)");
+                                + (entry.algorithm() == null
+                                        ? "size"
+                                        : entry.algorithm() + " digest or size")
+                                + " differs)");
             }
             d.files.add(path);
         }

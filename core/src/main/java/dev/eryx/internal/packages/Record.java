@@ -36,10 +36,11 @@ final class Record {
 
     /**
      * @param where the RECORD file, for messages
-     * @param allowHex accept hex digests (installed trees)
+     * @param lenient installed trees: hex digests accepted, unusable digests (weak algorithms,
+     *     malformed) dropped instead of refused
      * @throws IllegalArgumentException a row cannot be read
      */
-    static List<Entry> parse(byte[] content, String where, boolean allowHex) {
+    static List<Entry> parse(byte[] content, String where, boolean lenient) {
         List<Entry> entries = new ArrayList<>();
         int lineNumber = 0;
         for (String line : new String(content, StandardCharsets.UTF_8).split("\r\n|\n|\r")) {
@@ -56,12 +57,19 @@ final class Record {
             if (!hash.isEmpty()) {
                 int eq = hash.indexOf('=');
                 algorithm = eq < 0 ? "" : hash.substring(0, eq).toLowerCase(Locale.ROOT);
-                if (!ALGORITHMS.contains(algorithm)) {
-                    throw bad(where, lineNumber, "hash " + hash + " is not sha256 or stronger");
+                if (ALGORITHMS.contains(algorithm)) {
+                    digest = decode(hash.substring(eq + 1), algorithm, lenient);
                 }
-                digest = decode(hash.substring(eq + 1), algorithm, allowHex);
+                if (digest == null && !lenient) {
+                    throw bad(
+                            where,
+                            lineNumber,
+                            ALGORITHMS.contains(algorithm)
+                                    ? "cannot read the digest " + hash
+                                    : "hash " + hash + " is not sha256 or stronger");
+                }
                 if (digest == null) {
-                    throw bad(where, lineNumber, "cannot read the digest " + hash);
+                    algorithm = null;
                 }
             }
             long bytes = -1;

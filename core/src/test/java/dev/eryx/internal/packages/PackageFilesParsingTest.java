@@ -56,6 +56,11 @@ class PackageFilesParsingTest {
                 Record.parse(bytes("a.py,sha256=" + hex + ",0\n"), "RECORD", true)
                         .get(0)
                         .matches(new byte[0]));
+        // Installed trees: a digest that cannot be used is dropped, the size still checked.
+        Record.Entry md5 =
+                Record.parse(bytes("a.py,md5=1B2M2Y8AsgTpgAmY7PhCfg,0\n"), "RECORD", true).get(0);
+        assertTrue(md5.matches(new byte[0]));
+        assertFalse(md5.matches(bytes("x")));
     }
 
     @Test

@@ -92,6 +92,19 @@ class InstalledTreeTest {
     }
 
     @Test
+    void aNativeFileNoMetadataListsIsWarnedToItsPackagesOwner() throws IOException {
+        // RECORD names the package's module but not the .so next to it (Debian can do that).
+        write("demo/__init__.py", "D = 1\n");
+        write("demo/_fast.cpython-311-x86_64-linux-gnu.so", "ELF");
+        distInfo("demo", "1.0", "demo/__init__.py," + hash("D = 1\n") + "\n");
+
+        PythonPackages.Distribution d = PythonPackages.of(dir).list().get(0);
+
+        assertEquals(1, d.warnings().size(), d.warnings()::toString);
+        assertContainsAll(d.warnings().get(0), "demo/_fast.cpython-311-x86_64-linux-gnu.so");
+    }
+
+    @Test
     void aRecordMismatchIsRefused() throws IOException {
         write("demo/__init__.py", "changed\n");
         distInfo("demo", "1.0", "demo/__init__.py," + hash("D = 1\n") + "\n");

@@ -22,7 +22,7 @@ import java.util.TreeSet;
  * outside the tree (scripts in {@code ../../../bin}) or absent from it are warnings, not errors:
  * Debian's RECORDs list such paths, and Debian strips or drops files after the wheel was built.
  * Native extension modules ({@code .so}, {@code .pyd}, {@code .dylib}) are left out with a warning
- * for the distribution owning them.
+ * for the distribution owning them (or, when none does, those owning its top-level package).
  */
 final class InstalledTree {
     private InstalledTree() {}
@@ -48,16 +48,36 @@ final class InstalledTree {
         for (Map.Entry<String, byte[]> e : files.entrySet()) {
             String path = e.getKey();
             if (EntryPath.isNative(path)) {
-                for (FoundDistribution d : distributions) {
-                    if (d.files.remove(path)) {
-                        d.warn(path + " left out: wasip1 cannot load native extension modules");
-                    }
-                }
+                leaveOut(path, distributions);
                 continue;
             }
             kept.put(path, e.getValue());
         }
         return new SourceContent(source, kept, distributions);
+    }
+
+    /**
+     * Warns the distributions owning a native file; when none does (its metadata says nothing of
+     * it), those owning files in the same top-level package, so the warning is not lost.
+     */
+    private static void leaveOut(String path, List<FoundDistribution> distributions) {
+        String warning = path + " left out: wasip1 cannot load native extension modules";
+        boolean owned = false;
+        for (FoundDistribution d : distributions) {
+            if (d.files.remove(path)) {
+                d.warn(warning);
+                owned = true;
+            }
+        }
+        String top = EntryPath.topLevel(path);
+        if (owned || top.equals(path)) {
+            return;
+        }
+        for (FoundDistribution d : distributions) {
+            if (d.files.stream().anyMatch(f -> f.startsWith(top + "/"))) {
+                d.warn(warning);
+            }
+        }
     }
 
     private static FoundDistribution distInfo(

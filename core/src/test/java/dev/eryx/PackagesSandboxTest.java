@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -268,13 +267,7 @@ class PackagesSandboxTest {
     @Test
     void aWheelReadTwiceRestoresAStateSavedWithIt(@TempDir Path dir) throws IOException {
         Path wheel = writeWheel(dir, "demo", "1.0", "GREETING = 'hi from a wheel'\n");
-        PythonPackages first;
-        try {
-            first = PythonPackages.of(dir);
-        } catch (UnsupportedOperationException stub) {
-            assumeTrue(false, "needs PackageSet.read (issue 16, packages-core)");
-            return;
-        }
+        PythonPackages first = PythonPackages.of(dir);
         assertEquals("[demo 1.0]", first.list().toString());
         byte[] state;
         try (Sandbox sandbox = Sandbox.builder().packages(first).build()) {

@@ -2,9 +2,7 @@ package dev.eryx.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.eryx.PythonPackages;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,7 +58,6 @@ class PackagesOptionTest {
                 "def tabulate(rows):\n    return '|'.join(str(c) for c in rows[0])\n");
         Path other = dir.resolve("other");
         writeDistribution(other, "mypkg", "1.0", "VALUE = 42\n");
-        assumePackagesCore(site);
         CliRun r =
                 CliRun.run(
                         "--packages",
@@ -77,7 +74,6 @@ class PackagesOptionTest {
     @Test
     void aRefusedPackageIsAOneLineUsageError(@TempDir Path dir) throws IOException {
         Path sdist = Files.write(dir.resolve("mypkg-1.0.tar.gz"), new byte[] {0x1f, (byte) 0x8b});
-        assumePackagesCore(dir);
         CliRun r = CliRun.run("--package", sdist.toString(), "-c", "pass");
         assertEquals(2, r.exitCode, r.toString());
         assertTrue(r.err.startsWith("eryx: "), r.err);
@@ -97,16 +93,5 @@ class PackagesOptionTest {
                 info.resolve("METADATA"),
                 "Metadata-Version: 2.1\nName: " + name + "\nVersion: " + version + "\n",
                 StandardCharsets.UTF_8);
-    }
-
-    /** Until issue 16's packages-core lands, {@code PythonPackages.of} is a stub. */
-    private static void assumePackagesCore(Path source) {
-        try {
-            PythonPackages.of(source);
-        } catch (UnsupportedOperationException stub) {
-            assumeTrue(false, "needs PackageSet.read (issue 16, packages-core)");
-        } catch (IllegalArgumentException refused) {
-            // read: the stub is gone
-        }
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.eryx.PythonPackages;
 import java.io.IOException;
@@ -88,13 +87,7 @@ class PoolPackagesTest {
         return site;
     }
 
-    /** Until issue 16's packages-core lands, {@code PythonPackages.of} is a stub. */
     private static PythonPackages read(Path source) {
-        try {
-            return PythonPackages.of(source);
-        } catch (UnsupportedOperationException stub) {
-            assumeTrue(false, "needs PackageSet.read (issue 16, packages-core)");
-            throw stub;
-        }
+        return PythonPackages.of(source);
     }
 }

@@ -253,6 +253,21 @@ class RealPackagesTest {
     }
 
     @Test
+    void rfc3986AndSniffioWork() {
+        JsonNode r =
+                run(
+                        "import rfc3986, sniffio",
+                        "u = rfc3986.uri_reference('http://user@h.example:8080/p?q=1')",
+                        "try:",
+                        "    sniffio.current_async_library()",
+                        "    outside = 'detected'",
+                        "except sniffio.AsyncLibraryNotFoundError:",
+                        "    outside = 'none'",
+                        "result = [u.authority, u.port, u.is_valid(), outside]");
+        assertEquals("[\"user@h.example:8080\",\"8080\",true,\"none\"]", r.toString());
+    }
+
+    @Test
     void importlibMetadataReportsTheLockedVersions() {
         StringBuilder names = new StringBuilder();
         List<DebianPackages.Entry> tested = DebianPackages.group("default");

@@ -50,6 +50,9 @@ _as_str = str.__str__  # a str subclass's methods never run on the copy
 _format_exception = traceback.format_exception
 _format_tb = traceback.format_tb
 _INT_LIMIT_MESSAGE = "Exceeds the limit ("  # int.__repr__ past sys.get_int_max_str_digits()
+# sys.path as the interpreter set it up (the runtime and the stdlib): a sandbox's package
+# directories go after these, set on adoption, because the image every sandbox restores is shared.
+_BASE_PATH = tuple(sys.path)
 
 
 
@@ -178,14 +181,40 @@ def _adopt_sandbox(request):
     """Makes an interpreter restored from a shared snapshot this sandbox's own.
 
     The snapshot was taken in a template sandbox; its environment and any random state seeded
-    from it belong to nobody. os.urandom already reads this sandbox's WASI randomness.
+    from it belong to nobody. os.urandom already reads this sandbox's WASI randomness. The
+    request's "path" lists the directories of the sandbox's packages (possibly none).
     """
     import os
     os.environ.clear()
     os.environ.update(request["env"])
+    # Exactly the runtime, the stdlib and this sandbox's packages, whatever the image (or a saved
+    # state's user code) left there; unchanged in the usual case, which then costs nothing more.
+    path = list(_BASE_PATH) + request.get("path", [])
+    try:
+        unchanged = type(sys.path) is list and sys.path == path
+    except BaseException:
+        unchanged = False
+    if not unchanged:
+        sys.path = path
+        _forget_path_caches(request.get("path", []))
     random = sys.modules.get("random")
     if random is not None:
         random.seed()
+
+
+def _forget_path_caches(directories):
+    """What importlib.invalidate_caches() would do for the sandbox's package directories, without
+    its cost: it imports importlib.metadata (seconds under wasm) to clear that module's caches.
+    Finders of these directories cached in the image are dropped; importlib.metadata's caches are
+    cleared only if it is loaded. Namespace packages recompute their path when sys.path changes."""
+    for directory in directories:
+        sys.path_importer_cache.pop(directory, None)
+    metadata = sys.modules.get("importlib.metadata")
+    if metadata is not None:
+        try:
+            metadata.MetadataPathFinder.invalidate_caches()
+        except Exception:
+            pass  # user code of a saved state replaced it; its caches are its own
 
 
 def _run(code):

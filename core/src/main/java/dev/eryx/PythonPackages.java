@@ -4,8 +4,11 @@ import dev.eryx.internal.packages.PackageLayer;
 import dev.eryx.internal.packages.PackageSet;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Third-party Python packages the host provides: pure-Python wheels, directories of wheels, or an
@@ -18,6 +21,18 @@ import java.util.Objects;
  * PythonPackages pkgs = PythonPackages.of(Path.of("vendor/"));
  * Sandbox sandbox = Sandbox.builder().packages(pkgs).build();
  * }</pre>
+ *
+ * <p>What is read: a wheel only with a pure-Python tag (ABI {@code none}, platform {@code any},
+ * Python {@code py3}, {@code py3X}, {@code cp3X} with X up to 14, or {@code py2.py3}), its RECORD
+ * verified; its {@code .data/purelib} and {@code platlib} installed into the root, its other {@code
+ * .data} directories ignored with a warning. A site-packages tree: its {@code .dist-info} and
+ * {@code .egg-info} metadata, its RECORDs checked against the files present. In both, native
+ * extension modules ({@code .so}, {@code .pyd}, {@code .dylib}; wasip1 cannot load them) are left
+ * out with a warning in {@link Distribution#warnings()}, and so is bytecode ({@code __pycache__},
+ * {@code .pyc}: the guest compiles from source; another CPython's bytecode would be useless).
+ * {@code .pth} path lines add directories of the tree to {@code sys.path}; their {@code import}
+ * lines are ignored. Every {@code Requires-Dist} that applies to the guest ({@code sys_platform ==
+ * 'wasi'}, no extras) must be satisfied by the set; {@link #builder()} can relax that.
  */
 public final class PythonPackages {
     private final PackageLayer layer;
@@ -42,11 +57,31 @@ public final class PythonPackages {
 
     /** As {@link #of(Path...)}. */
     public static PythonPackages of(List<Path> sources) {
-        Objects.requireNonNull(sources, "sources");
+        return builder().add(sources).build();
+    }
+
+    /**
+     * For what {@link #of} cannot say: sources whose dependencies are knowingly incomplete.
+     *
+     * <pre>{@code
+     * PythonPackages pkgs = PythonPackages.builder()
+     *         .add(Path.of("vendor/"))
+     *         .ignoreMissing("charset-normalizer")   // requests works without it
+     *         .build();
+     * }</pre>
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private static PythonPackages read(List<Path> sources, Set<String> ignoreMissing) {
         if (sources.isEmpty()) {
             throw new IllegalArgumentException("no package sources given");
         }
-        PackageSet read = PackageSet.read(List.copyOf(sources));
+        PackageSet read =
+                PackageSet.read(
+                        sources,
+                        new PackageSet.Options(PackageSet.Options.DEFAULT.limits(), ignoreMissing));
         List<Distribution> distributions = new ArrayList<>();
         for (PackageSet.DistributionInfo info : read.distributions()) {
             distributions.add(
@@ -68,6 +103,49 @@ public final class PythonPackages {
 
     PackageLayer layer() {
         return layer;
+    }
+
+    /** Collects sources and options for {@link #build()}; not thread-safe. */
+    public static final class Builder {
+        private final List<Path> sources = new ArrayList<>();
+        private final Set<String> ignoreMissing = new LinkedHashSet<>();
+
+        private Builder() {}
+
+        /** Adds wheels, directories of wheels or site-packages trees, as {@link #of} takes. */
+        public Builder add(Path... sources) {
+            return add(Arrays.asList(sources));
+        }
+
+        /** As {@link #add(Path...)}. */
+        public Builder add(List<Path> sources) {
+            for (Path source : sources) {
+                this.sources.add(Objects.requireNonNull(source, "source"));
+            }
+            return this;
+        }
+
+        /**
+         * Requirements on these projects (any spelling: {@code charset_normalizer} and {@code
+         * Charset-Normalizer} are one) are not checked: neither their absence nor their version is
+         * an error. For a dependency the code never imports, or one the host knows is optional in
+         * practice.
+         */
+        public Builder ignoreMissing(String... names) {
+            for (String name : names) {
+                ignoreMissing.add(Objects.requireNonNull(name, "name"));
+            }
+            return this;
+        }
+
+        /**
+         * Reads, validates and copies the sources into memory, as {@link #of(Path...)}.
+         *
+         * @throws IllegalArgumentException as {@link #of(Path...)}
+         */
+        public PythonPackages build() {
+            return read(List.copyOf(sources), Set.copyOf(ignoreMissing));
+        }
     }
 
     /** One installed distribution: what {@code importlib.metadata} reports for it. */

@@ -5,6 +5,7 @@ import dev.eryx.internal.engine.GuestModule;
 import dev.eryx.internal.execution.DefaultImage;
 import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
+import dev.eryx.internal.packages.PackageIdentity;
 import dev.eryx.internal.state.SavedState;
 import dev.eryx.internal.vfs.Vfs;
 import dev.eryx.internal.vfs.host.HostMount;
@@ -52,9 +53,13 @@ public final class Sandbox implements AutoCloseable {
     /** Signs {@link #saveState()}; null: states are saved unsigned. */
     private final byte[] stateKey;
 
-    private Sandbox(SandboxRuntime runtime, byte[] stateKey) {
+    /** What {@link #saveState()} records of the sandbox's packages; empty: none. */
+    private final List<PackageIdentity> packages;
+
+    private Sandbox(SandboxRuntime runtime, byte[] stateKey, List<PackageIdentity> packages) {
         this.runtime = runtime;
         this.stateKey = stateKey;
+        this.packages = packages;
     }
 
     public static Builder builder() {
@@ -129,7 +134,9 @@ public final class Sandbox implements AutoCloseable {
      * eryx build. Not saved: host mounts (the restoring builder mounts what it wants), open file
      * descriptors other than stdio, and per-sandbox configuration (env, limits, clock, seed,
      * callbacks come from the restoring builder). Symlinks are saved as symlinks and never
-     * followed, so the state is bounded by the memory and filesystem caps. With a {@link
+     * followed, so the state is bounded by the memory and filesystem caps. The files of the
+     * sandbox's {@link Builder#packages packages} are not saved, only their names, versions and
+     * digests: the restoring builder must have the same packages. With a {@link
      * Builder#stateKey(byte[]) stateKey} the state is signed (HMAC-SHA256). The format is described
      * in docs/saved-state.md.
      *
@@ -137,7 +144,8 @@ public final class Sandbox implements AutoCloseable {
      *     from one of its own callbacks while the execution waits for it
      */
     public byte[] saveState() {
-        return runtime.captureWithFiles((image, vfs) -> SavedState.encode(image, vfs, stateKey));
+        return runtime.captureWithFiles(
+                (image, vfs) -> SavedState.encode(image, vfs, stateKey, packages));
     }
 
     /**
@@ -194,6 +202,9 @@ public final class Sandbox implements AutoCloseable {
         private final List<Map.Entry<Class<?>, Function<Object, ?>>> valueMappers =
                 new ArrayList<>();
         private SandboxImage image;
+
+        /** What {@link #packages} was given; null: the image's, if any. */
+        private PythonPackages packages;
 
         /** What {@link #restoreFrom} was given; decoded by {@link #build()}, under the limits. */
         private byte[] restored;
@@ -389,11 +400,15 @@ public final class Sandbox implements AutoCloseable {
          * Boots the interpreter.
          *
          * @throws IllegalArgumentException the configuration cannot work (a mount over the
-         *     sandbox's own files, or a memory limit below what the interpreter needs), or the
-         *     state given to {@link #restoreFrom} is refused (see there); nothing is started
+         *     sandbox's own files, a memory limit below what the interpreter needs, or packages
+         *     other than its image's), or the state given to {@link #restoreFrom} is refused (see
+         *     there, also for packages); nothing is started
          * @throws EryxException the interpreter failed to start
          */
         public Sandbox build() {
+            PythonPackages effective = effectivePackages();
+            List<PackageIdentity> identities =
+                    effective == null ? List.of() : effective.layer().identities();
             if (restored != null) {
                 // Decoded here, not in restoreFrom, so that nothing the state claims is allocated
                 // before the limits it must fit are known.
@@ -402,11 +417,13 @@ public final class Sandbox implements AutoCloseable {
                                 restored,
                                 SavedState.Limits.of(limits, GuestModule.python().globalCount()),
                                 stateKey);
+                PackageMismatch.checkState(decoded.packages(), identities);
                 spec.image(decoded.interpreter()).restoredTree(decoded.tree());
             } else {
                 spec.image(image != null ? image.state() : DefaultImage.get())
                         .restoredTree(List.of());
             }
+            spec.packages(effective == null ? null : effective.layer());
             return new Sandbox(
                     SandboxRuntime.start(
                             spec.callbacks(
@@ -416,15 +433,66 @@ public final class Sandbox implements AutoCloseable {
                                                     callbackExecutor,
                                                     valueMappers))
                                     .build()),
-                    stateKey);
+                    stateKey,
+                    identities);
+        }
+
+        /**
+         * Gives the sandbox third-party packages: their shared read-only tree is mounted at {@code
+         * /usr/local/lib/site-packages} and its directories go on {@code sys.path} after the
+         * standard library, so they import as installed packages do ({@code importlib.metadata}
+         * included). The guest cannot change them. The tree is shared with every sandbox given the
+         * same {@code PythonPackages}: it costs this sandbox no memory and no filesystem quota.
+         *
+         * <p>Without this call the sandbox has the packages of its {@link #image image}, if any.
+         *
+         * @throws IllegalArgumentException the {@link #image image} holds other packages (the
+         *     message names both sets)
+         */
+        public Builder packages(PythonPackages packages) {
+            PythonPackages previous = this.packages;
+            this.packages = Objects.requireNonNull(packages, "packages");
+            try {
+                effectivePackages();
+            } catch (IllegalArgumentException mismatch) {
+                this.packages = previous;
+                throw mismatch;
+            }
+            return this;
+        }
+
+        /**
+         * The packages the sandbox gets: those given to {@link #packages}, else the image's.
+         *
+         * @throws IllegalArgumentException the image holds other packages than those given
+         */
+        private PythonPackages effectivePackages() {
+            PythonPackages fromImage = image == null ? null : image.packages().orElse(null);
+            if (packages == null) {
+                return fromImage;
+            }
+            PackageMismatch.checkImage(fromImage, packages);
+            return packages;
         }
 
         /**
          * Restores from a prepared interpreter image (for example one with modules preloaded)
-         * instead of the default one. Per-sandbox configuration still comes from this builder.
+         * instead of the default one. Per-sandbox configuration still comes from this builder. An
+         * image captured with packages ({@link SandboxImage#capture(PythonPackages, String...)})
+         * gives the sandbox those packages unless {@link #packages} was given the same ones.
+         *
+         * @throws IllegalArgumentException {@link #packages} was given other packages than the
+         *     image holds (the message names both sets)
          */
         public Builder image(SandboxImage image) {
+            SandboxImage previous = this.image;
             this.image = Objects.requireNonNull(image, "image");
+            try {
+                effectivePackages();
+            } catch (IllegalArgumentException mismatch) {
+                this.image = previous;
+                throw mismatch;
+            }
             return this;
         }
 
@@ -438,8 +506,9 @@ public final class Sandbox implements AutoCloseable {
          *
          * <p>{@link #build()} then throws {@link IllegalArgumentException} if the bytes are not a
          * saved state, are corrupt or truncated, are of an older format or another build of the
-         * interpreter, need more memory or filesystem than the limits allow, or fail the {@link
-         * #stateKey} check.
+         * interpreter, need more memory or filesystem than the limits allow, fail the {@link
+         * #stateKey} check, or were saved by a sandbox with other {@link #packages packages} than
+         * this builder gives (its own or its image's): the message lists which differ.
          *
          * @throws IllegalArgumentException {@code state} is null
          */

@@ -3,6 +3,7 @@ package dev.eryx.cli;
 import dev.eryx.ExecutionResult;
 import dev.eryx.InterpreterExitException;
 import dev.eryx.PythonException;
+import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import dev.eryx.SandboxCrashedException;
@@ -48,7 +49,8 @@ import picocli.CommandLine.Spec;
         description = {
             "",
             "Runs untrusted Python in a sandbox: CPython 3.14 compiled to WebAssembly, executed on the JVM.",
-            "The code sees only the directories mounted with -v and the variables given with --env.",
+            "The code sees only the directories mounted with -v and the variables given with --env;",
+            "it imports the standard library and the packages given with --package/--packages.",
             "Options must come before SCRIPT; everything after it is passed to the script in sys.argv.",
             "",
         },
@@ -133,6 +135,20 @@ public final class EryxCommand implements Callable<Integer> {
     List<Map.Entry<String, String>> env = new ArrayList<>();
 
     @Option(
+            names = "--package",
+            paramLabel = "PATH",
+            description =
+                    "Make pure-Python packages importable: a wheel (.whl), a directory of wheels, or an unpacked site-packages tree. Repeatable.")
+    List<Path> packagePaths = new ArrayList<>();
+
+    @Option(
+            names = "--packages",
+            paramLabel = "DIR",
+            description =
+                    "Make the packages in DIR importable: a directory of wheels or a site-packages tree (as --package). Repeatable.")
+    List<Path> packageDirs = new ArrayList<>();
+
+    @Option(
             names = "--json",
             description =
                     "Print only one JSON object at the end: stdout, stderr, result, duration (ms), stats, error, exitCode.")
@@ -145,6 +161,9 @@ public final class EryxCommand implements Callable<Integer> {
     private ProcessOutput stdout;
 
     private ProcessOutput stderr;
+
+    /** What the package options name, read once (the REPL may build more than one sandbox). */
+    private PythonPackages packages;
 
     EryxCommand(InputStream stdin, BooleanSupplier stdinIsTerminal) {
         this.stdin = Objects.requireNonNull(stdin, "stdin");
@@ -245,7 +264,9 @@ public final class EryxCommand implements Callable<Integer> {
     }
 
     private int repl() {
-        return new Repl(() -> build(sandboxBuilder(true, null)), out(), err()).run();
+        // Configured before the terminal opens: bad options or packages are a usage error first.
+        Sandbox.Builder builder = sandboxBuilder(true, null);
+        return new Repl(() -> build(builder), out(), err()).run();
     }
 
     /** A configuration the library refuses (a mount over its files, too little memory) is usage. */
@@ -265,6 +286,10 @@ public final class EryxCommand implements Callable<Integer> {
                 b.mount(v.hostDir(), v.guestPath(), v.readOnly());
             }
             environment().forEach(b::env);
+            PythonPackages pkgs = packages();
+            if (pkgs != null) {
+                b.packages(pkgs);
+            }
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
@@ -276,6 +301,33 @@ public final class EryxCommand implements Callable<Integer> {
             b.stdin(guestStdin);
         }
         return b;
+    }
+
+    /**
+     * The packages of {@code --packages} and {@code --package}, validated and read once; null when
+     * none are given.
+     *
+     * @throws IllegalArgumentException a source is missing or cannot be used (the message names it)
+     */
+    PythonPackages packages() {
+        if (packages == null && !(packageDirs.isEmpty() && packagePaths.isEmpty())) {
+            List<Path> sources = new ArrayList<>();
+            for (Path dir : packageDirs) {
+                if (!Files.isDirectory(dir)) {
+                    throw new IllegalArgumentException("--packages needs a directory: " + dir);
+                }
+                sources.add(dir);
+            }
+            for (Path path : packagePaths) {
+                if (!Files.exists(path)) {
+                    throw new IllegalArgumentException(
+                            "--package: no such file or directory: " + path);
+                }
+                sources.add(path);
+            }
+            packages = PythonPackages.of(sources);
+        }
+        return packages;
     }
 
     ResourceLimits limits() {

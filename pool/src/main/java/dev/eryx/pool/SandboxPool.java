@@ -2,6 +2,7 @@ package dev.eryx.pool;
 
 import dev.eryx.EryxException;
 import dev.eryx.ExecutionResult;
+import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import dev.eryx.SandboxImage;
@@ -21,8 +22,8 @@ import java.util.function.Consumer;
 
 /**
  * Warm sandboxes for services: every sandbox is restored from one interpreter image (optionally
- * with modules preloaded) and configured by the pool's template, so acquiring one takes
- * microseconds when one is idle.
+ * with packages and modules preloaded) and configured by the pool's template, so acquiring one
+ * takes microseconds when one is idle.
  *
  * <pre>{@code
  * try (SandboxPool pool = SandboxPool.builder()
@@ -121,12 +122,31 @@ public final class SandboxPool implements AutoCloseable {
                             + capacity
                             + ")");
         }
-        // Checks the template before anything starts: a bad mount or env fails here.
-        template.accept(Sandbox.builder());
-        this.image =
-                b.preload.isEmpty()
-                        ? SandboxImage.defaultImage()
-                        : SandboxImage.capture(b.preload.toArray(new String[0]));
+        // Checks the template before anything starts: a bad mount or env fails here, and so do
+        // packages other than the pool's (the builder refuses an image holding other packages).
+        Sandbox.Builder probe = Sandbox.builder();
+        template.accept(probe);
+        if (b.packages != null) {
+            try {
+                probe.image(SandboxImage.capture(b.packages)); // no capture runs without modules
+            } catch (IllegalArgumentException mismatch) {
+                throw new IllegalArgumentException(
+                        "the template sets other packages than the pool's; set them once, with"
+                                + " SandboxPool.Builder.packages, and not in the template ("
+                                + mismatch.getMessage()
+                                + ")",
+                        mismatch);
+            }
+        }
+        String[] preload = b.preload.toArray(new String[0]);
+        if (b.packages != null) {
+            this.image = SandboxImage.capture(b.packages, preload);
+        } else {
+            this.image =
+                    preload.length == 0
+                            ? SandboxImage.defaultImage()
+                            : SandboxImage.capture(preload);
+        }
         if (minIdle > 0) {
             Sandbox first = newSandbox(); // warm and proves the whole configuration works
             lock.lock();
@@ -478,6 +498,7 @@ public final class SandboxPool implements AutoCloseable {
         private ResourceLimits limits = ResourceLimits.defaults();
         private long maxTotalMemoryBytes = Long.MAX_VALUE;
         private List<String> preload = List.of();
+        private PythonPackages packages;
         private Consumer<Sandbox.Builder> template = builder -> {};
         private Executor callbackExecutor;
 
@@ -535,9 +556,24 @@ public final class SandboxPool implements AutoCloseable {
             return this;
         }
 
-        /** Modules imported into the image once, so no request pays for importing them. */
+        /**
+         * Modules imported into the image once, so no request pays for importing them; with {@link
+         * #packages} they may come from the packages.
+         */
         public Builder preload(String... modules) {
             this.preload = List.copyOf(Arrays.asList(modules));
+            return this;
+        }
+
+        /**
+         * Gives every pooled sandbox these packages (see {@link Sandbox.Builder#packages}): the
+         * pool's image is captured with them ({@link SandboxImage#capture(PythonPackages,
+         * String...)}), so {@link #preload preloaded} modules can come from them, and one shared
+         * tree serves all sandboxes. A {@link #template} that sets other packages makes {@link
+         * #build()} fail; one that sets none, or the same, is fine.
+         */
+        public Builder packages(PythonPackages packages) {
+            this.packages = Objects.requireNonNull(packages, "packages");
             return this;
         }
 
@@ -565,6 +601,10 @@ public final class SandboxPool implements AutoCloseable {
          * Creates the pool: captures the image (the first sandbox of a JVM boots CPython, which
          * takes seconds), restores {@code min(minIdle, 1)} sandbox synchronously to prove the
          * template works, and leaves the rest to the background.
+         *
+         * @throws IllegalArgumentException the template is refused (a bad mount or variable, or
+         *     packages other than those given to {@link #packages}), or a preloaded name is not a
+         *     module name
          */
         public SandboxPool build() {
             return new SandboxPool(this);

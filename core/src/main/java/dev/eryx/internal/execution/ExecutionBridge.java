@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eryx.internal.bridge.BridgeFailure;
 import dev.eryx.internal.bridge.BridgeHandler;
@@ -12,14 +13,15 @@ import dev.eryx.internal.bridge.GuestJson;
 import dev.eryx.internal.callbacks.CallbackDispatcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
  * Answers a sandbox's bridge operations: {@code REQUEST} hands the guest runtime the code of the
- * running execution (and, the first time, this sandbox's environment), {@code COMPLETE} takes its
- * outcome; the callback and trace operations go to the {@link CallbackDispatcher}. Called on the
- * guest thread only.
+ * running execution (and, the first time, this sandbox's environment and package path), {@code
+ * COMPLETE} takes its outcome; the callback and trace operations go to the {@link
+ * CallbackDispatcher}. Called on the guest thread only.
  */
 final class ExecutionBridge implements BridgeHandler {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,6 +30,9 @@ final class ExecutionBridge implements BridgeHandler {
     private final Object lock;
     private final CallbackDispatcher callbacks;
     private final Map<String, String> env;
+
+    /** Directories the sandbox's packages add to {@code sys.path}, in order (guest paths). */
+    private final List<String> packagePath;
 
     /**
      * Whether the guest runtime has taken on this sandbox's environment (first request does it).
@@ -49,11 +54,13 @@ final class ExecutionBridge implements BridgeHandler {
             Supplier<Execution> running,
             Object lock,
             CallbackDispatcher callbacks,
-            Map<String, String> env) {
+            Map<String, String> env,
+            List<String> packagePath) {
         this.running = running;
         this.lock = lock;
         this.callbacks = callbacks;
         this.env = env;
+        this.packagePath = List.copyOf(packagePath);
     }
 
     /** Marks the start of an execution, the point {@link #rollBack()} returns to. */
@@ -104,6 +111,9 @@ final class ExecutionBridge implements BridgeHandler {
         if (!adopted) {
             ObjectNode envJson = json.putObject("env");
             env.forEach(envJson::put);
+            // Always sent, also empty: the image is shared, so sys.path is set per sandbox.
+            ArrayNode pathJson = json.putArray("path");
+            packagePath.forEach(pathJson::add);
             adopted = true;
         }
         return json.toString().getBytes(StandardCharsets.UTF_8);

@@ -16,6 +16,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
@@ -24,9 +25,9 @@ import java.util.Set;
 
 /**
  * Everything the guest can see of the world, built from a {@link SandboxSpec}: the filesystem
- * (shared read-only stdlib and runtime layers, an in-memory workspace, the host mounts), WASI with
- * its clocks, randomness and standard streams, and the wiring that sends output to whichever
- * execution is running. The interpreter starts in it ({@link #startInterpreter}).
+ * (shared read-only stdlib, runtime and package layers, an in-memory workspace, the host mounts),
+ * WASI with its clocks, randomness and standard streams, and the wiring that sends output to
+ * whichever execution is running. The interpreter starts in it ({@link #startInterpreter}).
  */
 final class GuestEnvironment implements AutoCloseable {
     /** Bytes of start-up output kept for the error message when the interpreter fails to boot. */
@@ -56,6 +57,14 @@ final class GuestEnvironment implements AutoCloseable {
         vfs.mount(GuestLayers.stdlib(), GuestLayers.STDLIB_PATH);
         vfs.mkdirs(GuestLayers.RUNTIME_PATH);
         vfs.mount(GuestLayers.runtime(), GuestLayers.RUNTIME_PATH);
+        List<String> sharedLayers =
+                new ArrayList<>(List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
+        if (spec.packages != null) {
+            // The layer itself, not a copy: it costs the sandbox no memory and no quota.
+            vfs.mkdirs(GuestLayers.SITE_PACKAGES_PATH);
+            vfs.mount(spec.packages.tree(), GuestLayers.SITE_PACKAGES_PATH);
+            sharedLayers.add(GuestLayers.SITE_PACKAGES_PATH);
+        }
         vfs.mkdirs("/tmp");
         this.files = new VfsFiles(vfs);
         if (!spec.restoredTree.isEmpty()) {
@@ -89,9 +98,7 @@ final class GuestEnvironment implements AutoCloseable {
         if (spec.monotonicClock != null) {
             config.monotonicNanos(spec.monotonicClock);
         }
-        this.fileAudit =
-                new FileAudit(
-                        fileEvents, List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
+        this.fileAudit = new FileAudit(fileEvents, sharedLayers);
         this.wasi = new WasiPreview1(config.build(), fileAudit);
     }
 

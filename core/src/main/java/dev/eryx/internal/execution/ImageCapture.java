@@ -2,6 +2,7 @@ package dev.eryx.internal.execution;
 
 import dev.eryx.ResourceLimits;
 import dev.eryx.internal.engine.InterpreterState;
+import dev.eryx.internal.packages.PackageLayer;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -14,15 +15,15 @@ public final class ImageCapture {
     private ImageCapture() {}
 
     /**
-     * Restores the default image in a template sandbox with no environment, files or callbacks,
-     * imports {@code modules} (into {@code sys.modules}, not into the globals users see) and
-     * captures the interpreter. Every sandbox restored from the image shares only this immutable
-     * state; see docs/architecture.md for what it fixes for all.
+     * Restores the default image in a template sandbox with no environment, files or callbacks but
+     * {@code packages} (null: none), imports {@code modules} (into {@code sys.modules}, not into
+     * the globals users see) and captures the interpreter. Every sandbox restored from the image
+     * shares only this immutable state; see docs/architecture.md for what it fixes for all.
      *
      * @throws IllegalArgumentException a name is not a module name
      * @throws dev.eryx.PythonException a module failed to import
      */
-    public static InterpreterState withModules(List<String> modules) {
+    public static InterpreterState withModules(List<String> modules, PackageLayer packages) {
         StringBuilder code = new StringBuilder();
         for (String module : modules) {
             Objects.requireNonNull(module, "module");
@@ -35,6 +36,7 @@ public final class ImageCapture {
                 SandboxSpec.builder()
                         .limits(ResourceLimits.unlimited())
                         .image(DefaultImage.get())
+                        .packages(packages)
                         .build();
         try (SandboxRuntime runtime = SandboxRuntime.start(template)) {
             runtime.submit(code.toString(), ResourceLimits.unlimited()).get();

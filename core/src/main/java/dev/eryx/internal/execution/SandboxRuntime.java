@@ -13,6 +13,7 @@ import dev.eryx.internal.ledger.EffectLedger;
 import dev.eryx.internal.vfs.Vfs;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -56,7 +57,13 @@ public final class SandboxRuntime implements AutoCloseable {
         this.thread = new GuestThread("eryx-guest-" + id, spec.guestStackBytes);
         this.watchdog = new Watchdog(lock, new StopTarget(), thread);
         this.callbacks = new CallbackDispatcher(spec.callbacks, ledger, SharedScheduler::schedule);
-        this.bridge = new ExecutionBridge(watchdog::running, lock, callbacks, spec.env);
+        this.bridge =
+                new ExecutionBridge(
+                        watchdog::running,
+                        lock,
+                        callbacks,
+                        spec.env,
+                        spec.packages == null ? List.of() : GuestLayers.sysPathOf(spec.packages));
         this.stdin = spec.stdin == null ? null : new StdinPump(spec.stdin, "eryx-stdin-" + id);
         this.output = new OutputDelivery("eryx-output-" + id);
         this.environment = new GuestEnvironment(spec, ledger, guestStdin());

@@ -4,6 +4,7 @@ import dev.eryx.ResourceLimits;
 import dev.eryx.internal.callbacks.CallbackSetup;
 import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.engine.MemoryOptions;
+import dev.eryx.internal.packages.PackageLayer;
 import dev.eryx.internal.vfs.TreeEntry;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -55,6 +56,12 @@ public final class SandboxSpec {
     final InterpreterState image;
 
     /**
+     * Third-party packages, mounted read-only at {@link GuestLayers#SITE_PACKAGES_PATH}; {@code
+     * null}: none.
+     */
+    final PackageLayer packages;
+
+    /**
      * Stack size of the guest thread: C recursion in the guest recurses on it (one JVM frame per
      * wasm call).
      */
@@ -81,6 +88,7 @@ public final class SandboxSpec {
         this.randomSeed = b.randomSeed;
         this.monotonicClock = b.monotonicClock;
         this.image = b.image;
+        this.packages = b.packages;
         this.guestStackBytes = b.guestStackBytes;
         this.callbacks = b.callbacks;
         this.memoryOptions = b.memoryOptions;
@@ -93,6 +101,9 @@ public final class SandboxSpec {
     public List<String> mountPoints() {
         List<String> points =
                 new ArrayList<>(List.of(GuestLayers.STDLIB_PATH, GuestLayers.RUNTIME_PATH));
+        if (packages != null) {
+            points.add(GuestLayers.SITE_PACKAGES_PATH);
+        }
         for (Mount mount : mounts) {
             points.add(mount.guestPath);
         }
@@ -119,6 +130,7 @@ public final class SandboxSpec {
         private OptionalLong randomSeed = OptionalLong.empty();
         private LongSupplier monotonicClock;
         private InterpreterState image;
+        private PackageLayer packages;
         private MemoryOptions memoryOptions = MemoryOptions.defaults();
         private long guestStackBytes = 512L << 20;
         private CallbackSetup callbacks = CallbackSetup.NONE;
@@ -189,6 +201,12 @@ public final class SandboxSpec {
 
         public Builder image(InterpreterState image) {
             this.image = image;
+            return this;
+        }
+
+        /** The sandbox's packages; {@code null} (the default): none. */
+        public Builder packages(PackageLayer packages) {
+            this.packages = packages;
             return this;
         }
 

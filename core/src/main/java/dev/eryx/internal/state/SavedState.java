@@ -3,6 +3,7 @@ package dev.eryx.internal.state;
 import dev.eryx.ResourceLimits;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.InterpreterState;
+import dev.eryx.internal.packages.PackageIdentity;
 import dev.eryx.internal.vfs.NodeType;
 import dev.eryx.internal.vfs.TreeEntry;
 import dev.eryx.internal.vfs.Vfs;
@@ -38,9 +39,10 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * A sandbox's whole state as bytes: the interpreter (linear memory and globals, as after an
- * execution) and the in-memory filesystem (directories, files and symlinks, with their times). Host
- * mounts and the shared read-only layers are not part of it; neither are open file descriptors
- * beyond stdio (WASI host state). Nothing in it depends on the JVM.
+ * execution), the in-memory filesystem (directories, files and symlinks, with their times) and the
+ * identities of its packages (which a restore must match). Host mounts and the shared read-only
+ * layers (the packages' files too) are not part of it; neither are open file descriptors beyond
+ * stdio (WASI host state). Nothing in it depends on the JVM.
  *
  * <p>The byte format, version {@value #FORMAT_VERSION}, is specified in {@code docs/saved-state.md}
  * (the one description of it; this class is its only reader and writer). In short: a fixed header
@@ -67,6 +69,7 @@ public final class SavedState {
     static final int SECTION_END = 0;
     static final int SECTION_INTERPRETER = 1;
     static final int SECTION_ENTRY = 2;
+    static final int SECTION_PACKAGES = 3;
 
     /** Section flag: a reader that does not know the section must refuse the state. */
     static final int SECTION_REQUIRED = 1;
@@ -91,6 +94,18 @@ public final class SavedState {
 
     /** Largest entry record without its file content: section header, fixed fields, name. */
     private static final long ENTRY_OVERHEAD = 10 + 4 + 1 + 2 + MAX_NAME_BYTES + 16 + 4;
+
+    /**
+     * Most distributions a PACKAGES section lists, and the longest of its strings (versions may
+     * have 512 characters): far above any real site-packages.
+     */
+    static final int MAX_PACKAGES = 1024;
+
+    static final int MAX_PACKAGE_STRING_BYTES = 1024;
+
+    /** Largest PACKAGES section: count, then three length-prefixed strings per package. */
+    private static final long MAX_PACKAGES_SECTION =
+            10 + 2 + (long) MAX_PACKAGES * 3 * (2 + MAX_PACKAGE_STRING_BYTES);
 
     /** Inflated bytes allowed beyond memory, files and entries (headers, future sections). */
     private static final long SLACK_BYTES = 1 << 20;
@@ -123,17 +138,24 @@ public final class SavedState {
             long bound = saturatedAdd(maxMemoryBytes, maxVfsBytes);
             bound = saturatedAdd(bound, saturatedMultiply(entries, ENTRY_OVERHEAD));
             bound = saturatedAdd(bound, (long) MAX_GLOBALS * 8);
+            bound = saturatedAdd(bound, MAX_PACKAGES_SECTION);
             return saturatedAdd(bound, SLACK_BYTES);
         }
     }
 
     private final InterpreterState interpreter;
     private final List<TreeEntry> tree;
+    private final List<PackageIdentity> packages;
     private final boolean signed;
 
-    private SavedState(InterpreterState interpreter, List<TreeEntry> tree, boolean signed) {
+    private SavedState(
+            InterpreterState interpreter,
+            List<TreeEntry> tree,
+            List<PackageIdentity> packages,
+            boolean signed) {
         this.interpreter = interpreter;
         this.tree = List.copyOf(tree);
+        this.packages = List.copyOf(packages);
         this.signed = signed;
     }
 
@@ -144,6 +166,13 @@ public final class SavedState {
     /** The in-memory filesystem, as {@link Vfs#restoreMemoryTree} takes it. */
     public List<TreeEntry> tree() {
         return tree;
+    }
+
+    /**
+     * The packages the saved sandbox had (its PACKAGES section, in order); empty when it had none.
+     */
+    public List<PackageIdentity> packages() {
+        return packages;
     }
 
     /** Whether the state carried a signature (verified only when decoded with a key). */
@@ -159,9 +188,19 @@ public final class SavedState {
      * execution can run concurrently (the sandbox's guest thread).
      */
     public static byte[] encode(InterpreterState interpreter, Vfs vfs, byte[] key) {
+        return encode(interpreter, vfs, key, List.of());
+    }
+
+    /**
+     * As {@link #encode(InterpreterState, Vfs, byte[])}, recording the sandbox's {@code packages}
+     * (a PACKAGES section, written only when there are some), which a restore must match.
+     */
+    public static byte[] encode(
+            InterpreterState interpreter, Vfs vfs, byte[] key, List<PackageIdentity> packages) {
         if (key != null) {
             checkKey(key);
         }
+        byte[] packagesBody = packagesBody(packages);
         try {
             ByteArrayOutputStream compressed = new ByteArrayOutputStream(8 << 20);
             Deflater deflater = new Deflater(Deflater.BEST_SPEED);
@@ -180,6 +219,11 @@ public final class SavedState {
                 }
                 out.writeInt(memory.length / PAGE);
                 out.write(memory);
+                if (packagesBody != null) {
+                    writeSectionHeader(
+                            out, SECTION_PACKAGES, SECTION_REQUIRED, packagesBody.length);
+                    out.write(packagesBody);
+                }
                 vfs.walkMemoryTree(entry -> writeEntry(out, entry));
                 writeSectionHeader(out, SECTION_END, SECTION_REQUIRED, 0);
             } finally {
@@ -207,6 +251,41 @@ public final class SavedState {
         } catch (IOException e) {
             throw new UncheckedIOException(e); // in-memory streams do not fail
         }
+    }
+
+    /** The PACKAGES section's body, or null for none. */
+    private static byte[] packagesBody(List<PackageIdentity> packages) {
+        if (packages.isEmpty()) {
+            return null;
+        }
+        if (packages.size() > MAX_PACKAGES) {
+            throw new IllegalStateException(
+                    "a saved state records at most " + MAX_PACKAGES + " packages");
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(body);
+        try {
+            out.writeShort(packages.size());
+            for (PackageIdentity identity : packages) {
+                writePackageString(out, identity.name());
+                writePackageString(out, identity.version());
+                writePackageString(out, identity.sha256());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // in-memory streams do not fail
+        }
+        return body.toByteArray();
+    }
+
+    private static void writePackageString(DataOutputStream out, String value) throws IOException {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length == 0 || bytes.length > MAX_PACKAGE_STRING_BYTES) {
+            // PackageSet validates names and versions far below this: a bug if it happens.
+            throw new IllegalStateException(
+                    "a package name, version or digest of " + bytes.length + " bytes: " + value);
+        }
+        out.writeShort(bytes.length);
+        out.write(bytes);
     }
 
     private static void writeSectionHeader(DataOutputStream out, int id, int flags, long length)
@@ -406,6 +485,7 @@ public final class SavedState {
                 switch (id) {
                     case SECTION_INTERPRETER -> payload.interpreter(in, length);
                     case SECTION_ENTRY -> payload.entry(in, length);
+                    case SECTION_PACKAGES -> payload.packages(in, length);
                     default -> {
                         if ((sectionFlags & SECTION_REQUIRED) != 0) {
                             throw new IllegalArgumentException(
@@ -433,6 +513,7 @@ public final class SavedState {
         private final long maxEntries;
         private InterpreterState interpreter;
         private final List<TreeEntry> entries = new ArrayList<>();
+        private List<PackageIdentity> packages;
 
         /** Which entries (1-based; 0 is the root) are directories. */
         private final BitSet isDirectory = new BitSet();
@@ -480,6 +561,41 @@ public final class SavedState {
             byte[] memory = new byte[(int) memoryBytes];
             in.readFully(memory);
             interpreter = GuestInstance.stateOf(memory, globals);
+        }
+
+        void packages(DataInputStream in, long length) throws IOException {
+            if (packages != null) {
+                throw corrupt("two packages sections");
+            }
+            int count = in.readUnsignedShort();
+            if (count == 0 || count > MAX_PACKAGES) {
+                throw corrupt("a packages section of " + count + " packages");
+            }
+            long read = 2;
+            List<PackageIdentity> identities = new ArrayList<>(count);
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < count; i++) {
+                String[] fields = new String[3];
+                for (int f = 0; f < 3; f++) {
+                    int size = in.readUnsignedShort();
+                    if (size == 0 || size > MAX_PACKAGE_STRING_BYTES) {
+                        throw corrupt("package " + (i + 1) + " has a field of " + size + " bytes");
+                    }
+                    read += 2 + size;
+                    if (read > length) {
+                        throw corrupt("packages section longer than its " + length + " bytes");
+                    }
+                    fields[f] = utf8(in.readNBytes(size), size);
+                }
+                if (!seen.add(fields[0])) {
+                    throw corrupt("package " + fields[0] + " listed twice");
+                }
+                identities.add(new PackageIdentity(fields[0], fields[1], fields[2]));
+            }
+            if (read != length) {
+                throw corrupt("packages section of " + length + " bytes, expected " + read);
+            }
+            packages = identities;
         }
 
         void entry(DataInputStream in, long length) throws IOException {
@@ -563,7 +679,8 @@ public final class SavedState {
             if (interpreter == null) {
                 throw corrupt("no interpreter section");
             }
-            return new SavedState(interpreter, entries, signed);
+            return new SavedState(
+                    interpreter, entries, packages == null ? List.of() : packages, signed);
         }
     }
 

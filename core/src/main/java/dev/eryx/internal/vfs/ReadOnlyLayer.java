@@ -66,6 +66,14 @@ public final class ReadOnlyLayer {
         }
     }
 
+    /**
+     * A builder for a layer assembled in memory (the packages layer): paths are {@code /}-separated
+     * and relative to the root; the byte arrays given are kept, not copied.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
     public DirectoryNode root() {
         return root;
     }
@@ -97,13 +105,53 @@ public final class ReadOnlyLayer {
         return node instanceof ReadOnlyNode;
     }
 
-    /** Mutable construction-time tree; frozen into immutable nodes once the zip is read. */
-    private static final class Builder {
+    /**
+     * Mutable construction-time tree; frozen into immutable nodes by {@link #build()}. Not
+     * thread-safe; use once.
+     */
+    public static final class Builder {
         private final DraftDirectory root = new DraftDirectory(0);
         private final CRC32 identity = new CRC32();
         private long device = 0x1_0000_0000L;
         private int fileCount;
         private long nextInode = 2;
+
+        private Builder() {}
+
+        /**
+         * Adds a directory (and its parents) at {@code path}.
+         *
+         * @throws IllegalArgumentException the path is absolute, empty, has {@code ..} or a
+         *     backslash, or crosses a file
+         */
+        public Builder directory(String path, long mtimeNanos) {
+            directory(checkedComponents(path), mtimeNanos);
+            return this;
+        }
+
+        /**
+         * Adds a file at {@code path} (and its parent directories); {@code content} is kept, not
+         * copied.
+         *
+         * @throws IllegalArgumentException the path is invalid or already present, or the content
+         *     is too large
+         */
+        public Builder file(String path, byte[] content, long mtimeNanos) {
+            file(checkedComponents(path), Objects.requireNonNull(content, "content"), mtimeNanos);
+            return this;
+        }
+
+        public ReadOnlyLayer build() {
+            return new ReadOnlyLayer(this);
+        }
+
+        private static List<String> checkedComponents(String path) {
+            List<String> components = entryComponents(Objects.requireNonNull(path, "path"));
+            if (components == null) {
+                throw new IllegalArgumentException("not a relative path: " + path);
+            }
+            return components;
+        }
 
         void directory(List<String> components, long mtime) {
             DraftDirectory dir = parentOf(components, components.size());

@@ -22,8 +22,9 @@ import java.util.Objects;
  * the descriptor is closed (or, for a file still open, at {@link #flush()}), with the total bytes,
  * the host time spent in open/read/write, and the first error. A loop of 1,000 small reads of one
  * file is one event, not 1,000. Opens that fail, deletions, renames and directory changes are
- * reported when they happen. Anything on the shared read-only layers (the stdlib and the guest
- * runtime) is left out: those are the interpreter's own reads, not effects.
+ * reported when they happen. Anything on the shared read-only layers (the stdlib, the guest runtime
+ * and the sandbox's packages) is left out: those are the interpreter's own reads (imports), not
+ * effects.
  */
 public final class FileAudit {
     private final FileListener listener;

@@ -99,7 +99,12 @@ class BridgeMessagesFuzzer {
                 new CallbackDispatcher(
                         setup, ledger, (task, delay, unit) -> fail("no timeout was configured"))) {
             ExecutionBridge bridge =
-                    new ExecutionBridge(() -> execution, new Object(), callbacks, Map.of("K", "v"));
+                    new ExecutionBridge(
+                            () -> execution,
+                            new Object(),
+                            callbacks,
+                            Map.of("K", "v"),
+                            List.of("/usr/local/lib/site-packages"));
             bridge.beginExecution();
             callbacks.beginExecution(limits);
             int operations = data.consumeInt(1, 16);

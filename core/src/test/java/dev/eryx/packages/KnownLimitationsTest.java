@@ -2,6 +2,7 @@ package dev.eryx.packages;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import java.time.Duration;
@@ -16,7 +17,6 @@ import org.junit.jupiter.api.Test;
  * the limitation is gone or has changed, and the docs must say so.
  */
 class KnownLimitationsTest {
-    private static final String SITE_PACKAGES = PackageBytecode.SITE_PACKAGES;
     private static Sandbox sandbox;
 
     @BeforeAll
@@ -28,9 +28,8 @@ class KnownLimitationsTest {
                                 ResourceLimits.builder()
                                         .executionTimeout(Duration.ofMinutes(5))
                                         .build())
-                        .mount(PackageBytecode.of(fixture), SITE_PACKAGES, true)
+                        .packages(PythonPackages.of(fixture.distPackages()))
                         .build();
-        sandbox.execute("import sys\nsys.path.append('" + SITE_PACKAGES + "')");
     }
 
     @AfterAll

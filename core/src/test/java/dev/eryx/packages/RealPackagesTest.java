@@ -2,62 +2,100 @@ package dev.eryx.packages;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
+import dev.eryx.SandboxImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Real third-party packages (Debian's bookworm builds, {@link DebianPackages}; the lock file's
- * {@code default} group) imported in a sandbox, each doing one real thing. One sandbox serves the
- * whole class: importing is what costs, and the checks do not interfere with each other. It reads
- * bytecode compiled once per cache ({@link PackageBytecode}): these tests check that the packages
- * work, not what compiling them costs.
+ * {@code default} group) given to sandboxes through {@link PythonPackages}, each doing one real
+ * thing. The packages are imported once, into an image the tests share ({@link
+ * SandboxImage#capture(PythonPackages, String...)}); each test runs in a fresh sandbox from it.
+ * Capturing compiles every module from source (the packages' tree holds no bytecode), which is most
+ * of this class's time (docs/packages.md, "Cost").
  */
 class RealPackagesTest {
-    /** Where the guest sees the packages (the path {@code PythonPackages} mounts them at). */
-    private static final String SITE_PACKAGES = PackageBytecode.SITE_PACKAGES;
+    /** What the image imports: every module the tests use. */
+    private static final String[] MODULES = {
+        "jinja2",
+        "markupsafe",
+        "yaml",
+        "dateutil.parser",
+        "dateutil.relativedelta",
+        "tabulate",
+        "requests",
+        "urllib3",
+        "idna",
+        "certifi",
+        "charset_normalizer",
+        "chardet",
+        "attr",
+        "six",
+        "h11",
+        "rfc3986",
+        "sniffio",
+        "importlib.metadata"
+    };
 
     private static DebianPackages.Fixture fixture;
-    private static Sandbox sandbox;
+    private static PythonPackages packages;
+    private static SandboxImage image;
+    private static byte[] caBundle;
 
     @BeforeAll
     static void packages() throws IOException {
         fixture = DebianPackages.all();
+        packages = PythonPackages.of(fixture.distPackages());
+        long t0 = System.nanoTime();
+        image = SandboxImage.capture(packages, MODULES);
+        System.out.printf(
+                "[packages] image with %d modules captured in %.1f s%n",
+                MODULES.length, (System.nanoTime() - t0) / 1e9);
         // Debian's certifi is patched to return the system's CA bundle rather than its own
         // cacert.pem (docs/packages.md); the host provides that file, from the package's copy.
-        byte[] bundle = Files.readAllBytes(fixture.distPackages().resolve("certifi/cacert.pem"));
-        sandbox =
-                Sandbox.builder()
-                        .resourceLimits(
-                                // Generous: importing is slow on a loaded machine
-                                // (docs/packages.md)
-                                ResourceLimits.builder()
-                                        .executionTimeout(Duration.ofMinutes(5))
-                                        .build())
-                        .mount(PackageBytecode.of(fixture), SITE_PACKAGES, true)
-                        .file("/etc/ssl/certs/ca-certificates.crt", bundle)
-                        .build();
-        sandbox.execute("import sys\nsys.path.append('" + SITE_PACKAGES + "')");
-    }
-
-    @AfterAll
-    static void close() {
-        if (sandbox != null) {
-            sandbox.close();
-        }
+        caBundle = Files.readAllBytes(fixture.distPackages().resolve("certifi/cacert.pem"));
     }
 
     private static JsonNode run(String... lines) {
-        return sandbox.execute(String.join("\n", lines)).result();
+        try (Sandbox sandbox =
+                Sandbox.builder()
+                        .image(image)
+                        .resourceLimits(
+                                // Generous: a loaded machine is slow (docs/packages.md, "Cost").
+                                ResourceLimits.builder()
+                                        .executionTimeout(Duration.ofMinutes(2))
+                                        .build())
+                        .file("/etc/ssl/certs/ca-certificates.crt", caBundle)
+                        .build()) {
+            return sandbox.execute(String.join("\n", lines)).result();
+        }
+    }
+
+    @Test
+    void listReportsTheDistributionsWithoutNativeFiles() {
+        Map<String, PythonPackages.Distribution> byName = new HashMap<>();
+        packages.list().forEach(d -> byName.put(d.name(), d));
+        for (DebianPackages.Entry e : DebianPackages.lock()) {
+            PythonPackages.Distribution d = byName.get(e.distribution());
+            assertNotNull(d, e.distribution() + " not in list(): " + byName.keySet());
+            assertEquals(e.version(), d.version(), e.distribution());
+            assertTrue(
+                    d.files().stream().noneMatch(f -> f.endsWith(".so")),
+                    () -> d + ": " + d.files());
+        }
     }
 
     @Test

@@ -1,8 +1,10 @@
 package dev.eryx.bench;
 
 import dev.eryx.ExecutionResult;
+import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
+import dev.eryx.SandboxImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,27 +13,25 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What third-party packages cost, for docs/packages.md and docs/performance.md: {@code java -cp
  * <benchmarks class path> dev.eryx.bench.PackageMeasurements <dist-packages> [samples] [module]}.
  *
  * <p>{@code <dist-packages>} is an unpacked site-packages tree holding {@code requests} and its
- * dependencies, e.g. the one the core tests extract from Debian's packages (run {@code
- * RealPackagesTest} once; it prints nothing, but the tree is {@code
- * ~/.cache/eryx/debian-packages/root-<key>/usr/lib/python3/dist-packages}, and {@code
- * root-<key>-compiled/dist-packages} is the same with CPython 3.14 bytecode beside the sources).
+ * dependencies, e.g. the one the core tests extract from Debian's packages (after a run of {@code
+ * RealPackagesTest}: {@code
+ * ~/.cache/eryx/debian-packages/root-<key>/usr/lib/python3/dist-packages}).
  *
- * <p>Measured, medians of {@code samples}: {@code import <module>} (default {@code requests}) cold
- * in a fresh sandbox, timed in the guest; the same with native CPython on this machine ({@code
- * python3} on PATH, whatever version it is: the output says) with the same tree on {@code
- * PYTHONPATH}, from source (bytecode writing off, an empty bytecode cache) and from cached
- * bytecode.
+ * <p>Measured, medians of {@code samples}: {@code PythonPackages.of} on the tree; {@code import
+ * <module>} (default {@code requests}) cold in a fresh sandbox given the packages, timed in the
+ * guest (the tree holds no bytecode, so this compiles every module); {@code SandboxImage.capture}
+ * with the module preloaded, and a fresh sandbox from that image to the first output of code using
+ * the module; native CPython on this machine ({@code python3} on PATH, whatever version it is: the
+ * output says) importing the module from the same tree, bytecode cached (a warm-up run writes it).
  */
 public final class PackageMeasurements {
-    private static final String SITE_PACKAGES = "/usr/local/lib/site-packages";
-
     private PackageMeasurements() {}
 
     public static void main(String[] args) throws Exception {
@@ -43,59 +43,75 @@ public final class PackageMeasurements {
         int samples = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         String module = args.length > 2 ? args[2] : "requests";
         System.out.printf(
-                "## %s %s, load at start %s; %s, %s%n",
+                "## %s %s, load at start %s; %s%n",
                 System.getProperty("java.vm.name"),
                 System.getProperty("java.version"),
                 loadAverage(),
-                dist,
-                hasBytecode(dist) ? "with __pycache__ (3.14 bytecode)" : "sources only");
+                dist);
 
-        // The first sandbox of a JVM pays for class loading and the image; not part of the figure.
+        // The first sandbox of a JVM pays for class loading and the image; not part of the figures.
         try (Sandbox warm = Sandbox.builder().build()) {
             warm.execute("pass");
         }
+        double[] read = new double[samples];
+        PythonPackages pkgs = null;
+        for (int i = 0; i < samples; i++) {
+            long a = System.nanoTime();
+            pkgs = PythonPackages.of(dist);
+            read[i] = ms(a);
+        }
+        stats("PythonPackages.of (" + pkgs.list().size() + " distributions)", read);
+
         double[] cold = new double[samples];
         for (int i = 0; i < samples; i++) {
-            cold[i] = importInFreshSandbox(dist, module);
+            cold[i] = importInFreshSandbox(pkgs, module);
             System.out.printf("  sample %d: %.0f ms%n", i + 1, cold[i]);
         }
-        stats("eryx: import " + module + " in a fresh sandbox (guest-timed)", cold);
+        stats("eryx: import " + module + " in a fresh sandbox (guest-timed, from source)", cold);
+
+        long c = System.nanoTime();
+        SandboxImage image = SandboxImage.capture(pkgs, module);
+        System.out.printf("SandboxImage.capture(pkgs, \"%s\"): %.0f ms%n", module, ms(c));
+        String use = "import " + module + "\nprint(" + module + ".__name__)";
+        for (int i = 0; i < 10; i++) { // JIT warm-up of the restore path
+            firstOutput(image, use);
+        }
+        double[] fromImage = new double[samples * 4];
+        for (int i = 0; i < fromImage.length; i++) {
+            fromImage[i] = firstOutput(image, use);
+        }
+        stats(
+                "eryx: fresh sandbox from that image to the first output of `"
+                        + use.replace("\n", "; ")
+                        + "`",
+                fromImage);
 
         String version = nativeVersion();
-        Path emptyCache = Files.createTempDirectory("eryx-pyc-");
-        double[] nativeSource = new double[samples];
-        for (int i = 0; i < samples; i++) {
-            nativeSource[i] = nativeImport(dist, module, emptyCache, true);
-        }
-        stats("native " + version + ": import " + module + " from source", nativeSource);
-        Path warmCache = Files.createTempDirectory("eryx-pyc-");
-        nativeImport(dist, module, warmCache, false); // writes the bytecode
+        Path pycache = Files.createTempDirectory("eryx-pyc-");
+        nativeImport(dist, module, pycache); // writes the bytecode
         double[] nativeBytecode = new double[samples];
         for (int i = 0; i < samples; i++) {
-            nativeBytecode[i] = nativeImport(dist, module, warmCache, false);
+            nativeBytecode[i] = nativeImport(dist, module, pycache);
         }
-        stats("native " + version + ": import " + module + " from cached bytecode", nativeBytecode);
+        stats("native " + version + ": import " + module + " (bytecode cached)", nativeBytecode);
         System.out.printf("load at end %s%n", loadAverage());
     }
 
     /** Milliseconds {@code import module} takes in a new sandbox, timed by the guest. */
-    private static double importInFreshSandbox(Path dist, String module) {
+    private static double importInFreshSandbox(PythonPackages pkgs, String module) {
         try (Sandbox s =
                 Sandbox.builder()
                         .resourceLimits(
                                 ResourceLimits.builder()
                                         .executionTimeout(Duration.ofMinutes(10))
                                         .build())
-                        // Until Sandbox.Builder.packages lands: the tree mounted where
-                        // PythonPackages puts it.
-                        .mount(dist, SITE_PACKAGES, true)
+                        .packages(pkgs)
                         .build()) {
             ExecutionResult r =
                     s.execute(
                             String.join(
                                     "\n",
-                                    "import sys, time",
-                                    "sys.path.append('" + SITE_PACKAGES + "')",
+                                    "import time",
                                     "t = time.perf_counter()",
                                     "import " + module,
                                     "result = (time.perf_counter() - t) * 1000"));
@@ -103,12 +119,29 @@ public final class PackageMeasurements {
         }
     }
 
-    private static double nativeImport(Path dist, String module, Path pycache, boolean fromSource)
+    /**
+     * Milliseconds from building a sandbox from {@code image} to its first output of {@code code}.
+     */
+    private static double firstOutput(SandboxImage image, String code) {
+        AtomicLong printed = new AtomicLong();
+        long a = System.nanoTime();
+        try (Sandbox s =
+                Sandbox.builder()
+                        .image(image)
+                        .stdout(text -> printed.compareAndSet(0, System.nanoTime()))
+                        .build()) {
+            s.execute(code);
+        }
+        return (printed.get() - a) / 1e6;
+    }
+
+    private static double ms(long since) {
+        return (System.nanoTime() - since) / 1e6;
+    }
+
+    private static double nativeImport(Path dist, String module, Path pycache)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("python3"));
-        if (fromSource) {
-            cmd.add("-B");
-        }
         cmd.addAll(
                 List.of(
                         "-c",
@@ -117,7 +150,7 @@ public final class PackageMeasurements {
                                 + "; print((time.perf_counter() - t) * 1000)"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put("PYTHONPATH", dist.toString());
-        // A prefix keeps native 3.x bytecode out of the tree (and, empty, forces compiling).
+        // A prefix keeps native 3.x bytecode out of the tree.
         pb.environment().put("PYTHONPYCACHEPREFIX", pycache.toString());
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
@@ -132,12 +165,6 @@ public final class PackageMeasurements {
         String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         p.waitFor();
         return v;
-    }
-
-    private static boolean hasBytecode(Path dist) throws IOException {
-        try (Stream<Path> s = Files.walk(dist)) {
-            return s.anyMatch(p -> p.toString().endsWith(".cpython-314.pyc"));
-        }
     }
 
     private static void stats(String what, double[] ms) {

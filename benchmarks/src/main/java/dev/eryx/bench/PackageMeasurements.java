@@ -30,6 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * with the module preloaded, and a fresh sandbox from that image to the first output of code using
  * the module; native CPython on this machine ({@code python3} on PATH, whatever version it is: the
  * output says) importing the module from the same tree, bytecode cached (a warm-up run writes it).
+ *
+ * <p>{@code PackageMeasurements <dist-packages> memory [n] [module]}: heap bytes per live idle
+ * sandbox (after GC, {@code n} sandboxes, default 100) without packages, with the packages, and
+ * from an image with {@code module} preloaded: the package tree is shared, so the second should
+ * cost what the first does.
  */
 public final class PackageMeasurements {
     private PackageMeasurements() {}
@@ -40,6 +45,13 @@ public final class PackageMeasurements {
             System.exit(2);
         }
         Path dist = Path.of(args[0]).toAbsolutePath();
+        if (args.length > 1 && args[1].equals("memory")) {
+            memory(
+                    dist,
+                    args.length > 2 ? Integer.parseInt(args[2]) : 100,
+                    args.length > 3 ? args[3] : "requests");
+            return;
+        }
         int samples = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         String module = args.length > 2 ? args[2] : "requests";
         System.out.printf(
@@ -95,6 +107,52 @@ public final class PackageMeasurements {
         }
         stats("native " + version + ": import " + module + " (bytecode cached)", nativeBytecode);
         System.out.printf("load at end %s%n", loadAverage());
+    }
+
+    private static void memory(Path dist, int n, String module) throws InterruptedException {
+        System.out.printf(
+                "## %s %s, load at start %s; %d live sandboxes%n",
+                System.getProperty("java.vm.name"),
+                System.getProperty("java.version"),
+                loadAverage(),
+                n);
+        PythonPackages pkgs = PythonPackages.of(dist);
+        SandboxImage image = SandboxImage.capture(pkgs, module);
+        String[] variants = {"no packages", "with the packages", "from an image with " + module};
+        for (int v = 0; v < variants.length; v++) {
+            long before = usedAfterGc();
+            List<Sandbox> live = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Sandbox.Builder b = Sandbox.builder();
+                if (v == 1) {
+                    b.packages(pkgs);
+                } else if (v == 2) {
+                    b.image(image);
+                }
+                Sandbox s = b.build();
+                s.execute("pass");
+                live.add(s);
+            }
+            long after = usedAfterGc();
+            System.out.printf(
+                    "%s: %.2f MiB heap per live sandbox (%d sandboxes, %.1f MiB in all)%n",
+                    variants[v],
+                    (after - before) / (double) n / (1 << 20),
+                    n,
+                    (after - before) / (double) (1 << 20));
+            live.forEach(Sandbox::close);
+        }
+        System.out.printf("load at end %s%n", loadAverage());
+    }
+
+    private static long usedAfterGc() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(200);
+        }
+        return java.lang.management.ManagementFactory.getMemoryMXBean()
+                .getHeapMemoryUsage()
+                .getUsed();
     }
 
     /** Milliseconds {@code import module} takes in a new sandbox, timed by the guest. */

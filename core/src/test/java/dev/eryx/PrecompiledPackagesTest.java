@@ -182,6 +182,17 @@ class PrecompiledPackagesTest {
                 "the bytecode is in the layer");
     }
 
+    @Test
+    void anImageOfThePlainPackagesRunsWithThePrecompiledOnes() {
+        SandboxImage image = SandboxImage.capture(plain, "demo.sub");
+        try (Sandbox sandbox = Sandbox.builder().image(image).packages(precompiled).build()) {
+            JsonNode r = sandbox.execute(PROBE).result();
+            // demo.sub came with the image; the rest is imported now, from the bytecode.
+            assertEquals(List.of("demo/tests/py2.py"), strings(r.get("compiled")));
+            assertEquals(42, r.get("value").asInt());
+        }
+    }
+
     private static List<String> strings(JsonNode array) {
         List<String> list = new ArrayList<>();
         array.forEach(n -> list.add(n.asText()));

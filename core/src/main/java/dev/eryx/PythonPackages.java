@@ -193,6 +193,8 @@ public final class PythonPackages {
          * compiles them if {@link #precompile()} was called.
          *
          * @throws IllegalArgumentException as {@link #of(Path...)}
+         * @throws EryxException a compiling sandbox failed (a file's compile error is only a
+         *     warning)
          */
         public PythonPackages build() {
             return read(List.copyOf(sources), Set.copyOf(ignoreMissing), precompile);

@@ -1,5 +1,6 @@
 package dev.eryx;
 
+import dev.eryx.internal.execution.BytecodeCompiler;
 import dev.eryx.internal.packages.PackageLayer;
 import dev.eryx.internal.packages.PackageSet;
 import java.nio.file.Path;
@@ -7,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -29,10 +31,11 @@ import java.util.Set;
  * {@code .egg-info} metadata, its RECORDs checked against the files present. In both, native
  * extension modules ({@code .so}, {@code .pyd}, {@code .dylib}; wasip1 cannot load them) are left
  * out with a warning in {@link Distribution#warnings()}, and so is bytecode ({@code __pycache__},
- * {@code .pyc}: the guest compiles from source; another CPython's bytecode would be useless).
- * {@code .pth} path lines add directories of the tree to {@code sys.path}; their {@code import}
- * lines are ignored. Every {@code Requires-Dist} that applies to the guest ({@code sys_platform ==
- * 'wasi'}, no extras) must be satisfied by the set; {@link #builder()} can relax that.
+ * {@code .pyc}: another CPython's bytecode would be useless; the guest compiles from source, or
+ * loads what {@link Builder#precompile()} compiled with its own CPython). {@code .pth} path lines
+ * add directories of the tree to {@code sys.path}; their {@code import} lines are ignored. Every
+ * {@code Requires-Dist} that applies to the guest ({@code sys_platform == 'wasi'}, no extras) must
+ * be satisfied by the set; {@link #builder()} can relax that.
  */
 public final class PythonPackages {
     private final PackageLayer layer;
@@ -74,7 +77,8 @@ public final class PythonPackages {
         return new Builder();
     }
 
-    private static PythonPackages read(List<Path> sources, Set<String> ignoreMissing) {
+    private static PythonPackages read(
+            List<Path> sources, Set<String> ignoreMissing, boolean precompile) {
         if (sources.isEmpty()) {
             throw new IllegalArgumentException("no package sources given");
         }
@@ -82,8 +86,27 @@ public final class PythonPackages {
                 PackageSet.read(
                         sources,
                         new PackageSet.Options(PackageSet.Options.DEFAULT.limits(), ignoreMissing));
+        PackageLayer layer = read.layer();
+        Map<String, String> compileErrors = Map.of();
+        if (precompile) {
+            BytecodeCompiler.Result compiled = BytecodeCompiler.compile(layer);
+            // The identities stay those of the sources: the bytecode is derived from them.
+            layer = layer.withDerivedFiles(compiled.bytecode());
+            compileErrors = compiled.failures();
+        }
         List<Distribution> distributions = new ArrayList<>();
         for (PackageSet.DistributionInfo info : read.distributions()) {
+            List<String> warnings = new ArrayList<>(info.warnings());
+            for (String file : info.files()) {
+                String error = compileErrors.get(file);
+                if (error != null) {
+                    warnings.add(
+                            file
+                                    + " does not compile, so it has no bytecode (importing it"
+                                    + " raises the same error): "
+                                    + error);
+                }
+            }
             distributions.add(
                     new Distribution(
                             info.name(),
@@ -91,9 +114,9 @@ public final class PythonPackages {
                             info.sha256(),
                             info.requires(),
                             info.files(),
-                            info.warnings()));
+                            warnings));
         }
-        return new PythonPackages(read.layer(), distributions);
+        return new PythonPackages(layer, distributions);
     }
 
     /** The distributions that will be importable, sorted by name. */
@@ -109,6 +132,7 @@ public final class PythonPackages {
     public static final class Builder {
         private final List<Path> sources = new ArrayList<>();
         private final Set<String> ignoreMissing = new LinkedHashSet<>();
+        private boolean precompile;
 
         private Builder() {}
 
@@ -139,12 +163,41 @@ public final class PythonPackages {
         }
 
         /**
-         * Reads, validates and copies the sources into memory, as {@link #of(Path...)}.
+         * Makes {@link #build()} also compile every {@code .py} file to bytecode, once, with the
+         * guest's own CPython (in up to four sandboxes in parallel), and add it to the shared layer
+         * beside its source ({@code __pycache__/mod.cpython-314.pyc}, unchecked-hash: the layer
+         * never changes). Every sandbox then imports the packages without compiling them: without
+         * it, each fresh sandbox compiles every module it imports again (the guest cannot write
+         * bytecode), which for {@code requests} and its dependencies takes most of the 30 s the
+         * import costs on a loaded machine.
+         *
+         * <p>When to use it: many sandboxes, or a pool, that import modules no image preloads (with
+         * {@link SandboxImage#capture(PythonPackages, String...)} or a pool's {@code preload}, the
+         * preloaded modules cost nothing per sandbox either way, and compiling them once more for
+         * the image is all the precompiled bytecode saves). Not worth it for one short-lived
+         * sandbox: {@code build()} compiles every file, imported or not.
+         *
+         * <p>The sources stay (tracebacks and {@code inspect} read them) and the distributions'
+         * identities are those of the sources: images and saved states move between a precompiled
+         * and a plain set of the same files. A file that does not compile (a Python 2 test file a
+         * package ships) gets no bytecode and a warning in its distribution's {@link
+         * Distribution#warnings()}.
+         */
+        public Builder precompile() {
+            this.precompile = true;
+            return this;
+        }
+
+        /**
+         * Reads, validates and copies the sources into memory, as {@link #of(Path...)}, then
+         * compiles them if {@link #precompile()} was called.
          *
          * @throws IllegalArgumentException as {@link #of(Path...)}
+         * @throws EryxException a compiling sandbox failed (a file's compile error is only a
+         *     warning)
          */
         public PythonPackages build() {
-            return read(List.copyOf(sources), Set.copyOf(ignoreMissing));
+            return read(List.copyOf(sources), Set.copyOf(ignoreMissing), precompile);
         }
     }
 

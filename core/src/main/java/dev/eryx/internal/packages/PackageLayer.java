@@ -1,12 +1,20 @@
 package dev.eryx.internal.packages;
 
+import dev.eryx.internal.vfs.DirEntry;
+import dev.eryx.internal.vfs.DirectoryNode;
+import dev.eryx.internal.vfs.FileNode;
+import dev.eryx.internal.vfs.Node;
+import dev.eryx.internal.vfs.NodeType;
+import dev.eryx.internal.vfs.OpenFile;
 import dev.eryx.internal.vfs.ReadOnlyLayer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Validated packages as the guest sees them: one read-only site-packages tree shared by every
@@ -52,6 +60,108 @@ public final class PackageLayer {
     /** SHA-256 over the identities, in order: equal for layers holding the same distributions. */
     public String fingerprint() {
         return fingerprint;
+    }
+
+    /**
+     * The files of the tree whose name ends with {@code suffix}: path (relative to the root) to
+     * size in bytes, sorted by path.
+     */
+    public Map<String, Long> fileSizes(String suffix) {
+        Map<String, Long> found = new TreeMap<>();
+        walk(
+                tree.root(),
+                "",
+                (path, node) -> {
+                    if (node.type() == NodeType.REGULAR_FILE && path.endsWith(suffix)) {
+                        found.put(path, node.stat().size());
+                    }
+                });
+        return found;
+    }
+
+    /** The content of the file at {@code path} (relative to the root). */
+    public byte[] read(String path) {
+        Node node = tree.root();
+        for (String part : path.split("/")) {
+            if (!(node instanceof DirectoryNode dir) || (node = dir.lookup(part)) == null) {
+                throw new IllegalArgumentException("no such file in the packages layer: " + path);
+            }
+        }
+        if (!(node instanceof FileNode file)) {
+            throw new IllegalArgumentException("not a file in the packages layer: " + path);
+        }
+        return contentOf(file);
+    }
+
+    /**
+     * This layer with {@code added} files too (paths relative to the root, given the modification
+     * time every node of a layer read from sources has): same path entries, same identities, hence
+     * the same fingerprint. For derived files only (bytecode compiled from the layer's sources),
+     * which change nothing a saved state or an image depends on.
+     *
+     * @throws IllegalArgumentException a path is invalid or already in the layer
+     */
+    public PackageLayer withDerivedFiles(Map<String, byte[]> added) {
+        long mtime = LayerBuilder.MTIME_NANOS;
+        ReadOnlyLayer.Builder builder = ReadOnlyLayer.builder();
+        Map<String, Long> directories = new TreeMap<>();
+        walk(
+                tree.root(),
+                "",
+                (path, node) -> {
+                    if (node instanceof FileNode file) {
+                        // The content is copied once here; the old layer is dropped by the caller.
+                        builder.file(path, contentOf(file), node.stat().modifyTimeNanos());
+                    } else {
+                        directories.put(path, node.stat().modifyTimeNanos());
+                    }
+                });
+        directories.forEach((path, dirMtime) -> builder.directory(path, dirMtime));
+        for (Map.Entry<String, byte[]> e : new TreeMap<>(added).entrySet()) {
+            builder.file(e.getKey(), e.getValue(), mtime);
+        }
+        for (String path : added.keySet()) {
+            // New directories (__pycache__) get the layer's time, like the others.
+            int slash = path.lastIndexOf('/');
+            if (slash > 0) {
+                builder.directory(path.substring(0, slash), mtime);
+            }
+        }
+        return new PackageLayer(builder.build(), pathEntries, identities);
+    }
+
+    private interface Visitor {
+        void visit(String path, Node node);
+    }
+
+    /** Visits every file and directory under {@code dir} (not {@code dir} itself), in order. */
+    private static void walk(DirectoryNode dir, String prefix, Visitor visitor) {
+        for (DirEntry entry : dir.entries()) {
+            Node child = dir.lookup(entry.name());
+            String path = prefix.isEmpty() ? entry.name() : prefix + "/" + entry.name();
+            visitor.visit(path, child);
+            if (child.type() == NodeType.DIRECTORY) {
+                walk((DirectoryNode) child, path, visitor);
+            }
+        }
+    }
+
+    private static byte[] contentOf(FileNode file) {
+        OpenFile open = file.open(false);
+        try {
+            byte[] content = new byte[Math.toIntExact(open.size())];
+            int done = 0;
+            while (done < content.length) {
+                int n = open.read(done, content, done, content.length - done);
+                if (n <= 0) {
+                    throw new IllegalStateException("short read in the packages layer");
+                }
+                done += n;
+            }
+            return content;
+        } finally {
+            open.close();
+        }
     }
 
     private static String fingerprintOf(List<PackageIdentity> identities) {

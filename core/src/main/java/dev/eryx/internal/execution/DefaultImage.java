@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The interpreter image plain {@code Sandbox.builder().build()} restores from: CPython booted with
- * nothing preloaded beyond what the runtime itself imports, after one empty execution.
+ * nothing preloaded beyond what the runtime itself imports, after one execution that only settles
+ * the garbage collector ({@link ImageCapture#SETTLE}).
  *
  * <p>Booting takes seconds on the JVM, restoring milliseconds, so the build boots it once ({@link
  * #main}, run by core's pom after compilation) and ships the result as the class-path resource
@@ -84,8 +85,8 @@ public final class DefaultImage {
 
     /**
      * Boots the interpreter in a template sandbox with no environment, files or mounts, runs one
-     * empty execution (which imports what every execution needs) and returns the result as a saved
-     * state.
+     * execution that only settles the garbage collector (the first execution imports what every
+     * execution needs) and returns the result as a saved state.
      */
     static byte[] capture() {
         AtomicLong monotonicNanos = new AtomicLong();
@@ -97,7 +98,7 @@ public final class DefaultImage {
                         .monotonicClock(() -> monotonicNanos.addAndGet(CAPTURE_CLOCK_STEP_NANOS))
                         .build();
         try (SandboxRuntime runtime = SandboxRuntime.start(template)) {
-            runtime.submit("", ResourceLimits.unlimited()).get();
+            runtime.submit(ImageCapture.SETTLE, ResourceLimits.unlimited()).get();
             return runtime.captureWithFiles((image, vfs) -> SavedState.encode(image, vfs, null));
         }
     }

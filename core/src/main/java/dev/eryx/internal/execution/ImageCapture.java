@@ -12,6 +12,16 @@ public final class ImageCapture {
     private static final Pattern MODULE_NAME =
             Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
 
+    /**
+     * Run last in every image capture: collects the capture's garbage, then moves every object left
+     * to the garbage collector's permanent generation, which its collections never scan. A full
+     * collection in a sandbox from an image with requests preloaded took 75–290 ms before and 0.2
+     * ms after (docs/packages.md, "Cost"); and collections no longer write to the image's pages, so
+     * they stay shared. What the image holds is never collected, which is what an image is for. No
+     * name is bound in the globals users see.
+     */
+    static final String SETTLE = "__import__('gc').collect()\n__import__('gc').freeze()\n";
+
     private ImageCapture() {}
 
     /**
@@ -39,7 +49,7 @@ public final class ImageCapture {
                         .packages(packages)
                         .build();
         try (SandboxRuntime runtime = SandboxRuntime.start(template)) {
-            runtime.submit(code.toString(), ResourceLimits.unlimited()).get();
+            runtime.submit(code.append(SETTLE).toString(), ResourceLimits.unlimited()).get();
             return runtime.captureState(image -> image);
         }
     }

@@ -79,20 +79,6 @@ public final class PackageLayer {
         return found;
     }
 
-    /** The content of the file at {@code path} (relative to the root). */
-    public byte[] read(String path) {
-        Node node = tree.root();
-        for (String part : path.split("/")) {
-            if (!(node instanceof DirectoryNode dir) || (node = dir.lookup(part)) == null) {
-                throw new IllegalArgumentException("no such file in the packages layer: " + path);
-            }
-        }
-        if (!(node instanceof FileNode file)) {
-            throw new IllegalArgumentException("not a file in the packages layer: " + path);
-        }
-        return contentOf(file);
-    }
-
     /**
      * This layer with {@code added} files too (paths relative to the root, given the modification
      * time every node of a layer read from sources has): same path entries, same identities, hence

@@ -17,21 +17,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A real Debian {@code dist-packages} tree (egg-info and dist-info metadata, RECORDs listing
- * scripts outside the tree or absent, hex digests, {@code .so} files) reads cleanly. The tree comes
- * from {@code -Deryx.packages.debianTree=<root>/usr/lib/python3/dist-packages}, made with {@code
- * apt-get download python3-requests ...} and {@code dpkg-deb -x}; skipped without it.
+ * scripts outside the tree or absent, hex digests) reads cleanly. The tree is the fixtures' ({@link
+ * DebianPackages#all()}, whose {@code .so} files are deleted), or one of one's own with its {@code
+ * .so} files: {@code -Deryx.packages.debianTree=<root>/usr/lib/python3/dist-packages}, made with
+ * {@code apt-get download python3-requests ...} and {@code dpkg-deb -x}.
  */
 class DebianTreeTest {
     @Test
     void debiansDistPackagesReads() {
         String property = System.getProperty("eryx.packages.debianTree");
-        Assumptions.assumeTrue(
-                property != null && Files.isDirectory(Path.of(property)),
-                "no Debian tree: set -Deryx.packages.debianTree to an extracted"
-                        + " usr/lib/python3/dist-packages (apt-get download python3-requests ...;"
-                        + " dpkg-deb -x)");
+        Path tree = property != null ? Path.of(property) : DebianPackages.all().distPackages();
+        Assumptions.assumeTrue(Files.isDirectory(tree), "no Debian tree at " + tree);
 
-        List<PythonPackages.Distribution> list = PythonPackages.of(Path.of(property)).list();
+        List<PythonPackages.Distribution> list = PythonPackages.of(tree).list();
         Map<String, PythonPackages.Distribution> byName =
                 list.stream()
                         .collect(
@@ -47,7 +45,7 @@ class DebianTreeTest {
         for (PythonPackages.Distribution d : list) {
             assertFalse(d.files().stream().anyMatch(f -> f.endsWith(".so")), d::toString);
         }
-        if (Files.exists(Path.of(property, "yaml", "_yaml.cpython-311-x86_64-linux-gnu.so"))) {
+        if (Files.exists(tree.resolve("yaml/_yaml.cpython-311-x86_64-linux-gnu.so"))) {
             assertTrue(
                     byName.get("pyyaml").warnings().stream()
                             .anyMatch(w -> w.contains(".so") && w.contains("native")),

@@ -24,12 +24,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * RealPackagesTest}: {@code
  * ~/.cache/eryx/debian-packages/root-<key>/usr/lib/python3/dist-packages}).
  *
- * <p>Measured, medians of {@code samples}: {@code PythonPackages.of} on the tree; {@code import
- * <module>} (default {@code requests}) cold in a fresh sandbox given the packages, timed in the
- * guest (the tree holds no bytecode, so this compiles every module); {@code SandboxImage.capture}
- * with the module preloaded, and a fresh sandbox from that image to the first output of code using
- * the module; native CPython on this machine ({@code python3} on PATH, whatever version it is: the
- * output says) importing the module from the same tree, bytecode cached (a warm-up run writes it).
+ * <p>Measured in one run, medians with min, max and n: {@code PythonPackages.of} on the tree
+ * ({@code samples} times); {@code PythonPackages.builder().add(tree).precompile().build()}
+ * (min(samples, 3) times); {@code import <module>} (default {@code requests}) timed in the guest in
+ * a fresh sandbox given the plain packages and one given the precompiled ones, interleaved after
+ * one warm-up sandbox each; {@code SandboxImage.capture(pkgs, module)} (once); a fresh sandbox to
+ * its first output from that image and from the default image ({@code print(1)} from both, and code
+ * using the module from the first), interleaved, max(20, 4 samples) each after a warm-up; a full
+ * {@code gc.collect()} timed in the guest in a fresh sandbox from either image; native CPython on
+ * this machine ({@code python3} on PATH, whatever version it is: the output says) importing the
+ * module from the same tree, bytecode cached (a warm-up run writes it).
  *
  * <p>{@code PackageMeasurements <dist-packages> memory [n] [module]}: heap bytes per live idle
  * sandbox (after GC, {@code n} sandboxes, default 100) without packages, with the packages, and
@@ -54,10 +58,12 @@ public final class PackageMeasurements {
         }
         int samples = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         String module = args.length > 2 ? args[2] : "requests";
+        int builds = Math.min(samples, 3); // a precompile takes tens of seconds
         System.out.printf(
-                "## %s %s, load at start %s; %s%n",
+                "## %s %s, %d cores, load at start %s; %s%n",
                 System.getProperty("java.vm.name"),
                 System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors(),
                 loadAverage(),
                 dist);
 
@@ -74,29 +80,80 @@ public final class PackageMeasurements {
         }
         stats("PythonPackages.of (" + pkgs.list().size() + " distributions)", read);
 
+        double[] compile = new double[builds];
+        PythonPackages compiled = null;
+        for (int i = 0; i < builds; i++) {
+            long a = System.nanoTime();
+            compiled = PythonPackages.builder().add(dist).precompile().build();
+            compile[i] = ms(a);
+        }
+        stats("PythonPackages.builder().add(tree).precompile().build()", compile);
+
+        // Interleaved, so that drift in the machine's load hits both alike; one warm-up each.
+        importInFreshSandbox(pkgs, module);
+        importInFreshSandbox(compiled, module);
         double[] cold = new double[samples];
+        double[] coldCompiled = new double[samples];
         for (int i = 0; i < samples; i++) {
             cold[i] = importInFreshSandbox(pkgs, module);
-            System.out.printf("  sample %d: %.0f ms%n", i + 1, cold[i]);
+            coldCompiled[i] = importInFreshSandbox(compiled, module);
+            System.out.printf(
+                    "  sample %d: %.0f ms plain, %.0f ms precompiled%n",
+                    i + 1, cold[i], coldCompiled[i]);
         }
-        stats("eryx: import " + module + " in a fresh sandbox (guest-timed, from source)", cold);
+        stats("eryx: import " + module + " in a fresh sandbox, plain (guest-timed)", cold);
+        stats(
+                "eryx: import " + module + " in a fresh sandbox, precompiled (guest-timed)",
+                coldCompiled);
 
         long c = System.nanoTime();
         SandboxImage image = SandboxImage.capture(pkgs, module);
-        System.out.printf("SandboxImage.capture(pkgs, \"%s\"): %.0f ms%n", module, ms(c));
+        System.out.printf("SandboxImage.capture(pkgs, \"%s\"): %.0f ms (once)%n", module, ms(c));
+        SandboxImage plain = SandboxImage.defaultImage();
         String use = "import " + module + "\nprint(" + module + ".__name__)";
         for (int i = 0; i < 10; i++) { // JIT warm-up of the restore path
+            firstOutput(image, "print(1)");
+            firstOutput(plain, "print(1)");
             firstOutput(image, use);
         }
-        double[] fromImage = new double[samples * 4];
-        for (int i = 0; i < fromImage.length; i++) {
-            fromImage[i] = firstOutput(image, use);
+        int n = Math.max(20, samples * 4);
+        double[] fromImage = new double[n];
+        double[] fromDefault = new double[n];
+        double[] fromImageUse = new double[n];
+        for (int i = 0; i < n; i++) {
+            fromImage[i] = firstOutput(image, "print(1)");
+            fromDefault[i] = firstOutput(plain, "print(1)");
+            fromImageUse[i] = firstOutput(image, use);
         }
         stats(
-                "eryx: fresh sandbox from that image to the first output of `"
+                "eryx: fresh sandbox from the " + module + " image to first output of `print(1)`",
+                fromImage);
+        stats(
+                "eryx: fresh sandbox from the default image to first output of `print(1)`",
+                fromDefault);
+        stats(
+                "eryx: fresh sandbox from the "
+                        + module
+                        + " image to first output of `"
                         + use.replace("\n", "; ")
                         + "`",
-                fromImage);
+                fromImageUse);
+
+        int g = Math.max(10, samples * 2);
+        double[] gcImage = new double[g];
+        double[] gcDefault = new double[g];
+        fullCollection(image);
+        fullCollection(plain);
+        for (int i = 0; i < g; i++) {
+            gcImage[i] = fullCollection(image);
+            gcDefault[i] = fullCollection(plain);
+        }
+        stats(
+                "eryx: gc.collect() in a fresh sandbox from the " + module + " image (guest-timed)",
+                gcImage);
+        stats(
+                "eryx: gc.collect() in a fresh sandbox from the default image (guest-timed)",
+                gcDefault);
 
         String version = nativeVersion();
         Path pycache = Files.createTempDirectory("eryx-pyc-");
@@ -177,6 +234,21 @@ public final class PackageMeasurements {
         }
     }
 
+    /** Milliseconds a full {@code gc.collect()} takes in a new sandbox from {@code image}. */
+    private static double fullCollection(SandboxImage image) {
+        try (Sandbox s = Sandbox.builder().image(image).build()) {
+            return s.execute(
+                            String.join(
+                                    "\n",
+                                    "import gc, time",
+                                    "t = time.perf_counter()",
+                                    "gc.collect()",
+                                    "result = (time.perf_counter() - t) * 1000"))
+                    .result()
+                    .asDouble();
+        }
+    }
+
     /**
      * Milliseconds from building a sandbox from {@code image} to its first output of {@code code}.
      */
@@ -229,8 +301,13 @@ public final class PackageMeasurements {
         double[] s = ms.clone();
         Arrays.sort(s);
         System.out.printf(
-                "%s: median %.0f ms (min %.0f, max %.0f, n=%d)%n",
-                what, s[s.length / 2], s[0], s[s.length - 1], s.length);
+                "%s: median %s ms (min %s, max %s, n=%d)%n",
+                what, fmt(s[s.length / 2]), fmt(s[0]), fmt(s[s.length - 1]), s.length);
+    }
+
+    /** Whole milliseconds, but two decimals below 10 ms (a collection can take 0.2 ms). */
+    private static String fmt(double ms) {
+        return ms < 10 ? String.format("%.2f", ms) : String.format("%.0f", ms);
     }
 
     private static String loadAverage() {

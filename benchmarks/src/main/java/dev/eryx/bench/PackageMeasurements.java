@@ -106,6 +106,23 @@ public final class PackageMeasurements {
                 "eryx: import " + module + " in a fresh sandbox, precompiled (guest-timed)",
                 coldCompiled);
 
+        // Stdlib, not in the default image; slow for the same reason (many modules' top-level
+        // code).
+        double[] metadata = new double[samples];
+        for (int i = 0; i < samples; i++) {
+            metadata[i] =
+                    timedInFreshSandbox(
+                            pkgs,
+                            "import importlib.metadata\nimportlib.metadata.version('"
+                                    + module
+                                    + "')");
+        }
+        stats(
+                "eryx: import importlib.metadata; importlib.metadata.version('"
+                        + module
+                        + "') in a fresh sandbox (guest-timed)",
+                metadata);
+
         long c = System.nanoTime();
         SandboxImage image = SandboxImage.capture(pkgs, module);
         System.out.printf("SandboxImage.capture(pkgs, \"%s\"): %.0f ms (once)%n", module, ms(c));
@@ -214,6 +231,11 @@ public final class PackageMeasurements {
 
     /** Milliseconds {@code import module} takes in a new sandbox, timed by the guest. */
     private static double importInFreshSandbox(PythonPackages pkgs, String module) {
+        return timedInFreshSandbox(pkgs, "import " + module);
+    }
+
+    /** Milliseconds {@code code} takes in a new sandbox given {@code pkgs}, timed by the guest. */
+    private static double timedInFreshSandbox(PythonPackages pkgs, String code) {
         try (Sandbox s =
                 Sandbox.builder()
                         .resourceLimits(
@@ -228,7 +250,7 @@ public final class PackageMeasurements {
                                     "\n",
                                     "import time",
                                     "t = time.perf_counter()",
-                                    "import " + module,
+                                    code,
                                     "result = (time.perf_counter() - t) * 1000"));
             return r.result().asDouble();
         }

@@ -31,9 +31,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * one warm-up sandbox each; {@code SandboxImage.capture(pkgs, module)} (once); a fresh sandbox to
  * its first output from that image and from the default image ({@code print(1)} from both, and code
  * using the module from the first), interleaved, max(20, 4 samples) each after a warm-up; a full
- * {@code gc.collect()} timed in the guest in a fresh sandbox from either image; native CPython on
- * this machine ({@code python3} on PATH, whatever version it is: the output says) importing the
- * module from the same tree, bytecode cached (a warm-up run writes it).
+ * {@code gc.collect()} timed in the guest in a fresh sandbox from either image; {@code import
+ * importlib.metadata} and one {@code version()} call in a fresh sandbox given the packages; native
+ * CPython on this machine ({@code python3} on PATH, whatever version it is: the output says)
+ * importing the module from the same tree, bytecode cached (a warm-up run writes it).
  *
  * <p>{@code PackageMeasurements <dist-packages> memory [n] [module]}: heap bytes per live idle
  * sandbox (after GC, {@code n} sandboxes, default 100) without packages, with the packages, and

@@ -168,8 +168,8 @@ public final class PythonPackages {
          * beside its source ({@code __pycache__/mod.cpython-314.pyc}, unchecked-hash: the layer
          * never changes). Every sandbox then imports the packages without compiling them: without
          * it, each fresh sandbox compiles every module it imports again (the guest cannot write
-         * bytecode), which for {@code requests} and its dependencies takes most of the 30 s the
-         * import costs on a loaded machine.
+         * bytecode): a cold {@code import requests} took 4.6-5.1 s plain against 0.75-0.92 s
+         * precompiled on a quiet machine (docs/packages.md, "Cost").
          *
          * <p>When to use it: many sandboxes, or a pool, that import modules no image preloads (with
          * {@link SandboxImage#capture(PythonPackages, String...)} or a pool's {@code preload}, the

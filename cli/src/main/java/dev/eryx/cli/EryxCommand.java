@@ -149,6 +149,13 @@ public final class EryxCommand implements Callable<Integer> {
     List<Path> packageDirs = new ArrayList<>();
 
     @Option(
+            names = "--ignore-missing",
+            paramLabel = "NAME",
+            description =
+                    "Do not check the packages' requirements on project NAME (missing or of another version): for a dependency the code never imports. Repeatable.")
+    List<String> ignoreMissing = new ArrayList<>();
+
+    @Option(
             names = "--json",
             description =
                     "Print only one JSON object at the end: stdout, stderr, result, duration (ms), stats, error, exitCode.")
@@ -325,7 +332,11 @@ public final class EryxCommand implements Callable<Integer> {
                 }
                 sources.add(path);
             }
-            packages = PythonPackages.of(sources);
+            packages =
+                    PythonPackages.builder()
+                            .add(sources)
+                            .ignoreMissing(ignoreMissing.toArray(String[]::new))
+                            .build();
         }
         return packages;
     }

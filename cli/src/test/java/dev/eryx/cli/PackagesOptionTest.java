@@ -82,8 +82,34 @@ class PackagesOptionTest {
         assertEquals(2, r.err.lines().count(), "one line of error, no stack trace: " + r.err);
     }
 
+    @Test
+    void anUnmetRequirementIsRefusedUnlessIgnored(@TempDir Path dir) throws IOException {
+        Path site = dir.resolve("site");
+        writeDistribution(site, "mypkg", "1.0", "VALUE = 42\n", "Requires-Dist: leftpad>=1\n");
+        CliRun refused = CliRun.run("--packages", site.toString(), "-c", "pass");
+        assertEquals(2, refused.exitCode, refused.toString());
+        assertTrue(refused.err.contains("mypkg 1.0 requires leftpad>=1"), refused.err);
+        assertTrue(refused.err.contains("--ignore-missing NAME"), refused.err);
+        CliRun ignored =
+                CliRun.run(
+                        "--packages",
+                        site.toString(),
+                        "--ignore-missing",
+                        "LeftPad",
+                        "-c",
+                        "import mypkg; print(mypkg.VALUE)");
+        assertEquals(0, ignored.exitCode, ignored.toString());
+        assertEquals("42\n", ignored.out);
+    }
+
     /** An unpacked distribution as pip installs it: the module and its {@code .dist-info}. */
     static void writeDistribution(Path site, String name, String version, String module)
+            throws IOException {
+        writeDistribution(site, name, version, module, "");
+    }
+
+    static void writeDistribution(
+            Path site, String name, String version, String module, String moreMetadata)
             throws IOException {
         Files.createDirectories(site.resolve(name));
         Files.writeString(site.resolve(name).resolve("__init__.py"), module);
@@ -91,7 +117,12 @@ class PackagesOptionTest {
         Files.createDirectories(info);
         Files.writeString(
                 info.resolve("METADATA"),
-                "Metadata-Version: 2.1\nName: " + name + "\nVersion: " + version + "\n",
+                "Metadata-Version: 2.1\nName: "
+                        + name
+                        + "\nVersion: "
+                        + version
+                        + "\n"
+                        + moreMetadata,
                 StandardCharsets.UTF_8);
     }
 }

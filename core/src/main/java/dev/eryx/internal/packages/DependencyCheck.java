@@ -82,7 +82,8 @@ final class DependencyCheck {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(
                     "unmet dependencies (add the missing wheels, or ignore them with"
-                            + " PythonPackages.builder().ignoreMissing(...)):\n  "
+                            + " PythonPackages.builder().ignoreMissing(...), in the CLI"
+                            + " --ignore-missing NAME):\n  "
                             + String.join("\n  ", problems));
         }
     }

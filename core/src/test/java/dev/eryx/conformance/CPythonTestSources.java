@@ -1,5 +1,6 @@
 package dev.eryx.conformance;
 
+import dev.eryx.testing.TestCache;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -10,12 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.Properties;
-import java.util.stream.Stream;
 import org.tukaani.xz.XZInputStream;
 
 /**
@@ -68,15 +64,15 @@ final class CPythonTestSources {
      */
     record Settings(Path tarball, Path cache, boolean fetch, String mirror) {
         static Settings fromSystem() {
-            String tarball = setting("eryx.cpython.tarball", "ERYX_CPYTHON_TARBALL");
-            String cache = setting("eryx.cache.dir", "ERYX_CACHE_DIR");
+            String tarball = TestCache.setting("eryx.cpython.tarball", "ERYX_CPYTHON_TARBALL");
             return new Settings(
                     tarball == null ? null : Path.of(tarball),
-                    cache != null
-                            ? Path.of(cache)
-                            : Path.of(System.getProperty("user.home"), ".cache", "eryx"),
-                    !"false".equals(setting("eryx.conformance.fetch", "ERYX_CONFORMANCE_FETCH")),
-                    setting("eryx.cpython.mirror", "ERYX_CPYTHON_MIRROR"));
+                    TestCache.directory(),
+                    !"false"
+                            .equals(
+                                    TestCache.setting(
+                                            "eryx.conformance.fetch", "ERYX_CONFORMANCE_FETCH")),
+                    TestCache.setting("eryx.cpython.mirror", "ERYX_CPYTHON_MIRROR"));
         }
     }
 
@@ -106,10 +102,10 @@ final class CPythonTestSources {
             if (Files.isRegularFile(stamp) && Files.readString(stamp).equals(EXTRACT_STAMP)) {
                 return out; // another JVM extracted it meanwhile; keep theirs
             }
-            deleteTree(out);
+            TestCache.deleteTree(out);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            deleteTree(tmp);
+            TestCache.deleteTree(tmp);
         }
         return out;
     }
@@ -125,7 +121,7 @@ final class CPythonTestSources {
             return p;
         }
         Path cached = settings.cache().resolve(TARBALL);
-        if (Files.isRegularFile(cached) && sha256(cached).equals(SHA256)) {
+        if (Files.isRegularFile(cached) && TestCache.sha256(cached).equals(SHA256)) {
             return cached;
         }
         if (!settings.fetch()) {
@@ -185,27 +181,11 @@ final class CPythonTestSources {
     }
 
     private static void requireSha256(Path p) throws IOException {
-        String actual = sha256(p);
+        String actual = TestCache.sha256(p);
         if (!actual.equals(SHA256)) {
             throw new IOException(
                     "sha256 mismatch for " + p + ": " + actual + ", expected " + SHA256);
         }
-    }
-
-    static String sha256(Path p) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        try (InputStream in = Files.newInputStream(p)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     /**
@@ -398,31 +378,6 @@ final class CPythonTestSources {
                 throw new IOException("truncated tar stream");
             }
             n -= r;
-        }
-    }
-
-    private static String setting(String property, String env) {
-        String v = System.getProperty(property);
-        if (v == null || v.isBlank()) {
-            v = System.getenv(env);
-        }
-        return v == null || v.isBlank() ? null : v;
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder())
-                    .forEach(
-                            q -> {
-                                try {
-                                    Files.delete(q);
-                                } catch (IOException e) {
-                                    throw new UncheckedIOException(e);
-                                }
-                            });
         }
     }
 }

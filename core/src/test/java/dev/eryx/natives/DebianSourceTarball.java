@@ -1,5 +1,6 @@
 package dev.eryx.natives;
 
+import dev.eryx.testing.TestCache;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,11 +13,8 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.zip.GZIPInputStream;
@@ -61,10 +59,10 @@ final class DebianSourceTarball {
                         new BufferedInputStream(Files.newInputStream(tarball), 1 << 16))) {
             untar(in, keep, tmp);
             Files.writeString(tmp.resolve(".eryx-extracted"), sha256);
-            deleteTree(out);
+            TestCache.deleteTree(out);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            deleteTree(tmp);
+            TestCache.deleteTree(tmp);
         }
         return out;
     }
@@ -72,7 +70,7 @@ final class DebianSourceTarball {
     /** A verified copy of the tarball in the cache, downloaded on a miss. */
     Path tarball() throws IOException {
         Path cached = cacheDir().resolve(Path.of(poolPath).getFileName().toString());
-        if (Files.isRegularFile(cached) && sha256(cached).equals(sha256)) {
+        if (Files.isRegularFile(cached) && TestCache.sha256(cached).equals(sha256)) {
             return cached;
         }
         String mirror = mirror();
@@ -92,7 +90,7 @@ final class DebianSourceTarball {
                 throw new UnavailableException(
                         "could not download " + poolPath + ": HTTP " + response.statusCode(), null);
             }
-            String actual = sha256(part);
+            String actual = TestCache.sha256(part);
             if (!actual.equals(sha256)) {
                 throw new IOException(
                         "sha256 mismatch for " + poolPath + ": " + actual + ", expected " + sha256);
@@ -114,11 +112,7 @@ final class DebianSourceTarball {
     }
 
     private static Path cacheDir() throws IOException {
-        String dir = System.getProperty("eryx.cache.dir", System.getenv("ERYX_CACHE_DIR"));
-        Path cache =
-                dir != null
-                        ? Path.of(dir)
-                        : Path.of(System.getProperty("user.home"), ".cache", "eryx");
+        Path cache = TestCache.directory();
         Files.createDirectories(cache);
         return cache;
     }
@@ -221,31 +215,5 @@ final class DebianSourceTarball {
             end++;
         }
         return new String(header, offset, end - offset, StandardCharsets.UTF_8);
-    }
-
-    static String sha256(Path p) throws IOException {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            try (InputStream in = Files.newInputStream(p)) {
-                byte[] buf = new byte[1 << 16];
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    md.update(buf, 0, n);
-                }
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var walk = Files.walk(root)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.eryx.packages;
 
+import dev.eryx.testing.TestCache;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -109,13 +110,12 @@ public final class DebianPackages {
     /** Where the cache is and whether a missing tool or an unreachable mirror fails or skips. */
     record Settings(Path cache, boolean required) {
         static Settings fromSystem() {
-            String cache = setting("eryx.cache.dir", "ERYX_CACHE_DIR");
             return new Settings(
-                    (cache != null
-                                    ? Path.of(cache)
-                                    : Path.of(System.getProperty("user.home"), ".cache", "eryx"))
-                            .resolve("debian-packages"),
-                    "true".equals(setting("eryx.debian.required", "ERYX_DEBIAN_REQUIRED")));
+                    TestCache.directory().resolve("debian-packages"),
+                    "true"
+                            .equals(
+                                    TestCache.setting(
+                                            "eryx.debian.required", "ERYX_DEBIAN_REQUIRED")));
         }
     }
 
@@ -241,7 +241,7 @@ public final class DebianPackages {
         List<Entry> missing = new ArrayList<>();
         for (Entry e : entries) {
             Path deb = debs.resolve(e.fileName());
-            if (!Files.isRegularFile(deb) || !sha256(deb).equals(e.sha256())) {
+            if (!Files.isRegularFile(deb) || !TestCache.sha256(deb).equals(e.sha256())) {
                 missing.add(e);
             }
         }
@@ -285,7 +285,7 @@ public final class DebianPackages {
                                     + list(tmp)
                                     + ")");
                 }
-                String actual = sha256(deb);
+                String actual = TestCache.sha256(deb);
                 if (!actual.equals(e.sha256())) {
                     throw new AssertionError(
                             e.aptSpec()
@@ -305,7 +305,7 @@ public final class DebianPackages {
                         StandardCopyOption.REPLACE_EXISTING);
             }
         } finally {
-            deleteTree(tmp);
+            TestCache.deleteTree(tmp);
         }
     }
 
@@ -404,13 +404,13 @@ public final class DebianPackages {
             } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
                 if (!isExtracted(root, key)) {
                     // A half-made root of a crashed run (renames are atomic, so not a live one).
-                    deleteTree(root);
+                    TestCache.deleteTree(root);
                     Files.move(tmp, root, StandardCopyOption.ATOMIC_MOVE);
                 }
                 // Otherwise another JVM finished first: keep its identical copy.
             }
         } finally {
-            deleteTree(tmp);
+            TestCache.deleteTree(tmp);
         }
     }
 
@@ -515,17 +515,6 @@ public final class DebianPackages {
         }
     }
 
-    static String sha256(Path p) throws IOException {
-        MessageDigest md = sha256();
-        try (InputStream in = Files.newInputStream(p)) {
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
     private static String sha256(byte[] bytes) {
         return HexFormat.of().formatHex(sha256().digest(bytes));
     }
@@ -535,25 +524,6 @@ public final class DebianPackages {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK has no SHA-256", e);
-        }
-    }
-
-    private static String setting(String property, String env) {
-        String v = System.getProperty(property);
-        if (v == null || v.isBlank()) {
-            v = System.getenv(env);
-        }
-        return v == null || v.isBlank() ? null : v.strip();
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
         }
     }
 }

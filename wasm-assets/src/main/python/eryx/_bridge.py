@@ -13,6 +13,14 @@ CANCEL = 4
 EMIT = 5
 REQUEST = 7
 COMPLETE = 8
+NET_RESOLVE = 9
+NET_SOCKET = 10
+NET_CONNECT = 11
+NET_TLS_WRAP = 12
+NET_TLS_OBJECT = 13
+NET_TLS_STEP = 14
+NET_NOTIFIER = 15
+NET_CLOSE = 16
 
 # EMIT event kinds: the first byte of an EMIT request (BridgeOp.EmitKind).
 EMIT_TRACE = 1

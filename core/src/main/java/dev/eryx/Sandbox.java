@@ -5,6 +5,7 @@ import dev.eryx.internal.engine.GuestModule;
 import dev.eryx.internal.execution.DefaultImage;
 import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
+import dev.eryx.internal.net.secrets.SecretValue;
 import dev.eryx.internal.packages.PackageIdentity;
 import dev.eryx.internal.state.SavedState;
 import dev.eryx.internal.vfs.Vfs;
@@ -197,6 +198,8 @@ public final class Sandbox implements AutoCloseable {
         /** The normalized guest paths of the mounts so far, to refuse overlapping ones early. */
         private final List<String> mountPaths = new ArrayList<>();
 
+        private final java.util.Set<String> secretNames = new java.util.HashSet<>();
+
         private TraceListener tracer;
         private Executor callbackExecutor;
         private final List<Map.Entry<Class<?>, Function<Object, ?>>> valueMappers =
@@ -230,6 +233,17 @@ public final class Sandbox implements AutoCloseable {
          * must not read.
          */
         public Builder mount(Path hostDir, String guestPath, boolean readOnly) {
+            return mount(hostDir, guestPath, readOnly ? MountMode.READ_ONLY : MountMode.READ_WRITE);
+        }
+
+        /**
+         * Makes a host directory visible at {@code guestPath} in the given mode; see {@link
+         * #mount(Path, String, boolean)} for the confinement rules, which hold in every mode. With
+         * {@link MountMode#STAGED} the guest's writes wait in an overlay for the host's review
+         * ({@link SandboxFiles}).
+         */
+        public Builder mount(Path hostDir, String guestPath, MountMode mode) {
+            Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(hostDir, "hostDir");
             if (!HostMount.isMountable(hostDir)) {
                 throw new IllegalArgumentException("not a directory: " + hostDir);
@@ -250,7 +264,38 @@ public final class Sandbox implements AutoCloseable {
                 }
             }
             mountPaths.add(normalized);
-            spec.mount(new SandboxSpec.Mount(hostDir, guestPath, readOnly));
+            spec.mount(new SandboxSpec.Mount(hostDir, guestPath, mode));
+            return this;
+        }
+
+        /**
+         * Gives the guest the network this policy allows: its sockets, DNS and TLS are the host's,
+         * checked against the policy (docs/network.md). Without this call the sandbox has no
+         * network.
+         */
+        public Builder network(NetworkPolicy policy) {
+            spec.network(Objects.requireNonNull(policy, "policy"));
+            return this;
+        }
+
+        /**
+         * Gives the guest a credential it uses without seeing it: its environment variable {@link
+         * Secret#name()} holds a placeholder the host replaces on the way to the secret's hosts
+         * (docs/network.md, "Secrets").
+         *
+         * @throws IllegalArgumentException a secret of that name was given already
+         */
+        public Builder secret(Secret secret) {
+            Objects.requireNonNull(secret, "secret");
+            if (!secretNames.add(secret.name())) {
+                throw new IllegalArgumentException("two secrets named " + secret.name());
+            }
+            spec.secret(
+                    new SecretValue(
+                            secret.name(),
+                            secret.value(),
+                            secret.hosts(),
+                            secret.allowedInQuery()));
             return this;
         }
 

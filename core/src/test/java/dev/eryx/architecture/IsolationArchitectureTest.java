@@ -35,6 +35,12 @@ class IsolationArchitectureTest {
     /** Reads the host's package sources, for the host, once, before any guest runs. */
     private static final String PACKAGE_READING = "dev.eryx.internal.packages..";
 
+    /** The host side of the guest's network, where every connection is checked against policy. */
+    private static final String NETWORK = "dev.eryx.internal.net..";
+
+    /** Its public policy names proxies and addresses with java.net types. */
+    private static final String NETWORK_POLICY = "dev.eryx.NetworkPolicy";
+
     private static final String API = "dev.eryx";
     private static final String RECORD_READER = "dev.eryx.internal.callbacks.ResultEncoder";
     private static JavaClasses sandboxClasses;
@@ -113,6 +119,12 @@ class IsolationArchitectureTest {
     @Test
     void nothingOpensSocketsOrReflects() {
         noClasses()
+                .that()
+                .resideOutsideOfPackages(NETWORK)
+                .and()
+                .doNotHaveFullyQualifiedName(NETWORK_POLICY)
+                .and()
+                .doNotHaveFullyQualifiedName(NETWORK_POLICY + "$Builder")
                 .should()
                 .dependOnClassesThat()
                 .resideInAPackage("java.net..")
@@ -124,7 +136,10 @@ class IsolationArchitectureTest {
                 .haveFullyQualifiedName("java.nio.channels.SocketChannel")
                 .orShould()
                 .callMethod(Class.class, "forName", String.class)
-                .because("a sandbox has no network, and reflection would bypass every other rule")
+                .because(
+                        "the host's network is reached only through the policy-checked"
+                                + " dev.eryx.internal.net, and reflection would bypass every"
+                                + " other rule")
                 .check(sandboxClasses);
         // One exception: a record a callback returns is read component by component (its
         // accessors, nothing else), as the issue that bounded callback results asked.

@@ -13,9 +13,18 @@ public enum BridgeOp {
     EMIT(5),
     // 6 was CONFIG, never used; a retired code is not reused, so an old guest cannot be misread.
     REQUEST(7),
-    COMPLETE(8);
+    COMPLETE(8),
+    // The network (docs/bridge-abi.md, "Network operations"; host: dev.eryx.internal.net).
+    NET_RESOLVE(9),
+    NET_SOCKET(10),
+    NET_CONNECT(11),
+    NET_TLS_WRAP(12),
+    NET_TLS_OBJECT(13),
+    NET_TLS_STEP(14),
+    NET_NOTIFIER(15),
+    NET_CLOSE(16);
 
-    private static final BridgeOp[] BY_CODE = new BridgeOp[9];
+    private static final BridgeOp[] BY_CODE = new BridgeOp[17];
 
     static {
         for (BridgeOp op : values()) {

@@ -87,6 +87,15 @@ final class ExecutionBridge implements BridgeHandler {
             case REQUEST -> request(requireRunning());
             case COMPLETE -> complete(requireRunning(), request);
             case CALL, START, POLL, CANCEL, EMIT -> callbacks.handle(op, request);
+            case NET_RESOLVE,
+                    NET_SOCKET,
+                    NET_CONNECT,
+                    NET_TLS_WRAP,
+                    NET_TLS_OBJECT,
+                    NET_TLS_STEP,
+                    NET_NOTIFIER,
+                    NET_CLOSE ->
+                    throw new BridgeFailure(BridgeFailure.ERROR, "the sandbox has no network");
         };
     }
 

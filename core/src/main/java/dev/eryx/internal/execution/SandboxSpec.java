@@ -1,9 +1,12 @@
 package dev.eryx.internal.execution;
 
+import dev.eryx.MountMode;
+import dev.eryx.NetworkPolicy;
 import dev.eryx.ResourceLimits;
 import dev.eryx.internal.callbacks.CallbackSetup;
 import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.engine.MemoryOptions;
+import dev.eryx.internal.net.secrets.SecretValue;
 import dev.eryx.internal.packages.PackageLayer;
 import dev.eryx.internal.vfs.TreeEntry;
 import java.io.InputStream;
@@ -25,11 +28,13 @@ public final class SandboxSpec {
         public final Path hostDir;
         public final String guestPath;
         public final boolean readOnly;
+        public final MountMode mode;
 
-        public Mount(Path hostDir, String guestPath, boolean readOnly) {
+        public Mount(Path hostDir, String guestPath, MountMode mode) {
             this.hostDir = Objects.requireNonNull(hostDir, "hostDir");
             this.guestPath = Objects.requireNonNull(guestPath, "guestPath");
-            this.readOnly = readOnly;
+            this.mode = Objects.requireNonNull(mode, "mode");
+            this.readOnly = mode == MountMode.READ_ONLY;
         }
     }
 
@@ -73,6 +78,12 @@ public final class SandboxSpec {
     /** How linear memory is built (copy-on-write pages, journal, heap check). */
     final MemoryOptions memoryOptions;
 
+    /** What the guest may reach on the network; {@code null}: no network. */
+    final NetworkPolicy network;
+
+    /** Credentials the guest sees only as placeholders (docs/network.md, "Secrets"). */
+    final List<SecretValue> secrets;
+
     private SandboxSpec(Builder b) {
         this.limits = b.limits;
         this.mounts = List.copyOf(b.mounts);
@@ -92,6 +103,8 @@ public final class SandboxSpec {
         this.guestStackBytes = b.guestStackBytes;
         this.callbacks = b.callbacks;
         this.memoryOptions = b.memoryOptions;
+        this.network = b.network;
+        this.secrets = List.copyOf(b.secrets);
     }
 
     /**
@@ -134,6 +147,8 @@ public final class SandboxSpec {
         private MemoryOptions memoryOptions = MemoryOptions.defaults();
         private long guestStackBytes = 512L << 20;
         private CallbackSetup callbacks = CallbackSetup.NONE;
+        private NetworkPolicy network;
+        private final List<SecretValue> secrets = new ArrayList<>();
 
         public Builder limits(ResourceLimits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");
@@ -233,6 +248,17 @@ public final class SandboxSpec {
         /** Only measurements change this (docs/performance.md, "Guest memory"). */
         public Builder memoryOptions(MemoryOptions options) {
             this.memoryOptions = Objects.requireNonNull(options, "options");
+            return this;
+        }
+
+        /** The network policy; {@code null} (the default): no network. */
+        public Builder network(NetworkPolicy policy) {
+            this.network = policy;
+            return this;
+        }
+
+        public Builder secret(SecretValue secret) {
+            secrets.add(Objects.requireNonNull(secret, "secret"));
             return this;
         }
 

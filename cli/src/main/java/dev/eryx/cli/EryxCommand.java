@@ -2,6 +2,7 @@ package dev.eryx.cli;
 
 import dev.eryx.ExecutionResult;
 import dev.eryx.InterpreterExitException;
+import dev.eryx.NetworkPolicy;
 import dev.eryx.PythonException;
 import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
@@ -156,6 +157,20 @@ public final class EryxCommand implements Callable<Integer> {
     List<String> ignoreMissing = new ArrayList<>();
 
     @Option(
+            names = "--allow-host",
+            paramLabel = "HOST",
+            converter = Converters.HostConverter.class,
+            description =
+                    "Let the code connect to HOST: a name (api.example.com), *.example.com (its subdomains), or an IP literal; HOST:PORT limits the port. Enables the network (off by default); names resolving to private or special addresses stay refused. Repeatable.")
+    List<String> allowHosts = new ArrayList<>();
+
+    @Option(
+            names = "--allow-localhost",
+            description =
+                    "Let the code connect to loopback (localhost, 127.0.0.0/8, ::1). Enables the network.")
+    boolean allowLocalhost;
+
+    @Option(
             names = "--json",
             description =
                     "Print only one JSON object at the end: stdout, stderr, result, duration (ms), stats, error, exitCode.")
@@ -293,6 +308,10 @@ public final class EryxCommand implements Callable<Integer> {
                 b.mount(v.hostDir(), v.guestPath(), v.readOnly());
             }
             environment().forEach(b::env);
+            NetworkPolicy network = networkPolicy();
+            if (network != null) {
+                b.network(network);
+            }
             PythonPackages pkgs = packages();
             if (pkgs != null) {
                 b.packages(pkgs);
@@ -308,6 +327,19 @@ public final class EryxCommand implements Callable<Integer> {
             b.stdin(guestStdin);
         }
         return b;
+    }
+
+    /** The policy of {@code --allow-host} and {@code --allow-localhost}; null: no network. */
+    NetworkPolicy networkPolicy() {
+        if (allowHosts.isEmpty() && !allowLocalhost) {
+            return null;
+        }
+        NetworkPolicy.Builder b = NetworkPolicy.builder();
+        allowHosts.forEach(b::allowHost);
+        if (allowLocalhost) {
+            b.allowLocalhost();
+        }
+        return b.build();
     }
 
     /**

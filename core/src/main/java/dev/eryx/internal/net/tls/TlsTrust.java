@@ -163,7 +163,8 @@ public final class TlsTrust {
             String body = pem.substring(from + BEGIN.length(), end);
             from = end + END.length();
             try {
-                byte[] der = Base64.getMimeDecoder().decode(body.strip());
+                // Strict: the MIME decoder would skip stray characters and parse what is left.
+                byte[] der = Base64.getDecoder().decode(body.replaceAll("\\s", ""));
                 out.add(
                         (X509Certificate)
                                 factory.generateCertificate(new ByteArrayInputStream(der)));

@@ -21,7 +21,8 @@ final class Failures {
             int space = name.indexOf(' ');
             return TlsFailure.alert(space > 0 ? name.substring(0, space) : name, e);
         }
-        if (message.contains("Unsupported or unrecognized SSL message")) {
+        if (message.contains("Unsupported or unrecognized SSL message")
+                || message.contains("Unrecognized SSL message")) {
             // What a TLS client reads from a server that does not speak TLS (plain HTTP, say).
             return TlsFailure.ssl("SSL", "WRONG_VERSION_NUMBER", "wrong version number", e);
         }

@@ -156,14 +156,20 @@ public final class TlsSession {
                     case NEED_TASK -> runTasks();
                     case NEED_WRAP -> wrap(EMPTY);
                     case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> {
-                        if (!unwrap()) {
+                        if (!unwrap() && needsUnwrap()) {
                             if (eof || inboundClosed) {
                                 throw TlsFailure.unexpectedEof();
                             }
                             return false;
                         }
                     }
-                    case FINISHED, NOT_HANDSHAKING -> done = true;
+                    case FINISHED, NOT_HANDSHAKING -> {
+                        if (engine.isInboundDone() || engine.isOutboundDone()) {
+                            // Closed mid-handshake: never "done" without a verified peer.
+                            throw TlsFailure.unexpectedEof();
+                        }
+                        done = true;
+                    }
                 }
             }
             finishHandshake();
@@ -377,16 +383,23 @@ public final class TlsSession {
         return true;
     }
 
-    private void finishHandshake() {
-        if (trust.includesGuestAnchors()) {
-            X509Certificate[] chain = peerChain().toArray(X509Certificate[]::new);
-            guestOnly =
-                    chain.length > 0
-                            && !trust.trustedWithoutGuestAnchors(
-                                    chain, authType(engine.getSession().getCipherSuite()));
-        } else {
-            guestOnly = false;
+    private boolean needsUnwrap() {
+        SSLEngineResult.HandshakeStatus hs = engine.getHandshakeStatus();
+        return hs == SSLEngineResult.HandshakeStatus.NEED_UNWRAP
+                || hs == SSLEngineResult.HandshakeStatus.NEED_UNWRAP_AGAIN;
+    }
+
+    private void finishHandshake() throws TlsFailure {
+        X509Certificate[] chain = peerChain().toArray(X509Certificate[]::new);
+        if (chain.length == 0) {
+            // The trust manager saw and accepted a chain, or there is no handshake to speak of.
+            done = false;
+            throw TlsFailure.ssl("SSL", null, "the server's certificate was not verified", null);
         }
+        guestOnly =
+                trust.includesGuestAnchors()
+                        && !trust.trustedWithoutGuestAnchors(
+                                chain, authType(engine.getSession().getCipherSuite()));
     }
 
     /** The key exchange name the JDK passes as authType ("UNKNOWN" in TLS 1.3). */

@@ -73,6 +73,8 @@ public final class TlsTrust {
     private static final class Jdk {
         static final X509ExtendedTrustManager MANAGER = managerFor(null);
         static final List<X509Certificate> ANCHORS = List.of(MANAGER.getAcceptedIssuers());
+        static final Map<X500Principal, List<X509Certificate>> BY_SUBJECT =
+                bySubject(List.of(ANCHORS));
     }
 
     /** The JDK's anchors plus {@code policyAnchors} (none: the JDK's default trust manager). */
@@ -82,7 +84,13 @@ public final class TlsTrust {
         X509ExtendedTrustManager base =
                 policyAnchors.isEmpty() ? Jdk.MANAGER : managerFor(policyAnchors);
         return new TlsTrust(
-                policyAnchors, List.of(), base, base, bySubject(policyAnchors, List.of()));
+                policyAnchors,
+                List.of(),
+                base,
+                base,
+                policyAnchors.isEmpty()
+                        ? Jdk.BY_SUBJECT
+                        : bySubject(List.of(Jdk.ANCHORS, policyAnchors)));
     }
 
     /**
@@ -100,7 +108,11 @@ public final class TlsTrust {
         List<X509Certificate> extra = new ArrayList<>(policyAnchors);
         extra.addAll(guest);
         return new TlsTrust(
-                policyAnchors, guest, base, managerFor(extra), bySubject(policyAnchors, guest));
+                policyAnchors,
+                guest,
+                base,
+                managerFor(extra),
+                bySubject(List.of(Jdk.ANCHORS, policyAnchors, guest)));
     }
 
     public boolean includesGuestAnchors() {
@@ -163,7 +175,8 @@ public final class TlsTrust {
             String body = pem.substring(from + BEGIN.length(), end);
             from = end + END.length();
             try {
-                byte[] der = Base64.getMimeDecoder().decode(body.strip());
+                // Strict: the MIME decoder would skip stray characters and parse what is left.
+                byte[] der = Base64.getDecoder().decode(body.replaceAll("\\s", ""));
                 out.add(
                         (X509Certificate)
                                 factory.generateCertificate(new ByteArrayInputStream(der)));
@@ -224,9 +237,9 @@ public final class TlsTrust {
     }
 
     private static Map<X500Principal, List<X509Certificate>> bySubject(
-            List<X509Certificate> policy, List<X509Certificate> guest) {
+            List<List<X509Certificate>> lists) {
         Map<X500Principal, List<X509Certificate>> map = new HashMap<>();
-        for (List<X509Certificate> list : List.of(Jdk.ANCHORS, policy, guest)) {
+        for (List<X509Certificate> list : lists) {
             for (X509Certificate c : list) {
                 map.computeIfAbsent(c.getSubjectX500Principal(), k -> new ArrayList<>()).add(c);
             }

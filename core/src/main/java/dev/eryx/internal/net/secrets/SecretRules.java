@@ -13,6 +13,9 @@ public final class SecretRules {
      */
     public static final int MIN_VALUE_BYTES = 8;
 
+    /** Longest value: a saved state records its placeholder, of the same length, in 16 bits. */
+    public static final int MAX_VALUE_BYTES = 4096;
+
     private static final int MAX_HOST_LENGTH = 253;
 
     private SecretRules() {}
@@ -41,6 +44,16 @@ public final class SecretRules {
             }
         }
         int bytes = value.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException(
+                    "the value of secret "
+                            + name
+                            + " has "
+                            + bytes
+                            + " bytes; at most "
+                            + MAX_VALUE_BYTES
+                            + " are allowed");
+        }
         if (bytes < MIN_VALUE_BYTES) {
             throw new IllegalArgumentException(
                     "the value of secret "

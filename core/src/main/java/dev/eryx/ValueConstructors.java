@@ -58,4 +58,16 @@ final class ValueConstructors extends ApiValues {
             String detail) {
         return new TraceEvent(kind, file, line, function, duration, detail);
     }
+
+    @Override
+    public PendingChange pendingChange(
+            String path,
+            PendingChange.Kind kind,
+            boolean directory,
+            long size,
+            String sha256,
+            String diff,
+            String modeChange) {
+        return new PendingChange(path, kind, directory, size, sha256, diff, modeChange);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.eryx.internal.execution;
 
+import dev.eryx.MountMode;
 import dev.eryx.SandboxCrashedException;
 import dev.eryx.SandboxFiles;
 import dev.eryx.internal.bridge.BridgeHandler;
@@ -85,7 +86,11 @@ final class GuestEnvironment implements AutoCloseable {
         WriteMask mask = writeMask(secrets);
         for (SandboxSpec.Mount mount : spec.mounts) {
             vfs.mkdirs(mount.guestPath);
-            vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly, mask);
+            if (mount.mode == MountMode.STAGED) {
+                vfs.mountStaged(mount.hostDir, mount.guestPath);
+            } else {
+                vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly, mask);
+            }
         }
 
         WasiConfig.Builder config =

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.eryx.Effect;
 import dev.eryx.ExecutionResult;
 import dev.eryx.ExecutionStats;
+import dev.eryx.PendingChange;
 import dev.eryx.TraceEvent;
 import java.lang.invoke.MethodHandles;
 import java.time.Duration;
@@ -64,6 +65,15 @@ public abstract class ApiValues {
             String function,
             Duration duration,
             String detail);
+
+    public abstract PendingChange pendingChange(
+            String path,
+            PendingChange.Kind kind,
+            boolean directory,
+            long size,
+            String sha256,
+            String diff,
+            String modeChange);
 
     /** The implementation, registered by {@code dev.eryx} when its value types load. */
     public static ApiValues get() {

@@ -4,8 +4,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /** Where a checked connect really goes. (nethost stand-in.) */
-public record Destination(
-        String hostName, InetAddress address, int port, InetSocketAddress proxy) {
+public record Destination(String hostName, InetAddress address, int port, InetSocketAddress proxy) {
     public String displayName() {
         return hostName != null ? hostName : address.getHostAddress();
     }

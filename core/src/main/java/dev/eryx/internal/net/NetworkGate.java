@@ -49,7 +49,10 @@ public final class NetworkGate implements AutoCloseable {
         if (allowed.isEmpty()) {
             throw new NetException(
                     NetException.Kind.DENIED,
-                    host + " resolves to " + found.get(0).getHostAddress() + ", a loopback address");
+                    host
+                            + " resolves to "
+                            + found.get(0).getHostAddress()
+                            + ", a loopback address");
         }
         return allowed;
     }

@@ -94,7 +94,9 @@ final class OutcomeMapper {
         if (outcome.ok) {
             return result;
         }
-        if (stop != null && "KeyboardInterrupt".equals(outcome.errorType)) {
+        if (stop != null
+                && ("KeyboardInterrupt".equals(outcome.errorType)
+                        || execution.networkWaitCancelled)) {
             throw stopped(execution, stop, result);
         }
         Redactor redactor = execution.redactor;

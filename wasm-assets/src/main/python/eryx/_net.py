@@ -17,9 +17,8 @@ here, once, when the runtime starts:
 - servers (``bind``/``listen``/``accept``), UDP, raw and local sockets and ``socketpair`` are
   refused with PermissionError.
 
-The bridge numbers address families as Linux does (AF_INET 2, AF_INET6 10) and socket types too
-(SOCK_STREAM 1); the guest's WASI constants differ (AF_INET 1, AF_INET6 2, SOCK_STREAM 6), so this
-module converts. Failures arrive as the host's JSON ``{"type", "errno", "message", ...}`` and are
+The bridge numbers address families and socket types as the guest's own (wasi-libc) constants do:
+AF_INET 1, AF_INET6 2, SOCK_STREAM 6 (not Linux's 2, 10 and 1). Failures arrive as the host's JSON ``{"type", "errno", "message", ...}`` and are
 raised as that exception class (``raise_host_error``).
 
 Nothing here calls the host at import or install time: the interpreter image every sandbox
@@ -38,9 +37,9 @@ _AF_INET = _socket.AF_INET
 _AF_INET6 = _socket.AF_INET6
 _SOCK_STREAM = _socket.SOCK_STREAM
 _TYPE_FLAGS = getattr(_socket, "SOCK_NONBLOCK", 0) | getattr(_socket, "SOCK_CLOEXEC", 0)
-# Guest constant -> the bridge's (Linux) number, and back.
-_BRIDGE_FAMILY = {_socket.AF_UNSPEC: 0, _AF_INET: 2, _AF_INET6: 10}
-_BRIDGE_SOCK_STREAM = 1
+# Guest constant -> the bridge's number (the same: wasi-libc's values, as the host declares them).
+_BRIDGE_FAMILY = {_socket.AF_UNSPEC: _socket.AF_UNSPEC, _AF_INET: _AF_INET, _AF_INET6: _AF_INET6}
+_BRIDGE_SOCK_STREAM = _SOCK_STREAM
 _SERVICES = {"http": 80, "https": 443, "ftp": 21, "ssh": 22, "smtp": 25, "imap": 143, "imaps": 993,
              "pop3": 110, "pop3s": 995, "submission": 587, "smtps": 465, "domain": 53, "ldap": 389,
              "ldaps": 636, "socks": 1080, "http-alt": 8080}

@@ -29,13 +29,13 @@ import javax.net.ssl.SSLContext;
 
 /**
  * {@code urllib.request.urlopen} of a 1 MiB HTTPS response on loopback: eryx (the host does TLS,
- * docs/network.md) against the machine's native {@code python3} (OpenSSL), side by side in one
- * run, same server, same certificate (trusted by the policy in eryx, given as a cafile natively).
- * Each fetch is a new connection with a full handshake, as {@code urlopen} does. Prints the medians
- * and the ratio for docs/performance.md.
+ * docs/network.md) against the machine's native {@code python3} (OpenSSL), side by side in one run,
+ * same server, same certificate (trusted by the policy in eryx, given as a cafile natively). Each
+ * fetch is a new connection with a full handshake, as {@code urlopen} does. Prints the medians and
+ * the ratio for docs/performance.md.
  *
- * <p>usage: HttpsFetch [fetches (default 15)] [warm-up fetches (default 5)]; the native
- * interpreter is {@code $ERYX_NATIVE_PYTHON}, else {@code python3} on the PATH.
+ * <p>usage: HttpsFetch [fetches (default 15)] [warm-up fetches (default 5)]; the native interpreter
+ * is {@code $ERYX_NATIVE_PYTHON}, else {@code python3} on the PATH.
  */
 public final class HttpsFetch {
     private static final int SIZE = 1 << 20;
@@ -116,7 +116,8 @@ public final class HttpsFetch {
                                         .build())
                         .build()) {
             var result =
-                    sandbox.execute(loop + "result = _times(ssl.create_default_context())").result();
+                    sandbox.execute(loop + "result = _times(ssl.create_default_context())")
+                            .result();
             List<Double> times = new ArrayList<>();
             result.forEach(t -> times.add(t.asDouble()));
             return times;
@@ -139,8 +140,10 @@ public final class HttpsFetch {
     }
 
     private static String nativeVersion() throws IOException, InterruptedException {
-        return runPython("-c", "import platform, ssl; print(platform.python_version(),"
-                        + " ssl.OPENSSL_VERSION.split()[1])")
+        return runPython(
+                        "-c",
+                        "import platform, ssl; print(platform.python_version(),"
+                                + " ssl.OPENSSL_VERSION.split()[1])")
                 .trim()
                 .replace(' ', '/');
     }
@@ -206,20 +209,39 @@ public final class HttpsFetch {
                 + "\n-----END CERTIFICATE-----\n";
     }
 
-    /** A self-signed certificate for 127.0.0.1 and localhost, made by keytool (no JDK API issues one). */
+    /**
+     * A self-signed certificate for 127.0.0.1 and localhost, made by keytool (no JDK API issues
+     * one).
+     */
     private record Identity(SSLContext context, X509Certificate certificate) {
         static Identity generate(Path dir) throws Exception {
             Path store = dir.resolve("server.p12");
             String password = "eryx-bench";
-            String keytool =
-                    Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+            String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
             Process p =
                     new ProcessBuilder(
-                                    keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC",
-                                    "-groupname", "secp256r1", "-dname", "CN=localhost",
-                                    "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "2",
-                                    "-keystore", store.toString(), "-storetype", "PKCS12",
-                                    "-storepass", password, "-keypass", password)
+                                    keytool,
+                                    "-genkeypair",
+                                    "-alias",
+                                    "server",
+                                    "-keyalg",
+                                    "EC",
+                                    "-groupname",
+                                    "secp256r1",
+                                    "-dname",
+                                    "CN=localhost",
+                                    "-ext",
+                                    "SAN=dns:localhost,ip:127.0.0.1",
+                                    "-validity",
+                                    "2",
+                                    "-keystore",
+                                    store.toString(),
+                                    "-storetype",
+                                    "PKCS12",
+                                    "-storepass",
+                                    password,
+                                    "-keypass",
+                                    password)
                             .redirectErrorStream(true)
                             .start();
             ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -146,7 +146,9 @@ class GuestNetworkTest {
                                 + " response:",
                         "    body = response.read()",
                         "ctx = ssl.create_default_context()",
-                        "with socket.create_connection(('127.0.0.1', " + https.port() + "), 20) as"
+                        "with socket.create_connection(('127.0.0.1', "
+                                + https.port()
+                                + "), 20) as"
                                 + " raw:",
                         "    with ctx.wrap_socket(raw, server_hostname='127.0.0.1') as tls:",
                         "        cert = tls.getpeercert()",

@@ -10,6 +10,7 @@ import dev.eryx.internal.vfs.Vfs;
 import dev.eryx.internal.wasi.FileAudit;
 import dev.eryx.internal.wasi.FileListener;
 import dev.eryx.internal.wasi.OutputSink;
+import dev.eryx.internal.wasi.PollWaiter;
 import dev.eryx.internal.wasi.WasiConfig;
 import dev.eryx.internal.wasi.WasiPreview1;
 import java.io.ByteArrayOutputStream;
@@ -49,8 +50,10 @@ final class GuestEnvironment implements AutoCloseable {
     /**
      * @param fileEvents told what the guest does to files (see {@link FileAudit})
      * @param stdin what the guest reads on fd 0 (the sandbox's, surviving a reset); null: empty
+     * @param sockets how poll_oneoff waits for socket descriptors (the sandbox's network)
      */
-    GuestEnvironment(SandboxSpec spec, FileListener fileEvents, InputStream stdin) {
+    GuestEnvironment(
+            SandboxSpec spec, FileListener fileEvents, InputStream stdin, PollWaiter sockets) {
         Clock wallClock = spec.clock != null ? spec.clock : Clock.systemUTC();
         this.vfs = Vfs.builder().maxBytes(spec.limits.maxVfsBytes()).clock(wallClock).build();
         vfs.mkdirs(GuestLayers.STDLIB_PATH);
@@ -90,6 +93,7 @@ final class GuestEnvironment implements AutoCloseable {
                         .stderr(sink(false))
                         .wallClock(wallClock)
                         .sleeper(this::sleep)
+                        .pollWaiter(sockets)
                         .vfs(vfs);
         if (stdin != null) {
             config.stdin(stdin);
@@ -141,6 +145,11 @@ final class GuestEnvironment implements AutoCloseable {
      */
     void closeDescriptorsOpenedSinceBegin() {
         wasi.fdTable().closeAllExcept(descriptorsAtBegin);
+    }
+
+    /** Closes the guest's sockets (saveState: no connection outlives a capture). */
+    void closeSockets() {
+        wasi.closeSockets();
     }
 
     /** Ends any sleep of the guest early so a pending interrupt is seen promptly. */

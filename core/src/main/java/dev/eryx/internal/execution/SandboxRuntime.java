@@ -10,6 +10,9 @@ import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestTrap;
 import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.ledger.EffectLedger;
+import dev.eryx.internal.net.NetBridge;
+import dev.eryx.internal.net.NetSession;
+import dev.eryx.internal.net.secrets.SecretSet;
 import dev.eryx.internal.vfs.Vfs;
 import java.io.InputStream;
 import java.time.Duration;
@@ -36,6 +39,9 @@ public final class SandboxRuntime implements AutoCloseable {
 
     private final ExecutionBridge bridge;
 
+    /** The guest's network (sockets, waits, limits); serves the notifier even without a policy. */
+    private final NetSession net;
+
     /** The host's stdin, read ahead on its own thread; null when the guest's stdin is empty. */
     private final StdinPump stdin;
 
@@ -57,16 +63,20 @@ public final class SandboxRuntime implements AutoCloseable {
         this.thread = new GuestThread("eryx-guest-" + id, spec.guestStackBytes);
         this.watchdog = new Watchdog(lock, new StopTarget(), thread);
         this.callbacks = new CallbackDispatcher(spec.callbacks, ledger, SharedScheduler::schedule);
+        this.net =
+                new NetSession(spec.network, SecretSet.none(), ledger, callbacks::hasFinishedCall);
+        callbacks.onCallFinished(net::callbackFinished);
         this.bridge =
                 new ExecutionBridge(
                         watchdog::running,
                         lock,
                         callbacks,
+                        new NetBridge(net, () -> environment.wasi()),
                         spec.env,
                         spec.packages == null ? List.of() : GuestLayers.sysPathOf(spec.packages));
         this.stdin = spec.stdin == null ? null : new StdinPump(spec.stdin, "eryx-stdin-" + id);
         this.output = new OutputDelivery("eryx-output-" + id);
-        this.environment = new GuestEnvironment(spec, ledger, guestStdin());
+        this.environment = new GuestEnvironment(spec, ledger, guestStdin(), net);
     }
 
     /** Builds the guest environment and boots the interpreter on the guest thread. */
@@ -104,6 +114,9 @@ public final class SandboxRuntime implements AutoCloseable {
                 "capturing the interpreter state",
                 () -> {
                     thread.requireUsable();
+                    // A saved state holds no connection: the guest's sockets end here.
+                    environment.closeSockets();
+                    net.reset();
                     return withState.apply(guest.captureState(), environment.vfs());
                 });
     }
@@ -134,13 +147,14 @@ public final class SandboxRuntime implements AutoCloseable {
         }
         try {
             GuestEnvironment old = environment;
-            GuestEnvironment fresh = new GuestEnvironment(spec, ledger, guestStdin());
+            GuestEnvironment fresh = new GuestEnvironment(spec, ledger, guestStdin(), net);
             boolean reset;
             synchronized (lock) {
                 reset = watchdog.running() == null && guest.resetTo(spec.image, fresh.wasi());
                 if (reset) {
                     environment = fresh;
                     bridge.forgetAdoption();
+                    net.reset(); // the old environment's sockets close with it
                 }
             }
             (reset ? old : fresh).close();
@@ -238,6 +252,7 @@ public final class SandboxRuntime implements AutoCloseable {
             guest.clearInterrupt();
             guest.setFuel(execution.limits.maxFuel());
             ledger.begin();
+            net.beginExecution();
             callbacks.beginExecution(execution.limits);
             watchdog.begin(execution);
         }
@@ -288,6 +303,7 @@ public final class SandboxRuntime implements AutoCloseable {
             environment.flushFileEffects(); // files still open: their reads/writes belong here
         } finally {
             calls = callbacks.finishExecution(); // its cancelled calls go to the ledger
+            net.endExecution(); // connections still open: their entries so far
         }
         return OutcomeMapper.result(execution, duration, guest, calls, ledger.finish());
     }
@@ -307,7 +323,8 @@ public final class SandboxRuntime implements AutoCloseable {
             }
             bridge.rollBack();
         }
-        environment.closeDescriptorsOpenedSinceBegin();
+        environment.closeDescriptorsOpenedSinceBegin(); // its sockets too
+        net.rollBack();
         return true;
     }
 
@@ -328,6 +345,7 @@ public final class SandboxRuntime implements AutoCloseable {
         thread.close();
         callbacks.close();
         environment.close();
+        net.close();
         output.close();
         if (stdin != null) {
             stdin.close();
@@ -347,6 +365,7 @@ public final class SandboxRuntime implements AutoCloseable {
         public void requestInterrupt(boolean first) {
             guest.requestInterrupt();
             environment.wakeUp();
+            net.wakeUp(); // ends a wait on a socket or in poll_oneoff
             if (first) {
                 // Cancels the pending host calls and wakes a guest waiting for one.
                 callbacks.stopExecution();

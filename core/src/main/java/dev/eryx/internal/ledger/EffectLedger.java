@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * The audit ledger of one sandbox: what each execution did outside the interpreter (host callbacks,
- * files, and next the network), in the one order the host recorded it, whichever the source.
+ * files and network connections), in the one order the host recorded it, whichever the source.
  * Capabilities report here; nothing the guest runs can write, edit or remove an entry.
  *
  * <p>{@link #begin()} and {@link #finish()} bracket every execution on the guest thread; reports
@@ -67,6 +67,31 @@ public final class EffectLedger implements FileListener {
     public void callback(
             String name, long bytes, Duration duration, Effect.Outcome outcome, String error) {
         append(entry(Effect.Kind.CALLBACK, name, bytes, duration, outcome, error, null));
+    }
+
+    /**
+     * A network connection (or attempt) of the guest: when it closed, failed or was refused, or
+     * when the execution ended with it open (then bytes cover that execution).
+     *
+     * @param target {@code host:port}
+     * @param error why it did not succeed; null when {@code outcome} is OK
+     */
+    public void connection(
+            String target,
+            String host,
+            int port,
+            String address,
+            boolean tls,
+            long sent,
+            long received,
+            Duration duration,
+            Effect.Outcome outcome,
+            String error) {
+        append(
+                ApiValues.get()
+                        .connectionEffect(
+                                target, duration, outcome, error, host, port, address, tls, sent,
+                                received));
     }
 
     /** A file event from WASI, in the ledger's terms. */

@@ -57,6 +57,19 @@ public abstract class ApiValues {
             String error,
             String destination);
 
+    /** A NETWORK_CONNECT entry: bytes are {@code sent + received}. */
+    public abstract Effect connectionEffect(
+            String target,
+            Duration duration,
+            Effect.Outcome outcome,
+            String error,
+            String host,
+            int port,
+            String address,
+            boolean tls,
+            long sent,
+            long received);
+
     public abstract TraceEvent traceEvent(
             TraceEvent.Kind kind,
             String file,

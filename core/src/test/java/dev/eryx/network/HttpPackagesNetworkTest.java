@@ -7,7 +7,6 @@ import dev.eryx.NetworkPolicy;
 import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
-import dev.eryx.SandboxImage;
 import dev.eryx.packages.DebianPackages;
 import dev.eryx.testing.LoopbackServers;
 import dev.eryx.testing.TestCertificates;
@@ -29,22 +28,22 @@ import org.junit.jupiter.api.TestInstance;
 class HttpPackagesNetworkTest {
     private LoopbackServers http;
     private LoopbackServers https;
-    private SandboxImage image;
     private Sandbox sandbox;
 
     @BeforeAll
     void start() throws IOException {
         DebianPackages.Fixture fixture = DebianPackages.all();
-        image =
-                SandboxImage.capture(
-                        PythonPackages.of(fixture.distPackages()), "requests", "httpx", "anyio");
         // Debian's certifi names the system bundle; the host gives the guest the package's copy.
         byte[] caBundle = Files.readAllBytes(fixture.distPackages().resolve("certifi/cacert.pem"));
         http = LoopbackServers.http();
         https = LoopbackServers.https(TestCertificates.localhost());
         sandbox =
                 Sandbox.builder()
-                        .image(image)
+                        // One sandbox: importing in it compiles the modules once, as an image
+                        // capture would, without the extra sandbox and snapshot.
+                        .packages(PythonPackages.of(fixture.distPackages()))
+                        // httpx (trust_env) looks for ~/.netrc; without HOME, pathlib refuses.
+                        .env("HOME", "/tmp")
                         .network(
                                 NetworkPolicy.builder()
                                         .allowLocalhost()

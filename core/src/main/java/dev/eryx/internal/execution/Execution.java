@@ -33,6 +33,12 @@ final class Execution implements ExecutionHandle {
     /** Its text on the way to the sandbox's listeners. */
     OutputDelivery.Session output;
 
+    /**
+     * A stop ended one of its network waits with ECANCELED: the OSError that raised may reach the
+     * outcome before the interrupt does, and is then the stop's, not the guest's.
+     */
+    boolean networkWaitCancelled;
+
     /** Some of its text never reached the listeners (they were abandoned at a stop). */
     boolean outputIncomplete;
 

@@ -88,7 +88,9 @@ final class OutcomeMapper {
         if (outcome.ok) {
             return result;
         }
-        if (stop != null && "KeyboardInterrupt".equals(outcome.errorType)) {
+        if (stop != null
+                && ("KeyboardInterrupt".equals(outcome.errorType)
+                        || execution.networkWaitCancelled)) {
             throw stopped(execution, stop, result);
         }
         throw new PythonException(

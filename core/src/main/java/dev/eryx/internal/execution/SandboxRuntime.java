@@ -264,6 +264,7 @@ public final class SandboxRuntime implements AutoCloseable {
             } catch (Throwable t) {
                 failure = t;
             }
+            execution.networkWaitCancelled = net.cancelledAWait();
             ExecutionResult result = null;
             try {
                 result = finish(execution, Duration.ofNanos(System.nanoTime() - started));

@@ -52,6 +52,9 @@ public final class NetSession implements PollWaiter, AutoCloseable {
     /** Connections holding a place under maxConnections; guest thread. */
     private final Set<Connection> open = new LinkedHashSet<>();
 
+    /** A stop ended a wait of this execution (guest thread). */
+    private boolean cancelledAWait;
+
     private ByteBuffer readBuffer;
     private long bytesThisExecution;
 
@@ -121,6 +124,7 @@ public final class NetSession implements PollWaiter, AutoCloseable {
     /** Guest thread, before an execution runs: a new byte budget, no stop pending. */
     public void beginExecution() {
         stopping = false;
+        cancelledAWait = false;
         bytesThisExecution = 0;
         tlsObjects.markBegin();
     }
@@ -130,6 +134,11 @@ public final class NetSession implements PollWaiter, AutoCloseable {
         for (Connection c : new ArrayList<>(open)) {
             c.recordAtExecutionEnd();
         }
+    }
+
+    /** Whether a stop ended one of the running execution's waits (it failed with ECANCELED). */
+    public boolean cancelledAWait() {
+        return cancelledAWait;
     }
 
     /** After a rollback: the TLS engines made since the execution began go. */
@@ -352,6 +361,7 @@ public final class NetSession implements PollWaiter, AutoCloseable {
 
     private void checkStop() throws NetException {
         if (stopping || closed || Thread.currentThread().isInterrupted()) {
+            cancelledAWait = true;
             throw new NetException(NetException.Kind.CANCELLED, "the execution is being stopped");
         }
     }

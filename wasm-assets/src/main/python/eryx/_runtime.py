@@ -14,7 +14,6 @@ the host, which retires the sandbox.
 import ast
 import builtins
 import collections
-import errno
 import linecache
 import signal
 import sys
@@ -56,7 +55,6 @@ _type_name = type.__dict__["__name__"].__get__  # a metaclass cannot fake it
 _as_str = str.__str__  # a str subclass's methods never run on the copy
 _format_exception = traceback.format_exception
 _format_tb = traceback.format_tb
-_ECANCELED = errno.ECANCELED  # how a host stop ends a network wait (see _as_stop)
 _INT_LIMIT_MESSAGE = "Exceeds the limit ("  # int.__repr__ past sys.get_int_max_str_digits()
 # sys.path as the interpreter set it up (the runtime and the stdlib): a sandbox's package
 # directories go after these, set on adoption, because the image every sandbox restores is shared.
@@ -251,27 +249,8 @@ def _run(code):
     except SystemExit as stop:
         return _finished(_exit_code(stop))
     except BaseException as error:  # the guest's failure is data for the host, whatever it is
-        return {"ok": False, "result": None, "error": _describe(_as_stop(error))}, None
+        return {"ok": False, "result": None, "error": _describe(error)}, None
     return _finished(None)
-
-
-def _as_stop(error):
-    """A host stop ends a network wait with ECANCELED; the KeyboardInterrupt it also requests
-    comes at the interpreter's next eval-breaker check, which an exception unwinding straight to
-    here never reaches. Reported as the KeyboardInterrupt it stands for, so the host sees a stop."""
-    seen = 0
-    cause = error
-    try:
-        while cause is not None and seen < 8:
-            if isinstance(cause, OSError) and cause.errno == _ECANCELED:
-                stop = KeyboardInterrupt()
-                stop.__traceback__ = error.__traceback__
-                return stop
-            cause = cause.__cause__ or cause.__context__
-            seen += 1
-    except BaseException:
-        pass
-    return error
 
 
 def _remember_source(compiled, code):

@@ -10,13 +10,15 @@ import java.util.Optional;
  * IPv4 in every {@code inet_aton} form (1-4 parts, each decimal, octal with a leading {@code 0} or
  * hex with {@code 0x}: {@code 0177.0.0.1}, {@code 0x7f.1}, {@code 2130706433}); IPv6 with {@code
  * ::}, an embedded dotted quad, optional brackets and a zone id (dropped: a zone only picks the
- * interface of a link-local address, which the policy refuses unless admitted by CIDR).
+ * interface of a link-local address, which the policy refuses unless admitted by CIDR). Use it to
+ * turn the guest's {@code connect} address text into an {@link InetAddress}: {@code
+ * InetAddress.getByName} would send a non-literal to DNS. Stateless.
  */
-final class IpLiteral {
+public final class IpLiteral {
     private IpLiteral() {}
 
     /** The address, or empty when the text is not an IP literal (then it is a name). */
-    static Optional<InetAddress> parse(String text) {
+    public static Optional<InetAddress> parse(String text) {
         byte[] bytes = parseBytes(text);
         return bytes == null ? Optional.empty() : Optional.of(address(bytes));
     }
@@ -245,7 +247,7 @@ final class IpLiteral {
     }
 
     /** Canonical text of an address (IPv6 without brackets or zone). */
-    static String format(InetAddress address) {
+    public static String format(InetAddress address) {
         return format(address.getAddress());
     }
 

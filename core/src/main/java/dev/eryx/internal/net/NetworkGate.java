@@ -190,16 +190,13 @@ public final class NetworkGate implements AutoCloseable {
         if (!recorded.isEmpty()) {
             throw portDenied(recorded.get(recorded.size() - 1), port);
         }
-        if (literalAdmitted(a, port)) {
-            InetSocketAddress proxy =
-                    AddressRanges.classify(a)
-                                    .map(r -> r.category() == AddressRanges.Category.LOOPBACK)
-                                    .orElse(false)
-                            ? null
-                            : proxyFor(text);
-            return new Destination(null, a, port, proxy);
-        }
         Optional<AddressRanges.Range> range = AddressRanges.classify(a);
+        if (literalAdmitted(a, port)) {
+            // Loopback is this machine: never sent through a proxy.
+            boolean loopback =
+                    range.isPresent() && range.get().category() == AddressRanges.Category.LOOPBACK;
+            return new Destination(null, a, port, loopback ? null : proxyFor(text));
+        }
         if (range.isPresent()) {
             throw new NetException(
                     NetException.Kind.DENIED,

@@ -359,4 +359,100 @@ class NetworkGateTest {
             assertEquals(List.of(), dns.asked);
         }
     }
+
+    @Test
+    void selectorDirectNamesAreResolvedAndChecked() throws Exception {
+        InetSocketAddress proxyAddress = new InetSocketAddress("127.0.0.1", 3128);
+        java.net.ProxySelector selector =
+                new java.net.ProxySelector() {
+                    @Override
+                    public List<java.net.Proxy> select(java.net.URI uri) {
+                        return uri.getHost().startsWith("direct.")
+                                ? List.of(java.net.Proxy.NO_PROXY)
+                                : List.of(
+                                        new java.net.Proxy(java.net.Proxy.Type.HTTP, proxyAddress));
+                    }
+
+                    @Override
+                    public void connectFailed(
+                            java.net.URI uri, java.net.SocketAddress sa, java.io.IOException e) {}
+                };
+        ScriptedResolver dns = new ScriptedResolver().answer("direct.example.com", "10.0.0.1");
+        NetworkPolicy policy = hosts("*.example.com").allowLocalhost().proxy(selector).build();
+        try (NetworkGate gate = new NetworkGate(policy, dns)) {
+            NetException e =
+                    assertThrows(NetException.class, () -> gate.resolve("direct.example.com"));
+            assertEquals(NetException.Kind.DENIED, e.kind());
+            assertEquals(List.of("direct.example.com"), dns.asked);
+            InetAddress synthetic = gate.resolve("api.example.com").get(0);
+            assertEquals(proxyAddress, gate.checkConnect(synthetic, 443).proxy());
+            assertEquals(List.of("direct.example.com"), dns.asked);
+            // loopback is always direct
+            assertNull(gate.checkConnect(gate.resolve("localhost").get(0), 8080).proxy());
+            assertNull(gate.checkConnect(ip("127.0.0.1"), 8080).proxy());
+        }
+    }
+
+    @Test
+    void localhostAsAPatternStillNeedsAllowLocalhost() {
+        ScriptedResolver dns = new ScriptedResolver();
+        try (NetworkGate gate = new NetworkGate(hosts("localhost").build(), dns)) {
+            NetException e = assertThrows(NetException.class, () -> gate.resolve("localhost"));
+            assertEquals(NetException.Kind.DENIED, e.kind());
+            assertTrue(e.getMessage().contains("allowLocalhost()"), e.getMessage());
+            assertEquals(List.of(), dns.asked);
+        }
+    }
+
+    @Test
+    void namesSharingAnAddressKeepTheirOwnPorts() throws Exception {
+        ScriptedResolver dns =
+                new ScriptedResolver()
+                        .answer("a.example.com", "93.184.216.34")
+                        .answer("b.example.com", "93.184.216.34");
+        try (NetworkGate gate =
+                new NetworkGate(hosts("a.example.com:443", "b.example.com:8443").build(), dns)) {
+            gate.resolve("a.example.com");
+            gate.resolve("b.example.com");
+            assertEquals("a.example.com", gate.checkConnect(ip("93.184.216.34"), 443).hostName());
+            assertEquals("b.example.com", gate.checkConnect(ip("93.184.216.34"), 8443).hostName());
+            assertThrows(NetException.class, () -> gate.checkConnect(ip("93.184.216.34"), 80));
+        }
+    }
+
+    @Test
+    void recordsAreBounded() throws Exception {
+        Resolver counting =
+                name -> {
+                    int n = Integer.parseInt(name.substring(1, name.indexOf('.')));
+                    return List.of(IpLiteral.address(new byte[] {8, 0, (byte) (n >> 8), (byte) n}));
+                };
+        try (NetworkGate gate = new NetworkGate(hosts("*.example.com").build(), counting)) {
+            for (int i = 0; i < NetworkGate.MAX_RECORDS + 10; i++) {
+                gate.resolve("h" + i + ".example.com");
+            }
+            assertThrows(NetException.class, () -> gate.checkConnect(ip("8.0.0.0"), 443));
+            assertEquals(
+                    "h" + (NetworkGate.MAX_RECORDS + 9) + ".example.com",
+                    gate.checkConnect(
+                                    IpLiteral.address(
+                                            new byte[] {
+                                                8,
+                                                0,
+                                                (byte) ((NetworkGate.MAX_RECORDS + 9) >> 8),
+                                                (byte) (NetworkGate.MAX_RECORDS + 9)
+                                            }),
+                                    443)
+                            .hostName());
+        }
+    }
+
+    @Test
+    void closedGateRefusesQueries() {
+        NetworkGate gate =
+                new NetworkGate(hosts("api.example.com").build(), name -> List.of(ip("8.8.8.8")));
+        gate.close();
+        NetException e = assertThrows(NetException.class, () -> gate.resolve("api.example.com"));
+        assertEquals(NetException.Kind.NAME_UNKNOWN, e.kind());
+    }
 }

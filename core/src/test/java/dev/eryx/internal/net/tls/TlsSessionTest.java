@@ -362,10 +362,17 @@ class TlsSessionTest {
         TestCertificates.Identity id = TestCertificates.localhost();
         TlsTrust guest = TlsTrust.of(List.of()).withGuestAnchors("# a bundle\n" + id.pem());
         assertTrue(guest.includesGuestAnchors());
-        try (LoopbackServers server = LoopbackServers.https(id);
-                Pump pump = Pump.open(server, guest, "localhost", List.of())) {
-            pump.handshake();
-            assertTrue(pump.session.verifiedWithGuestAnchors());
+        // Twice on one server with the same trust: the second session may resume; the answer
+        // must not change.
+        try (LoopbackServers server = LoopbackServers.https(id)) {
+            for (int i = 0; i < 2; i++) {
+                try (Pump pump = Pump.open(server, guest, "localhost", List.of())) {
+                    pump.handshake();
+                    assertTrue(pump.session.verifiedWithGuestAnchors());
+                    assertEquals(List.of(id.serverCertificate()), pump.session.peerChain());
+                    pump.request("GET /echo HTTP/1.1\r\nHost: localhost\r\n");
+                }
+            }
         }
         // Also in the policy: the guest's copy is not what made it pass.
         TlsTrust both = trusting(id).withGuestAnchors(id.pem());

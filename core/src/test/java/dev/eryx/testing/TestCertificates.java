@@ -222,39 +222,44 @@ public final class TestCertificates {
     private static Identity issued() {
         long start = System.nanoTime();
         Path caStore = Directory.DIR.resolve("ca.p12");
-        keytool(
-                caStore,
-                List.of(
-                        "-genkeypair",
-                        "-alias",
-                        "ca",
-                        "-keyalg",
-                        "EC",
-                        "-groupname",
-                        "secp256r1",
-                        "-dname",
-                        "CN=eryx test CA, O=eryx tests",
-                        "-ext",
-                        "bc:c=ca:true",
-                        "-ext",
-                        "ku:c=keyCertSign,cRLSign",
-                        "-validity",
-                        "3650"));
+        // The two key pairs are independent: made at the same time.
+        Running caPair =
+                start(
+                        caStore,
+                        List.of(
+                                "-genkeypair",
+                                "-alias",
+                                "ca",
+                                "-keyalg",
+                                "EC",
+                                "-groupname",
+                                "secp256r1",
+                                "-dname",
+                                "CN=eryx test CA, O=eryx tests",
+                                "-ext",
+                                "bc:c=ca:true",
+                                "-ext",
+                                "ku:c=keyCertSign,cRLSign",
+                                "-validity",
+                                "3650"));
         Path leafStore = Directory.DIR.resolve("leaf.p12");
-        keytool(
-                leafStore,
-                List.of(
-                        "-genkeypair",
-                        "-alias",
-                        "leaf",
-                        "-keyalg",
-                        "EC",
-                        "-groupname",
-                        "secp256r1",
-                        "-dname",
-                        "CN=localhost, O=eryx tests",
-                        "-validity",
-                        "3650"));
+        Running leafPair =
+                start(
+                        leafStore,
+                        List.of(
+                                "-genkeypair",
+                                "-alias",
+                                "leaf",
+                                "-keyalg",
+                                "EC",
+                                "-groupname",
+                                "secp256r1",
+                                "-dname",
+                                "CN=localhost, O=eryx tests",
+                                "-validity",
+                                "3650"));
+        finish(caPair);
+        finish(leafPair);
         Path request = Directory.DIR.resolve("leaf.csr");
         Path issued = Directory.DIR.resolve("leaf.crt");
         keytool(leafStore, List.of("-certreq", "-alias", "leaf", "-file", request.toString()));
@@ -317,9 +322,19 @@ public final class TestCertificates {
     }
 
     private static void keytool(Path store, List<String> args) {
+        finish(start(store, args));
+    }
+
+    /** A keytool run under way. */
+    private record Running(Process process, List<String> command, Path log) {}
+
+    private static Running start(Path store, List<String> args) {
         Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
         List<String> command = new ArrayList<>();
         command.add(keytool.toString());
+        // A short-lived JVM: C1 only and the serial collector halve its CPU time.
+        command.add("-J-XX:TieredStopAtLevel=1");
+        command.add("-J-XX:+UseSerialGC");
         command.addAll(args);
         command.addAll(
                 List.of(
@@ -333,20 +348,34 @@ public final class TestCertificates {
                         new String(PASSWORD),
                         "-noprompt"));
         try {
+            Path log = Files.createTempFile(Directory.DIR, "keytool", ".log");
             Process p =
                     new ProcessBuilder(command)
                             .redirectErrorStream(true)
-                            .redirectInput(ProcessBuilder.Redirect.PIPE)
+                            .redirectOutput(log.toFile())
                             .start();
             p.getOutputStream().close();
-            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new IllegalStateException("keytool failed: " + command + "\n" + output);
-            }
+            return new Running(p, command, log);
         } catch (IOException e) {
             throw new IllegalStateException("cannot run " + keytool, e);
+        }
+    }
+
+    private static void finish(Running run) {
+        try {
+            Process p = run.process();
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IllegalStateException(
+                        "keytool failed: "
+                                + run.command()
+                                + "\n"
+                                + Files.readString(run.log(), StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read keytool's output", e);
         } catch (InterruptedException e) {
+            run.process().destroyForcibly();
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while running keytool", e);
         }

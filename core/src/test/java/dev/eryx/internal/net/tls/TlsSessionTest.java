@@ -10,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import dev.eryx.testing.LoopbackServers;
 import dev.eryx.testing.TestCertificates;
 import java.io.ByteArrayOutputStream;
@@ -26,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLParameters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -116,6 +120,48 @@ class TlsSessionTest {
                             "caIssuers",
                             "crlDistributionPoints"),
                     iterableToList(dict.fieldNames()));
+        }
+    }
+
+    @Test
+    void tls12ServerGivesOpenSslCipherNames() throws Exception {
+        TestCertificates.Identity id = TestCertificates.localhost();
+        HttpsServer server =
+                HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setHttpsConfigurator(
+                new HttpsConfigurator(id.serverContext()) {
+                    @Override
+                    public void configure(HttpsParameters params) {
+                        SSLParameters ssl = getSSLContext().getDefaultSSLParameters();
+                        ssl.setProtocols(new String[] {"TLSv1.2"});
+                        params.setSSLParameters(ssl);
+                    }
+                });
+        server.start();
+        try {
+            // Guest anchors: the TLS 1.2 key exchange name reaches the second check.
+            TlsTrust guest = TlsTrust.of(List.of()).withGuestAnchors(id.pem());
+            TlsSession s =
+                    TlsSession.client(guest, "localhost", server.getAddress().getPort(), List.of());
+            try (SocketChannel ch = SocketChannel.open(server.getAddress())) {
+                new Pump(ch, s).handshake();
+            }
+            assertEquals("TLSv1.2", s.protocol());
+            assertTrue(s.cipherSuite().startsWith("ECDHE-ECDSA-"), s.cipherSuite());
+            assertFalse(s.cipherSuite().startsWith("TLS_"), s.cipherSuite());
+            assertTrue(s.verifiedWithGuestAnchors());
+            TlsSession both =
+                    TlsSession.client(
+                            trusting(id).withGuestAnchors(id.pem()),
+                            "localhost",
+                            server.getAddress().getPort(),
+                            List.of());
+            try (SocketChannel ch = SocketChannel.open(server.getAddress())) {
+                new Pump(ch, both).handshake();
+            }
+            assertFalse(both.verifiedWithGuestAnchors());
+        } finally {
+            server.stop(0);
         }
     }
 
@@ -316,10 +362,17 @@ class TlsSessionTest {
         TestCertificates.Identity id = TestCertificates.localhost();
         TlsTrust guest = TlsTrust.of(List.of()).withGuestAnchors("# a bundle\n" + id.pem());
         assertTrue(guest.includesGuestAnchors());
-        try (LoopbackServers server = LoopbackServers.https(id);
-                Pump pump = Pump.open(server, guest, "localhost", List.of())) {
-            pump.handshake();
-            assertTrue(pump.session.verifiedWithGuestAnchors());
+        // Twice on one server with the same trust: the second session may resume; the answer
+        // must not change.
+        try (LoopbackServers server = LoopbackServers.https(id)) {
+            for (int i = 0; i < 2; i++) {
+                try (Pump pump = Pump.open(server, guest, "localhost", List.of())) {
+                    pump.handshake();
+                    assertTrue(pump.session.verifiedWithGuestAnchors());
+                    assertEquals(List.of(id.serverCertificate()), pump.session.peerChain());
+                    pump.request("GET /echo HTTP/1.1\r\nHost: localhost\r\n");
+                }
+            }
         }
         // Also in the policy: the guest's copy is not what made it pass.
         TlsTrust both = trusting(id).withGuestAnchors(id.pem());

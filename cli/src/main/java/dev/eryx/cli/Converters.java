@@ -75,6 +75,17 @@ final class Converters {
         }
     }
 
+    static final class SecretConverter implements ITypeConverter<SecretOption> {
+        @Override
+        public SecretOption convert(String value) {
+            try {
+                return SecretOption.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     static final class VolumeConverter implements ITypeConverter<Volume> {
         @Override
         public Volume convert(String value) {

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -136,6 +137,14 @@ public final class EryxCommand implements Callable<Integer> {
     List<Map.Entry<String, String>> env = new ArrayList<>();
 
     @Option(
+            names = "--secret",
+            paramLabel = "NAME@HOST[,HOST...]",
+            converter = Converters.SecretConverter.class,
+            description =
+                    "Give the guest a secret: the value of the host environment variable NAME (never on the command line), seen by the guest as a placeholder in $NAME, substituted only in HTTP headers to the HOSTs. Repeatable.")
+    List<SecretOption> secrets = new ArrayList<>();
+
+    @Option(
             names = "--package",
             paramLabel = "PATH",
             description =
@@ -179,6 +188,9 @@ public final class EryxCommand implements Callable<Integer> {
     private final InputStream stdin;
     private final BooleanSupplier stdinIsTerminal;
 
+    /** The host's environment, where {@code --secret} values come from. */
+    private final UnaryOperator<String> hostEnvironment;
+
     /** The process's stdout and stderr; {@code null} when only parsing (tests). */
     private ProcessOutput stdout;
 
@@ -188,8 +200,16 @@ public final class EryxCommand implements Callable<Integer> {
     private PythonPackages packages;
 
     EryxCommand(InputStream stdin, BooleanSupplier stdinIsTerminal) {
+        this(stdin, stdinIsTerminal, System::getenv);
+    }
+
+    EryxCommand(
+            InputStream stdin,
+            BooleanSupplier stdinIsTerminal,
+            UnaryOperator<String> hostEnvironment) {
         this.stdin = Objects.requireNonNull(stdin, "stdin");
         this.stdinIsTerminal = Objects.requireNonNull(stdinIsTerminal, "stdinIsTerminal");
+        this.hostEnvironment = Objects.requireNonNull(hostEnvironment, "hostEnvironment");
     }
 
     /** The {@code --env} variables, in order; a later one replaces an earlier one. */
@@ -209,7 +229,17 @@ public final class EryxCommand implements Callable<Integer> {
             BooleanSupplier stdinIsTerminal,
             OutputStream out,
             OutputStream err) {
-        EryxCommand command = new EryxCommand(stdin, stdinIsTerminal);
+        return commandLine(stdin, stdinIsTerminal, out, err, System::getenv);
+    }
+
+    /** As above, reading {@code --secret} values from {@code hostEnvironment} (tests). */
+    static CommandLine commandLine(
+            InputStream stdin,
+            BooleanSupplier stdinIsTerminal,
+            OutputStream out,
+            OutputStream err,
+            UnaryOperator<String> hostEnvironment) {
+        EryxCommand command = new EryxCommand(stdin, stdinIsTerminal, hostEnvironment);
         ProcessOutput[] outputs = ProcessOutput.pair(out, err);
         command.stdout = outputs[0];
         command.stderr = outputs[1];
@@ -311,6 +341,9 @@ public final class EryxCommand implements Callable<Integer> {
             NetworkPolicy network = networkPolicy();
             if (network != null) {
                 b.network(network);
+            }
+            for (SecretOption secret : secrets) {
+                b.secret(secret.secret(hostEnvironment));
             }
             PythonPackages pkgs = packages();
             if (pkgs != null) {

@@ -252,8 +252,7 @@ public final class SavedState {
                     out.write(packagesBody);
                 }
                 if (secretsBody != null) {
-                    // Not REQUIRED: a reader that skips it leaves the placeholders inert.
-                    writeSectionHeader(out, SECTION_SECRETS, 0, secretsBody.length);
+                    writeSectionHeader(out, SECTION_SECRETS, SECTION_REQUIRED, secretsBody.length);
                     out.write(secretsBody);
                 }
                 vfs.walkMemoryTree(entry -> writeEntry(out, entry));

@@ -64,7 +64,7 @@ import picocli.CommandLine.Spec;
             "3:Fuel exhausted (--fuel).",
             "4:Memory limit reached (--max-memory), also an uncaught MemoryError.",
             "5:Output limit reached (--max-output).",
-            "70:Internal error: the sandbox crashed, or a host failure.",
+            "70:Internal error: the sandbox crashed, or a host failure (also a --commit refused because the host changed the files).",
             "124:Timed out (--timeout).",
             "130:Interrupted or cancelled, also an uncaught KeyboardInterrupt.",
         })
@@ -122,11 +122,21 @@ public final class EryxCommand implements Callable<Integer> {
 
     @Option(
             names = {"-v", "--volume"},
-            paramLabel = "HOST:GUEST[:ro|:rw]",
+            paramLabel = "HOST:GUEST[:ro|:rw|:staged]",
             converter = Converters.VolumeConverter.class,
             description =
-                    "Mount a host directory at an absolute guest path. Read-only unless :rw is given. Repeatable.")
+                    "Mount a host directory at an absolute guest path. Read-only unless :rw is given;"
+                            + " with :staged the code's writes are listed on stderr after the run and"
+                            + " applied only with --commit. Repeatable.")
     List<Volume> volumes = new ArrayList<>();
+
+    @Option(
+            names = "--commit",
+            description =
+                    "Apply the changes made to :staged volumes to the host directories once the"
+                            + " program has run (refused, with nothing written, if the host changed"
+                            + " them meanwhile).")
+    boolean commit;
 
     @Option(
             names = "--env",
@@ -271,21 +281,39 @@ public final class EryxCommand implements Callable<Integer> {
         }
         Sandbox.Builder builder = sandboxBuilder(!json, program.guestStdin);
         try (Sandbox sandbox = build(builder)) {
-            sandbox.execute(PythonSource.setArgv(program.argv));
-            ExecutionResult result =
-                    program.code != null
-                            ? sandbox.execute(program.code)
-                            : sandbox.execute(program.source, program.filename);
-            // What the process reports: the low 8 bits, so sys.exit(-1) and sys.exit(2**64) are
-            // 255.
-            int exitCode = result.exitCode() & 0xFF;
-            if (json) {
-                out().println(JsonReport.success(result, exitCode));
+            boolean ran = false;
+            try {
+                sandbox.execute(PythonSource.setArgv(program.argv));
+                ExecutionResult result =
+                        program.code != null
+                                ? sandbox.execute(program.code)
+                                : sandbox.execute(program.source, program.filename);
+                ran = true;
+                // What the process reports: the low 8 bits, so sys.exit(-1) and sys.exit(2**64)
+                // are 255.
+                int exitCode = result.exitCode() & 0xFF;
+                if (json) {
+                    out().println(JsonReport.success(result, exitCode));
+                }
+                return exitCode;
+            } finally {
+                flushOutputs();
+                if (hasStagedVolume()) {
+                    StagedReport.finish(sandbox.files(), commit && ran, commit, err());
+                }
             }
-            return exitCode;
         } finally {
             flushOutputs();
         }
+    }
+
+    private boolean hasStagedVolume() {
+        for (Volume v : volumes) {
+            if (v.mode() == dev.eryx.MountMode.STAGED) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What to run; {@code null} for the REPL. */
@@ -335,7 +363,7 @@ public final class EryxCommand implements Callable<Integer> {
         Sandbox.Builder b = Sandbox.builder().resourceLimits(limits());
         try {
             for (Volume v : volumes) {
-                b.mount(v.hostDir(), v.guestPath(), v.readOnly());
+                b.mount(v.hostDir(), v.guestPath(), v.mode());
             }
             environment().forEach(b::env);
             NetworkPolicy network = networkPolicy();
@@ -437,6 +465,9 @@ public final class EryxCommand implements Callable<Integer> {
             err().print(((PythonException) failure).traceback());
         } else if (failure instanceof InterpreterExitException) {
             // os._exit(n): a process exit, with nothing to say.
+        } else if (failure instanceof dev.eryx.CommitConflictException) {
+            startLine();
+            err().println("eryx: commit refused: " + failure.getMessage());
         } else if (failure instanceof SandboxCrashedException) {
             startLine();
             err().println("eryx: sandbox crashed: " + failure.getMessage());

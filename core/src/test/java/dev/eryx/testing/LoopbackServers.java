@@ -6,6 +6,7 @@ import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,6 +29,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -49,8 +51,9 @@ import javax.net.ssl.SSLSocket;
  * <p>{@link #requests()} lists what the server received, header values as sent. The JDK server
  * spells header names with an upper-case first letter and the rest lower case.
  *
- * <p>{@link #raggedTls} is a different kind: a TLS server that answers once and then closes the TCP
- * connection without a TLS close_notify (a truncation attack, or a sloppy server).
+ * <p>{@link #raggedTls} and {@link #closingTls} are a different kind: a TLS server that answers one
+ * request per connection, then closes the TCP connection without a TLS close_notify (a truncation
+ * attack, or a sloppy server), or with one.
  */
 public final class LoopbackServers implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -101,11 +104,23 @@ public final class LoopbackServers implements AutoCloseable {
         }
     }
 
-    /** An HTTPS server presenting {@code identity}'s chain. */
+    /**
+     * An HTTPS server presenting {@code identity}'s chain; it selects {@code http/1.1} when a
+     * client offers it by ALPN (and refuses a client that offers only other protocols, as servers
+     * do).
+     */
     public static LoopbackServers https(TestCertificates.Identity identity) {
         try {
             HttpsServer server = HttpsServer.create(new InetSocketAddress(loopback(), 0), 0);
-            server.setHttpsConfigurator(new HttpsConfigurator(identity.serverContext()));
+            server.setHttpsConfigurator(
+                    new HttpsConfigurator(identity.serverContext()) {
+                        @Override
+                        public void configure(HttpsParameters params) {
+                            SSLParameters ssl = getSSLContext().getDefaultSSLParameters();
+                            ssl.setApplicationProtocols(new String[] {"http/1.1"});
+                            params.setSSLParameters(ssl);
+                        }
+                    });
             return start(server);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -115,15 +130,28 @@ public final class LoopbackServers implements AutoCloseable {
     /**
      * A TLS server that, on each connection, completes the handshake, reads one request head,
      * answers {@code response} (written as is: include the status line and headers, and leave out
-     * Content-Length so the client reads to EOF), and closes the TCP connection without sending a
+     * Content-Length so the client reads to EOF), and closes the TCP connection <em>without</em> a
      * close_notify.
      */
     public static LoopbackServers raggedTls(TestCertificates.Identity identity, String response) {
+        return rawTls(identity, response, false);
+    }
+
+    /**
+     * Like {@link #raggedTls}, but ends each connection properly: close_notify, then TCP close.
+     * (The JDK's {@code HttpsServer} closes a {@code Connection: close} exchange without one.)
+     */
+    public static LoopbackServers closingTls(TestCertificates.Identity identity, String response) {
+        return rawTls(identity, response, true);
+    }
+
+    private static LoopbackServers rawTls(
+            TestCertificates.Identity identity, String response, boolean closeNotify) {
         try {
             ServerSocket socket = new ServerSocket(0, 50, loopback());
             ExecutorService executor = Executors.newCachedThreadPool(LoopbackServers::daemon);
             LoopbackServers servers = new LoopbackServers(null, socket, executor);
-            executor.execute(() -> servers.acceptRagged(identity, response));
+            executor.execute(() -> servers.acceptRaw(identity, response, closeNotify));
             return servers;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -282,7 +310,8 @@ public final class LoopbackServers implements AutoCloseable {
         return out;
     }
 
-    private void acceptRagged(TestCertificates.Identity identity, String response) {
+    private void acceptRaw(
+            TestCertificates.Identity identity, String response, boolean closeNotify) {
         while (!raw.isClosed()) {
             Socket tcp;
             try {
@@ -290,11 +319,12 @@ public final class LoopbackServers implements AutoCloseable {
             } catch (IOException e) {
                 return; // closed
             }
-            executor.execute(() -> serveRagged(identity, tcp, response));
+            executor.execute(() -> serveRaw(identity, tcp, response, closeNotify));
         }
     }
 
-    private void serveRagged(TestCertificates.Identity identity, Socket tcp, String response) {
+    private void serveRaw(
+            TestCertificates.Identity identity, Socket tcp, String response, boolean closeNotify) {
         try (tcp) {
             // Layered over a socket we close ourselves: closing tcp, not the SSLSocket, ends the
             // connection without a close_notify.
@@ -321,6 +351,9 @@ public final class LoopbackServers implements AutoCloseable {
             OutputStream out = tls.getOutputStream();
             out.write(response.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
+            if (closeNotify) {
+                tls.close(); // sends close_notify; tcp closes after it
+            }
         } catch (IOException ignored) {
             // The client went away: nothing to answer.
         }

@@ -40,6 +40,17 @@ public final class TestCertificates {
     private static final char[] PASSWORD = "eryx-test".toCharArray();
     private static final String SAN = "SAN=dns:localhost,ip:127.0.0.1";
 
+    /** Authority information access: an OCSP responder and a CA issuer URI. */
+    private static final String AIA =
+            "AIA=ocsp:uri:http://ocsp.invalid/,caIssuers:uri:http://ca.invalid/ca.crt";
+
+    /**
+     * CRL distribution points (keytool has no name for it: 2.5.29.31 as DER hex), one full name,
+     * the URI http://crl.invalid/ca.crl.
+     */
+    private static final String CRL_DP =
+            "2.5.29.31=3021301fa01da01b8619687474703a2f2f63726c2e696e76616c69642f63612e63726c";
+
     private TestCertificates() {}
 
     /**
@@ -73,7 +84,10 @@ public final class TestCertificates {
         }
     }
 
-    /** Self-signed, {@code CN=localhost}, valid for ten years from today. */
+    /**
+     * Self-signed, {@code CN=localhost}, valid for ten years from today; it also names an OCSP
+     * responder, a CA issuer and a CRL distribution point ({@code .invalid} URIs).
+     */
     public static Identity localhost() {
         return Localhost.ID;
     }
@@ -114,12 +128,17 @@ public final class TestCertificates {
     // One holder per identity: the JVM initializes each once, on first use, thread-safely.
     private static final class Localhost {
         static final Identity ID =
-                selfSigned("localhost", "CN=localhost, O=eryx tests", SAN, null, "3650");
+                selfSigned(
+                        "localhost",
+                        "CN=localhost, O=eryx tests",
+                        List.of(SAN, AIA, CRL_DP),
+                        null,
+                        "3650");
     }
 
     private static final class Expired {
         static final Identity ID =
-                selfSigned("expired", "CN=localhost, O=eryx tests", SAN, "-30d", "1");
+                selfSigned("expired", "CN=localhost, O=eryx tests", List.of(SAN), "-30d", "1");
     }
 
     private static final class OtherName {
@@ -127,7 +146,7 @@ public final class TestCertificates {
                 selfSigned(
                         "other",
                         "CN=other.invalid, O=eryx tests",
-                        "SAN=dns:other.invalid",
+                        List.of("SAN=dns:other.invalid"),
                         null,
                         "3650");
     }
@@ -160,7 +179,11 @@ public final class TestCertificates {
     }
 
     private static Identity selfSigned(
-            String name, String dname, String san, String startDate, String validityDays) {
+            String name,
+            String dname,
+            List<String> extensions,
+            String startDate,
+            String validityDays) {
         long start = System.nanoTime();
         Path store = Directory.DIR.resolve(name + ".p12");
         List<String> args =
@@ -175,10 +198,12 @@ public final class TestCertificates {
                                 "secp256r1",
                                 "-dname",
                                 dname,
-                                "-ext",
-                                san,
                                 "-validity",
                                 validityDays));
+        for (String ext : extensions) {
+            args.add("-ext");
+            args.add(ext);
+        }
         if (startDate != null) {
             args.add("-startdate");
             args.add(startDate);

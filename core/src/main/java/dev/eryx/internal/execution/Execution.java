@@ -4,6 +4,8 @@ import dev.eryx.EryxException;
 import dev.eryx.ExecutionHandle;
 import dev.eryx.ExecutionResult;
 import dev.eryx.ResourceLimits;
+import dev.eryx.internal.net.secrets.Redactor;
+import dev.eryx.internal.net.secrets.SecretSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -44,6 +46,9 @@ final class Execution implements ExecutionHandle {
 
     GuestOutcome outcome;
 
+    /** Real secret values → [REDACTED] in its output, result and errors. */
+    Redactor redactor = SecretSet.none().redactor();
+
     Execution(Watchdog watchdog, String code, ResourceLimits limits) {
         this(watchdog, code, null, "<string>", limits);
     }
@@ -70,7 +75,9 @@ final class Execution implements ExecutionHandle {
             Consumer<String> stderrListener,
             Consumer<byte[]> stdoutBytesListener,
             Consumer<byte[]> stderrBytesListener,
-            OutputDelivery delivery) {
+            OutputDelivery delivery,
+            Redactor redactor) {
+        this.redactor = redactor;
         OutputBudget budget =
                 new OutputBudget(
                         limits.maxOutputBytes(),
@@ -78,10 +85,16 @@ final class Execution implements ExecutionHandle {
         output = delivery.begin();
         stdout =
                 new CapturedStream(
-                        output.to(stdoutListener), output.toBytes(stdoutBytesListener), budget);
+                        output.to(stdoutListener),
+                        output.toBytes(stdoutBytesListener),
+                        budget,
+                        redactor);
         stderr =
                 new CapturedStream(
-                        output.to(stderrListener), output.toBytes(stderrBytesListener), budget);
+                        output.to(stderrListener),
+                        output.toBytes(stderrBytesListener),
+                        budget,
+                        redactor);
     }
 
     @Override

@@ -6,7 +6,10 @@ import dev.eryx.internal.bridge.BridgeHandler;
 import dev.eryx.internal.bridge.BridgeHost;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestModule;
+import dev.eryx.internal.net.secrets.Redactor;
+import dev.eryx.internal.net.secrets.SecretSet;
 import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.vfs.WriteMask;
 import dev.eryx.internal.wasi.FileAudit;
 import dev.eryx.internal.wasi.FileListener;
 import dev.eryx.internal.wasi.OutputSink;
@@ -20,6 +23,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,7 +57,11 @@ final class GuestEnvironment implements AutoCloseable {
      * @param sockets how poll_oneoff waits for socket descriptors (the sandbox's network)
      */
     GuestEnvironment(
-            SandboxSpec spec, FileListener fileEvents, InputStream stdin, PollWaiter sockets) {
+            SandboxSpec spec,
+            SecretSet secrets,
+            FileListener fileEvents,
+            InputStream stdin,
+            PollWaiter sockets) {
         Clock wallClock = spec.clock != null ? spec.clock : Clock.systemUTC();
         this.vfs = Vfs.builder().maxBytes(spec.limits.maxVfsBytes()).clock(wallClock).build();
         vfs.mkdirs(GuestLayers.STDLIB_PATH);
@@ -80,15 +88,16 @@ final class GuestEnvironment implements AutoCloseable {
         for (Map.Entry<String, byte[]> file : spec.files.entrySet()) {
             files.write(file.getKey(), file.getValue());
         }
+        WriteMask mask = writeMask(secrets);
         for (SandboxSpec.Mount mount : spec.mounts) {
             vfs.mkdirs(mount.guestPath);
-            vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly);
+            vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly, mask);
         }
 
         WasiConfig.Builder config =
                 WasiConfig.builder()
                         .args(List.of("python3"))
-                        .environment(spec.env)
+                        .environment(environment(spec, secrets))
                         .stdout(sink(true))
                         .stderr(sink(false))
                         .wallClock(wallClock)
@@ -104,6 +113,35 @@ final class GuestEnvironment implements AutoCloseable {
         }
         this.fileAudit = new FileAudit(fileEvents, sharedLayers);
         this.wasi = new WasiPreview1(config.build(), fileAudit);
+    }
+
+    /** The guest's environment: the spec's, with each secret's name set to its placeholder. */
+    static Map<String, String> environment(SandboxSpec spec, SecretSet secrets) {
+        if (secrets.isEmpty()) {
+            return spec.env;
+        }
+        Map<String, String> env = new LinkedHashMap<>(spec.env);
+        env.putAll(secrets.placeholders());
+        return env;
+    }
+
+    /** Real secret values masked (same length) in what the guest writes to host files. */
+    private static WriteMask writeMask(SecretSet secrets) {
+        if (secrets.redactor().isEmpty()) {
+            return null;
+        }
+        Redactor.SameLength sameLength = secrets.redactor().sameLength();
+        return new WriteMask() {
+            @Override
+            public byte[] apply(byte[] bytes) {
+                return sameLength.apply(bytes);
+            }
+
+            @Override
+            public int overlap() {
+                return sameLength.overlap();
+            }
+        };
     }
 
     /** Records the reads and writes of files still open; the end of every execution calls it. */

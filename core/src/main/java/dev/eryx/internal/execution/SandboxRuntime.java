@@ -15,10 +15,13 @@ import dev.eryx.internal.net.NetSession;
 import dev.eryx.internal.net.secrets.SecretSet;
 import dev.eryx.internal.vfs.Vfs;
 import java.io.InputStream;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.random.RandomGenerator;
 
 /**
  * The machinery behind a {@code Sandbox}: runs its executions one after another on the {@link
@@ -31,8 +34,11 @@ public final class SandboxRuntime implements AutoCloseable {
     private final GuestThread thread;
     private final Watchdog watchdog;
 
+    /** The secrets with their placeholders: bound once, kept across resets. */
+    private final SecretSet secrets;
+
     /** What executions did outside the interpreter: callbacks and files report to it. */
-    private final EffectLedger ledger = new EffectLedger();
+    private final EffectLedger ledger;
 
     /** Host callbacks and tracing (dev.eryx.internal.callbacks). */
     private final CallbackDispatcher callbacks;
@@ -62,9 +68,10 @@ public final class SandboxRuntime implements AutoCloseable {
         String id = Integer.toHexString(System.identityHashCode(this));
         this.thread = new GuestThread("eryx-guest-" + id, spec.guestStackBytes);
         this.watchdog = new Watchdog(lock, new StopTarget(), thread);
+        this.secrets = SecretSet.bind(spec.secrets, secretRandom(spec), spec.restoredPlaceholders);
+        this.ledger = new EffectLedger(secrets.redactor()::redact);
         this.callbacks = new CallbackDispatcher(spec.callbacks, ledger, SharedScheduler::schedule);
-        this.net =
-                new NetSession(spec.network, SecretSet.none(), ledger, callbacks::hasFinishedCall);
+        this.net = new NetSession(spec.network, secrets, ledger, callbacks::hasFinishedCall);
         callbacks.onCallFinished(net::callbackFinished);
         this.bridge =
                 new ExecutionBridge(
@@ -72,11 +79,26 @@ public final class SandboxRuntime implements AutoCloseable {
                         lock,
                         callbacks,
                         new NetBridge(net, () -> environment.wasi()),
-                        spec.env,
+                        GuestEnvironment.environment(spec, secrets),
                         spec.packages == null ? List.of() : GuestLayers.sysPathOf(spec.packages));
         this.stdin = spec.stdin == null ? null : new StdinPump(spec.stdin, "eryx-stdin-" + id);
         this.output = new OutputDelivery("eryx-output-" + id);
-        this.environment = new GuestEnvironment(spec, ledger, guestStdin(), net);
+        this.environment = new GuestEnvironment(spec, secrets, ledger, guestStdin(), net);
+    }
+
+    /**
+     * The placeholders come from the sandbox's randomness: a seeded sandbox gets the same ones
+     * every time (from a generator of their own, so the guest's random stream is unchanged).
+     */
+    private static RandomGenerator secretRandom(SandboxSpec spec) {
+        return spec.randomSeed.isPresent()
+                ? new SplittableRandom(spec.randomSeed.getAsLong() ^ 0x5ec2e75e_c2e75ec2L)
+                : new SecureRandom();
+    }
+
+    /** The sandbox's secrets (network filters and redaction). */
+    public SecretSet secrets() {
+        return secrets;
     }
 
     /** Builds the guest environment and boots the interpreter on the guest thread. */
@@ -147,7 +169,7 @@ public final class SandboxRuntime implements AutoCloseable {
         }
         try {
             GuestEnvironment old = environment;
-            GuestEnvironment fresh = new GuestEnvironment(spec, ledger, guestStdin(), net);
+            GuestEnvironment fresh = new GuestEnvironment(spec, secrets, ledger, guestStdin(), net);
             boolean reset;
             synchronized (lock) {
                 reset = watchdog.running() == null && guest.resetTo(spec.image, fresh.wasi());
@@ -241,7 +263,8 @@ public final class SandboxRuntime implements AutoCloseable {
                     spec.stderrListener,
                     spec.stdoutBytesListener,
                     spec.stderrBytesListener,
-                    output);
+                    output,
+                    secrets.redactor());
             if (stdin != null) {
                 stdin.rearm();
             }

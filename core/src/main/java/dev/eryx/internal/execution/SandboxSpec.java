@@ -84,6 +84,9 @@ public final class SandboxSpec {
     /** Credentials the guest sees only as placeholders (docs/network.md, "Secrets"). */
     final List<SecretValue> secrets;
 
+    /** A restored state's placeholders by secret name, which the secrets keep. */
+    final Map<String, String> restoredPlaceholders;
+
     private SandboxSpec(Builder b) {
         this.limits = b.limits;
         this.mounts = List.copyOf(b.mounts);
@@ -105,6 +108,7 @@ public final class SandboxSpec {
         this.memoryOptions = b.memoryOptions;
         this.network = b.network;
         this.secrets = List.copyOf(b.secrets);
+        this.restoredPlaceholders = Map.copyOf(b.restoredPlaceholders);
     }
 
     /**
@@ -149,6 +153,7 @@ public final class SandboxSpec {
         private CallbackSetup callbacks = CallbackSetup.NONE;
         private NetworkPolicy network;
         private final List<SecretValue> secrets = new ArrayList<>();
+        private Map<String, String> restoredPlaceholders = Map.of();
 
         public Builder limits(ResourceLimits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");
@@ -259,6 +264,12 @@ public final class SandboxSpec {
 
         public Builder secret(SecretValue secret) {
             secrets.add(Objects.requireNonNull(secret, "secret"));
+            return this;
+        }
+
+        /** The placeholders a saved state's guest holds, by secret name. */
+        public Builder restoredPlaceholders(Map<String, String> placeholders) {
+            this.restoredPlaceholders = Map.copyOf(placeholders);
             return this;
         }
 

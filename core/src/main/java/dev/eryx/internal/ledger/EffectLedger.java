@@ -6,6 +6,7 @@ import dev.eryx.internal.wasi.FileListener;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * The audit ledger of one sandbox: what each execution did outside the interpreter (host callbacks,
@@ -21,10 +22,24 @@ public final class EffectLedger implements FileListener {
     /** Entries one execution keeps; later ones are counted in a LEDGER_TRUNCATED entry. */
     public static final int MAX_ENTRIES = 10_000;
 
+    /** Real secret values → [REDACTED] in every string of an entry. */
+    private final UnaryOperator<String> redact;
+
     // Guarded by this.
     private List<Effect> entries = new ArrayList<>();
     private long dropped;
     private List<Effect> finished;
+
+    public EffectLedger() {
+        this(UnaryOperator.identity());
+    }
+
+    /**
+     * @param redact applied to the target, error and destination of every entry
+     */
+    public EffectLedger(UnaryOperator<String> redact) {
+        this.redact = redact;
+    }
 
     /** Starts the ledger of a new execution, discarding anything reported since the last one. */
     public synchronized void begin() {
@@ -121,7 +136,7 @@ public final class EffectLedger implements FileListener {
     }
 
     /** The one place entries are made. */
-    private static Effect entry(
+    private Effect entry(
             Effect.Kind kind,
             String target,
             long bytes,
@@ -129,7 +144,15 @@ public final class EffectLedger implements FileListener {
             Effect.Outcome outcome,
             String error,
             String destination) {
-        return ApiValues.get().effect(kind, target, bytes, duration, outcome, error, destination);
+        return ApiValues.get()
+                .effect(
+                        kind,
+                        redact.apply(target),
+                        bytes,
+                        duration,
+                        outcome,
+                        redact.apply(error),
+                        redact.apply(destination));
     }
 
     private synchronized void append(Effect effect) {

@@ -4,69 +4,74 @@ import java.util.Objects;
 
 /**
  * A network operation the host refused or that failed, with the Python exception the guest raises
- * for it. (Created by the secrets part so its filters compile; the policy part owns it.)
+ * for it ({@link #pythonType()}) and its errno ({@link #errnoName()}).
  */
 public final class NetException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    /** What went wrong; decides the guest's exception type and errno. */
+    /** What went wrong; decides the guest's exception type. */
     public enum Kind {
-        NAME_NOT_ALLOWED,
-        NAME_UNKNOWN,
-        DENIED,
-        TIMEOUT,
-        REFUSED,
-        RESET,
-        UNREACHABLE,
-        LIMIT,
-        TLS_VERIFY,
-        TLS,
-        SECRET,
-        CLOSED,
-        NOT_SUPPORTED,
-        CANCELLED,
-        OTHER
+        /** The name is not on the allowlist; no DNS query was sent. */
+        NAME_NOT_ALLOWED("gaierror", "EAI_NONAME"),
+        /** DNS knows no such name (or did not answer in time). */
+        NAME_UNKNOWN("gaierror", "EAI_NONAME"),
+        /** The policy refuses the address or port. */
+        DENIED("PermissionError", "EPERM"),
+        TIMEOUT("TimeoutError", "ETIMEDOUT"),
+        REFUSED("ConnectionRefusedError", "ECONNREFUSED"),
+        RESET("ConnectionResetError", "ECONNRESET"),
+        UNREACHABLE("OSError", "EHOSTUNREACH"),
+        /** A policy limit (connections, bytes). */
+        LIMIT("OSError", null),
+        TLS_VERIFY("SSLCertVerificationError", null),
+        TLS("SSLError", null),
+        /** A secret's placeholder would go where it may not. */
+        SECRET("PermissionError", "EPERM"),
+        CLOSED("OSError", "EBADF"),
+        NOT_SUPPORTED("OSError", "EOPNOTSUPP"),
+        CANCELLED("OSError", "ECANCELED"),
+        OTHER("OSError", null);
+
+        private final String pythonType;
+        private final String errno;
+
+        Kind(String pythonType, String errno) {
+            this.pythonType = pythonType;
+            this.errno = errno;
+        }
     }
 
     private final Kind kind;
+    private final String errno;
 
     public NetException(Kind kind, String message) {
-        super(message);
+        this(kind, message, kind.errno);
+    }
+
+    /**
+     * With an errno other than the kind's (e.g. {@code EAI_AGAIN} for a DNS timeout). Addition to
+     * the contract.
+     */
+    public NetException(Kind kind, String message, String errnoName) {
+        super(Objects.requireNonNull(message, "message"));
         this.kind = Objects.requireNonNull(kind, "kind");
+        this.errno = errnoName;
     }
 
     public Kind kind() {
         return kind;
     }
 
-    /** Python exception type name the guest raises. */
+    /**
+     * Python exception type name the guest raises, e.g. "gaierror", "PermissionError",
+     * "TimeoutError", "ConnectionRefusedError", "SSLCertVerificationError".
+     */
     public String pythonType() {
-        return switch (kind) {
-            case NAME_NOT_ALLOWED, NAME_UNKNOWN -> "gaierror";
-            case DENIED, SECRET -> "PermissionError";
-            case TIMEOUT -> "TimeoutError";
-            case REFUSED -> "ConnectionRefusedError";
-            case RESET -> "ConnectionResetError";
-            case TLS_VERIFY -> "SSLCertVerificationError";
-            case TLS -> "SSLError";
-            case CLOSED -> "BrokenPipeError";
-            default -> "OSError";
-        };
+        return kind.pythonType;
     }
 
-    /** errno as its symbolic name, "EAI_NONAME" for gaierror, or null. */
+    /** errno as its symbolic name ("ECONNREFUSED"), "EAI_NONAME" for gaierror, or null. */
     public String errnoName() {
-        return switch (kind) {
-            case NAME_NOT_ALLOWED, NAME_UNKNOWN -> "EAI_NONAME";
-            case DENIED, SECRET -> "EPERM";
-            case TIMEOUT -> "ETIMEDOUT";
-            case REFUSED -> "ECONNREFUSED";
-            case RESET -> "ECONNRESET";
-            case UNREACHABLE -> "EHOSTUNREACH";
-            case CLOSED -> "EPIPE";
-            case NOT_SUPPORTED -> "ENOTSUP";
-            case CANCELLED -> "ECANCELED";
-            default -> null;
-        };
+        return errno;
     }
 }

@@ -4,8 +4,9 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
 
-/** Name resolution as the gate uses it; tests inject their own. (nethost stand-in.) */
+/** DNS as the {@link NetworkGate} uses it; tests inject their own. */
 @FunctionalInterface
 public interface Resolver {
+    /** Every address of the name, in the resolver's order; never empty (throws instead). */
     List<InetAddress> resolve(String name) throws UnknownHostException;
 }

@@ -27,6 +27,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
@@ -70,6 +71,7 @@ public final class SavedState {
     static final int SECTION_INTERPRETER = 1;
     static final int SECTION_ENTRY = 2;
     static final int SECTION_PACKAGES = 3;
+    static final int SECTION_SECRETS = 5;
 
     /** Section flag: a reader that does not know the section must refuse the state. */
     static final int SECTION_REQUIRED = 1;
@@ -146,16 +148,19 @@ public final class SavedState {
     private final InterpreterState interpreter;
     private final List<TreeEntry> tree;
     private final List<PackageIdentity> packages;
+    private final Map<String, String> secretPlaceholders;
     private final boolean signed;
 
     private SavedState(
             InterpreterState interpreter,
             List<TreeEntry> tree,
             List<PackageIdentity> packages,
+            Map<String, String> secretPlaceholders,
             boolean signed) {
         this.interpreter = interpreter;
         this.tree = List.copyOf(tree);
         this.packages = List.copyOf(packages);
+        this.secretPlaceholders = secretPlaceholders;
         this.signed = signed;
     }
 
@@ -173,6 +178,14 @@ public final class SavedState {
      */
     public List<PackageIdentity> packages() {
         return packages;
+    }
+
+    /**
+     * The placeholders of the saved sandbox's secrets by name (its SECRETS section; never the
+     * values), which the restoring host re-binds; empty when it had none.
+     */
+    public Map<String, String> secretPlaceholders() {
+        return secretPlaceholders;
     }
 
     /** Whether the state carried a signature (verified only when decoded with a key). */
@@ -197,10 +210,24 @@ public final class SavedState {
      */
     public static byte[] encode(
             InterpreterState interpreter, Vfs vfs, byte[] key, List<PackageIdentity> packages) {
+        return encode(interpreter, vfs, key, packages, Map.of());
+    }
+
+    /**
+     * As {@link #encode(InterpreterState, Vfs, byte[], List)}, recording the placeholders of the
+     * sandbox's secrets by name (a SECRETS section, written only when there are some).
+     */
+    public static byte[] encode(
+            InterpreterState interpreter,
+            Vfs vfs,
+            byte[] key,
+            List<PackageIdentity> packages,
+            Map<String, String> secretPlaceholders) {
         if (key != null) {
             checkKey(key);
         }
         byte[] packagesBody = packagesBody(packages);
+        byte[] secretsBody = SecretsSection.body(secretPlaceholders);
         try {
             ByteArrayOutputStream compressed = new ByteArrayOutputStream(8 << 20);
             Deflater deflater = new Deflater(Deflater.BEST_SPEED);
@@ -223,6 +250,11 @@ public final class SavedState {
                     writeSectionHeader(
                             out, SECTION_PACKAGES, SECTION_REQUIRED, packagesBody.length);
                     out.write(packagesBody);
+                }
+                if (secretsBody != null) {
+                    // Not REQUIRED: a reader that skips it leaves the placeholders inert.
+                    writeSectionHeader(out, SECTION_SECRETS, 0, secretsBody.length);
+                    out.write(secretsBody);
                 }
                 vfs.walkMemoryTree(entry -> writeEntry(out, entry));
                 writeSectionHeader(out, SECTION_END, SECTION_REQUIRED, 0);
@@ -486,6 +518,7 @@ public final class SavedState {
                     case SECTION_INTERPRETER -> payload.interpreter(in, length);
                     case SECTION_ENTRY -> payload.entry(in, length);
                     case SECTION_PACKAGES -> payload.packages(in, length);
+                    case SECTION_SECRETS -> payload.secrets(in, length);
                     default -> {
                         if ((sectionFlags & SECTION_REQUIRED) != 0) {
                             throw new IllegalArgumentException(
@@ -514,6 +547,7 @@ public final class SavedState {
         private InterpreterState interpreter;
         private final List<TreeEntry> entries = new ArrayList<>();
         private List<PackageIdentity> packages;
+        private Map<String, String> secrets;
 
         /** Which entries (1-based; 0 is the root) are directories. */
         private final BitSet isDirectory = new BitSet();
@@ -598,6 +632,13 @@ public final class SavedState {
             packages = identities;
         }
 
+        void secrets(DataInputStream in, long length) throws IOException {
+            if (secrets != null) {
+                throw corrupt("two secrets sections");
+            }
+            secrets = SecretsSection.read(in, length);
+        }
+
         void entry(DataInputStream in, long length) throws IOException {
             int index = entries.size() + 1;
             if (index > maxEntries) {
@@ -680,7 +721,11 @@ public final class SavedState {
                 throw corrupt("no interpreter section");
             }
             return new SavedState(
-                    interpreter, entries, packages == null ? List.of() : packages, signed);
+                    interpreter,
+                    entries,
+                    packages == null ? List.of() : packages,
+                    secrets == null ? Map.of() : secrets,
+                    signed);
         }
     }
 

@@ -94,7 +94,13 @@ public final class Vfs {
 
     /** Shows the host directory at {@code guestPath}; confinement is {@link HostMount}'s job. */
     public synchronized void mount(Path hostDirectory, String guestPath, boolean readOnly) {
-        DirectoryNode mounted = HostMount.open(hostDirectory, readOnly, nextHostDevice);
+        mount(hostDirectory, guestPath, readOnly, null);
+    }
+
+    /** As {@link #mount(Path, String, boolean)}, writes to its files passing {@code mask}. */
+    public synchronized void mount(
+            Path hostDirectory, String guestPath, boolean readOnly, WriteMask mask) {
+        DirectoryNode mounted = HostMount.open(hostDirectory, readOnly, nextHostDevice, mask);
         attach(guestPath, mounted);
         nextHostDevice++;
     }

@@ -19,6 +19,9 @@ final class RequestRewriter implements OutboundFilter {
     /** Longest request, header or chunk-size line. */
     static final int MAX_LINE = 64 * 1024;
 
+    /** Longest request head (request line and headers), held until its end is checked. */
+    static final int MAX_HEAD = 1024 * 1024;
+
     /** A secret this connection may carry: placeholder → value, as latin-1 strings of bytes. */
     record Binding(String name, String placeholder, String value, boolean inQuery) {}
 
@@ -43,6 +46,19 @@ final class RequestRewriter implements OutboundFilter {
     private long contentLength;
     private boolean chunked;
     private String refused;
+
+    /**
+     * The request line and headers of the current request, held until its Host is checked: a
+     * request carrying a secret must name this connection's host (a shared front end, a CDN, would
+     * otherwise route it by Host to someone else).
+     */
+    private final ByteBuilder head = new ByteBuilder(1024);
+
+    private boolean substituted;
+    private boolean originForm;
+    private int hostHeaders;
+    private String hostHeader;
+    private boolean hostChecked;
 
     /**
      * @param foreign placeholders of secrets not bound here, refused anywhere in a request
@@ -100,10 +116,21 @@ final class RequestRewriter implements OutboundFilter {
             if (text.indexOf('\r') >= 0 || text.indexOf('\0') >= 0) {
                 throw refuse("CR or NUL inside a line");
             }
+            State before = state;
             String rewritten = line(text);
-            out.add(rewritten.getBytes(StandardCharsets.ISO_8859_1));
-            out.add((byte) '\r');
-            out.add((byte) '\n');
+            boolean inHead =
+                    (before == State.REQUEST_LINE && !text.isEmpty()) || before == State.HEADERS;
+            ByteBuilder target = inHead ? head : out;
+            target.add(rewritten.getBytes(StandardCharsets.ISO_8859_1));
+            target.add((byte) '\r');
+            target.add((byte) '\n');
+            if (head.length() > MAX_HEAD) {
+                throw refuse("request headers longer than " + MAX_HEAD + " bytes");
+            }
+            if (inHead && state != State.HEADERS) {
+                out.add(head.array(), 0, head.length()); // the head ended and was checked
+                head.clear();
+            }
         }
         return out.toArray();
     }
@@ -115,6 +142,7 @@ final class RequestRewriter implements OutboundFilter {
                 if (text.isEmpty()) {
                     return text; // an empty line before a request is allowed (RFC 9112, 2.2)
                 }
+                substituted = false; // (a trailer of the previous request may have set it)
                 return requestLine(text);
             case HEADERS:
             case TRAILERS:
@@ -191,11 +219,16 @@ final class RequestRewriter implements OutboundFilter {
                                         + " Secret.inQuery())");
                     }
                     query = query.replace(binding.placeholder(), percentEncode(binding.value()));
+                    substituted = true;
                 }
             }
         }
         contentLength = -1;
         chunked = false;
+        originForm = target.startsWith("/") || target.equals("*");
+        hostHeaders = 0;
+        hostHeader = null;
+        hostChecked = false;
         state = State.HEADERS;
         return method + " " + path + (query == null ? "" : query) + " " + version;
     }
@@ -226,6 +259,10 @@ final class RequestRewriter implements OutboundFilter {
         String lower = name.toLowerCase(Locale.ROOT);
         if (state == State.HEADERS) {
             framingHeader(lower, value.trim());
+            if (lower.equals("host")) {
+                hostHeaders++;
+                hostHeader = value.trim(); // before substitution: never a value
+            }
         }
         if (lower.equals("authorization") || lower.equals("proxy-authorization")) {
             value = basic(name, value);
@@ -245,7 +282,11 @@ final class RequestRewriter implements OutboundFilter {
         refuseForeign(value, "header " + header);
         for (Binding binding : bindings) {
             if (value.contains(binding.placeholder())) {
+                if (state == State.TRAILERS && !hostChecked) {
+                    checkHost(); // the head went out already: refused now if it was elsewhere
+                }
                 value = value.replace(binding.placeholder(), binding.value());
+                substituted = true;
             }
         }
         return value;
@@ -312,6 +353,10 @@ final class RequestRewriter implements OutboundFilter {
         if (chunked && contentLength >= 0) {
             throw refuse("both Content-Length and chunked (request smuggling)");
         }
+        if (substituted || hostHeaders > 1) {
+            checkHost();
+        }
+        substituted = false;
         if (chunked) {
             state = State.CHUNK_SIZE;
         } else if (contentLength > 0) {
@@ -320,6 +365,33 @@ final class RequestRewriter implements OutboundFilter {
         } else {
             state = State.REQUEST_LINE;
         }
+    }
+
+    /** A request carrying a secret goes to this connection's host, by its one Host header. */
+    private void checkHost() throws NetException {
+        if (!originForm) {
+            throw refuse("a request carrying a secret with a target not of the form /path");
+        }
+        if (hostHeaders != 1) {
+            throw refuse("a request carrying a secret needs exactly one Host header");
+        }
+        String name = hostHeader.toLowerCase(Locale.ROOT);
+        if (name.startsWith("[")) {
+            int close = name.indexOf(']');
+            name = close < 0 ? name : name.substring(1, close);
+        } else if (name.indexOf(':') >= 0 && name.indexOf(':') == name.lastIndexOf(':')) {
+            name = name.substring(0, name.indexOf(':'));
+        }
+        if (name.endsWith(".")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        if (!name.equals(host)) {
+            throw refuse(
+                    "a request carrying a secret names another host (Host: "
+                            + hostHeader
+                            + ") than the connection's");
+        }
+        hostChecked = true;
     }
 
     private void chunkSize(String text) throws NetException {

@@ -110,10 +110,10 @@ class RequestRewriterTest {
     void pipelinedRequestsWithChunkedAndFixedBodies() throws NetException {
         String body = token + " is not substituted in a body";
         String request =
-                "GET /a HTTP/1.1\r\nX-Key: "
+                "GET /a HTTP/1.1\r\nHost: api.test\r\nX-Key: "
                         + token
                         + "\r\n\r\n"
-                        + "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\nX-Key: "
+                        + "POST /b HTTP/1.1\r\nHost: API.test:443\r\nTransfer-Encoding: chunked\r\nX-Key: "
                         + token
                         + "\r\n\r\n"
                         + "6\r\nAuthor\r\n"
@@ -124,7 +124,7 @@ class RequestRewriterTest {
                         + token
                         + "\r\n\r\n"
                         + "PUT /c HTTP/1.0\r\nContent-Length: 4\r\n\r\nabcd"
-                        + "GET /d HTTP/1.1\r\nX-Key: "
+                        + "GET /d HTTP/1.1\r\nHost: api.test.\r\nX-Key: "
                         + token
                         + "\r\n\r\n";
         String want =
@@ -141,7 +141,7 @@ class RequestRewriterTest {
     void basicCredentialsAreDecodedSubstitutedAndReEncoded() throws NetException {
         String credentials = "user:" + token;
         String request =
-                "GET / HTTP/1.1\r\nAuthorization:  basic "
+                "GET / HTTP/1.1\r\nHost: api.test\r\nAuthorization:  basic "
                         + Base64.getEncoder().encodeToString(bytes(credentials))
                         + "\r\n\r\n";
         String sent = outbound(bound(), bytes(request));
@@ -149,7 +149,9 @@ class RequestRewriterTest {
         assertEquals(
                 "user:" + TOKEN,
                 new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8));
-        assertTrue(sent.startsWith("GET / HTTP/1.1\r\nAuthorization:  basic "), sent);
+        assertTrue(
+                sent.startsWith("GET / HTTP/1.1\r\nHost: api.test\r\nAuthorization:  basic "),
+                sent);
     }
 
     @Test
@@ -192,9 +194,16 @@ class RequestRewriterTest {
                 "GET /?o=OTHER HTTP/1.1\r\n\r\n",
                 "GET / HTTP/1.1\r\nX-PH: 1\r\n\r\n", // a placeholder in a header name
                 "POST / HTTP/1.1\r\nContent-Length: 39\r\n\r\nthe body has OTHER in it",
+                "GET / HTTP/1.1\r\nX-Key: PH\r\n\r\n", // no Host
+                "GET / HTTP/1.1\r\nHost: evil.test\r\nX-Key: PH\r\n\r\n",
+                "GET / HTTP/1.1\r\nHost: api.test.evil.test\r\nX-Key: PH\r\n\r\n",
+                "GET / HTTP/1.1\r\nHost: api.test\r\nHost: evil.test\r\n\r\n",
+                "GET http://evil.test/ HTTP/1.1\r\nHost: api.test\r\nX-Key: PH\r\n\r\n",
+                "GET /?q=QK HTTP/1.1\r\nHost: evil.test\r\n\r\n",
             })
     void refusesWhatItCannotFollowAndSendsNothingOfTheWrite(String request) throws Exception {
-        byte[] data = bytes(request.replace("PH", token).replace("OTHER", other));
+        byte[] data =
+                bytes(request.replace("PH", token).replace("OTHER", other).replace("QK", queryKey));
         ConnectionFilter filter = bound();
         NetException e =
                 assertThrows(NetException.class, () -> filter.outbound(data, 0, data.length));
@@ -203,6 +212,19 @@ class RequestRewriterTest {
         // Refused for good: a later write is refused too.
         assertThrows(
                 NetException.class, () -> filter.outbound(bytes("GET / HTTP/1.1\r\n\r\n"), 0, 18));
+    }
+
+    @Test
+    void aTrailerCarryingASecretAfterAHeadForAnotherHostIsRefused() throws NetException {
+        ConnectionFilter filter = bound();
+        String head = "POST / HTTP/1.1\r\nHost: evil.test\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assertEquals(
+                head,
+                outbound(filter, bytes(head + "1\r\na\r\n0\r\n")).substring(0, head.length()));
+        byte[] trailer = bytes("X-T: " + token + "\r\n\r\n");
+        NetException e =
+                assertThrows(NetException.class, () -> filter.outbound(trailer, 0, trailer.length));
+        assertTrue(e.getMessage().contains("another host"), e.getMessage());
     }
 
     @Test
@@ -219,10 +241,10 @@ class RequestRewriterTest {
     void aLongLineSplitAcrossWritesIsHeldUntilItsCrlf() throws NetException {
         ConnectionFilter filter = bound();
         byte[] first = filter.outbound(bytes("GET / HTTP/1.1\r\nX-A: " + token), 0, 40);
-        assertEquals("GET / HTTP/1.1\r\n", SecretFixtures.text(first), "the header line is held");
-        byte[] rest = bytes("GET / HTTP/1.1\r\nX-A: " + token + "\r\n\r\n");
+        assertEquals("", SecretFixtures.text(first), "the head is held until its end");
+        byte[] rest = bytes("GET / HTTP/1.1\r\nX-A: " + token + "\r\nHost: api.test\r\n\r\n");
         String sent = SecretFixtures.text(filter.outbound(rest, 40, rest.length - 40));
-        assertEquals("X-A: " + TOKEN + "\r\n\r\n", sent);
+        assertEquals("GET / HTTP/1.1\r\nX-A: " + TOKEN + "\r\nHost: api.test\r\n\r\n", sent);
     }
 
     @Test
@@ -239,9 +261,10 @@ class RequestRewriterTest {
     void hostNamesAreMatchedWithoutCaseOrTrailingDot() throws NetException {
         assertTrue(set.forConnection("API.Test.", true).secretBound());
         assertFalse(set.forConnection("api.test.evil", true).secretBound());
-        byte[] request = bytes("GET / HTTP/1.1\r\nX: " + token + "\r\n\r\n");
+        byte[] request =
+                bytes("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX: " + token + "\r\n\r\n");
         assertArrayEquals(
-                bytes("GET / HTTP/1.1\r\nX: " + TOKEN + "\r\n\r\n"),
+                bytes("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX: " + TOKEN + "\r\n\r\n"),
                 set.forConnection("127.0.0.1", true).outbound(request, 0, request.length));
         assertEquals(OTHER.length(), other.length());
     }

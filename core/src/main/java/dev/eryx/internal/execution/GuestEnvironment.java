@@ -8,6 +8,7 @@ import dev.eryx.internal.bridge.BridgeHost;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestModule;
 import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.vfs.staged.StagedMount;
 import dev.eryx.internal.wasi.FileAudit;
 import dev.eryx.internal.wasi.FileListener;
 import dev.eryx.internal.wasi.OutputSink;
@@ -85,6 +86,17 @@ final class GuestEnvironment implements AutoCloseable {
             } else {
                 vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly);
             }
+        }
+        for (Map.Entry<String, List<StagedMount.SavedEntry>> saved :
+                spec.restoredStaged.entrySet()) {
+            StagedMount staged = vfs.stagedMounts().get(saved.getKey());
+            if (staged == null) {
+                throw new IllegalArgumentException(
+                        "the saved state has staged changes for "
+                                + saved.getKey()
+                                + ": mount a directory there with MountMode.STAGED");
+            }
+            staged.restore(saved.getValue());
         }
 
         WasiConfig.Builder config =

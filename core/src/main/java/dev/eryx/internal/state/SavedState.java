@@ -7,6 +7,7 @@ import dev.eryx.internal.packages.PackageIdentity;
 import dev.eryx.internal.vfs.NodeType;
 import dev.eryx.internal.vfs.TreeEntry;
 import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.vfs.staged.StagedMount;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -25,8 +26,10 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
@@ -70,6 +73,7 @@ public final class SavedState {
     static final int SECTION_INTERPRETER = 1;
     static final int SECTION_ENTRY = 2;
     static final int SECTION_PACKAGES = 3;
+    static final int SECTION_STAGED = 4;
 
     /** Section flag: a reader that does not know the section must refuse the state. */
     static final int SECTION_REQUIRED = 1;
@@ -146,17 +150,28 @@ public final class SavedState {
     private final InterpreterState interpreter;
     private final List<TreeEntry> tree;
     private final List<PackageIdentity> packages;
+    private final Map<String, List<StagedMount.SavedEntry>> staged;
     private final boolean signed;
 
     private SavedState(
             InterpreterState interpreter,
             List<TreeEntry> tree,
             List<PackageIdentity> packages,
+            Map<String, List<StagedMount.SavedEntry>> staged,
             boolean signed) {
         this.interpreter = interpreter;
         this.tree = List.copyOf(tree);
         this.packages = List.copyOf(packages);
+        this.staged = Map.copyOf(staged);
         this.signed = signed;
+    }
+
+    /**
+     * The pending changes of the saved sandbox's staged mounts (STAGED sections), by the mount's
+     * normalized guest path.
+     */
+    public Map<String, List<StagedMount.SavedEntry>> staged() {
+        return staged;
     }
 
     public InterpreterState interpreter() {
@@ -225,6 +240,13 @@ public final class SavedState {
                     out.write(packagesBody);
                 }
                 vfs.walkMemoryTree(entry -> writeEntry(out, entry));
+                for (Map.Entry<String, StagedMount> mount : vfs.stagedMounts().entrySet()) {
+                    byte[] body = StagedSection.encode(mount.getKey(), mount.getValue().save());
+                    if (body != null) {
+                        writeSectionHeader(out, SECTION_STAGED, SECTION_REQUIRED, body.length);
+                        out.write(body);
+                    }
+                }
                 writeSectionHeader(out, SECTION_END, SECTION_REQUIRED, 0);
             } finally {
                 deflater.end();
@@ -486,6 +508,7 @@ public final class SavedState {
                     case SECTION_INTERPRETER -> payload.interpreter(in, length);
                     case SECTION_ENTRY -> payload.entry(in, length);
                     case SECTION_PACKAGES -> payload.packages(in, length);
+                    case SECTION_STAGED -> payload.staged(in, length);
                     default -> {
                         if ((sectionFlags & SECTION_REQUIRED) != 0) {
                             throw new IllegalArgumentException(
@@ -514,6 +537,7 @@ public final class SavedState {
         private InterpreterState interpreter;
         private final List<TreeEntry> entries = new ArrayList<>();
         private List<PackageIdentity> packages;
+        private final Map<String, List<StagedMount.SavedEntry>> staged = new HashMap<>();
 
         /** Which entries (1-based; 0 is the root) are directories. */
         private final BitSet isDirectory = new BitSet();
@@ -664,6 +688,13 @@ public final class SavedState {
             isDirectory.set(index, kind == ENTRY_DIRECTORY);
         }
 
+        void staged(DataInputStream in, long length) throws IOException {
+            StagedSection section = StagedSection.decode(in, length, maxEntries, this::charge);
+            if (staged.put(section.guestPath(), section.entries()) != null) {
+                throw corrupt("two staged sections for " + section.guestPath());
+            }
+        }
+
         /** Files and symlink targets count against the quota, as in the tree itself. */
         private void charge(long bytes) {
             vfsBytes += bytes;
@@ -680,7 +711,7 @@ public final class SavedState {
                 throw corrupt("no interpreter section");
             }
             return new SavedState(
-                    interpreter, entries, packages == null ? List.of() : packages, signed);
+                    interpreter, entries, packages == null ? List.of() : packages, staged, signed);
         }
     }
 

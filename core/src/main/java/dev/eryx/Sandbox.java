@@ -466,11 +466,14 @@ public final class Sandbox implements AutoCloseable {
                                 SavedState.Limits.of(limits, GuestModule.python().globalCount()),
                                 stateKey);
                 PackageMismatch.checkState(decoded.packages(), identities);
-                spec.image(decoded.interpreter()).restoredTree(decoded.tree());
+                spec.image(decoded.interpreter())
+                        .restoredTree(decoded.tree())
+                        .restoredStaged(decoded.staged());
                 spec.restoredPlaceholders(decoded.secretPlaceholders());
             } else {
                 spec.image(image != null ? image.state() : DefaultImage.get())
-                        .restoredTree(List.of());
+                        .restoredTree(List.of())
+                        .restoredStaged(java.util.Map.of());
                 spec.restoredPlaceholders(java.util.Map.of());
             }
             spec.packages(effective == null ? null : effective.layer());

@@ -380,6 +380,58 @@ class StagedMountTest {
         }
     }
 
+    @Test
+    void savedStateKeepsPendingChangesAndWhatTheyFirstSaw() throws Exception {
+        byte[] state;
+        String before = treeHash(host);
+        try (Sandbox sandbox = staged()) {
+            sandbox.execute(EDITS + "kept = 'interpreter too'");
+            state = sandbox.saveState();
+        }
+        assertEquals(before, treeHash(host), "saving writes nothing to the host");
+        try (Sandbox restored =
+                Sandbox.builder()
+                        .mount(host, "/work", MountMode.STAGED)
+                        .restoreFrom(state)
+                        .build()) {
+            assertEquals(10, restored.files().pendingChanges().size());
+            assertEquals(
+                    "one\ntwo\nthree\nfour\n interpreter too",
+                    restored.execute("result = open('/work/a.txt').read() + ' ' + kept")
+                            .result()
+                            .asText());
+            assertFalse(restored.files().exists("/work/old.txt"));
+            restored.files().commit();
+            assertEquals("one\ntwo\nthree\nfour\n", Files.readString(host.resolve("a.txt")));
+            assertFalse(Files.exists(host.resolve("gone")));
+        }
+
+        // A host edit after the save: the restored overlay still refuses to commit over it.
+        Files.writeString(host.resolve("a.txt"), "one\ntwo\nthree\n");
+        try (Sandbox sandbox = staged()) {
+            sandbox.execute("open('/work/a.txt', 'a').write('five\\n')");
+            state = sandbox.saveState();
+        }
+        Files.writeString(host.resolve("a.txt"), "edited after the save\n");
+        try (Sandbox restored =
+                Sandbox.builder()
+                        .mount(host, "/work", MountMode.STAGED)
+                        .restoreFrom(state)
+                        .build()) {
+            CommitConflictException conflict =
+                    assertThrows(CommitConflictException.class, () -> restored.files().commit());
+            assertEquals(List.of("/work/a.txt"), conflict.paths());
+            assertEquals("edited after the save\n", Files.readString(host.resolve("a.txt")));
+        }
+        // Without a staged mount there the state is refused, not silently dropped.
+        byte[] saved = state;
+        IllegalArgumentException refused =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> Sandbox.builder().restoreFrom(saved).build().close());
+        assertTrue(refused.getMessage().contains("MountMode.STAGED"), refused.getMessage());
+    }
+
     private static String sha256(byte[] content) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
     }

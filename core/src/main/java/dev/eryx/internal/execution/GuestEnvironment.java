@@ -11,6 +11,7 @@ import dev.eryx.internal.net.secrets.Redactor;
 import dev.eryx.internal.net.secrets.SecretSet;
 import dev.eryx.internal.vfs.Vfs;
 import dev.eryx.internal.vfs.WriteMask;
+import dev.eryx.internal.vfs.staged.StagedMount;
 import dev.eryx.internal.wasi.FileAudit;
 import dev.eryx.internal.wasi.FileListener;
 import dev.eryx.internal.wasi.OutputSink;
@@ -97,6 +98,17 @@ final class GuestEnvironment implements AutoCloseable {
             } else {
                 vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly, mask);
             }
+        }
+        for (Map.Entry<String, List<StagedMount.SavedEntry>> saved :
+                spec.restoredStaged.entrySet()) {
+            StagedMount staged = vfs.stagedMounts().get(saved.getKey());
+            if (staged == null) {
+                throw new IllegalArgumentException(
+                        "the saved state has staged changes for "
+                                + saved.getKey()
+                                + ": mount a directory there with MountMode.STAGED");
+            }
+            staged.restore(saved.getValue());
         }
 
         WasiConfig.Builder config =

@@ -9,6 +9,7 @@ import dev.eryx.internal.engine.MemoryOptions;
 import dev.eryx.internal.net.secrets.SecretValue;
 import dev.eryx.internal.packages.PackageLayer;
 import dev.eryx.internal.vfs.TreeEntry;
+import dev.eryx.internal.vfs.staged.StagedMount;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -44,6 +45,9 @@ public final class SandboxSpec {
 
     /** A restored state's in-memory filesystem, created before {@link #files}. */
     final List<TreeEntry> restoredTree;
+
+    /** A restored state's staged changes, by the staged mount's normalized guest path. */
+    final Map<String, List<StagedMount.SavedEntry>> restoredStaged;
 
     final Map<String, String> env;
     final Consumer<String> stdoutListener;
@@ -92,6 +96,7 @@ public final class SandboxSpec {
         this.mounts = List.copyOf(b.mounts);
         this.files = Map.copyOf(b.files);
         this.restoredTree = List.copyOf(b.restoredTree);
+        this.restoredStaged = Map.copyOf(b.restoredStaged);
         this.env = Map.copyOf(b.env);
         this.stdoutListener = b.stdoutListener;
         this.stderrListener = b.stderrListener;
@@ -137,6 +142,7 @@ public final class SandboxSpec {
         private final List<Mount> mounts = new ArrayList<>();
         private final Map<String, byte[]> files = new LinkedHashMap<>();
         private List<TreeEntry> restoredTree = List.of();
+        private Map<String, List<StagedMount.SavedEntry>> restoredStaged = Map.of();
         private final Map<String, String> env = new LinkedHashMap<>();
         private Consumer<String> stdoutListener;
         private Consumer<String> stderrListener;
@@ -174,6 +180,12 @@ public final class SandboxSpec {
          * The in-memory filesystem of a saved state: recreated first, except what lies at or below
          * a mount point, which the mount shows instead; {@link #file} entries then replace files.
          */
+        /** Pending changes re-applied over the staged mounts at these guest paths. */
+        public Builder restoredStaged(Map<String, List<StagedMount.SavedEntry>> staged) {
+            this.restoredStaged = Map.copyOf(staged);
+            return this;
+        }
+
         public Builder restoredTree(List<TreeEntry> tree) {
             this.restoredTree = List.copyOf(tree);
             return this;

@@ -7,6 +7,7 @@ import dev.eryx.internal.packages.PackageIdentity;
 import dev.eryx.internal.vfs.NodeType;
 import dev.eryx.internal.vfs.TreeEntry;
 import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.vfs.staged.StagedMount;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -25,6 +26,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -71,6 +73,7 @@ public final class SavedState {
     static final int SECTION_INTERPRETER = 1;
     static final int SECTION_ENTRY = 2;
     static final int SECTION_PACKAGES = 3;
+    static final int SECTION_STAGED = 4;
     static final int SECTION_SECRETS = 5;
 
     /** Section flag: a reader that does not know the section must refuse the state. */
@@ -149,6 +152,7 @@ public final class SavedState {
     private final List<TreeEntry> tree;
     private final List<PackageIdentity> packages;
     private final Map<String, String> secretPlaceholders;
+    private final Map<String, List<StagedMount.SavedEntry>> staged;
     private final boolean signed;
 
     private SavedState(
@@ -156,12 +160,22 @@ public final class SavedState {
             List<TreeEntry> tree,
             List<PackageIdentity> packages,
             Map<String, String> secretPlaceholders,
+            Map<String, List<StagedMount.SavedEntry>> staged,
             boolean signed) {
         this.interpreter = interpreter;
         this.tree = List.copyOf(tree);
         this.packages = List.copyOf(packages);
         this.secretPlaceholders = secretPlaceholders;
+        this.staged = Map.copyOf(staged);
         this.signed = signed;
+    }
+
+    /**
+     * The pending changes of the saved sandbox's staged mounts (STAGED sections), by the mount's
+     * normalized guest path.
+     */
+    public Map<String, List<StagedMount.SavedEntry>> staged() {
+        return staged;
     }
 
     public InterpreterState interpreter() {
@@ -256,6 +270,13 @@ public final class SavedState {
                     out.write(secretsBody);
                 }
                 vfs.walkMemoryTree(entry -> writeEntry(out, entry));
+                for (Map.Entry<String, StagedMount> mount : vfs.stagedMounts().entrySet()) {
+                    byte[] body = StagedSection.encode(mount.getKey(), mount.getValue().save());
+                    if (body != null) {
+                        writeSectionHeader(out, SECTION_STAGED, SECTION_REQUIRED, body.length);
+                        out.write(body);
+                    }
+                }
                 writeSectionHeader(out, SECTION_END, SECTION_REQUIRED, 0);
             } finally {
                 deflater.end();
@@ -517,6 +538,7 @@ public final class SavedState {
                     case SECTION_INTERPRETER -> payload.interpreter(in, length);
                     case SECTION_ENTRY -> payload.entry(in, length);
                     case SECTION_PACKAGES -> payload.packages(in, length);
+                    case SECTION_STAGED -> payload.staged(in, length);
                     case SECTION_SECRETS -> payload.secrets(in, length);
                     default -> {
                         if ((sectionFlags & SECTION_REQUIRED) != 0) {
@@ -547,6 +569,7 @@ public final class SavedState {
         private final List<TreeEntry> entries = new ArrayList<>();
         private List<PackageIdentity> packages;
         private Map<String, String> secrets;
+        private final Map<String, List<StagedMount.SavedEntry>> staged = new HashMap<>();
 
         /** Which entries (1-based; 0 is the root) are directories. */
         private final BitSet isDirectory = new BitSet();
@@ -704,6 +727,13 @@ public final class SavedState {
             isDirectory.set(index, kind == ENTRY_DIRECTORY);
         }
 
+        void staged(DataInputStream in, long length) throws IOException {
+            StagedSection section = StagedSection.decode(in, length, maxEntries, this::charge);
+            if (staged.put(section.guestPath(), section.entries()) != null) {
+                throw corrupt("two staged sections for " + section.guestPath());
+            }
+        }
+
         /** Files and symlink targets count against the quota, as in the tree itself. */
         private void charge(long bytes) {
             vfsBytes += bytes;
@@ -724,6 +754,7 @@ public final class SavedState {
                     entries,
                     packages == null ? List.of() : packages,
                     secrets == null ? Map.of() : secrets,
+                    staged,
                     signed);
         }
     }

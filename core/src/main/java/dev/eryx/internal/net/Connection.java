@@ -1,6 +1,9 @@
 package dev.eryx.internal.net;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eryx.internal.net.secrets.ConnectionFilter;
+import dev.eryx.internal.net.tls.TlsFailure;
+import dev.eryx.internal.net.tls.TlsSession;
 import dev.eryx.internal.vfs.Errno;
 import dev.eryx.internal.vfs.ErrnoException;
 import dev.eryx.internal.wasi.GuestSocket;
@@ -13,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.List;
 
 /**
  * One guest socket: a non-blocking {@link SocketChannel} to the address the gate checked, the
@@ -38,6 +42,9 @@ final class Connection implements GuestSocket {
     private SelectionKey key;
     private Destination destination;
     private ConnectionFilter filter;
+
+    /** Non-null once NET_TLS_WRAP made this a TLS connection: recv/send carry plaintext. */
+    private TlsSession tls;
 
     /** Plaintext for the guest. */
     private final ByteQueue incoming = new ByteQueue();
@@ -185,6 +192,87 @@ final class Connection implements GuestSocket {
         return state == State.CONNECTED && !closed;
     }
 
+    // ================================================================== TLS
+
+    /**
+     * Makes this a TLS connection (NET_TLS_WRAP): the handshake runs here, waiting at most {@code
+     * timeoutNanos} and the policy's read timeout for each step; afterwards recv and send carry
+     * plaintext. Verification is always on; the name verified is {@code serverName}, else the name
+     * the guest resolved, else the address.
+     *
+     * @param guestAnchors PEM the guest gave; used only if the policy trusts guest certificates
+     * @return the session's facts for the guest (version, cipher, ALPN, peer certificate)
+     */
+    ObjectNode startTls(
+            String serverName, List<String> alpn, String guestAnchors, long timeoutNanos)
+            throws NetException, TlsFailure {
+        requireConnected();
+        if (tls != null) {
+            throw new NetException(NetException.Kind.OTHER, "the socket already carries TLS");
+        }
+        flushAll(session.readDeadline());
+        String name = serverName != null ? serverName : destination.displayName();
+        TlsSessions.Prepared prepared = TlsSessions.prepare(session, name, alpn, guestAnchors);
+        tls = TlsSession.client(prepared.trust(), name, destination.port(), prepared.alpn());
+        long deadline = Math.min(session.readDeadline(), NetSession.deadline(timeoutNanos));
+        while (!tls.handshake()) {
+            pumpTlsOut();
+            flushAll(deadline);
+            if (!fillTls()) {
+                session.await(key, SelectionKey.OP_READ, deadline);
+            }
+        }
+        pumpTlsOut();
+        flushAll(deadline);
+        filter = TlsSessions.filterFor(session, tls);
+        return TlsSessions.facts(tls);
+    }
+
+    /** Ciphertext the TLS session produced, on its way out. */
+    private void pumpTlsOut() {
+        byte[] chunk = session.tlsBuffer();
+        while (tls.hasOutgoing()) {
+            int n = tls.takeOutgoing(chunk, 0, chunk.length);
+            outgoing.add(chunk, 0, n);
+        }
+    }
+
+    /** During the handshake: ciphertext the channel has now into the TLS session. */
+    private boolean fillTls() throws NetException {
+        ByteBuffer buffer = session.readBuffer();
+        int n = readChannel(buffer);
+        if (n < 0) {
+            tls.networkEof();
+            eof = true;
+            return true; // the next handshake() reports the truncation
+        }
+        if (n > 0) {
+            tls.receive(buffer.array(), 0, n);
+        }
+        return n > 0;
+    }
+
+    /** One channel read within the byte budget: the count, 0 for nothing now, -1 at EOF. */
+    private int readChannel(ByteBuffer buffer) throws NetException {
+        long room = session.budgetRoom();
+        if (room <= 0) {
+            throw session.overBudget();
+        }
+        buffer.clear();
+        buffer.limit((int) Math.min(buffer.capacity(), room));
+        int n;
+        try {
+            n = channel.read(buffer);
+        } catch (IOException e) {
+            throw failure(e, "recv");
+        }
+        if (n > 0) {
+            session.charge(n);
+            received += n;
+        }
+        return n;
+    }
+
     // ================================================================== GuestSocket
 
     @Override
@@ -249,17 +337,15 @@ final class Connection implements GuestSocket {
             return false;
         }
         ByteBuffer buffer = session.readBuffer();
-        long room = session.budgetRoom();
-        if (room <= 0) {
-            throw session.overBudget();
-        }
-        buffer.clear();
-        buffer.limit((int) Math.min(buffer.capacity(), room));
-        int n;
-        try {
-            n = channel.read(buffer);
-        } catch (IOException e) {
-            throw failure(e, "recv");
+        int n = readChannel(buffer);
+        if (tls != null) {
+            if (n < 0) {
+                tls.networkEof();
+            } else if (n > 0) {
+                tls.receive(buffer.array(), 0, n);
+            }
+            boolean more = drainTls();
+            return more || n != 0;
         }
         if (n < 0) {
             eof = true;
@@ -270,11 +356,37 @@ final class Connection implements GuestSocket {
         if (n == 0) {
             return false;
         }
-        session.charge(n);
-        received += n;
         byte[] plain = filter.inbound(buffer.array(), 0, n);
         incoming.add(plain, 0, plain.length);
         return true;
+    }
+
+    /** Plaintext the TLS session can give now, through the filter; true if anything changed. */
+    private boolean drainTls() throws NetException {
+        byte[] plain = session.tlsBuffer();
+        boolean changed = false;
+        while (true) {
+            int got;
+            try {
+                got = tls.read(plain, 0, plain.length);
+            } catch (TlsFailure e) {
+                throw new NetException(NetException.Kind.TLS, e.getMessage());
+            }
+            pumpTlsOut(); // a key update or alert to answer
+            if (got > 0) {
+                byte[] through = filter.inbound(plain, 0, got);
+                incoming.add(through, 0, through.length);
+                changed = true;
+            } else {
+                if (got < 0) {
+                    eof = true;
+                    byte[] rest = filter.inboundEnd();
+                    incoming.add(rest, 0, rest.length);
+                    changed = true;
+                }
+                return changed;
+            }
+        }
     }
 
     @Override
@@ -300,7 +412,16 @@ final class Connection implements GuestSocket {
             flushAll(deadline);
         }
         byte[] out = filter.outbound(src, off, len); // refuses before anything is queued
-        outgoing.add(out, 0, out.length);
+        if (tls != null) {
+            try {
+                tls.write(out, 0, out.length);
+            } catch (TlsFailure e) {
+                throw new NetException(NetException.Kind.TLS, e.getMessage());
+            }
+            pumpTlsOut();
+        } else {
+            outgoing.add(out, 0, out.length);
+        }
         if (nonBlock) {
             flush();
         } else {
@@ -349,6 +470,10 @@ final class Connection implements GuestSocket {
                 incoming.clear();
             }
             if (write && !outputShut) {
+                if (tls != null) {
+                    tls.closeOutbound();
+                    pumpTlsOut();
+                }
                 flushAll(session.readDeadline());
                 outputShut = true;
                 channel.shutdownOutput();
@@ -366,6 +491,16 @@ final class Connection implements GuestSocket {
             return;
         }
         closed = true;
+        if (tls != null && state == State.CONNECTED && !outputShut) {
+            // close_notify, if the channel takes it now: a close never waits.
+            tls.closeOutbound();
+            pumpTlsOut();
+            try {
+                flush();
+            } catch (NetException e) {
+                // the peer learns of the close from TCP then
+            }
+        }
         if (state == State.CONNECTED) {
             session.release(this);
             recordNow();
@@ -387,7 +522,7 @@ final class Connection implements GuestSocket {
 
     private void recordNow() {
         session.recordConnection(
-                destination, false, sent, received, System.nanoTime() - openedNanos, null);
+                destination, tls != null, sent, received, System.nanoTime() - openedNanos, null);
         recorded = true;
         sent = 0;
         received = 0;

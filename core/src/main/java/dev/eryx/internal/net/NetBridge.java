@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eryx.internal.bridge.BridgeFailure;
 import dev.eryx.internal.bridge.BridgeOp;
+import dev.eryx.internal.net.tls.TlsFailure;
 import dev.eryx.internal.vfs.ErrnoException;
 import dev.eryx.internal.wasi.GuestSocket;
 import dev.eryx.internal.wasi.WasiPreview1;
@@ -16,6 +17,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -65,8 +67,10 @@ public final class NetBridge {
                         case NET_SOCKET -> socket(json);
                         case NET_CONNECT -> connect(json);
                         case NET_NOTIFIER -> notifier();
-                        case NET_TLS_WRAP, NET_TLS_OBJECT, NET_TLS_STEP, NET_CLOSE ->
-                                throw failure("OSError", "ENOTSUP", "TLS is not available yet");
+                        case NET_TLS_WRAP -> tlsWrap(json);
+                        case NET_TLS_OBJECT -> tlsObject(json);
+                        case NET_TLS_STEP -> tlsStep(json);
+                        case NET_CLOSE -> close(json);
                         default ->
                                 throw new BridgeFailure(
                                         BridgeFailure.UNKNOWN_OP,
@@ -75,6 +79,10 @@ public final class NetBridge {
             return answer.toString().getBytes(StandardCharsets.UTF_8);
         } catch (NetException e) {
             throw failure(e);
+        } catch (TlsFailure e) {
+            throw failure(e);
+        } catch (IllegalArgumentException e) {
+            throw failure("ValueError", null, e.getMessage());
         } catch (ErrnoException e) {
             throw failure("OSError", "E" + e.errno().name(), e.getMessage());
         }
@@ -143,7 +151,97 @@ public final class NetBridge {
         return answer;
     }
 
+    private ObjectNode tlsWrap(JsonNode json) throws NetException, TlsFailure {
+        Connection connection = connection(json);
+        return connection.startTls(
+                optionalText(json, "server_hostname"),
+                strings(json, "alpn"),
+                optionalText(json, "cadata"),
+                timeoutNanos(json));
+    }
+
+    private ObjectNode tlsObject(JsonNode json) throws NetException, TlsFailure {
+        String name = optionalText(json, "server_hostname");
+        if (name == null) {
+            throw failure("ValueError", null, "server_hostname is required: TLS always verifies");
+        }
+        TlsObjects objects = session.tlsObjects();
+        int max = 4 * session.policy().maxConnections() + 16;
+        if (objects.size() >= max) {
+            throw new NetException(
+                    NetException.Kind.LIMIT,
+                    "too many TLS objects: " + max + " are open (4 per maxConnections, plus 16)");
+        }
+        TlsEngine engine =
+                new TlsEngine(session, name, strings(json, "alpn"), optionalText(json, "cadata"));
+        ObjectNode answer = JSON.createObjectNode();
+        answer.put("id", objects.add(engine));
+        return answer;
+    }
+
+    private ObjectNode tlsStep(JsonNode json) throws NetException, TlsFailure {
+        long id = json.path("id").asLong(-1);
+        if (!(session.tlsObjects().get(id) instanceof TlsEngine engine)) {
+            throw failure("ValueError", null, "no TLS object " + id + " (closed or reset)");
+        }
+        String incoming = optionalText(json, "incoming");
+        String data = optionalText(json, "data");
+        return engine.step(
+                text(json, "op"),
+                incoming == null ? new byte[0] : latin1(incoming),
+                json.path("eof").asBoolean(false),
+                json.path("n").asInt(0),
+                data == null ? new byte[0] : latin1(data));
+    }
+
+    private ObjectNode close(JsonNode json) {
+        session.tlsObjects().remove(json.path("id").asLong(-1));
+        return JSON.createObjectNode();
+    }
+
     // ================================================================== helpers
+
+    /** A latin-1 string's bytes, one per character; a character above U+00FF is refused. */
+    private static byte[] latin1(String text) {
+        byte[] bytes = new byte[text.length()];
+        for (int i = 0; i < bytes.length; i++) {
+            char c = text.charAt(i);
+            if (c > 0xFF) {
+                throw failure("ValueError", null, "bytes must travel as latin-1 characters");
+            }
+            bytes[i] = (byte) c;
+        }
+        return bytes;
+    }
+
+    private static String optionalText(JsonNode json, String field) {
+        JsonNode value = json.get(field);
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (!value.isTextual()) {
+            throw failure("TypeError", null, "'" + field + "' must be a string or null");
+        }
+        return value.asText();
+    }
+
+    private static List<String> strings(JsonNode json, String field) {
+        JsonNode value = json.get(field);
+        List<String> out = new ArrayList<>();
+        if (value == null || value.isNull()) {
+            return out;
+        }
+        if (!value.isArray()) {
+            throw failure("TypeError", null, "'" + field + "' must be a list of strings");
+        }
+        for (JsonNode item : value) {
+            if (!item.isTextual()) {
+                throw failure("TypeError", null, "'" + field + "' must be a list of strings");
+            }
+            out.add(item.asText());
+        }
+        return out;
+    }
 
     private Connection connection(JsonNode json) {
         long fd = json.path("fd").asLong(-1);
@@ -241,6 +339,22 @@ public final class NetBridge {
     /** The failure the guest raises for {@code e}: its type, errno and message. */
     static BridgeFailure failure(NetException e) {
         return failure(e.pythonType(), e.errnoName(), e.getMessage());
+    }
+
+    /** A TLS failure: CPython's type, and for a certificate the verify code and message. */
+    static BridgeFailure failure(TlsFailure e) {
+        ObjectNode json = JSON.createObjectNode();
+        json.put("type", e.pythonType());
+        json.putNull("errno");
+        if (e.certificateVerify()) {
+            // The guest builds CPython's text around verify_message.
+            json.put("message", e.verifyMessage());
+            json.put("verify_code", e.verifyCode());
+            json.put("verify_message", e.verifyMessage());
+        } else {
+            json.put("message", e.getMessage());
+        }
+        return new BridgeFailure(BridgeFailure.ERROR, json.toString());
     }
 
     static BridgeFailure failure(String type, String errno, String message) {

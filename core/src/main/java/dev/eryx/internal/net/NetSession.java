@@ -4,6 +4,7 @@ import dev.eryx.Effect;
 import dev.eryx.NetworkPolicy;
 import dev.eryx.internal.ledger.EffectLedger;
 import dev.eryx.internal.net.secrets.SecretSet;
+import dev.eryx.internal.net.tls.TlsTrust;
 import dev.eryx.internal.wasi.GuestSocket;
 import dev.eryx.internal.wasi.PollWaiter;
 import java.io.IOException;
@@ -56,6 +57,11 @@ public final class NetSession implements PollWaiter, AutoCloseable {
     private boolean cancelledAWait;
 
     private ByteBuffer readBuffer;
+    private byte[] tlsBuffer;
+
+    /** The JDK's anchors and the policy's; made at the first TLS use. */
+    private TlsTrust trust;
+
     private long bytesThisExecution;
 
     /**
@@ -237,9 +243,12 @@ public final class NetSession implements PollWaiter, AutoCloseable {
     }
 
     static long deadline(Duration timeout) {
+        return deadline(nanos(timeout));
+    }
+
+    static long deadline(long nanos) {
         long now = System.nanoTime();
-        long n = nanos(timeout);
-        return n >= Long.MAX_VALUE - now ? Long.MAX_VALUE : now + n;
+        return nanos >= Long.MAX_VALUE - now ? Long.MAX_VALUE : now + nanos;
     }
 
     private static long nanos(Duration d) {
@@ -248,6 +257,21 @@ public final class NetSession implements PollWaiter, AutoCloseable {
         } catch (ArithmeticException e) {
             return Long.MAX_VALUE;
         }
+    }
+
+    TlsTrust trust() {
+        if (trust == null) {
+            trust = TlsTrust.of(policy.trustedCertificates());
+        }
+        return trust;
+    }
+
+    /** Scratch for plaintext and ciphertext moved in and out of TLS sessions. */
+    byte[] tlsBuffer() {
+        if (tlsBuffer == null) {
+            tlsBuffer = new byte[32 * 1024];
+        }
+        return tlsBuffer;
     }
 
     ByteBuffer readBuffer() {

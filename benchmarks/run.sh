@@ -3,7 +3,7 @@
 # ratio to native CPython 3.14.7 and to the same python.wasm under Node's WASI (V8).
 # Prints the table and writes it to benchmarks/target/results.md (raw JSON in target/raw/).
 #
-#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--startup] [--limits] [--pool] [--no-jdk17] [--no-jdk25]
+#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--startup] [--limits] [--pool] [--https] [--no-jdk17] [--no-jdk25]
 #                     [--workloads fib,loops,...]
 #   benchmarks/run.sh --soak [minutes] [--no-build] [--soak-exclude attack,...]
 #
@@ -18,6 +18,9 @@
 #                 (dev.eryx.bench.StopLatency, ~2 minutes; docs/security.md "Stop latency")
 #   --pool        also measure pool and snapshot latencies (dev.eryx.bench.PoolMeasurements, ~2 minutes
 #                 per JDK; docs/performance.md "Pools and snapshots")
+#   --https       also measure urllib.request.urlopen of a 1 MiB HTTPS response on loopback, eryx vs the
+#                 machine's python3 (or $ERYX_NATIVE_PYTHON) in one run (dev.eryx.bench.HttpsFetch;
+#                 docs/performance.md "HTTPS fetch")
 #   --soak [min]  only the soak (dev.eryx.bench.Soak; docs/security.md "Soak"): a pool of 4 under 8
 #                 clients, benign requests and attacks, for min minutes (default 10), on the default
 #                 JDK; exits non-zero on a lost or wrong answer or growth. Output in target/soak.txt.
@@ -38,7 +41,7 @@ RAW=$TARGET/raw
 CACHE=${ERYX_BENCH_CACHE:-$HOME/.cache/eryx-bench}
 export ERYX_BENCH_CACHE=$CACHE
 
-QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 STARTUP=0 LIMITS=0 POOL=0 JDK17=1 JDK25=1 WORKLOADS=""
+QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 STARTUP=0 LIMITS=0 POOL=0 HTTPS=0 JDK17=1 JDK25=1 WORKLOADS=""
 SOAK=0 SOAK_MINUTES=10 SOAK_EXCLUDE=""
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -50,6 +53,7 @@ while [[ $# -gt 0 ]]; do
     --startup) STARTUP=1 ;;
     --limits) LIMITS=1 ;;
     --pool) POOL=1 ;;
+    --https) HTTPS=1 ;;
     --no-jdk17) JDK17=0 ;;
     --no-jdk25) JDK25=0 ;;
     --workloads) WORKLOADS=$2; shift ;;
@@ -224,5 +228,10 @@ if [[ $POOL == 1 ]]; then
   log "pool and snapshot latencies (on each JDK the run uses)"
   PM_ARGS=(50 3 30); [[ $QUICK == 1 ]] && PM_ARGS=(10 1 0)
   on_each_jdk "$TARGET/pool.txt" dev.eryx.bench.PoolMeasurements "${PM_ARGS[@]}"
+fi
+if [[ $HTTPS == 1 ]]; then
+  log "HTTPS fetch of 1 MiB on loopback, eryx vs native python3 (on each JDK the run uses)"
+  HF_ARGS=(15 5); [[ $QUICK == 1 ]] && HF_ARGS=(3 1)
+  on_each_jdk "$TARGET/https-fetch.txt" dev.eryx.bench.HttpsFetch "${HF_ARGS[@]}"
 fi
 echo "written: $TARGET/results.md" >&2

@@ -1,8 +1,12 @@
-"""An asyncio event loop that runs without sockets, and the wiring that makes asyncio use it.
+"""The sandbox's asyncio event loop, and the wiring that makes asyncio use it.
 
-CPython's default loop needs a self-pipe built from a socketpair, which WASI does not have. This
-loop waits through the host instead: timers sleep on the sandbox clock, and (with host callbacks)
-the wait is where finished host calls come back in.
+CPython's selector loop needs a self-pipe built from a socketpair, which the sandbox does not
+have; this one is a selector loop without it (only one thread exists, so nothing needs waking).
+Its selector waits on everything at once, in ONE ``select.poll`` call: the sockets the loop
+watches, the host's callback notifier (a descriptor readable while a host callback has finished,
+NET_NOTIFIER) and the next timer. Finished host calls are collected when the notifier is readable.
+Without sockets to watch, the wait is the host's POLL (host calls) or a sleep (timers only), as
+before sockets existed. Name resolution runs inline: WASI has no threads for an executor.
 
 Python 3.14 picks a loop in three places, and all of them must build this one:
 - ``asyncio.run()`` / ``asyncio.Runner()`` without a ``loop_factory`` and ``asyncio.new_event_loop()``
@@ -13,47 +17,130 @@ Python 3.14 picks a loop in three places, and all of them must build this one:
   longer creates one on demand).
 """
 import asyncio
+import errno
+import math
+import select
+import selectors
+import socket
 import time
-from asyncio import base_events, events, unix_events
+from asyncio import events, selector_events, unix_events
 
-from eryx import _callbacks
+import _eryx
+from eryx import _bridge, _callbacks
+
+# The notifier descriptor, asked for when first needed (never at import: the interpreter image is
+# captured after start-up, and a descriptor of the template sandbox would mean nothing in another).
+_notifier = None
+# How long one wait lasts when the host offers no notifier (an older host): host calls are then
+# checked between slices.
+_SLICE = 0.01
 
 
-class _HostSelector:
-    """Stands in for the selector BaseEventLoop waits on; there are no file descriptors to watch."""
+def _notifier_fd():
+    global _notifier
+    if _notifier is None:
+        try:
+            answer = _bridge.decode(_eryx.invoke(_bridge.NET_NOTIFIER, b""))
+            _notifier = int(answer["fd"])
+        except Exception:
+            _notifier = -1
+    return _notifier if _notifier >= 0 else None
 
-    def select(self, timeout):
-        if _callbacks.pending():
+
+def forget_host_state():
+    """A restored interpreter: the notifier descriptor it remembers belongs to another sandbox."""
+    global _notifier
+    _notifier = None
+
+
+class _SandboxSelector(selectors.PollSelector):
+    """Waits on sockets, finished host calls and the next timer together (module docstring)."""
+
+    def select(self, timeout=None):
+        calls = _callbacks.pending()
+        if not self._fd_to_key:
+            return self._wait_without_sockets(calls, timeout)
+        notifier = _notifier_fd() if calls else None
+        if calls and notifier is None:
+            timeout = _SLICE if timeout is None else min(timeout, _SLICE)
+        if timeout is None:
+            millis = None
+        elif timeout <= 0:
+            millis = 0
+        else:
+            millis = math.ceil(timeout * 1e3)
+        poller = self._selector
+        if notifier is not None:
+            poller.register(notifier, select.POLLIN)
+        try:
+            fd_events = poller.poll(millis)
+        except InterruptedError:
+            return []
+        except OSError as error:
+            if error.errno == errno.ECANCELED:
+                return []  # the host is stopping the execution: its interrupt follows at once
+            raise
+        finally:
+            if notifier is not None:
+                poller.unregister(notifier)
+        ready = []
+        collect = calls and notifier is None
+        for fd, event in fd_events:
+            if fd == notifier:
+                if event & select.POLLNVAL:
+                    forget_host_state()
+                collect = True
+                continue
+            key = self._fd_to_key.get(fd)
+            if key is None:
+                continue
+            events_ = 0
+            if event & ~select.POLLIN:
+                events_ |= selectors.EVENT_WRITE
+            if event & ~select.POLLOUT:
+                events_ |= selectors.EVENT_READ
+            ready.append((key, events_ & key.events))
+        if collect:
+            _callbacks.poll(0)
+        return ready
+
+    @staticmethod
+    def _wait_without_sockets(calls, timeout):
+        if calls:
             # Host calls are running: wait for the first of them or the next timer (None: no timer).
             _callbacks.poll(timeout)
             return []
         if timeout is None:
             raise RuntimeError(
-                "the sandbox event loop is idle: no timer or host call can wake the awaiting task")
+                "the sandbox event loop is idle: no timer, socket or host call can wake the"
+                " awaiting task")
         if timeout > 0:
             # The host cuts this sleep short when it stops the execution; the interrupt is then
             # raised at the next bytecode.
             time.sleep(timeout)
         return []
 
-    def get_map(self):
-        return {}
 
-    def close(self):
-        pass
+class SandboxEventLoop(selector_events.BaseSelectorEventLoop):
+    def __init__(self, selector=None):
+        super().__init__(_SandboxSelector() if selector is None else selector)
 
+    # No self-pipe: only one thread exists, so nothing can be waiting in select() while a callback
+    # is added from elsewhere.
+    def _make_self_pipe(self):
+        self._ssock = self._csock = None
 
-class SandboxEventLoop(base_events.BaseEventLoop):
-    def __init__(self):
-        super().__init__()
-        self._selector = _HostSelector()
-
-    def _process_events(self, event_list):
+    def _close_self_pipe(self):
         pass
 
     def _write_to_self(self):
-        # Only one thread exists, so nothing can be waiting in select() while a callback is added.
         pass
+
+    async def getaddrinfo(self, host, port, *, family=0, type=0, proto=0, flags=0):
+        return socket.getaddrinfo(host, port, family, type, proto, flags)
+
+    async def getnameinfo(self, sockaddr, flags=0):
+        return socket.getnameinfo(sockaddr, flags)
 
 
 # The loop top-level ``await`` runs on. It lives as long as the interpreter so that tasks created by

@@ -23,7 +23,13 @@ import _sitebuiltins
 from os import write as _write
 
 import _eryx
-from eryx import _bridge, _callbacks, _loop
+from eryx import _net
+
+# The network-backed socket module and the host-backed ssl module, before asyncio is imported:
+# asyncio's modules remember whether ssl imported. Nothing here calls the host.
+_net.install()
+
+from eryx import _bridge, _callbacks, _loop  # noqa: E402 (after _net.install)
 
 _FILENAME = "<string>"
 # Sources of recent "<string>" executions whose lines tracebacks have not needed yet (see
@@ -185,6 +191,7 @@ def _adopt_sandbox(request):
     request's "path" lists the directories of the sandbox's packages (possibly none).
     """
     import os
+    _loop.forget_host_state()
     os.environ.clear()
     os.environ.update(request["env"])
     # Exactly the runtime, the stdlib and this sandbox's packages, whatever the image (or a saved

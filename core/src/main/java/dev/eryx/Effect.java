@@ -12,7 +12,9 @@ import java.util.Optional;
  * <p>File entries name guest paths and cover the sandbox's own files and its mounts, never the
  * interpreter's reads of its standard library. Reads and writes are aggregated per open file: one
  * FILE_READ and/or FILE_WRITE entry when the guest closes it (or when the execution ends, for a
- * file still open). See docs/callbacks.md, "Ledger".
+ * file still open). Network entries (NETWORK_CONNECT) cover every connection the guest tried: one
+ * when it closes or when the execution ends while it is open, with {@link #connection()}. See
+ * docs/callbacks.md, "Ledger".
  */
 public final class Effect {
     /** What kind of effect. */
@@ -37,6 +39,13 @@ public final class Effect {
         /** A host callback invocation. */
         CALLBACK,
         /**
+         * A network connection the guest made or tried: {@code target} is {@code host:port}, {@code
+         * bytes} the bytes sent plus received (at the socket, so TLS records included), {@link
+         * #connection()} the details. REJECTED when the policy or a limit refused it (the error
+         * says why; nothing was sent), ERROR when it failed, OK otherwise.
+         */
+        NETWORK_CONNECT,
+        /**
          * Appended once when an execution produced more entries than the ledger holds; {@code
          * bytes} is how many later entries were dropped.
          */
@@ -55,7 +64,10 @@ public final class Effect {
         TIMEOUT,
         /** The guest cancelled it, or the execution ended (or was stopped) before it finished. */
         CANCELLED,
-        /** Refused before running: over {@link ResourceLimits#maxCallbackInvocations()}. */
+        /**
+         * Refused before running: over {@link ResourceLimits#maxCallbackInvocations()}, or a
+         * connection the network policy or its limits refused.
+         */
         REJECTED
     }
 
@@ -66,12 +78,80 @@ public final class Effect {
     private final Outcome outcome;
     private final String error;
     private final String destination;
+    private final Connection connection;
+
+    /** The details of a NETWORK_CONNECT entry. Immutable. */
+    public static final class Connection {
+        private final String host;
+        private final int port;
+        private final String address;
+        private final boolean tls;
+        private final long bytesSent;
+        private final long bytesReceived;
+
+        Connection(String host, int port, String address, boolean tls, long sent, long received) {
+            this.host = Objects.requireNonNull(host, "host");
+            this.port = port;
+            this.address = Objects.requireNonNull(address, "address");
+            this.tls = tls;
+            if (sent < 0 || received < 0) {
+                throw new IllegalArgumentException("byte counts must be >= 0");
+            }
+            this.bytesSent = sent;
+            this.bytesReceived = received;
+        }
+
+        /** The name the guest resolved (or the IP literal it connected to). */
+        public String host() {
+            return host;
+        }
+
+        public int port() {
+            return port;
+        }
+
+        /** The address the host connected to (the one the policy checked). */
+        public String address() {
+            return address;
+        }
+
+        /** Whether the guest had the connection wrapped in TLS. */
+        public boolean tls() {
+            return tls;
+        }
+
+        /** Bytes written to the socket (ciphertext under TLS) that this entry covers. */
+        public long bytesSent() {
+            return bytesSent;
+        }
+
+        /** Bytes read from the socket that this entry covers. */
+        public long bytesReceived() {
+            return bytesReceived;
+        }
+
+        @Override
+        public String toString() {
+            return "Connection{"
+                    + host
+                    + ':'
+                    + port
+                    + " at "
+                    + address
+                    + (tls ? ", tls" : "")
+                    + ", sent="
+                    + bytesSent
+                    + ", received="
+                    + bytesReceived
+                    + '}';
+        }
+    }
 
     /**
      * Built by the internals, through {@link dev.eryx.internal.values.ApiValues}.
      *
      * @param error what went wrong (an errno name such as {@code ENOENT} for files, the message for
-     *     callbacks); null when the outcome is {@link Outcome#OK}
+     *     callbacks and connections); null when the outcome is {@link Outcome#OK}
      * @param destination the new path of a rename or the target of a symlink, or null
      */
     Effect(
@@ -82,6 +162,20 @@ public final class Effect {
             Outcome outcome,
             String error,
             String destination) {
+        this(kind, target, bytes, duration, outcome, error, destination, null);
+    }
+
+    /** A NETWORK_CONNECT entry carries its {@code connection}; other kinds none. */
+    Effect(
+            Kind kind,
+            String target,
+            long bytes,
+            Duration duration,
+            Outcome outcome,
+            String error,
+            String destination,
+            Connection connection) {
+        this.connection = connection;
         this.kind = Objects.requireNonNull(kind, "kind");
         this.target = Objects.requireNonNull(target, "target");
         if (bytes < 0) {
@@ -101,7 +195,7 @@ public final class Effect {
         return kind;
     }
 
-    /** The guest path of a file effect, or the callback's name. */
+    /** The guest path of a file effect, the callback's name, or a connection's host:port. */
     public String target() {
         return target;
     }
@@ -134,6 +228,11 @@ public final class Effect {
      */
     public Optional<String> error() {
         return Optional.ofNullable(error);
+    }
+
+    /** The details of a NETWORK_CONNECT entry; empty for the other kinds. */
+    public Optional<Connection> connection() {
+        return Optional.ofNullable(connection);
     }
 
     /** The new path of a FILE_RENAME, or the link text of a SYMLINK_CREATE. */

@@ -137,16 +137,19 @@ public final class Sandbox implements AutoCloseable {
      * callbacks come from the restoring builder). Symlinks are saved as symlinks and never
      * followed, so the state is bounded by the memory and filesystem caps. The files of the
      * sandbox's {@link Builder#packages packages} are not saved, only their names, versions and
-     * digests: the restoring builder must have the same packages. With a {@link
-     * Builder#stateKey(byte[]) stateKey} the state is signed (HMAC-SHA256). The format is described
-     * in docs/saved-state.md.
+     * digests: the restoring builder must have the same packages. Of its {@link Builder#secret
+     * secrets} only the names and placeholders are saved, never the values (see {@link
+     * Builder#restoreFrom(byte[])}). With a {@link Builder#stateKey(byte[]) stateKey} the state is
+     * signed (HMAC-SHA256). The format is described in docs/saved-state.md.
      *
      * @throws IllegalStateException the sandbox is closed or no longer usable, or this is called
      *     from one of its own callbacks while the execution waits for it
      */
     public byte[] saveState() {
         return runtime.captureWithFiles(
-                (image, vfs) -> SavedState.encode(image, vfs, stateKey, packages));
+                (image, vfs) ->
+                        SavedState.encode(
+                                image, vfs, stateKey, packages, runtime.secrets().placeholders()));
     }
 
     /**
@@ -463,10 +466,15 @@ public final class Sandbox implements AutoCloseable {
                                 SavedState.Limits.of(limits, GuestModule.python().globalCount()),
                                 stateKey);
                 PackageMismatch.checkState(decoded.packages(), identities);
-                spec.image(decoded.interpreter()).restoredTree(decoded.tree());
+                spec.image(decoded.interpreter())
+                        .restoredTree(decoded.tree())
+                        .restoredStaged(decoded.staged());
+                spec.restoredPlaceholders(decoded.secretPlaceholders());
             } else {
                 spec.image(image != null ? image.state() : DefaultImage.get())
-                        .restoredTree(List.of());
+                        .restoredTree(List.of())
+                        .restoredStaged(java.util.Map.of());
+                spec.restoredPlaceholders(java.util.Map.of());
             }
             spec.packages(effective == null ? null : effective.layer());
             return new Sandbox(
@@ -546,8 +554,11 @@ public final class Sandbox implements AutoCloseable {
          * in-memory files, directories and symlinks. Environment, mounts, limits, clock, seed and
          * callbacks are this builder's; the guest adopts the environment (and reseeds {@code
          * random}) on its first execution. Files given to {@link #file} replace saved files of the
-         * same path; what lies at or below a mount point is the mount's. The bytes are copied and
-         * decoded by {@link #build()}, against this builder's limits and {@link #stateKey}.
+         * same path; what lies at or below a mount point is the mount's. A {@link #secret} of a
+         * name the state has keeps the placeholder the guest already holds (its value must have the
+         * same length); one the state has but this builder lacks stays an inert placeholder. The
+         * bytes are copied and decoded by {@link #build()}, against this builder's limits and
+         * {@link #stateKey}.
          *
          * <p>{@link #build()} then throws {@link IllegalArgumentException} if the bytes are not a
          * saved state, are corrupt or truncated, are of an older format or another build of the

@@ -49,6 +49,29 @@ final class ValueConstructors extends ApiValues {
     }
 
     @Override
+    public Effect connectionEffect(
+            String target,
+            Duration duration,
+            Effect.Outcome outcome,
+            String error,
+            String host,
+            int port,
+            String address,
+            boolean tls,
+            long sent,
+            long received) {
+        return new Effect(
+                Effect.Kind.NETWORK_CONNECT,
+                target,
+                sent + received,
+                duration,
+                outcome,
+                error,
+                null,
+                new Effect.Connection(host, port, address, tls, sent, received));
+    }
+
+    @Override
     public TraceEvent traceEvent(
             TraceEvent.Kind kind,
             String file,
@@ -57,5 +80,17 @@ final class ValueConstructors extends ApiValues {
             Duration duration,
             String detail) {
         return new TraceEvent(kind, file, line, function, duration, detail);
+    }
+
+    @Override
+    public PendingChange pendingChange(
+            String path,
+            PendingChange.Kind kind,
+            boolean directory,
+            long size,
+            String sha256,
+            String diff,
+            String modeChange) {
+        return new PendingChange(path, kind, directory, size, sha256, diff, modeChange);
     }
 }

@@ -1,5 +1,6 @@
 package dev.eryx.cli;
 
+import dev.eryx.NetworkPolicy;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.AbstractMap;
@@ -59,6 +60,29 @@ final class Converters {
             }
             return new AbstractMap.SimpleImmutableEntry<>(
                     value.substring(0, eq), value.substring(eq + 1));
+        }
+    }
+
+    /** An {@code allowHost} pattern, checked as the library checks it. */
+    static final class HostConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            try {
+                return NetworkPolicy.builder().allowHost(value).build().allowedHosts().get(0);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class SecretConverter implements ITypeConverter<SecretOption> {
+        @Override
+        public SecretOption convert(String value) {
+            try {
+                return SecretOption.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package dev.eryx.cli;
 
 import dev.eryx.ExecutionResult;
 import dev.eryx.InterpreterExitException;
+import dev.eryx.NetworkPolicy;
 import dev.eryx.PythonException;
 import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -62,7 +64,7 @@ import picocli.CommandLine.Spec;
             "3:Fuel exhausted (--fuel).",
             "4:Memory limit reached (--max-memory), also an uncaught MemoryError.",
             "5:Output limit reached (--max-output).",
-            "70:Internal error: the sandbox crashed, or a host failure.",
+            "70:Internal error: the sandbox crashed, or a host failure (also a --commit refused because the host changed the files).",
             "124:Timed out (--timeout).",
             "130:Interrupted or cancelled, also an uncaught KeyboardInterrupt.",
         })
@@ -120,11 +122,21 @@ public final class EryxCommand implements Callable<Integer> {
 
     @Option(
             names = {"-v", "--volume"},
-            paramLabel = "HOST:GUEST[:ro|:rw]",
+            paramLabel = "HOST:GUEST[:ro|:rw|:staged]",
             converter = Converters.VolumeConverter.class,
             description =
-                    "Mount a host directory at an absolute guest path. Read-only unless :rw is given. Repeatable.")
+                    "Mount a host directory at an absolute guest path. Read-only unless :rw is given;"
+                            + " with :staged the code's writes are listed on stderr after the run and"
+                            + " applied only with --commit. Repeatable.")
     List<Volume> volumes = new ArrayList<>();
+
+    @Option(
+            names = "--commit",
+            description =
+                    "Apply the changes made to :staged volumes to the host directories once the"
+                            + " program has run (refused, with nothing written, if the host changed"
+                            + " them meanwhile).")
+    boolean commit;
 
     @Option(
             names = "--env",
@@ -133,6 +145,14 @@ public final class EryxCommand implements Callable<Integer> {
             description =
                     "Set an environment variable in the guest. Repeatable. The host's environment is not passed.")
     List<Map.Entry<String, String>> env = new ArrayList<>();
+
+    @Option(
+            names = "--secret",
+            paramLabel = "NAME@HOST[,HOST...]",
+            converter = Converters.SecretConverter.class,
+            description =
+                    "Give the guest a secret: the value of the host environment variable NAME (never on the command line), seen by the guest as a placeholder in $NAME, substituted only in HTTP headers to the HOSTs. Repeatable.")
+    List<SecretOption> secrets = new ArrayList<>();
 
     @Option(
             names = "--package",
@@ -156,6 +176,20 @@ public final class EryxCommand implements Callable<Integer> {
     List<String> ignoreMissing = new ArrayList<>();
 
     @Option(
+            names = "--allow-host",
+            paramLabel = "HOST",
+            converter = Converters.HostConverter.class,
+            description =
+                    "Let the code connect to HOST: a name (api.example.com), *.example.com (its subdomains), or an IP literal; HOST:PORT limits the port. Enables the network (off by default); names resolving to private or special addresses stay refused. Repeatable.")
+    List<String> allowHosts = new ArrayList<>();
+
+    @Option(
+            names = "--allow-localhost",
+            description =
+                    "Let the code connect to loopback (localhost, 127.0.0.0/8, ::1). Enables the network.")
+    boolean allowLocalhost;
+
+    @Option(
             names = "--json",
             description =
                     "Print only one JSON object at the end: stdout, stderr, result, duration (ms), stats, error, exitCode.")
@@ -163,6 +197,9 @@ public final class EryxCommand implements Callable<Integer> {
 
     private final InputStream stdin;
     private final BooleanSupplier stdinIsTerminal;
+
+    /** The host's environment, where {@code --secret} values come from. */
+    private final UnaryOperator<String> hostEnvironment;
 
     /** The process's stdout and stderr; {@code null} when only parsing (tests). */
     private ProcessOutput stdout;
@@ -173,8 +210,16 @@ public final class EryxCommand implements Callable<Integer> {
     private PythonPackages packages;
 
     EryxCommand(InputStream stdin, BooleanSupplier stdinIsTerminal) {
+        this(stdin, stdinIsTerminal, System::getenv);
+    }
+
+    EryxCommand(
+            InputStream stdin,
+            BooleanSupplier stdinIsTerminal,
+            UnaryOperator<String> hostEnvironment) {
         this.stdin = Objects.requireNonNull(stdin, "stdin");
         this.stdinIsTerminal = Objects.requireNonNull(stdinIsTerminal, "stdinIsTerminal");
+        this.hostEnvironment = Objects.requireNonNull(hostEnvironment, "hostEnvironment");
     }
 
     /** The {@code --env} variables, in order; a later one replaces an earlier one. */
@@ -194,7 +239,17 @@ public final class EryxCommand implements Callable<Integer> {
             BooleanSupplier stdinIsTerminal,
             OutputStream out,
             OutputStream err) {
-        EryxCommand command = new EryxCommand(stdin, stdinIsTerminal);
+        return commandLine(stdin, stdinIsTerminal, out, err, System::getenv);
+    }
+
+    /** As above, reading {@code --secret} values from {@code hostEnvironment} (tests). */
+    static CommandLine commandLine(
+            InputStream stdin,
+            BooleanSupplier stdinIsTerminal,
+            OutputStream out,
+            OutputStream err,
+            UnaryOperator<String> hostEnvironment) {
+        EryxCommand command = new EryxCommand(stdin, stdinIsTerminal, hostEnvironment);
         ProcessOutput[] outputs = ProcessOutput.pair(out, err);
         command.stdout = outputs[0];
         command.stderr = outputs[1];
@@ -226,21 +281,39 @@ public final class EryxCommand implements Callable<Integer> {
         }
         Sandbox.Builder builder = sandboxBuilder(!json, program.guestStdin);
         try (Sandbox sandbox = build(builder)) {
-            sandbox.execute(PythonSource.setArgv(program.argv));
-            ExecutionResult result =
-                    program.code != null
-                            ? sandbox.execute(program.code)
-                            : sandbox.execute(program.source, program.filename);
-            // What the process reports: the low 8 bits, so sys.exit(-1) and sys.exit(2**64) are
-            // 255.
-            int exitCode = result.exitCode() & 0xFF;
-            if (json) {
-                out().println(JsonReport.success(result, exitCode));
+            boolean ran = false;
+            try {
+                sandbox.execute(PythonSource.setArgv(program.argv));
+                ExecutionResult result =
+                        program.code != null
+                                ? sandbox.execute(program.code)
+                                : sandbox.execute(program.source, program.filename);
+                ran = true;
+                // What the process reports: the low 8 bits, so sys.exit(-1) and sys.exit(2**64)
+                // are 255.
+                int exitCode = result.exitCode() & 0xFF;
+                if (json) {
+                    out().println(JsonReport.success(result, exitCode));
+                }
+                return exitCode;
+            } finally {
+                flushOutputs();
+                if (hasStagedVolume()) {
+                    StagedReport.finish(sandbox.files(), commit && ran, commit, err());
+                }
             }
-            return exitCode;
         } finally {
             flushOutputs();
         }
+    }
+
+    private boolean hasStagedVolume() {
+        for (Volume v : volumes) {
+            if (v.mode() == dev.eryx.MountMode.STAGED) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What to run; {@code null} for the REPL. */
@@ -290,9 +363,16 @@ public final class EryxCommand implements Callable<Integer> {
         Sandbox.Builder b = Sandbox.builder().resourceLimits(limits());
         try {
             for (Volume v : volumes) {
-                b.mount(v.hostDir(), v.guestPath(), v.readOnly());
+                b.mount(v.hostDir(), v.guestPath(), v.mode());
             }
             environment().forEach(b::env);
+            NetworkPolicy network = networkPolicy();
+            if (network != null) {
+                b.network(network);
+            }
+            for (SecretOption secret : secrets) {
+                b.secret(secret.secret(hostEnvironment));
+            }
             PythonPackages pkgs = packages();
             if (pkgs != null) {
                 b.packages(pkgs);
@@ -308,6 +388,19 @@ public final class EryxCommand implements Callable<Integer> {
             b.stdin(guestStdin);
         }
         return b;
+    }
+
+    /** The policy of {@code --allow-host} and {@code --allow-localhost}; null: no network. */
+    NetworkPolicy networkPolicy() {
+        if (allowHosts.isEmpty() && !allowLocalhost) {
+            return null;
+        }
+        NetworkPolicy.Builder b = NetworkPolicy.builder();
+        allowHosts.forEach(b::allowHost);
+        if (allowLocalhost) {
+            b.allowLocalhost();
+        }
+        return b.build();
     }
 
     /**
@@ -372,6 +465,9 @@ public final class EryxCommand implements Callable<Integer> {
             err().print(((PythonException) failure).traceback());
         } else if (failure instanceof InterpreterExitException) {
             // os._exit(n): a process exit, with nothing to say.
+        } else if (failure instanceof dev.eryx.CommitConflictException) {
+            startLine();
+            err().println("eryx: commit refused: " + failure.getMessage());
         } else if (failure instanceof SandboxCrashedException) {
             startLine();
             err().println("eryx: sandbox crashed: " + failure.getMessage());

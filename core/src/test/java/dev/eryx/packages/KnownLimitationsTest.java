@@ -6,7 +6,6 @@ import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,17 +62,5 @@ class KnownLimitationsTest {
         assertTrue(
                 error.equals("TypeError: type 'typing.TypeVar' is not an acceptable base type"),
                 error);
-    }
-
-    @Test
-    void httpxHttpcoreAndAnyioImportSslWhichTheGuestLacks() {
-        // python.wasm is built without OpenSSL, so there is no _ssl; these import ssl at module
-        // level (requests and urllib3 tolerate its absence).
-        for (String module : List.of("httpx", "httpcore", "anyio")) {
-            String error = importError(module);
-            assertTrue(
-                    error.equals("ModuleNotFoundError: No module named '_ssl'"),
-                    module + ": " + error);
-        }
     }
 }

@@ -131,6 +131,19 @@ public final class CallbackDispatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a host call of the running execution has finished and not been POLLed yet: the
+     * network notifier's readiness. Any thread.
+     */
+    public boolean hasFinishedCall() {
+        return invocations.hasFinished();
+    }
+
+    /** Runs {@code listener} (on the settling thread) whenever a host call finishes. */
+    public void onCallFinished(Runnable listener) {
+        invocations.onFinished(listener);
+    }
+
     /** Called on the guest thread before the execution runs. */
     public void beginExecution(ResourceLimits limits) {
         if (ownExecutor != null) {

@@ -43,6 +43,9 @@ final class Invocations {
     private boolean wakeRequested;
     private long nextId = 1;
 
+    /** Told when a call finished (the network's notifier wakes its poll); may be null. */
+    private volatile Runnable finishedListener;
+
     // Per execution; guest thread only.
     private int count;
     private int maxCount = Integer.MAX_VALUE;
@@ -258,6 +261,20 @@ final class Invocations {
         trace.callbackEnded(invocation);
     }
 
+    /** Whether a call has finished that the guest has not taken yet (the notifier is readable). */
+    boolean hasFinished() {
+        lock.lock();
+        try {
+            return !finished.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void onFinished(Runnable listener) {
+        this.finishedListener = listener;
+    }
+
     /** Lock held: waits for a change, {@code nanos} at most (forever if negative). */
     private void await(long nanos) {
         try {
@@ -290,6 +307,10 @@ final class Invocations {
             changed.signalAll();
         } finally {
             lock.unlock();
+        }
+        Runnable listener = finishedListener;
+        if (listener != null) {
+            listener.run();
         }
     }
 

@@ -1,6 +1,11 @@
 package dev.eryx.internal.execution;
 
+import dev.eryx.internal.net.secrets.Redactor;
+import dev.eryx.internal.net.secrets.SecretSet;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -24,7 +29,35 @@ final class CapturedStream {
     private final CharBuffer chars = CharBuffer.allocate(8192);
     private ByteBuffer carry = ByteBuffer.allocate(0);
 
+    /**
+     * Where guest bytes go first: the secrets' redactor (matching across writes), then {@link
+     * #accept}; the same as {@link #sink} when the sandbox has no secrets.
+     */
+    private final OutputStream redacting;
+
+    private final OutputStream sink =
+            new OutputStream() {
+                @Override
+                public void write(int b) {
+                    write(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    accept(b, off, len);
+                }
+            };
+
     CapturedStream(Consumer<String> listener, Consumer<byte[]> bytesListener, OutputBudget budget) {
+        this(listener, bytesListener, budget, SecretSet.none().redactor());
+    }
+
+    CapturedStream(
+            Consumer<String> listener,
+            Consumer<byte[]> bytesListener,
+            OutputBudget budget,
+            Redactor redactor) {
+        this.redacting = redactor.wrap(sink);
         this.listener = listener;
         this.bytesListener = bytesListener;
         this.budget = budget;
@@ -42,6 +75,14 @@ final class CapturedStream {
      * OutputBudget}).
      */
     void write(byte[] data, int offset, int length) {
+        try {
+            redacting.write(data, offset, length);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // the sink does not throw
+        }
+    }
+
+    private void accept(byte[] data, int offset, int length) {
         int granted = budget.take(length);
         bytes.write(data, offset, granted);
         if (bytesListener != null && granted > 0) {
@@ -54,6 +95,11 @@ final class CapturedStream {
 
     /** Flushes any partial character to the listener and returns everything written. */
     byte[] finish() {
+        try {
+            redacting.close(); // what the redactor held back as a possible partial match
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         if (decoder != null) {
             stream(new byte[0], 0, 0, true);
         }

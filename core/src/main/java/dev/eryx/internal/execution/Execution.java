@@ -4,6 +4,8 @@ import dev.eryx.EryxException;
 import dev.eryx.ExecutionHandle;
 import dev.eryx.ExecutionResult;
 import dev.eryx.ResourceLimits;
+import dev.eryx.internal.net.secrets.Redactor;
+import dev.eryx.internal.net.secrets.SecretSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -33,10 +35,19 @@ final class Execution implements ExecutionHandle {
     /** Its text on the way to the sandbox's listeners. */
     OutputDelivery.Session output;
 
+    /**
+     * A stop ended one of its network waits with ECANCELED: the OSError that raised may reach the
+     * outcome before the interrupt does, and is then the stop's, not the guest's.
+     */
+    boolean networkWaitCancelled;
+
     /** Some of its text never reached the listeners (they were abandoned at a stop). */
     boolean outputIncomplete;
 
     GuestOutcome outcome;
+
+    /** Real secret values → [REDACTED] in its output, result and errors. */
+    Redactor redactor = SecretSet.none().redactor();
 
     Execution(Watchdog watchdog, String code, ResourceLimits limits) {
         this(watchdog, code, null, "<string>", limits);
@@ -64,7 +75,9 @@ final class Execution implements ExecutionHandle {
             Consumer<String> stderrListener,
             Consumer<byte[]> stdoutBytesListener,
             Consumer<byte[]> stderrBytesListener,
-            OutputDelivery delivery) {
+            OutputDelivery delivery,
+            Redactor redactor) {
+        this.redactor = redactor;
         OutputBudget budget =
                 new OutputBudget(
                         limits.maxOutputBytes(),
@@ -72,10 +85,16 @@ final class Execution implements ExecutionHandle {
         output = delivery.begin();
         stdout =
                 new CapturedStream(
-                        output.to(stdoutListener), output.toBytes(stdoutBytesListener), budget);
+                        output.to(stdoutListener),
+                        output.toBytes(stdoutBytesListener),
+                        budget,
+                        redactor);
         stderr =
                 new CapturedStream(
-                        output.to(stderrListener), output.toBytes(stderrBytesListener), budget);
+                        output.to(stderrListener),
+                        output.toBytes(stderrBytesListener),
+                        budget,
+                        redactor);
     }
 
     @Override

@@ -11,6 +11,7 @@ import dev.eryx.internal.bridge.BridgeHandler;
 import dev.eryx.internal.bridge.BridgeOp;
 import dev.eryx.internal.bridge.GuestJson;
 import dev.eryx.internal.callbacks.CallbackDispatcher;
+import dev.eryx.internal.net.NetBridge;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -21,7 +22,8 @@ import java.util.function.Supplier;
  * Answers a sandbox's bridge operations: {@code REQUEST} hands the guest runtime the code of the
  * running execution (and, the first time, this sandbox's environment and package path), {@code
  * COMPLETE} takes its outcome; the callback and trace operations go to the {@link
- * CallbackDispatcher}. Called on the guest thread only.
+ * CallbackDispatcher}, the network operations to the {@link NetBridge}. Called on the guest thread
+ * only.
  */
 final class ExecutionBridge implements BridgeHandler {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,6 +31,7 @@ final class ExecutionBridge implements BridgeHandler {
     private final Supplier<Execution> running;
     private final Object lock;
     private final CallbackDispatcher callbacks;
+    private final NetBridge net;
     private final Map<String, String> env;
 
     /** Directories the sandbox's packages add to {@code sys.path}, in order (guest paths). */
@@ -54,11 +57,13 @@ final class ExecutionBridge implements BridgeHandler {
             Supplier<Execution> running,
             Object lock,
             CallbackDispatcher callbacks,
+            NetBridge net,
             Map<String, String> env,
             List<String> packagePath) {
         this.running = running;
         this.lock = lock;
         this.callbacks = callbacks;
+        this.net = net;
         this.env = env;
         this.packagePath = List.copyOf(packagePath);
     }
@@ -95,7 +100,7 @@ final class ExecutionBridge implements BridgeHandler {
                     NET_TLS_STEP,
                     NET_NOTIFIER,
                     NET_CLOSE ->
-                    throw new BridgeFailure(BridgeFailure.ERROR, "the sandbox has no network");
+                    net.handle(op, request);
         };
     }
 

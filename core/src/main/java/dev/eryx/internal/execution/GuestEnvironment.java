@@ -1,15 +1,21 @@
 package dev.eryx.internal.execution;
 
+import dev.eryx.MountMode;
 import dev.eryx.SandboxCrashedException;
 import dev.eryx.SandboxFiles;
 import dev.eryx.internal.bridge.BridgeHandler;
 import dev.eryx.internal.bridge.BridgeHost;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestModule;
+import dev.eryx.internal.net.secrets.Redactor;
+import dev.eryx.internal.net.secrets.SecretSet;
 import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.vfs.WriteMask;
+import dev.eryx.internal.vfs.staged.StagedMount;
 import dev.eryx.internal.wasi.FileAudit;
 import dev.eryx.internal.wasi.FileListener;
 import dev.eryx.internal.wasi.OutputSink;
+import dev.eryx.internal.wasi.PollWaiter;
 import dev.eryx.internal.wasi.WasiConfig;
 import dev.eryx.internal.wasi.WasiPreview1;
 import java.io.ByteArrayOutputStream;
@@ -19,6 +25,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -49,8 +56,14 @@ final class GuestEnvironment implements AutoCloseable {
     /**
      * @param fileEvents told what the guest does to files (see {@link FileAudit})
      * @param stdin what the guest reads on fd 0 (the sandbox's, surviving a reset); null: empty
+     * @param sockets how poll_oneoff waits for socket descriptors (the sandbox's network)
      */
-    GuestEnvironment(SandboxSpec spec, FileListener fileEvents, InputStream stdin) {
+    GuestEnvironment(
+            SandboxSpec spec,
+            SecretSet secrets,
+            FileListener fileEvents,
+            InputStream stdin,
+            PollWaiter sockets) {
         Clock wallClock = spec.clock != null ? spec.clock : Clock.systemUTC();
         this.vfs = Vfs.builder().maxBytes(spec.limits.maxVfsBytes()).clock(wallClock).build();
         vfs.mkdirs(GuestLayers.STDLIB_PATH);
@@ -77,19 +90,36 @@ final class GuestEnvironment implements AutoCloseable {
         for (Map.Entry<String, byte[]> file : spec.files.entrySet()) {
             files.write(file.getKey(), file.getValue());
         }
+        WriteMask mask = writeMask(secrets);
         for (SandboxSpec.Mount mount : spec.mounts) {
             vfs.mkdirs(mount.guestPath);
-            vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly);
+            if (mount.mode == MountMode.STAGED) {
+                vfs.mountStaged(mount.hostDir, mount.guestPath);
+            } else {
+                vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly, mask);
+            }
+        }
+        for (Map.Entry<String, List<StagedMount.SavedEntry>> saved :
+                spec.restoredStaged.entrySet()) {
+            StagedMount staged = vfs.stagedMounts().get(saved.getKey());
+            if (staged == null) {
+                throw new IllegalArgumentException(
+                        "the saved state has staged changes for "
+                                + saved.getKey()
+                                + ": mount a directory there with MountMode.STAGED");
+            }
+            staged.restore(saved.getValue());
         }
 
         WasiConfig.Builder config =
                 WasiConfig.builder()
                         .args(List.of("python3"))
-                        .environment(spec.env)
+                        .environment(environment(spec, secrets))
                         .stdout(sink(true))
                         .stderr(sink(false))
                         .wallClock(wallClock)
                         .sleeper(this::sleep)
+                        .pollWaiter(sockets)
                         .vfs(vfs);
         if (stdin != null) {
             config.stdin(stdin);
@@ -100,6 +130,35 @@ final class GuestEnvironment implements AutoCloseable {
         }
         this.fileAudit = new FileAudit(fileEvents, sharedLayers);
         this.wasi = new WasiPreview1(config.build(), fileAudit);
+    }
+
+    /** The guest's environment: the spec's, with each secret's name set to its placeholder. */
+    static Map<String, String> environment(SandboxSpec spec, SecretSet secrets) {
+        if (secrets.isEmpty()) {
+            return spec.env;
+        }
+        Map<String, String> env = new LinkedHashMap<>(spec.env);
+        env.putAll(secrets.placeholders());
+        return env;
+    }
+
+    /** Real secret values masked (same length) in what the guest writes to host files. */
+    private static WriteMask writeMask(SecretSet secrets) {
+        if (secrets.redactor().isEmpty()) {
+            return null;
+        }
+        Redactor.SameLength sameLength = secrets.redactor().sameLength();
+        return new WriteMask() {
+            @Override
+            public byte[] apply(byte[] bytes) {
+                return sameLength.apply(bytes);
+            }
+
+            @Override
+            public int overlap() {
+                return sameLength.overlap();
+            }
+        };
     }
 
     /** Records the reads and writes of files still open; the end of every execution calls it. */
@@ -141,6 +200,11 @@ final class GuestEnvironment implements AutoCloseable {
      */
     void closeDescriptorsOpenedSinceBegin() {
         wasi.fdTable().closeAllExcept(descriptorsAtBegin);
+    }
+
+    /** Closes the guest's sockets (saveState: no connection outlives a capture). */
+    void closeSockets() {
+        wasi.closeSockets();
     }
 
     /** Ends any sleep of the guest early so a pending interrupt is seen promptly. */

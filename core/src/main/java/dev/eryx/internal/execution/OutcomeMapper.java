@@ -1,5 +1,10 @@
 package dev.eryx.internal.execution;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.eryx.Effect;
 import dev.eryx.EryxException;
 import dev.eryx.ExecutionCancelledException;
@@ -14,6 +19,7 @@ import dev.eryx.PythonException;
 import dev.eryx.SandboxCrashedException;
 import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestTrap;
+import dev.eryx.internal.net.secrets.Redactor;
 import dev.eryx.internal.values.ApiValues;
 import dev.eryx.internal.values.HumanDuration;
 import dev.eryx.internal.wasi.WasiExitException;
@@ -51,7 +57,7 @@ final class OutcomeMapper {
                 .executionResult(
                         execution.stdout.finish(),
                         execution.stderr.finish(),
-                        outcome == null ? null : outcome.result,
+                        outcome == null ? null : redact(outcome.result, execution.redactor),
                         duration,
                         stats,
                         outcome == null ? 0 : outcome.exitCode,
@@ -88,11 +94,48 @@ final class OutcomeMapper {
         if (outcome.ok) {
             return result;
         }
-        if (stop != null && "KeyboardInterrupt".equals(outcome.errorType)) {
+        if (stop != null
+                && ("KeyboardInterrupt".equals(outcome.errorType)
+                        || execution.networkWaitCancelled)) {
             throw stopped(execution, stop, result);
         }
+        Redactor redactor = execution.redactor;
         throw new PythonException(
-                outcome.errorType, outcome.errorMessage, outcome.traceback, result);
+                redactor.redact(outcome.errorType),
+                redactor.redact(outcome.errorMessage),
+                redactor.redact(outcome.traceback),
+                result);
+    }
+
+    /**
+     * The result with real secret values redacted in every string, field name and number (a
+     * callback could have handed the guest a value, which it could return).
+     */
+    static JsonNode redact(JsonNode node, Redactor redactor) {
+        if (node == null || redactor.isEmpty()) {
+            return node;
+        }
+        if (node.isTextual() || node.isNumber()) {
+            String text = node.asText();
+            String redacted = redactor.redact(text);
+            return redacted.equals(text) ? node : TextNode.valueOf(redacted);
+        }
+        if (node.isArray()) {
+            ArrayNode copy = JsonNodeFactory.instance.arrayNode();
+            node.forEach(element -> copy.add(redact(element, redactor)));
+            return copy;
+        }
+        if (node.isObject()) {
+            ObjectNode copy = JsonNodeFactory.instance.objectNode();
+            node.fields()
+                    .forEachRemaining(
+                            field ->
+                                    copy.set(
+                                            redactor.redact(field.getKey()),
+                                            redact(field.getValue(), redactor)));
+            return copy;
+        }
+        return node;
     }
 
     /**

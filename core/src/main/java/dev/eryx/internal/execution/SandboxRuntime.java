@@ -10,12 +10,18 @@ import dev.eryx.internal.engine.GuestInstance;
 import dev.eryx.internal.engine.GuestTrap;
 import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.ledger.EffectLedger;
+import dev.eryx.internal.net.NetBridge;
+import dev.eryx.internal.net.NetSession;
+import dev.eryx.internal.net.secrets.SecretSet;
 import dev.eryx.internal.vfs.Vfs;
 import java.io.InputStream;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.random.RandomGenerator;
 
 /**
  * The machinery behind a {@code Sandbox}: runs its executions one after another on the {@link
@@ -28,13 +34,19 @@ public final class SandboxRuntime implements AutoCloseable {
     private final GuestThread thread;
     private final Watchdog watchdog;
 
+    /** The secrets with their placeholders: bound once, kept across resets. */
+    private final SecretSet secrets;
+
     /** What executions did outside the interpreter: callbacks and files report to it. */
-    private final EffectLedger ledger = new EffectLedger();
+    private final EffectLedger ledger;
 
     /** Host callbacks and tracing (dev.eryx.internal.callbacks). */
     private final CallbackDispatcher callbacks;
 
     private final ExecutionBridge bridge;
+
+    /** The guest's network (sockets, waits, limits); serves the notifier even without a policy. */
+    private final NetSession net;
 
     /** The host's stdin, read ahead on its own thread; null when the guest's stdin is empty. */
     private final StdinPump stdin;
@@ -56,17 +68,37 @@ public final class SandboxRuntime implements AutoCloseable {
         String id = Integer.toHexString(System.identityHashCode(this));
         this.thread = new GuestThread("eryx-guest-" + id, spec.guestStackBytes);
         this.watchdog = new Watchdog(lock, new StopTarget(), thread);
+        this.secrets = SecretSet.bind(spec.secrets, secretRandom(spec), spec.restoredPlaceholders);
+        this.ledger = new EffectLedger(secrets.redactor()::redact);
         this.callbacks = new CallbackDispatcher(spec.callbacks, ledger, SharedScheduler::schedule);
+        this.net = new NetSession(spec.network, secrets, ledger, callbacks::hasFinishedCall);
+        callbacks.onCallFinished(net::callbackFinished);
         this.bridge =
                 new ExecutionBridge(
                         watchdog::running,
                         lock,
                         callbacks,
-                        spec.env,
+                        new NetBridge(net, () -> environment.wasi()),
+                        GuestEnvironment.environment(spec, secrets),
                         spec.packages == null ? List.of() : GuestLayers.sysPathOf(spec.packages));
         this.stdin = spec.stdin == null ? null : new StdinPump(spec.stdin, "eryx-stdin-" + id);
         this.output = new OutputDelivery("eryx-output-" + id);
-        this.environment = new GuestEnvironment(spec, ledger, guestStdin());
+        this.environment = new GuestEnvironment(spec, secrets, ledger, guestStdin(), net);
+    }
+
+    /**
+     * The placeholders come from the sandbox's randomness: a seeded sandbox gets the same ones
+     * every time (from a generator of their own, so the guest's random stream is unchanged).
+     */
+    private static RandomGenerator secretRandom(SandboxSpec spec) {
+        return spec.randomSeed.isPresent()
+                ? new SplittableRandom(spec.randomSeed.getAsLong() ^ 0x5ec2e75e_c2e75ec2L)
+                : new SecureRandom();
+    }
+
+    /** The sandbox's secrets (network filters and redaction). */
+    public SecretSet secrets() {
+        return secrets;
     }
 
     /** Builds the guest environment and boots the interpreter on the guest thread. */
@@ -104,6 +136,9 @@ public final class SandboxRuntime implements AutoCloseable {
                 "capturing the interpreter state",
                 () -> {
                     thread.requireUsable();
+                    // A saved state holds no connection: the guest's sockets end here.
+                    environment.closeSockets();
+                    net.reset();
                     return withState.apply(guest.captureState(), environment.vfs());
                 });
     }
@@ -134,13 +169,14 @@ public final class SandboxRuntime implements AutoCloseable {
         }
         try {
             GuestEnvironment old = environment;
-            GuestEnvironment fresh = new GuestEnvironment(spec, ledger, guestStdin());
+            GuestEnvironment fresh = new GuestEnvironment(spec, secrets, ledger, guestStdin(), net);
             boolean reset;
             synchronized (lock) {
                 reset = watchdog.running() == null && guest.resetTo(spec.image, fresh.wasi());
                 if (reset) {
                     environment = fresh;
                     bridge.forgetAdoption();
+                    net.reset(); // the old environment's sockets close with it
                 }
             }
             (reset ? old : fresh).close();
@@ -227,7 +263,8 @@ public final class SandboxRuntime implements AutoCloseable {
                     spec.stderrListener,
                     spec.stdoutBytesListener,
                     spec.stderrBytesListener,
-                    output);
+                    output,
+                    secrets.redactor());
             if (stdin != null) {
                 stdin.rearm();
             }
@@ -238,6 +275,7 @@ public final class SandboxRuntime implements AutoCloseable {
             guest.clearInterrupt();
             guest.setFuel(execution.limits.maxFuel());
             ledger.begin();
+            net.beginExecution();
             callbacks.beginExecution(execution.limits);
             watchdog.begin(execution);
         }
@@ -249,6 +287,7 @@ public final class SandboxRuntime implements AutoCloseable {
             } catch (Throwable t) {
                 failure = t;
             }
+            execution.networkWaitCancelled = net.cancelledAWait();
             ExecutionResult result = null;
             try {
                 result = finish(execution, Duration.ofNanos(System.nanoTime() - started));
@@ -288,6 +327,7 @@ public final class SandboxRuntime implements AutoCloseable {
             environment.flushFileEffects(); // files still open: their reads/writes belong here
         } finally {
             calls = callbacks.finishExecution(); // its cancelled calls go to the ledger
+            net.endExecution(); // connections still open: their entries so far
         }
         return OutcomeMapper.result(execution, duration, guest, calls, ledger.finish());
     }
@@ -307,7 +347,8 @@ public final class SandboxRuntime implements AutoCloseable {
             }
             bridge.rollBack();
         }
-        environment.closeDescriptorsOpenedSinceBegin();
+        environment.closeDescriptorsOpenedSinceBegin(); // its sockets too
+        net.rollBack();
         return true;
     }
 
@@ -328,6 +369,7 @@ public final class SandboxRuntime implements AutoCloseable {
         thread.close();
         callbacks.close();
         environment.close();
+        net.close();
         output.close();
         if (stdin != null) {
             stdin.close();
@@ -347,6 +389,7 @@ public final class SandboxRuntime implements AutoCloseable {
         public void requestInterrupt(boolean first) {
             guest.requestInterrupt();
             environment.wakeUp();
+            net.wakeUp(); // ends a wait on a socket or in poll_oneoff
             if (first) {
                 // Cancels the pending host calls and wakes a guest waiting for one.
                 callbacks.stopExecution();

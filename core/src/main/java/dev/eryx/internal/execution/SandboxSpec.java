@@ -9,6 +9,7 @@ import dev.eryx.internal.engine.MemoryOptions;
 import dev.eryx.internal.net.secrets.SecretValue;
 import dev.eryx.internal.packages.PackageLayer;
 import dev.eryx.internal.vfs.TreeEntry;
+import dev.eryx.internal.vfs.staged.StagedMount;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -44,6 +45,9 @@ public final class SandboxSpec {
 
     /** A restored state's in-memory filesystem, created before {@link #files}. */
     final List<TreeEntry> restoredTree;
+
+    /** A restored state's staged changes, by the staged mount's normalized guest path. */
+    final Map<String, List<StagedMount.SavedEntry>> restoredStaged;
 
     final Map<String, String> env;
     final Consumer<String> stdoutListener;
@@ -84,11 +88,15 @@ public final class SandboxSpec {
     /** Credentials the guest sees only as placeholders (docs/network.md, "Secrets"). */
     final List<SecretValue> secrets;
 
+    /** A restored state's placeholders by secret name, which the secrets keep. */
+    final Map<String, String> restoredPlaceholders;
+
     private SandboxSpec(Builder b) {
         this.limits = b.limits;
         this.mounts = List.copyOf(b.mounts);
         this.files = Map.copyOf(b.files);
         this.restoredTree = List.copyOf(b.restoredTree);
+        this.restoredStaged = Map.copyOf(b.restoredStaged);
         this.env = Map.copyOf(b.env);
         this.stdoutListener = b.stdoutListener;
         this.stderrListener = b.stderrListener;
@@ -105,6 +113,7 @@ public final class SandboxSpec {
         this.memoryOptions = b.memoryOptions;
         this.network = b.network;
         this.secrets = List.copyOf(b.secrets);
+        this.restoredPlaceholders = Map.copyOf(b.restoredPlaceholders);
     }
 
     /**
@@ -133,6 +142,7 @@ public final class SandboxSpec {
         private final List<Mount> mounts = new ArrayList<>();
         private final Map<String, byte[]> files = new LinkedHashMap<>();
         private List<TreeEntry> restoredTree = List.of();
+        private Map<String, List<StagedMount.SavedEntry>> restoredStaged = Map.of();
         private final Map<String, String> env = new LinkedHashMap<>();
         private Consumer<String> stdoutListener;
         private Consumer<String> stderrListener;
@@ -149,6 +159,7 @@ public final class SandboxSpec {
         private CallbackSetup callbacks = CallbackSetup.NONE;
         private NetworkPolicy network;
         private final List<SecretValue> secrets = new ArrayList<>();
+        private Map<String, String> restoredPlaceholders = Map.of();
 
         public Builder limits(ResourceLimits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");
@@ -169,6 +180,12 @@ public final class SandboxSpec {
          * The in-memory filesystem of a saved state: recreated first, except what lies at or below
          * a mount point, which the mount shows instead; {@link #file} entries then replace files.
          */
+        /** Pending changes re-applied over the staged mounts at these guest paths. */
+        public Builder restoredStaged(Map<String, List<StagedMount.SavedEntry>> staged) {
+            this.restoredStaged = Map.copyOf(staged);
+            return this;
+        }
+
         public Builder restoredTree(List<TreeEntry> tree) {
             this.restoredTree = List.copyOf(tree);
             return this;
@@ -259,6 +276,12 @@ public final class SandboxSpec {
 
         public Builder secret(SecretValue secret) {
             secrets.add(Objects.requireNonNull(secret, "secret"));
+            return this;
+        }
+
+        /** The placeholders a saved state's guest holds, by secret name. */
+        public Builder restoredPlaceholders(Map<String, String> placeholders) {
+            this.restoredPlaceholders = Map.copyOf(placeholders);
             return this;
         }
 

@@ -6,10 +6,11 @@ import dev.eryx.internal.wasi.FileListener;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * The audit ledger of one sandbox: what each execution did outside the interpreter (host callbacks,
- * files, and next the network), in the one order the host recorded it, whichever the source.
+ * files and network connections), in the one order the host recorded it, whichever the source.
  * Capabilities report here; nothing the guest runs can write, edit or remove an entry.
  *
  * <p>{@link #begin()} and {@link #finish()} bracket every execution on the guest thread; reports
@@ -21,10 +22,24 @@ public final class EffectLedger implements FileListener {
     /** Entries one execution keeps; later ones are counted in a LEDGER_TRUNCATED entry. */
     public static final int MAX_ENTRIES = 10_000;
 
+    /** Real secret values → [REDACTED] in every string of an entry. */
+    private final UnaryOperator<String> redact;
+
     // Guarded by this.
     private List<Effect> entries = new ArrayList<>();
     private long dropped;
     private List<Effect> finished;
+
+    public EffectLedger() {
+        this(UnaryOperator.identity());
+    }
+
+    /**
+     * @param redact applied to the target, error and destination of every entry
+     */
+    public EffectLedger(UnaryOperator<String> redact) {
+        this.redact = redact;
+    }
 
     /** Starts the ledger of a new execution, discarding anything reported since the last one. */
     public synchronized void begin() {
@@ -69,6 +84,31 @@ public final class EffectLedger implements FileListener {
         append(entry(Effect.Kind.CALLBACK, name, bytes, duration, outcome, error, null));
     }
 
+    /**
+     * A network connection (or attempt) of the guest: when it closed, failed or was refused, or
+     * when the execution ended with it open (then bytes cover that execution).
+     *
+     * @param target {@code host:port}
+     * @param error why it did not succeed; null when {@code outcome} is OK
+     */
+    public void connection(
+            String target,
+            String host,
+            int port,
+            String address,
+            boolean tls,
+            long sent,
+            long received,
+            Duration duration,
+            Effect.Outcome outcome,
+            String error) {
+        append(
+                ApiValues.get()
+                        .connectionEffect(
+                                target, duration, outcome, error, host, port, address, tls, sent,
+                                received));
+    }
+
     /** A file event from WASI, in the ledger's terms. */
     @Override
     public void onFileEvent(FileListener.Event event) {
@@ -96,7 +136,7 @@ public final class EffectLedger implements FileListener {
     }
 
     /** The one place entries are made. */
-    private static Effect entry(
+    private Effect entry(
             Effect.Kind kind,
             String target,
             long bytes,
@@ -104,7 +144,15 @@ public final class EffectLedger implements FileListener {
             Effect.Outcome outcome,
             String error,
             String destination) {
-        return ApiValues.get().effect(kind, target, bytes, duration, outcome, error, destination);
+        return ApiValues.get()
+                .effect(
+                        kind,
+                        redact.apply(target),
+                        bytes,
+                        duration,
+                        outcome,
+                        redact.apply(error),
+                        redact.apply(destination));
     }
 
     private synchronized void append(Effect effect) {

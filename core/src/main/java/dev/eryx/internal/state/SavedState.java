@@ -7,6 +7,7 @@ import dev.eryx.internal.packages.PackageIdentity;
 import dev.eryx.internal.vfs.NodeType;
 import dev.eryx.internal.vfs.TreeEntry;
 import dev.eryx.internal.vfs.Vfs;
+import dev.eryx.internal.vfs.staged.StagedMount;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -25,8 +26,10 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
@@ -70,6 +73,8 @@ public final class SavedState {
     static final int SECTION_INTERPRETER = 1;
     static final int SECTION_ENTRY = 2;
     static final int SECTION_PACKAGES = 3;
+    static final int SECTION_STAGED = 4;
+    static final int SECTION_SECRETS = 5;
 
     /** Section flag: a reader that does not know the section must refuse the state. */
     static final int SECTION_REQUIRED = 1;
@@ -146,17 +151,31 @@ public final class SavedState {
     private final InterpreterState interpreter;
     private final List<TreeEntry> tree;
     private final List<PackageIdentity> packages;
+    private final Map<String, String> secretPlaceholders;
+    private final Map<String, List<StagedMount.SavedEntry>> staged;
     private final boolean signed;
 
     private SavedState(
             InterpreterState interpreter,
             List<TreeEntry> tree,
             List<PackageIdentity> packages,
+            Map<String, String> secretPlaceholders,
+            Map<String, List<StagedMount.SavedEntry>> staged,
             boolean signed) {
         this.interpreter = interpreter;
         this.tree = List.copyOf(tree);
         this.packages = List.copyOf(packages);
+        this.secretPlaceholders = secretPlaceholders;
+        this.staged = Map.copyOf(staged);
         this.signed = signed;
+    }
+
+    /**
+     * The pending changes of the saved sandbox's staged mounts (STAGED sections), by the mount's
+     * normalized guest path.
+     */
+    public Map<String, List<StagedMount.SavedEntry>> staged() {
+        return staged;
     }
 
     public InterpreterState interpreter() {
@@ -173,6 +192,14 @@ public final class SavedState {
      */
     public List<PackageIdentity> packages() {
         return packages;
+    }
+
+    /**
+     * The placeholders of the saved sandbox's secrets by name (its SECRETS section; never the
+     * values), which the restoring host re-binds; empty when it had none.
+     */
+    public Map<String, String> secretPlaceholders() {
+        return secretPlaceholders;
     }
 
     /** Whether the state carried a signature (verified only when decoded with a key). */
@@ -197,10 +224,24 @@ public final class SavedState {
      */
     public static byte[] encode(
             InterpreterState interpreter, Vfs vfs, byte[] key, List<PackageIdentity> packages) {
+        return encode(interpreter, vfs, key, packages, Map.of());
+    }
+
+    /**
+     * As {@link #encode(InterpreterState, Vfs, byte[], List)}, recording the placeholders of the
+     * sandbox's secrets by name (a SECRETS section, written only when there are some).
+     */
+    public static byte[] encode(
+            InterpreterState interpreter,
+            Vfs vfs,
+            byte[] key,
+            List<PackageIdentity> packages,
+            Map<String, String> secretPlaceholders) {
         if (key != null) {
             checkKey(key);
         }
         byte[] packagesBody = packagesBody(packages);
+        byte[] secretsBody = SecretsSection.body(secretPlaceholders);
         try {
             ByteArrayOutputStream compressed = new ByteArrayOutputStream(8 << 20);
             Deflater deflater = new Deflater(Deflater.BEST_SPEED);
@@ -224,7 +265,18 @@ public final class SavedState {
                             out, SECTION_PACKAGES, SECTION_REQUIRED, packagesBody.length);
                     out.write(packagesBody);
                 }
+                if (secretsBody != null) {
+                    writeSectionHeader(out, SECTION_SECRETS, SECTION_REQUIRED, secretsBody.length);
+                    out.write(secretsBody);
+                }
                 vfs.walkMemoryTree(entry -> writeEntry(out, entry));
+                for (Map.Entry<String, StagedMount> mount : vfs.stagedMounts().entrySet()) {
+                    byte[] body = StagedSection.encode(mount.getKey(), mount.getValue().save());
+                    if (body != null) {
+                        writeSectionHeader(out, SECTION_STAGED, SECTION_REQUIRED, body.length);
+                        out.write(body);
+                    }
+                }
                 writeSectionHeader(out, SECTION_END, SECTION_REQUIRED, 0);
             } finally {
                 deflater.end();
@@ -486,6 +538,8 @@ public final class SavedState {
                     case SECTION_INTERPRETER -> payload.interpreter(in, length);
                     case SECTION_ENTRY -> payload.entry(in, length);
                     case SECTION_PACKAGES -> payload.packages(in, length);
+                    case SECTION_STAGED -> payload.staged(in, length);
+                    case SECTION_SECRETS -> payload.secrets(in, length);
                     default -> {
                         if ((sectionFlags & SECTION_REQUIRED) != 0) {
                             throw new IllegalArgumentException(
@@ -514,6 +568,8 @@ public final class SavedState {
         private InterpreterState interpreter;
         private final List<TreeEntry> entries = new ArrayList<>();
         private List<PackageIdentity> packages;
+        private Map<String, String> secrets;
+        private final Map<String, List<StagedMount.SavedEntry>> staged = new HashMap<>();
 
         /** Which entries (1-based; 0 is the root) are directories. */
         private final BitSet isDirectory = new BitSet();
@@ -598,6 +654,13 @@ public final class SavedState {
             packages = identities;
         }
 
+        void secrets(DataInputStream in, long length) throws IOException {
+            if (secrets != null) {
+                throw corrupt("two secrets sections");
+            }
+            secrets = SecretsSection.read(in, length);
+        }
+
         void entry(DataInputStream in, long length) throws IOException {
             int index = entries.size() + 1;
             if (index > maxEntries) {
@@ -664,6 +727,13 @@ public final class SavedState {
             isDirectory.set(index, kind == ENTRY_DIRECTORY);
         }
 
+        void staged(DataInputStream in, long length) throws IOException {
+            StagedSection section = StagedSection.decode(in, length, maxEntries, this::charge);
+            if (staged.put(section.guestPath(), section.entries()) != null) {
+                throw corrupt("two staged sections for " + section.guestPath());
+            }
+        }
+
         /** Files and symlink targets count against the quota, as in the tree itself. */
         private void charge(long bytes) {
             vfsBytes += bytes;
@@ -680,7 +750,12 @@ public final class SavedState {
                 throw corrupt("no interpreter section");
             }
             return new SavedState(
-                    interpreter, entries, packages == null ? List.of() : packages, signed);
+                    interpreter,
+                    entries,
+                    packages == null ? List.of() : packages,
+                    secrets == null ? Map.of() : secrets,
+                    staged,
+                    signed);
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.eryx.Effect;
 import dev.eryx.ExecutionResult;
 import dev.eryx.ExecutionStats;
+import dev.eryx.PendingChange;
 import dev.eryx.TraceEvent;
 import java.lang.invoke.MethodHandles;
 import java.time.Duration;
@@ -57,6 +58,19 @@ public abstract class ApiValues {
             String error,
             String destination);
 
+    /** A NETWORK_CONNECT entry: bytes are {@code sent + received}. */
+    public abstract Effect connectionEffect(
+            String target,
+            Duration duration,
+            Effect.Outcome outcome,
+            String error,
+            String host,
+            int port,
+            String address,
+            boolean tls,
+            long sent,
+            long received);
+
     public abstract TraceEvent traceEvent(
             TraceEvent.Kind kind,
             String file,
@@ -64,6 +78,15 @@ public abstract class ApiValues {
             String function,
             Duration duration,
             String detail);
+
+    public abstract PendingChange pendingChange(
+            String path,
+            PendingChange.Kind kind,
+            boolean directory,
+            long size,
+            String sha256,
+            String diff,
+            String modeChange);
 
     /** The implementation, registered by {@code dev.eryx} when its value types load. */
     public static ApiValues get() {

@@ -208,6 +208,32 @@ final class MemoryTree {
         usedBytes += delta;
     }
 
+    /** The quota as other storage of the sandbox (a staged overlay) charges it. */
+    Quota quota() {
+        return new Quota() {
+            @Override
+            public void chargeBytes(long delta) {
+                synchronized (MemoryTree.this) {
+                    charge(delta);
+                }
+            }
+
+            @Override
+            public void chargeEntries(long delta) {
+                synchronized (MemoryTree.this) {
+                    if (delta > 0 && entries + delta > maxEntries) {
+                        throw new ErrnoException(
+                                Errno.NOSPC,
+                                "sandbox filesystem holds its maximum of "
+                                        + maxEntries
+                                        + " entries");
+                    }
+                    entries += delta;
+                }
+            }
+        };
+    }
+
     /** Must hold the lock. Counts one more entry, or fails with ENOSPC. */
     private void chargeEntry() {
         if (entries >= maxEntries) {

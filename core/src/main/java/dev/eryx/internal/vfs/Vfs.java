@@ -1,6 +1,7 @@
 package dev.eryx.internal.vfs;
 
 import dev.eryx.internal.vfs.host.HostMount;
+import dev.eryx.internal.vfs.staged.StagedMount;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -8,7 +9,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -34,8 +37,13 @@ public final class Vfs {
     private final MemoryTree tree;
     private final DirectoryNode[] rootChain;
     private long nextHostDevice = FIRST_HOST_DEVICE;
+    private final Clock clock;
+
+    /** Staged mounts by normalized guest path, in mount order. */
+    private final Map<String, StagedMount> stagedMounts = new LinkedHashMap<>();
 
     private Vfs(Builder builder) {
+        this.clock = builder.clock;
         this.tree = new MemoryTree(builder.maxBytes, builder.clock);
         this.rootChain = new DirectoryNode[] {tree.root()};
     }
@@ -94,9 +102,32 @@ public final class Vfs {
 
     /** Shows the host directory at {@code guestPath}; confinement is {@link HostMount}'s job. */
     public synchronized void mount(Path hostDirectory, String guestPath, boolean readOnly) {
-        DirectoryNode mounted = HostMount.open(hostDirectory, readOnly, nextHostDevice);
+        mount(hostDirectory, guestPath, readOnly, null);
+    }
+
+    /** As {@link #mount(Path, String, boolean)}, writes to its files passing {@code mask}. */
+    public synchronized void mount(
+            Path hostDirectory, String guestPath, boolean readOnly, WriteMask mask) {
+        DirectoryNode mounted = HostMount.open(hostDirectory, readOnly, nextHostDevice, mask);
         attach(guestPath, mounted);
         nextHostDevice++;
+    }
+
+    /**
+     * Shows the host directory at {@code guestPath} with the guest's writes staged in an overlay
+     * charged to this filesystem's quota (see {@link StagedMount}).
+     */
+    public synchronized StagedMount mountStaged(Path hostDirectory, String guestPath) {
+        StagedMount staged = StagedMount.open(hostDirectory, nextHostDevice, tree.quota(), clock);
+        attach(guestPath, staged.root());
+        nextHostDevice++;
+        stagedMounts.put(normalizeAbsolute(guestPath), staged);
+        return staged;
+    }
+
+    /** The staged mounts by normalized guest path, in mount order. */
+    public synchronized Map<String, StagedMount> stagedMounts() {
+        return new LinkedHashMap<>(stagedMounts);
     }
 
     private void attach(String guestPath, DirectoryNode mountedRoot) {

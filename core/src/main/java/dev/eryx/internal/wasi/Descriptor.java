@@ -7,7 +7,7 @@ import java.io.InputStream;
 import java.util.List;
 
 /**
- * What a file descriptor refers to: one of the four kinds below, no other (sealed, so a new kind is
+ * What a file descriptor refers to: one of the five kinds below, no other (sealed, so a new kind is
  * a compile-time decision). Mutable per-fd state (position, flags) lives here.
  */
 abstract sealed class Descriptor {
@@ -125,6 +125,30 @@ abstract sealed class Descriptor {
         @Override
         void close() {
             file.close();
+        }
+    }
+
+    /** A stream socket, served by a {@link GuestSocket}. */
+    static final class Socket extends Descriptor {
+        final GuestSocket socket;
+
+        Socket(GuestSocket socket) {
+            super(Preview1.RIGHTS_SOCKET, 0, 0);
+            this.socket = socket;
+        }
+
+        boolean nonBlocking() {
+            return (fdFlags & Preview1.FDFLAG_NONBLOCK) != 0;
+        }
+
+        @Override
+        int fileType() {
+            return Preview1.FILETYPE_SOCKET_STREAM;
+        }
+
+        @Override
+        void close() {
+            socket.close();
         }
     }
 }

@@ -59,6 +59,10 @@ final class GuestMemory {
         memory.writeI32(check(address, 4), value);
     }
 
+    void writeU16(long address, int value) {
+        memory.writeShort(check(address, 2), (short) value);
+    }
+
     void writeI64(long address, long value) {
         memory.writeLong(check(address, 8), value);
     }

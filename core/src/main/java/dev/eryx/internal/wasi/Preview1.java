@@ -11,6 +11,7 @@ final class Preview1 {
     static final int FILETYPE_CHARACTER_DEVICE = 2;
     static final int FILETYPE_DIRECTORY = 3;
     static final int FILETYPE_REGULAR_FILE = 4;
+    static final int FILETYPE_SOCKET_STREAM = 6;
     static final int FILETYPE_SYMBOLIC_LINK = 7;
 
     // rights
@@ -99,6 +100,20 @@ final class Preview1 {
 
     // fdflags
     static final int FDFLAG_APPEND = 1;
+    static final int FDFLAG_NONBLOCK = 4;
+    static final int RIFLAG_RECV_PEEK = 1;
+    static final int RIFLAG_RECV_WAITALL = 2;
+    static final int SDFLAG_RD = 1;
+    static final int SDFLAG_WR = 2;
+    static final int EVENTRWFLAG_HANGUP = 1;
+
+    static final long RIGHTS_SOCKET =
+            RIGHT_FD_READ
+                    | RIGHT_FD_WRITE
+                    | RIGHT_FD_FDSTAT_SET_FLAGS
+                    | RIGHT_FD_FILESTAT_GET
+                    | RIGHT_POLL_FD_READWRITE
+                    | RIGHT_SOCK_SHUTDOWN;
     static final int FDFLAGS_ALL = 0x1f;
 
     // oflags

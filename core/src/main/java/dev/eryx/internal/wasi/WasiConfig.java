@@ -28,6 +28,7 @@ public final class WasiConfig {
     private final LongSupplier monotonicNanos;
     private final Supplier<RandomGenerator> random;
     private final Sleeper sleeper;
+    private final PollWaiter pollWaiter;
     private final Vfs vfs;
     private final int maxOpenFiles;
 
@@ -42,6 +43,7 @@ public final class WasiConfig {
         this.monotonicNanos = b.monotonicNanos;
         this.random = b.random;
         this.sleeper = b.sleeper;
+        this.pollWaiter = b.pollWaiter;
         this.vfs = Objects.requireNonNull(b.vfs, "vfs is required");
         this.maxOpenFiles = b.maxOpenFiles;
     }
@@ -86,6 +88,11 @@ public final class WasiConfig {
         return sleeper;
     }
 
+    /** Waits for socket descriptors in poll_oneoff; null when nothing makes sockets. */
+    public PollWaiter pollWaiter() {
+        return pollWaiter;
+    }
+
     public Vfs vfs() {
         return vfs;
     }
@@ -118,6 +125,7 @@ public final class WasiConfig {
         private LongSupplier monotonicNanos = System::nanoTime;
         private Supplier<RandomGenerator> random = SecureRandom::new;
         private Sleeper sleeper = Sleeper.threadSleep();
+        private PollWaiter pollWaiter;
         private Vfs vfs;
         private int maxOpenFiles = 1024;
 
@@ -186,6 +194,11 @@ public final class WasiConfig {
 
         public Builder sleeper(Sleeper sleeper) {
             this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+            return this;
+        }
+
+        public Builder pollWaiter(PollWaiter pollWaiter) {
+            this.pollWaiter = Objects.requireNonNull(pollWaiter, "pollWaiter");
             return this;
         }
 

@@ -129,6 +129,30 @@ public final class WasiPreview1 implements AutoCloseable {
         return fds;
     }
 
+    /**
+     * Gives the guest a socket descriptor (the lowest free number) served by {@code socket}.
+     *
+     * @throws ErrnoException MFILE when the guest has all its descriptors open
+     */
+    public int openSocket(GuestSocket socket) {
+        return fds.allocate(new Descriptor.Socket(socket));
+    }
+
+    /** The socket open as {@code fd}, or null when {@code fd} is not an open socket. */
+    public GuestSocket socketAt(long fd) {
+        return fds.isOpen(fd) && fds.get(fd) instanceof Descriptor.Socket s ? s.socket : null;
+    }
+
+    /** Closes every socket descriptor (saveState: no connection outlives it). */
+    public void closeSockets() {
+        java.util.BitSet open = fds.openDescriptors();
+        for (int fd = open.nextSetBit(0); fd >= 0; fd = open.nextSetBit(fd + 1)) {
+            if (fds.get(fd) instanceof Descriptor.Socket) {
+                fds.close(fd);
+            }
+        }
+    }
+
     /** Closes every open descriptor, releasing host file handles. */
     @Override
     public void close() {
@@ -228,9 +252,9 @@ public final class WasiPreview1 implements AutoCloseable {
             function("random_get", params(I32, I32), this::randomGet),
             function("sched_yield", params(), (m, a) -> 0),
             function("sock_accept", params(I32, I32, I32), this::socket),
-            function("sock_recv", params(I32, I32, I32, I32, I32, I32), this::socket),
-            function("sock_send", params(I32, I32, I32, I32, I32), this::socket),
-            function("sock_shutdown", params(I32, I32), this::socket),
+            function("sock_recv", params(I32, I32, I32, I32, I32, I32), this::sockRecv),
+            function("sock_send", params(I32, I32, I32, I32, I32), this::sockSend),
+            function("sock_shutdown", params(I32, I32), this::sockShutdown),
         };
         return functions;
     }
@@ -416,8 +440,11 @@ public final class WasiPreview1 implements AutoCloseable {
     }
 
     /**
-     * Descriptor subscriptions are always ready (nothing here ever blocks on I/O). Clock
-     * subscriptions, when nothing else is ready, really sleep until the earliest timeout.
+     * File and stream subscriptions are always ready (nothing here blocks on them). Socket
+     * subscriptions are ready as the {@link PollWaiter} says; with only sockets and clocks it
+     * really waits for the first socket or the earliest clock, and returns early, maybe with no
+     * event, when the execution is being stopped. Clock subscriptions alone sleep until the
+     * earliest timeout.
      *
      * <p>All subscriptions are read before any event is written: the guest may pass an event buffer
      * that overlaps them, and a subscription re-read after an event landed on it would no longer be
@@ -442,6 +469,9 @@ public final class WasiPreview1 implements AutoCloseable {
         // Per subscription: the fd's readable bytes, or a clock's relative timeout (-1: bad clock).
         long[] values = new long[n];
         Errno[] errors = new Errno[n];
+        // Per subscription: its socket, if it is one (those wait for real readiness).
+        GuestSocket[] sockets = new GuestSocket[n];
+        int socketCount = 0;
         long earliest = Long.MAX_VALUE;
         boolean anyClock = false;
         boolean anyImmediate = false;
@@ -453,6 +483,11 @@ public final class WasiPreview1 implements AutoCloseable {
             if (tags[i] == EVENTTYPE_FD_READ || tags[i] == EVENTTYPE_FD_WRITE) {
                 long fd = m.readU32(sub + 16);
                 errors[i] = fds.isOpen(fd) ? Errno.SUCCESS : Errno.BADF;
+                if (errors[i] == Errno.SUCCESS && fds.get(fd) instanceof Descriptor.Socket s) {
+                    sockets[i] = s.socket;
+                    socketCount++;
+                    continue;
+                }
                 values[i] =
                         errors[i] == Errno.SUCCESS && tags[i] == EVENTTYPE_FD_READ
                                 ? readableBytes(fds.get(fd))
@@ -471,16 +506,38 @@ public final class WasiPreview1 implements AutoCloseable {
                 anyImmediate = true;
             }
         }
-        if (!anyImmediate && anyClock) {
-            sleep(earliest);
+        int[] ready = null;
+        long fired;
+        if (socketCount > 0) {
+            ready =
+                    pollSockets(
+                            sockets,
+                            tags,
+                            socketCount,
+                            anyImmediate ? 0 : anyClock ? earliest : -1);
+            // Clocks fire when their time has come, also while sockets are ready; with none
+            // ready the wait ended at the earliest clock (or early, at a stop: as for sleep).
+            boolean noneReady = true;
+            for (int r : ready) {
+                noneReady &= r == 0;
+            }
+            long elapsed = monotonicNanos() - nowMonotonic;
+            fired = anyImmediate ? 0 : noneReady ? Math.max(elapsed, earliest) : elapsed;
+        } else {
+            if (!anyImmediate && anyClock) {
+                sleep(earliest);
+            }
+            // A clock fires if we slept to it, or if it was already due.
+            fired = anyImmediate ? 0 : earliest;
         }
-        // A clock fires if we slept to it, or if it was already due.
-        long fired = anyImmediate ? 0 : earliest;
         int events = 0;
         for (int i = 0; i < n; i++) {
             boolean clock = tags[i] == EVENTTYPE_CLOCK && errors[i] == Errno.SUCCESS;
             if (clock && values[i] > fired) {
                 continue; // not due: no event
+            }
+            if (sockets[i] != null && ready[i] == 0) {
+                continue; // not ready: no event
             }
             writeEvent(
                     m,
@@ -488,10 +545,39 @@ public final class WasiPreview1 implements AutoCloseable {
                     userdata[i],
                     errors[i],
                     tags[i],
-                    clock ? 0 : values[i]);
+                    clock ? 0 : sockets[i] != null ? 1 : values[i]);
         }
         m.writeI32(eventCountPointer, events);
         return 0;
+    }
+
+    /**
+     * Readiness of the socket subscriptions (by subscription index; 0 for the others), waiting at
+     * most {@code nanos} (-1: without limit) through the configured {@link PollWaiter}.
+     */
+    private int[] pollSockets(GuestSocket[] sockets, int[] tags, int socketCount, long nanos) {
+        int[] ready = new int[sockets.length];
+        PollWaiter waiter = config.pollWaiter();
+        GuestSocket[] polled = new GuestSocket[socketCount];
+        int[] interests = new int[socketCount];
+        int[] index = new int[socketCount];
+        int k = 0;
+        for (int i = 0; i < sockets.length; i++) {
+            if (sockets[i] != null) {
+                polled[k] = sockets[i];
+                interests[k] =
+                        tags[i] == EVENTTYPE_FD_READ ? GuestSocket.READABLE : GuestSocket.WRITABLE;
+                index[k++] = i;
+            }
+        }
+        int[] result = waiter == null ? interests : waiter.poll(polled, interests, nanos);
+        if (Thread.currentThread().isInterrupted()) {
+            throw new ChicoryInterruptedException("interrupted while the guest polled sockets");
+        }
+        for (int j = 0; j < socketCount; j++) {
+            ready[index[j]] = result[j] & interests[j];
+        }
+        return ready;
     }
 
     /** Nanoseconds until a clock subscription fires (≥ 0), or -1 for an unknown clock. */
@@ -671,6 +757,7 @@ public final class WasiPreview1 implements AutoCloseable {
             writeFilestat(m, buffer, directory.node().stat());
         } else {
             writeFilestat(m, buffer, null);
+            m.writeI64(buffer + 16, d.fileType());
         }
         return 0;
     }
@@ -823,6 +910,19 @@ public final class WasiPreview1 implements AutoCloseable {
             boolean positioned,
             long offset,
             long resultPointer) {
+        if (d instanceof Descriptor.Socket socket) {
+            if (positioned) {
+                throw new ErrnoException(Errno.SPIPE, "a socket has no offsets");
+            }
+            long[] entries = iovecs(m, iovs, count);
+            m.check(resultPointer, 4);
+            int moved =
+                    write
+                            ? socketSend(m, socket, entries)
+                            : socketRecv(m, socket, entries, false, false);
+            m.writeI32(resultPointer, moved);
+            return 0;
+        }
         boolean audited = fileAudit != null && fileAudit.follows(d);
         long started = audited ? System.nanoTime() : 0;
         long bytes;
@@ -1346,7 +1446,100 @@ public final class WasiPreview1 implements AutoCloseable {
 
     // ====================================================================== sockets
 
-    /** The sandbox has no network: real descriptors are not sockets. */
+    /** Bytes one recv or send moves at most (the guest asks again for more). */
+    private static final int SOCKET_CHUNK = 256 * 1024;
+
+    private Descriptor.Socket socketDescriptor(long fd) {
+        Descriptor d = fds.get(fd);
+        if (d instanceof Descriptor.Socket socket) {
+            return socket;
+        }
+        throw new ErrnoException(Errno.NOTSOCK, "not a socket");
+    }
+
+    private int sockRecv(GuestMemory m, long[] a) {
+        Descriptor.Socket socket = socketDescriptor(u32(a[0]));
+        long[] entries = iovecs(m, u32(a[1]), u32(a[2]));
+        long flags = u32(a[3]);
+        if ((flags & ~(RIFLAG_RECV_PEEK | RIFLAG_RECV_WAITALL)) != 0) {
+            return Errno.INVAL.code();
+        }
+        long lengthPointer = u32(a[4]);
+        long flagsPointer = u32(a[5]);
+        m.check(lengthPointer, 4);
+        m.check(flagsPointer, 2);
+        int got =
+                socketRecv(
+                        m,
+                        socket,
+                        entries,
+                        (flags & RIFLAG_RECV_PEEK) != 0,
+                        (flags & RIFLAG_RECV_WAITALL) != 0);
+        m.writeI32(lengthPointer, got);
+        m.writeU16(flagsPointer, 0);
+        return 0;
+    }
+
+    private int sockSend(GuestMemory m, long[] a) {
+        Descriptor.Socket socket = socketDescriptor(u32(a[0]));
+        long[] entries = iovecs(m, u32(a[1]), u32(a[2]));
+        long lengthPointer = u32(a[4]);
+        m.check(lengthPointer, 4);
+        m.writeI32(lengthPointer, socketSend(m, socket, entries));
+        return 0;
+    }
+
+    private int sockShutdown(GuestMemory m, long[] a) {
+        Descriptor.Socket socket = socketDescriptor(u32(a[0]));
+        long how = u32(a[1]);
+        if (how == 0 || (how & ~(SDFLAG_RD | SDFLAG_WR)) != 0) {
+            return Errno.INVAL.code();
+        }
+        socket.socket.shutdown((how & SDFLAG_RD) != 0, (how & SDFLAG_WR) != 0);
+        return 0;
+    }
+
+    /** One recv into the iovecs (validated by {@link #iovecs}); returns the bytes read. */
+    private int socketRecv(
+            GuestMemory m, Descriptor.Socket socket, long[] entries, boolean peek, boolean all) {
+        long total = 0;
+        for (int i = 1; i < entries.length; i += 2) {
+            total += entries[i];
+        }
+        int want = (int) Math.min(total, SOCKET_CHUNK);
+        byte[] buffer = want <= ioBuffer.length ? ioBuffer : new byte[want];
+        int got =
+                want == 0
+                        ? 0
+                        : socket.socket.recv(buffer, 0, want, peek, all, socket.nonBlocking());
+        int done = 0;
+        for (int i = 0; i < entries.length && done < got; i += 2) {
+            int n = (int) Math.min(entries[i + 1], got - done);
+            m.writeBytes(entries[i], buffer, done, n);
+            done += n;
+        }
+        return got;
+    }
+
+    /** One send of the iovecs' bytes (up to {@link #SOCKET_CHUNK}); returns the bytes taken. */
+    private int socketSend(GuestMemory m, Descriptor.Socket socket, long[] entries) {
+        long total = 0;
+        for (int i = 1; i < entries.length; i += 2) {
+            total += entries[i];
+        }
+        int length = (int) Math.min(total, SOCKET_CHUNK);
+        byte[] buffer = new byte[length];
+        int filled = 0;
+        for (int i = 0; i < entries.length && filled < length; i += 2) {
+            int n = (int) Math.min(entries[i + 1], length - filled);
+            byte[] part = m.readBytes(entries[i], n);
+            System.arraycopy(part, 0, buffer, filled, n);
+            filled += n;
+        }
+        return length == 0 ? 0 : socket.socket.send(buffer, 0, length, socket.nonBlocking());
+    }
+
+    /** sock_accept: this sandbox makes client sockets only. */
     private int socket(GuestMemory m, long[] a) {
         fds.get(u32(a[0]));
         return Errno.NOTSUP.code();

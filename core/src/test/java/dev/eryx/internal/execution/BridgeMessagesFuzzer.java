@@ -103,6 +103,10 @@ class BridgeMessagesFuzzer {
                             () -> execution,
                             new Object(),
                             callbacks,
+                            new dev.eryx.internal.net.NetBridge(
+                                    new dev.eryx.internal.net.NetSession(
+                                            null, null, ledger, () -> false),
+                                    () -> null),
                             Map.of("K", "v"),
                             List.of("/usr/local/lib/site-packages"));
             bridge.beginExecution();

@@ -10,6 +10,7 @@ import dev.eryx.internal.vfs.NodeType;
 import dev.eryx.internal.vfs.OpenFile;
 import dev.eryx.internal.vfs.Stat;
 import dev.eryx.internal.vfs.SymlinkNode;
+import dev.eryx.internal.vfs.WriteMask;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
@@ -61,10 +62,14 @@ public final class HostMount {
     private final boolean readOnly;
     private final long device;
 
-    private HostMount(Path root, boolean readOnly, long device) {
+    /** What writes to its files pass through; null: none. */
+    private final WriteMask mask;
+
+    private HostMount(Path root, boolean readOnly, long device, WriteMask mask) {
         this.root = root;
         this.readOnly = readOnly;
         this.device = device;
+        this.mask = mask;
     }
 
     /**
@@ -82,6 +87,12 @@ public final class HostMount {
      *     SecureDirectoryStream (without it confinement cannot be guaranteed, so we refuse).
      */
     public static DirectoryNode open(Path hostDirectory, boolean readOnly, long device) {
+        return open(hostDirectory, readOnly, device, null);
+    }
+
+    /** As {@link #open(Path, boolean, long)}, writes to its files passing {@code mask}. */
+    public static DirectoryNode open(
+            Path hostDirectory, boolean readOnly, long device, WriteMask mask) {
         Objects.requireNonNull(hostDirectory, "hostDirectory");
         Path real;
         try {
@@ -92,7 +103,7 @@ public final class HostMount {
         if (!Files.isDirectory(real)) {
             throw new IllegalArgumentException("not a directory: " + hostDirectory);
         }
-        HostMount mount = new HostMount(real, readOnly, device);
+        HostMount mount = new HostMount(real, readOnly, device, mask);
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(real)) {
             if (!(stream instanceof SecureDirectoryStream)) {
                 throw new IllegalArgumentException(
@@ -567,7 +578,7 @@ public final class HostMount {
                                 }
                                 return opened;
                             });
-            return new OpenHostFile(this, channel);
+            return new OpenHostFile(this, channel, mask);
         }
     }
 
@@ -603,10 +614,17 @@ public final class HostMount {
     private static final class OpenHostFile implements OpenFile {
         private final HostFile node;
         private final SeekableByteChannel channel;
+        private final WriteMask mask;
 
-        OpenHostFile(HostFile node, SeekableByteChannel channel) {
+        /** Where the last write ended and its last bytes (after masking), for the mask. */
+        private long lastEnd = -1;
+
+        private byte[] tail = new byte[0];
+
+        OpenHostFile(HostFile node, SeekableByteChannel channel, WriteMask mask) {
             this.node = node;
             this.channel = channel;
+            this.mask = mask;
         }
 
         @Override
@@ -630,6 +648,10 @@ public final class HostMount {
 
         @Override
         public int write(long position, byte[] buffer, int offset, int length) {
+            if (mask != null) {
+                writeMasked(position, buffer, offset, length);
+                return length;
+            }
             try {
                 channel.position(position);
                 ByteBuffer source = ByteBuffer.wrap(buffer, offset, length);
@@ -640,6 +662,34 @@ public final class HostMount {
             } catch (IOException e) {
                 throw toErrno(e);
             }
+        }
+
+        /**
+         * Writes through the mask. A write continuing the previous one is masked together with that
+         * one's tail, whose masked form is written again if a match spans both.
+         */
+        private void writeMasked(long position, byte[] buffer, int offset, int length) {
+            int context = position == lastEnd ? tail.length : 0;
+            byte[] window = new byte[context + length];
+            System.arraycopy(tail, tail.length - context, window, 0, context);
+            System.arraycopy(buffer, offset, window, context, length);
+            byte[] masked = mask.apply(window);
+            try {
+                int from = context;
+                if (masked != window && !Arrays.equals(masked, 0, context, window, 0, context)) {
+                    from = 0;
+                }
+                channel.position(position - (context - from));
+                ByteBuffer source = ByteBuffer.wrap(masked, from, masked.length - from);
+                while (source.hasRemaining()) {
+                    channel.write(source);
+                }
+            } catch (IOException e) {
+                throw toErrno(e);
+            }
+            lastEnd = position + length;
+            int keep = Math.min(mask.overlap(), masked.length);
+            tail = Arrays.copyOfRange(masked, masked.length - keep, masked.length);
         }
 
         @Override

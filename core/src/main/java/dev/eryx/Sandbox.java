@@ -139,10 +139,10 @@ public final class Sandbox implements AutoCloseable {
      * restoring builder). Symlinks are saved as symlinks and never followed, so the state is
      * bounded by the memory and filesystem caps. The files of the sandbox's {@link Builder#packages
      * packages} are not saved, only their names, versions and digests: the restoring builder must
-     * have the same packages. Of its {@link Builder#secret secrets} only the names and
-     * placeholders are saved, never the values (see {@link Builder#restoreFrom(byte[])}). With a
-     * {@link Builder#stateKey(byte[]) stateKey} the state is signed (HMAC-SHA256). The format is
-     * described in docs/saved-state.md.
+     * have the same packages. Of its {@link Builder#secret secrets} only the names and placeholders
+     * are saved, never the values (see {@link Builder#restoreFrom(byte[])}). With a {@link
+     * Builder#stateKey(byte[]) stateKey} the state is signed (HMAC-SHA256). The format is described
+     * in docs/saved-state.md.
      *
      * @throws IllegalStateException the sandbox is closed or no longer usable, or this is called
      *     from one of its own callbacks while the execution waits for it

@@ -26,7 +26,6 @@ import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -165,12 +164,10 @@ class SecretsNetworkTest {
     }
 
     /**
-     * BUG (policy/secrets): the gate names a connection after the last name the address was given
-     * out for, so once the guest resolved "localhost" (127.0.0.1), a later connection to the
-     * literal 127.0.0.1 is named "localhost" and a secret bound to "127.0.0.1" is refused there
-     * (and the ledger says localhost). Plain-loopback binding depends on the guest's history.
+     * The gate names a connection after the name its address was given out for, so once the guest
+     * resolved "localhost", a connection to the literal 127.0.0.1 is named "localhost"; a secret
+     * bound to "127.0.0.1" must still travel on it (plain loopback binds by the literal too).
      */
-    @Disabled("connection named after a previously resolved name: see javadoc, reported")
     @Test
     void aSecretForTheLiteralStillWorksAfterTheGuestResolvedLocalhost() {
         try (Sandbox fresh =

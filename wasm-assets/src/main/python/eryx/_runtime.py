@@ -80,11 +80,38 @@ builtins.quit = _Quitter("quit", "Ctrl-D (i.e. EOF)")
 _loop.install()
 
 
+# Memory the runtime holds back for itself. An execution that ends in MemoryError may leave the
+# heap full (a global of the user's holding it); releasing this then lets the next execution's own
+# machinery (request, compile, report) run, so the user can free their objects. It is taken back
+# only when twice as much is free, so a full heap does not swallow it again at once.
+_RESERVE_BYTES = 2 * 1024 * 1024
+_reserve = bytearray(_RESERVE_BYTES)
+
+
+def _release_reserve_after(outcome):
+    global _reserve
+    error = outcome.get("error") or {}
+    if error.get("type") == "MemoryError":
+        _reserve = None
+
+
+def _retake_reserve():
+    global _reserve
+    if _reserve is None:
+        try:
+            probe = bytearray(2 * _RESERVE_BYTES)
+            del probe
+            _reserve = bytearray(_RESERVE_BYTES)
+        except MemoryError:
+            pass
+
+
 def execute():
     """One execution: request, run, report. Never raises: a SystemExit leaving it would end the
     interpreter from C."""
     global _user_code_running, _filename
     _user_code_running = False
+    _retake_reserve()
     try:
         request = _bridge.invoke_json(_bridge.REQUEST)
         if "env" in request:
@@ -108,6 +135,7 @@ def execute():
         outcome, data = _execute(code, tracing)
     except BaseException as error:  # the runtime failed after the request: report it as the error
         outcome, data = {"ok": False, "result": None, "error": _describe(error, False)}, None
+    _release_reserve_after(outcome)
     _complete(outcome, data)
 
 

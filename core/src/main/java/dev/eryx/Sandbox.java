@@ -132,15 +132,17 @@ public final class Sandbox implements AutoCloseable {
      * Captures the whole interpreter (variables, imported modules, objects) and the in-memory
      * filesystem as versioned, compressed bytes, after any execution already queued. {@link
      * Builder#restoreFrom(byte[])} continues from them, in this JVM or another running the same
-     * eryx build. Not saved: host mounts (the restoring builder mounts what it wants), open file
-     * descriptors other than stdio, and per-sandbox configuration (env, limits, clock, seed,
-     * callbacks come from the restoring builder). Symlinks are saved as symlinks and never
-     * followed, so the state is bounded by the memory and filesystem caps. The files of the
-     * sandbox's {@link Builder#packages packages} are not saved, only their names, versions and
-     * digests: the restoring builder must have the same packages. Of its {@link Builder#secret
-     * secrets} only the names and placeholders are saved, never the values (see {@link
-     * Builder#restoreFrom(byte[])}). With a {@link Builder#stateKey(byte[]) stateKey} the state is
-     * signed (HMAC-SHA256). The format is described in docs/saved-state.md.
+     * eryx build. The pending changes of {@link MountMode#STAGED} mounts are saved (the restoring
+     * builder must mount a staged directory at the same guest paths). Not saved: host mounts (the
+     * restoring builder mounts what it wants), open file descriptors other than stdio (sockets
+     * included), and per-sandbox configuration (env, limits, clock, seed, callbacks come from the
+     * restoring builder). Symlinks are saved as symlinks and never followed, so the state is
+     * bounded by the memory and filesystem caps. The files of the sandbox's {@link Builder#packages
+     * packages} are not saved, only their names, versions and digests: the restoring builder must
+     * have the same packages. Of its {@link Builder#secret secrets} only the names and placeholders
+     * are saved, never the values (see {@link Builder#restoreFrom(byte[])}). With a {@link
+     * Builder#stateKey(byte[]) stateKey} the state is signed (HMAC-SHA256). The format is described
+     * in docs/saved-state.md.
      *
      * @throws IllegalStateException the sandbox is closed or no longer usable, or this is called
      *     from one of its own callbacks while the execution waits for it

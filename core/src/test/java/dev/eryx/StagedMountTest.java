@@ -367,6 +367,39 @@ class StagedMountTest {
     }
 
     @Test
+    void aRenamedDirectoryIsCopiedAndItsOldPathDeleted() throws Exception {
+        try (Sandbox sandbox = staged()) {
+            sandbox.execute(
+                    "import os\nos.rename('/work/gone', '/work/moved')\n"
+                            + "open('/work/moved/deeper/g.txt', 'w').write('g')\n"
+                            + "os.rename('/work/moved/deeper/g.txt', '/work/g2.txt')");
+            assertEquals(
+                    "f\n",
+                    sandbox.execute("result = open('/work/moved/deeper/f.txt').read()")
+                            .result()
+                            .asText());
+            Map<String, PendingChange> changes = byPath(sandbox.files().pendingChanges());
+            assertEquals(
+                    List.of(
+                            "/work/g2.txt",
+                            "/work/gone",
+                            "/work/gone/deeper",
+                            "/work/gone/deeper/f.txt",
+                            "/work/moved",
+                            "/work/moved/deeper",
+                            "/work/moved/deeper/f.txt"),
+                    List.copyOf(changes.keySet()));
+            assertThrows(
+                    PythonException.class,
+                    () -> sandbox.execute("import os\nos.rename('/work/moved', '/work/moved/in')"));
+            sandbox.files().commit();
+        }
+        assertFalse(Files.exists(host.resolve("gone")));
+        assertEquals("f\n", Files.readString(host.resolve("moved/deeper/f.txt")));
+        assertEquals("g", Files.readString(host.resolve("g2.txt")));
+    }
+
+    @Test
     void theHostApiWritesIntoTheOverlayToo() throws Exception {
         try (Sandbox sandbox = staged()) {
             sandbox.files().write("/work/from-host/h.txt", utf8("h"));

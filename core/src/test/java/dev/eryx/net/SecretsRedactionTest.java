@@ -128,4 +128,22 @@ class SecretsRedactionTest {
                     r.effects().toString());
         }
     }
+
+    @Test
+    void aStagedCommitWritesTheHostFileRedacted(@TempDir Path dir) throws Exception {
+        try (Sandbox sandbox = builder().mount(dir, "/work", MountMode.STAGED).build()) {
+            sandbox.execute(
+                    String.join(
+                            "\n",
+                            "import eryx",
+                            "v = await eryx.tools.leak()",
+                            "with open('/work/key.txt', 'w') as f:",
+                            "    f.write('[' + v + ']')"));
+            sandbox.files().commit();
+            byte[] written = Files.readAllBytes(dir.resolve("key.txt"));
+            assertEquals(VALUE.length() + 2, written.length, "the file keeps its size");
+            assertFalse(new String(written, StandardCharsets.UTF_8).contains(VALUE));
+            assertTrue(new String(written, StandardCharsets.UTF_8).startsWith("[[REDACTED]"));
+        }
+    }
 }

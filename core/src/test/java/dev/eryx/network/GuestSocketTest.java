@@ -168,4 +168,31 @@ class GuestSocketTest {
             assertTrue(sandbox.isUsable());
         }
     }
+
+    @Test
+    void theCallbackNotifierOutlivesASaveStateButConnectionsDoNot() throws Exception {
+        try (TcpServer server = new TcpServer(TcpServer::echo);
+                Sandbox sandbox =
+                        Sandbox.builder()
+                                .network(NetworkPolicy.builder().allowLocalhost().build())
+                                .callback(dev.eryx.Callback.of("twice", "doubles", args -> 2 * 21))
+                                .build()) {
+            assertEquals(42, sandbox.execute("result = await twice()").result().asInt());
+            run(sandbox, "fd = connect(%d)".formatted(server.port()));
+            sandbox.saveState();
+            // The connection is gone; the loop's notifier is not, so host calls still wake it.
+            ExecutionResult r =
+                    sandbox.execute(
+                            String.join(
+                                    "\n",
+                                    "import os, errno, asyncio",
+                                    "try:",
+                                    "    os.write(fd, b'x'); closed = False",
+                                    "except OSError as e:",
+                                    "    closed = e.errno == errno.EBADF",
+                                    "a, b = await asyncio.gather(twice(), twice())",
+                                    "result = [closed, a + b]"));
+            assertEquals("[true,84]", r.result().toString());
+        }
+    }
 }

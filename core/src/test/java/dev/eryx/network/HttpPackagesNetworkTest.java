@@ -53,7 +53,7 @@ class HttpPackagesNetworkTest {
                         .file("/etc/ssl/certs/ca-certificates.crt", caBundle)
                         .resourceLimits(
                                 ResourceLimits.builder()
-                                        .executionTimeout(Duration.ofMinutes(2))
+                                        .executionTimeout(Duration.ofMinutes(5))
                                         .build())
                         .build();
         sandbox.execute(

@@ -94,7 +94,7 @@ final class GuestEnvironment implements AutoCloseable {
         for (SandboxSpec.Mount mount : spec.mounts) {
             vfs.mkdirs(mount.guestPath);
             if (mount.mode == MountMode.STAGED) {
-                vfs.mountStaged(mount.hostDir, mount.guestPath);
+                vfs.mountStaged(mount.hostDir, mount.guestPath, mask);
             } else {
                 vfs.mount(mount.hostDir, mount.guestPath, mount.readOnly, mask);
             }

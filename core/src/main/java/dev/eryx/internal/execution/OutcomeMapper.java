@@ -96,7 +96,8 @@ final class OutcomeMapper {
         }
         if (stop != null
                 && ("KeyboardInterrupt".equals(outcome.errorType)
-                        || execution.networkWaitCancelled)) {
+                        || execution.networkWaitCancelled
+                        || raisedWhileStopping(outcome))) {
             throw stopped(execution, stop, result);
         }
         Redactor redactor = execution.redactor;
@@ -105,6 +106,17 @@ final class OutcomeMapper {
                 redactor.redact(outcome.errorMessage),
                 redactor.redact(outcome.traceback),
                 result);
+    }
+
+    /**
+     * An error raised while the stop's KeyboardInterrupt unwound (it is in the traceback's chain):
+     * for example asyncio.run() failing to close a loop the interrupt left marked as running. The
+     * execution ended because of the stop, so the stop is what is reported.
+     */
+    private static boolean raisedWhileStopping(GuestOutcome outcome) {
+        return outcome.traceback != null
+                && outcome.traceback.contains("\nKeyboardInterrupt")
+                && outcome.traceback.contains("During handling of the above exception");
     }
 
     /**

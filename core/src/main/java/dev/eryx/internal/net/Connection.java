@@ -118,7 +118,7 @@ final class Connection implements GuestSocket {
             if (checked.proxy() != null) {
                 tunnel(checked, deadline);
             }
-            filter = session.secrets().forConnection(checked.displayName(), plainTrusted());
+            filter = session.secrets().forConnection(secretHost(checked), plainTrusted());
             state = State.CONNECTED;
         } catch (NetException e) {
             fail(e);
@@ -148,6 +148,21 @@ final class Connection implements GuestSocket {
     }
 
     /** Plain HTTP may carry a secret only to loopback under allowLocalhost (the tests' case). */
+    /**
+     * The name secrets are matched against: the name the address was given out for, except on a
+     * plain loopback connection whose address literal a secret is bound to (the guest may have
+     * resolved "localhost" before it connected to 127.0.0.1).
+     */
+    private String secretHost(Destination checked) {
+        if (checked.hostName() != null && plainTrusted()) {
+            String literal = IpLiteral.format(checked.address());
+            if (session.secrets().bindsHost(literal)) {
+                return literal;
+            }
+        }
+        return checked.displayName();
+    }
+
     private boolean plainTrusted() {
         return destination.proxy() == null
                 && destination.address().isLoopbackAddress()

@@ -11,11 +11,9 @@ import dev.eryx.internal.vfs.ErrnoException;
 import dev.eryx.internal.wasi.GuestSocket;
 import dev.eryx.internal.wasi.WasiPreview1;
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -265,46 +263,18 @@ public final class NetBridge {
     }
 
     /**
-     * An IP literal, never resolved: four dotted decimals, or IPv6 (which the JDK parses without
-     * DNS because of the colon). A name here is the guest skipping NET_RESOLVE: refused.
+     * An IP literal, never resolved, in any form the guest's C library accepts ({@link IpLiteral}).
+     * A name here is the guest skipping NET_RESOLVE: refused.
      */
     static InetAddress literal(String text) throws NetException {
-        try {
-            if (text.indexOf(':') >= 0) {
-                String bare =
-                        text.startsWith("[") && text.endsWith("]")
-                                ? text.substring(1, text.length() - 1)
-                                : text;
-                if (bare.indexOf(':') >= 0) {
-                    return InetAddress.getByName(bare); // an IPv6 literal: parsed, not resolved
-                }
-            } else {
-                String[] parts = text.split("\\.", -1);
-                if (parts.length == 4) {
-                    byte[] bytes = new byte[4];
-                    for (int i = 0; i < 4; i++) {
-                        if (!parts[i].matches("[0-9]{1,3}")) {
-                            bytes = null;
-                            break;
-                        }
-                        int v = Integer.parseInt(parts[i]);
-                        if (v > 255) {
-                            bytes = null;
-                            break;
-                        }
-                        bytes[i] = (byte) v;
-                    }
-                    if (bytes != null) {
-                        return Inet4Address.getByAddress(bytes);
-                    }
-                }
-            }
-        } catch (UnknownHostException e) {
-            // falls through to the refusal
-        }
-        throw new NetException(
-                NetException.Kind.NAME_UNKNOWN,
-                "connect() takes an IP address (resolve names with getaddrinfo): " + text);
+        return IpLiteral.parse(text)
+                .orElseThrow(
+                        () ->
+                                new NetException(
+                                        NetException.Kind.NAME_UNKNOWN,
+                                        "connect() takes an IP address (resolve names with"
+                                                + " getaddrinfo): "
+                                                + text));
     }
 
     private static ArrayNode pair(InetSocketAddress address) {

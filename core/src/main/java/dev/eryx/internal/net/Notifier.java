@@ -36,4 +36,9 @@ final class Notifier implements GuestSocket {
 
     @Override
     public void close() {}
+
+    @Override
+    public boolean isConnection() {
+        return false;
+    }
 }

@@ -118,7 +118,14 @@ public final class Vfs {
      * charged to this filesystem's quota (see {@link StagedMount}).
      */
     public synchronized StagedMount mountStaged(Path hostDirectory, String guestPath) {
-        StagedMount staged = StagedMount.open(hostDirectory, nextHostDevice, tree.quota(), clock);
+        return mountStaged(hostDirectory, guestPath, null);
+    }
+
+    /** As {@link #mountStaged(Path, String)}, committed files passing {@code mask}. */
+    public synchronized StagedMount mountStaged(
+            Path hostDirectory, String guestPath, WriteMask mask) {
+        StagedMount staged =
+                StagedMount.open(hostDirectory, nextHostDevice, tree.quota(), clock, mask);
         attach(guestPath, staged.root());
         nextHostDevice++;
         stagedMounts.put(normalizeAbsolute(guestPath), staged);

@@ -32,4 +32,12 @@ public interface GuestSocket {
 
     /** The descriptor was closed: release everything; called once. */
     void close();
+
+    /**
+     * Whether this is a network connection, which a saved state cannot hold; false for a descriptor
+     * that only signals the host's events (it stays open, as the guest remembers it).
+     */
+    default boolean isConnection() {
+        return true;
+    }
 }

@@ -143,11 +143,11 @@ public final class WasiPreview1 implements AutoCloseable {
         return fds.isOpen(fd) && fds.get(fd) instanceof Descriptor.Socket s ? s.socket : null;
     }
 
-    /** Closes every socket descriptor (saveState: no connection outlives it). */
+    /** Closes every connection's descriptor (saveState: no connection outlives it). */
     public void closeSockets() {
         java.util.BitSet open = fds.openDescriptors();
         for (int fd = open.nextSetBit(0); fd >= 0; fd = open.nextSetBit(fd + 1)) {
-            if (fds.get(fd) instanceof Descriptor.Socket) {
+            if (fds.get(fd) instanceof Descriptor.Socket s && s.socket.isConnection()) {
                 fds.close(fd);
             }
         }

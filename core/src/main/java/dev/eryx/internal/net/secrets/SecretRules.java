@@ -1,5 +1,6 @@
 package dev.eryx.internal.net.secrets;
 
+import dev.eryx.internal.net.IpLiteral;
 import dev.eryx.internal.wasi.WasiConfig;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -88,11 +89,7 @@ public final class SecretRules {
                                 + host
                                 + "\"");
             }
-            h = h.substring(1, h.length() - 1);
-            if (!isIpv6(h)) {
-                throw new IllegalArgumentException("not an IPv6 literal: \"" + host + "\"");
-            }
-            return h;
+            return ipv6(h.substring(1, h.length() - 1), host);
         }
         int colons = h.length() - h.replace(":", "").length();
         if (colons == 1) {
@@ -102,10 +99,7 @@ public final class SecretRules {
                             + "\"");
         }
         if (colons > 1) {
-            if (!isIpv6(h)) {
-                throw new IllegalArgumentException("not an IPv6 literal: \"" + host + "\"");
-            }
-            return h;
+            return ipv6(h, host);
         }
         if (h.endsWith(".")) {
             h = h.substring(0, h.length() - 1);
@@ -141,54 +135,14 @@ public final class SecretRules {
         return true;
     }
 
-    /** Hex groups and at most one "::", optionally ending in a dotted IPv4 address. */
-    private static boolean isIpv6(String s) {
-        int zone = s.indexOf('%');
-        if (zone >= 0) {
-            return false; // a zone id names an interface of one host: never a secret's target
-        }
-        int doubleColon = s.indexOf("::");
-        if (doubleColon >= 0 && s.indexOf("::", doubleColon + 1) >= 0) {
-            return false;
-        }
-        String[] groups = s.split(":", -1);
-        int count = 0;
-        for (int i = 0; i < groups.length; i++) {
-            String g = groups[i];
-            if (g.isEmpty()) {
-                continue; // part of "::" (checked above) or a leading/trailing colon of it
-            }
-            if (i == groups.length - 1 && g.indexOf('.') >= 0) {
-                if (!isIpv4(g)) {
-                    return false;
-                }
-                count += 2;
-                continue;
-            }
-            if (g.length() > 4 || !g.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
-                return false;
-            }
-            count++;
-        }
-        if (s.startsWith(":") && !s.startsWith("::") || s.endsWith(":") && !s.endsWith("::")) {
-            return false;
-        }
-        return doubleColon >= 0 ? count < 8 : count == 8;
-    }
-
-    private static boolean isIpv4(String s) {
-        String[] parts = s.split("\\.", -1);
-        if (parts.length != 4) {
-            return false;
-        }
-        for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)) {
-                return false;
-            }
-            if (Integer.parseInt(p) > 255) {
-                return false;
-            }
-        }
-        return true;
+    /** An IPv6 literal in the form connections name it ({@link IpLiteral#format}). */
+    private static String ipv6(String literal, String host) {
+        return IpLiteral.parse(literal)
+                .filter(address -> address instanceof java.net.Inet6Address)
+                .map(IpLiteral::format)
+                .orElseThrow(
+                        () ->
+                                new IllegalArgumentException(
+                                        "not an IPv6 literal: \"" + host + "\""));
     }
 }

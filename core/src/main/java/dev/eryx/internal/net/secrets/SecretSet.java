@@ -128,6 +128,17 @@ public final class SecretSet {
         return NONE;
     }
 
+    /** Whether a secret names {@code host} among its hosts. */
+    public boolean bindsHost(String host) {
+        String normalized = normalizeHost(host);
+        for (SecretValue s : secrets) {
+            if (s.hosts().contains(normalized)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** No secret and no placeholder: nothing to do anywhere. */
     public boolean isEmpty() {
         return placeholders.isEmpty();

@@ -34,4 +34,9 @@ final class Failures {
         }
         return TlsFailure.ssl("SSL", null, message, e);
     }
+
+    /** An unexpected exception from the JDK's engine. */
+    static TlsFailure internal(RuntimeException e) {
+        return TlsFailure.ssl("SSL", "INTERNAL_ERROR", "internal error (" + e + ")", e);
+    }
 }

@@ -176,6 +176,9 @@ public final class TlsSession {
             return true;
         } catch (SSLException e) {
             throw fail(Failures.of(e));
+        } catch (RuntimeException e) {
+            // Whatever the peer sent must end this connection only, not the caller.
+            throw fail(Failures.internal(e));
         } catch (TlsFailure e) {
             throw fail(e);
         }
@@ -237,6 +240,9 @@ public final class TlsSession {
             }
         } catch (SSLException e) {
             throw fail(Failures.of(e));
+        } catch (RuntimeException e) {
+            // Whatever the peer sent must end this connection only, not the caller.
+            throw fail(Failures.internal(e));
         }
     }
 
@@ -260,6 +266,9 @@ public final class TlsSession {
             }
         } catch (SSLException e) {
             throw fail(Failures.of(e));
+        } catch (RuntimeException e) {
+            // Whatever the peer sent must end this connection only, not the caller.
+            throw fail(Failures.internal(e));
         }
     }
 

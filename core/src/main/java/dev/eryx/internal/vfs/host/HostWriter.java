@@ -1,5 +1,6 @@
 package dev.eryx.internal.vfs.host;
 
+import dev.eryx.internal.vfs.WriteMask;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -42,12 +43,21 @@ public final class HostWriter {
     private final Path root;
     private final SecureRandom random = new SecureRandom();
 
-    private HostWriter(Path root) {
+    /** Applied to every file's content before it is written (secrets' redaction); or null. */
+    private final WriteMask mask;
+
+    private HostWriter(Path root, WriteMask mask) {
         this.root = root;
+        this.mask = mask;
     }
 
     /** The writer for {@code hostDirectory}; refuses like {@link HostMount#open}. */
     public static HostWriter open(Path hostDirectory) {
+        return open(hostDirectory, null);
+    }
+
+    /** As {@link #open(Path)}, each file's content passing {@code mask} on its way to the host. */
+    public static HostWriter open(Path hostDirectory, WriteMask mask) {
         Objects.requireNonNull(hostDirectory, "hostDirectory");
         try {
             Path real = hostDirectory.toRealPath();
@@ -57,7 +67,7 @@ public final class HostWriter {
                             "host mounts need SecureDirectoryStream, which this platform lacks");
                 }
             }
-            return new HostWriter(real);
+            return new HostWriter(real, mask);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot mount " + hostDirectory + ": " + e, e);
         }
@@ -98,7 +108,8 @@ public final class HostWriter {
      * renames it over the old name. A replaced file keeps its permissions; a new one gets
      * rw-r--r--.
      */
-    public void replaceFile(String[] components, byte[] content) {
+    public void replaceFile(String[] components, byte[] original) {
+        byte[] content = mask == null ? original : mask.apply(original);
         inParent(
                 components,
                 (dir, name) -> {

@@ -3,6 +3,7 @@ package dev.eryx.internal.vfs.staged;
 import dev.eryx.internal.vfs.DirectoryNode;
 import dev.eryx.internal.vfs.NodeType;
 import dev.eryx.internal.vfs.Quota;
+import dev.eryx.internal.vfs.WriteMask;
 import dev.eryx.internal.vfs.host.HostMount;
 import dev.eryx.internal.vfs.host.HostWriter;
 import java.nio.file.Path;
@@ -29,11 +30,15 @@ public final class StagedMount {
         this.writer = writer;
     }
 
-    /** Opens {@code hostDirectory} (refused like {@link HostMount#open}). */
-    public static StagedMount open(Path hostDirectory, long device, Quota quota, Clock clock) {
+    /**
+     * Opens {@code hostDirectory} (refused like {@link HostMount#open}); committed files pass
+     * {@code mask} (null: none) on their way to the host.
+     */
+    public static StagedMount open(
+            Path hostDirectory, long device, Quota quota, Clock clock, WriteMask mask) {
         Objects.requireNonNull(quota, "quota");
         DirectoryNode host = HostMount.open(hostDirectory, true, device);
-        HostWriter writer = HostWriter.open(hostDirectory);
+        HostWriter writer = HostWriter.open(hostDirectory, mask);
         return new StagedMount(hostDirectory, new Overlay(host, device, quota, clock), writer);
     }
 

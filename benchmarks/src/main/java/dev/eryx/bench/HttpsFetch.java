@@ -187,7 +187,15 @@ public final class HttpsFetch {
         HttpsServer server =
                 HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setHttpsConfigurator(new HttpsConfigurator(context));
-        server.setExecutor(Executors.newFixedThreadPool(2));
+        // Daemon threads: server.stop() leaves the executor running, which kept the JVM alive.
+        server.setExecutor(
+                Executors.newFixedThreadPool(
+                        2,
+                        task -> {
+                            Thread thread = new Thread(task, "https-fetch-server");
+                            thread.setDaemon(true);
+                            return thread;
+                        }));
         server.createContext(
                 "/mib",
                 exchange -> {

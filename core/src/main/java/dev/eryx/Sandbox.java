@@ -91,6 +91,14 @@ public final class Sandbox implements AutoCloseable {
     }
 
     /**
+     * Starts an execution under other limits for this one execution, as {@link #execute(String,
+     * ResourceLimits)} runs it; cancel it through the handle.
+     */
+    public ExecutionHandle executeAsync(String code, ResourceLimits limits) {
+        throw new UnsupportedOperationException("contract: implemented by the core part");
+    }
+
+    /**
      * Runs a Python file's bytes as CPython runs a script, and waits for it: CPython decodes them
      * (a PEP 263 coding cookie or a UTF-8 BOM, else UTF-8; bytes that do not decode raise {@code
      * SyntaxError}), and tracebacks name {@code filename} and show its lines. Otherwise as {@link
@@ -406,6 +414,14 @@ public final class Sandbox implements AutoCloseable {
         public Builder tracer(TraceListener listener) {
             this.tracer = Objects.requireNonNull(listener, "listener");
             return this;
+        }
+
+        /**
+         * Tells {@code listener} when each execution ends, with its verdict, duration and stats
+         * (see {@link ExecutionListener}). Several may be added; they are called in order.
+         */
+        public Builder executionListener(ExecutionListener listener) {
+            throw new UnsupportedOperationException("contract: implemented by the core part");
         }
 
         /**

@@ -1,5 +1,6 @@
 package dev.eryx.pool;
 
+import dev.eryx.ExecutionHandle;
 import dev.eryx.ExecutionResult;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
@@ -51,6 +52,14 @@ public final class PooledSandbox implements AutoCloseable {
         } finally {
             inFlight.readLock().unlock();
         }
+    }
+
+    /**
+     * Starts an execution under other limits for this one execution (timeout, fuel, output); cancel
+     * it through the handle.
+     */
+    public ExecutionHandle executeAsync(String code, ResourceLimits limits) {
+        throw new UnsupportedOperationException("contract: implemented by the core part");
     }
 
     /** The sandbox's files (in-memory filesystem and the template's mounts). */

@@ -148,7 +148,7 @@ public final class SandboxPool implements AutoCloseable {
                             : SandboxImage.capture(preload);
         }
         if (minIdle > 0) {
-            Sandbox first = newSandbox(); // warm and proves the whole configuration works
+            Sandbox first = createPooled(); // warm and proves the whole configuration works
             lock.lock();
             try {
                 total++;
@@ -248,7 +248,7 @@ public final class SandboxPool implements AutoCloseable {
     private Sandbox createForCaller() {
         Sandbox sandbox;
         try {
-            sandbox = newSandbox();
+            sandbox = createPooled();
         } catch (RuntimeException e) {
             lock.lock();
             try {
@@ -314,6 +314,29 @@ public final class SandboxPool implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * A sandbox of its own for the caller, not lent by the pool: built from the pool's image and
+     * template (limits, mounts, network, packages, state key), closed by the caller. What
+     * long-lived sessions use; it does not count against {@link #capacity()}.
+     *
+     * @throws IllegalStateException the pool is closed
+     */
+    public Sandbox newSandbox() {
+        throw new UnsupportedOperationException("contract: implemented by the core part");
+    }
+
+    /**
+     * A sandbox of its own resumed from {@code state} ({@link Sandbox#saveState()} of a sandbox of
+     * this pool's image, signed with the template's state key), closed by the caller.
+     *
+     * @throws IllegalArgumentException the state is damaged, not signed with the key, or from
+     *     another image
+     * @throws IllegalStateException the pool is closed
+     */
+    public Sandbox restore(byte[] state) {
+        throw new UnsupportedOperationException("contract: implemented by the core part");
     }
 
     /** The image every sandbox of this pool restores from. */
@@ -425,7 +448,7 @@ public final class SandboxPool implements AutoCloseable {
             Sandbox sandbox = null;
             RuntimeException failure = null;
             try {
-                sandbox = newSandbox();
+                sandbox = createPooled();
             } catch (RuntimeException e) {
                 failure = e;
             }
@@ -475,7 +498,7 @@ public final class SandboxPool implements AutoCloseable {
         }
     }
 
-    private Sandbox newSandbox() {
+    private Sandbox createPooled() {
         Sandbox.Builder builder = Sandbox.builder();
         template.accept(builder);
         Sandbox sandbox = builder.resourceLimits(limits).image(image).build();
@@ -595,6 +618,14 @@ public final class SandboxPool implements AutoCloseable {
         public Builder callbackExecutor(Executor executor) {
             this.callbackExecutor = Objects.requireNonNull(executor, "executor");
             return this;
+        }
+
+        /**
+         * Tells {@code listener} about acquisitions, releases and every execution of the pool's
+         * sandboxes (see {@link PoolListener}). Several may be added; they are called in order.
+         */
+        public Builder listener(PoolListener listener) {
+            throw new UnsupportedOperationException("contract: implemented by the core part");
         }
 
         /**

@@ -4,18 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SpecVersion;
-import com.networknt.schema.SpecVersionDetector;
-import com.networknt.schema.ValidationMessage;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
 import dev.eryx.Callback;
 import dev.eryx.TraceListener;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -35,9 +32,9 @@ public final class CallbackSetup {
 
     static final class Entry {
         final Callback callback;
-        final JsonSchema schema;
+        final Schema schema;
 
-        Entry(Callback callback, JsonSchema schema) {
+        Entry(Callback callback, Schema schema) {
             this.callback = callback;
             this.schema = schema;
         }
@@ -47,9 +44,8 @@ public final class CallbackSetup {
             if (schema == null) {
                 return "";
             }
-            Set<ValidationMessage> messages = schema.validate(arguments);
-            return messages.stream()
-                    .map(ValidationMessage::getMessage)
+            return schema.validate(arguments).stream()
+                    .map(com.networknt.schema.Error::getMessage)
                     .sorted()
                     .collect(Collectors.joining("; "));
         }
@@ -100,17 +96,17 @@ public final class CallbackSetup {
                 : new CallbackSetup(callbacks, tracer, executor, mappers);
     }
 
-    private static JsonSchema compile(Callback callback) {
+    private static Schema compile(Callback callback) {
         JsonNode schema = callback.schema();
         if (schema == null) {
             return null;
         }
-        SpecVersion.VersionFlag version =
-                schema.has("$schema")
-                        ? SpecVersionDetector.detect(schema)
-                        : SpecVersion.VersionFlag.V202012;
         try {
-            return JsonSchemaFactory.getInstance(version).getSchema(schema);
+            // A schema without "$schema" is read as draft 2020-12; one that names a draft keeps it.
+            SpecificationVersion version =
+                    SpecificationVersion.fromSchemaNode(schema)
+                            .orElse(SpecificationVersion.DRAFT_2020_12);
+            return SchemaRegistry.withDefaultDialect(version).getSchema(schema);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(
                     "invalid JSON schema for callback " + callback.name() + ": " + e.getMessage(),

@@ -406,6 +406,11 @@ public final class SandboxPool implements AutoCloseable {
         return image;
     }
 
+    /** The limits every sandbox of this pool runs under ({@link Builder#resourceLimits}). */
+    public ResourceLimits resourceLimits() {
+        return limits;
+    }
+
     /** How many sandboxes may exist at once: {@code maxSize}, lowered by the memory budget. */
     public int capacity() {
         return capacity;

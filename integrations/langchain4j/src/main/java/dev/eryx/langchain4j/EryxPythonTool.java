@@ -36,12 +36,30 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Thread-safe.
  */
 public final class EryxPythonTool implements AutoCloseable {
-    /** The tool description the model reads (a constant: annotation values must be). */
+    /**
+     * The description the model reads: {@link PythonTool#description()}, as a constant because an
+     * annotation's value must be one (a test keeps the two equal).
+     */
     public static final String DESCRIPTION =
-            "Runs Python 3.14 code in an isolated sandbox and returns what it printed to stdout, then"
-                    + " stderr, then the variable `result` as JSON if the code set one (or \"(no"
-                    + " output)\"). Variables, imports and files persist between calls in this"
-                    + " conversation. A failing call returns the output so far and the traceback.";
+            "Runs Python 3.14 code in a sandbox (CPython compiled to WebAssembly) and returns what"
+                    + " it printed. The sandbox has the standard library; it has no access to the"
+                    + " host's files or network unless the host granted some, and each call is"
+                    + " limited in time, memory and output. The output is stdout; then a line"
+                    + " [stderr] and stderr; then a line [result] and the value of a top-level"
+                    + " variable named `result` as JSON, if the code set one; or (no output). When"
+                    + " the code fails, the output ends with a line [error: <kind>] (python_error,"
+                    + " timeout, cancelled, fuel, memory, output or crashed) and the traceback or"
+                    + " message, after any output printed before the failure. Variables, imports"
+                    + " and files persist from one call to the next within the conversation's"
+                    + " session, so build on earlier calls instead of repeating them. Optional"
+                    + " timeout_ms sets the call's time limit, capped by the host.";
+
+    static final String CODE_DESCRIPTION =
+            "The Python code to run. Print what you want to see, or set a top-level variable"
+                    + " `result` to a JSON-serialisable value.";
+
+    static final String TIMEOUT_DESCRIPTION =
+            "Time limit of this call in milliseconds; the host caps it.";
 
     private final PythonTool tool;
     private final boolean ownsTool;
@@ -83,12 +101,8 @@ public final class EryxPythonTool implements AutoCloseable {
     @Tool(name = PythonTool.NAME, value = DESCRIPTION)
     public String runPython(
             @ToolMemoryId Object memoryId,
-            @P(name = "code", value = "The Python code to run") String code,
-            @P(
-                            name = "timeout_ms",
-                            value = "Timeout in milliseconds (optional; capped by the host)",
-                            required = false)
-                    Long timeoutMs) {
+            @P(name = "code", value = CODE_DESCRIPTION) String code,
+            @P(name = "timeout_ms", value = TIMEOUT_DESCRIPTION, required = false) Long timeoutMs) {
         if (code == null) {
             throw new IllegalArgumentException("code is required");
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.eryx.Verdict;
 import dev.eryx.pool.SandboxPool;
+import dev.eryx.tool.PythonTool;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.agent.tool.ToolSpecifications;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
@@ -144,6 +145,27 @@ class EryxPythonToolTest {
         assertEquals(
                 Set.of("code", "timeout_ms"), specification.parameters().properties().keySet());
         assertEquals(List.of("code"), specification.parameters().required());
+    }
+
+    @Test
+    void theToolObjectOffersWhatTheProviderOffers() {
+        ToolSpecification annotated =
+                ToolSpecifications.toolSpecificationsFrom(EryxPythonTool.class).get(0);
+        ToolSpecification provided = EryxToolProvider.toolSpecification();
+
+        assertEquals(PythonTool.description(), EryxPythonTool.DESCRIPTION);
+        assertEquals(provided.name(), annotated.name());
+        assertEquals(provided.description(), annotated.description());
+        assertEquals(provided.parameters().required(), annotated.parameters().required());
+        assertEquals(
+                provided.parameters().properties().keySet(),
+                annotated.parameters().properties().keySet());
+        for (String name : provided.parameters().properties().keySet()) {
+            assertEquals(
+                    provided.parameters().properties().get(name),
+                    annotated.parameters().properties().get(name),
+                    name);
+        }
     }
 
     @Test

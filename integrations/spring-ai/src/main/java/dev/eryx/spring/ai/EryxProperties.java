@@ -23,8 +23,8 @@ public class EryxProperties {
     private boolean enabled = true;
 
     /**
-     * The longest timeout a model may ask for with {@code timeout_ms}, and the timeout of a call
-     * that asks for none. Default: {@code eryx.limits.timeout}.
+     * The longest timeout a model may ask for with timeout_ms, and the timeout of a call that asks
+     * for none. Default: eryx.limits.timeout.
      */
     private Duration maxTimeout;
 
@@ -172,7 +172,8 @@ public class EryxProperties {
          * The tool-context key whose value is the session id. Calls whose context lacks it run
          * statelessly.
          */
-        private String contextKey = EryxToolCallback.DEFAULT_SESSION_KEY;
+        // A literal, so the configuration metadata shows it: EryxToolCallback.DEFAULT_SESSION_KEY.
+        private String contextKey = "chat_memory_conversation_id";
 
         public int getMax() {
             return max;

@@ -146,7 +146,7 @@ class EryxAutoConfigurationTest {
 
     @Test
     void aFuelPropertyStopsALoop() {
-        runner.withPropertyValues("eryx.limits.fuel=1000000")
+        runner.withPropertyValues("eryx.limits.fuel=50000000")
                 .run(
                         context ->
                                 assertEquals(

@@ -93,12 +93,6 @@ public final class EryxToolCallback implements ToolCallback {
     }
 
     private String run(String sessionId, String toolInput) {
-        if (toolInput == null || toolInput.isBlank()) {
-            throw failure(
-                    new IllegalArgumentException(
-                            "run_python needs arguments: {\"code\": \"<python source>\"}, with an"
-                                    + " optional \"timeout_ms\""));
-        }
         try {
             return tool.call(sessionId, toolInput).text();
         } catch (IllegalArgumentException e) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eryx.ResourceLimits;
 import dev.eryx.Verdict;
 import dev.eryx.pool.SandboxPool;
 import dev.eryx.tool.PythonTool;
@@ -122,6 +123,11 @@ class EryxAutoConfigurationTest {
 
                             SandboxPool pool = context.getBean(SandboxPool.class);
                             assertEquals(3, pool.capacity());
+                            ResourceLimits limits = pool.resourceLimits();
+                            assertEquals(Duration.ofSeconds(1), limits.executionTimeout());
+                            assertEquals(64L << 20, limits.maxMemoryBytes());
+                            assertEquals(1024, limits.maxOutputBytes());
+                            assertEquals(2_000_000_000L, limits.maxFuel());
                             PythonTool tool = context.getBean(PythonTool.class);
                             assertEquals(Duration.ofMillis(1500), tool.maxTimeout());
 
@@ -140,7 +146,7 @@ class EryxAutoConfigurationTest {
                                     context.getBean(EryxToolCallbackProvider.class).runPython();
                             assertEquals("tenant", callback.sessionKey());
                             String text = callback.call(args("while True: pass"));
-                            assertTrue(text.contains("timeout"), text);
+                            assertTrue(text.contains("[error: timeout]"), text);
                         });
     }
 

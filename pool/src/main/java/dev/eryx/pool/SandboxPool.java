@@ -324,7 +324,8 @@ public final class SandboxPool implements AutoCloseable {
      * @throws IllegalStateException the pool is closed
      */
     public Sandbox newSandbox() {
-        throw new UnsupportedOperationException("contract: implemented by the core part");
+        requireOpen();
+        return createOwned(null);
     }
 
     /**
@@ -336,7 +337,44 @@ public final class SandboxPool implements AutoCloseable {
      * @throws IllegalStateException the pool is closed
      */
     public Sandbox restore(byte[] state) {
-        throw new UnsupportedOperationException("contract: implemented by the core part");
+        if (state == null) {
+            throw new IllegalArgumentException("saved state is null");
+        }
+        requireOpen();
+        return createOwned(state);
+    }
+
+    private void requireOpen() {
+        if (isClosed()) {
+            throw new IllegalStateException("the pool is closed");
+        }
+    }
+
+    /**
+     * A caller-owned sandbox, configured as the pooled ones are, from the image or from {@code
+     * state}: the builder verifies a state (format, checksum, interpreter build, packages and the
+     * template's state key) and refuses it with an {@link IllegalArgumentException}.
+     */
+    private Sandbox createOwned(byte[] state) {
+        Sandbox.Builder builder = Sandbox.builder();
+        template.accept(builder);
+        builder.resourceLimits(limits).image(image);
+        if (state != null) {
+            builder.restoreFrom(state);
+        }
+        Sandbox sandbox;
+        try {
+            sandbox = builder.build();
+        } catch (IllegalArgumentException refused) {
+            if (state == null) {
+                throw refused;
+            }
+            throw new IllegalArgumentException(
+                    "cannot restore this saved state in this pool: " + refused.getMessage(),
+                    refused);
+        }
+        warm(sandbox);
+        return sandbox;
     }
 
     /** The image every sandbox of this pool restores from. */
@@ -502,15 +540,21 @@ public final class SandboxPool implements AutoCloseable {
         Sandbox.Builder builder = Sandbox.builder();
         template.accept(builder);
         Sandbox sandbox = builder.resourceLimits(limits).image(image).build();
+        warm(sandbox);
+        return sandbox;
+    }
+
+    /**
+     * Off the request path: the guest adopts the sandbox's env and warms the instance, so the
+     * user's first execution costs what any later one does. Closes the sandbox if that fails.
+     */
+    private static void warm(Sandbox sandbox) {
         try {
-            // Off the request path: the guest adopts this sandbox's env and warms the instance, so
-            // the user's first execution costs what any later one does.
             sandbox.execute("pass");
         } catch (RuntimeException e) {
             sandbox.close();
             throw e;
         }
-        return sandbox;
     }
 
     /** Configures a pool. */

@@ -2,6 +2,7 @@ package dev.eryx.server.internal;
 
 import dev.eryx.Sandbox;
 import dev.eryx.mcp.EryxMcpServer;
+import dev.eryx.micrometer.EryxPoolMetrics;
 import dev.eryx.pool.SandboxPool;
 import dev.eryx.server.ServerStartException;
 import dev.eryx.tool.PythonTool;
@@ -16,6 +17,7 @@ import jakarta.servlet.DispatcherType;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.function.Consumer;
@@ -51,6 +53,30 @@ public final class ServerRuntime implements AutoCloseable {
     public static ServerRuntime start(ServerConfig config) {
         List<AutoCloseable> started = new ArrayList<>(); // closed in reverse on failure
         try {
+            QueuedThreadPool threads = new QueuedThreadPool(threadsFor(config), 4);
+            threads.setName("eryx-http");
+            Server jetty = new Server(threads);
+            // The connector is bound by open() below, also when Jetty then never starts.
+            started.add(
+                    () -> {
+                        jetty.stop();
+                        jetty.getConnectors()[0].close();
+                    });
+            ServerConnector connector = new ServerConnector(jetty);
+            connector.setHost(config.host());
+            connector.setPort(config.port());
+            connector.setIdleTimeout(idleTimeout(config).toMillis());
+            jetty.addConnector(connector);
+            try {
+                // Binds first: a taken port fails before CPython boots, and the Host policy
+                // learns a chosen port.
+                connector.open();
+            } catch (Exception e) {
+                throw new ServerStartException(
+                        "cannot bind " + config.host() + ":" + config.port() + ": " + e, e);
+            }
+            int port = connector.getLocalPort();
+
             PrometheusMeterRegistry registry =
                     new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             started.add(registry::close);
@@ -59,7 +85,7 @@ public final class ServerRuntime implements AutoCloseable {
             new ProcessorMetrics().bindTo(registry);
             new UptimeMetrics().bindTo(registry);
 
-            // POOL-METRICS: EryxPoolMetrics poolMetrics = new EryxPoolMetrics();
+            EryxPoolMetrics poolMetrics = new EryxPoolMetrics();
             Consumer<Sandbox.Builder> template =
                     config.template().andThen(b -> b.stateKey(config.stateKey()));
             SandboxPool.Builder poolBuilder =
@@ -69,7 +95,7 @@ public final class ServerRuntime implements AutoCloseable {
                             .acquireTimeout(config.acquireTimeout())
                             .resourceLimits(config.defaultLimits())
                             .template(template);
-            // POOL-METRICS: poolBuilder.listener(poolMetrics);
+            poolBuilder.listener(poolMetrics);
             if (config.packages() != null) {
                 poolBuilder.packages(config.packages());
             }
@@ -81,7 +107,7 @@ public final class ServerRuntime implements AutoCloseable {
                         "cannot build the sandbox pool: " + e.getMessage(), e);
             }
             started.add(pool);
-            // POOL-METRICS: poolMetrics.bindTo(registry);
+            poolMetrics.bindTo(registry);
 
             Duration maxTimeout = config.maxLimits().executionTimeout();
             PythonTool tool =
@@ -103,23 +129,6 @@ public final class ServerRuntime implements AutoCloseable {
                             .httpSessionIdleTimeout(config.sessionIdleTimeout())
                             .build();
             started.add(mcp);
-
-            QueuedThreadPool threads = new QueuedThreadPool(threadsFor(config), 4);
-            threads.setName("eryx-http");
-            Server jetty = new Server(threads);
-            started.add(jetty::stop);
-            ServerConnector connector = new ServerConnector(jetty);
-            connector.setHost(config.host());
-            connector.setPort(config.port());
-            connector.setIdleTimeout(idleTimeout(config).toMillis());
-            jetty.addConnector(connector);
-            try {
-                connector.open(); // binds now, so the Host policy knows a chosen port
-            } catch (Exception e) {
-                throw new ServerStartException(
-                        "cannot bind " + config.host() + ":" + config.port() + ": " + e, e);
-            }
-            int port = connector.getLocalPort();
 
             Sessions sessions = new Sessions(tool, config.maxSessions());
             ServletContextHandler context =
@@ -157,8 +166,11 @@ public final class ServerRuntime implements AutoCloseable {
                 throw new ServerStartException("cannot start Jetty: " + e, e);
             }
             URI uri = URI.create("http://" + uriHost(config.host()) + ":" + port + "/");
-            List<AutoCloseable> closeOrder = new ArrayList<>(started);
-            java.util.Collections.reverse(closeOrder);
+            // Jetty (first in the list) stops first: no request runs while the rest closes.
+            List<AutoCloseable> closeOrder = new ArrayList<>(started.subList(0, 1));
+            List<AutoCloseable> rest = new ArrayList<>(started.subList(1, started.size()));
+            Collections.reverse(rest);
+            closeOrder.addAll(rest);
             return new ServerRuntime(closeOrder, jetty, port, uri);
         } catch (RuntimeException e) {
             for (int i = started.size() - 1; i >= 0; i--) {
@@ -182,7 +194,7 @@ public final class ServerRuntime implements AutoCloseable {
         jetty.join();
     }
 
-    /** Stops Jetty first (no new requests), then the MCP server, the sessions and the pool. */
+    /** Stops Jetty first (no new requests), then the MCP server, the sessions, the pool. */
     @Override
     public void close() {
         for (AutoCloseable closeable : closeables) {

@@ -84,7 +84,14 @@ final class Sessions {
 
     byte[] save(String id) {
         requireLive(id);
-        return tool.saveSession(id);
+        try {
+            return tool.saveSession(id);
+        } catch (IllegalArgumentException e) {
+            throw new HttpError(404, "session " + id + " has ended");
+        } catch (IllegalStateException e) {
+            // A crashed sandbox cannot save; a closed tool means the server is stopping.
+            throw new HttpError(409, "the session cannot be saved: " + e.getMessage());
+        }
     }
 
     /** Closes a session; false when there is no such live session. */

@@ -56,13 +56,13 @@ public final class ServerRuntime implements AutoCloseable {
             QueuedThreadPool threads = new QueuedThreadPool(threadsFor(config), 4);
             threads.setName("eryx-http");
             Server jetty = new Server(threads);
+            ServerConnector connector = new ServerConnector(jetty);
             // The connector is bound by open() below, also when Jetty then never starts.
             started.add(
                     () -> {
                         jetty.stop();
-                        jetty.getConnectors()[0].close();
+                        connector.close();
                     });
-            ServerConnector connector = new ServerConnector(jetty);
             connector.setHost(config.host());
             connector.setPort(config.port());
             connector.setIdleTimeout(idleTimeout(config).toMillis());

@@ -95,7 +95,15 @@ public final class Sandbox implements AutoCloseable {
      * ResourceLimits)} runs it; cancel it through the handle.
      */
     public ExecutionHandle executeAsync(String code, ResourceLimits limits) {
-        throw new UnsupportedOperationException("contract: implemented by the core part");
+        Objects.requireNonNull(code, "code");
+        Objects.requireNonNull(limits, "limits");
+        ResourceLimits own = runtime.limits();
+        ResourceLimits effective =
+                limits.toBuilder()
+                        .maxMemoryBytes(own.maxMemoryBytes())
+                        .maxVfsBytes(own.maxVfsBytes())
+                        .build();
+        return runtime.submit(code, effective);
     }
 
     /**
@@ -125,15 +133,7 @@ public final class Sandbox implements AutoCloseable {
      * limits} says about them.
      */
     public ExecutionResult execute(String code, ResourceLimits limits) {
-        Objects.requireNonNull(code, "code");
-        Objects.requireNonNull(limits, "limits");
-        ResourceLimits own = runtime.limits();
-        ResourceLimits effective =
-                limits.toBuilder()
-                        .maxMemoryBytes(own.maxMemoryBytes())
-                        .maxVfsBytes(own.maxVfsBytes())
-                        .build();
-        return runtime.submit(code, effective).get();
+        return executeAsync(code, limits).get();
     }
 
     /**
@@ -143,14 +143,14 @@ public final class Sandbox implements AutoCloseable {
      * eryx build. The pending changes of {@link MountMode#STAGED} mounts are saved (the restoring
      * builder must mount a staged directory at the same guest paths). Not saved: host mounts (the
      * restoring builder mounts what it wants), open file descriptors other than stdio (sockets
-     * included), and per-sandbox configuration (env, limits, clock, seed, callbacks come from the
-     * restoring builder). Symlinks are saved as symlinks and never followed, so the state is
-     * bounded by the memory and filesystem caps. The files of the sandbox's {@link Builder#packages
-     * packages} are not saved, only their names, versions and digests: the restoring builder must
-     * have the same packages. Of its {@link Builder#secret secrets} only the names and placeholders
-     * are saved, never the values (see {@link Builder#restoreFrom(byte[])}). With a {@link
-     * Builder#stateKey(byte[]) stateKey} the state is signed (HMAC-SHA256). The format is described
-     * in docs/saved-state.md.
+     * included), and per-sandbox configuration (env, limits, clock, seed, callbacks and execution
+     * listeners come from the restoring builder). Symlinks are saved as symlinks and never
+     * followed, so the state is bounded by the memory and filesystem caps. The files of the
+     * sandbox's {@link Builder#packages packages} are not saved, only their names, versions and
+     * digests: the restoring builder must have the same packages. Of its {@link Builder#secret
+     * secrets} only the names and placeholders are saved, never the values (see {@link
+     * Builder#restoreFrom(byte[])}). With a {@link Builder#stateKey(byte[]) stateKey} the state is
+     * signed (HMAC-SHA256). The format is described in docs/saved-state.md.
      *
      * @throws IllegalStateException the sandbox is closed or no longer usable, or this is called
      *     from one of its own callbacks while the execution waits for it
@@ -418,10 +418,19 @@ public final class Sandbox implements AutoCloseable {
 
         /**
          * Tells {@code listener} when each execution ends, with its verdict, duration and stats
-         * (see {@link ExecutionListener}). Several may be added; they are called in order.
+         * (see {@link ExecutionListener}). Several may be added; they are called in order, once per
+         * execution ({@link Sandbox#executeAsync(String) asynchronous} ones included), on the
+         * sandbox's guest thread after the execution ended and before its {@code execute()} or
+         * {@link ExecutionHandle#get()} returns or throws. An execution cancelled while still
+         * queued is reported by the cancelling thread, with {@link Verdict#CANCELLED}; one that
+         * finds the sandbox closed or unusable, with {@link Verdict#CRASHED}. What a listener
+         * throws is dropped (logged through {@link System.Logger}); a slow one delays the next
+         * execution of this sandbox. Listeners are not part of a {@link Sandbox#saveState() saved
+         * state}: a restored sandbox has its builder's.
          */
         public Builder executionListener(ExecutionListener listener) {
-            throw new UnsupportedOperationException("contract: implemented by the core part");
+            spec.executionListener(Objects.requireNonNull(listener, "listener"));
+            return this;
         }
 
         /**

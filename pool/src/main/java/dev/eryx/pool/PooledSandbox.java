@@ -6,8 +6,6 @@ import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import dev.eryx.SandboxFiles;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A sandbox lent by a {@link SandboxPool}. Globals persist between its executions until it is
@@ -17,13 +15,16 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class PooledSandbox implements AutoCloseable {
     private final SandboxPool pool;
     private final Sandbox sandbox;
-    private final AtomicBoolean returned = new AtomicBoolean();
 
     /**
-     * Executions hold it shared, {@link #close()} exclusively: the pool resets the sandbox for the
-     * next user only after every execution of this user has ended, so none can run after the reset.
+     * Guards {@link #returned} and {@link #inFlight}: {@link #close()} hands the sandbox back only
+     * after every execution of this user has ended (asynchronous ones included), so none can run
+     * after the pool resets it for the next user.
      */
-    private final ReentrantReadWriteLock inFlight = new ReentrantReadWriteLock();
+    private final Object lock = new Object();
+
+    private boolean returned;
+    private int inFlight;
 
     PooledSandbox(SandboxPool pool, Sandbox sandbox) {
         this.pool = pool;
@@ -32,11 +33,11 @@ public final class PooledSandbox implements AutoCloseable {
 
     /** Runs code under the pool's limits; see {@link Sandbox#execute(String)}. */
     public ExecutionResult execute(String code) {
-        inFlight.readLock().lock();
+        Sandbox live = begin();
         try {
-            return live().execute(code);
+            return live.execute(code);
         } finally {
-            inFlight.readLock().unlock();
+            end();
         }
     }
 
@@ -45,54 +46,92 @@ public final class PooledSandbox implements AutoCloseable {
      * filesystem caps stay the pool's, fixed when the sandbox was created.
      */
     public ExecutionResult execute(String code, ResourceLimits limits) {
-        Objects.requireNonNull(limits, "limits");
-        inFlight.readLock().lock();
-        try {
-            return live().execute(code, limits);
-        } finally {
-            inFlight.readLock().unlock();
-        }
+        return executeAsync(code, limits).get();
     }
 
     /**
      * Starts an execution under other limits for this one execution (timeout, fuel, output); cancel
-     * it through the handle.
+     * it through the handle. {@link #close()} waits for it to end.
+     *
+     * @throws IllegalStateException this sandbox was returned to its pool, or is no longer usable
      */
     public ExecutionHandle executeAsync(String code, ResourceLimits limits) {
-        throw new UnsupportedOperationException("contract: implemented by the core part");
+        Objects.requireNonNull(code, "code");
+        Objects.requireNonNull(limits, "limits");
+        Sandbox live = begin();
+        ExecutionHandle handle;
+        try {
+            handle = live.executeAsync(code, limits);
+        } catch (RuntimeException | Error e) {
+            end();
+            throw e;
+        }
+        handle.toCompletableFuture().whenComplete((result, failure) -> end());
+        return handle;
     }
 
     /** The sandbox's files (in-memory filesystem and the template's mounts). */
     public SandboxFiles files() {
-        return live().files();
+        synchronized (lock) {
+            requireLent();
+            return sandbox.files();
+        }
     }
 
     /** False after a hard stop left the interpreter unusable; close it and acquire another. */
     public boolean isUsable() {
-        return !returned.get() && sandbox.isUsable();
+        synchronized (lock) {
+            return !returned && sandbox.isUsable();
+        }
     }
 
     /**
      * Returns the sandbox to the pool. Idempotent. Waits for executions other threads are running
-     * on it (each ends by its timeout at the latest).
+     * on it, and for those started with {@link #executeAsync} (each ends by its timeout at the
+     * latest).
      */
     @Override
     public void close() {
-        inFlight.writeLock().lock();
-        try {
-            if (!returned.compareAndSet(false, true)) {
+        boolean interrupted = false;
+        synchronized (lock) {
+            if (returned) {
                 return;
             }
-        } finally {
-            inFlight.writeLock().unlock();
+            returned = true;
+            while (inFlight > 0) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the sandbox must still go back; keep the status
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         pool.release(sandbox);
     }
 
-    private Sandbox live() {
-        if (returned.get()) {
+    /** An execution starts: the sandbox stays lent until {@link #end()}. */
+    private Sandbox begin() {
+        synchronized (lock) {
+            requireLent();
+            inFlight++;
+            return sandbox;
+        }
+    }
+
+    private void end() {
+        synchronized (lock) {
+            if (--inFlight == 0) {
+                lock.notifyAll();
+            }
+        }
+    }
+
+    private void requireLent() {
+        if (returned) {
             throw new IllegalStateException("this pooled sandbox was returned to its pool");
         }
-        return sandbox;
     }
 }

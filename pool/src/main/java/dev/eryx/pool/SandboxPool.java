@@ -64,6 +64,7 @@ public final class SandboxPool implements AutoCloseable {
     private final long reservationBytes;
     private final long maxTotalMemoryBytes;
     private final Duration acquireTimeout;
+    private final PoolListeners listeners;
 
     private final ReentrantLock lock = new ReentrantLock(true);
 
@@ -103,6 +104,7 @@ public final class SandboxPool implements AutoCloseable {
         this.minIdle = b.minIdle;
         this.maxSize = b.maxSize;
         this.acquireTimeout = b.acquireTimeout;
+        this.listeners = new PoolListeners(b.listeners);
         this.maxTotalMemoryBytes = b.maxTotalMemoryBytes;
         this.reservationBytes = Math.min(limits.maxMemoryBytes(), WASM32_MAX_MEMORY);
         long byBudget = maxTotalMemoryBytes / reservationBytes;
@@ -178,6 +180,18 @@ public final class SandboxPool implements AutoCloseable {
      */
     public PooledSandbox acquire() {
         long started = System.nanoTime();
+        PooledSandbox lent;
+        try {
+            lent = lend(started);
+        } catch (RuntimeException e) {
+            listeners.acquireFailed(System.nanoTime() - started);
+            throw e;
+        }
+        listeners.acquired(System.nanoTime() - started);
+        return lent;
+    }
+
+    private PooledSandbox lend(long started) {
         long deadline = started + acquireTimeout.toNanos();
         Sandbox sandbox = null;
         boolean mustCreate = false;
@@ -318,30 +332,83 @@ public final class SandboxPool implements AutoCloseable {
 
     /**
      * A sandbox of its own for the caller, not lent by the pool: built from the pool's image and
-     * template (limits, mounts, network, packages, state key), closed by the caller. What
-     * long-lived sessions use; it does not count against {@link #capacity()}.
+     * template (limits, mounts, network, secrets, packages, callbacks, state key), warmed like a
+     * pooled one, and closed by the caller; the pool never resets or closes it, not even on {@link
+     * #close()}. What long-lived sessions use. It does not count against {@link #capacity()} nor
+     * appear in {@link #stats()}: a caller that creates many must bound them itself (each holds up
+     * to its memory cap). Its executions are reported to the pool's {@link PoolListener}s.
      *
      * @throws IllegalStateException the pool is closed
+     * @throws EryxException the sandbox could not be started
      */
     public Sandbox newSandbox() {
-        throw new UnsupportedOperationException("contract: implemented by the core part");
+        requireOpen();
+        return createOwned(null);
     }
 
     /**
      * A sandbox of its own resumed from {@code state} ({@link Sandbox#saveState()} of a sandbox of
-     * this pool's image, signed with the template's state key), closed by the caller.
+     * this pool, or of one configured alike), closed by the caller; otherwise as {@link
+     * #newSandbox()}. The state is verified as {@link Sandbox.Builder#restoreFrom(byte[])} does,
+     * against the template's {@link Sandbox.Builder#stateKey(byte[]) state key} and the pool's
+     * packages.
      *
-     * @throws IllegalArgumentException the state is damaged, not signed with the key, or from
-     *     another image
+     * @throws IllegalArgumentException the state is null, damaged, truncated, not signed with the
+     *     template's state key, saved by another build of the interpreter or with other packages,
+     *     or larger than the pool's limits allow (the message says which)
      * @throws IllegalStateException the pool is closed
+     * @throws EryxException the sandbox could not be started
      */
     public Sandbox restore(byte[] state) {
-        throw new UnsupportedOperationException("contract: implemented by the core part");
+        if (state == null) {
+            throw new IllegalArgumentException("saved state is null");
+        }
+        requireOpen();
+        return createOwned(state);
+    }
+
+    private void requireOpen() {
+        if (isClosed()) {
+            throw new IllegalStateException("the pool is closed");
+        }
+    }
+
+    /**
+     * A caller-owned sandbox, configured as the pooled ones are, from the image or from {@code
+     * state}: the builder verifies a state (format, checksum, interpreter build, packages and the
+     * template's state key) and refuses it with an {@link IllegalArgumentException}.
+     */
+    private Sandbox createOwned(byte[] state) {
+        Sandbox.Builder builder = Sandbox.builder();
+        template.accept(builder);
+        PoolListeners.Gate gate = listenTo(builder);
+        builder.resourceLimits(limits).image(image);
+        if (state != null) {
+            builder.restoreFrom(state);
+        }
+        Sandbox sandbox;
+        try {
+            sandbox = builder.build();
+        } catch (IllegalArgumentException refused) {
+            if (state == null) {
+                throw refused;
+            }
+            throw new IllegalArgumentException(
+                    "cannot restore this saved state in this pool: " + refused.getMessage(),
+                    refused);
+        }
+        warm(sandbox, gate);
+        return sandbox;
     }
 
     /** The image every sandbox of this pool restores from. */
     public SandboxImage image() {
         return image;
+    }
+
+    /** The limits every sandbox of this pool runs under ({@link Builder#resourceLimits}). */
+    public ResourceLimits resourceLimits() {
+        return limits;
     }
 
     /** How many sandboxes may exist at once: {@code maxSize}, lowered by the memory budget. */
@@ -381,6 +448,7 @@ public final class SandboxPool implements AutoCloseable {
         if (!keep) {
             sandbox.close();
         }
+        listeners.released(keep);
     }
 
     private boolean isClosed() {
@@ -501,16 +569,39 @@ public final class SandboxPool implements AutoCloseable {
     private Sandbox createPooled() {
         Sandbox.Builder builder = Sandbox.builder();
         template.accept(builder);
+        PoolListeners.Gate gate = listenTo(builder);
         Sandbox sandbox = builder.resourceLimits(limits).image(image).build();
+        warm(sandbox, gate);
+        return sandbox;
+    }
+
+    /**
+     * Off the request path: the guest adopts the sandbox's env and warms the instance, so the
+     * user's first execution costs what any later one does. Closes the sandbox if that fails.
+     */
+    private static void warm(Sandbox sandbox, PoolListeners.Gate gate) {
         try {
-            // Off the request path: the guest adopts this sandbox's env and warms the instance, so
-            // the user's first execution costs what any later one does.
             sandbox.execute("pass");
         } catch (RuntimeException e) {
             sandbox.close();
             throw e;
         }
-        return sandbox;
+        if (gate != null) {
+            gate.open(); // the warm-up was the pool's, not a user's execution
+        }
+    }
+
+    /**
+     * Tells the pool's listeners about the executions of the sandbox {@code builder} builds, after
+     * its warm-up; null without listeners.
+     */
+    private PoolListeners.Gate listenTo(Sandbox.Builder builder) {
+        if (listeners.isEmpty()) {
+            return null;
+        }
+        PoolListeners.Gate gate = listeners.gate();
+        builder.executionListener(gate);
+        return gate;
     }
 
     /** Configures a pool. */
@@ -524,6 +615,7 @@ public final class SandboxPool implements AutoCloseable {
         private PythonPackages packages;
         private Consumer<Sandbox.Builder> template = builder -> {};
         private Executor callbackExecutor;
+        private final List<PoolListener> listeners = new ArrayList<>();
 
         private Builder() {}
 
@@ -622,10 +714,14 @@ public final class SandboxPool implements AutoCloseable {
 
         /**
          * Tells {@code listener} about acquisitions, releases and every execution of the pool's
-         * sandboxes (see {@link PoolListener}). Several may be added; they are called in order.
+         * sandboxes, those of {@link SandboxPool#newSandbox()} and {@link SandboxPool#restore}
+         * included (not the pool's own warm-up of a new sandbox); see {@link PoolListener}. Several
+         * may be added; they are called in order. {@link PoolListener#poolCreated} is called at the
+         * end of {@link #build()}.
          */
         public Builder listener(PoolListener listener) {
-            throw new UnsupportedOperationException("contract: implemented by the core part");
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
         }
 
         /**
@@ -638,7 +734,9 @@ public final class SandboxPool implements AutoCloseable {
          *     module name
          */
         public SandboxPool build() {
-            return new SandboxPool(this);
+            SandboxPool pool = new SandboxPool(this);
+            pool.listeners.poolCreated(pool);
+            return pool;
         }
     }
 }

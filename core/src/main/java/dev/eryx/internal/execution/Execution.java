@@ -26,6 +26,12 @@ final class Execution implements ExecutionHandle {
     final CompletableFuture<ExecutionResult> future = new CompletableFuture<>();
     private final Watchdog watchdog;
 
+    /**
+     * Set by the guest thread when it takes the execution from its queue (guarded by the sandbox's
+     * lock): from then on only that thread completes it.
+     */
+    boolean started;
+
     /** Set once, by whoever stops the execution first. */
     volatile StopReason stopReason;
 

@@ -4,6 +4,7 @@ import dev.eryx.EryxException;
 import dev.eryx.ExecutionHandle;
 import dev.eryx.ExecutionResult;
 import dev.eryx.ResourceLimits;
+import dev.eryx.SandboxCrashedException;
 import dev.eryx.SandboxFiles;
 import dev.eryx.internal.callbacks.CallbackDispatcher;
 import dev.eryx.internal.engine.GuestInstance;
@@ -51,6 +52,9 @@ public final class SandboxRuntime implements AutoCloseable {
     /** The host's stdin, read ahead on its own thread; null when the guest's stdin is empty. */
     private final StdinPump stdin;
 
+    /** Tells the execution listeners how each execution ended. */
+    private final ExecutionNotifier notifier;
+
     /** Calls the stdout/stderr listeners, off the guest thread. */
     private final OutputDelivery output;
 
@@ -83,6 +87,7 @@ public final class SandboxRuntime implements AutoCloseable {
                         spec.packages == null ? List.of() : GuestLayers.sysPathOf(spec.packages));
         this.stdin = spec.stdin == null ? null : new StdinPump(spec.stdin, "eryx-stdin-" + id);
         this.output = new OutputDelivery("eryx-output-" + id);
+        this.notifier = new ExecutionNotifier(spec.executionListeners);
         this.environment = new GuestEnvironment(spec, secrets, ledger, guestStdin(), net);
     }
 
@@ -249,36 +254,23 @@ public final class SandboxRuntime implements AutoCloseable {
     /** Runs on the guest thread. */
     private void run(Execution execution) {
         long started = System.nanoTime();
+        IllegalStateException notUsable;
         synchronized (lock) {
-            if (execution.isDone()) {
-                return; // cancelled while queued
+            if (execution.stopReason != null || execution.isDone()) {
+                return; // stopped while queued: the stop completes it
             }
-            IllegalStateException notUsable = thread.notUsable();
-            if (notUsable != null) {
-                execution.future.completeExceptionally(notUsable);
-                return;
+            execution.started = true; // from here on, only this thread completes it
+            notUsable = thread.notUsable();
+            if (notUsable == null) {
+                begin(execution);
             }
-            execution.captureOutput(
-                    spec.stdoutListener,
-                    spec.stderrListener,
-                    spec.stdoutBytesListener,
-                    spec.stderrBytesListener,
-                    output,
-                    secrets.redactor());
-            if (stdin != null) {
-                stdin.rearm();
-            }
-            environment.beginExecution(execution.stdout, execution.stderr);
-            // The rollback point of a hard stop: memory, globals, and the host state tied to them.
-            guest.beginExecution();
-            bridge.beginExecution();
-            guest.clearInterrupt();
-            guest.setFuel(execution.limits.maxFuel());
-            ledger.begin();
-            net.beginExecution();
-            callbacks.beginExecution(execution.limits);
-            watchdog.begin(execution);
         }
+        if (notUsable != null) {
+            complete(execution, null, notUsable, started);
+            return;
+        }
+        ExecutionResult outcome = null;
+        Throwable error = null;
         try {
             Throwable failure = null;
             int status = -1;
@@ -297,23 +289,78 @@ public final class SandboxRuntime implements AutoCloseable {
             // Everything reaches the listeners before execute() returns, unless a stop abandons it.
             execution.outputIncomplete = !execution.output.drain();
             if (failure == null && status == 0 && execution.outcome != null) {
-                execution.future.complete(OutcomeMapper.reported(execution, result));
+                outcome = OutcomeMapper.reported(execution, result);
             } else {
-                EryxException error = OutcomeMapper.failed(execution, failure, result, guest);
+                EryxException failed = OutcomeMapper.failed(execution, failure, result, guest);
                 // The interpreter was unwound mid-call or its runtime failed: its state is unknown.
                 // os._exit() ends the interpreter on purpose, like a process exit: not undone.
                 if (!(failure instanceof GuestTrap && rollBack())) {
                     thread.poison(
-                            "an earlier execution ended the interpreter: " + error.getMessage());
+                            "an earlier execution ended the interpreter: " + failed.getMessage());
                 }
-                execution.future.completeExceptionally(error);
+                error = failed;
             }
         } catch (EryxException stopOrPythonError) {
-            execution.future.completeExceptionally(stopOrPythonError);
+            error = stopOrPythonError;
+        } catch (RuntimeException | Error unexpected) {
+            // A host bug while concluding: the caller still gets an outcome, never a hang.
+            thread.poison("an internal failure ended an earlier execution: " + unexpected);
+            error =
+                    new SandboxCrashedException(
+                            "internal failure while ending the execution: " + unexpected,
+                            null,
+                            unexpected);
         } finally {
-            watchdog.end();
-            environment.endExecution();
-            Thread.interrupted(); // a late hard stop must not leak into the next execution
+            try {
+                watchdog.end();
+                environment.endExecution();
+                Thread.interrupted(); // a late hard stop must not leak into the next execution
+            } finally {
+                // After the watchdog let go of it: a stop can no longer reach this thread while
+                // the listeners run.
+                complete(execution, outcome, error, started);
+            }
+        }
+    }
+
+    /** Prepares the guest for {@code execution} and arms its watchdog; holding {@link #lock}. */
+    private void begin(Execution execution) {
+        execution.captureOutput(
+                spec.stdoutListener,
+                spec.stderrListener,
+                spec.stdoutBytesListener,
+                spec.stderrBytesListener,
+                output,
+                secrets.redactor());
+        if (stdin != null) {
+            stdin.rearm();
+        }
+        environment.beginExecution(execution.stdout, execution.stderr);
+        // The rollback point of a hard stop: memory, globals, and the host state tied to them.
+        guest.beginExecution();
+        bridge.beginExecution();
+        guest.clearInterrupt();
+        guest.setFuel(execution.limits.maxFuel());
+        ledger.begin();
+        net.beginExecution();
+        callbacks.beginExecution(execution.limits);
+        watchdog.begin(execution);
+    }
+
+    /**
+     * Tells the listeners how the execution ended, then hands its caller the outcome: the listeners
+     * have run by the time {@code execute()} returns or throws.
+     */
+    private void complete(
+            Execution execution, ExecutionResult result, Throwable failure, long startedNanos) {
+        try {
+            notifier.finished(result, failure, Duration.ofNanos(System.nanoTime() - startedNanos));
+        } finally {
+            if (failure == null) {
+                execution.future.complete(result);
+            } else {
+                execution.future.completeExceptionally(failure);
+            }
         }
     }
 
@@ -379,10 +426,11 @@ public final class SandboxRuntime implements AutoCloseable {
     /** What the watchdog acts on; called holding {@link #lock}. */
     private final class StopTarget implements Watchdog.Guest {
         @Override
-        public void refuse(Execution execution, StopReason reason) {
-            execution.future.completeExceptionally(
+        public Runnable refuse(Execution execution, StopReason reason) {
+            EryxException refused =
                     OutcomeMapper.stopped(
-                            execution, reason, OutcomeMapper.notStarted(guest.memoryBytes())));
+                            execution, reason, OutcomeMapper.notStarted(guest.memoryBytes()));
+            return () -> complete(execution, null, refused, System.nanoTime());
         }
 
         @Override

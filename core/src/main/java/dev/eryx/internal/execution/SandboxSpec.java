@@ -1,5 +1,6 @@
 package dev.eryx.internal.execution;
 
+import dev.eryx.ExecutionListener;
 import dev.eryx.MountMode;
 import dev.eryx.NetworkPolicy;
 import dev.eryx.ResourceLimits;
@@ -91,6 +92,9 @@ public final class SandboxSpec {
     /** A restored state's placeholders by secret name, which the secrets keep. */
     final Map<String, String> restoredPlaceholders;
 
+    /** Told when each execution ends, in order (host objects: never part of a saved state). */
+    final List<ExecutionListener> executionListeners;
+
     private SandboxSpec(Builder b) {
         this.limits = b.limits;
         this.mounts = List.copyOf(b.mounts);
@@ -114,6 +118,7 @@ public final class SandboxSpec {
         this.network = b.network;
         this.secrets = List.copyOf(b.secrets);
         this.restoredPlaceholders = Map.copyOf(b.restoredPlaceholders);
+        this.executionListeners = List.copyOf(b.executionListeners);
     }
 
     /**
@@ -160,6 +165,7 @@ public final class SandboxSpec {
         private NetworkPolicy network;
         private final List<SecretValue> secrets = new ArrayList<>();
         private Map<String, String> restoredPlaceholders = Map.of();
+        private final List<ExecutionListener> executionListeners = new ArrayList<>();
 
         public Builder limits(ResourceLimits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");
@@ -282,6 +288,11 @@ public final class SandboxSpec {
         /** The placeholders a saved state's guest holds, by secret name. */
         public Builder restoredPlaceholders(Map<String, String> placeholders) {
             this.restoredPlaceholders = Map.copyOf(placeholders);
+            return this;
+        }
+
+        public Builder executionListener(ExecutionListener listener) {
+            executionListeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -39,8 +39,12 @@ final class Watchdog implements AutoCloseable {
      * guards which execution runs and its outcome.
      */
     interface Guest {
-        /** Ends an execution still queued with the stop as its failure: it never starts. */
-        void refuse(Execution execution, StopReason reason);
+        /**
+         * Ends an execution still queued with the stop as its failure: it never starts. Called
+         * holding the lock, to build the failure; the watchdog runs the returned task, which
+         * completes the execution (calling the sandbox's listeners), after releasing it.
+         */
+        Runnable refuse(Execution execution, StopReason reason);
 
         /**
          * Asks the interpreter to raise {@code KeyboardInterrupt} at its next safe point and ends
@@ -113,22 +117,33 @@ final class Watchdog implements AutoCloseable {
      * times.
      */
     void stop(Execution execution, StopReason reason) {
+        Runnable refusal;
         synchronized (lock) {
             if (execution.stopReason != null || execution.isDone()) {
                 return;
             }
+            if (running != execution && execution.started) {
+                return; // it ended, and the guest thread is completing it
+            }
             execution.stopReason = reason;
             if (running != execution) {
-                guest.refuse(execution, reason); // still queued: the sandbox checks under the lock
-                return;
+                // Still queued: the sandbox sees the stop reason under the lock and skips it.
+                refusal = guest.refuse(execution, reason);
+            } else {
+                refusal = null;
+                // Once an outcome is reported, interrupting could only hit the runtime on its way
+                // out; but guest code can report a forged one and keep running, so the hard stop
+                // stays armed.
+                if (execution.outcome == null) {
+                    guest.requestInterrupt(true);
+                }
+                // Also after an outcome: its output may still be on its way.
+                guest.endWaits(execution);
             }
-            // Once an outcome is reported, interrupting could only hit the runtime on its way out;
-            // but guest code can report a forged one and keep running, so the hard stop stays
-            // armed.
-            if (execution.outcome == null) {
-                guest.requestInterrupt(true);
-            }
-            guest.endWaits(execution); // also after an outcome: its output may still be on its way
+        }
+        if (refusal != null) {
+            refusal.run();
+            return;
         }
         scheduleEnforcement(execution, System.nanoTime() + WIND_DOWN.toNanos());
     }

@@ -1,8 +1,32 @@
 package dev.eryx.tool;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eryx.ExecutionCancelledException;
+import dev.eryx.ExecutionHandle;
+import dev.eryx.ExecutionResult;
+import dev.eryx.ResourceLimits;
+import dev.eryx.Sandbox;
+import dev.eryx.SandboxFiles;
+import dev.eryx.Verdict;
+import dev.eryx.pool.PoolExhaustedException;
+import dev.eryx.pool.PooledSandbox;
 import dev.eryx.pool.SandboxPool;
+import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * The {@code run_python} tool over a {@link SandboxPool}: stateless calls borrow a pooled sandbox;
@@ -10,12 +34,109 @@ import java.util.List;
  * keeps its variables and files across calls until it is reset, closed, evicted as least recently
  * used past {@code maxSessions}, or idle past {@code sessionIdleTimeout}.
  *
- * <p>Thread-safe. Calls to one session run one at a time, in arrival order. Interrupting the thread
- * in {@link #run} cancels the execution ({@link dev.eryx.Verdict#CANCELLED}).
+ * <pre>{@code
+ * try (SandboxPool pool = SandboxPool.builder().build();
+ *         PythonTool tool = PythonTool.builder().pool(pool).build()) {
+ *     tool.run("chat-42", "x = 6 * 7", null);
+ *     ToolOutput out = tool.run("chat-42", "print(x)", Duration.ofSeconds(5));
+ *     System.out.println(out.text()); // 42
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. Calls to one session run one at a time, in arrival order; calls to different
+ * sessions run in parallel. Interrupting the thread in {@link #run} cancels the execution ({@link
+ * dev.eryx.Verdict#CANCELLED}) and leaves the thread's interrupt flag set. A session whose sandbox
+ * can run nothing more after a call (the interpreter crashed, or the code called {@code
+ * os._exit()}) is dropped: the call's output says so, and the next call starts a new session.
  */
 public final class PythonTool implements AutoCloseable {
     /** The tool's name in every framework. */
     public static final String NAME = "run_python";
+
+    /** At most this many entries come back from {@link #listFiles}. */
+    static final int MAX_LISTED_FILES = 1000;
+
+    /** How deep {@link #listFiles} descends (symlinks may loop). */
+    private static final int MAX_LIST_DEPTH = 32;
+
+    static final String SESSION_DROPPED_NOTE =
+            "[session ended: its sandbox can run nothing more; the next call starts a new session]";
+
+    // Thread-safe once configured, and never reconfigured: only reads JSON.
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static final String DESCRIPTION =
+            "Runs Python 3.14 code in a sandbox (CPython compiled to WebAssembly) and returns what"
+                    + " it printed. The sandbox has the standard library; it has no access to the"
+                    + " host's files or network unless the host granted some, and each call is"
+                    + " limited in time, memory and output. The output is stdout; then a line"
+                    + " [stderr] and stderr; then a line [result] and the value of a top-level"
+                    + " variable named `result` as JSON, if the code set one; or (no output). When"
+                    + " the code fails, the output ends with a line [error: <kind>] (python_error,"
+                    + " timeout, cancelled, fuel, memory, output or crashed) and the traceback or"
+                    + " message, after any output printed before the failure. Variables, imports"
+                    + " and files persist from one call to the next within the conversation's"
+                    + " session, so build on earlier calls instead of repeating them. Optional"
+                    + " timeout_ms sets the call's time limit, capped by the host.";
+
+    private static final String INPUT_SCHEMA =
+            "{\"type\":\"object\",\"properties\":{"
+                    + "\"code\":{\"type\":\"string\",\"description\":\"The Python code to run."
+                    + " Print what you want to see, or set a top-level variable `result` to a"
+                    + " JSON-serialisable value.\"},"
+                    + "\"timeout_ms\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Time"
+                    + " limit of this call in milliseconds; the host caps it.\"}},"
+                    + "\"required\":[\"code\"],\"additionalProperties\":false}";
+
+    private static final String OUTPUT_SCHEMA = outputSchemaText();
+
+    private final SandboxPool pool;
+    private final boolean ownsPool;
+    private final ResourceLimits poolLimits;
+    private final Duration maxTimeout;
+    private final SessionStore sessions;
+    private final ScheduledExecutorService cleaner;
+    private volatile boolean closed;
+
+    private PythonTool(Builder b) {
+        this.pool = b.pool;
+        this.ownsPool = b.ownsPool;
+        this.poolLimits = pool.resourceLimits();
+        Duration max = b.maxTimeout;
+        if (max == null) {
+            max = poolLimits.executionTimeout();
+        }
+        if (max == null) {
+            // The pool runs without a timeout; a model's code still gets one.
+            max = ResourceLimits.defaults().executionTimeout();
+        }
+        this.maxTimeout = max;
+        this.sessions =
+                new SessionStore(b.maxSessions, b.sessionIdleTimeout.toNanos(), System::nanoTime);
+        this.cleaner =
+                Executors.newSingleThreadScheduledExecutor(
+                        runnable -> {
+                            Thread thread = new Thread(runnable, "eryx-tool-session-cleaner");
+                            thread.setDaemon(true); // never keeps the JVM alive
+                            return thread;
+                        });
+        // Lazy expiry on each access catches most idle sessions; this closes those of a tool that
+        // is no longer called, so their memory is not held until the next call.
+        long period =
+                Math.max(
+                        TimeUnit.MILLISECONDS.toNanos(10),
+                        Math.min(b.sessionIdleTimeout.toNanos() / 2, TimeUnit.MINUTES.toNanos(1)));
+        cleaner.scheduleWithFixedDelay(this::expireQuietly, period, period, TimeUnit.NANOSECONDS);
+    }
+
+    private void expireQuietly() {
+        try {
+            sessions.expireIdle();
+        } catch (RuntimeException e) {
+            // A sandbox that fails to close must not end the cleaner: the next round retries
+            // nothing (the session is gone), but later sessions still expire.
+        }
+    }
 
     public static Builder builder() {
         return new Builder();
@@ -23,7 +144,7 @@ public final class PythonTool implements AutoCloseable {
 
     /** The description a model reads: what runs, what comes back, that state persists. */
     public static String description() {
-        throw new UnsupportedOperationException("contract: implemented by the tool part");
+        return DESCRIPTION;
     }
 
     /**
@@ -31,12 +152,40 @@ public final class PythonTool implements AutoCloseable {
      * {@code timeout_ms} (integer, optional, at least 1).
      */
     public static String inputSchema() {
-        throw new UnsupportedOperationException("contract");
+        return INPUT_SCHEMA;
     }
 
-    /** The JSON Schema of {@link ToolOutput#structured()}. */
+    /**
+     * The JSON Schema (draft 2020-12) of {@link ToolOutput#structured()}: an object with {@code
+     * stdout} and {@code stderr} (strings), {@code result} (any JSON value, null when there is
+     * none), {@code verdict} (one of {@link Verdict#wireName()}), {@code error_type} and {@code
+     * error} (strings, or null when the execution succeeded).
+     */
     public static String outputSchema() {
-        throw new UnsupportedOperationException("contract");
+        return OUTPUT_SCHEMA;
+    }
+
+    private static String outputSchemaText() {
+        String verdicts =
+                java.util.Arrays.stream(Verdict.values())
+                        .map(v -> "\"" + v.wireName() + "\"")
+                        .collect(Collectors.joining(","));
+        return "{\"type\":\"object\",\"properties\":{"
+                + "\"stdout\":{\"type\":\"string\",\"description\":\"What the code printed to"
+                + " stdout.\"},"
+                + "\"stderr\":{\"type\":\"string\",\"description\":\"What the code printed to"
+                + " stderr.\"},"
+                + "\"result\":{\"description\":\"The top-level variable `result` as JSON, or null"
+                + " when the code set none.\"},"
+                + "\"verdict\":{\"type\":\"string\",\"enum\":["
+                + verdicts
+                + "],\"description\":\"How the execution ended.\"},"
+                + "\"error_type\":{\"type\":[\"string\",\"null\"],\"description\":\"The Python"
+                + " exception type, or null.\"},"
+                + "\"error\":{\"type\":[\"string\",\"null\"],\"description\":\"The traceback or"
+                + " message of a failure, or null.\"}},"
+                + "\"required\":[\"stdout\",\"stderr\",\"result\",\"verdict\",\"error_type\","
+                + "\"error\"],\"additionalProperties\":false}";
     }
 
     /**
@@ -50,7 +199,128 @@ public final class PythonTool implements AutoCloseable {
      * @throws IllegalStateException the tool is closed
      */
     public ToolOutput run(String sessionId, String code, Duration timeout) {
-        throw new UnsupportedOperationException("contract");
+        if (code == null) {
+            throw new IllegalArgumentException("code is required");
+        }
+        ResourceLimits limits = limitsFor(timeout);
+        ensureOpen();
+        return sessionId == null
+                ? runStateless(code, limits)
+                : runInSession(sessionId, code, limits);
+    }
+
+    /** The pool's limits with the call's timeout, capped at the maximum. */
+    private ResourceLimits limitsFor(Duration requested) {
+        if (requested != null && (requested.isNegative() || requested.isZero())) {
+            throw new IllegalArgumentException("timeout must be positive, was " + requested);
+        }
+        Duration timeout =
+                requested == null || requested.compareTo(maxTimeout) > 0 ? maxTimeout : requested;
+        return poolLimits.toBuilder().executionTimeout(timeout).build();
+    }
+
+    private ToolOutput runStateless(String code, ResourceLimits limits) {
+        PooledSandbox sandbox;
+        try {
+            sandbox = pool.acquire();
+        } catch (PoolExhaustedException | IllegalStateException refused) {
+            throw refused;
+        } catch (RuntimeException failed) {
+            return failedBeforeRunning(failed);
+        }
+        try (sandbox) {
+            return await(sandbox.executeAsync(code, limits));
+        }
+    }
+
+    private ToolOutput runInSession(String sessionId, String code, ResourceLimits limits) {
+        // A session reset or replaced while this call waited for it is a new session now: the
+        // call runs there, as it would have had it arrived after the reset.
+        while (true) {
+            SessionStore.Session session = sessions.checkOut(sessionId, true);
+            try {
+                try {
+                    session.lock.lockInterruptibly();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return cancelledBeforeRunning();
+                }
+                try {
+                    if (sessions.isRemoved(session)) {
+                        continue;
+                    }
+                    Sandbox sandbox = session.sandbox();
+                    if (sandbox == null) {
+                        try {
+                            sandbox = pool.newSandbox();
+                        } catch (IllegalStateException closedPool) {
+                            sessions.remove(session);
+                            throw closedPool;
+                        } catch (RuntimeException failed) {
+                            sessions.remove(session);
+                            return failedBeforeRunning(failed);
+                        }
+                        if (!sessions.adopt(session, sandbox)) {
+                            sandbox.close();
+                            continue; // closed meanwhile: the next checkOut says why
+                        }
+                    }
+                    ToolOutput output = await(sandbox.executeAsync(code, limits));
+                    if (!sandbox.isUsable()) {
+                        sessions.remove(session);
+                        output = output.withNote(SESSION_DROPPED_NOTE);
+                    }
+                    return output;
+                } finally {
+                    session.lock.unlock();
+                }
+            } finally {
+                sessions.checkIn(session);
+            }
+        }
+    }
+
+    /**
+     * Waits for an execution; an interrupt of this thread cancels it, and the outcome of the
+     * cancelled execution (or the one that finished first) is returned with the flag set again.
+     */
+    private static ToolOutput await(ExecutionHandle handle) {
+        CompletableFuture<ExecutionResult> future = handle.toCompletableFuture();
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return ToolOutput.of(future.get());
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    handle.cancel(); // then wait for the execution to stop, which is prompt
+                } catch (ExecutionException e) {
+                    return ToolOutput.of(e.getCause());
+                } catch (RuntimeException e) {
+                    return ToolOutput.of(e); // CancellationException: the handle's own cancel
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static ToolOutput cancelledBeforeRunning() {
+        return ToolOutput.of(
+                new ExecutionCancelledException(
+                        "interrupted while waiting for the session's earlier calls to end", null));
+    }
+
+    private static ToolOutput failedBeforeRunning(RuntimeException failure) {
+        if (Thread.currentThread().isInterrupted()) {
+            // The pool's acquire gives up when interrupted: the caller cancelled the call.
+            return ToolOutput.of(
+                    new ExecutionCancelledException(
+                            "interrupted while waiting for a sandbox", null));
+        }
+        return ToolOutput.of(failure);
     }
 
     /**
@@ -61,89 +331,305 @@ public final class PythonTool implements AutoCloseable {
      *     #inputSchema()}; the message says what is wrong
      */
     public ToolOutput call(String sessionId, String argumentsJson) {
-        throw new UnsupportedOperationException("contract");
+        if (argumentsJson == null || argumentsJson.isBlank()) {
+            throw new IllegalArgumentException(
+                    "arguments are missing: expected a JSON object such as {\"code\": \"print(1)\"}");
+        }
+        JsonNode args;
+        try {
+            args = JSON.readTree(argumentsJson);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(
+                    "arguments are not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (args == null || !args.isObject()) {
+            throw new IllegalArgumentException(
+                    "arguments must be a JSON object such as {\"code\": \"print(1)\"}");
+        }
+        for (Iterator<String> names = args.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("code") && !name.equals("timeout_ms")) {
+                throw new IllegalArgumentException(
+                        "unknown argument \"" + name + "\": run_python takes code and timeout_ms");
+            }
+        }
+        JsonNode code = args.get("code");
+        if (code == null || code.isNull()) {
+            throw new IllegalArgumentException("code is required");
+        }
+        if (!code.isTextual()) {
+            throw new IllegalArgumentException("code must be a string");
+        }
+        return run(sessionId, code.textValue(), timeoutArgument(args.get("timeout_ms")));
+    }
+
+    private static Duration timeoutArgument(JsonNode timeoutMs) {
+        if (timeoutMs == null || timeoutMs.isNull()) {
+            return null;
+        }
+        BigInteger millis = null;
+        if (timeoutMs.isIntegralNumber()) {
+            millis = timeoutMs.bigIntegerValue();
+        } else if (timeoutMs.isNumber()) {
+            // JSON Schema's "integer" includes 5000.0.
+            try {
+                millis = timeoutMs.decimalValue().toBigIntegerExact();
+            } catch (ArithmeticException fraction) {
+                millis = null;
+            }
+        }
+        if (millis == null || millis.signum() <= 0) {
+            throw new IllegalArgumentException(
+                    "timeout_ms must be a positive integer, was " + timeoutMs);
+        }
+        // Anything past a long is past the cap too.
+        return Duration.ofMillis(millis.bitLength() < 63 ? millis.longValue() : Long.MAX_VALUE);
     }
 
     /** Forgets a session's state (its sandbox is closed); false when there was no such session. */
     public boolean reset(String sessionId) {
-        throw new UnsupportedOperationException("contract");
+        return sessionId != null && sessions.remove(sessionId);
     }
 
     /**
      * The files under {@code directory} of a session's sandbox (or of a fresh sandbox when there is
-     * no such session), as sorted guest paths; directories end with {@code /}.
+     * no such session), as sorted guest paths; directories end with {@code /}. At most {@value
+     * #MAX_LISTED_FILES} paths come back; when there are more, a last entry says {@code (truncated:
+     * ...)}.
+     *
+     * @param directory a guest directory; null means {@code /}
+     * @throws java.io.UncheckedIOException the directory does not exist or is not one (the message
+     *     has the guest path)
+     * @throws IllegalStateException the tool is closed
      */
     public List<String> listFiles(String sessionId, String directory) {
-        throw new UnsupportedOperationException("contract");
+        String root = directory == null || directory.isEmpty() ? "/" : directory;
+        ensureOpen();
+        if (sessionId != null) {
+            SessionStore.Session session = sessions.checkOut(sessionId, false);
+            if (session != null) {
+                try {
+                    session.lock.lock();
+                    try {
+                        Sandbox sandbox = session.sandbox();
+                        if (sandbox != null && !sessions.isRemoved(session)) {
+                            return list(sandbox.files(), root);
+                        }
+                    } finally {
+                        session.lock.unlock();
+                    }
+                } finally {
+                    sessions.checkIn(session);
+                }
+            }
+        }
+        try (PooledSandbox fresh = pool.acquire()) {
+            return list(fresh.files(), root);
+        }
+    }
+
+    private static List<String> list(SandboxFiles files, String root) {
+        String base = root.endsWith("/") ? root : root + "/";
+        List<String> paths = new ArrayList<>();
+        files.list(root); // fails, with the path, when root is no directory
+        boolean truncated = walk(files, base, 0, paths);
+        Collections.sort(paths);
+        if (truncated) {
+            paths.add("(truncated: more than " + MAX_LISTED_FILES + " entries)");
+        }
+        return paths;
+    }
+
+    /** Adds the entries below {@code dir} (ending with /); true when it stopped at the bound. */
+    private static boolean walk(SandboxFiles files, String dir, int depth, List<String> paths) {
+        List<String> names;
+        try {
+            names = files.list(dir);
+        } catch (UncheckedIOException unreadable) {
+            return false;
+        }
+        for (String name : names) {
+            if (paths.size() >= MAX_LISTED_FILES) {
+                return true;
+            }
+            String path = dir + name;
+            if (isDirectory(files, path)) {
+                paths.add(path + "/");
+                if (depth + 1 < MAX_LIST_DEPTH && walk(files, path + "/", depth + 1, paths)) {
+                    return true;
+                }
+            } else {
+                paths.add(path);
+            }
+        }
+        return false;
+    }
+
+    private static boolean isDirectory(SandboxFiles files, String path) {
+        try {
+            files.list(path);
+            return true;
+        } catch (UncheckedIOException notADirectory) {
+            return false;
+        }
     }
 
     /**
      * The session's saved state ({@link dev.eryx.Sandbox#saveState()}), signed by the pool's key.
+     *
+     * @throws IllegalArgumentException there is no such session
+     * @throws IllegalStateException the tool is closed, or the session's sandbox can no longer save
+     *     (it crashed)
      */
     public byte[] saveSession(String sessionId) {
-        throw new UnsupportedOperationException("contract");
+        Objects.requireNonNull(sessionId, "sessionId");
+        ensureOpen();
+        SessionStore.Session session = sessions.checkOut(sessionId, false);
+        if (session == null) {
+            throw new IllegalArgumentException("no session " + sessionId);
+        }
+        try {
+            session.lock.lock();
+            try {
+                if (sessions.isRemoved(session)) {
+                    throw new IllegalArgumentException("no session " + sessionId);
+                }
+                Sandbox sandbox = session.sandbox();
+                if (sandbox == null) {
+                    sandbox = pool.newSandbox(); // created by a call that failed to build it
+                    if (!sessions.adopt(session, sandbox)) {
+                        sandbox.close();
+                        throw new IllegalStateException("the tool is closed");
+                    }
+                }
+                return sandbox.saveState();
+            } finally {
+                session.lock.unlock();
+            }
+        } finally {
+            sessions.checkIn(session);
+        }
     }
 
     /**
      * Resumes a saved session under {@code sessionId} (replacing one of that id).
      *
      * @throws IllegalArgumentException the state is not valid for this pool's image and key
+     * @throws dev.eryx.pool.PoolExhaustedException the session limit is reached and no session can
+     *     be evicted
+     * @throws IllegalStateException the tool is closed
      */
     public void restoreSession(String sessionId, byte[] state) {
-        throw new UnsupportedOperationException("contract");
+        Objects.requireNonNull(sessionId, "sessionId");
+        Objects.requireNonNull(state, "state");
+        ensureOpen();
+        sessions.put(sessionId, pool.restore(state));
     }
 
     /** Whether a session of that id is live. */
     public boolean hasSession(String sessionId) {
-        throw new UnsupportedOperationException("contract");
+        return sessionId != null && sessions.contains(sessionId);
     }
 
+    /** How many sessions are live (idle ones past their timeout are not). */
     public int sessionCount() {
-        throw new UnsupportedOperationException("contract");
+        return sessions.size();
     }
 
     /** The longest timeout a call may ask for. */
     public Duration maxTimeout() {
-        throw new UnsupportedOperationException("contract");
+        return maxTimeout;
     }
 
-    /** Closes every session; the pool is closed only if {@link Builder#ownsPool} said so. */
+    /**
+     * Closes every session (ending any execution still running in one); the pool is closed only if
+     * {@link Builder#ownsPool} said so. Idempotent.
+     */
     @Override
     public void close() {
-        throw new UnsupportedOperationException("contract");
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cleaner.shutdownNow();
+        sessions.close();
+        if (ownsPool) {
+            pool.close();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the tool is closed");
+        }
     }
 
     /** Options of a {@link PythonTool}. */
     public static final class Builder {
+        private SandboxPool pool;
+        private boolean ownsPool;
+        private Duration maxTimeout;
+        private int maxSessions = 64;
+        private Duration sessionIdleTimeout = Duration.ofMinutes(30);
+
         Builder() {}
 
         /** The pool stateless calls borrow from and sessions take their image from (required). */
         public Builder pool(SandboxPool pool) {
-            throw new UnsupportedOperationException("contract");
+            this.pool = Objects.requireNonNull(pool, "pool");
+            return this;
         }
 
         /** Whether {@link PythonTool#close()} also closes the pool (default false). */
         public Builder ownsPool(boolean owns) {
-            throw new UnsupportedOperationException("contract");
+            this.ownsPool = owns;
+            return this;
         }
 
-        /** The cap on a call's timeout (default: the pool's own timeout limit). */
+        /**
+         * The cap on a call's timeout (default: the pool's own timeout limit, or 30 s when the pool
+         * has none).
+         */
         public Builder maxTimeout(Duration max) {
-            throw new UnsupportedOperationException("contract");
+            Objects.requireNonNull(max, "max");
+            if (max.isNegative() || max.isZero()) {
+                throw new IllegalArgumentException("maxTimeout must be positive, was " + max);
+            }
+            this.maxTimeout = max;
+            return this;
         }
 
         /** At most this many live sessions; the least recently used is evicted (default 64). */
         public Builder maxSessions(int max) {
-            throw new UnsupportedOperationException("contract");
+            if (max < 1) {
+                throw new IllegalArgumentException("maxSessions must be >= 1, was " + max);
+            }
+            this.maxSessions = max;
+            return this;
         }
 
         /** A session idle this long is closed (default 30 minutes). */
         public Builder sessionIdleTimeout(Duration ttl) {
-            throw new UnsupportedOperationException("contract");
+            Objects.requireNonNull(ttl, "ttl");
+            if (ttl.isNegative() || ttl.isZero()) {
+                throw new IllegalArgumentException(
+                        "sessionIdleTimeout must be positive, was " + ttl);
+            }
+            this.sessionIdleTimeout = ttl;
+            return this;
         }
 
+        /**
+         * Builds the tool and starts its session cleaner (one daemon thread).
+         *
+         * @throws IllegalStateException no pool was given
+         */
         public PythonTool build() {
-            throw new UnsupportedOperationException("contract");
+            if (pool == null) {
+                throw new IllegalStateException(
+                        "a pool is required: PythonTool.builder().pool(...)");
+            }
+            return new PythonTool(this);
         }
     }
 }

@@ -1,0 +1,203 @@
+package dev.eryx.server.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpFilter;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * In front of every route, in this order: the Host and Origin checks (403), the bearer token (401;
+ * {@code /healthz} is open), the declared body size (413), and the concurrency limit of requests
+ * that run code (429). It also counts every request by route and status.
+ */
+final class GuardFilter extends HttpFilter {
+    private static final long serialVersionUID = 1L;
+
+    private final transient HostPolicy policy;
+    private final byte[] tokenHash; // null: no token
+    private final long maxRequestBytes;
+    private final int maxConcurrent;
+    private final transient Semaphore running; // one token, so one budget (or the anonymous one)
+    private final transient MeterRegistry registry;
+
+    GuardFilter(
+            HostPolicy policy,
+            String token,
+            long maxRequestBytes,
+            int maxConcurrent,
+            MeterRegistry registry) {
+        this.policy = policy;
+        this.tokenHash = token == null ? null : sha256(token);
+        this.maxRequestBytes = maxRequestBytes;
+        this.maxConcurrent = maxConcurrent;
+        this.running = new Semaphore(maxConcurrent);
+        this.registry = registry;
+    }
+
+    @Override
+    protected void doFilter(
+            HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        Route route = Route.of(pathOf(request));
+        long started = System.nanoTime();
+        Runnable release = () -> {};
+        boolean async = false;
+        try {
+            if (!policy.allowsHost(request.getHeader("Host"))) {
+                Json.writeError(
+                        response,
+                        HttpServletResponse.SC_FORBIDDEN,
+                        "Host not allowed: " + request.getHeader("Host"));
+                return;
+            }
+            if (!policy.allowsOrigin(request.getHeader("Origin"))) {
+                Json.writeError(
+                        response,
+                        HttpServletResponse.SC_FORBIDDEN,
+                        "Origin not allowed: " + request.getHeader("Origin"));
+                return;
+            }
+            if (tokenHash != null && route != Route.HEALTH) {
+                String presented = bearer(request.getHeader("Authorization"));
+                if (presented == null || !MessageDigest.isEqual(tokenHash, sha256(presented))) {
+                    response.setHeader(
+                            "WWW-Authenticate",
+                            presented == null
+                                    ? "Bearer realm=\"eryx\""
+                                    : "Bearer realm=\"eryx\", error=\"invalid_token\"");
+                    Json.writeError(
+                            response,
+                            HttpServletResponse.SC_UNAUTHORIZED,
+                            presented == null
+                                    ? "a bearer token is required (Authorization: Bearer <token>)"
+                                    : "the bearer token is not valid");
+                    return;
+                }
+            }
+            if (request.getContentLengthLong() > maxRequestBytes) {
+                Json.writeError(
+                        response,
+                        HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE,
+                        "the body is larger than " + maxRequestBytes + " bytes");
+                return;
+            }
+            if (route.runsCode() && "POST".equals(request.getMethod())) {
+                if (!running.tryAcquire()) {
+                    response.setHeader("Retry-After", "1");
+                    Json.writeError(
+                            response,
+                            429,
+                            "too many requests running at once for this token (at most "
+                                    + maxConcurrent
+                                    + ")");
+                    return;
+                }
+                release = once(running::release);
+            }
+            chain.doFilter(request, response);
+            if (request.isAsyncStarted()) {
+                // The MCP transport answers from another thread: count and release when it ends.
+                async = true;
+                Runnable finish = once(release, () -> record(route, response.getStatus(), started));
+                request.getAsyncContext()
+                        .addListener(
+                                new AsyncListener() {
+                                    @Override
+                                    public void onComplete(AsyncEvent event) {
+                                        done(event);
+                                    }
+
+                                    @Override
+                                    public void onTimeout(AsyncEvent event) {
+                                        done(event);
+                                    }
+
+                                    @Override
+                                    public void onError(AsyncEvent event) {
+                                        done(event);
+                                    }
+
+                                    @Override
+                                    public void onStartAsync(AsyncEvent event) {
+                                        event.getAsyncContext().addListener(this);
+                                    }
+
+                                    private void done(AsyncEvent event) {
+                                        finish.run();
+                                    }
+                                });
+            }
+        } finally {
+            if (!async) {
+                release.run();
+                record(route, response.getStatus(), started);
+            }
+        }
+    }
+
+    private void record(Route route, int status, long startedNanos) {
+        Counter.builder("eryx.http.requests")
+                .description("HTTP requests by route template and status")
+                .tag("route", route.template)
+                .tag("status", Integer.toString(status))
+                .register(registry)
+                .increment();
+        Timer.builder("eryx.http.request.duration")
+                .description("time to answer an HTTP request, by route template")
+                .tag("route", route.template)
+                .register(registry)
+                .record(
+                        System.nanoTime() - startedNanos,
+                        java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    static String pathOf(HttpServletRequest request) {
+        String servletPath = request.getServletPath();
+        String pathInfo = request.getPathInfo();
+        return (servletPath == null ? "" : servletPath) + (pathInfo == null ? "" : pathInfo);
+    }
+
+    private static String bearer(String authorization) {
+        if (authorization == null || authorization.length() < 7) {
+            return null;
+        }
+        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        String token = authorization.substring(7).strip();
+        return token.isEmpty() ? null : token;
+    }
+
+    /** Compared as hashes, so the comparison takes the same time whatever the lengths. */
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /** Runs {@code actions} in order the first time it is run, never again. */
+    private static Runnable once(Runnable... actions) {
+        AtomicBoolean done = new AtomicBoolean();
+        return () -> {
+            if (done.compareAndSet(false, true)) {
+                for (Runnable action : actions) {
+                    action.run();
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,27 @@
+package dev.eryx.server.internal;
+
+/** A request refused with this status and message ({@code {"error": message}}). */
+final class HttpError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    final int status;
+    final String retryAfter; // seconds, for 429; else null
+
+    HttpError(int status, String message) {
+        this(status, message, null);
+    }
+
+    HttpError(int status, String message, String retryAfter) {
+        super(message, null, false, false);
+        this.status = status;
+        this.retryAfter = retryAfter;
+    }
+
+    static HttpError badRequest(String message) {
+        return new HttpError(400, message);
+    }
+
+    static HttpError tooMany(String message) {
+        return new HttpError(429, message, "1");
+    }
+}

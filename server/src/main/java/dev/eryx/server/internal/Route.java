@@ -1,0 +1,67 @@
+package dev.eryx.server.internal;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The routes of the server, as templates: what metrics are tagged with (never the raw path, whose
+ * session ids would make a meter per session) and what the API servlet dispatches on.
+ */
+enum Route {
+    EXECUTE("/v1/execute"),
+    SESSIONS("/v1/sessions"),
+    SESSION_EXECUTE("/v1/sessions/{id}/execute"),
+    SESSION_STATE("/v1/sessions/{id}/state"),
+    SESSION("/v1/sessions/{id}"),
+    MCP("/mcp"),
+    HEALTH("/healthz"),
+    METRICS("/metrics"),
+    OTHER("other");
+
+    /** Ids are what {@link SessionIds} makes (and MCP's): letters, digits, '-' and '_'. */
+    private static final Pattern SESSION_PATH =
+            Pattern.compile("/v1/sessions/([A-Za-z0-9_-]{1,128})(/execute|/state)?");
+
+    final String template;
+
+    Route(String template) {
+        this.template = template;
+    }
+
+    /** The route of a request path (the servlet path plus path info, without the query). */
+    static Route of(String path) {
+        switch (path) {
+            case "/v1/execute":
+                return EXECUTE;
+            case "/v1/sessions":
+                return SESSIONS;
+            case "/mcp":
+                return MCP;
+            case "/healthz":
+                return HEALTH;
+            case "/metrics":
+                return METRICS;
+            default:
+                Matcher m = SESSION_PATH.matcher(path);
+                if (!m.matches()) {
+                    return OTHER;
+                }
+                String tail = m.group(2);
+                if (tail == null) {
+                    return SESSION;
+                }
+                return tail.equals("/execute") ? SESSION_EXECUTE : SESSION_STATE;
+        }
+    }
+
+    /** The session id of a session route's path, else null. */
+    static String sessionId(String path) {
+        Matcher m = SESSION_PATH.matcher(path);
+        return m.matches() ? m.group(1) : null;
+    }
+
+    /** Whether requests of this route may run guest code (and so count against concurrency). */
+    boolean runsCode() {
+        return this == EXECUTE || this == SESSIONS || this == SESSION_EXECUTE || this == MCP;
+    }
+}

@@ -2,10 +2,7 @@ package dev.eryx.cli;
 
 import dev.eryx.ExecutionResult;
 import dev.eryx.InterpreterExitException;
-import dev.eryx.NetworkPolicy;
 import dev.eryx.PythonException;
-import dev.eryx.PythonPackages;
-import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import dev.eryx.SandboxCrashedException;
 import java.io.IOException;
@@ -15,17 +12,15 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -89,46 +84,8 @@ public final class EryxCommand implements Callable<Integer> {
             description = "Arguments, passed in sys.argv[1:].")
     List<String> args = new ArrayList<>();
 
-    @Option(
-            names = "--timeout",
-            paramLabel = "DURATION",
-            converter = Converters.DurationConverter.class,
-            description =
-                    "Wall-clock limit per execution: 500ms, 10s, 2m, 1h, or none (default: 30s).")
-    Duration timeout;
-
-    @Option(
-            names = "--fuel",
-            paramLabel = "N",
-            converter = Converters.FuelConverter.class,
-            description =
-                    "Fuel limit: guest function entries and loop iterations (default: unlimited).")
-    Long fuel;
-
-    @Option(
-            names = "--max-memory",
-            paramLabel = "SIZE",
-            converter = Converters.SizeConverter.class,
-            description = "Guest memory limit: 64m, 1g, ... (default: 256m).")
-    Long maxMemory;
-
-    @Option(
-            names = "--max-output",
-            paramLabel = "SIZE",
-            converter = Converters.SizeConverter.class,
-            description =
-                    "Limit on stdout+stderr per execution: 64k, 10m, ... or unlimited (default: 10m).")
-    Long maxOutput;
-
-    @Option(
-            names = {"-v", "--volume"},
-            paramLabel = "HOST:GUEST[:ro|:rw|:staged]",
-            converter = Converters.VolumeConverter.class,
-            description =
-                    "Mount a host directory at an absolute guest path. Read-only unless :rw is given;"
-                            + " with :staged the code's writes are listed on stderr after the run and"
-                            + " applied only with --commit. Repeatable.")
-    List<Volume> volumes = new ArrayList<>();
+    /** Limits, mounts, environment, secrets, packages, network: shared with the subcommands. */
+    @Mixin SandboxOptions options;
 
     @Option(
             names = "--commit",
@@ -137,57 +94,6 @@ public final class EryxCommand implements Callable<Integer> {
                             + " program has run (refused, with nothing written, if the host changed"
                             + " them meanwhile).")
     boolean commit;
-
-    @Option(
-            names = "--env",
-            paramLabel = "KEY=VALUE",
-            converter = Converters.EnvConverter.class,
-            description =
-                    "Set an environment variable in the guest. Repeatable. The host's environment is not passed.")
-    List<Map.Entry<String, String>> env = new ArrayList<>();
-
-    @Option(
-            names = "--secret",
-            paramLabel = "NAME@HOST[,HOST...]",
-            converter = Converters.SecretConverter.class,
-            description =
-                    "Give the guest a secret: the value of the host environment variable NAME (never on the command line), seen by the guest as a placeholder in $NAME, substituted only in HTTP headers to the HOSTs. Repeatable.")
-    List<SecretOption> secrets = new ArrayList<>();
-
-    @Option(
-            names = "--package",
-            paramLabel = "PATH",
-            description =
-                    "Make pure-Python packages importable: a wheel (.whl), a directory of wheels, or an unpacked site-packages tree. Repeatable.")
-    List<Path> packagePaths = new ArrayList<>();
-
-    @Option(
-            names = "--packages",
-            paramLabel = "DIR",
-            description =
-                    "Make the packages in DIR importable: a directory of wheels or a site-packages tree (as --package). Repeatable.")
-    List<Path> packageDirs = new ArrayList<>();
-
-    @Option(
-            names = "--ignore-missing",
-            paramLabel = "NAME",
-            description =
-                    "Do not check the packages' requirements on project NAME (missing or of another version): for a dependency the code never imports. Repeatable.")
-    List<String> ignoreMissing = new ArrayList<>();
-
-    @Option(
-            names = "--allow-host",
-            paramLabel = "HOST",
-            converter = Converters.HostConverter.class,
-            description =
-                    "Let the code connect to HOST: a name (api.example.com), *.example.com (its subdomains), or an IP literal; HOST:PORT limits the port. Enables the network (off by default); names resolving to private or special addresses stay refused. Repeatable.")
-    List<String> allowHosts = new ArrayList<>();
-
-    @Option(
-            names = "--allow-localhost",
-            description =
-                    "Let the code connect to loopback (localhost, 127.0.0.0/8, ::1). Enables the network.")
-    boolean allowLocalhost;
 
     @Option(
             names = "--json",
@@ -206,9 +112,6 @@ public final class EryxCommand implements Callable<Integer> {
 
     private ProcessOutput stderr;
 
-    /** What the package options name, read once (the REPL may build more than one sandbox). */
-    private PythonPackages packages;
-
     EryxCommand(InputStream stdin, BooleanSupplier stdinIsTerminal) {
         this(stdin, stdinIsTerminal, System::getenv);
     }
@@ -220,13 +123,6 @@ public final class EryxCommand implements Callable<Integer> {
         this.stdin = Objects.requireNonNull(stdin, "stdin");
         this.stdinIsTerminal = Objects.requireNonNull(stdinIsTerminal, "stdinIsTerminal");
         this.hostEnvironment = Objects.requireNonNull(hostEnvironment, "hostEnvironment");
-    }
-
-    /** The {@code --env} variables, in order; a later one replaces an earlier one. */
-    Map<String, String> environment() {
-        Map<String, String> map = new LinkedHashMap<>();
-        env.forEach(e -> map.put(e.getKey(), e.getValue()));
-        return map;
     }
 
     /**
@@ -298,22 +194,13 @@ public final class EryxCommand implements Callable<Integer> {
                 return exitCode;
             } finally {
                 flushOutputs();
-                if (hasStagedVolume()) {
+                if (options.hasStagedVolume()) {
                     StagedReport.finish(sandbox.files(), commit && ran, commit, err());
                 }
             }
         } finally {
             flushOutputs();
         }
-    }
-
-    private boolean hasStagedVolume() {
-        for (Volume v : volumes) {
-            if (v.mode() == dev.eryx.MountMode.STAGED) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** What to run; {@code null} for the REPL. */
@@ -358,25 +245,11 @@ public final class EryxCommand implements Callable<Integer> {
         }
     }
 
-    /** Limits, mounts and environment from the options; output streamed live when asked. */
+    /** The sandbox of the options; output streamed live when asked. */
     Sandbox.Builder sandboxBuilder(boolean liveOutput, InputStream guestStdin) {
-        Sandbox.Builder b = Sandbox.builder().resourceLimits(limits());
+        Sandbox.Builder b = Sandbox.builder();
         try {
-            for (Volume v : volumes) {
-                b.mount(v.hostDir(), v.guestPath(), v.mode());
-            }
-            environment().forEach(b::env);
-            NetworkPolicy network = networkPolicy();
-            if (network != null) {
-                b.network(network);
-            }
-            for (SecretOption secret : secrets) {
-                b.secret(secret.secret(hostEnvironment));
-            }
-            PythonPackages pkgs = packages();
-            if (pkgs != null) {
-                b.packages(pkgs);
-            }
+            options.template(hostEnvironment).accept(b);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
@@ -388,67 +261,6 @@ public final class EryxCommand implements Callable<Integer> {
             b.stdin(guestStdin);
         }
         return b;
-    }
-
-    /** The policy of {@code --allow-host} and {@code --allow-localhost}; null: no network. */
-    NetworkPolicy networkPolicy() {
-        if (allowHosts.isEmpty() && !allowLocalhost) {
-            return null;
-        }
-        NetworkPolicy.Builder b = NetworkPolicy.builder();
-        allowHosts.forEach(b::allowHost);
-        if (allowLocalhost) {
-            b.allowLocalhost();
-        }
-        return b.build();
-    }
-
-    /**
-     * The packages of {@code --packages} and {@code --package}, validated and read once; null when
-     * none are given.
-     *
-     * @throws IllegalArgumentException a source is missing or cannot be used (the message names it)
-     */
-    PythonPackages packages() {
-        if (packages == null && !(packageDirs.isEmpty() && packagePaths.isEmpty())) {
-            List<Path> sources = new ArrayList<>();
-            for (Path dir : packageDirs) {
-                if (!Files.isDirectory(dir)) {
-                    throw new IllegalArgumentException("--packages needs a directory: " + dir);
-                }
-                sources.add(dir);
-            }
-            for (Path path : packagePaths) {
-                if (!Files.exists(path)) {
-                    throw new IllegalArgumentException(
-                            "--package: no such file or directory: " + path);
-                }
-                sources.add(path);
-            }
-            packages =
-                    PythonPackages.builder()
-                            .add(sources)
-                            .ignoreMissing(ignoreMissing.toArray(String[]::new))
-                            .build();
-        }
-        return packages;
-    }
-
-    ResourceLimits limits() {
-        ResourceLimits.Builder b = ResourceLimits.defaults().toBuilder();
-        if (timeout != null) {
-            b.executionTimeout(timeout.equals(Durations.NONE) ? null : timeout);
-        }
-        if (fuel != null) {
-            b.maxFuel(fuel);
-        }
-        if (maxMemory != null) {
-            b.maxMemoryBytes(maxMemory);
-        }
-        if (maxOutput != null) {
-            b.maxOutputBytes(maxOutput);
-        }
-        return b.build();
     }
 
     /**

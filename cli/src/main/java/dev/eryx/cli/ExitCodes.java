@@ -1,13 +1,7 @@
 package dev.eryx.cli;
 
-import dev.eryx.ExecutionCancelledException;
-import dev.eryx.ExecutionTimeoutException;
-import dev.eryx.FuelExhaustedException;
 import dev.eryx.InterpreterExitException;
-import dev.eryx.MemoryLimitException;
-import dev.eryx.OutputLimitException;
-import dev.eryx.PythonException;
-import dev.eryx.SandboxCrashedException;
+import dev.eryx.Verdict;
 import picocli.CommandLine;
 
 /**
@@ -49,44 +43,46 @@ public final class ExitCodes {
 
     private ExitCodes() {}
 
-    /** The exit code for a failure. Every failure of the command goes through here. */
+    /**
+     * The exit code for a failure. Every failure of the command goes through here: a usage error is
+     * {@link #USAGE}, {@code os._exit(n)} keeps its status {@code n} (as a process's exit status,
+     * the low 8 bits), and anything else exits with the code of its {@link Verdict}.
+     */
     public static int of(Throwable failure) {
         if (failure instanceof CommandLine.ParameterException) {
             return USAGE;
         }
-        if (failure instanceof PythonException python) {
-            switch (python.pythonType()) {
-                case "KeyboardInterrupt":
-                    return CANCELLED; // as CPython: it dies of the SIGINT, 128 + 2
-                case "MemoryError":
-                    // Whether the cap or the code's own request was too big, memory ran out.
-                    return MEMORY_LIMIT;
-                default:
-                    return PYTHON_EXCEPTION;
-            }
-        }
         if (failure instanceof InterpreterExitException exit) {
-            return exit.exitCode() & 0xFF; // os._exit(n), as a process's exit status
+            return exit.exitCode() & 0xFF;
         }
-        if (failure instanceof FuelExhaustedException) {
-            return FUEL_EXHAUSTED;
+        return of(Verdict.of(failure));
+    }
+
+    /**
+     * The exit code of a verdict: the one mapping from how an execution ended to the process's
+     * status. {@link Verdict#OK} is {@link #SUCCESS}; an execution that ended with {@code
+     * sys.exit(n)} exits with {@code n} instead (see {@link dev.eryx.ExecutionResult#exitCode()}).
+     */
+    public static int of(Verdict verdict) {
+        switch (verdict) {
+            case OK:
+                return SUCCESS;
+            case PYTHON_ERROR:
+                return PYTHON_EXCEPTION;
+            case TIMEOUT:
+                return TIMEOUT;
+            case CANCELLED:
+                return CANCELLED; // also an uncaught KeyboardInterrupt: as CPython, 128 + SIGINT
+            case FUEL:
+                return FUEL_EXHAUSTED;
+            case MEMORY:
+                return MEMORY_LIMIT; // the cap, or an uncaught MemoryError
+            case OUTPUT:
+                return OUTPUT_LIMIT;
+            case CRASHED:
+                return INTERNAL_ERROR;
+            default:
+                throw new IllegalArgumentException("unknown verdict: " + verdict);
         }
-        if (failure instanceof MemoryLimitException) {
-            return MEMORY_LIMIT;
-        }
-        if (failure instanceof OutputLimitException) {
-            return OUTPUT_LIMIT;
-        }
-        if (failure instanceof ExecutionTimeoutException) {
-            return TIMEOUT;
-        }
-        if (failure instanceof ExecutionCancelledException
-                || failure instanceof InterruptedException) {
-            return CANCELLED;
-        }
-        if (failure instanceof SandboxCrashedException) {
-            return INTERNAL_ERROR;
-        }
-        return INTERNAL_ERROR;
     }
 }

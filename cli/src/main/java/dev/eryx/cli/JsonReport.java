@@ -8,11 +8,13 @@ import dev.eryx.EryxException;
 import dev.eryx.ExecutionResult;
 import dev.eryx.ExecutionStats;
 import dev.eryx.PythonException;
+import dev.eryx.Verdict;
 
 /**
  * The single JSON object {@code --json} prints: {@code {stdout, stderr, result, duration (ms),
  * stats: {fuelConsumed, peakMemoryBytes, callbackInvocations}, error: {type, message, traceback} |
- * null, exitCode}}.
+ * null, exitCode, verdict}}; {@code verdict} is the {@link Verdict}'s wire name, the same word the
+ * server, the MCP tool and the metrics give the execution.
  */
 final class JsonReport {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -20,7 +22,7 @@ final class JsonReport {
     private JsonReport() {}
 
     static String success(ExecutionResult result, int exitCode) {
-        return render(result, null, exitCode);
+        return render(result, null, exitCode, Verdict.of(result));
     }
 
     /** {@code failure}'s partial result, if any, supplies output and stats. */
@@ -38,10 +40,11 @@ final class JsonReport {
             error.put("message", String.valueOf(failure.getMessage()));
             error.putNull("traceback");
         }
-        return render(partial, error, exitCode);
+        return render(partial, error, exitCode, Verdict.of(failure));
     }
 
-    private static String render(ExecutionResult r, ObjectNode error, int exitCode) {
+    private static String render(
+            ExecutionResult r, ObjectNode error, int exitCode, Verdict verdict) {
         ObjectNode json = MAPPER.createObjectNode();
         json.put("stdout", r == null ? "" : r.stdout());
         json.put("stderr", r == null ? "" : r.stderr());
@@ -58,6 +61,7 @@ final class JsonReport {
             json.set("error", error);
         }
         json.put("exitCode", exitCode);
+        json.put("verdict", verdict.wireName());
         try {
             return MAPPER.writeValueAsString(json);
         } catch (JsonProcessingException e) {

@@ -22,7 +22,7 @@ class NetworkOptionsTest {
 
     @Test
     void noOptionNoNetwork() {
-        assertNull(parse("-c", "pass").networkPolicy());
+        assertNull(parse("-c", "pass").options.networkPolicy());
     }
 
     @Test
@@ -34,6 +34,7 @@ class NetworkOptionsTest {
                                 "--allow-host=*.example.org:443",
                                 "-c",
                                 "pass")
+                        .options
                         .networkPolicy();
         assertEquals(List.of("api.example.com", "*.example.org:443"), p.allowedHosts());
         assertFalse(p.allowsLocalhost());
@@ -42,7 +43,7 @@ class NetworkOptionsTest {
 
     @Test
     void allowLocalhostAloneEnablesTheNetwork() {
-        NetworkPolicy p = parse("--allow-localhost", "-c", "pass").networkPolicy();
+        NetworkPolicy p = parse("--allow-localhost", "-c", "pass").options.networkPolicy();
         assertTrue(p.allowsLocalhost());
         assertEquals(List.of(), p.allowedHosts());
     }

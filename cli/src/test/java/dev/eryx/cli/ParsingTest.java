@@ -11,11 +11,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eryx.ExecutionCancelledException;
 import dev.eryx.ExecutionTimeoutException;
 import dev.eryx.FuelExhaustedException;
+import dev.eryx.InterpreterExitException;
 import dev.eryx.MemoryLimitException;
 import dev.eryx.OutputLimitException;
 import dev.eryx.PythonException;
 import dev.eryx.ResourceLimits;
 import dev.eryx.SandboxCrashedException;
+import dev.eryx.Verdict;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -116,15 +118,15 @@ class ParsingTest {
                         "--json",
                         "-c",
                         "x");
-        ResourceLimits limits = command.limits();
+        ResourceLimits limits = command.options.limits();
         assertEquals(Duration.ofMillis(1500), limits.executionTimeout());
         assertEquals(1000, limits.maxFuel());
         assertEquals(64L << 20, limits.maxMemoryBytes());
         assertEquals(1024, limits.maxOutputBytes());
         assertEquals(
                 List.of(new Volume(dir, "/data", true), new Volume(dir, "/out", false)),
-                command.volumes);
-        assertEquals(Map.of("A", "1", "B", "x=y"), command.environment());
+                command.options.volumes);
+        assertEquals(Map.of("A", "1", "B", "x=y"), command.options.environment());
         assertEquals("script.py", command.script);
         assertEquals(
                 List.of("--json", "-c", "x"),
@@ -138,10 +140,10 @@ class ParsingTest {
     void defaultsAreTheLibrarys() {
         EryxCommand command = new EryxCommand(System.in, () -> false);
         new CommandLine(command).parseArgs("-c", "pass");
-        assertEquals(ResourceLimits.defaults(), command.limits());
+        assertEquals(ResourceLimits.defaults(), command.options.limits());
         EryxCommand none = new EryxCommand(System.in, () -> false);
         new CommandLine(none).parseArgs("--timeout", "none", "-c", "pass");
-        assertNull(none.limits().executionTimeout());
+        assertNull(none.options.limits().executionTimeout());
     }
 
     @ParameterizedTest
@@ -217,6 +219,27 @@ class ParsingTest {
         assertEquals(130, ExitCodes.of(new ExecutionCancelledException("c", null)));
         assertEquals(70, ExitCodes.of(new SandboxCrashedException("boom", null, null)));
         assertEquals(70, ExitCodes.of(new IllegalStateException()));
+        assertEquals(130, ExitCodes.of(new PythonException("KeyboardInterrupt", "", "", null)));
+        assertEquals(4, ExitCodes.of(new PythonException("MemoryError", "", "", null)));
+        assertEquals(
+                7, ExitCodes.of(new InterpreterExitException(7, null, null)), "os._exit(7) is 7");
+        assertEquals(255, ExitCodes.of(new InterpreterExitException(-1, null, null)));
+    }
+
+    @Test
+    void everyVerdictHasItsExitCode() {
+        Map<Verdict, Integer> expected =
+                Map.of(
+                        Verdict.OK, 0,
+                        Verdict.PYTHON_ERROR, 1,
+                        Verdict.FUEL, 3,
+                        Verdict.MEMORY, 4,
+                        Verdict.OUTPUT, 5,
+                        Verdict.CRASHED, 70,
+                        Verdict.TIMEOUT, 124,
+                        Verdict.CANCELLED, 130);
+        assertEquals(Verdict.values().length, expected.size());
+        expected.forEach((v, code) -> assertEquals(code, ExitCodes.of(v), v.toString()));
         assertEquals(
                 2,
                 ExitCodes.of(
@@ -237,9 +260,18 @@ class ParsingTest {
         assertEquals("too slow", json.at("/error/message").asText());
         assertTrue(json.at("/error/traceback").isNull());
         assertEquals(124, json.get("exitCode").asInt());
+        assertEquals("timeout", json.get("verdict").asText());
         assertEquals(0, json.at("/stats/fuelConsumed").asLong());
         assertEquals(
-                List.of("stdout", "stderr", "result", "duration", "stats", "error", "exitCode"),
+                List.of(
+                        "stdout",
+                        "stderr",
+                        "result",
+                        "duration",
+                        "stats",
+                        "error",
+                        "exitCode",
+                        "verdict"),
                 List.copyOf(iterable(json.fieldNames())));
     }
 

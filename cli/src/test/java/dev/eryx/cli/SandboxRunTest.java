@@ -82,6 +82,20 @@ class SandboxRunTest {
         assertEquals(0, json.at("/stats/callbackInvocations").asInt(), r.out);
         assertTrue(json.get("error").isNull(), r.out);
         assertEquals(0, json.get("exitCode").asInt());
+        assertEquals("ok", json.get("verdict").asText());
+    }
+
+    @Test
+    void jsonVerdictOfExits() throws Exception {
+        CliRun exit = CliRun.run("--json", "-c", "import sys; sys.exit(3)");
+        assertEquals(3, exit.exitCode, exit.toString());
+        assertEquals("python_error", JSON.readTree(exit.out).get("verdict").asText(), exit.out);
+        // os._exit(n) ends the interpreter (CRASHED) but the process keeps the status it asked.
+        CliRun hard = CliRun.run("--json", "-c", "import os; os._exit(7)");
+        assertEquals(7, hard.exitCode, hard.toString());
+        JsonNode json = JSON.readTree(hard.out);
+        assertEquals("crashed", json.get("verdict").asText(), hard.out);
+        assertEquals(7, json.get("exitCode").asInt(), hard.out);
     }
 
     @Test
@@ -96,6 +110,7 @@ class SandboxRunTest {
         assertEquals("x", json.at("/error/message").asText());
         assertTrue(json.at("/error/traceback").asText().endsWith("ValueError: x\n"), r.out);
         assertEquals(1, json.get("exitCode").asInt());
+        assertEquals("python_error", json.get("verdict").asText());
     }
 
     @Test

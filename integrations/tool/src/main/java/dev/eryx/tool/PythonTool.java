@@ -1,8 +1,10 @@
 package dev.eryx.tool;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.eryx.ExecutionCancelledException;
 import dev.eryx.ExecutionHandle;
 import dev.eryx.ExecutionResult;
@@ -62,8 +64,11 @@ public final class PythonTool implements AutoCloseable {
     static final String SESSION_DROPPED_NOTE =
             "[session ended: its sandbox can run nothing more; the next call starts a new session]";
 
-    // Thread-safe once configured, and never reconfigured: only reads JSON.
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Immutable: reads the arguments, refusing anything after the object.
+    private static final ObjectReader JSON =
+            new ObjectMapper()
+                    .readerFor(JsonNode.class)
+                    .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private static final String DESCRIPTION =
             "Runs Python 3.14 code in a sandbox (CPython compiled to WebAssembly) and returns what"
@@ -534,6 +539,11 @@ public final class PythonTool implements AutoCloseable {
     /** How many sessions are live (idle ones past their timeout are not). */
     public int sessionCount() {
         return sessions.size();
+    }
+
+    /** The live sessions' ids, least recently used first, without expiring any (for tests). */
+    List<String> sessionIds() {
+        return sessions.idsEldestFirst();
     }
 
     /** The longest timeout a call may ask for. */

@@ -398,9 +398,8 @@ public final class PythonTool implements AutoCloseable {
 
     /**
      * The files under {@code directory} of a session's sandbox (or of a fresh sandbox when there is
-     * no such session), as sorted guest paths; directories end with {@code /}. At most {@value
-     * #MAX_LISTED_FILES} paths come back; when there are more, a last entry says {@code (truncated:
-     * ...)}.
+     * no such session), as sorted guest paths; directories end with {@code /}. At most 1,000 paths
+     * come back; when there are more, a last entry says {@code (truncated: ...)}.
      *
      * @param directory a guest directory; null means {@code /}
      * @throws java.io.UncheckedIOException the directory does not exist or is not one (the message

@@ -116,8 +116,8 @@ public final class PythonTool implements AutoCloseable {
             max = ResourceLimits.defaults().executionTimeout();
         }
         this.maxTimeout = max;
-        this.sessions =
-                new SessionStore(b.maxSessions, b.sessionIdleTimeout.toNanos(), System::nanoTime);
+        long ttlNanos = saturatedNanos(b.sessionIdleTimeout);
+        this.sessions = new SessionStore(b.maxSessions, ttlNanos, System::nanoTime);
         this.cleaner =
                 Executors.newSingleThreadScheduledExecutor(
                         runnable -> {
@@ -130,16 +130,25 @@ public final class PythonTool implements AutoCloseable {
         long period =
                 Math.max(
                         TimeUnit.MILLISECONDS.toNanos(10),
-                        Math.min(b.sessionIdleTimeout.toNanos() / 2, TimeUnit.MINUTES.toNanos(1)));
+                        Math.min(ttlNanos / 2, TimeUnit.MINUTES.toNanos(1)));
         cleaner.scheduleWithFixedDelay(this::expireQuietly, period, period, TimeUnit.NANOSECONDS);
+    }
+
+    /** A duration in nanoseconds, or Long.MAX_VALUE for one too long to count them. */
+    private static long saturatedNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
     }
 
     private void expireQuietly() {
         try {
             sessions.expireIdle();
         } catch (RuntimeException e) {
-            // A sandbox that fails to close must not end the cleaner: the next round retries
-            // nothing (the session is gone), but later sessions still expire.
+            // A sandbox that failed to close must not stop the cleaner: a task that throws is
+            // never scheduled again, and later sessions must still expire.
         }
     }
 

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.eryx.ResourceLimits;
 import dev.eryx.Verdict;
+import dev.eryx.pool.PoolExhaustedException;
+import dev.eryx.pool.PooledSandbox;
 import dev.eryx.pool.SandboxPool;
 import dev.langchain4j.code.CodeExecutionEngine;
 import java.time.Duration;
@@ -74,6 +76,20 @@ class EryxCodeExecutionEngineTest {
         String text = engine.execute("def broken(:\n    pass");
 
         assertTrue(text.contains("SyntaxError"), text);
+    }
+
+    @Test
+    void aBusyPoolThrowsRatherThanAnswerWithText() {
+        try (SandboxPool one =
+                        SandboxPool.builder()
+                                .minIdle(0)
+                                .maxSize(1)
+                                .acquireTimeout(Duration.ofMillis(100))
+                                .build();
+                EryxCodeExecutionEngine busy = new EryxCodeExecutionEngine(one);
+                PooledSandbox held = one.acquire()) {
+            assertThrows(PoolExhaustedException.class, () -> busy.execute("print(1)"));
+        }
     }
 
     @Test

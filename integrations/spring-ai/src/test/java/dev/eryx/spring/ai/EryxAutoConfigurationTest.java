@@ -2,6 +2,7 @@ package dev.eryx.spring.ai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Verdict;
+import dev.eryx.pool.PoolExhaustedException;
+import dev.eryx.pool.PooledSandbox;
 import dev.eryx.pool.SandboxPool;
 import dev.eryx.tool.PythonTool;
 import java.time.Duration;
@@ -19,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.model.ToolContext;
 import org.springframework.ai.tool.ToolCallback;
+import org.springframework.ai.tool.execution.ToolExecutionException;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -147,6 +151,29 @@ class EryxAutoConfigurationTest {
                             assertEquals("tenant", callback.sessionKey());
                             String text = callback.call(args("while True: pass"));
                             assertTrue(text.contains("[error: timeout]"), text);
+                        });
+    }
+
+    @Test
+    void aBusyPoolIsAToolExecutionExceptionAfterTheAcquireTimeout() {
+        runner.withPropertyValues("eryx.pool.max-size=1", "eryx.pool.acquire-timeout=200ms")
+                .run(
+                        context -> {
+                            EryxToolCallback callback =
+                                    context.getBean(EryxToolCallbackProvider.class).runPython();
+                            try (PooledSandbox held =
+                                    context.getBean(SandboxPool.class).acquire()) {
+                                ToolExecutionException e =
+                                        assertThrows(
+                                                ToolExecutionException.class,
+                                                () -> callback.call(args("print(1)")));
+                                assertTrue(
+                                        e.getMessage().startsWith("run_python is busy"),
+                                        e.getMessage());
+                                assertInstanceOf(
+                                        PoolExhaustedException.class, e.getCause().getCause());
+                            }
+                            assertEquals("1", callback.call(args("print(1)")));
                         });
     }
 

@@ -8,8 +8,9 @@ import java.time.Duration;
  * dev.eryx.pool.PoolListener}).
  *
  * <p>Called on the thread that ran the execution, after it ended and before {@code execute} returns
- * or throws, so a slow listener delays only its own caller. An exception it throws is caught and
- * dropped: a listener can never change an outcome.
+ * or throws, so a slow listener delays only its own caller (and the sandbox's next execution). An
+ * execution cancelled while still queued never ran: the thread that cancelled it reports it. An
+ * exception a listener throws is caught and dropped: a listener can never change an outcome.
  */
 @FunctionalInterface
 public interface ExecutionListener {

@@ -13,7 +13,7 @@ import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * Errors Jetty answers itself (a malformed request line, a servlet failure) in the API's shape,
+ * Requests Jetty refuses itself (a malformed URI, headers too large) answered in the API's shape,
  * {@code {"error": "..."}}, whatever the client accepts, and without stack traces.
  */
 final class JsonErrorHandler extends ErrorHandler {

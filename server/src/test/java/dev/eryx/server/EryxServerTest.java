@@ -155,6 +155,17 @@ class EryxServerTest {
     }
 
     @Test
+    void errorsJettyAnswersItselfAreJsonToo() throws Exception {
+        int port = server.port();
+        String response =
+                Http.raw(port, "GET /v1/%zz HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n");
+        assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+        assertTrue(response.toLowerCase().contains("content-type: application/json"), response);
+        String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+        assertTrue(Http.JSON.readTree(body).has("error"), body);
+    }
+
+    @Test
     void tokenIsRequiredAndComparedExactly() {
         for (Http other :
                 List.of(http.withToken(null), http.withToken(TOKEN + "x"), http.withToken("t"))) {

@@ -74,20 +74,22 @@ final class Http {
     }
 
     /**
-     * The status line of a raw HTTP/1.1 request with any Host header (java.net.http refuses to set
-     * one).
+     * The status line of a raw HTTP/1.1 {@code GET /healthz} with any Host header (java.net.http
+     * refuses to set one).
      */
     static String rawStatusLine(int port, String rawHeaders) throws IOException {
+        return raw(port, "GET /healthz HTTP/1.1\r\n" + rawHeaders).lines().findFirst().orElse("");
+    }
+
+    /** The whole response to a raw request (its request line and headers, without the end). */
+    static String raw(int port, String head) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
-            out.write(
-                    ("GET /healthz HTTP/1.1\r\n" + rawHeaders + "Connection: close\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+            out.write((head + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = socket.getInputStream();
-            String response = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return response.lines().findFirst().orElse("");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 

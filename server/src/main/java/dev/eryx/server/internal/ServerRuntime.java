@@ -157,7 +157,7 @@ public final class ServerRuntime implements AutoCloseable {
                                     config.maxRequestBytes(),
                                     registry)),
                     "/");
-            context.setErrorHandler(new JsonErrorHandler());
+            // Requests Jetty refuses before any servlet (a bad URI, huge headers) get JSON too.
             jetty.setErrorHandler(new JsonErrorHandler());
             jetty.setHandler(context);
             try {

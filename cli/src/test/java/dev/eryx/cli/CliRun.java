@@ -20,6 +20,10 @@ final class CliRun {
         this.outBytes = out;
     }
 
+    static CliRun of(int exitCode, byte[] out, byte[] err) {
+        return new CliRun(exitCode, out, err);
+    }
+
     static CliRun run(String... args) {
         return withStdin("", false, args);
     }

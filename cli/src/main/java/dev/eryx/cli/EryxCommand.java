@@ -149,14 +149,42 @@ public final class EryxCommand implements Callable<Integer> {
             OutputStream out,
             OutputStream err,
             UnaryOperator<String> hostEnvironment) {
+        return commandLine(stdin, stdinIsTerminal, out, err, hostEnvironment, true);
+    }
+
+    /** The subcommands' names: {@code eryx NAME [OPTIONS]}. */
+    static final List<String> SUBCOMMANDS = List.of("mcp", "serve");
+
+    /**
+     * Whether {@code args} run a subcommand: its name must be the first argument. Elsewhere the
+     * word is what it always was ({@code eryx -c CODE serve} passes it in sys.argv), and the
+     * one-shot command line is built without the subcommands, which keeps its start-up as short.
+     */
+    static boolean startsWithSubcommand(String... args) {
+        return args.length > 0 && SUBCOMMANDS.contains(args[0]);
+    }
+
+    /**
+     * As above; {@code subcommands} false leaves {@code mcp} and {@code serve} out (see {@link
+     * #startsWithSubcommand}).
+     */
+    static CommandLine commandLine(
+            InputStream stdin,
+            BooleanSupplier stdinIsTerminal,
+            OutputStream out,
+            OutputStream err,
+            UnaryOperator<String> hostEnvironment,
+            boolean subcommands) {
         EryxCommand command = new EryxCommand(stdin, stdinIsTerminal, hostEnvironment);
         ProcessOutput[] outputs = ProcessOutput.pair(out, err);
         command.stdout = outputs[0];
         command.stderr = outputs[1];
         CommandLine cl = new CommandLine(command);
-        // Added before the settings below, which reach only the subcommands already there.
-        cl.addSubcommand(new McpCommand(stdin, stdinIsTerminal, out, hostEnvironment));
-        cl.addSubcommand(new ServeCommand(hostEnvironment));
+        if (subcommands) {
+            // Added before the settings below, which reach only the subcommands already there.
+            cl.addSubcommand(new McpCommand(stdin, stdinIsTerminal, out, hostEnvironment));
+            cl.addSubcommand(new ServeCommand(hostEnvironment));
+        }
         cl.setStopAtPositional(true);
         cl.setOut(outputs[0].writer());
         cl.setErr(outputs[1].writer());
@@ -353,6 +381,17 @@ public final class EryxCommand implements Callable<Integer> {
         try {
             return Files.readAllBytes(path);
         } catch (NoSuchFileException e) {
+            if (SUBCOMMANDS.contains(script)) {
+                // eryx --timeout 5s mcp: the subcommand is only one as the first argument.
+                throw usage(
+                        "can't open file '"
+                                + path
+                                + "': no such file (to run 'eryx "
+                                + script
+                                + "', give its name first: eryx "
+                                + script
+                                + " [OPTIONS])");
+            }
             throw usage("can't open file '" + path + "': no such file");
         } catch (IOException e) {
             throw usage("can't open file '" + path + "': " + e.getMessage());

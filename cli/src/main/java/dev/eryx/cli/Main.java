@@ -32,7 +32,13 @@ public final class Main {
         OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out));
         OutputStream err = new BufferedOutputStream(new FileOutputStream(FileDescriptor.err));
         CommandLine commandLine =
-                EryxCommand.commandLine(System.in, Terminals::stdinIsTerminal, out, err);
+                EryxCommand.commandLine(
+                        System.in,
+                        Terminals::stdinIsTerminal,
+                        out,
+                        err,
+                        System::getenv,
+                        EryxCommand.startsWithSubcommand(args));
         int exitCode = commandLine.execute(args);
         ((EryxCommand) commandLine.getCommand()).flushOutputs();
         System.exit(exitCode);

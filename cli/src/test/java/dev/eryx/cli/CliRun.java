@@ -35,9 +35,15 @@ final class CliRun {
     static CliRun withStdin(byte[] stdin, boolean stdinIsTerminal, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
+        // As Main builds it: the subcommands only when the first argument names one.
         picocli.CommandLine commandLine =
                 EryxCommand.commandLine(
-                        new ByteArrayInputStream(stdin), () -> stdinIsTerminal, out, err);
+                        new ByteArrayInputStream(stdin),
+                        () -> stdinIsTerminal,
+                        out,
+                        err,
+                        System::getenv,
+                        EryxCommand.startsWithSubcommand(args));
         int code = commandLine.execute(args);
         commandLine.getOut().flush();
         commandLine.getErr().flush();

@@ -40,7 +40,12 @@ class SubcommandsTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         CommandLine cl =
                 EryxCommand.commandLine(
-                        new ByteArrayInputStream(new byte[0]), () -> false, out, err, env::get);
+                        new ByteArrayInputStream(new byte[0]),
+                        () -> false,
+                        out,
+                        err,
+                        env::get,
+                        EryxCommand.startsWithSubcommand(args));
         int code = cl.execute(args);
         cl.getOut().flush();
         cl.getErr().flush();
@@ -203,16 +208,36 @@ class SubcommandsTest {
     }
 
     @Test
-    void optionsBeforeTheSubcommandAreRefused() {
+    void aSubcommandIsOneOnlyAsTheFirstArgument() {
+        assertTrue(EryxCommand.startsWithSubcommand("mcp", "--timeout", "5s"));
+        assertTrue(EryxCommand.startsWithSubcommand("serve"));
+        assertFalse(EryxCommand.startsWithSubcommand("-c", "pass", "serve"));
+        assertFalse(EryxCommand.startsWithSubcommand("--", "mcp"));
+        assertFalse(EryxCommand.startsWithSubcommand());
+        // As Main runs it: the options first make "mcp" a script, and the message says so.
         CliRun r = run(Map.of(), "--timeout", "5s", "mcp");
         assertEquals(ExitCodes.USAGE, r.exitCode, r.toString());
-        assertTrue(r.err.contains("options go after the subcommand: eryx mcp [OPTIONS]"), r.err);
+        assertTrue(r.err.contains("can't open file 'mcp'"), r.err);
+        assertTrue(r.err.contains("give its name first: eryx mcp [OPTIONS]"), r.err);
+    }
+
+    @Test
+    void inTheFullCommandModelOptionsBeforeTheSubcommandAreRefused() {
+        CommandLine cl =
+                EryxCommand.commandLine(
+                        new ByteArrayInputStream(new byte[0]),
+                        () -> false,
+                        new ByteArrayOutputStream(),
+                        new ByteArrayOutputStream(),
+                        name -> null);
+        assertEquals(ExitCodes.USAGE, cl.execute("--timeout", "5s", "mcp"));
     }
 
     @Test
     void help() {
         CliRun main = run(Map.of(), "--help");
         assertEquals(0, main.exitCode, main.toString());
+        assertTrue(main.out.contains("'eryx mcp --help'"), main.out);
         assertTrue(main.out.contains("eryx mcp [OPTIONS]"), main.out);
         assertTrue(main.out.contains("eryx serve [OPTIONS]"), main.out);
         CliRun mcp = run(Map.of(), "mcp", "--help");

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Bounded loopback load test of the example HTTP service (examples' ExecutionService: POST /execute,
-# backed by the pool), started in-process on 127.0.0.1 with the configuration its main() uses.
-# Prints requests/s and p50/p90/p99 latency at N concurrent clients; exits 1 if any request failed.
+# Bounded loopback load test of the execution server (EryxServer, as `eryx serve` runs it), started
+# in-process on 127.0.0.1 with a bearer token: POST /v1/execute, then POST /v1/sessions/{id}/execute
+# (a session per client). Prints requests/s and p50/p90/p99 latency of each at N concurrent clients;
+# exits 1 if any request failed.
 #
-#   benchmarks/loadtest.sh [--no-build] [--clients 4] [--requests 400] [--seconds 60] [--warmup 20]
-#                          [--code 'print(1)'] [--markdown]
+#   benchmarks/loadtest.sh [--no-build] [--clients 8] [--requests 400] [--seconds 60] [--warmup 20]
+#                          [--pool-size N] [--code 'print(1)'] [--markdown]
 #
 #   --no-build   reuse the last build of the benchmarks module (as benchmarks/run.sh leaves it)
 #   --markdown   also print a table row for docs/performance.md
@@ -28,8 +29,8 @@ if [[ $BUILD == 1 ]]; then
 fi
 JAR=$(ls "$TARGET"/eryx-benchmarks-*.jar 2>/dev/null | head -1)
 [[ -n $JAR && -d $TARGET/dependency ]] || { echo "benchmarks module not built" >&2; exit 1; }
-ls "$TARGET"/dependency/eryx-examples-*.jar >/dev/null 2>&1 \
-  || { echo "no eryx-examples jar in $TARGET/dependency: rebuild without --no-build" >&2; exit 1; }
+ls "$TARGET"/dependency/eryx-server-*.jar >/dev/null 2>&1 \
+  || { echo "no eryx-server jar in $TARGET/dependency: rebuild without --no-build" >&2; exit 1; }
 CP="$JAR:$(ls "$TARGET"/dependency/*.jar | tr '\n' ':')"
 
 JAVA=${JAVA17_HOME:+$JAVA17_HOME/bin/java}; JAVA=${JAVA:-java}

@@ -3,7 +3,7 @@
 # ratio to native CPython 3.14.7 and to the same python.wasm under Node's WASI (V8).
 # Prints the table and writes it to benchmarks/target/results.md (raw JSON in target/raw/).
 #
-#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest] [--startup] [--limits] [--pool] [--https] [--no-jdk17] [--no-jdk25]
+#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest|--server] [--startup] [--limits] [--pool] [--https] [--no-jdk17] [--no-jdk25]
 #                     [--workloads fib,loops,...]
 #   benchmarks/run.sh --soak [minutes] [--no-build] [--soak-exclude attack,...]
 #
@@ -11,7 +11,8 @@
 #   --no-build    reuse the last build of the benchmarks module (target/ and target/dependency/)
 #   --graalpy     also run GraalPy 25.0.1 (fetches ~190 MB of jars once; slow to warm up)
 #   --jmh         also run the JMH benchmarks (in-JVM figures; adds ~10 minutes)
-#   --loadtest    also run the loopback load test of the HTTP example service (benchmarks/loadtest.sh)
+#   --loadtest    also run the loopback load test of the execution server, 8 clients on /v1/execute and
+#                 on session executes (benchmarks/loadtest.sh; --server is the same)
 #   --startup     also measure CLI cold start (benchmarks/cli-startup.sh) and guest memory per sandbox
 #                 (dev.eryx.bench.GuestMemoryMeasurements); needs the launcher built (mvn install)
 #   --limits      also measure how late timeouts and cancel() stop hard-to-interrupt guest work
@@ -49,7 +50,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0 ;;
     --graalpy) GRAALPY=1 ;;
     --jmh) JMH=1 ;;
-    --loadtest) LOADTEST=1 ;;
+    --loadtest|--server) LOADTEST=1 ;;
     --startup) STARTUP=1 ;;
     --limits) LIMITS=1 ;;
     --pool) POOL=1 ;;
@@ -199,8 +200,8 @@ if [[ $JMH == 1 ]]; then
     'dev.eryx.bench.jmh.*' | tee "$TARGET/jmh.txt"
 fi
 if [[ $LOADTEST == 1 ]]; then
-  log "loopback load test of the HTTP example service (pool-backed POST /execute)"
-  LT_OPTS=(--markdown); [[ $QUICK == 1 ]] && LT_OPTS+=(--requests 100 --warmup 5)
+  log "loopback load test of the execution server (POST /v1/execute, session executes; 8 clients)"
+  LT_OPTS=(--markdown --clients 8); [[ $QUICK == 1 ]] && LT_OPTS+=(--requests 100 --warmup 5)
   "$HERE/loadtest.sh" --no-build "${LT_OPTS[@]}" | tee "$TARGET/loadtest.txt" || echo "load test failed" >&2
 fi
 if [[ $STARTUP == 1 ]]; then

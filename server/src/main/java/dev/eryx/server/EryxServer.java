@@ -130,7 +130,7 @@ public final class EryxServer implements AutoCloseable {
         private int maxSessions = 64;
         private Duration sessionIdleTimeout = Duration.ofMinutes(30);
         private byte[] stateKey;
-        private int maxRequestBytes = 1 << 20;
+        private int maxRequestBytes = 16 << 20;
         private int maxConcurrentPerToken = 8;
         private List<String> allowedHosts;
         private List<String> allowedOrigins;

@@ -254,19 +254,29 @@ public final class SandboxRuntime implements AutoCloseable {
     /** Runs on the guest thread. */
     private void run(Execution execution) {
         long started = System.nanoTime();
-        IllegalStateException notUsable;
+        RuntimeException refused;
         synchronized (lock) {
             if (execution.stopReason != null || execution.isDone()) {
                 return; // stopped while queued: the stop completes it
             }
             execution.started = true; // from here on, only this thread completes it
-            notUsable = thread.notUsable();
-            if (notUsable == null) {
-                begin(execution);
+            refused = thread.notUsable();
+            if (refused == null) {
+                try {
+                    begin(execution);
+                } catch (RuntimeException | Error unexpected) {
+                    watchdog.end();
+                    thread.poison("an internal failure prevented an execution: " + unexpected);
+                    refused =
+                            new SandboxCrashedException(
+                                    "internal failure while starting the execution: " + unexpected,
+                                    null,
+                                    unexpected);
+                }
             }
         }
-        if (notUsable != null) {
-            complete(execution, null, notUsable, started);
+        if (refused != null) {
+            complete(execution, null, refused, started);
             return;
         }
         ExecutionResult outcome = null;

@@ -10,7 +10,6 @@ import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
-import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
 import io.modelcontextprotocol.spec.McpSchema;
 import jakarta.servlet.http.HttpServlet;
@@ -122,7 +121,8 @@ public final class EryxMcpServer implements AutoCloseable {
      * the client ends the MCP session (HTTP {@code DELETE}). An MCP session with no request and no
      * open stream for {@link Builder#httpSessionIdleTimeout} is dropped by the transport, and its
      * Python session is closed by the tool's own idle timeout (or as soon as its id is seen again).
-     * Origin and Host checks are left to the host server (a filter in front of every route).
+     * Origin and Host checks are left to the host server (a filter in front of every route). Needs
+     * the Servlet API 6 (the container's); {@link #serveStdio} does not.
      *
      * @throws IllegalStateException the server is closed
      */
@@ -133,20 +133,17 @@ public final class EryxMcpServer implements AutoCloseable {
                     "endpointPath must start with '/', got '" + endpointPath + "'");
         }
         ensureOpen();
-        Duration idle = httpSessionIdleTimeout;
-        // Pings find dead listening streams (a session with an open stream is never swept).
-        Duration keepAlive =
-                idle.compareTo(Duration.ofMinutes(1)) < 0 ? idle : Duration.ofMinutes(1);
-        HttpServletStreamableServerTransportProvider transport =
-                HttpServletStreamableServerTransportProvider.builder()
-                        .jsonMapper(mapper)
-                        .mcpEndpoint(endpointPath)
-                        .keepAliveInterval(keepAlive)
-                        .sessionSweepInterval(idle)
-                        .build();
-        McpSyncServer server = build(McpServer.sync(transport), McpSyncServerExchange::sessionId);
-        servers.add(server);
-        return new McpHttpServlet(transport, this::resetQuietly);
+        // Through another class: this one must load without the Servlet API (stdio needs none).
+        return HttpEndpoint.servlet(
+                endpointPath,
+                httpSessionIdleTimeout,
+                mapper,
+                spec -> {
+                    McpSyncServer server = build(spec, McpSyncServerExchange::sessionId);
+                    servers.add(server);
+                    return server;
+                },
+                this::resetQuietly);
     }
 
     /**

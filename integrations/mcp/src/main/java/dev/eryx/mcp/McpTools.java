@@ -43,8 +43,9 @@ final class McpTools {
     private static final String RESET_SCHEMA =
             "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}";
     private static final String LIST_FILES_DESCRIPTION =
-            "Lists the files under a directory of this session's sandbox (default '/', the working"
-                    + " directory), one path a line; directories end with '/'.";
+            "Lists the files under a directory of this session's sandbox, recursively, one path a"
+                    + " line; directories end with '/'. Pass the directory you wrote to: the default"
+                    + " '/' (the working directory) also holds the Python runtime under /usr.";
     private static final String LIST_FILES_SCHEMA =
             "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\","
                     + "\"description\":\"An absolute directory in the sandbox; default '/'.\"}},"
@@ -163,7 +164,7 @@ final class McpTools {
         } catch (PoolExhaustedException e) {
             return error("No sandbox is free right now (" + e.getMessage() + "); try again.");
         } catch (RuntimeException e) {
-            return error(e.getMessage() != null ? e.getMessage() : e.toString());
+            return error(e.getMessage());
         }
     }
 
@@ -242,6 +243,7 @@ final class McpTools {
     }
 
     private static CallToolResult error(String message) {
-        return CallToolResult.builder().addTextContent(message).isError(true).build();
+        String text = message == null || message.isBlank() ? "The call failed." : message;
+        return CallToolResult.builder().addTextContent(text).isError(true).build();
     }
 }

@@ -109,7 +109,10 @@ final class Fixtures {
         assertTrue(text(files).contains("/work/hello.txt"), text(files));
         CallToolResult root = call(client, "list_files", Map.of());
         assertFalse(root.isError(), text(root));
-        assertTrue(text(root).contains("/work/"), text(root));
+        assertTrue(text(root).startsWith("/"), text(root));
+        CallToolResult missing = call(client, "list_files", Map.of("path", "/no/such/dir"));
+        assertTrue(missing.isError(), text(missing));
+        assertTrue(text(missing).contains("/no/such/dir"), text(missing));
 
         CallToolResult reset = call(client, "reset", Map.of());
         assertFalse(reset.isError(), text(reset));

@@ -1,6 +1,7 @@
 package dev.eryx.mcp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,14 +13,17 @@ import io.modelcontextprotocol.client.transport.StdioClientTransport;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.spec.ProtocolVersions;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -33,8 +37,18 @@ class McpStdioTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp",
-                System.getProperty("java.class.path"),
+                classpathWithoutServlets(),
                 StdioServerMain.class.getName());
+    }
+
+    /** The test classpath minus the Servlet API and Jetty: stdio must not need them. */
+    private static String classpathWithoutServlets() {
+        String cp =
+                Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                        .filter(e -> !e.contains("jakarta.servlet") && !e.contains("jetty"))
+                        .collect(Collectors.joining(File.pathSeparator));
+        assertFalse(cp.contains("servlet"), cp);
+        return cp;
     }
 
     /** The SDK client asking for one protocol version (it asks for the last it lists). */

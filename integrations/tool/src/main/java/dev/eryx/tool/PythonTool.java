@@ -1,8 +1,10 @@
 package dev.eryx.tool;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.eryx.ExecutionCancelledException;
 import dev.eryx.ExecutionHandle;
 import dev.eryx.ExecutionResult;
@@ -62,8 +64,11 @@ public final class PythonTool implements AutoCloseable {
     static final String SESSION_DROPPED_NOTE =
             "[session ended: its sandbox can run nothing more; the next call starts a new session]";
 
-    // Thread-safe once configured, and never reconfigured: only reads JSON.
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Immutable: reads the arguments, refusing anything after the object.
+    private static final ObjectReader JSON =
+            new ObjectMapper()
+                    .readerFor(JsonNode.class)
+                    .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private static final String DESCRIPTION =
             "Runs Python 3.14 code in a sandbox (CPython compiled to WebAssembly) and returns what"
@@ -111,8 +116,8 @@ public final class PythonTool implements AutoCloseable {
             max = ResourceLimits.defaults().executionTimeout();
         }
         this.maxTimeout = max;
-        this.sessions =
-                new SessionStore(b.maxSessions, b.sessionIdleTimeout.toNanos(), System::nanoTime);
+        long ttlNanos = saturatedNanos(b.sessionIdleTimeout);
+        this.sessions = new SessionStore(b.maxSessions, ttlNanos, System::nanoTime);
         this.cleaner =
                 Executors.newSingleThreadScheduledExecutor(
                         runnable -> {
@@ -125,16 +130,25 @@ public final class PythonTool implements AutoCloseable {
         long period =
                 Math.max(
                         TimeUnit.MILLISECONDS.toNanos(10),
-                        Math.min(b.sessionIdleTimeout.toNanos() / 2, TimeUnit.MINUTES.toNanos(1)));
+                        Math.min(ttlNanos / 2, TimeUnit.MINUTES.toNanos(1)));
         cleaner.scheduleWithFixedDelay(this::expireQuietly, period, period, TimeUnit.NANOSECONDS);
+    }
+
+    /** A duration in nanoseconds, or Long.MAX_VALUE for one too long to count them. */
+    private static long saturatedNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
     }
 
     private void expireQuietly() {
         try {
             sessions.expireIdle();
         } catch (RuntimeException e) {
-            // A sandbox that fails to close must not end the cleaner: the next round retries
-            // nothing (the session is gone), but later sessions still expire.
+            // A sandbox that failed to close must not stop the cleaner: a task that throws is
+            // never scheduled again, and later sessions must still expire.
         }
     }
 
@@ -393,9 +407,8 @@ public final class PythonTool implements AutoCloseable {
 
     /**
      * The files under {@code directory} of a session's sandbox (or of a fresh sandbox when there is
-     * no such session), as sorted guest paths; directories end with {@code /}. At most {@value
-     * #MAX_LISTED_FILES} paths come back; when there are more, a last entry says {@code (truncated:
-     * ...)}.
+     * no such session), as sorted guest paths; directories end with {@code /}. At most 1,000 paths
+     * come back; when there are more, a last entry says {@code (truncated: ...)}.
      *
      * @param directory a guest directory; null means {@code /}
      * @throws java.io.UncheckedIOException the directory does not exist or is not one (the message
@@ -534,6 +547,11 @@ public final class PythonTool implements AutoCloseable {
     /** How many sessions are live (idle ones past their timeout are not). */
     public int sessionCount() {
         return sessions.size();
+    }
+
+    /** The live sessions' ids, least recently used first, without expiring any (for tests). */
+    List<String> sessionIds() {
+        return sessions.idsEldestFirst();
     }
 
     /** The longest timeout a call may ask for. */

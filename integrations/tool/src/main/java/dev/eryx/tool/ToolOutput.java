@@ -154,7 +154,10 @@ public final class ToolOutput {
         return stderr;
     }
 
-    /** The value of the code's last expression as JSON, or {@code null} when it had none. */
+    /**
+     * The top-level variable {@code result} as the code set it, as JSON ({@link
+     * ExecutionResult#result()}), or {@code null} when it set none (or the execution failed).
+     */
     public JsonNode result() {
         return result;
     }

@@ -1,6 +1,7 @@
 package dev.eryx.server.internal;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.servlet.AsyncEvent;
@@ -44,6 +45,12 @@ final class GuardFilter extends HttpFilter {
         this.maxConcurrent = maxConcurrent;
         this.running = new Semaphore(maxConcurrent);
         this.registry = registry;
+        Gauge.builder(
+                        "eryx.http.requests.running",
+                        running,
+                        r -> maxConcurrent - r.availablePermits())
+                .description("requests running code now (those the per-token limit counts)")
+                .register(registry);
     }
 
     @Override

@@ -31,15 +31,16 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         description = {
             "",
-            "Runs the execution server: POST /v1/execute, sessions under /v1/sessions (saved and",
-            "resumed as signed states), MCP over streamable HTTP at /mcp, GET /healthz and Prometheus",
-            "GET /metrics. Runs until SIGINT or SIGTERM.",
+            "Runs the execution server until SIGINT or SIGTERM: POST /v1/execute,",
+            "sessions under /v1/sessions (saved and resumed as signed states), MCP over",
+            "streamable HTTP at /mcp, GET /healthz and Prometheus GET /metrics.",
             "The bearer token is read from the environment variable "
                     + ServeCommand.TOKEN_VARIABLE
-                    + ";",
-            "it is required on a non-loopback --host and whenever the sandbox options grant host access",
-            "(-v, --allow-host, --allow-localhost, --secret). The sandbox options are those of 'eryx -c';",
-            "--timeout etc. are the limits of a request that asks for none.",
+                    + ", never",
+            "from a flag. It is required on a non-loopback --host, and whenever the",
+            "sandbox options grant host access (-v, --allow-host, --allow-localhost,",
+            "--secret). The sandbox options are those of 'eryx -c'; --timeout etc. are",
+            "the limits of a request that asks for none.",
             "",
         },
         exitCodeListHeading = "%nExit codes:%n",

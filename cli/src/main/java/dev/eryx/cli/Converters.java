@@ -34,6 +34,23 @@ final class Converters {
         }
     }
 
+    /** A duration that must be one: {@code none} is refused. */
+    static final class FiniteDurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            Duration d;
+            try {
+                d = Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+            if (d.equals(Durations.NONE)) {
+                throw new TypeConversionException("'" + value + "': give a duration such as 30s");
+            }
+            return d;
+        }
+    }
+
     static final class FuelConverter implements ITypeConverter<Long> {
         @Override
         public Long convert(String value) {

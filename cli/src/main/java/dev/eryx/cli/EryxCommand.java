@@ -42,6 +42,8 @@ import picocli.CommandLine.Spec;
             "       eryx [OPTIONS] SCRIPT [ARG...]",
             "       eryx [OPTIONS] - [ARG...]      (program read from stdin)",
             "       eryx [OPTIONS]                 (REPL if stdin is a terminal)",
+            "       eryx mcp [OPTIONS]             (MCP server on stdin/stdout)",
+            "       eryx serve [OPTIONS]           (execution server over HTTP)",
         },
         description = {
             "",
@@ -49,6 +51,8 @@ import picocli.CommandLine.Spec;
             "The code sees only the directories mounted with -v and the variables given with --env;",
             "it imports the standard library and the packages given with --package/--packages.",
             "Options must come before SCRIPT; everything after it is passed to the script in sys.argv.",
+            "'eryx mcp --help' and 'eryx serve --help' describe the subcommands, which take the same",
+            "sandbox options (after their name). A script named mcp or serve runs as ./mcp or -- mcp.",
             "",
         },
         exitCodeListHeading = "%nExit codes:%n",
@@ -145,11 +149,42 @@ public final class EryxCommand implements Callable<Integer> {
             OutputStream out,
             OutputStream err,
             UnaryOperator<String> hostEnvironment) {
+        return commandLine(stdin, stdinIsTerminal, out, err, hostEnvironment, true);
+    }
+
+    /** The subcommands' names: {@code eryx NAME [OPTIONS]}. */
+    static final List<String> SUBCOMMANDS = List.of("mcp", "serve");
+
+    /**
+     * Whether {@code args} run a subcommand: its name must be the first argument. Elsewhere the
+     * word is what it always was ({@code eryx -c CODE serve} passes it in sys.argv), and the
+     * one-shot command line is built without the subcommands, which keeps its start-up as short.
+     */
+    static boolean startsWithSubcommand(String... args) {
+        return args.length > 0 && SUBCOMMANDS.contains(args[0]);
+    }
+
+    /**
+     * As above; {@code subcommands} false leaves {@code mcp} and {@code serve} out (see {@link
+     * #startsWithSubcommand}).
+     */
+    static CommandLine commandLine(
+            InputStream stdin,
+            BooleanSupplier stdinIsTerminal,
+            OutputStream out,
+            OutputStream err,
+            UnaryOperator<String> hostEnvironment,
+            boolean subcommands) {
         EryxCommand command = new EryxCommand(stdin, stdinIsTerminal, hostEnvironment);
         ProcessOutput[] outputs = ProcessOutput.pair(out, err);
         command.stdout = outputs[0];
         command.stderr = outputs[1];
         CommandLine cl = new CommandLine(command);
+        if (subcommands) {
+            // Added before the settings below, which reach only the subcommands already there.
+            cl.addSubcommand(new McpCommand(stdin, stdinIsTerminal, out, hostEnvironment));
+            cl.addSubcommand(new ServeCommand(hostEnvironment));
+        }
         cl.setStopAtPositional(true);
         cl.setOut(outputs[0].writer());
         cl.setErr(outputs[1].writer());
@@ -302,12 +337,28 @@ public final class EryxCommand implements Callable<Integer> {
         return exitCode;
     }
 
+    /**
+     * A subcommand's options go after its name: given before it they would configure nothing.
+     *
+     * @throws ParameterException some were given
+     */
+    void refuseOwnOptions(CommandSpec subcommand) {
+        if (code != null || json || commit || !options.isEmpty()) {
+            throw new ParameterException(
+                    subcommand.commandLine(),
+                    "options go after the subcommand: eryx " + subcommand.name() + " [OPTIONS]");
+        }
+    }
+
     /** A short usage error, as GNU tools print it, rather than the whole help. */
     static int reportUsageError(ParameterException usage) {
         PrintWriter err = usage.getCommandLine().getErr();
         err.println("eryx: " + usage.getMessage());
         CommandLine.UnmatchedArgumentException.printSuggestions(usage, err);
-        err.println("Try 'eryx --help' for more information.");
+        err.println(
+                "Try '"
+                        + usage.getCommandLine().getCommandSpec().qualifiedName()
+                        + " --help' for more information.");
         err.flush();
         return ExitCodes.of(usage);
     }
@@ -330,6 +381,17 @@ public final class EryxCommand implements Callable<Integer> {
         try {
             return Files.readAllBytes(path);
         } catch (NoSuchFileException e) {
+            if (SUBCOMMANDS.contains(script)) {
+                // eryx --timeout 5s mcp: the subcommand is only one as the first argument.
+                throw usage(
+                        "can't open file '"
+                                + path
+                                + "': no such file (to run 'eryx "
+                                + script
+                                + "', give its name first: eryx "
+                                + script
+                                + " [OPTIONS])");
+            }
             throw usage("can't open file '" + path + "': no such file");
         } catch (IOException e) {
             throw usage("can't open file '" + path + "': " + e.getMessage());

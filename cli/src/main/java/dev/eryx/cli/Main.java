@@ -17,17 +17,28 @@ public final class Main {
      */
     private static final Logger LIBRARY_LOG = Logger.getLogger("dev.eryx");
 
+    private static final String SLF4J_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
+
     private Main() {}
 
     public static void main(String[] args) {
         if (System.getenv("ERYX_DEBUG") == null) {
             LIBRARY_LOG.setLevel(Level.SEVERE);
+        } else if (System.getProperty(SLF4J_LEVEL) == null) {
+            // What the MCP SDK and Jetty log (to stderr; simplelogger.properties says warn).
+            System.setProperty(SLF4J_LEVEL, "debug");
         }
         // Buffered, but every write of guest output is flushed at once (ProcessOutput).
         OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out));
         OutputStream err = new BufferedOutputStream(new FileOutputStream(FileDescriptor.err));
         CommandLine commandLine =
-                EryxCommand.commandLine(System.in, Terminals::stdinIsTerminal, out, err);
+                EryxCommand.commandLine(
+                        System.in,
+                        Terminals::stdinIsTerminal,
+                        out,
+                        err,
+                        System::getenv,
+                        EryxCommand.startsWithSubcommand(args));
         int exitCode = commandLine.execute(args);
         ((EryxCommand) commandLine.getCommand()).flushOutputs();
         System.exit(exitCode);

@@ -62,8 +62,9 @@ final class SandboxOptions {
             converter = Converters.VolumeConverter.class,
             description =
                     "Mount a host directory at an absolute guest path. Read-only unless :rw is given;"
-                            + " with :staged the code's writes are listed on stderr after the run and"
-                            + " applied only with --commit. Repeatable.")
+                            + " with :staged the code's writes stay in an overlay (eryx -c lists them"
+                            + " on stderr after the run and applies them only with --commit)."
+                            + " Repeatable.")
     List<Volume> volumes = new ArrayList<>();
 
     @Option(

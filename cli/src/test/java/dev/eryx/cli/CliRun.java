@@ -20,6 +20,10 @@ final class CliRun {
         this.outBytes = out;
     }
 
+    static CliRun of(int exitCode, byte[] out, byte[] err) {
+        return new CliRun(exitCode, out, err);
+    }
+
     static CliRun run(String... args) {
         return withStdin("", false, args);
     }
@@ -31,9 +35,15 @@ final class CliRun {
     static CliRun withStdin(byte[] stdin, boolean stdinIsTerminal, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
+        // As Main builds it: the subcommands only when the first argument names one.
         picocli.CommandLine commandLine =
                 EryxCommand.commandLine(
-                        new ByteArrayInputStream(stdin), () -> stdinIsTerminal, out, err);
+                        new ByteArrayInputStream(stdin),
+                        () -> stdinIsTerminal,
+                        out,
+                        err,
+                        System::getenv,
+                        EryxCommand.startsWithSubcommand(args));
         int code = commandLine.execute(args);
         commandLine.getOut().flush();
         commandLine.getErr().flush();

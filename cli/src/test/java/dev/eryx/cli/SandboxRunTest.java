@@ -37,6 +37,13 @@ class SandboxRunTest {
     }
 
     @Test
+    void subcommandNamesAfterTheFirstArgumentAreArguments() {
+        CliRun r = CliRun.run("-c", "import sys; print(sys.argv)", "serve", "mcp");
+        assertEquals(0, r.exitCode, r.toString());
+        assertEquals("['-c', 'serve', 'mcp']\n", r.out);
+    }
+
+    @Test
     void sysExitCodeBecomesTheExitCode() {
         CliRun r = CliRun.run("-c", "import sys; sys.exit(3)");
         assertEquals(3, r.exitCode, r.toString());

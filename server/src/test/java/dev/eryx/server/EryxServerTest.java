@@ -113,6 +113,25 @@ class EryxServerTest {
                                 "/v1/execute",
                                 "{\"code\": \"print('x' * 5000)\", \"max_output_bytes\": 100}"));
         assertEquals("output", output.get("verdict").asText(), output.toString());
+
+        // A session takes the same body: its limits apply to that call, and the state stays.
+        String id = json(http.post("/v1/sessions", "{}")).get("id").asText();
+        String execute = "/v1/sessions/" + id + "/execute";
+        http.post(execute, body("kept = 7"));
+        HttpResponse<String> starved =
+                http.post(execute, "{\"code\": \"sum(range(10**7))\", \"fuel\": 1000000}");
+        assertEquals(200, starved.statusCode(), starved.body());
+        assertEquals("fuel", json(starved).get("verdict").asText(), starved.body());
+        assertEquals(id, json(starved).get("session").asText());
+        JsonNode cut =
+                json(
+                        http.post(
+                                execute,
+                                "{\"code\": \"print('x' * 5000)\", \"max_output_bytes\": 100}"));
+        assertEquals("output", cut.get("verdict").asText(), cut.toString());
+        JsonNode after = json(http.post(execute, body("print(kept)")));
+        assertEquals("7\n", after.get("stdout").asText(), after.toString());
+        assertEquals(204, http.delete("/v1/sessions/" + id).statusCode());
     }
 
     @Test
@@ -292,7 +311,7 @@ class EryxServerTest {
         assertEquals(400, http.post("/v1/sessions", "[]").statusCode());
         assertEquals(
                 400,
-                http.post("/v1/sessions/" + id + "/execute", "{\"code\": \"1\", \"fuel\": 5}")
+                http.post("/v1/sessions/" + id + "/execute", "{\"code\": \"1\", \"fuel\": 0}")
                         .statusCode());
     }
 

@@ -84,7 +84,9 @@ class ServerLimitsTest {
             }
             assertTrue(refused != null, "no 429 while the only sandbox was busy");
             assertEquals("1", refused.headers().firstValue("Retry-After").orElseThrow());
-            assertTrue(json(refused).get("error").asText().contains("no sandbox became free"));
+            assertTrue(
+                    json(refused).get("error").asText().contains("no sandbox became free"),
+                    refused.body());
         } finally {
             assertEquals("timeout", json(slow.get()).get("verdict").asText());
         }
@@ -124,7 +126,20 @@ class ServerLimitsTest {
                 }
                 Thread.sleep(100);
             }
-            assertTrue(refused != null, "no 429 while two requests ran");
+            assertTrue(
+                    refused != null,
+                    () ->
+                            "no 429 while two requests ran: "
+                                    + busy.stream()
+                                            .map(b -> b.getNow(null))
+                                            .map(
+                                                    r ->
+                                                            r == null
+                                                                    ? "running"
+                                                                    : r.statusCode()
+                                                                            + " "
+                                                                            + r.body())
+                                            .toList());
             assertTrue(json(refused).get("error").asText().contains("at once"), refused.body());
             for (CompletableFuture<HttpResponse<String>> b : busy) {
                 assertEquals("timeout", json(b.get()).get("verdict").asText());

@@ -99,6 +99,7 @@ public final class PythonTool implements AutoCloseable {
     private final boolean ownsPool;
     private final ResourceLimits poolLimits;
     private final Duration maxTimeout;
+    private final ResourceLimits maxLimits; // caps fuel and output; maxTimeout caps the timeout
     private final SessionStore sessions;
     private final ScheduledExecutorService cleaner;
     private volatile boolean closed;
@@ -116,6 +117,7 @@ public final class PythonTool implements AutoCloseable {
             max = ResourceLimits.defaults().executionTimeout();
         }
         this.maxTimeout = max;
+        this.maxLimits = b.maxLimits == null ? poolLimits : b.maxLimits;
         long ttlNanos = saturatedNanos(b.sessionIdleTimeout);
         this.sessions = new SessionStore(b.maxSessions, ttlNanos, System::nanoTime);
         this.cleaner =
@@ -205,7 +207,8 @@ public final class PythonTool implements AutoCloseable {
     /**
      * Runs {@code code}. {@code sessionId} null runs it statelessly in a pooled sandbox; otherwise
      * in that session, created on first use. {@code timeout} null means the maximum; a longer one
-     * is cut to the maximum. Never throws for anything the code does: failures are verdicts.
+     * is cut to the maximum. Never throws for anything the code does: failures are verdicts. The
+     * other limits are the pool's (see {@link #runWithLimits}).
      *
      * @throws IllegalArgumentException code null, or a non-positive timeout
      * @throws dev.eryx.pool.PoolExhaustedException no sandbox became free in time (stateless), or
@@ -213,24 +216,46 @@ public final class PythonTool implements AutoCloseable {
      * @throws IllegalStateException the tool is closed
      */
     public ToolOutput run(String sessionId, String code, Duration timeout) {
+        if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+            throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+        }
+        return runWithLimits(
+                sessionId, code, poolLimits.toBuilder().executionTimeout(timeout).build());
+    }
+
+    /**
+     * Runs {@code code} under per-call limits, like {@link #run(String, String, Duration)}. The
+     * call's timeout, fuel and output limits are its own, each cut to the tool's maximum ({@link
+     * Builder#maxTimeout}, {@link Builder#maxLimits}); a null timeout means the maximum. Memory,
+     * filesystem and callback limits are the pool's whatever {@code limits} says: they are fixed
+     * when a sandbox is built.
+     *
+     * @param limits the call's limits; null for the pool's
+     * @throws IllegalArgumentException code null
+     * @throws dev.eryx.pool.PoolExhaustedException no sandbox became free in time (stateless), or
+     *     the session limit is reached and no session can be evicted
+     * @throws IllegalStateException the tool is closed
+     */
+    public ToolOutput runWithLimits(String sessionId, String code, ResourceLimits limits) {
         if (code == null) {
             throw new IllegalArgumentException("code is required");
         }
-        ResourceLimits limits = limitsFor(timeout);
+        ResourceLimits capped = limitsFor(limits == null ? poolLimits : limits);
         ensureOpen();
         return sessionId == null
-                ? runStateless(code, limits)
-                : runInSession(sessionId, code, limits);
+                ? runStateless(code, capped)
+                : runInSession(sessionId, code, capped);
     }
 
-    /** The pool's limits with the call's timeout, capped at the maximum. */
-    private ResourceLimits limitsFor(Duration requested) {
-        if (requested != null && (requested.isNegative() || requested.isZero())) {
-            throw new IllegalArgumentException("timeout must be positive, was " + requested);
-        }
-        Duration timeout =
-                requested == null || requested.compareTo(maxTimeout) > 0 ? maxTimeout : requested;
-        return poolLimits.toBuilder().executionTimeout(timeout).build();
+    /** The pool's limits with the call's timeout, fuel and output, each cut to the maximum. */
+    private ResourceLimits limitsFor(ResourceLimits requested) {
+        Duration asked = requested.executionTimeout();
+        Duration timeout = asked == null || asked.compareTo(maxTimeout) > 0 ? maxTimeout : asked;
+        return poolLimits.toBuilder()
+                .executionTimeout(timeout)
+                .maxFuel(Math.min(requested.maxFuel(), maxLimits.maxFuel()))
+                .maxOutputBytes(Math.min(requested.maxOutputBytes(), maxLimits.maxOutputBytes()))
+                .build();
     }
 
     private ToolOutput runStateless(String code, ResourceLimits limits) {
@@ -587,6 +612,7 @@ public final class PythonTool implements AutoCloseable {
         private SandboxPool pool;
         private boolean ownsPool;
         private Duration maxTimeout;
+        private ResourceLimits maxLimits;
         private int maxSessions = 64;
         private Duration sessionIdleTimeout = Duration.ofMinutes(30);
 
@@ -614,6 +640,16 @@ public final class PythonTool implements AutoCloseable {
                 throw new IllegalArgumentException("maxTimeout must be positive, was " + max);
             }
             this.maxTimeout = max;
+            return this;
+        }
+
+        /**
+         * The most fuel and output a call of {@link PythonTool#runWithLimits} may ask for (default:
+         * the pool's limits, so a call may only ask for less). Only these two are read: {@link
+         * #maxTimeout} caps the timeout, and the other limits are the pool's.
+         */
+        public Builder maxLimits(ResourceLimits limits) {
+            this.maxLimits = Objects.requireNonNull(limits, "limits");
             return this;
         }
 

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
+import dev.eryx.ResourceLimits;
 import dev.eryx.Verdict;
 import dev.eryx.pool.PoolExhaustedException;
 import dev.eryx.pool.SandboxPool;
@@ -175,6 +176,37 @@ class PythonToolTest {
         tool.run("short", "y = 5", null);
         assertEquals("5", tool.run("short", "print(y)", null).text());
         tool.reset("short");
+    }
+
+    @Test
+    void perCallFuelAndOutputAreCutToTheMaxima() {
+        ResourceLimits max =
+                ResourceLimits.builder().maxFuel(1_000_000).maxOutputBytes(100).build();
+        try (PythonTool capped = PythonTool.builder().pool(pool).maxLimits(max).build()) {
+            // Asking for unlimited fuel in a session gets the cap, on both entry points.
+            ToolOutput fuel =
+                    capped.runWithLimits("fuel", "sum(range(10**7))", ResourceLimits.unlimited());
+            assertEquals(Verdict.FUEL, fuel.verdict(), fuel.text());
+            assertEquals(Verdict.FUEL, capped.run("fuel", "sum(range(10**7))", null).verdict());
+            // The session survives and keeps its state; cheap code runs under the cap.
+            assertEquals(Verdict.OK, capped.run("fuel", "kept = 3", null).verdict());
+            assertEquals("3", capped.run("fuel", "print(kept)", null).text());
+            // Less than the cap is what applies.
+            ResourceLimits tight = ResourceLimits.builder().maxFuel(1).build();
+            assertEquals(
+                    Verdict.FUEL, capped.runWithLimits("fuel", "print(kept)", tight).verdict());
+            // Output, stateless.
+            ToolOutput output =
+                    capped.runWithLimits(null, "print('x' * 5000)", ResourceLimits.unlimited());
+            assertEquals(Verdict.OUTPUT, output.verdict(), output.text());
+        }
+        // By default the pool's limits are the maxima: its timeout still caps, memory is its own.
+        ToolOutput loose =
+                tool.runWithLimits(
+                        null,
+                        "import sys; print(sys.getsizeof(0) > 0)",
+                        ResourceLimits.builder().maxMemoryBytes(1 << 20).build());
+        assertEquals("True", loose.text());
     }
 
     @Test
@@ -390,5 +422,11 @@ class PythonToolTest {
         assertThrows(
                 IllegalArgumentException.class,
                 () -> PythonTool.builder().sessionIdleTimeout(Duration.ofSeconds(-1)));
+        assertThrows(NullPointerException.class, () -> PythonTool.builder().maxLimits(null));
+        assertThrows(
+                IllegalArgumentException.class, () -> tool.run("s", "1", Duration.ofMillis(-1)));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> tool.runWithLimits(null, null, ResourceLimits.defaults()));
     }
 }

@@ -3,7 +3,7 @@ package dev.eryx.server.internal;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eryx.ResourceLimits;
 import dev.eryx.pool.PoolExhaustedException;
-import dev.eryx.pool.SandboxPool;
+import dev.eryx.tool.PythonTool;
 import dev.eryx.tool.ToolOutput;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import jakarta.servlet.http.HttpServlet;
@@ -26,24 +26,21 @@ final class ApiServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(ApiServlet.class);
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
-    private final transient SandboxPool pool;
+    private final transient PythonTool tool;
     private final transient Sessions sessions;
     private final transient ResourceLimits defaults;
-    private final transient ResourceLimits max;
     private final int maxRequestBytes;
     private final transient PrometheusMeterRegistry registry;
 
     ApiServlet(
-            SandboxPool pool,
+            PythonTool tool,
             Sessions sessions,
             ResourceLimits defaults,
-            ResourceLimits max,
             int maxRequestBytes,
             PrometheusMeterRegistry registry) {
-        this.pool = pool;
+        this.tool = tool;
         this.sessions = sessions;
         this.defaults = defaults;
-        this.max = max;
         this.maxRequestBytes = maxRequestBytes;
         this.registry = registry;
     }
@@ -71,7 +68,7 @@ final class ApiServlet extends HttpServlet {
                 case EXECUTE -> {
                     allow(method, "POST", response);
                     ExecuteRequest body = parseExecute(readBody(request));
-                    Json.write(response, 200, execute(body).toJson());
+                    Json.write(response, 200, execute(null, body).toJson());
                 }
                 case SESSIONS -> {
                     allow(method, "POST", response);
@@ -83,14 +80,7 @@ final class ApiServlet extends HttpServlet {
                     allow(method, "POST", response);
                     String id = Route.sessionId(path);
                     ExecuteRequest body = parseExecute(readBody(request));
-                    if (body.fuel() != null || body.maxOutputBytes() != null) {
-                        throw HttpError.badRequest(
-                                "fuel and max_output_bytes apply to /v1/execute; a session runs"
-                                        + " under the server's limits (timeout_ms applies)");
-                    }
-                    ToolOutput output =
-                            sessions.execute(id, body.code(), body.timeout(defaults, max));
-                    ObjectNode json = output.toJson();
+                    ObjectNode json = execute(id, body).toJson();
                     json.put("session", id);
                     Json.write(response, 200, json);
                 }
@@ -126,17 +116,18 @@ final class ApiServlet extends HttpServlet {
         }
     }
 
-    /** A stateless execution in a pooled sandbox, under this request's limits. */
-    private ToolOutput execute(ExecuteRequest body) {
-        ResourceLimits limits = body.limits(defaults, max);
+    /**
+     * Runs a request's code statelessly (sessionId null) or in a live session, under the request's
+     * limits, which the tool cuts to the server's maxima.
+     */
+    private ToolOutput execute(String sessionId, ExecuteRequest body) {
+        if (sessionId != null) {
+            sessions.requireLive(sessionId);
+        }
         try {
-            return ToolOutput.of(pool.execute(body.code(), limits));
+            return tool.runWithLimits(sessionId, body.code(), body.limits(defaults));
         } catch (PoolExhaustedException e) {
             throw HttpError.tooMany(e.getMessage());
-        } catch (IllegalStateException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            return ToolOutput.of(e);
         }
     }
 

@@ -65,28 +65,21 @@ record ExecuteRequest(String code, Long timeoutMs, Long fuel, Long maxOutputByte
     }
 
     /**
-     * This request's limits: what it asks for, else the defaults, each cut to the maximum. Memory
-     * and filesystem caps are the sandbox's and do not change per request.
+     * This request's limits: what it asks for, else the defaults. {@link
+     * dev.eryx.tool.PythonTool#runWithLimits} cuts them to the server's maxima and keeps the
+     * sandbox's memory and filesystem caps, for stateless and session executions alike.
      */
-    ResourceLimits limits(ResourceLimits defaults, ResourceLimits max) {
+    ResourceLimits limits(ResourceLimits defaults) {
         ResourceLimits.Builder b = defaults.toBuilder();
-        b.executionTimeout(timeout(defaults, max));
-        b.maxFuel(Math.min(fuel == null ? defaults.maxFuel() : fuel, max.maxFuel()));
-        b.maxOutputBytes(
-                Math.min(
-                        maxOutputBytes == null ? defaults.maxOutputBytes() : maxOutputBytes,
-                        max.maxOutputBytes()));
-        return b.build();
-    }
-
-    /** The timeout asked for, else the default, cut to the maximum; null for none. */
-    Duration timeout(ResourceLimits defaults, ResourceLimits max) {
-        Duration asked =
-                timeoutMs == null ? defaults.executionTimeout() : Duration.ofMillis(timeoutMs);
-        Duration cap = max.executionTimeout();
-        if (cap == null) {
-            return asked;
+        if (timeoutMs != null) {
+            b.executionTimeout(Duration.ofMillis(timeoutMs));
         }
-        return asked == null || asked.compareTo(cap) > 0 ? cap : asked;
+        if (fuel != null) {
+            b.maxFuel(fuel);
+        }
+        if (maxOutputBytes != null) {
+            b.maxOutputBytes(maxOutputBytes);
+        }
+        return b.build();
     }
 }

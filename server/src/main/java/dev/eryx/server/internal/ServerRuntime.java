@@ -114,6 +114,7 @@ public final class ServerRuntime implements AutoCloseable {
                     PythonTool.builder()
                             .pool(pool)
                             .maxTimeout(maxTimeout == null ? Duration.ofDays(1) : maxTimeout)
+                            .maxLimits(config.maxLimits())
                             .maxSessions(config.maxSessions())
                             .sessionIdleTimeout(config.sessionIdleTimeout())
                             .build();
@@ -150,10 +151,9 @@ public final class ServerRuntime implements AutoCloseable {
                     new ServletHolder(
                             "api",
                             new ApiServlet(
-                                    pool,
+                                    tool,
                                     sessions,
                                     config.defaultLimits(),
-                                    config.maxLimits(),
                                     config.maxRequestBytes(),
                                     registry)),
                     "/");

@@ -6,7 +6,6 @@ import dev.eryx.pool.PoolExhaustedException;
 import dev.eryx.tool.PythonTool;
 import dev.eryx.tool.ToolOutput;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.Set;
@@ -72,16 +71,6 @@ final class Sessions {
         }
     }
 
-    /** Runs code in a live session. */
-    ToolOutput execute(String id, String code, Duration timeout) {
-        requireLive(id);
-        try {
-            return tool.run(id, code, timeout);
-        } catch (PoolExhaustedException e) {
-            throw HttpError.tooMany(e.getMessage());
-        }
-    }
-
     byte[] save(String id) {
         requireLive(id);
         try {
@@ -100,7 +89,10 @@ final class Sessions {
         return tool.reset(id) && issued;
     }
 
-    private void requireLive(String id) {
+    /**
+     * @throws HttpError 404 when this server issued no such session or it has ended
+     */
+    void requireLive(String id) {
         if (id == null || !ids.contains(id)) {
             throw new HttpError(404, "no such session: " + id);
         }

@@ -3,8 +3,10 @@ package dev.eryx.server;
 import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
+import dev.eryx.pool.SandboxPool;
 import dev.eryx.server.internal.ServerConfig;
 import dev.eryx.server.internal.ServerRuntime;
+import dev.eryx.tool.PythonTool;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -134,6 +136,10 @@ public final class EryxServer implements AutoCloseable {
         private int maxConcurrentPerToken = 8;
         private List<String> allowedHosts;
         private List<String> allowedOrigins;
+        // The pool's and the tool's own builders check the options passed on to them, so each
+        // check and its message live in one place; the server keeps the values for its config.
+        private final SandboxPool.Builder poolChecks = SandboxPool.builder();
+        private final PythonTool.Builder toolChecks = PythonTool.builder();
 
         private Builder() {}
 
@@ -211,10 +217,15 @@ public final class EryxServer implements AutoCloseable {
             return this;
         }
 
-        /** Most stateless executions at once (the pool's size); default CPUs, at least 2. */
+        /**
+         * Most stateless executions at once (the pool's {@link SandboxPool.Builder#maxSize});
+         * default CPUs, at least 2.
+         */
         public Builder poolSize(int size) {
-            if (size < 1) {
-                throw new IllegalArgumentException("poolSize must be >= 1, was " + size);
+            try {
+                poolChecks.maxSize(size);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("poolSize: " + e.getMessage(), e);
             }
             this.poolSize = size;
             return this;
@@ -225,10 +236,7 @@ public final class EryxServer implements AutoCloseable {
          * 5 s).
          */
         public Builder acquireTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "timeout");
-            if (timeout.isNegative()) {
-                throw new IllegalArgumentException("acquireTimeout must be >= 0, was " + timeout);
-            }
+            poolChecks.acquireTimeout(timeout);
             this.acquireTimeout = timeout;
             return this;
         }
@@ -238,19 +246,14 @@ public final class EryxServer implements AutoCloseable {
          * is answered 429.
          */
         public Builder maxSessions(int max) {
-            if (max < 1) {
-                throw new IllegalArgumentException("maxSessions must be >= 1, was " + max);
-            }
+            toolChecks.maxSessions(max);
             this.maxSessions = max;
             return this;
         }
 
         /** A session unused this long is closed (default 30 minutes). */
         public Builder sessionIdleTimeout(Duration ttl) {
-            Objects.requireNonNull(ttl, "ttl");
-            if (ttl.isNegative() || ttl.isZero()) {
-                throw new IllegalArgumentException("sessionIdleTimeout must be > 0, was " + ttl);
-            }
+            toolChecks.sessionIdleTimeout(ttl);
             this.sessionIdleTimeout = ttl;
             return this;
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** What the server refuses before it runs anything: no sandbox boots in these tests. */
@@ -47,7 +48,32 @@ class ServerStartTest {
         assertThrows(IllegalArgumentException.class, () -> EryxServer.builder().token(" "));
         assertThrows(
                 IllegalArgumentException.class, () -> EryxServer.builder().stateKey(new byte[8]));
-        assertThrows(IllegalArgumentException.class, () -> EryxServer.builder().poolSize(0));
+        // The pool's and the tool's builders check these, with their messages.
+        assertEquals(
+                "poolSize: maxSize must be >= 1, was 0",
+                assertThrows(IllegalArgumentException.class, () -> EryxServer.builder().poolSize(0))
+                        .getMessage());
+        assertEquals(
+                "acquireTimeout must be >= 0, was PT-1S",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> EryxServer.builder().acquireTimeout(Duration.ofSeconds(-1)))
+                        .getMessage());
+        assertEquals(
+                "maxSessions must be >= 1, was 0",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> EryxServer.builder().maxSessions(0))
+                        .getMessage());
+        assertEquals(
+                "sessionIdleTimeout must be positive, was PT0S",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> EryxServer.builder().sessionIdleTimeout(Duration.ZERO))
+                        .getMessage());
+        assertThrows(NullPointerException.class, () -> EryxServer.builder().acquireTimeout(null));
+        assertThrows(
+                NullPointerException.class, () -> EryxServer.builder().sessionIdleTimeout(null));
         assertThrows(
                 IllegalArgumentException.class,
                 () -> EryxServer.builder().host("no-such-host.invalid").build());

@@ -369,6 +369,27 @@ class PythonToolTest {
     }
 
     @Test
+    void listingTheRootShowsTheUsersFilesNotTheStandardLibrary() {
+        tool.run(
+                "root",
+                "import os\n"
+                        + "open('/tmp/x.txt', 'w').write('x')\n"
+                        + "os.makedirs('/work', exist_ok=True)\n"
+                        + "open('/work/y.txt', 'w').write('y')\n",
+                null);
+        List<String> root = tool.listFiles("root", null);
+        assertTrue(root.contains("/tmp/x.txt"), root.toString());
+        // After /usr in the walk: the standard library used to fill the listing before it.
+        assertTrue(root.contains("/work/y.txt"), root.toString());
+        assertTrue(root.stream().noneMatch(p -> p.startsWith("/usr")), root.toString());
+        assertEquals(root, tool.listFiles("root", "/"));
+        assertEquals(root, tool.listFiles("root", ""));
+        // Asked for explicitly, the runtime's tree is there.
+        assertTrue(tool.listFiles("root", "/usr").contains("/usr/local/"));
+        tool.reset("root");
+    }
+
+    @Test
     void aClosedToolRefusesAndLeavesThePoolOpen() {
         PythonTool closing = PythonTool.builder().pool(pool).build();
         closing.run("s", "x = 1", null);

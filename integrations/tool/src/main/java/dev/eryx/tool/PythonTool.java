@@ -78,7 +78,12 @@ public final class PythonTool implements AutoCloseable {
                     .readerFor(JsonNode.class)
                     .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    private static final String DESCRIPTION =
+    /**
+     * The description a model reads: what runs, what comes back, that state persists. A
+     * compile-time constant, so that annotations (LangChain4j's {@code @Tool}) can use it; {@link
+     * #description()} returns the same.
+     */
+    public static final String DESCRIPTION =
             "Runs Python 3.14 code in a sandbox (CPython compiled to WebAssembly) and returns what"
                     + " it printed. The sandbox has the standard library; it has no access to the"
                     + " host's files or network unless the host granted some, and each call is"
@@ -164,7 +169,7 @@ public final class PythonTool implements AutoCloseable {
         return new Builder();
     }
 
-    /** The description a model reads: what runs, what comes back, that state persists. */
+    /** The description a model reads: {@link #DESCRIPTION}. */
     public static String description() {
         return DESCRIPTION;
     }

@@ -136,6 +136,8 @@ class PythonToolTest {
         assertFalse(schema.validate(json.readTree("{\"code\": \"1\", \"x\": 0}")).isEmpty());
         assertTrue(json.readTree(PythonTool.outputSchema()).isObject());
         assertTrue(PythonTool.description().contains("[stderr]"));
+        // A constant an annotation can use, and the same text.
+        assertEquals(PythonTool.DESCRIPTION, PythonTool.description());
         assertEquals("run_python", PythonTool.NAME);
     }
 

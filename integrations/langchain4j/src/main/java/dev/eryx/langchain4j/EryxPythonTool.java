@@ -36,24 +36,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Thread-safe.
  */
 public final class EryxPythonTool implements AutoCloseable {
-    /**
-     * The description the model reads: {@link PythonTool#description()}, as a constant because an
-     * annotation's value must be one (a test keeps the two equal).
-     */
-    public static final String DESCRIPTION =
-            "Runs Python 3.14 code in a sandbox (CPython compiled to WebAssembly) and returns what"
-                    + " it printed. The sandbox has the standard library; it has no access to the"
-                    + " host's files or network unless the host granted some, and each call is"
-                    + " limited in time, memory and output. The output is stdout; then a line"
-                    + " [stderr] and stderr; then a line [result] and the value of a top-level"
-                    + " variable named `result` as JSON, if the code set one; or (no output). When"
-                    + " the code fails, the output ends with a line [error: <kind>] (python_error,"
-                    + " timeout, cancelled, fuel, memory, output or crashed) and the traceback or"
-                    + " message, after any output printed before the failure. Variables, imports"
-                    + " and files persist from one call to the next within the conversation's"
-                    + " session, so build on earlier calls instead of repeating them. Optional"
-                    + " timeout_ms sets the call's time limit, capped by the host.";
-
     static final String CODE_DESCRIPTION =
             "The Python code to run. Print what you want to see, or set a top-level variable"
                     + " `result` to a JSON-serialisable value.";
@@ -98,7 +80,7 @@ public final class EryxPythonTool implements AutoCloseable {
      * @throws IllegalArgumentException {@code code} is null or {@code timeoutMs} is not positive
      * @throws dev.eryx.pool.PoolExhaustedException no sandbox or session could be had in time
      */
-    @Tool(name = PythonTool.NAME, value = DESCRIPTION)
+    @Tool(name = PythonTool.NAME, value = PythonTool.DESCRIPTION)
     public String runPython(
             @ToolMemoryId Object memoryId,
             @P(name = "code", value = CODE_DESCRIPTION) String code,

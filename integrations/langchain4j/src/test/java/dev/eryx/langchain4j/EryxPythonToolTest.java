@@ -141,7 +141,7 @@ class EryxPythonToolTest {
         assertEquals(1, specifications.size());
         ToolSpecification specification = specifications.get(0);
         assertEquals("run_python", specification.name());
-        assertEquals(EryxPythonTool.DESCRIPTION, specification.description());
+        assertEquals(PythonTool.DESCRIPTION, specification.description());
         assertEquals(
                 Set.of("code", "timeout_ms"), specification.parameters().properties().keySet());
         assertEquals(List.of("code"), specification.parameters().required());
@@ -153,7 +153,6 @@ class EryxPythonToolTest {
                 ToolSpecifications.toolSpecificationsFrom(EryxPythonTool.class).get(0);
         ToolSpecification provided = EryxToolProvider.toolSpecification();
 
-        assertEquals(PythonTool.description(), EryxPythonTool.DESCRIPTION);
         assertEquals(provided.name(), annotated.name());
         assertEquals(provided.description(), annotated.description());
         assertEquals(provided.parameters().required(), annotated.parameters().required());

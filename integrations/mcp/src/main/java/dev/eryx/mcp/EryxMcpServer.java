@@ -21,7 +21,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,8 +55,14 @@ public final class EryxMcpServer implements AutoCloseable {
     /** The SDK servers of live connections and servlets, closed by {@link #close()}. */
     private final Set<McpSyncServer> servers = ConcurrentHashMap.newKeySet();
 
-    /** Latches of serveStdio calls in progress, released by {@link #close()}. */
-    private final Set<CountDownLatch> stdioWaits = ConcurrentHashMap.newKeySet();
+    /** The streams of serveStdio calls in progress, aborted by {@link #close()}. */
+    private final Set<StdioStreams> stdioConnections = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Beyond the tool's longest run, how long a stdio connection whose input ended still waits for
+     * a reply: time to get a sandbox and boot CPython.
+     */
+    private static final Duration STDIO_GRACE_MARGIN = Duration.ofSeconds(30);
 
     private volatile boolean closed;
 
@@ -81,6 +86,11 @@ public final class EryxMcpServer implements AutoCloseable {
      * Serves one MCP connection over stdio streams; blocks until {@code in} ends or {@link
      * #close()} is called. The connection is one Python session, closed when this method returns.
      *
+     * <p>When {@code in} ends, the requests already read are still answered before this method
+     * returns (a client may write its requests and close its end at once): it waits while replies
+     * keep coming, and gives up on the rest once none came for the tool's {@linkplain
+     * PythonTool#maxTimeout() maximum timeout} plus 30 seconds. {@link #close()} ends it at once.
+     *
      * @throws IllegalStateException the server is closed
      */
     public void serveStdio(InputStream in, OutputStream out) {
@@ -89,24 +99,26 @@ public final class EryxMcpServer implements AutoCloseable {
         ensureOpen();
         // A fixed id for the connection: the SDK's stdio session id is its own business.
         String sessionId = "stdio-" + UUID.randomUUID();
-        CountDownLatch ended = new CountDownLatch(1);
-        stdioWaits.add(ended);
+        // The SDK's reader thread reads until end of input; the wrappers hold that end back until
+        // the requests read are answered, and tell us when the transport saw it.
+        StdioStreams streams =
+                new StdioStreams(in, out, tool.maxTimeout().plus(STDIO_GRACE_MARGIN));
+        stdioConnections.add(streams);
         McpSyncServer server = null;
         try {
-            // The SDK's reader thread reads until end of input; the wrapper tells us when that is.
-            InputStream watched = new EndSignallingInputStream(in, ended::countDown);
             StdioServerTransportProvider transport =
-                    new StdioServerTransportProvider(mapper, watched, out);
+                    new StdioServerTransportProvider(mapper, streams.input(), streams.output());
             server = build(McpServer.sync(transport), exchange -> sessionId);
             servers.add(server);
             if (closed) {
-                ended.countDown();
+                streams.abort();
             }
-            ended.await();
+            streams.awaitEnd();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            stdioWaits.remove(ended);
+            stdioConnections.remove(streams);
+            streams.abort();
             if (server != null) {
                 servers.remove(server);
                 closeQuietly(server);
@@ -156,7 +168,7 @@ public final class EryxMcpServer implements AutoCloseable {
             return;
         }
         closed = true;
-        stdioWaits.forEach(CountDownLatch::countDown);
+        stdioConnections.forEach(StdioStreams::abort);
         for (McpSyncServer server : List.copyOf(servers)) {
             servers.remove(server);
             closeQuietly(server);

@@ -44,8 +44,8 @@ final class McpTools {
             "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}";
     private static final String LIST_FILES_DESCRIPTION =
             "Lists the files under a directory of this session's sandbox, recursively, one path a"
-                    + " line; directories end with '/'. Pass the directory you wrote to: the default"
-                    + " '/' (the working directory) also holds the Python runtime under /usr.";
+                    + " line; directories end with '/'. The default '/' lists everything but the"
+                    + " Python runtime's own read-only tree /usr; pass '/usr' to see that.";
     private static final String LIST_FILES_SCHEMA =
             "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\","
                     + "\"description\":\"An absolute directory in the sandbox; default '/'.\"}},"

@@ -110,6 +110,8 @@ final class Fixtures {
         CallToolResult root = call(client, "list_files", Map.of());
         assertFalse(root.isError(), text(root));
         assertTrue(text(root).startsWith("/"), text(root));
+        assertTrue(text(root).contains("/work/hello.txt"), "not hidden by /usr: " + text(root));
+        assertFalse(text(root).contains("/usr/"), text(root));
         CallToolResult missing = call(client, "list_files", Map.of("path", "/no/such/dir"));
         assertTrue(missing.isError(), text(missing));
         assertTrue(text(missing).contains("/no/such/dir"), text(missing));

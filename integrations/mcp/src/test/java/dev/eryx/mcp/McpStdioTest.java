@@ -79,6 +79,49 @@ class McpStdioTest {
         }
     }
 
+    /**
+     * A client that writes its requests and closes stdin at once (`printf ... | eryx mcp`) still
+     * gets every reply: the end of input waits for the requests already read.
+     */
+    @Test
+    void requestsInFlightAreAnsweredAfterStdinCloses() throws Exception {
+        Process process =
+                new ProcessBuilder(serverCommand())
+                        .redirectError(ProcessBuilder.Redirect.INHERIT)
+                        .start();
+        try (OutputStream in = process.getOutputStream()) {
+            String[] messages = {
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+                        + "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+                        + "\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}",
+                "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+                "{\"jsonrpc\":\"2.0\",\"id\":\"call-2\",\"method\":\"tools/call\",\"params\":{"
+                        + "\"name\":\"run_python\",\"arguments\":{\"code\":"
+                        + "\"import time\\ntime.sleep(0.5)\\nprint(6 * 7)\"}}}"
+            };
+            // The last message has no newline: the end of input ends it.
+            in.write(String.join("\n", messages).getBytes(StandardCharsets.UTF_8));
+        }
+        List<JsonNode> replies = new ArrayList<>();
+        try (BufferedReader out =
+                new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                replies.add(JSON.readTree(line));
+            }
+        }
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the server ended with its input");
+        assertEquals(0, process.exitValue());
+        assertEquals(2, replies.size(), replies.toString());
+        assertEquals(1, replies.get(0).path("id").asInt(), replies.toString());
+        JsonNode call = replies.get(1);
+        assertEquals("call-2", call.path("id").asText(), call.toString());
+        assertEquals(
+                "42\n",
+                call.path("result").path("structuredContent").path("stdout").asText(),
+                call.toString());
+    }
+
     @Test
     void stdoutCarriesOnlyJsonRpcAndTheServerEndsWithItsInput() throws Exception {
         Process process =

@@ -23,6 +23,7 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -58,6 +59,13 @@ public final class PythonTool implements AutoCloseable {
     /** At most this many entries come back from {@link #listFiles}. */
     static final int MAX_LISTED_FILES = 1000;
 
+    /**
+     * The runtime's own read-only trees (the standard library, eryx's guest code and the packages,
+     * all under /usr): a listing of / leaves them out, or the standard library alone would fill it
+     * and hide the user's files.
+     */
+    private static final Set<String> RUNTIME_TREES = Set.of("usr");
+
     /** How deep {@link #listFiles} descends (symlinks may loop). */
     private static final int MAX_LIST_DEPTH = 32;
 
@@ -70,7 +78,12 @@ public final class PythonTool implements AutoCloseable {
                     .readerFor(JsonNode.class)
                     .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    private static final String DESCRIPTION =
+    /**
+     * The description a model reads: what runs, what comes back, that state persists. A
+     * compile-time constant, so that annotations (LangChain4j's {@code @Tool}) can use it; {@link
+     * #description()} returns the same.
+     */
+    public static final String DESCRIPTION =
             "Runs Python 3.14 code in a sandbox (CPython compiled to WebAssembly) and returns what"
                     + " it printed. The sandbox has the standard library; it has no access to the"
                     + " host's files or network unless the host granted some, and each call is"
@@ -158,7 +171,7 @@ public final class PythonTool implements AutoCloseable {
         return new Builder();
     }
 
-    /** The description a model reads: what runs, what comes back, that state persists. */
+    /** The description a model reads: {@link #DESCRIPTION}. */
     public static String description() {
         return DESCRIPTION;
     }
@@ -435,7 +448,11 @@ public final class PythonTool implements AutoCloseable {
      * no such session), as sorted guest paths; directories end with {@code /}. At most 1,000 paths
      * come back; when there are more, a last entry says {@code (truncated: ...)}.
      *
-     * @param directory a guest directory; null means {@code /}
+     * <p>Listing {@code /} leaves out the runtime's own read-only tree, {@code /usr} (the standard
+     * library, eryx's guest code and the packages): ask for {@code /usr} or a directory below it to
+     * see it.
+     *
+     * @param directory a guest directory; null or empty means {@code /}
      * @throws java.io.UncheckedIOException the directory does not exist or is not one (the message
      *     has the guest path)
      * @throws IllegalStateException the tool is closed
@@ -470,7 +487,8 @@ public final class PythonTool implements AutoCloseable {
         String base = root.endsWith("/") ? root : root + "/";
         List<String> paths = new ArrayList<>();
         files.list(root); // fails, with the path, when root is no directory
-        boolean truncated = walk(files, base, 0, paths);
+        Set<String> skipped = base.equals("/") ? RUNTIME_TREES : Set.of();
+        boolean truncated = walk(files, base, 0, skipped, paths);
         Collections.sort(paths);
         if (truncated) {
             paths.add("(truncated: more than " + MAX_LISTED_FILES + " entries)");
@@ -479,7 +497,8 @@ public final class PythonTool implements AutoCloseable {
     }
 
     /** Adds the entries below {@code dir} (ending with /); true when it stopped at the bound. */
-    private static boolean walk(SandboxFiles files, String dir, int depth, List<String> paths) {
+    private static boolean walk(
+            SandboxFiles files, String dir, int depth, Set<String> skipped, List<String> paths) {
         List<String> names;
         try {
             names = files.list(dir);
@@ -487,13 +506,17 @@ public final class PythonTool implements AutoCloseable {
             return false;
         }
         for (String name : names) {
+            if (skipped.contains(name)) {
+                continue;
+            }
             if (paths.size() >= MAX_LISTED_FILES) {
                 return true;
             }
             String path = dir + name;
             if (isDirectory(files, path)) {
                 paths.add(path + "/");
-                if (depth + 1 < MAX_LIST_DEPTH && walk(files, path + "/", depth + 1, paths)) {
+                if (depth + 1 < MAX_LIST_DEPTH
+                        && walk(files, path + "/", depth + 1, Set.of(), paths)) {
                     return true;
                 }
             } else {

@@ -137,6 +137,8 @@ class PythonToolTest {
         assertFalse(schema.validate(json.readTree("{\"code\": \"1\", \"x\": 0}")).isEmpty());
         assertTrue(json.readTree(PythonTool.outputSchema()).isObject());
         assertTrue(PythonTool.description().contains("[stderr]"));
+        // A constant an annotation can use, and the same text.
+        assertEquals(PythonTool.DESCRIPTION, PythonTool.description());
         assertEquals("run_python", PythonTool.NAME);
     }
 
@@ -398,6 +400,27 @@ class PythonToolTest {
         assertEquals(PythonTool.MAX_LISTED_FILES + 1, many.size());
         assertTrue(many.get(many.size() - 1).startsWith("(truncated"), many.get(many.size() - 1));
         tool.reset("files");
+    }
+
+    @Test
+    void listingTheRootShowsTheUsersFilesNotTheStandardLibrary() {
+        tool.run(
+                "root",
+                "import os\n"
+                        + "open('/tmp/x.txt', 'w').write('x')\n"
+                        + "os.makedirs('/work', exist_ok=True)\n"
+                        + "open('/work/y.txt', 'w').write('y')\n",
+                null);
+        List<String> root = tool.listFiles("root", null);
+        assertTrue(root.contains("/tmp/x.txt"), root.toString());
+        // After /usr in the walk: the standard library used to fill the listing before it.
+        assertTrue(root.contains("/work/y.txt"), root.toString());
+        assertTrue(root.stream().noneMatch(p -> p.startsWith("/usr")), root.toString());
+        assertEquals(root, tool.listFiles("root", "/"));
+        assertEquals(root, tool.listFiles("root", ""));
+        // Asked for explicitly, the runtime's tree is there.
+        assertTrue(tool.listFiles("root", "/usr").contains("/usr/local/"));
+        tool.reset("root");
     }
 
     @Test

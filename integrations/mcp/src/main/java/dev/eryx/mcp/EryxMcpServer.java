@@ -48,6 +48,7 @@ public final class EryxMcpServer implements AutoCloseable {
     private final String name;
     private final String version;
     private final Duration httpSessionIdleTimeout;
+    private final int maxHttpRequestBytes;
     private final McpJsonMapper mapper;
     private final JsonSchemaValidator validator;
     private final McpTools tools;
@@ -64,6 +65,13 @@ public final class EryxMcpServer implements AutoCloseable {
      */
     private static final Duration STDIO_GRACE_MARGIN = Duration.ofSeconds(30);
 
+    /**
+     * The Python session of an HTTP MCP session is this plus the {@code Mcp-Session-Id}: a tool
+     * shared with another host (the execution server's JSON API) then never has its sessions reset
+     * by an MCP client that names one of their ids.
+     */
+    static final String HTTP_SESSION_PREFIX = "mcp-";
+
     private volatile boolean closed;
 
     private EryxMcpServer(Builder b) {
@@ -72,6 +80,7 @@ public final class EryxMcpServer implements AutoCloseable {
         this.name = b.name;
         this.version = b.version;
         this.httpSessionIdleTimeout = b.httpSessionIdleTimeout;
+        this.maxHttpRequestBytes = b.maxHttpRequestBytes;
         ObjectMapper json = new ObjectMapper();
         this.mapper = new JacksonMcpJsonMapper(json);
         this.validator = new DefaultJsonSchemaValidator(json);
@@ -149,13 +158,15 @@ public final class EryxMcpServer implements AutoCloseable {
         return HttpEndpoint.servlet(
                 endpointPath,
                 httpSessionIdleTimeout,
+                maxHttpRequestBytes,
                 mapper,
                 spec -> {
-                    McpSyncServer server = build(spec, McpSyncServerExchange::sessionId);
+                    McpSyncServer server =
+                            build(spec, exchange -> HTTP_SESSION_PREFIX + exchange.sessionId());
                     servers.add(server);
                     return server;
                 },
-                this::resetQuietly);
+                mcpSessionId -> resetQuietly(HTTP_SESSION_PREFIX + mcpSessionId));
     }
 
     /**
@@ -218,6 +229,7 @@ public final class EryxMcpServer implements AutoCloseable {
         private String name = "eryx";
         private String version = defaultVersion();
         private Duration httpSessionIdleTimeout = Duration.ofMinutes(30);
+        private int maxHttpRequestBytes = 16 * 1024 * 1024;
 
         Builder() {}
 
@@ -256,6 +268,19 @@ public final class EryxMcpServer implements AutoCloseable {
                         "httpSessionIdleTimeout must be positive, got " + timeout);
             }
             this.httpSessionIdleTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * The largest HTTP request body {@link #httpServlet} reads, chunked or not (default 16 MiB,
+         * the SDK's); a larger one is refused unread.
+         */
+        public Builder maxHttpRequestBytes(int bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException(
+                        "maxHttpRequestBytes must be positive, got " + bytes);
+            }
+            this.maxHttpRequestBytes = bytes;
             return this;
         }
 

@@ -21,6 +21,7 @@ final class HttpEndpoint {
     static HttpServlet servlet(
             String endpointPath,
             Duration idleTimeout,
+            int maxRequestBytes,
             McpJsonMapper mapper,
             Function<McpServer.SyncSpecification<?>, McpSyncServer> build,
             Consumer<String> sessionEnded) {
@@ -34,6 +35,7 @@ final class HttpEndpoint {
                         .mcpEndpoint(endpointPath)
                         .keepAliveInterval(keepAlive)
                         .sessionSweepInterval(idleTimeout)
+                        .maxRequestSize(maxRequestBytes)
                         .build();
         build.apply(McpServer.sync(transport));
         return new McpHttpServlet(transport, sessionEnded);

@@ -156,7 +156,10 @@ class McpHttpTest {
                         "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
                                 + "\"name\":\"run_python\",\"arguments\":{\"code\":\"z = 1\"}}}");
         assertEquals(200, call.statusCode(), call.body());
-        assertTrue(tool.hasSession(session), "the MCP session id is the Python session id");
+        assertTrue(
+                tool.hasSession(EryxMcpServer.HTTP_SESSION_PREFIX + session),
+                "the Python session id is the MCP session id, prefixed");
+        assertFalse(tool.hasSession(session), "an unprefixed id is some other host's");
 
         // No request and no open stream for the idle timeout (1 s here): the transport drops the
         // session within two sweeps; the next request with its id is a 404, which closes the
@@ -169,7 +172,7 @@ class McpHttpTest {
                             .statusCode();
         }
         assertEquals(404, status, "the idle session was swept");
-        assertFalse(tool.hasSession(session));
+        assertFalse(tool.hasSession(EryxMcpServer.HTTP_SESSION_PREFIX + session));
     }
 
     private static HttpResponse<String> post(HttpClient http, String session, String body)

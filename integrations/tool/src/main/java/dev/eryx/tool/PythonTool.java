@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -68,6 +69,9 @@ public final class PythonTool implements AutoCloseable {
 
     /** How deep {@link #listFiles} descends (symlinks may loop). */
     private static final int MAX_LIST_DEPTH = 32;
+
+    /** How much longer than one call's longest timeout {@link #saveSession} waits for a session. */
+    private static final Duration SAVE_WAIT_MARGIN = Duration.ofSeconds(5);
 
     static final String SESSION_DROPPED_NOTE =
             "[session ended: its sandbox can run nothing more; the next call starts a new session]";
@@ -257,7 +261,32 @@ public final class PythonTool implements AutoCloseable {
         ensureOpen();
         return sessionId == null
                 ? runStateless(code, capped)
-                : runInSession(sessionId, code, capped);
+                : runSession(sessionId, code, capped, true);
+    }
+
+    /**
+     * Runs {@code code} under per-call limits (as {@link #runWithLimits}) in the session {@code
+     * sessionId} only if it is live: unlike {@link #runWithLimits}, it never creates one. A call
+     * that waited behind another while the session was reset, expired or evicted fails instead of
+     * starting a new session, so a host that tracks its sessions (an HTTP server) never gets one it
+     * does not know of. A session replaced meanwhile ({@link #restoreSession}) runs the call.
+     *
+     * @param limits the call's limits; null for the pool's
+     * @throws IllegalArgumentException sessionId or code null
+     * @throws java.util.NoSuchElementException there is no such live session, or it ended while
+     *     this call waited for it
+     * @throws IllegalStateException the tool is closed
+     */
+    public ToolOutput runInSession(String sessionId, String code, ResourceLimits limits) {
+        if (sessionId == null) {
+            throw new IllegalArgumentException("sessionId is required");
+        }
+        if (code == null) {
+            throw new IllegalArgumentException("code is required");
+        }
+        ResourceLimits capped = limitsFor(limits == null ? poolLimits : limits);
+        ensureOpen();
+        return runSession(sessionId, code, capped, false);
     }
 
     /** The pool's limits with the call's timeout, fuel and output, each cut to the maximum. */
@@ -285,11 +314,18 @@ public final class PythonTool implements AutoCloseable {
         }
     }
 
-    private ToolOutput runInSession(String sessionId, String code, ResourceLimits limits) {
+    /**
+     * @param create whether a missing session is created (else NoSuchElementException)
+     */
+    private ToolOutput runSession(
+            String sessionId, String code, ResourceLimits limits, boolean create) {
         // A session reset or replaced while this call waited for it is a new session now: the
-        // call runs there, as it would have had it arrived after the reset.
+        // call runs there, as it would have had it arrived after the reset (when it may create).
         while (true) {
-            SessionStore.Session session = sessions.checkOut(sessionId, true);
+            SessionStore.Session session = sessions.checkOut(sessionId, create);
+            if (session == null) {
+                throw new NoSuchElementException("no session " + sessionId);
+            }
             try {
                 try {
                     session.lock.lockInterruptibly();
@@ -539,8 +575,11 @@ public final class PythonTool implements AutoCloseable {
      * The session's saved state ({@link dev.eryx.Sandbox#saveState()}), signed by the pool's key.
      *
      * @throws IllegalArgumentException there is no such session
-     * @throws IllegalStateException the tool is closed, or the session's sandbox can no longer save
-     *     (it crashed)
+     *     <p>Waits for the session's running and queued calls to end, but at most the longest
+     *     timeout of a call ({@link #maxTimeout()}) plus five seconds.
+     * @throws IllegalStateException the tool is closed, the session's sandbox can no longer save
+     *     (it crashed), the session stayed busy past that bound, or the thread was interrupted
+     *     while waiting (its interrupt flag is set again)
      */
     public byte[] saveSession(String sessionId) {
         Objects.requireNonNull(sessionId, "sessionId");
@@ -550,7 +589,21 @@ public final class PythonTool implements AutoCloseable {
             throw new IllegalArgumentException("no session " + sessionId);
         }
         try {
-            session.lock.lock();
+            // Bounded and interruptible: a session kept busy by queued calls must not pin the
+            // caller's thread (an HTTP server's) indefinitely.
+            Duration bound = maxTimeout.plus(SAVE_WAIT_MARGIN);
+            try {
+                if (!session.lock.tryLock(saturatedNanos(bound), TimeUnit.NANOSECONDS)) {
+                    throw new IllegalStateException(
+                            "the session stayed busy for "
+                                    + bound.toMillis()
+                                    + " ms; save it when its calls have ended");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(
+                        "interrupted while waiting for the session's calls to end", e);
+            }
             try {
                 if (sessions.isRemoved(session)) {
                     throw new IllegalArgumentException("no session " + sessionId);

@@ -47,6 +47,21 @@ class PythonToolTest {
     }
 
     @Test
+    void runInSessionNeverCreatesOne() {
+        String id = "existing-only";
+        assertThrows(
+                java.util.NoSuchElementException.class, () -> tool.runInSession(id, "x = 1", null));
+        assertFalse(tool.hasSession(id), "a refused call starts no session");
+        tool.run(id, "x = 20", null);
+        assertEquals("21", tool.runInSession(id, "print(x + 1)", null).text().strip());
+        assertTrue(tool.reset(id));
+        assertThrows(
+                java.util.NoSuchElementException.class,
+                () -> tool.runInSession(id, "print(x)", null));
+        assertFalse(tool.hasSession(id));
+    }
+
+    @Test
     void statelessCallsKeepNothing() {
         assertEquals(Verdict.OK, tool.run(null, "leak = 1", null).verdict());
         ToolOutput out = tool.run(null, "print(leak)", null);

@@ -273,7 +273,10 @@ public final class EryxServer implements AutoCloseable {
             return this;
         }
 
-        /** The largest request body accepted (default 1 MiB); a larger one is answered 413. */
+        /**
+         * The largest request body accepted (default 16 MiB), on every route including {@code
+         * /mcp}, chunked or not; a larger one is answered 413.
+         */
         public Builder maxRequestBytes(int bytes) {
             if (bytes < 1) {
                 throw new IllegalArgumentException("maxRequestBytes must be >= 1, was " + bytes);
@@ -284,7 +287,7 @@ public final class EryxServer implements AutoCloseable {
 
         /**
          * Most requests of one token (or of the anonymous caller when there is no token) that run
-         * code at once; one more is answered 429 (default 8).
+         * code, or save a session's state, at once; one more is answered 429 (default 8).
          */
         public Builder maxConcurrentPerToken(int max) {
             if (max < 1) {

@@ -48,7 +48,7 @@ class ServerLimitsTest {
     }
 
     @Test
-    void bodiesOverTheLimitAre413() {
+    void bodiesOverTheLimitAre413() throws Exception {
         String big = body("x = '" + "a".repeat(5000) + "'");
         HttpResponse<String> declared = http.post("/v1/execute", big);
         assertEquals(413, declared.statusCode(), declared.body());
@@ -62,6 +62,25 @@ class ServerLimitsTest {
                                                 () -> new ByteArrayInputStream(big.getBytes()))));
         assertEquals(413, chunked.statusCode(), chunked.body());
         assertEquals("ok", json(http.post("/v1/execute", body("1"))).get("verdict").asText());
+
+        // /mcp reads its body itself (the SDK's transport), with the same limit.
+        String initialize =
+                "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
+                        + "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+                        + "\"clientInfo\":{\"name\":\""
+                        + "a".repeat(5000)
+                        + "\",\"version\":\"1\"}}}";
+        HttpResponse<String> mcp =
+                http.send(
+                        http.request("/mcp")
+                                .header("Accept", "application/json, text/event-stream")
+                                .POST(
+                                        HttpRequest.BodyPublishers.ofInputStream(
+                                                () ->
+                                                        new ByteArrayInputStream(
+                                                                initialize.getBytes()))));
+        assertTrue(mcp.statusCode() >= 400, mcp.statusCode() + " " + mcp.body());
+        awaitMetric("eryx_http_requests_running", 0);
     }
 
     @Test
@@ -141,10 +160,15 @@ class ServerLimitsTest {
                                                                             + r.body())
                                             .toList());
             assertTrue(json(refused).get("error").asText().contains("at once"), refused.body());
+            // Saving a session waits for its calls: it counts against the limit too.
+            HttpResponse<String> save = http.get("/v1/sessions/" + ids.get(0) + "/state");
+            if (busy.stream().noneMatch(CompletableFuture::isDone)) {
+                assertEquals(429, save.statusCode(), save.body());
+            }
             for (CompletableFuture<HttpResponse<String>> b : busy) {
                 assertEquals("timeout", json(b.get()).get("verdict").asText());
             }
-            // Reads do not count: health and state answer whatever runs.
+            // Health does not count: it answers whatever runs.
             assertEquals(200, http.get("/healthz").statusCode());
         } finally {
             for (String id : ids) {
@@ -154,6 +178,61 @@ class ServerLimitsTest {
         HttpResponse<String> again = http.post("/v1/sessions", "{}");
         assertEquals(201, again.statusCode(), again.body());
         http.delete("/v1/sessions/" + json(again).get("id").asText());
+    }
+
+    @Test
+    void aCallQueuedBehindADeletedSessionIs404AndStartsNoSession() throws Exception {
+        HttpResponse<String> created = http.post("/v1/sessions", "{}");
+        assertEquals(201, created.statusCode(), created.body());
+        String id = json(created).get("id").asText();
+        awaitMetric("eryx_sessions", 1);
+        CompletableFuture<HttpResponse<String>> running =
+                http.postAsync(
+                        "/v1/sessions/" + id + "/execute",
+                        "{\"code\": \"while True: pass\", \"timeout_ms\": 3000}");
+        awaitMetric("eryx_http_requests_running", 1);
+        CompletableFuture<HttpResponse<String>> queued =
+                http.postAsync("/v1/sessions/" + id + "/execute", body("print(1)"));
+        awaitMetric("eryx_http_requests_running", 2);
+        Thread.sleep(300); // not an assertion: lets the second call reach the session's lock
+
+        assertEquals(204, http.delete("/v1/sessions/" + id).statusCode());
+        HttpResponse<String> late = queued.get();
+        assertEquals(404, late.statusCode(), late.body());
+        assertEquals(200, running.get().statusCode());
+        // The queued call did not start a new (untracked) session under the deleted id.
+        awaitMetric("eryx_http_requests_running", 0);
+        awaitMetric("eryx_sessions", 0);
+        assertEquals(
+                404, http.post("/v1/sessions/" + id + "/execute", body("print(1)")).statusCode());
+    }
+
+    @Test
+    void clientsSendingTheirBodySlowlyHoldNoPermit() throws Exception {
+        List<java.net.Socket> slow = new ArrayList<>();
+        try {
+            // As many as the limit: each sent its headers and half its body, then nothing more.
+            for (int i = 0; i < 2; i++) {
+                java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port());
+                slow.add(socket);
+                socket.getOutputStream()
+                        .write(
+                                ("POST /v1/execute HTTP/1.1\r\nHost: 127.0.0.1:"
+                                                + server.port()
+                                                + "\r\nContent-Type: application/json\r\n"
+                                                + "Content-Length: 100\r\n\r\n{\"code\": ")
+                                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+            }
+            Thread.sleep(300); // not an assertion: lets both requests reach the guard
+            HttpResponse<String> run = http.post("/v1/execute", body("print(2)"));
+            assertEquals(200, run.statusCode(), run.body());
+        } finally {
+            for (java.net.Socket socket : slow) {
+                socket.close();
+            }
+        }
+        awaitMetric("eryx_http_requests_running", 0);
     }
 
     /** Waits (generously) until a gauge without tags shows {@code value}. */

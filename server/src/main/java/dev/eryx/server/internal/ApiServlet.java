@@ -121,11 +121,11 @@ final class ApiServlet extends HttpServlet {
      * limits, which the tool cuts to the server's maxima.
      */
     private ToolOutput execute(String sessionId, ExecuteRequest body) {
-        if (sessionId != null) {
-            sessions.requireLive(sessionId);
-        }
         try {
-            return tool.runWithLimits(sessionId, body.code(), body.limits(defaults));
+            if (sessionId == null) {
+                return tool.runWithLimits(null, body.code(), body.limits(defaults));
+            }
+            return sessions.run(sessionId, body.code(), body.limits(defaults));
         } catch (PoolExhaustedException e) {
             throw HttpError.tooMany(e.getMessage());
         }

@@ -12,6 +12,7 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,8 +21,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * In front of every route, in this order: the Host and Origin checks (403), the bearer token (401;
- * {@code /healthz} is open), the declared body size (413), and the concurrency limit of requests
- * that run code (429). It also counts every request by route and status.
+ * {@code /healthz} is open), the declared body size (413), the whole body of a JSON API request
+ * that runs code (413 past the limit; read before the permit is taken), and the concurrency limit
+ * of requests that run code or save a session (429). It also counts every request by route and
+ * status.
  */
 final class GuardFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
@@ -49,7 +52,8 @@ final class GuardFilter extends HttpFilter {
                         "eryx.http.requests.running",
                         running,
                         r -> maxConcurrent - r.availablePermits())
-                .description("requests running code now (those the per-token limit counts)")
+                .description(
+                        "requests the per-token limit counts now (running code or saving a session)")
                 .register(registry);
     }
 
@@ -100,7 +104,22 @@ final class GuardFilter extends HttpFilter {
                         "the body is larger than " + maxRequestBytes + " bytes");
                 return;
             }
-            if (route.runsCode() && "POST".equals(request.getMethod())) {
+            if (route.isLimited(request.getMethod())
+                    && route != Route.MCP
+                    && "POST".equals(request.getMethod())) {
+                // The body first, then the permit: a client that sends its body slowly must not
+                // hold one of the token's places meanwhile (the MCP transport reads its own).
+                byte[] body = readBody(request);
+                if (body == null) {
+                    Json.writeError(
+                            response,
+                            HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE,
+                            "the body is larger than " + maxRequestBytes + " bytes");
+                    return;
+                }
+                request = new BufferedRequest(request, body);
+            }
+            if (route.isLimited(request.getMethod())) {
                 if (!running.tryAcquire()) {
                     response.setHeader("Retry-After", "1");
                     Json.writeError(
@@ -151,6 +170,14 @@ final class GuardFilter extends HttpFilter {
                 release.run();
                 record(route, response.getStatus(), started);
             }
+        }
+    }
+
+    /** The body, or null when it is larger than maxRequestBytes. */
+    private byte[] readBody(HttpServletRequest request) throws IOException {
+        try (InputStream in = request.getInputStream()) {
+            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxRequestBytes + 1));
+            return body.length > maxRequestBytes ? null : body;
         }
     }
 

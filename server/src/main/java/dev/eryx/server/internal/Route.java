@@ -60,8 +60,17 @@ enum Route {
         return m.matches() ? m.group(1) : null;
     }
 
-    /** Whether requests of this route may run guest code (and so count against concurrency). */
+    /** Whether requests of this route may run guest code. */
     boolean runsCode() {
         return this == EXECUTE || this == SESSIONS || this == SESSION_EXECUTE || this == MCP;
+    }
+
+    /**
+     * Whether a request counts against the per-token concurrency limit: those that run code, and
+     * saving a session's state, which waits for the session's calls and then serialises its sandbox
+     * (both hold a server thread).
+     */
+    boolean isLimited(String method) {
+        return runsCode() ? "POST".equals(method) : this == SESSION_STATE && "GET".equals(method);
     }
 }

@@ -128,6 +128,7 @@ public final class ServerRuntime implements AutoCloseable {
                             .tool(tool)
                             .name("eryx")
                             .httpSessionIdleTimeout(config.sessionIdleTimeout())
+                            .maxHttpRequestBytes(config.maxRequestBytes())
                             .build();
             started.add(mcp);
 

@@ -1,6 +1,7 @@
 package dev.eryx.server.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.eryx.ResourceLimits;
 import dev.eryx.Verdict;
 import dev.eryx.pool.PoolExhaustedException;
 import dev.eryx.tool.PythonTool;
@@ -8,6 +9,7 @@ import dev.eryx.tool.ToolOutput;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Iterator;
+import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -83,10 +85,33 @@ final class Sessions {
         }
     }
 
-    /** Closes a session; false when there is no such live session. */
+    /**
+     * Runs code in a live session this server issued; never creates one, so a call queued behind
+     * another while the session is deleted or expires gets a 404 instead of a new, untracked
+     * session.
+     *
+     * @throws HttpError 404 when there is no such live session
+     */
+    ToolOutput run(String id, String code, ResourceLimits limits) {
+        requireLive(id);
+        try {
+            return tool.runInSession(id, code, limits);
+        } catch (NoSuchElementException e) {
+            ids.remove(id);
+            throw new HttpError(
+                    404, "session " + id + " has ended (idle too long, evicted or deleted)");
+        }
+    }
+
+    /**
+     * Closes a session this server issued; false when there is no such live session. Ids it did not
+     * issue (MCP's sessions share the tool) are never touched.
+     */
     boolean delete(String id) {
-        boolean issued = ids.remove(id);
-        return tool.reset(id) && issued;
+        if (!ids.remove(id)) {
+            return false;
+        }
+        return tool.reset(id);
     }
 
     /**
@@ -112,9 +137,15 @@ final class Sessions {
     }
 
     private String newId() {
-        byte[] bytes = new byte[16];
-        random.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        while (true) {
+            byte[] bytes = new byte[16];
+            random.nextBytes(bytes);
+            String id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+            // MCP's Python sessions of the shared tool are named "mcp-<Mcp-Session-Id>".
+            if (!id.startsWith("mcp-")) {
+                return id;
+            }
+        }
     }
 
     /**

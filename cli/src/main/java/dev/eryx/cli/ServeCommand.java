@@ -41,6 +41,11 @@ import picocli.CommandLine.Spec;
             "sandbox options grant host access (-v, --allow-host, --allow-localhost,",
             "--secret). The sandbox options are those of 'eryx -c'; --timeout etc. are",
             "the limits of a request that asks for none.",
+            "The key that signs saved session states is read from "
+                    + ServeCommand.STATE_KEY_VARIABLE
+                    + " (hex or",
+            "base64, at least 16 bytes); replicas or restarts sharing it resume each",
+            "other's states. Without it a random key is made at each start.",
             "",
         },
         exitCodeListHeading = "%nExit codes:%n",
@@ -52,6 +57,12 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
     /** Where the token comes from. */
     static final String TOKEN_VARIABLE = "ERYX_API_TOKEN";
+
+    /** Where the key that signs saved session states comes from (hex or base64). */
+    static final String STATE_KEY_VARIABLE = "ERYX_STATE_KEY";
+
+    private static final java.util.regex.Pattern HEX =
+            java.util.regex.Pattern.compile("(?:[0-9a-fA-F]{2})+");
 
     @Spec CommandSpec spec;
 
@@ -161,6 +172,12 @@ final class ServeCommand implements Callable<Integer> {
         if (token != null && token.isEmpty()) {
             token = null;
         }
+        byte[] stateKey;
+        try {
+            stateKey = stateKey(hostEnvironment.apply(STATE_KEY_VARIABLE));
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         Consumer<Sandbox.Builder> template;
         ResourceLimits limits;
         PythonPackages packages;
@@ -198,6 +215,9 @@ final class ServeCommand implements Callable<Integer> {
                     throw new IllegalArgumentException(TOKEN_VARIABLE + ": " + e.getMessage(), e);
                 }
             }
+            if (stateKey != null) {
+                b.stateKey(stateKey);
+            }
             if (maxTimeout != null) {
                 b.maxLimits(limits.toBuilder().executionTimeout(maxTimeout).build());
             }
@@ -218,6 +238,40 @@ final class ServeCommand implements Callable<Integer> {
             // IllegalStateException: no token where one is required; the message says why.
             throw usage(e.getMessage());
         }
+    }
+
+    /**
+     * The state key from its variable's value: an even number of hex digits, else base64 (standard
+     * or URL-safe alphabet); null when unset or empty.
+     *
+     * @throws IllegalArgumentException the value is neither, or shorter than 16 bytes
+     */
+    static byte[] stateKey(String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String text = value.strip();
+        byte[] key;
+        if (HEX.matcher(text).matches()) {
+            key = java.util.HexFormat.of().parseHex(text);
+        } else {
+            try {
+                key =
+                        text.indexOf('-') >= 0 || text.indexOf('_') >= 0
+                                ? java.util.Base64.getUrlDecoder().decode(text)
+                                : java.util.Base64.getDecoder().decode(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        STATE_KEY_VARIABLE + " must be hex or base64: " + e.getMessage(), e);
+            }
+        }
+        if (key.length < 16) {
+            throw new IllegalArgumentException(
+                    STATE_KEY_VARIABLE
+                            + " must hold at least 16 bytes (32 hex digits), got "
+                            + key.length);
+        }
+        return key;
     }
 
     private void requirePositive(Integer value, String option) {

@@ -1,6 +1,8 @@
 package dev.eryx.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,6 +38,45 @@ class ServeCommandTest {
                     .version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(10))
                     .build();
+
+    @Test
+    void theStateKeyIsHexOrBase64OfAtLeast16Bytes() {
+        byte[] key = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+        assertArrayEquals(
+                key, ServeCommand.stateKey(java.util.HexFormat.of().formatHex(key).toUpperCase()));
+        assertArrayEquals(
+                key, ServeCommand.stateKey(java.util.Base64.getEncoder().encodeToString(key)));
+        byte[] dashed = new byte[18];
+        java.util.Arrays.fill(dashed, (byte) 0xfb); // "-" and "_" in the URL-safe alphabet
+        assertArrayEquals(
+                dashed,
+                ServeCommand.stateKey(java.util.Base64.getUrlEncoder().encodeToString(dashed)));
+        assertNull(ServeCommand.stateKey(""));
+        assertNull(ServeCommand.stateKey(null));
+        IllegalArgumentException shortKey =
+                assertThrows(IllegalArgumentException.class, () -> ServeCommand.stateKey("abcd"));
+        assertTrue(shortKey.getMessage().contains("at least 16 bytes"), shortKey.getMessage());
+        IllegalArgumentException notBase64 =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> ServeCommand.stateKey("not a key, not even base64!"));
+        assertTrue(notBase64.getMessage().contains("ERYX_STATE_KEY"), notBase64.getMessage());
+    }
+
+    @Test
+    void aBadStateKeyIsAUsageError() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CommandLine cl =
+                EryxCommand.commandLine(
+                        new ByteArrayInputStream(new byte[0]),
+                        () -> false,
+                        new ByteArrayOutputStream(),
+                        err,
+                        Map.of("ERYX_STATE_KEY", "c2hvcnQ=")::get);
+        assertEquals(2, cl.execute("serve", "--port", "0"));
+        String message = err.toString(StandardCharsets.UTF_8);
+        assertTrue(message.contains("ERYX_STATE_KEY must hold at least 16 bytes"), message);
+    }
 
     @Test
     void servesHealthAndMetricsBehindTheTokenFromTheEnvironmentThenStops() throws Exception {

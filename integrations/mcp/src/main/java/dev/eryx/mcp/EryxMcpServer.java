@@ -272,8 +272,8 @@ public final class EryxMcpServer implements AutoCloseable {
         }
 
         /**
-         * The largest HTTP request body {@link #httpServlet} reads, chunked or not (default 16 MiB,
-         * the SDK's); a larger one is refused unread.
+         * The largest HTTP request body {@link EryxMcpServer#httpServlet} reads, chunked or not
+         * (default 16 MiB, the SDK's); a larger one is refused unread.
          */
         public Builder maxHttpRequestBytes(int bytes) {
             if (bytes < 1) {

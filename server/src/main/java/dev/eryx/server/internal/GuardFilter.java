@@ -8,11 +8,14 @@ import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -64,6 +67,7 @@ final class GuardFilter extends HttpFilter {
         Route route = Route.of(pathOf(request));
         long started = System.nanoTime();
         Runnable release = () -> {};
+        HttpServletResponse out = response;
         boolean async = false;
         try {
             if (!policy.allowsHost(request.getHeader("Host"))) {
@@ -131,8 +135,14 @@ final class GuardFilter extends HttpFilter {
                     return;
                 }
                 release = once(running::release);
+                if (route != Route.MCP) {
+                    // The permit ends when the answer starts: a body written in full completes
+                    // the response at once, and a client that sends its next request on
+                    // receiving it must find the permit free, not still held until this returns.
+                    out = new ReleasingResponse(response, release);
+                }
             }
-            chain.doFilter(request, response);
+            chain.doFilter(request, out);
             if (request.isAsyncStarted()) {
                 // The MCP transport answers from another thread: count and release when it ends.
                 async = true;
@@ -224,6 +234,28 @@ final class GuardFilter extends HttpFilter {
     }
 
     /** Runs {@code actions} in order the first time it is run, never again. */
+    /** A response that runs {@code beforeWrite} when its body is first asked for. */
+    private static final class ReleasingResponse extends HttpServletResponseWrapper {
+        private final Runnable beforeWrite;
+
+        ReleasingResponse(HttpServletResponse response, Runnable beforeWrite) {
+            super(response);
+            this.beforeWrite = beforeWrite;
+        }
+
+        @Override
+        public ServletOutputStream getOutputStream() throws IOException {
+            beforeWrite.run();
+            return super.getOutputStream();
+        }
+
+        @Override
+        public PrintWriter getWriter() throws IOException {
+            beforeWrite.run();
+            return super.getWriter();
+        }
+    }
+
     private static Runnable once(Runnable... actions) {
         AtomicBoolean done = new AtomicBoolean();
         return () -> {

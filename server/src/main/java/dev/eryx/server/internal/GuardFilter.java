@@ -187,6 +187,12 @@ final class GuardFilter extends HttpFilter {
     private byte[] readBody(HttpServletRequest request) throws IOException {
         try (InputStream in = request.getInputStream()) {
             byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxRequestBytes + 1));
+            long declared = request.getContentLengthLong();
+            if (declared >= 0 && body.length < declared) {
+                // The client went away mid-body: answer nothing it could act on, take no permit.
+                throw new IOException(
+                        "the body ended after " + body.length + " of " + declared + " bytes");
+            }
             return body.length > maxRequestBytes ? null : body;
         }
     }

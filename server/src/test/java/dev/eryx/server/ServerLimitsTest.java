@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,6 +46,12 @@ class ServerLimitsTest {
         if (server != null) {
             server.close();
         }
+    }
+
+    /** No test starts while another's requests still hold places (a failed one may leave some). */
+    @BeforeEach
+    void nothingRunning() throws InterruptedException {
+        awaitMetric("eryx_http_requests_running", 0);
     }
 
     @Test
@@ -134,6 +141,9 @@ class ServerLimitsTest {
                                 "/v1/sessions/" + id + "/execute",
                                 "{\"code\": \"while True: pass\", \"timeout_ms\": 4000}"));
             }
+            // Both hold their places before the probes start: a probe sent earlier could take
+            // the second place itself and turn a busy call away.
+            awaitMetric("eryx_http_requests_running", 2);
             HttpResponse<String> refused = null;
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() < deadline

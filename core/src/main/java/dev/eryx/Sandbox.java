@@ -107,6 +107,25 @@ public final class Sandbox implements AutoCloseable {
     }
 
     /**
+     * Starts an execution under other limits for this one execution, as {@link
+     * #executeAsync(String, ResourceLimits)} does, and streams its output to {@code output} while
+     * it runs (in addition to the builder's listeners and to the result's {@code stdout()} and
+     * {@code stderr()}).
+     */
+    public ExecutionHandle executeAsync(String code, ResourceLimits limits, OutputListener output) {
+        throw new UnsupportedOperationException("contract stub: part A");
+    }
+
+    /**
+     * {@code text} with every value and placeholder of this sandbox's secrets replaced by {@code
+     * [secret NAME]}: for logs and dashboards that show code and output. Returns {@code text}
+     * itself when the sandbox has no secrets.
+     */
+    public String redact(String text) {
+        throw new UnsupportedOperationException("contract stub: part A");
+    }
+
+    /**
      * Runs a Python file's bytes as CPython runs a script, and waits for it: CPython decodes them
      * (a PEP 263 coding cookie or a UTF-8 BOM, else UTF-8; bytes that do not decode raise {@code
      * SyntaxError}), and tracebacks name {@code filename} and show its lines. Otherwise as {@link

@@ -70,6 +70,20 @@ public final class PooledSandbox implements AutoCloseable {
         return handle;
     }
 
+    /**
+     * As {@link #executeAsync(String, ResourceLimits)}, streaming the output to {@code output}
+     * while it runs ({@link Sandbox#executeAsync(String, ResourceLimits, OutputListener)}).
+     */
+    public ExecutionHandle executeAsync(
+            String code, ResourceLimits limits, dev.eryx.OutputListener output) {
+        throw new UnsupportedOperationException("contract stub: part A");
+    }
+
+    /** {@link Sandbox#redact(String)} of the lent sandbox. */
+    public String redact(String text) {
+        throw new UnsupportedOperationException("contract stub: part A");
+    }
+
     /** The sandbox's files (in-memory filesystem and the template's mounts). */
     public SandboxFiles files() {
         synchronized (lock) {

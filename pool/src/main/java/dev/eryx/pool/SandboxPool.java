@@ -347,6 +347,18 @@ public final class SandboxPool implements AutoCloseable {
     }
 
     /**
+     * As {@link #newSandbox()}, under {@code limits}: its memory and filesystem limits may be lower
+     * than the pool's (each is cut to the pool's), the others are the sandbox's defaults for its
+     * executions.
+     *
+     * @throws IllegalStateException the pool is closed
+     * @throws EryxException the sandbox could not be started
+     */
+    public Sandbox newSandbox(ResourceLimits limits) {
+        throw new UnsupportedOperationException("contract stub: part A");
+    }
+
+    /**
      * A sandbox of its own resumed from {@code state} ({@link Sandbox#saveState()} of a sandbox of
      * this pool, or of one configured alike), closed by the caller; otherwise as {@link
      * #newSandbox()}. The state is verified as {@link Sandbox.Builder#restoreFrom(byte[])} does,

@@ -289,6 +289,54 @@ public final class PythonTool implements AutoCloseable {
         return runSession(sessionId, code, capped, false);
     }
 
+    /**
+     * As {@link #runWithLimits(String, String, ResourceLimits)}, streaming the output to {@code
+     * output} while the code runs.
+     */
+    public ToolOutput runWithLimits(
+            String sessionId, String code, ResourceLimits limits, dev.eryx.OutputListener output) {
+        throw new UnsupportedOperationException("contract stub: part T");
+    }
+
+    /**
+     * As {@link #runInSession(String, String, ResourceLimits)}, streaming the output to {@code
+     * output} while the code runs.
+     */
+    public ToolOutput runInSession(
+            String sessionId, String code, ResourceLimits limits, dev.eryx.OutputListener output) {
+        throw new UnsupportedOperationException("contract stub: part T");
+    }
+
+    /**
+     * Starts the session {@code sessionId} now (replacing a live one of that id, as {@link #reset}
+     * then a first call would) with its own memory and filesystem limits, each cut to the pool's;
+     * its calls then run as any session's.
+     *
+     * @param limits the session's limits; null for the pool's
+     * @throws dev.eryx.pool.PoolExhaustedException the session limit is reached and no session can
+     *     be evicted
+     * @throws dev.eryx.EryxException its sandbox could not be started
+     * @throws IllegalStateException the tool is closed
+     */
+    public void createSession(String sessionId, ResourceLimits limits) {
+        throw new UnsupportedOperationException("contract stub: part T");
+    }
+
+    /**
+     * Cancels the call running in the session now, if any (its verdict is {@code cancelled}); calls
+     * queued behind it still run. Returns at once.
+     *
+     * @return whether a call was running
+     */
+    public boolean cancel(String sessionId) {
+        throw new UnsupportedOperationException("contract stub: part T");
+    }
+
+    /** The live sessions, oldest first. */
+    public java.util.List<SessionInfo> sessions() {
+        throw new UnsupportedOperationException("contract stub: part T");
+    }
+
     /** The pool's limits with the call's timeout, fuel and output, each cut to the maximum. */
     private ResourceLimits limitsFor(ResourceLimits requested) {
         Duration asked = requested.executionTimeout();
@@ -747,6 +795,11 @@ public final class PythonTool implements AutoCloseable {
             }
             this.sessionIdleTimeout = ttl;
             return this;
+        }
+
+        /** Told of every run (redacted); see {@link RunListener}. */
+        public Builder runListener(RunListener listener) {
+            throw new UnsupportedOperationException("contract stub: part T");
         }
 
         /**

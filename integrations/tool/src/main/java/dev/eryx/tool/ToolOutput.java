@@ -269,6 +269,11 @@ public final class ToolOutput {
         return node;
     }
 
+    /** The execution's effect ledger (files, callbacks, network), empty when it carried none. */
+    public java.util.List<dev.eryx.Effect> effects() {
+        throw new UnsupportedOperationException("contract stub: part T");
+    }
+
     /**
      * {@link #structured()} plus {@code duration_ms} and {@code stats} ({@code fuel}, {@code
      * peak_memory_bytes}, {@code callbacks}): the server's response body. A new tree on each call.

@@ -87,7 +87,7 @@ function saveToken(event) {
  * fetch() with the bearer token. A 401 opens the token dialog and repeats the call with the new
  * token, so callers never see it. Other statuses are the caller's.
  */
-async function call(method, path, { body, accept, signal } = {}) {
+async function call(method, path, { body, accept } = {}) {
   for (;;) {
     const headers = { Accept: accept || 'application/json' };
     const token = storedToken();
@@ -97,7 +97,6 @@ async function call(method, path, { body, accept, signal } = {}) {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
       cache: 'no-store',
     });
     if (response.status !== 401) return response;
@@ -142,6 +141,12 @@ function describeFailure(error) {
 
 // ---------------------------------------------------------------------------------------------
 // Small formatting helpers
+
+/** JSON on one line when short, else indented. */
+function formatJson(value) {
+  const compact = JSON.stringify(value);
+  return compact.length <= 80 ? compact : JSON.stringify(value, null, 2);
+}
 
 function formatMs(ms) {
   return ms == null ? '–' : Math.round(ms) + ' ms';
@@ -291,12 +296,15 @@ function insertIndent(editor) {
   }
 }
 
+/** Ctrl+Enter (Cmd+Enter) runs from anywhere in the playground. */
+function onDocumentKey(event) {
+  if (event.key !== 'Enter' || !(event.ctrlKey || event.metaKey)) return;
+  if ($('view-playground').hidden || $('token-dialog').open) return;
+  event.preventDefault();
+  run();
+}
+
 function onEditorKey(event) {
-  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    run();
-    return;
-  }
   if (event.key === 'Escape') {
     state.tabLeavesEditor = true; // keyboard users can still leave the editor
     return;
@@ -362,6 +370,12 @@ function executeBody(code) {
   if (timeout != null) body.timeout_ms = timeout;
   if (fuel != null) body.fuel = fuel;
   return body;
+}
+
+function onMemoryChange() {
+  if (state.session) {
+    showMessage($('message'), 'The memory limit applies to a new session: Reset to start one with it.', 'notice');
+  }
 }
 
 async function createSession() {
@@ -458,7 +472,7 @@ function renderResult(json, streamed) {
   const stats = json.stats || {};
   $('fuel').textContent = formatCount(stats.fuel);
   $('memory').textContent = formatBytes(stats.peak_memory_bytes);
-  $('result').textContent = json.result == null ? '' : JSON.stringify(json.result, null, 2);
+  $('result').textContent = json.result == null ? '' : formatJson(json.result);
   $('raw').textContent = JSON.stringify(json, null, 2);
   renderTraceback(json.error);
   renderEffects(json.effects);
@@ -523,15 +537,21 @@ async function consume(response) {
   }
   let streamed = false;
   let result = null;
-  await readEvents(response, (name, data) => {
-    const json = JSON.parse(data);
-    if (name === 'stdout' || name === 'stderr') {
-      streamed = true;
-      appendOutput(name, json.text);
-    } else if (name === 'result') {
-      result = json;
-    }
-  });
+  try {
+    await readEvents(response, (name, data) => {
+      const json = JSON.parse(data);
+      if (name === 'stdout' || name === 'stderr') {
+        streamed = true;
+        appendOutput(name, json.text);
+      } else if (name === 'result') {
+        result = json;
+      }
+    });
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    throw new Error('The connection broke during the run (' + error.message + '); the server cancels an '
+      + 'execution whose client went away.');
+  }
   if (!result) return false;
   renderResult(result, streamed);
   return true;
@@ -579,7 +599,7 @@ async function cancel() {
   state.cancelling = true;
   $('cancel').disabled = true;
   try {
-    const json = await callJson('POST', '/v1/sessions/' + encodeURIComponent(state.session) + '/cancel', {});
+    const json = await callJson('POST', '/v1/sessions/' + encodeURIComponent(state.session) + '/cancel');
     if (!json.cancelled && state.running) {
       showMessage($('message'), 'Nothing was running to cancel (the run had just ended).', 'notice');
     }
@@ -700,11 +720,11 @@ function runRow(runInfo) {
 }
 
 function sessionRow(s) {
-  const id = el('td', 'id', s.id);
-  if (s.id === state.session) id.append(el('span', 'mine', ' (this page)'));
   const created = el('td', 'num', formatAge(s.age_ms));
   created.title = 'created ' + s.created;
-  return row('session' + (s.running ? ' busy' : ''), [id, s.kind, created, numCell(formatAge(s.idle_ms)),
+  // The cell holds the id alone; "(this page)" is the CSS's, for the playground's own session.
+  const classes = ['session', s.running ? 'busy' : '', s.id === state.session ? 'mine' : ''];
+  return row(classes.filter(Boolean).join(' '), [el('td', 'id', s.id), s.kind, created, numCell(formatAge(s.idle_ms)),
     numCell(formatCount(s.executions)), numCell(formatBytes(s.memory_bytes)), s.running ? 'yes' : 'no']);
 }
 
@@ -793,6 +813,8 @@ function start() {
   $('token-dialog').addEventListener('cancel', (event) => event.preventDefault());
   $('tab-playground').addEventListener('click', () => { location.hash = 'playground'; });
   $('tab-operator').addEventListener('click', () => { location.hash = 'operator'; });
+  $('limit-memory').addEventListener('change', onMemoryChange);
+  document.addEventListener('keydown', onDocumentKey);
   window.addEventListener('hashchange', showView);
   document.addEventListener('visibilitychange', scheduleOperator);
   renderLegend();

@@ -8,6 +8,9 @@
 const TOKEN_KEY = 'eryx.token';
 const MIB = 1024 * 1024;
 const OPERATOR_REFRESH_MS = 2000;
+// How long Cancel keeps asking while the server has not started the run: 10 × 200 ms.
+const CANCEL_ATTEMPTS = 10;
+const CANCEL_RETRY_MS = 200;
 // Verdict wire names, in the order the chart stacks them (ok at the bottom).
 const VERDICTS = ['ok', 'python_error', 'timeout', 'cancelled', 'fuel', 'memory', 'output', 'crashed'];
 // The file name CPython gives code run from a string, which is how the server runs the editor's code.
@@ -18,7 +21,8 @@ const $ = (id) => document.getElementById(id);
 const state = {
   session: null, // the playground's session id, created on the first run
   running: false,
-  cancelling: false,
+  cancelling: false, // a cancel call is in flight
+  cancelRequested: false, // Cancel was pressed during this run
   tokenPrompt: null, // the pending token dialog's promise, shared by concurrent 401s
   operatorTimer: null,
   operatorBusy: false,
@@ -570,9 +574,13 @@ async function run() {
   showMessage(message, null);
   setRunning(true);
   clearPanes();
-  state.cancelling = false;
+  state.cancelRequested = false;
   try {
     const id = state.session || (await createSession());
+    if (state.cancelRequested) {
+      showMessage(message, 'Cancelled before it started.', 'notice');
+      return;
+    }
     let response = await execute(id, body);
     if (response.status === 404) {
       // The session expired (idle) or was deleted elsewhere: start another and run once more.
@@ -594,19 +602,33 @@ async function run() {
   }
 }
 
+/**
+ * Cancels the run in flight. Before its session exists the run just stops there; a run the
+ * server has not started yet (queued for a sandbox) answers "nothing running", so that is asked
+ * again for a moment until the run starts or ends.
+ */
 async function cancel() {
-  if (!state.running || !state.session || state.cancelling) return;
+  if (!state.running || state.cancelling) return;
+  state.cancelRequested = true;
   state.cancelling = true;
   $('cancel').disabled = true;
   try {
-    const json = await callJson('POST', '/v1/sessions/' + encodeURIComponent(state.session) + '/cancel');
-    if (!json.cancelled && state.running) {
-      showMessage($('message'), 'Nothing was running to cancel (the run had just ended).', 'notice');
+    for (let attempt = 0; state.running && state.session; attempt++) {
+      const path = '/v1/sessions/' + encodeURIComponent(state.session) + '/cancel';
+      const json = await callJson('POST', path);
+      if (json.cancelled || !state.running) return;
+      if (attempt === CANCEL_ATTEMPTS) {
+        showMessage($('message'), 'Nothing was running to cancel yet; the run goes on.', 'notice');
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, CANCEL_RETRY_MS));
     }
   } catch (error) {
     showMessage($('message'), 'Cancel failed: ' + describeFailure(error), 'error');
-    $('cancel').disabled = !state.running;
+  } finally {
+    // Still running (the result is on its way, or cancel failed): it may be asked again.
     state.cancelling = false;
+    $('cancel').disabled = !state.running;
   }
 }
 

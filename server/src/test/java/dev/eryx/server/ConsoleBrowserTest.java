@@ -378,24 +378,22 @@ class ConsoleBrowserTest {
                             return failed.contains("python_error") && failed.contains("cancelled");
                         });
         // Newest first: the memory run was the last failure.
-        String newestFailure =
-                driver.findElements(By.cssSelector("#failed tbody tr.run")).get(0).getText();
-        assertTrue(newestFailure.contains("memory"), newestFailure);
+        List<List<String>> failed = rows("#failed tbody tr.run");
+        assertTrue(String.join(" ", failed.get(0)).contains("memory"), failed.toString());
 
         // Slowest first, and the 1.5 s sleep is among them.
-        List<WebElement> slowest = driver.findElements(By.cssSelector("#slowest tbody tr.run"));
-        assertTrue(rowsText("#slowest tbody tr.run").contains("sleep"));
+        List<List<String>> slowest = rows("#slowest tbody tr.run");
+        assertTrue(slowest.toString().contains("sleep"), slowest.toString());
         long previous = Long.MAX_VALUE;
-        for (WebElement row : slowest) {
-            long ms = -1;
-            for (WebElement cell : row.findElements(By.tagName("td"))) {
-                if (cell.getText().strip().matches("[\\d,]+ ms")) {
-                    ms = Long.parseLong(cell.getText().replaceAll("[^\\d]", ""));
-                    break;
-                }
-            }
-            assertTrue(ms >= 0, "no duration cell in " + row.getText());
-            assertTrue(ms <= previous, "not slowest first: " + rowsText("#slowest tbody tr.run"));
+        for (List<String> row : slowest) {
+            String duration =
+                    row.stream()
+                            .map(String::strip)
+                            .filter(c -> c.matches("[\\d,]+ ms"))
+                            .findFirst()
+                            .orElseThrow(() -> new AssertionError("no duration in " + row));
+            long ms = Long.parseLong(duration.replaceAll("\\D", ""));
+            assertTrue(ms <= previous, "not slowest first: " + slowest);
             previous = ms;
         }
         wait(WAIT).until(d -> rowsText("#sessions tbody tr.session").contains(session));
@@ -464,10 +462,21 @@ class ConsoleBrowserTest {
         return t == null ? "" : t;
     }
 
+    /**
+     * The cells' text of the rows {@code css} selects, read in one script: the operator view
+     * replaces its rows on each refresh, so elements found one call earlier may be gone.
+     */
+    @SuppressWarnings("unchecked")
+    private static List<List<String>> rows(String css) {
+        return (List<List<String>>)
+                script(
+                        "return Array.from(document.querySelectorAll('"
+                                + css
+                                + "'), r => Array.from(r.cells, c => c.textContent));");
+    }
+
     private static String rowsText(String css) {
-        return String.join(
-                "\n",
-                driver.findElements(By.cssSelector(css)).stream().map(e -> e.getText()).toList());
+        return String.join("\n", rows(css).stream().map(cells -> String.join(" ", cells)).toList());
     }
 
     private static Object script(String js) {

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -199,20 +200,30 @@ class ConsoleBrowserTest {
                                     !d.findElements(By.cssSelector("#editor-highlight .token"))
                                             .isEmpty());
         }
+        // What the page showed when "first" appeared, recorded in the page itself: a WebDriver
+        // poll may come late on a loaded machine, the observer cannot.
+        script(
+                "window.eryxFirstSeen = null;"
+                        + " const $ = (id) => document.getElementById(id);"
+                        + " new MutationObserver((changes, observer) => {"
+                        + "   if (!$('output').textContent.includes('first')) return;"
+                        + "   window.eryxFirstSeen = {verdict: $('verdict').textContent,"
+                        + "     output: $('output').textContent, status: $('status').textContent,"
+                        + "     cancel: !$('cancel').disabled};"
+                        + "   observer.disconnect();"
+                        + " }).observe($('output'),"
+                        + "   {childList: true, subtree: true, characterData: true});");
         clearVerdict();
         el("run").click();
 
-        // "first" is on the page while the code still sleeps: it was streamed, not delivered with
-        // the result.
-        new WebDriverWait(driver, WAIT, Duration.ofMillis(20))
-                .until(d -> text("output").contains("first"));
-        String verdictThen = text("verdict");
-        String outputThen = text("output");
-        String statusThen = text("status");
-        assertNotEquals("ok", verdictThen, "the verdict came before the first line was shown");
-        assertFalse(outputThen.contains("second"), outputThen);
-        assertEquals("running", statusThen);
-        assertTrue(el("cancel").isEnabled(), "#cancel is enabled while running");
+        // "first" was on the page while the code still slept: streamed, not sent with the result.
+        wait(WAIT).until(d -> script("return window.eryxFirstSeen") != null);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> seen = (Map<String, Object>) script("return window.eryxFirstSeen");
+        assertNotEquals("ok", seen.get("verdict"), "the verdict came with the first line: " + seen);
+        assertFalse(((String) seen.get("output")).contains("second"), seen.toString());
+        assertEquals("running", seen.get("status"), seen.toString());
+        assertEquals(Boolean.TRUE, seen.get("cancel"), "#cancel is enabled while running");
 
         awaitResult();
         assertEquals("ok", text("verdict"));

@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -60,6 +61,7 @@ class ConsoleBrowserTest {
     private static ChromeDriver driver;
     private static Path profile;
     private static String base;
+    private static String skipReason;
 
     @BeforeAll
     static void start() throws IOException {
@@ -68,14 +70,21 @@ class ConsoleBrowserTest {
         Path chromium = Path.of(System.getProperty("eryx.chromium", "/usr/bin/chromium"));
         Path chromedriver =
                 Path.of(System.getProperty("eryx.chromedriver", "/usr/bin/chromedriver"));
-        Assumptions.assumeTrue(
-                Files.isExecutable(chromium) && Files.isExecutable(chromedriver),
-                "console browser tests skipped: "
-                        + (Files.isExecutable(chromium) ? "" : chromium + " is missing ")
-                        + (Files.isExecutable(chromedriver) ? "" : chromedriver + " is missing ")
-                        + "(install the packages chromium and chromium-driver, e.g. `apt-get"
-                        + " install chromium chromium-driver`, or set -Deryx.chromium and"
-                        + " -Deryx.chromedriver)");
+        if (!Files.isExecutable(chromium) || !Files.isExecutable(chromedriver)) {
+            // Each test is skipped with this reason (an assumption failing here would abort the
+            // class, which Surefire counts as nothing at all).
+            skipReason =
+                    "console browser tests skipped: "
+                            + (Files.isExecutable(chromium) ? "" : chromium + " is missing; ")
+                            + (Files.isExecutable(chromedriver)
+                                    ? ""
+                                    : chromedriver + " is missing; ")
+                            + "install the packages chromium and chromium-driver (apt-get install"
+                            + " chromium chromium-driver), or point -Deryx.chromium and"
+                            + " -Deryx.chromedriver at them";
+            System.err.println("WARNING: " + skipReason);
+            return;
+        }
 
         server =
                 EryxServer.builder()
@@ -114,6 +123,11 @@ class ConsoleBrowserTest {
                         .usingAnyFreePort()
                         .build();
         driver = new ChromeDriver(service, options);
+    }
+
+    @BeforeEach
+    void needsTheBrowser() {
+        Assumptions.assumeTrue(skipReason == null, skipReason);
     }
 
     @AfterAll

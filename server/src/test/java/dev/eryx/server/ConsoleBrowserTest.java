@@ -28,6 +28,9 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 import org.openqa.selenium.By;
 import org.openqa.selenium.ElementClickInterceptedException;
 import org.openqa.selenium.JavascriptExecutor;
@@ -62,6 +65,23 @@ class ConsoleBrowserTest {
     private static Path profile;
     private static String base;
     private static String skipReason;
+
+    /** A failed step leaves the page as it was in target/screenshots/failed-METHOD.png. */
+    @RegisterExtension
+    static final TestWatcher SCREENSHOT_ON_FAILURE =
+            new TestWatcher() {
+                @Override
+                public void testFailed(ExtensionContext context, Throwable cause) {
+                    if (driver == null) {
+                        return;
+                    }
+                    try {
+                        screenshot("failed-" + context.getRequiredTestMethod().getName() + ".png");
+                    } catch (IOException | RuntimeException e) {
+                        cause.addSuppressed(e);
+                    }
+                }
+            };
 
     @BeforeAll
     static void start() throws IOException {

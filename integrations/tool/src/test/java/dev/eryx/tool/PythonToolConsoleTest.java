@@ -218,6 +218,14 @@ class PythonToolConsoleTest {
                     tool.run("capped", overPool, null).verdict(),
                     "a session asking for more memory than the pool's gets the pool's");
 
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () ->
+                            tool.createSession(
+                                    "tiny",
+                                    ResourceLimits.builder().maxMemoryBytes(1 << 20).build()));
+            assertFalse(tool.hasSession("tiny"));
+
             // Replacing a live session starts it afresh.
             tool.run("capped", "y = 1", null);
             tool.createSession("capped", null);

@@ -356,11 +356,15 @@ public final class PythonTool implements AutoCloseable {
     /**
      * Starts the session {@code sessionId} now (replacing a live one of that id, as {@link #reset}
      * then a first call would) with its own memory and filesystem limits, each cut to the pool's;
-     * its calls then run as any session's.
+     * its calls then run as any session's (their timeout, fuel and output limits are each call's).
+     * It counts against {@link Builder#maxSessions} as any session does. The limits hold until the
+     * session ends: a session dropped after a crash comes back, on its next call, with the pool's.
      *
      * @param limits the session's limits; null for the pool's
+     * @throws IllegalArgumentException sessionId null, or the memory limit is below what the
+     *     interpreter needs
      * @throws dev.eryx.pool.PoolExhaustedException the session limit is reached and no session can
-     *     be evicted
+     *     be evicted (the sandbox just started is closed)
      * @throws dev.eryx.EryxException its sandbox could not be started
      * @throws IllegalStateException the tool is closed
      */

@@ -71,7 +71,7 @@ final class ApiServlet extends HttpServlet {
                 runnable -> {
                     Thread thread =
                             new Thread(runnable, "eryx-stream-" + streams.incrementAndGet());
-                    thread.setDaemon(true); // a run the server's close cancels; never keeps a JVM
+                    thread.setDaemon(true); // never keeps the JVM alive
                     return thread;
                 };
     }

@@ -134,6 +134,8 @@ class ServerLimitsTest {
                                 "/v1/sessions/" + id + "/execute",
                                 "{\"code\": \"while True: pass\", \"timeout_ms\": 4000}"));
             }
+            // Both hold their places before the third comes: it must not overtake one of them.
+            awaitMetric("eryx_http_requests_running", 2);
             HttpResponse<String> refused = null;
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() < deadline

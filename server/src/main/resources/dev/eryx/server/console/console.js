@@ -727,7 +727,7 @@ function runRow(runInfo) {
   verdict.append(badge);
   const codeCell = el('td', 'code');
   // One line per row: the newlines show as ⏎; the whole code is in the tooltip.
-  const code = el('code', null, (runInfo.code || '').replace(/\r?\n/g, ' ⏎ '));
+  const code = el('code', null, (runInfo.code || '').trimEnd().replace(/\r?\n/g, ' ⏎ '));
   codeCell.title = runInfo.code || '';
   codeCell.append(code);
   // The exception type, else (a limit, a cancel) the first line of the message.

@@ -87,7 +87,7 @@ public final class Sandbox implements AutoCloseable {
      */
     public ExecutionHandle executeAsync(String code) {
         Objects.requireNonNull(code, "code");
-        return runtime.submit(code, runtime.limits());
+        return runtime.submit(code, runtime.limits(), null);
     }
 
     /**
@@ -95,6 +95,34 @@ public final class Sandbox implements AutoCloseable {
      * ResourceLimits)} runs it; cancel it through the handle.
      */
     public ExecutionHandle executeAsync(String code, ResourceLimits limits) {
+        return start(code, limits, null);
+    }
+
+    /**
+     * Starts an execution under other limits for this one execution, as {@link
+     * #executeAsync(String, ResourceLimits)} does, and streams its output to {@code output} while
+     * it runs, in addition to the builder's {@link Builder#stdout stdout} and {@link Builder#stderr
+     * stderr} listeners and to the result's {@code stdout()} and {@code stderr()}. {@code output}
+     * is called as those listeners are (see {@link Builder#stdout(Consumer)}): on the sandbox's
+     * output thread, after the builder's listener for each piece of text, in the order the guest
+     * wrote, with everything before the execution's outcome is delivered; abandoned if still busy
+     * at the execution's timeout or cancellation; logged once and kept if it throws. Secret values
+     * are already {@code [REDACTED]} in the text, as in the result.
+     *
+     * @throws IllegalStateException the sandbox is closed or no longer usable, or this is called
+     *     from one of its own callbacks while the execution waits for it
+     */
+    public ExecutionHandle executeAsync(String code, ResourceLimits limits, OutputListener output) {
+        return start(
+                code,
+                limits,
+                Objects.requireNonNull(
+                        output,
+                        "output: pass an OutputListener, or use executeAsync(code, limits)"));
+    }
+
+    /** Submits {@code code} under {@code limits} with this sandbox's memory and VFS caps. */
+    private ExecutionHandle start(String code, ResourceLimits limits, OutputListener output) {
         Objects.requireNonNull(code, "code");
         Objects.requireNonNull(limits, "limits");
         ResourceLimits own = runtime.limits();
@@ -103,7 +131,21 @@ public final class Sandbox implements AutoCloseable {
                         .maxMemoryBytes(own.maxMemoryBytes())
                         .maxVfsBytes(own.maxVfsBytes())
                         .build();
-        return runtime.submit(code, effective);
+        return runtime.submit(code, effective, output);
+    }
+
+    /**
+     * {@code text} with every value and placeholder of this sandbox's {@link Builder#secret
+     * secrets} replaced by {@code [secret NAME]}: for logs and dashboards that show code and
+     * output. Placeholders restored from a {@link Builder#restoreFrom saved state} count, those of
+     * secrets the restoring builder did not give included; where one value or placeholder contains
+     * another, the longer is replaced. Returns {@code text} itself when nothing matches (always
+     * without secrets). Only reads the secrets, so it also works once the sandbox is closed.
+     *
+     * @throws NullPointerException {@code text} is null
+     */
+    public String redact(String text) {
+        return runtime.secrets().redactNamed(text);
     }
 
     /**

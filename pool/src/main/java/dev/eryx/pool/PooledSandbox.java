@@ -2,10 +2,12 @@ package dev.eryx.pool;
 
 import dev.eryx.ExecutionHandle;
 import dev.eryx.ExecutionResult;
+import dev.eryx.OutputListener;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import dev.eryx.SandboxFiles;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * A sandbox lent by a {@link SandboxPool}. Globals persist between its executions until it is
@@ -58,16 +60,44 @@ public final class PooledSandbox implements AutoCloseable {
     public ExecutionHandle executeAsync(String code, ResourceLimits limits) {
         Objects.requireNonNull(code, "code");
         Objects.requireNonNull(limits, "limits");
+        return startTracked(live -> live.executeAsync(code, limits));
+    }
+
+    /**
+     * As {@link #executeAsync(String, ResourceLimits)}, streaming the output to {@code output}
+     * while it runs ({@link Sandbox#executeAsync(String, ResourceLimits, OutputListener)}).
+     *
+     * @throws IllegalStateException this sandbox was returned to its pool, or is no longer usable
+     */
+    public ExecutionHandle executeAsync(String code, ResourceLimits limits, OutputListener output) {
+        Objects.requireNonNull(code, "code");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(
+                output, "output: pass an OutputListener, or use executeAsync(code, limits)");
+        return startTracked(live -> live.executeAsync(code, limits, output));
+    }
+
+    /** Starts an execution that keeps the sandbox lent until it ends (see {@link #close()}). */
+    private ExecutionHandle startTracked(Function<Sandbox, ExecutionHandle> start) {
         Sandbox live = begin();
         ExecutionHandle handle;
         try {
-            handle = live.executeAsync(code, limits);
+            handle = start.apply(live);
         } catch (RuntimeException | Error e) {
             end();
             throw e;
         }
         handle.toCompletableFuture().whenComplete((result, failure) -> end());
         return handle;
+    }
+
+    /**
+     * {@link Sandbox#redact(String)} of the lent sandbox: its secrets' values and placeholders
+     * replaced by {@code [secret NAME]}. Works after the sandbox was returned too (it only reads
+     * the secrets, which are the pool's template's).
+     */
+    public String redact(String text) {
+        return sandbox.redact(text);
     }
 
     /** The sandbox's files (in-memory filesystem and the template's mounts). */

@@ -343,7 +343,30 @@ public final class SandboxPool implements AutoCloseable {
      */
     public Sandbox newSandbox() {
         requireOpen();
-        return createOwned(null);
+        return createOwned(null, limits);
+    }
+
+    /**
+     * As {@link #newSandbox()}, under {@code limits}: its memory and filesystem limits are those
+     * asked for, cut to the pool's ({@code min} of each), so a sandbox may hold less than the
+     * pool's sandboxes but never more; the others (timeout, fuel, output, callbacks) are the
+     * sandbox's defaults for its executions, as given.
+     *
+     * @throws IllegalArgumentException the memory limit is below what the interpreter needs (the
+     *     message says how much it needs)
+     * @throws IllegalStateException the pool is closed
+     * @throws EryxException the sandbox could not be started
+     */
+    public Sandbox newSandbox(ResourceLimits limits) {
+        Objects.requireNonNull(limits, "limits");
+        requireOpen();
+        return createOwned(
+                null,
+                limits.toBuilder()
+                        .maxMemoryBytes(
+                                Math.min(limits.maxMemoryBytes(), this.limits.maxMemoryBytes()))
+                        .maxVfsBytes(Math.min(limits.maxVfsBytes(), this.limits.maxVfsBytes()))
+                        .build());
     }
 
     /**
@@ -364,7 +387,7 @@ public final class SandboxPool implements AutoCloseable {
             throw new IllegalArgumentException("saved state is null");
         }
         requireOpen();
-        return createOwned(state);
+        return createOwned(state, limits);
     }
 
     private void requireOpen() {
@@ -374,11 +397,12 @@ public final class SandboxPool implements AutoCloseable {
     }
 
     /**
-     * A caller-owned sandbox, configured as the pooled ones are, from the image or from {@code
-     * state}: the builder verifies a state (format, checksum, interpreter build, packages and the
-     * template's state key) and refuses it with an {@link IllegalArgumentException}.
+     * A caller-owned sandbox under {@code limits}, configured as the pooled ones are, from the
+     * image or from {@code state}: the builder verifies a state (format, checksum, interpreter
+     * build, packages and the template's state key) and refuses it with an {@link
+     * IllegalArgumentException}.
      */
-    private Sandbox createOwned(byte[] state) {
+    private Sandbox createOwned(byte[] state, ResourceLimits limits) {
         Sandbox.Builder builder = Sandbox.builder();
         template.accept(builder);
         PoolListeners.Gate gate = listenTo(builder);

@@ -30,15 +30,17 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p><b>Routes</b> (JSON in and out): {@code POST /v1/execute}, {@code POST /v1/sessions}, {@code
- * POST /v1/sessions/{id}/execute}, {@code GET /v1/sessions/{id}/state}, {@code DELETE
- * /v1/sessions/{id}}, {@code GET /healthz}, {@code GET /metrics}, and {@code /mcp}. What the guest
- * does is reported in the body ({@code verdict}), never as an HTTP error; see docs/integrations.md.
+ * POST /v1/sessions/{id}/execute} (both execute routes also stream as server-sent events), {@code
+ * POST /v1/sessions/{id}/cancel}, {@code GET /v1/sessions/{id}/state}, {@code DELETE
+ * /v1/sessions/{id}}, {@code GET /v1/sessions}, {@code GET /v1/stats}, {@code GET /healthz}, {@code
+ * GET /metrics}, {@code /mcp}, and the web console at {@code /}. What the guest does is reported in
+ * the body ({@code verdict}), never as an HTTP error; see docs/integrations.md.
  *
  * <p><b>Safety.</b> It binds 127.0.0.1 by default. Every request's {@code Host} (and {@code
  * Origin}, when present) must be an allowed one, which stops DNS rebinding. A bearer token, when
- * set, is required on every route but {@code /healthz}; it must be set to bind a non-loopback
- * address or to serve a template that grants host access. Request bodies and concurrent requests
- * per token are bounded.
+ * set, is required on every route but {@code /healthz} and the console's files (which hold no
+ * data); it must be set to bind a non-loopback address or to serve a template that grants host
+ * access. Request bodies and concurrent requests per token are bounded.
  *
  * <p>{@link #start()} builds the pool (the first sandbox of a JVM boots CPython: seconds) and
  * binds; {@link #close()} stops Jetty and closes the sessions and the pool.

@@ -3,6 +3,7 @@ package dev.eryx.internal.execution;
 import dev.eryx.EryxException;
 import dev.eryx.ExecutionHandle;
 import dev.eryx.ExecutionResult;
+import dev.eryx.OutputListener;
 import dev.eryx.ResourceLimits;
 import dev.eryx.internal.net.secrets.Redactor;
 import dev.eryx.internal.net.secrets.SecretSet;
@@ -23,6 +24,10 @@ final class Execution implements ExecutionHandle {
     final String filename;
 
     final ResourceLimits limits;
+
+    /** Receives this execution's output besides the sandbox's listeners; or {@code null}. */
+    private final OutputListener listener;
+
     final CompletableFuture<ExecutionResult> future = new CompletableFuture<>();
     private final Watchdog watchdog;
 
@@ -56,25 +61,36 @@ final class Execution implements ExecutionHandle {
     Redactor redactor = SecretSet.none().redactor();
 
     Execution(Watchdog watchdog, String code, ResourceLimits limits) {
-        this(watchdog, code, null, "<string>", limits);
+        this(watchdog, code, limits, null);
+    }
+
+    Execution(Watchdog watchdog, String code, ResourceLimits limits, OutputListener listener) {
+        this(watchdog, code, null, "<string>", limits, listener);
     }
 
     Execution(Watchdog watchdog, byte[] source, String filename, ResourceLimits limits) {
-        this(watchdog, null, source, filename, limits);
+        this(watchdog, null, source, filename, limits, null);
     }
 
     private Execution(
-            Watchdog watchdog, String code, byte[] source, String filename, ResourceLimits limits) {
+            Watchdog watchdog,
+            String code,
+            byte[] source,
+            String filename,
+            ResourceLimits limits,
+            OutputListener listener) {
         this.watchdog = watchdog;
         this.code = code;
         this.source = source;
         this.filename = filename;
         this.limits = limits;
+        this.listener = listener;
     }
 
     /**
      * Starts capturing the output, stdout and stderr sharing the output allowance (counted as the
-     * guest writes, whenever the listeners receive it).
+     * guest writes, whenever the listeners receive it). The text goes to the sandbox's listeners
+     * and to this execution's own through one delivery.
      */
     void captureOutput(
             Consumer<String> stdoutListener,
@@ -91,13 +107,13 @@ final class Execution implements ExecutionHandle {
         output = delivery.begin();
         stdout =
                 new CapturedStream(
-                        output.to(stdoutListener),
+                        output.to(stdoutListener, listener == null ? null : listener::stdout),
                         output.toBytes(stdoutBytesListener),
                         budget,
                         redactor);
         stderr =
                 new CapturedStream(
-                        output.to(stderrListener),
+                        output.to(stderrListener, listener == null ? null : listener::stderr),
                         output.toBytes(stderrBytesListener),
                         budget,
                         redactor);

@@ -2,13 +2,17 @@ package dev.eryx.internal.execution;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 
 /**
- * Calls a sandbox's stdout/stderr listeners on a thread of their own ({@code eryx-output-…}, one
- * per sandbox, started by the first output to a listener), so a listener that blocks cannot hold
- * the guest past its timeout or cancellation, and one that throws cannot break the guest.
+ * Calls a sandbox's stdout/stderr listeners, and those given to one execution ({@code
+ * OutputListener}), on a thread of their own ({@code eryx-output-…}, one per sandbox, started by
+ * the first output to a listener), so a listener that blocks cannot hold the guest past its timeout
+ * or cancellation, and one that throws cannot break the guest.
  *
  * <p>Text is queued in the order the guest wrote it, stdout and stderr in one queue, so listeners
  * see the order {@code ExecutionResult.stdout()} and {@code stderr()} record. The queue holds at
@@ -38,8 +42,11 @@ final class OutputDelivery implements AutoCloseable {
     private boolean closed;
     private Thread thread;
 
-    /** One piece of output for one listener; {@code size} counts chars or bytes alike. */
-    private record Chunk(Session session, Runnable delivery, int size) {}
+    /**
+     * One piece of output for its listeners (one delivery each, so one that throws does not keep it
+     * from the others); {@code size} counts chars or bytes alike, once for all listeners.
+     */
+    private record Chunk(Session session, List<Runnable> deliveries, int size) {}
 
     OutputDelivery(String threadName) {
         this.threadName = threadName;
@@ -59,18 +66,38 @@ final class OutputDelivery implements AutoCloseable {
         private boolean incomplete;
         private boolean failureLogged;
 
-        /** A listener for {@link CapturedStream}: queues the text for {@code listener}. */
-        Consumer<String> to(Consumer<String> listener) {
-            return listener == null
-                    ? null
-                    : text -> enqueue(this, () -> listener.accept(text), text.length());
+        /**
+         * A listener for {@link CapturedStream}: queues the text for the sandbox's listener and
+         * this execution's own, either of which may be null; null when both are.
+         */
+        Consumer<String> to(Consumer<String> sandboxListener, Consumer<String> executionListener) {
+            return queueing(sandboxListener, executionListener, String::length);
         }
 
         /** As {@link #to}, for a listener of raw bytes (each array its own). */
         Consumer<byte[]> toBytes(Consumer<byte[]> listener) {
-            return listener == null
-                    ? null
-                    : bytes -> enqueue(this, () -> listener.accept(bytes), bytes.length);
+            return queueing(listener, null, bytes -> bytes.length);
+        }
+
+        private <T> Consumer<T> queueing(
+                Consumer<T> first, Consumer<T> second, ToIntFunction<T> size) {
+            List<Consumer<T>> listeners = new ArrayList<>(2);
+            if (first != null) {
+                listeners.add(first);
+            }
+            if (second != null) {
+                listeners.add(second);
+            }
+            if (listeners.isEmpty()) {
+                return null;
+            }
+            return value -> {
+                List<Runnable> deliveries = new ArrayList<>(listeners.size());
+                for (Consumer<T> listener : listeners) {
+                    deliveries.add(() -> listener.accept(value));
+                }
+                enqueue(this, deliveries, size.applyAsInt(value));
+            };
         }
 
         /**
@@ -145,7 +172,7 @@ final class OutputDelivery implements AutoCloseable {
     }
 
     /** Queues text for a listener; waits for room unless the execution is being stopped. */
-    private void enqueue(Session session, Runnable delivery, int size) {
+    private void enqueue(Session session, List<Runnable> deliveries, int size) {
         synchronized (lock) {
             while (queuedChars > 0
                     && queuedChars + size > MAX_QUEUED_CHARS
@@ -167,7 +194,7 @@ final class OutputDelivery implements AutoCloseable {
                 session.incomplete = true; // stopping: the guest must not wait
                 return;
             }
-            queue.add(new Chunk(session, delivery, size));
+            queue.add(new Chunk(session, deliveries, size));
             queuedChars += size;
             session.pending++;
             if (thread == null) {
@@ -200,10 +227,12 @@ final class OutputDelivery implements AutoCloseable {
                 lock.notifyAll(); // room for a waiting write
             }
             Throwable failure = null;
-            try {
-                chunk.delivery.run();
-            } catch (Throwable t) { // a listener's failure is its own: never the guest's
-                failure = t;
+            for (Runnable delivery : chunk.deliveries) {
+                try {
+                    delivery.run();
+                } catch (Throwable t) { // a listener's failure is its own: never the guest's
+                    failure = failure == null ? t : failure;
+                }
             }
             synchronized (lock) {
                 Session session = chunk.session;

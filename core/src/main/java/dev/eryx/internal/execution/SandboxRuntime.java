@@ -3,6 +3,7 @@ package dev.eryx.internal.execution;
 import dev.eryx.EryxException;
 import dev.eryx.ExecutionHandle;
 import dev.eryx.ExecutionResult;
+import dev.eryx.OutputListener;
 import dev.eryx.ResourceLimits;
 import dev.eryx.SandboxCrashedException;
 import dev.eryx.SandboxFiles;
@@ -218,9 +219,17 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     public ExecutionHandle submit(String code, ResourceLimits limits) {
+        return submit(code, limits, null);
+    }
+
+    /**
+     * Queues {@code code} under {@code limits}; {@code listener} (or {@code null}) receives its
+     * output as the sandbox's stdout/stderr listeners do.
+     */
+    public ExecutionHandle submit(String code, ResourceLimits limits, OutputListener listener) {
         refuseFromOwnCallback("execute()");
         thread.requireUsable();
-        return submit(new Execution(watchdog, code, limits));
+        return submit(new Execution(watchdog, code, limits, listener));
     }
 
     /** A script's source bytes, decoded by the guest as CPython decodes a file. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import dev.eryx.ExecutionCancelledException;
 import dev.eryx.ExecutionHandle;
 import dev.eryx.ExecutionResult;
+import dev.eryx.OutputListener;
 import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import dev.eryx.SandboxFiles;
@@ -30,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -52,6 +54,23 @@ import java.util.stream.Collectors;
  * dev.eryx.Verdict#CANCELLED}) and leaves the thread's interrupt flag set. A session whose sandbox
  * can run nothing more after a call (the interpreter crashed, or the code called {@code
  * os._exit()}) is dropped: the call's output says so, and the next call starts a new session.
+ *
+ * <p>What a console or dashboard over the tool needs:
+ *
+ * <ul>
+ *   <li>streaming: {@link #runWithLimits(String, String, ResourceLimits, OutputListener)} and
+ *       {@link #runInSession(String, String, ResourceLimits, OutputListener)} hand the output to a
+ *       listener while the code runs;
+ *   <li>{@link #cancel(String)} stops the call running in a session (verdict {@code cancelled}),
+ *       leaving the session and the calls queued behind it to go on;
+ *   <li>{@link #sessions()} describes the live sessions (age, calls, memory, whether one runs);
+ *   <li>{@link #createSession(String, ResourceLimits)} starts a session with less memory or
+ *       filesystem than the pool's;
+ *   <li>a {@link Builder#runListener(RunListener) run listener} is told of every run, its code and
+ *       output redacted of the sandbox's secrets;
+ *   <li>{@link ToolOutput#effects()} (and {@link ToolOutput#toJson()}) carry the run's effect
+ *       ledger: files, callbacks, network.
+ * </ul>
  */
 public final class PythonTool implements AutoCloseable {
     /** The tool's name in every framework. */
@@ -112,12 +131,15 @@ public final class PythonTool implements AutoCloseable {
 
     private static final String OUTPUT_SCHEMA = outputSchemaText();
 
+    private static final System.Logger LOG = System.getLogger("dev.eryx.tool");
+
     private final SandboxPool pool;
     private final boolean ownsPool;
     private final ResourceLimits poolLimits;
     private final Duration maxTimeout;
     private final ResourceLimits maxLimits; // caps fuel and output; maxTimeout caps the timeout
     private final SessionStore sessions;
+    private final RunListener runListener; // null: none, and nothing is redacted
     private final ScheduledExecutorService cleaner;
     private volatile boolean closed;
 
@@ -137,6 +159,7 @@ public final class PythonTool implements AutoCloseable {
         this.maxLimits = b.maxLimits == null ? poolLimits : b.maxLimits;
         long ttlNanos = saturatedNanos(b.sessionIdleTimeout);
         this.sessions = new SessionStore(b.maxSessions, ttlNanos, System::nanoTime);
+        this.runListener = b.runListener;
         this.cleaner =
                 Executors.newSingleThreadScheduledExecutor(
                         runnable -> {
@@ -254,14 +277,22 @@ public final class PythonTool implements AutoCloseable {
      * @throws IllegalStateException the tool is closed
      */
     public ToolOutput runWithLimits(String sessionId, String code, ResourceLimits limits) {
+        return runAny(sessionId, code, limits, null);
+    }
+
+    /** {@link #runWithLimits}, streaming to {@code output} unless it is null. */
+    private ToolOutput runAny(
+            String sessionId, String code, ResourceLimits limits, OutputListener output) {
         if (code == null) {
             throw new IllegalArgumentException("code is required");
         }
         ResourceLimits capped = limitsFor(limits == null ? poolLimits : limits);
         ensureOpen();
-        return sessionId == null
-                ? runStateless(code, capped)
-                : runSession(sessionId, code, capped, true);
+        Ran ran =
+                sessionId == null
+                        ? runStateless(code, capped, output)
+                        : runSession(sessionId, code, capped, true, output);
+        return report(sessionId, ran);
     }
 
     /**
@@ -278,6 +309,12 @@ public final class PythonTool implements AutoCloseable {
      * @throws IllegalStateException the tool is closed
      */
     public ToolOutput runInSession(String sessionId, String code, ResourceLimits limits) {
+        return runInSessionAny(sessionId, code, limits, null);
+    }
+
+    /** {@link #runInSession}, streaming to {@code output} unless it is null. */
+    private ToolOutput runInSessionAny(
+            String sessionId, String code, ResourceLimits limits, OutputListener output) {
         if (sessionId == null) {
             throw new IllegalArgumentException("sessionId is required");
         }
@@ -286,7 +323,77 @@ public final class PythonTool implements AutoCloseable {
         }
         ResourceLimits capped = limitsFor(limits == null ? poolLimits : limits);
         ensureOpen();
-        return runSession(sessionId, code, capped, false);
+        return report(sessionId, runSession(sessionId, code, capped, false, output));
+    }
+
+    /**
+     * As {@link #runWithLimits(String, String, ResourceLimits)}, streaming the output to {@code
+     * output} while the code runs ({@link Sandbox#executeAsync(String, ResourceLimits,
+     * OutputListener)}: on a thread of the sandbox, in the order written, all of it before this
+     * returns). The returned output still holds all of stdout and stderr.
+     *
+     * @throws NullPointerException output null
+     */
+    public ToolOutput runWithLimits(
+            String sessionId, String code, ResourceLimits limits, OutputListener output) {
+        Objects.requireNonNull(output, "output");
+        return runAny(sessionId, code, limits, output);
+    }
+
+    /**
+     * As {@link #runInSession(String, String, ResourceLimits)}, streaming the output to {@code
+     * output} while the code runs, as {@link #runWithLimits(String, String, ResourceLimits,
+     * OutputListener)} does.
+     *
+     * @throws NullPointerException output null
+     */
+    public ToolOutput runInSession(
+            String sessionId, String code, ResourceLimits limits, OutputListener output) {
+        Objects.requireNonNull(output, "output");
+        return runInSessionAny(sessionId, code, limits, output);
+    }
+
+    /**
+     * Starts the session {@code sessionId} now (replacing a live one of that id, as {@link #reset}
+     * then a first call would) with its own memory and filesystem limits, each cut to the pool's;
+     * its calls then run as any session's (their timeout, fuel and output limits are each call's).
+     * It counts against {@link Builder#maxSessions} as any session does. The limits hold until the
+     * session ends: a session dropped after a crash comes back, on its next call, with the pool's.
+     *
+     * @param limits the session's limits; null for the pool's
+     * @throws IllegalArgumentException sessionId null, or the memory limit is below what the
+     *     interpreter needs
+     * @throws dev.eryx.pool.PoolExhaustedException the session limit is reached and no session can
+     *     be evicted (the sandbox just started is closed)
+     * @throws dev.eryx.EryxException its sandbox could not be started
+     * @throws IllegalStateException the tool is closed
+     */
+    public void createSession(String sessionId, ResourceLimits limits) {
+        if (sessionId == null) {
+            throw new IllegalArgumentException("sessionId is required");
+        }
+        ensureOpen();
+        // The pool cuts the memory and filesystem limits to its own.
+        Sandbox sandbox = limits == null ? pool.newSandbox() : pool.newSandbox(limits);
+        sessions.put(sessionId, sandbox); // closes the sandbox if it throws
+    }
+
+    /**
+     * Cancels the call running in the session now, if any (its verdict is {@code cancelled}); calls
+     * queued behind it still run. Returns at once.
+     *
+     * @return whether a call was running; false for no such session
+     */
+    public boolean cancel(String sessionId) {
+        return sessionId != null && sessions.cancel(sessionId);
+    }
+
+    /**
+     * The live sessions, oldest first: a snapshot (idle ones past their timeout are closed first,
+     * as {@link #sessionCount()} does). Empty once the tool is closed.
+     */
+    public List<SessionInfo> sessions() {
+        return sessions.snapshot();
     }
 
     /** The pool's limits with the call's timeout, fuel and output, each cut to the maximum. */
@@ -300,25 +407,34 @@ public final class PythonTool implements AutoCloseable {
                 .build();
     }
 
-    private ToolOutput runStateless(String code, ResourceLimits limits) {
+    private Ran runStateless(String code, ResourceLimits limits, OutputListener output) {
         PooledSandbox sandbox;
         try {
             sandbox = pool.acquire();
         } catch (PoolExhaustedException | IllegalStateException refused) {
             throw refused;
         } catch (RuntimeException failed) {
-            return failedBeforeRunning(failed);
+            return new Ran(failedBeforeRunning(failed));
         }
         try (sandbox) {
-            return await(sandbox.executeAsync(code, limits));
+            ExecutionHandle handle =
+                    output == null
+                            ? sandbox.executeAsync(code, limits)
+                            : sandbox.executeAsync(code, limits, output);
+            // Redacted while the sandbox is still lent: its secrets are the pool's template's.
+            return ran(await(handle), code, sandbox::redact);
         }
     }
 
     /**
      * @param create whether a missing session is created (else NoSuchElementException)
      */
-    private ToolOutput runSession(
-            String sessionId, String code, ResourceLimits limits, boolean create) {
+    private Ran runSession(
+            String sessionId,
+            String code,
+            ResourceLimits limits,
+            boolean create,
+            OutputListener output) {
         // A session reset or replaced while this call waited for it is a new session now: the
         // call runs there, as it would have had it arrived after the reset (when it may create).
         while (true) {
@@ -331,7 +447,7 @@ public final class PythonTool implements AutoCloseable {
                     session.lock.lockInterruptibly();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return cancelledBeforeRunning();
+                    return new Ran(cancelledBeforeRunning());
                 }
                 try {
                     if (sessions.isRemoved(session)) {
@@ -346,19 +462,29 @@ public final class PythonTool implements AutoCloseable {
                             throw closedPool;
                         } catch (RuntimeException failed) {
                             sessions.remove(session);
-                            return failedBeforeRunning(failed);
+                            return new Ran(failedBeforeRunning(failed));
                         }
                         if (!sessions.adopt(session, sandbox)) {
                             sandbox.close();
                             continue; // closed meanwhile: the next checkOut says why
                         }
                     }
-                    ToolOutput output = await(sandbox.executeAsync(code, limits));
+                    ExecutionHandle handle =
+                            output == null
+                                    ? sandbox.executeAsync(code, limits)
+                                    : sandbox.executeAsync(code, limits, output);
+                    ToolOutput out = null;
+                    sessions.started(session, handle);
+                    try {
+                        out = await(handle);
+                    } finally {
+                        sessions.finished(session, out == null ? 0 : out.stats().peakMemoryBytes());
+                    }
                     if (!sandbox.isUsable()) {
                         sessions.remove(session);
-                        output = output.withNote(SESSION_DROPPED_NOTE);
+                        out = out.withNote(SESSION_DROPPED_NOTE);
                     }
-                    return output;
+                    return ran(out, code, sandbox::redact);
                 } finally {
                     session.lock.unlock();
                 }
@@ -393,6 +519,42 @@ public final class PythonTool implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * A call's outcome, and what its {@link RunListener} gets: {@code code} and {@code redacted}
+     * are null when there is no listener, or nothing ran (no sandbox to redact with).
+     */
+    private record Ran(ToolOutput output, String code, ToolOutput redacted) {
+        Ran(ToolOutput output) {
+            this(output, null, null);
+        }
+    }
+
+    /** The outcome, redacted by {@code redact} when a listener will be told of it. */
+    private Ran ran(ToolOutput output, String code, UnaryOperator<String> redact) {
+        if (runListener == null) {
+            return new Ran(output);
+        }
+        try {
+            return new Ran(output, redact.apply(code), output.redacted(redact));
+        } catch (RuntimeException e) {
+            // Never hand the listener text that may hold a secret.
+            LOG.log(System.Logger.Level.WARNING, "could not redact a run for its listener", e);
+            return new Ran(output);
+        }
+    }
+
+    /** Tells the listener of the run, if it has anything to tell; returns the call's output. */
+    private ToolOutput report(String sessionId, Ran ran) {
+        if (ran.redacted() != null) {
+            try {
+                runListener.runFinished(sessionId, ran.code(), ran.redacted());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "a run listener failed; dropped", e);
+            }
+        }
+        return ran.output();
     }
 
     private static ToolOutput cancelledBeforeRunning() {
@@ -691,6 +853,7 @@ public final class PythonTool implements AutoCloseable {
         private ResourceLimits maxLimits;
         private int maxSessions = 64;
         private Duration sessionIdleTimeout = Duration.ofMinutes(30);
+        private RunListener runListener;
 
         Builder() {}
 
@@ -746,6 +909,19 @@ public final class PythonTool implements AutoCloseable {
                         "sessionIdleTimeout must be positive, was " + ttl);
             }
             this.sessionIdleTimeout = ttl;
+            return this;
+        }
+
+        /**
+         * Told of every run that reached a sandbox, whatever started it ({@link PythonTool#run},
+         * {@link PythonTool#runWithLimits}, {@link PythonTool#runInSession}, {@link
+         * PythonTool#call}, and so every framework's calls), with its code and output redacted by
+         * the sandbox that ran it; see {@link RunListener}. Nothing is redacted when no listener is
+         * set. Calls that failed before reaching a sandbox (none could be started, or the caller
+         * was interrupted while queued) are not reported.
+         */
+        public Builder runListener(RunListener listener) {
+            this.runListener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 

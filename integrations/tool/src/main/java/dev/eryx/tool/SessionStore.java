@@ -1,8 +1,12 @@
 package dev.eryx.tool;
 
+import dev.eryx.ExecutionHandle;
 import dev.eryx.Sandbox;
 import dev.eryx.pool.PoolExhaustedException;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +21,9 @@ import java.util.function.LongSupplier;
  * expired under the caller), locks it, uses its sandbox and {@link #checkIn checks it in}. A
  * session removed while busy (reset, replaced, tool closed) is closed by the last caller to check
  * it in. Sandboxes are closed outside the store's lock: closing one may wait for its execution.
+ *
+ * <p>A caller that runs code in a session tells the store when the execution {@link #started} and
+ * {@link #finished}, so that {@link #cancel} can reach it and {@link #snapshot} can describe it.
  */
 final class SessionStore {
     /** One session. Its sandbox is guarded by {@link #lock}; the rest by the store's lock. */
@@ -29,15 +36,30 @@ final class SessionStore {
         /** Null until the first call creates it (outside the store's lock). */
         private volatile Sandbox sandbox;
 
+        /** Creation order, for {@link #snapshot} (wall-clock instants may tie or step back). */
+        private final long sequence;
+
+        private final Instant created;
         private long lastUsedNanos;
         private int busy;
         private boolean removed;
         private boolean sandboxClosed;
 
-        Session(String id, Sandbox sandbox, long now) {
+        // What snapshot() reports.
+        private Instant lastCallEnded;
+        private long executions;
+        private long memoryBytes;
+
+        /** The execution running now, or null; what cancel() stops. */
+        private ExecutionHandle running;
+
+        Session(String id, Sandbox sandbox, long now, long sequence, Instant created) {
             this.id = id;
             this.sandbox = sandbox;
             this.lastUsedNanos = now;
+            this.sequence = sequence;
+            this.created = created;
+            this.lastCallEnded = created;
         }
 
         /** The sandbox, or null before the first call. Call with {@link #lock} held. */
@@ -49,17 +71,33 @@ final class SessionStore {
     private final int maxSessions;
     private final long ttlNanos;
     private final LongSupplier clock;
+    private final Clock wallClock;
 
     /** Access order: the eldest entry is the least recently used session. */
     private final LinkedHashMap<String, Session> sessions = new LinkedHashMap<>(16, 0.75f, true);
 
     private final Object lock = new Object();
     private boolean closed;
+    private long nextSequence;
 
     SessionStore(int maxSessions, long ttlNanos, LongSupplier clock) {
+        this(maxSessions, ttlNanos, clock, Clock.systemUTC());
+    }
+
+    /**
+     * @param clock the monotonic clock idle times are measured with, in nanoseconds
+     * @param wallClock the clock of {@link SessionInfo}'s instants
+     */
+    SessionStore(int maxSessions, long ttlNanos, LongSupplier clock, Clock wallClock) {
         this.maxSessions = maxSessions;
         this.ttlNanos = ttlNanos;
         this.clock = clock;
+        this.wallClock = wallClock;
+    }
+
+    /** A new session, not yet in the map. Holding the lock. */
+    private Session newSession(String id, Sandbox sandbox, long now) {
+        return new Session(id, sandbox, now, nextSequence++, wallClock.instant());
     }
 
     /**
@@ -83,7 +121,7 @@ final class SessionStore {
                         return null;
                     }
                     makeRoom(toClose);
-                    session = new Session(id, null, now);
+                    session = newSession(id, null, now);
                     sessions.put(id, session);
                 }
                 session.busy++;
@@ -114,6 +152,80 @@ final class SessionStore {
         synchronized (lock) {
             return session.removed;
         }
+    }
+
+    /**
+     * Records that an execution started in a checked-out session (the caller holds its {@link
+     * Session#lock}), so that {@link #cancel} can stop it.
+     */
+    void started(Session session, ExecutionHandle handle) {
+        synchronized (lock) {
+            session.running = handle;
+        }
+    }
+
+    /**
+     * Records that the execution {@link #started} last ended, having used at most {@code
+     * peakMemoryBytes} of memory.
+     */
+    void finished(Session session, long peakMemoryBytes) {
+        synchronized (lock) {
+            session.running = null;
+            session.executions++;
+            session.memoryBytes = peakMemoryBytes;
+            session.lastCallEnded = wallClock.instant();
+        }
+    }
+
+    /**
+     * Cancels the execution running in the session of that id, if any; false when there is no such
+     * session or nothing runs in it. Does not make the session recently used.
+     */
+    boolean cancel(String id) {
+        ExecutionHandle handle = null;
+        synchronized (lock) {
+            // Not get(): in access order it would make the session recently used.
+            for (Session session : sessions.values()) {
+                if (session.id.equals(id)) {
+                    handle = session.running;
+                    break;
+                }
+            }
+        }
+        if (handle == null) {
+            return false;
+        }
+        handle.cancel(); // returns at once; outside the lock all the same
+        return true;
+    }
+
+    /** The live sessions (expiring idle ones first), in the order they were created. */
+    List<SessionInfo> snapshot() {
+        List<Session> toClose = new ArrayList<>();
+        List<SessionInfo> infos = new ArrayList<>();
+        try {
+            synchronized (lock) {
+                if (closed) {
+                    return List.of();
+                }
+                expire(clock.getAsLong(), toClose);
+                List<Session> live = new ArrayList<>(sessions.values());
+                live.sort(Comparator.comparingLong(s -> s.sequence));
+                for (Session s : live) {
+                    infos.add(
+                            new SessionInfo(
+                                    s.id,
+                                    s.created,
+                                    s.lastCallEnded,
+                                    s.executions,
+                                    s.memoryBytes,
+                                    s.running != null));
+                }
+            }
+        } finally {
+            closeAll(toClose);
+        }
+        return infos;
     }
 
     /** Ends a use of a session; closes it if it was removed meanwhile and nobody else uses it. */
@@ -159,7 +271,7 @@ final class SessionStore {
                     sandbox.close();
                     throw full;
                 }
-                sessions.put(id, new Session(id, sandbox, now));
+                sessions.put(id, newSession(id, sandbox, now));
             }
         } finally {
             closeAll(toClose);

@@ -1,17 +1,27 @@
 package dev.eryx.tool;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ContainerNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.eryx.Effect;
 import dev.eryx.EryxException;
 import dev.eryx.ExecutionResult;
 import dev.eryx.ExecutionStats;
 import dev.eryx.PythonException;
 import dev.eryx.Verdict;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.function.UnaryOperator;
 
 /**
  * What one {@code run_python} call gives back, and the one way it is written for a model: MCP,
@@ -42,6 +52,14 @@ public final class ToolOutput {
     private final String error;
     private final Duration duration;
     private final ExecutionStats stats;
+    private final List<Effect> effects;
+
+    /**
+     * The effects as {@link #toJson()} writes them, already redacted, for an output {@link
+     * #redacted}; null to write {@link #effects} as they are (an {@link Effect} cannot be rebuilt
+     * outside eryx's core, so a redacted output keeps the ledger's entries and redacts their JSON).
+     */
+    private final ArrayNode effectsJson;
 
     private ToolOutput(
             Verdict verdict,
@@ -51,7 +69,9 @@ public final class ToolOutput {
             String errorType,
             String error,
             Duration duration,
-            ExecutionStats stats) {
+            ExecutionStats stats,
+            List<Effect> effects,
+            ArrayNode effectsJson) {
         this.verdict = verdict;
         this.stdout = stdout;
         this.stderr = stderr;
@@ -60,6 +80,8 @@ public final class ToolOutput {
         this.error = error;
         this.duration = duration;
         this.stats = stats;
+        this.effects = effects;
+        this.effectsJson = effectsJson;
     }
 
     /** The output of an execution that returned. */
@@ -77,7 +99,9 @@ public final class ToolOutput {
                 errorType,
                 error,
                 result.duration(),
-                result.stats());
+                result.stats(),
+                result.effects(),
+                null);
     }
 
     /**
@@ -113,7 +137,9 @@ public final class ToolOutput {
                 errorType,
                 stripTrailingNewlines(error),
                 partial == null ? Duration.ZERO : partial.duration(),
-                partial == null ? ExecutionStats.none() : partial.stats());
+                partial == null ? ExecutionStats.none() : partial.stats(),
+                partial == null ? List.of() : partial.effects(),
+                null);
     }
 
     /** The failure itself, out of the wrappers futures put around it. */
@@ -132,7 +158,89 @@ public final class ToolOutput {
      */
     ToolOutput withNote(String note) {
         String noted = error == null ? note : error + "\n" + note;
-        return new ToolOutput(verdict, stdout, stderr, result, errorType, noted, duration, stats);
+        return new ToolOutput(
+                verdict,
+                stdout,
+                stderr,
+                result,
+                errorType,
+                noted,
+                duration,
+                stats,
+                effects,
+                effectsJson);
+    }
+
+    /**
+     * This output with {@code redact} applied to every text the guest could have put a secret in:
+     * stdout, stderr, the error type and error, every string and key of the result (a copy, walked
+     * without recursion, as deep as the guest nested it), and the strings of the effects as {@link
+     * #toJson()} writes them ({@link #effects()} itself keeps the ledger's entries). What a {@link
+     * RunListener} receives.
+     */
+    ToolOutput redacted(UnaryOperator<String> redact) {
+        return new ToolOutput(
+                verdict,
+                redact.apply(stdout),
+                redact.apply(stderr),
+                redactTree(result, redact),
+                errorType == null ? null : redact.apply(errorType),
+                error == null ? null : redact.apply(error),
+                duration,
+                stats,
+                effects,
+                effectsJson == null ? effectsJson(effects, redact) : effectsJson);
+    }
+
+    /** A copy of {@code root} with every string and key redacted; null for null. */
+    private static JsonNode redactTree(JsonNode root, UnaryOperator<String> redact) {
+        if (root == null || !root.isContainerNode()) {
+            return redactScalar(root, redact);
+        }
+        JsonNode copy = emptyLike(root);
+        // An explicit stack: the guest's nesting may be deeper than the thread's stack.
+        Deque<JsonNode[]> pending = new ArrayDeque<>();
+        pending.push(new JsonNode[] {root, copy});
+        while (!pending.isEmpty()) {
+            JsonNode[] pair = pending.pop();
+            JsonNode from = pair[0];
+            if (from.isObject()) {
+                ObjectNode to = (ObjectNode) pair[1];
+                for (Map.Entry<String, JsonNode> field : from.properties()) {
+                    JsonNode value = field.getValue();
+                    JsonNode target = copyStep(value, redact, pending);
+                    to.set(redact.apply(field.getKey()), target);
+                }
+            } else {
+                ArrayNode to = (ArrayNode) pair[1];
+                for (Iterator<JsonNode> elements = from.elements(); elements.hasNext(); ) {
+                    to.add(copyStep(elements.next(), redact, pending));
+                }
+            }
+        }
+        return copy;
+    }
+
+    /** The copy of one child: a redacted scalar, or an empty container filled later. */
+    private static JsonNode copyStep(
+            JsonNode value, UnaryOperator<String> redact, Deque<JsonNode[]> pending) {
+        if (!value.isContainerNode()) {
+            return redactScalar(value, redact);
+        }
+        JsonNode empty = emptyLike(value);
+        pending.push(new JsonNode[] {value, empty});
+        return empty;
+    }
+
+    private static ContainerNode<?> emptyLike(JsonNode container) {
+        return container.isObject() ? JSON.objectNode() : JSON.arrayNode();
+    }
+
+    private static JsonNode redactScalar(JsonNode value, UnaryOperator<String> redact) {
+        // Numbers, booleans and null cannot hold a secret's text; they are immutable, so shared.
+        return value != null && value.isTextual()
+                ? JSON.textNode(redact.apply(value.textValue()))
+                : value;
     }
 
     public Verdict verdict() {
@@ -270,8 +378,24 @@ public final class ToolOutput {
     }
 
     /**
-     * {@link #structured()} plus {@code duration_ms} and {@code stats} ({@code fuel}, {@code
-     * peak_memory_bytes}, {@code callbacks}): the server's response body. A new tree on each call.
+     * The execution's effect ledger (files, callbacks, network: {@link ExecutionResult#effects()}),
+     * in the order the effects completed. For a failed execution, the entries recorded up to the
+     * failure; empty when it failed before running.
+     */
+    public List<Effect> effects() {
+        return effects;
+    }
+
+    /**
+     * {@link #structured()} plus {@code duration_ms}, {@code stats} ({@code fuel}, {@code
+     * peak_memory_bytes}, {@code callbacks}) and {@code effects}: the server's response body. A new
+     * tree on each call.
+     *
+     * <p>Each effect is {@code {"kind", "target", "bytes", "duration_ms", "outcome", "error",
+     * "destination", "connection"}}: {@code kind} and {@code outcome} are the enum names in lower
+     * case ({@code "file_write"}, {@code "ok"}); {@code error} and {@code destination} are null
+     * when absent; {@code connection} is null except for {@code network_connect}, where it is
+     * {@code {"host", "port", "address", "tls", "bytes_sent", "bytes_received"}}.
      */
     public ObjectNode toJson() {
         ObjectNode node = structured();
@@ -280,7 +404,40 @@ public final class ToolOutput {
         s.put("fuel", stats.fuelConsumed());
         s.put("peak_memory_bytes", stats.peakMemoryBytes());
         s.put("callbacks", stats.callbackInvocations());
+        node.set(
+                "effects",
+                effectsJson == null
+                        ? effectsJson(effects, UnaryOperator.identity())
+                        : effectsJson.deepCopy()); // two levels deep: the copy cannot recurse far
         return node;
+    }
+
+    /** The effects as {@link #toJson()} writes them, with {@code text} applied to their strings. */
+    private static ArrayNode effectsJson(List<Effect> effects, UnaryOperator<String> text) {
+        ArrayNode array = JSON.arrayNode(effects.size());
+        for (Effect effect : effects) {
+            ObjectNode e = array.addObject();
+            e.put("kind", effect.kind().name().toLowerCase(Locale.ROOT));
+            e.put("target", text.apply(effect.target()));
+            e.put("bytes", effect.bytes());
+            e.put("duration_ms", effect.duration().toMillis());
+            e.put("outcome", effect.outcome().name().toLowerCase(Locale.ROOT));
+            e.put("error", effect.error().map(text).orElse(null));
+            e.put("destination", effect.destination().map(text).orElse(null));
+            Effect.Connection c = effect.connection().orElse(null);
+            if (c == null) {
+                e.putNull("connection");
+            } else {
+                ObjectNode connection = e.putObject("connection");
+                connection.put("host", text.apply(c.host()));
+                connection.put("port", c.port());
+                connection.put("address", c.address());
+                connection.put("tls", c.tls());
+                connection.put("bytes_sent", c.bytesSent());
+                connection.put("bytes_received", c.bytesReceived());
+            }
+        }
+        return array;
     }
 
     @Override

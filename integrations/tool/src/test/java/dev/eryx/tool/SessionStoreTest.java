@@ -7,15 +7,75 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.eryx.ExecutionHandle;
+import dev.eryx.ExecutionResult;
 import dev.eryx.pool.PoolExhaustedException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** The LRU and TTL bookkeeping, on a clock the test moves (sessions without sandboxes). */
 class SessionStoreTest {
     private final AtomicLong now = new AtomicLong();
-    private final SessionStore store = new SessionStore(2, 100, now::get);
+    private final AtomicLong wallMillis = new AtomicLong(1_000_000);
+    private final SessionStore store =
+            new SessionStore(2, 100, now::get, new TestClock(wallMillis));
+
+    /** A wall clock the test moves. */
+    private static final class TestClock extends Clock {
+        private final AtomicLong millis;
+
+        TestClock(AtomicLong millis) {
+            this.millis = millis;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis.get());
+        }
+    }
+
+    /** An execution that only counts its cancels. */
+    private static final class CountingHandle implements ExecutionHandle {
+        final AtomicInteger cancels = new AtomicInteger();
+
+        @Override
+        public void cancel() {
+            cancels.incrementAndGet();
+        }
+
+        @Override
+        public boolean isDone() {
+            return false;
+        }
+
+        @Override
+        public ExecutionResult get() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletableFuture<ExecutionResult> toCompletableFuture() {
+            return new CompletableFuture<>();
+        }
+    }
 
     private void use(String id) {
         store.checkIn(store.checkOut(id, true));
@@ -93,5 +153,58 @@ class SessionStoreTest {
         assertThrows(IllegalStateException.class, () -> store.checkOut("a", true));
         assertFalse(store.contains("a"));
         assertEquals(0, store.size());
+    }
+
+    @Test
+    void cancelReachesTheRunningExecutionOnlyAndTouchesNothing() {
+        SessionStore.Session a = store.checkOut("a", true);
+        use("b");
+        assertFalse(store.cancel("a"), "nothing started in it");
+        CountingHandle handle = new CountingHandle();
+        store.started(a, handle);
+        assertTrue(store.cancel("a"));
+        assertEquals(1, handle.cancels.get());
+        assertFalse(store.cancel("b"));
+        assertFalse(store.cancel("c"));
+        assertEquals(List.of("a", "b"), store.idsEldestFirst(), "cancel does not count as use");
+        store.finished(a, 5);
+        assertFalse(store.cancel("a"));
+        assertEquals(1, handle.cancels.get());
+        store.checkIn(a);
+    }
+
+    @Test
+    void snapshotDescribesSessionsInCreationOrder() {
+        use("a");
+        wallMillis.addAndGet(10);
+        SessionStore.Session b = store.checkOut("b", true);
+        use("a"); // the most recently used: the snapshot's order is still creation order
+        store.started(b, new CountingHandle());
+        List<SessionInfo> running = store.snapshot();
+        assertEquals(
+                List.of("a", "b"),
+                running.stream().map(SessionInfo::id).collect(Collectors.toList()));
+        assertEquals(Instant.ofEpochMilli(1_000_000), running.get(0).created());
+        assertEquals(running.get(0).created(), running.get(0).lastUsed(), "no call ended in a");
+        assertEquals(0, running.get(0).executions());
+        assertFalse(running.get(0).running());
+        assertTrue(running.get(1).running());
+        assertEquals(0, running.get(1).executions());
+
+        wallMillis.addAndGet(25);
+        store.finished(b, 4096);
+        store.checkIn(b);
+        SessionInfo done = store.snapshot().get(1);
+        assertFalse(done.running());
+        assertEquals(1, done.executions());
+        assertEquals(4096, done.memoryBytes());
+        assertEquals(Instant.ofEpochMilli(1_000_010), done.created());
+        assertEquals(Instant.ofEpochMilli(1_000_035), done.lastUsed());
+
+        now.addAndGet(100);
+        assertEquals(List.of(), store.snapshot(), "idle past the TTL: expired");
+        use("c");
+        store.close();
+        assertEquals(List.of(), store.snapshot());
     }
 }

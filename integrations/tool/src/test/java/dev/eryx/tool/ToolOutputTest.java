@@ -177,7 +177,7 @@ class ToolOutputTest {
     }
 
     @Test
-    void toJsonAddsDurationAndStats() {
+    void toJsonAddsDurationStatsAndEffects() {
         ObjectNode json = run("print(sum(range(1000)))").toJson();
         assertEquals("499500\n", json.get("stdout").asText());
         assertTrue(json.get("duration_ms").isIntegralNumber());
@@ -193,8 +193,10 @@ class ToolOutputTest {
                         "error_type",
                         "error",
                         "duration_ms",
-                        "stats"),
+                        "stats",
+                        "effects"),
                 iterableToList(json.fieldNames()));
+        assertEquals(0, json.get("effects").size(), "printing is no effect");
     }
 
     @Test

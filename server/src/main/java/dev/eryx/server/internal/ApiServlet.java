@@ -1,9 +1,14 @@
 package dev.eryx.server.internal;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.eryx.OutputListener;
 import dev.eryx.ResourceLimits;
 import dev.eryx.pool.PoolExhaustedException;
+import dev.eryx.pool.PoolStats;
+import dev.eryx.pool.SandboxPool;
 import dev.eryx.tool.PythonTool;
+import dev.eryx.tool.SessionInfo;
 import dev.eryx.tool.ToolOutput;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import jakarta.servlet.http.HttpServlet;
@@ -12,14 +17,22 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every route but {@code /mcp}: the JSON API, {@code /healthz}, {@code /metrics}, and a JSON 404
- * for anything else. What the guest does is a verdict in a 200 body; only the request itself (its
- * JSON, its session, the server's capacity) earns another status.
+ * Every route but {@code /mcp} and the console's files: the JSON API (its execute routes also as
+ * event streams), {@code /healthz}, {@code /metrics}, and a JSON 404 for anything else. What the
+ * guest does is a verdict in a 200 body; only the request itself (its JSON, its session, the
+ * server's capacity) earns another status.
  */
 final class ApiServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
@@ -31,18 +44,36 @@ final class ApiServlet extends HttpServlet {
     private final transient ResourceLimits defaults;
     private final int maxRequestBytes;
     private final transient PrometheusMeterRegistry registry;
+    private final transient SandboxPool pool;
+    private final transient RunLog runLog;
+    private final transient InstantSource clock;
+    private final transient ThreadFactory streamThreads;
 
     ApiServlet(
             PythonTool tool,
             Sessions sessions,
             ResourceLimits defaults,
             int maxRequestBytes,
-            PrometheusMeterRegistry registry) {
+            PrometheusMeterRegistry registry,
+            SandboxPool pool,
+            RunLog runLog,
+            InstantSource clock) {
         this.tool = tool;
         this.sessions = sessions;
         this.defaults = defaults;
         this.maxRequestBytes = maxRequestBytes;
         this.registry = registry;
+        this.pool = pool;
+        this.runLog = runLog;
+        this.clock = clock;
+        AtomicLong streams = new AtomicLong();
+        this.streamThreads =
+                runnable -> {
+                    Thread thread =
+                            new Thread(runnable, "eryx-stream-" + streams.incrementAndGet());
+                    thread.setDaemon(true); // never keeps the JVM alive
+                    return thread;
+                };
     }
 
     @Override
@@ -68,21 +99,35 @@ final class ApiServlet extends HttpServlet {
                 case EXECUTE -> {
                     allow(method, "POST", response);
                     ExecuteRequest body = parseExecute(readBody(request));
-                    Json.write(response, 200, execute(null, body).toJson());
+                    answer(request, response, output -> execute(null, body, output).toJson());
                 }
                 case SESSIONS -> {
-                    allow(method, "POST", response);
-                    String id = sessions.create(Sessions.parseCreate(readBody(request)));
-                    response.setHeader("Location", "/v1/sessions/" + id);
-                    Json.write(response, 201, Json.object().put("id", id));
+                    allow(method, "GET, POST", response);
+                    if (method.equals("GET")) {
+                        Json.write(response, 200, sessionList());
+                    } else {
+                        String id = sessions.create(Sessions.parseCreate(readBody(request)));
+                        response.setHeader("Location", "/v1/sessions/" + id);
+                        Json.write(response, 201, Json.object().put("id", id));
+                    }
                 }
                 case SESSION_EXECUTE -> {
                     allow(method, "POST", response);
                     String id = Route.sessionId(path);
                     ExecuteRequest body = parseExecute(readBody(request));
-                    ObjectNode json = execute(id, body).toJson();
-                    json.put("session", id);
-                    Json.write(response, 200, json);
+                    answer(
+                            request,
+                            response,
+                            output -> execute(id, body, output).toJson().put("session", id));
+                }
+                case SESSION_CANCEL -> {
+                    allow(method, "POST", response);
+                    boolean cancelled = sessions.cancel(Route.sessionId(path));
+                    Json.write(response, 200, Json.object().put("cancelled", cancelled));
+                }
+                case STATS -> {
+                    allow(method, "GET", response);
+                    Json.write(response, 200, stats());
                 }
                 case SESSION_STATE -> {
                     allow(method, "GET", response);
@@ -102,33 +147,89 @@ final class ApiServlet extends HttpServlet {
                 }
                 default -> throw new HttpError(404, "no such route: " + method + " " + path);
             }
-        } catch (HttpError e) {
-            if (e.retryAfter != null) {
-                response.setHeader("Retry-After", e.retryAfter);
-            }
-            Json.writeError(response, e.status, e.getMessage());
-        } catch (IllegalStateException e) {
-            // The pool or the tool is closed: the server is stopping.
-            Json.writeError(response, 503, "the server is shutting down: " + e.getMessage());
         } catch (RuntimeException e) {
-            LOG.warn("{} {} failed", method, path, e);
-            Json.writeError(response, 500, "internal error: " + e);
+            HttpError error = HttpError.of(e);
+            if (error.status == 500) {
+                LOG.warn("{} {} failed", method, path, e);
+            }
+            if (error.retryAfter != null) {
+                response.setHeader("Retry-After", error.retryAfter);
+            }
+            Json.writeError(response, error.status, error.getMessage());
         }
+    }
+
+    /**
+     * The JSON {@code run} returns, or, when the request accepts {@code text/event-stream}, the
+     * output as it is written and then that JSON as the {@code result} event ({@link EventStream}).
+     */
+    private void answer(
+            HttpServletRequest request,
+            HttpServletResponse response,
+            Function<OutputListener, ObjectNode> run)
+            throws IOException {
+        if (!EventStream.wanted(request.getHeader("Accept"))) {
+            Json.write(response, 200, run.apply(null));
+            return;
+        }
+        new EventStream(EventStream.KEEP_ALIVE)
+                .serve(response, run, streamThreads, GuardFilter.permitRelease(request));
     }
 
     /**
      * Runs a request's code statelessly (sessionId null) or in a live session, under the request's
      * limits, which the tool cuts to the server's maxima.
+     *
+     * @param output receives the output while it runs; null for none
      */
-    private ToolOutput execute(String sessionId, ExecuteRequest body) {
+    private ToolOutput execute(String sessionId, ExecuteRequest body, OutputListener output) {
         try {
-            if (sessionId == null) {
-                return tool.runWithLimits(null, body.code(), body.limits(defaults));
+            ResourceLimits limits = body.limits(defaults);
+            if (sessionId != null) {
+                return sessions.run(sessionId, body.code(), limits, output);
             }
-            return sessions.run(sessionId, body.code(), body.limits(defaults));
+            return output == null
+                    ? tool.runWithLimits(null, body.code(), limits)
+                    : tool.runWithLimits(null, body.code(), limits, output);
         } catch (PoolExhaustedException e) {
             throw HttpError.tooMany(e.getMessage());
         }
+    }
+
+    /** {@code GET /v1/sessions}: every live session of the tool, the JSON API's and MCP's. */
+    private ObjectNode sessionList() {
+        Instant now = clock.instant();
+        ObjectNode json = Json.object();
+        ArrayNode list = json.putArray("sessions");
+        for (SessionInfo info : tool.sessions()) {
+            list.addObject()
+                    .put("id", info.id())
+                    .put("kind", info.id().startsWith("mcp-") ? "mcp" : "api")
+                    .put("created", info.created().toString())
+                    .put("age_ms", millisBetween(info.created(), now))
+                    .put("idle_ms", info.running() ? 0 : millisBetween(info.lastUsed(), now))
+                    .put("executions", info.executions())
+                    .put("memory_bytes", info.memoryBytes())
+                    .put("running", info.running());
+        }
+        return json;
+    }
+
+    private static long millisBetween(Instant from, Instant to) {
+        return Math.max(0, Duration.between(from, to).toMillis());
+    }
+
+    /** {@code GET /v1/stats}: the pool now, the session count, and the run log's window. */
+    private ObjectNode stats() {
+        PoolStats poolStats = pool.stats();
+        ObjectNode json = Json.object();
+        json.putObject("pool")
+                .put("size", poolStats.total())
+                .put("idle", poolStats.idle())
+                .put("active", poolStats.inUse());
+        json.put("sessions", tool.sessionCount());
+        runLog.writeTo(json);
+        return json;
     }
 
     private static ExecuteRequest parseExecute(byte[] body) {
@@ -139,8 +240,11 @@ final class ApiServlet extends HttpServlet {
         }
     }
 
+    /**
+     * @param allowed one method, or several as the Allow header lists them ("GET, POST")
+     */
     private static void allow(String method, String allowed, HttpServletResponse response) {
-        if (!allowed.equals(method)) {
+        if (!List.of(allowed.split(", ")).contains(method)) {
             response.setHeader("Allow", allowed);
             throw new HttpError(405, method + " is not allowed here; use " + allowed);
         }

@@ -24,13 +24,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * In front of every route, in this order: the Host and Origin checks (403), the bearer token (401;
- * {@code /healthz} is open), the declared body size (413), the whole body of a JSON API request
- * that runs code (413 past the limit; read before the permit is taken), and the concurrency limit
- * of requests that run code or save a session (429). It also counts every request by route and
- * status.
+ * {@code /healthz} and the console's files are open), the declared body size (413), the whole body
+ * of a JSON API request that runs code (413 past the limit; read before the permit is taken), and
+ * the concurrency limit of requests that run code or save a session (429). It also counts every
+ * request by route and status.
  */
 final class GuardFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
+
+    /** The request attribute holding the permit's release ({@link #permitRelease}). */
+    private static final String PERMIT_RELEASE = GuardFilter.class.getName() + ".permitRelease";
 
     private final transient HostPolicy policy;
     private final byte[] tokenHash; // null: no token
@@ -84,7 +87,9 @@ final class GuardFilter extends HttpFilter {
                         "Origin not allowed: " + request.getHeader("Origin"));
                 return;
             }
-            if (tokenHash != null && route != Route.HEALTH) {
+            // The console's files hold no data (every call the page makes carries the token), and
+            // a browser cannot send a bearer token when it navigates to a page.
+            if (tokenHash != null && route != Route.HEALTH && route != Route.CONSOLE) {
                 String presented = bearer(request.getHeader("Authorization"));
                 if (presented == null || !MessageDigest.isEqual(tokenHash, sha256(presented))) {
                     response.setHeader(
@@ -139,7 +144,10 @@ final class GuardFilter extends HttpFilter {
                     // The permit ends when the answer starts: a body written in full completes
                     // the response at once, and a client that sends its next request on
                     // receiving it must find the permit free, not still held until this returns.
+                    // An event stream's answer starts with the run: it releases the permit
+                    // itself, before its last event.
                     out = new ReleasingResponse(response, release);
+                    request.setAttribute(PERMIT_RELEASE, release);
                 }
             }
             chain.doFilter(request, out);
@@ -239,8 +247,20 @@ final class GuardFilter extends HttpFilter {
         }
     }
 
-    /** Runs {@code actions} in order the first time it is run, never again. */
-    /** A response that runs {@code beforeWrite} when its body is first asked for. */
+    /**
+     * What releases the request's permit early (an event stream, before its last event); a no-op
+     * when the request holds none. It releases once, however often it is run.
+     */
+    static Runnable permitRelease(HttpServletRequest request) {
+        return request.getAttribute(PERMIT_RELEASE) instanceof Runnable release
+                ? release
+                : () -> {};
+    }
+
+    /**
+     * A response that runs {@code beforeWrite} when its body is first asked for, unless it is an
+     * event stream (whose body is written while the code runs).
+     */
     private static final class ReleasingResponse extends HttpServletResponseWrapper {
         private final Runnable beforeWrite;
 
@@ -251,17 +271,25 @@ final class GuardFilter extends HttpFilter {
 
         @Override
         public ServletOutputStream getOutputStream() throws IOException {
-            beforeWrite.run();
+            releaseUnlessStreaming();
             return super.getOutputStream();
         }
 
         @Override
         public PrintWriter getWriter() throws IOException {
-            beforeWrite.run();
+            releaseUnlessStreaming();
             return super.getWriter();
+        }
+
+        private void releaseUnlessStreaming() {
+            String type = getContentType();
+            if (type == null || !type.startsWith("text/event-stream")) {
+                beforeWrite.run();
+            }
         }
     }
 
+    /** Runs {@code actions} in order the first time it is run, never again. */
     private static Runnable once(Runnable... actions) {
         AtomicBoolean done = new AtomicBoolean();
         return () -> {

@@ -24,4 +24,18 @@ final class HttpError extends RuntimeException {
     static HttpError tooMany(String message) {
         return new HttpError(429, message, "1");
     }
+
+    /**
+     * The answer to a request that failed with {@code e}: itself when it is one; 503 for a closed
+     * pool or tool (the server is stopping); else 500.
+     */
+    static HttpError of(RuntimeException e) {
+        if (e instanceof HttpError error) {
+            return error;
+        }
+        if (e instanceof IllegalStateException) {
+            return new HttpError(503, "the server is shutting down: " + e.getMessage());
+        }
+        return new HttpError(500, "internal error: " + e);
+    }
 }

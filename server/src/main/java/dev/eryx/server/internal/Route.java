@@ -12,7 +12,11 @@ enum Route {
     SESSIONS("/v1/sessions"),
     SESSION_EXECUTE("/v1/sessions/{id}/execute"),
     SESSION_STATE("/v1/sessions/{id}/state"),
+    SESSION_CANCEL("/v1/sessions/{id}/cancel"),
     SESSION("/v1/sessions/{id}"),
+    STATS("/v1/stats"),
+    /** The web console: {@code /} (its page) and {@code /console/<file>}, one template for all. */
+    CONSOLE("/console/{file}"),
     MCP("/mcp"),
     HEALTH("/healthz"),
     METRICS("/metrics"),
@@ -20,7 +24,7 @@ enum Route {
 
     /** Ids are what {@link SessionIds} makes (and MCP's): letters, digits, '-' and '_'. */
     private static final Pattern SESSION_PATH =
-            Pattern.compile("/v1/sessions/([A-Za-z0-9_-]{1,128})(/execute|/state)?");
+            Pattern.compile("/v1/sessions/([A-Za-z0-9_-]{1,128})(/execute|/state|/cancel)?");
 
     final String template;
 
@@ -41,7 +45,14 @@ enum Route {
                 return HEALTH;
             case "/metrics":
                 return METRICS;
+            case "/v1/stats":
+                return STATS;
+            case "/":
+                return CONSOLE;
             default:
+                if (path.startsWith("/console/") || path.equals("/console")) {
+                    return CONSOLE;
+                }
                 Matcher m = SESSION_PATH.matcher(path);
                 if (!m.matches()) {
                     return OTHER;
@@ -50,7 +61,11 @@ enum Route {
                 if (tail == null) {
                     return SESSION;
                 }
-                return tail.equals("/execute") ? SESSION_EXECUTE : SESSION_STATE;
+                return switch (tail) {
+                    case "/execute" -> SESSION_EXECUTE;
+                    case "/state" -> SESSION_STATE;
+                    default -> SESSION_CANCEL;
+                };
         }
     }
 
@@ -68,7 +83,8 @@ enum Route {
     /**
      * Whether a request counts against the per-token concurrency limit: those that run code, and
      * saving a session's state, which waits for the session's calls and then serialises its sandbox
-     * (both hold a server thread).
+     * (both hold a server thread). Cancelling does neither, and must get through when the token's
+     * places are all taken by the very runs it would stop.
      */
     boolean isLimited(String method) {
         return runsCode() ? "POST".equals(method) : this == SESSION_STATE && "GET".equals(method);

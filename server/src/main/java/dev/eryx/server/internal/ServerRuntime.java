@@ -16,6 +16,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import jakarta.servlet.DispatcherType;
 import java.net.URI;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -110,6 +111,9 @@ public final class ServerRuntime implements AutoCloseable {
             poolMetrics.bindTo(registry);
 
             Duration maxTimeout = config.maxLimits().executionTimeout();
+            InstantSource clock = InstantSource.system();
+            // Every run of the tool, the JSON API's and MCP's, for GET /v1/stats.
+            RunLog runLog = new RunLog(clock);
             PythonTool tool =
                     PythonTool.builder()
                             .pool(pool)
@@ -117,6 +121,7 @@ public final class ServerRuntime implements AutoCloseable {
                             .maxLimits(config.maxLimits())
                             .maxSessions(config.maxSessions())
                             .sessionIdleTimeout(config.sessionIdleTimeout())
+                            .runListener(runLog::runFinished)
                             .build();
             started.add(tool);
             Gauge.builder("eryx.sessions", tool, PythonTool::sessionCount)
@@ -132,7 +137,7 @@ public final class ServerRuntime implements AutoCloseable {
                             .build();
             started.add(mcp);
 
-            Sessions sessions = new Sessions(tool, config.maxSessions());
+            Sessions sessions = new Sessions(tool, config.defaultLimits(), config.maxSessions());
             ServletContextHandler context =
                     new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
             FilterHolder guard =
@@ -156,8 +161,15 @@ public final class ServerRuntime implements AutoCloseable {
                                     sessions,
                                     config.defaultLimits(),
                                     config.maxRequestBytes(),
-                                    registry)),
+                                    registry,
+                                    pool,
+                                    runLog,
+                                    clock)),
                     "/");
+            // "" is the context root alone: the console's page.
+            ServletHolder console = new ServletHolder("console", new ConsoleServlet());
+            context.addServlet(console, "");
+            context.addServlet(console, "/console/*");
             // Requests Jetty refuses before any servlet (a bad URI, huge headers) get JSON too.
             jetty.setErrorHandler(new JsonErrorHandler());
             jetty.setHandler(context);

@@ -1,8 +1,9 @@
 package dev.eryx.server.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.eryx.EryxException;
+import dev.eryx.OutputListener;
 import dev.eryx.ResourceLimits;
-import dev.eryx.Verdict;
 import dev.eryx.pool.PoolExhaustedException;
 import dev.eryx.tool.PythonTool;
 import dev.eryx.tool.ToolOutput;
@@ -20,22 +21,26 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Sessions {
     private final PythonTool tool;
+    private final ResourceLimits defaults;
     private final int maxSessions;
     private final Set<String> ids = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
     private final Object creating = new Object();
 
-    Sessions(PythonTool tool, int maxSessions) {
+    Sessions(PythonTool tool, ResourceLimits defaults, int maxSessions) {
         this.tool = tool;
+        this.defaults = defaults;
         this.maxSessions = maxSessions;
     }
 
     /**
-     * A new session, empty or resumed from {@code state}.
+     * A new session: empty (with its own memory limit, if the request set one), or resumed from a
+     * state.
      *
-     * @throws HttpError 429 at the session limit, 400 for a state this server cannot resume
+     * @throws HttpError 429 at the session limit, 400 for a state this server cannot resume or a
+     *     memory limit too small for the sandbox
      */
-    String create(byte[] state) {
+    String create(CreateRequest request) {
         synchronized (creating) { // the count and the creation together
             forgetEnded();
             if (tool.sessionCount() >= maxSessions) {
@@ -44,7 +49,7 @@ final class Sessions {
             }
             String id = newId();
             try {
-                start(id, state);
+                start(id, request);
             } catch (PoolExhaustedException e) {
                 throw HttpError.tooMany(e.getMessage());
             }
@@ -53,23 +58,30 @@ final class Sessions {
         }
     }
 
-    private void start(String id, byte[] state) {
-        {
-            if (state != null) {
-                try {
-                    tool.restoreSession(id, state);
-                } catch (IllegalArgumentException e) {
-                    throw HttpError.badRequest("the state cannot be resumed: " + e.getMessage());
-                }
-            } else {
-                // The sandbox exists once the answer says so: a later 404 then means it ended.
-                ToolOutput started = tool.run(id, "", null);
-                if (started.verdict() != Verdict.OK) {
-                    tool.reset(id);
-                    throw new HttpError(
-                            500, "the session's sandbox did not start: " + started.error());
-                }
+    private void start(String id, CreateRequest request) {
+        if (request.state() != null) {
+            try {
+                tool.restoreSession(id, request.state());
+            } catch (IllegalArgumentException e) {
+                throw HttpError.badRequest("the state cannot be resumed: " + e.getMessage());
             }
+            return;
+        }
+        // The sandbox exists once the answer says so: a later 404 then means it ended. It runs
+        // nothing yet, so the run log shows no empty run for it.
+        ResourceLimits limits =
+                request.maxMemoryBytes() == null
+                        ? null
+                        : defaults.toBuilder().maxMemoryBytes(request.maxMemoryBytes()).build();
+        try {
+            tool.createSession(id, limits);
+        } catch (PoolExhaustedException e) {
+            throw e; // the caller's 429
+        } catch (IllegalArgumentException e) {
+            throw HttpError.badRequest("the session cannot start: " + e.getMessage());
+        } catch (EryxException e) {
+            tool.reset(id);
+            throw new HttpError(500, "the session's sandbox did not start: " + e.getMessage());
         }
     }
 
@@ -90,17 +102,31 @@ final class Sessions {
      * another while the session is deleted or expires gets a 404 instead of a new, untracked
      * session.
      *
+     * @param output receives the output while the code runs; null for none
      * @throws HttpError 404 when there is no such live session
      */
-    ToolOutput run(String id, String code, ResourceLimits limits) {
+    ToolOutput run(String id, String code, ResourceLimits limits, OutputListener output) {
         requireLive(id);
         try {
-            return tool.runInSession(id, code, limits);
+            return output == null
+                    ? tool.runInSession(id, code, limits)
+                    : tool.runInSession(id, code, limits, output);
         } catch (NoSuchElementException e) {
             ids.remove(id);
             throw new HttpError(
                     404, "session " + id + " has ended (idle too long, evicted or deleted)");
         }
+    }
+
+    /**
+     * Cancels the call running in a session this server issued ({@link PythonTool#cancel}).
+     *
+     * @return whether a call was running
+     * @throws HttpError 404 when there is no such live session
+     */
+    boolean cancel(String id) {
+        requireLive(id);
+        return tool.cancel(id);
     }
 
     /**
@@ -149,13 +175,22 @@ final class Sessions {
     }
 
     /**
-     * The body of {@code POST /v1/sessions}: empty, {@code {}}, or {@code {"state": "<base64>"}}.
+     * The body of {@code POST /v1/sessions}.
      *
-     * @return the decoded state, or null for a new session
+     * @param state the decoded state to resume, or null for a new session
+     * @param maxMemoryBytes the new session's memory limit (the tool cuts it to the pool's), or
+     *     null for the pool's
      */
-    static byte[] parseCreate(byte[] body) {
+    record CreateRequest(byte[] state, Long maxMemoryBytes) {}
+
+    /**
+     * Parses the body of {@code POST /v1/sessions}: empty, {@code {}}, {@code {"state":
+     * "<base64>"}} or {@code {"max_memory_bytes": n}}; a resumed session keeps the limits it was
+     * saved under, so not both.
+     */
+    static CreateRequest parseCreate(byte[] body) {
         if (body.length == 0) {
-            return null;
+            return new CreateRequest(null, null);
         }
         JsonNode node;
         try {
@@ -165,15 +200,26 @@ final class Sessions {
         }
         if (!node.isObject()) {
             throw HttpError.badRequest(
-                    "the body must be a JSON object: {} or {\"state\": \"<base64>\"}");
+                    "the body must be a JSON object: {}, {\"state\": \"<base64>\"} or"
+                            + " {\"max_memory_bytes\": n}");
         }
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!name.equals("state")) {
-                throw HttpError.badRequest("unknown field \"" + name + "\"; expected only state");
+            if (!name.equals("state") && !name.equals("max_memory_bytes")) {
+                throw HttpError.badRequest(
+                        "unknown field \"" + name + "\"; expected state or max_memory_bytes");
             }
         }
-        JsonNode state = node.get("state");
+        byte[] state = state(node.get("state"));
+        Long memory = memory(node.get("max_memory_bytes"));
+        if (state != null && memory != null) {
+            throw HttpError.badRequest(
+                    "state and max_memory_bytes together: a resumed session keeps its own limits");
+        }
+        return new CreateRequest(state, memory);
+    }
+
+    private static byte[] state(JsonNode state) {
         if (state == null || state.isNull()) {
             return null;
         }
@@ -185,5 +231,16 @@ final class Sessions {
         } catch (IllegalArgumentException e) {
             throw HttpError.badRequest("state is not valid base64: " + e.getMessage());
         }
+    }
+
+    private static Long memory(JsonNode memory) {
+        if (memory == null || memory.isNull()) {
+            return null;
+        }
+        if (!memory.isIntegralNumber() || !memory.canConvertToLong() || memory.longValue() < 1) {
+            throw HttpError.badRequest(
+                    "max_memory_bytes must be a positive integer, not " + memory);
+        }
+        return memory.longValue();
     }
 }

@@ -22,4 +22,22 @@ class RouteTest {
         assertFalse(Route.of("/mcp").isLimited("GET"));
         assertFalse(Route.of("/v1/execute").isLimited("GET"));
     }
+
+    @Test
+    void theConsoleStatsAndCancelRoutes() {
+        assertEquals(Route.CONSOLE, Route.of("/"));
+        assertEquals(Route.CONSOLE, Route.of("/console/console.js"));
+        assertEquals(Route.CONSOLE, Route.of("/console/vendor/prism.js"));
+        assertEquals(Route.OTHER, Route.of("/consoles"));
+        assertEquals(Route.STATS, Route.of("/v1/stats"));
+        assertEquals(Route.SESSION_CANCEL, Route.of("/v1/sessions/abc/cancel"));
+        assertEquals("abc", Route.sessionId("/v1/sessions/abc/cancel"));
+        assertEquals(Route.OTHER, Route.of("/v1/sessions/abc/cancel/x"));
+
+        // Cancelling must get through when the token's places are taken by the runs it stops.
+        assertFalse(Route.of("/v1/sessions/abc/cancel").isLimited("POST"));
+        assertFalse(Route.of("/v1/sessions").isLimited("GET"));
+        assertFalse(Route.of("/v1/stats").isLimited("GET"));
+        assertFalse(Route.of("/").isLimited("GET"));
+    }
 }

@@ -3,12 +3,16 @@ package dev.eryx.internal.net.secrets;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The secrets of one sandbox with their placeholders. Thread-safe, immutable after bind.
@@ -30,6 +34,16 @@ public final class SecretSet {
     private final Map<String, String> placeholders;
 
     private final Redactor redactor;
+
+    /**
+     * Each value and placeholder → the name of its secret, for {@link #redactNamed}; null when
+     * there is none.
+     */
+    private final Map<String, String> namesByText;
+
+    /** Matches them, the longest first: a text containing another is replaced whole. */
+    private final Pattern named;
+
     private final byte[][] values;
     private final byte[][] valuePlaceholders;
 
@@ -48,6 +62,27 @@ public final class SecretSet {
             valuePlaceholders[i] = bound.get(s.name()).getBytes(StandardCharsets.US_ASCII);
         }
         this.redactor = new Redactor(plain);
+        Map<String, String> byText = new LinkedHashMap<>();
+        for (SecretValue secret : secrets) {
+            byText.putIfAbsent(secret.value(), secret.name());
+        }
+        for (Map.Entry<String, String> e : all.entrySet()) {
+            byText.putIfAbsent(e.getValue(), e.getKey());
+        }
+        if (byText.isEmpty()) {
+            this.namesByText = null;
+            this.named = null;
+        } else {
+            this.namesByText = Map.copyOf(byText);
+            // Alternatives are tried in order at each position: longest first, so a value that
+            // contains another secret's is named as itself.
+            this.named =
+                    Pattern.compile(
+                            byText.keySet().stream()
+                                    .sorted(Comparator.comparingInt(String::length).reversed())
+                                    .map(Pattern::quote)
+                                    .collect(Collectors.joining("|")));
+        }
     }
 
     /**
@@ -215,6 +250,28 @@ public final class SecretSet {
             h = h.substring(0, h.length() - 1);
         }
         return h;
+    }
+
+    /**
+     * {@code text} with every value and placeholder (inert restored ones included) replaced by
+     * {@code [secret NAME]}: for hosts that show code and output. {@code text} itself when nothing
+     * matches.
+     */
+    public String redactNamed(String text) {
+        Objects.requireNonNull(text, "text");
+        if (named == null) {
+            return text;
+        }
+        Matcher m = named.matcher(text);
+        if (!m.find()) {
+            return text;
+        }
+        StringBuilder out = new StringBuilder(text.length());
+        do {
+            m.appendReplacement(
+                    out, Matcher.quoteReplacement("[secret " + namesByText.get(m.group()) + "]"));
+        } while (m.find());
+        return m.appendTail(out).toString();
     }
 
     /** Real values → "[REDACTED]". */

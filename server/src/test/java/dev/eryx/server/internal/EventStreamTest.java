@@ -1,0 +1,237 @@
+package dev.eryx.server.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.eryx.OutputListener;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/** The event stream against a response that records what it is told. */
+class EventStreamTest {
+    /** What a response was told; {@code failWrites} makes every write fail (the client left). */
+    private static final class Recorded {
+        final ByteArrayOutputStream body = new ByteArrayOutputStream();
+        final Map<String, String> headers = new ConcurrentHashMap<>();
+        final AtomicInteger status = new AtomicInteger();
+        final AtomicBoolean committed = new AtomicBoolean();
+        final boolean failWrites;
+
+        Recorded(boolean failWrites) {
+            this.failWrites = failWrites;
+        }
+
+        String text() {
+            synchronized (body) {
+                return body.toString(StandardCharsets.UTF_8);
+            }
+        }
+
+        HttpServletResponse response() {
+            ServletOutputStream out =
+                    new ServletOutputStream() {
+                        @Override
+                        public void write(int b) throws IOException {
+                            write(new byte[] {(byte) b}, 0, 1);
+                        }
+
+                        @Override
+                        public void write(byte[] b, int off, int len) throws IOException {
+                            if (failWrites) {
+                                throw new IOException("broken pipe");
+                            }
+                            synchronized (body) {
+                                body.write(b, off, len);
+                            }
+                        }
+
+                        @Override
+                        public boolean isReady() {
+                            return true;
+                        }
+
+                        @Override
+                        public void setWriteListener(WriteListener listener) {}
+                    };
+            return (HttpServletResponse)
+                    Proxy.newProxyInstance(
+                            getClass().getClassLoader(),
+                            new Class<?>[] {HttpServletResponse.class},
+                            (proxy, method, args) -> {
+                                switch (method.getName()) {
+                                    case "setStatus" -> status.set((Integer) args[0]);
+                                    case "setContentType" ->
+                                            headers.put("Content-Type", (String) args[0]);
+                                    case "setHeader" ->
+                                            headers.put((String) args[0], (String) args[1]);
+                                    case "getOutputStream" -> {
+                                        committed.set(true);
+                                        return out;
+                                    }
+                                    default ->
+                                            throw new UnsupportedOperationException(
+                                                    method.getName());
+                                }
+                                return null;
+                            });
+        }
+    }
+
+    private static void serve(
+            Recorded recorded,
+            Duration keepAlive,
+            Function<OutputListener, ObjectNode> run,
+            Runnable beforeResult) {
+        new EventStream(keepAlive).serve(recorded.response(), run, Thread::new, beforeResult);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void outputInOrderThenTheResultAfterThePermitIsReleased() {
+        Recorded recorded = new Recorded(false);
+        AtomicInteger released = new AtomicInteger();
+        serve(
+                recorded,
+                Duration.ofSeconds(10),
+                output -> {
+                    output.stdout("a");
+                    output.stderr("b\n");
+                    output.stdout("c");
+                    return Json.object().put("verdict", "ok");
+                },
+                () -> {
+                    assertFalse(recorded.text().contains("result"));
+                    released.incrementAndGet();
+                });
+        assertEquals(
+                "event: stdout\ndata: {\"text\":\"a\"}\n\n"
+                        + "event: stderr\ndata: {\"text\":\"b\\n\"}\n\n"
+                        + "event: stdout\ndata: {\"text\":\"c\"}\n\n"
+                        + "event: result\ndata: {\"verdict\":\"ok\"}\n\n",
+                recorded.text());
+        assertEquals(1, released.get());
+        assertEquals(200, recorded.status.get());
+        assertEquals("text/event-stream; charset=utf-8", recorded.headers.get("Content-Type"));
+        assertEquals("no-cache", recorded.headers.get("Cache-Control"));
+    }
+
+    @Test
+    void aQuietRunGetsKeepAlives() {
+        Recorded recorded = new Recorded(false);
+        serve(
+                recorded,
+                Duration.ofMillis(20),
+                output -> {
+                    sleep(200);
+                    return Json.object().put("verdict", "ok");
+                },
+                () -> {});
+        String text = recorded.text();
+        assertTrue(text.startsWith(": keep-alive\n\n: keep-alive\n\n"), text);
+        assertTrue(text.endsWith("event: result\ndata: {\"verdict\":\"ok\"}\n\n"), text);
+    }
+
+    @Test
+    void aRefusalBeforeAnyEventIsThrownForAJsonAnswer() {
+        Recorded recorded = new Recorded(false);
+        HttpError error =
+                assertThrows(
+                        HttpError.class,
+                        () ->
+                                serve(
+                                        recorded,
+                                        Duration.ofSeconds(10),
+                                        output -> {
+                                            throw new HttpError(404, "no such session: x");
+                                        },
+                                        () -> {}));
+        assertEquals(404, error.status);
+        assertFalse(recorded.committed.get());
+    }
+
+    @Test
+    void aRefusalAfterAKeepAliveIsAnErrorEvent() {
+        Recorded recorded = new Recorded(false);
+        serve(
+                recorded,
+                Duration.ofMillis(20),
+                output -> {
+                    sleep(100);
+                    throw new HttpError(404, "session x has ended");
+                },
+                () -> {});
+        assertTrue(
+                recorded.text()
+                        .endsWith(
+                                "event: error\ndata: {\"error\":\"session x has ended\",\"status\":404}\n\n"),
+                recorded.text());
+    }
+
+    @Test
+    void aFailedWriteInterruptsTheRunAndWaitsForItsEnd() throws Exception {
+        Recorded recorded = new Recorded(true);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        AtomicBoolean ended = new AtomicBoolean();
+        long started = System.nanoTime();
+        serve(
+                recorded,
+                Duration.ofSeconds(10),
+                output -> {
+                    output.stdout("tick");
+                    try {
+                        Thread.sleep(30_000);
+                    } catch (InterruptedException e) {
+                        interrupted.countDown();
+                        sleep(100); // stopping takes a moment: serve waits for it
+                    }
+                    ended.set(true);
+                    return Json.object().put("verdict", "cancelled");
+                },
+                () -> {});
+        assertTrue(interrupted.await(0, TimeUnit.SECONDS), "the run was not interrupted");
+        assertTrue(ended.get(), "serve returned before the run ended");
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(10).toNanos());
+    }
+
+    @Test
+    void anAcceptListingEventStreamAsksForOne() {
+        assertTrue(EventStream.wanted("text/event-stream"));
+        assertTrue(EventStream.wanted("application/json, Text/Event-Stream;q=0.9"));
+        assertFalse(EventStream.wanted(null));
+        assertFalse(EventStream.wanted("application/json"));
+        assertFalse(EventStream.wanted("*/*"));
+        assertFalse(EventStream.wanted("text/event-streams"));
+    }
+
+    @Test
+    void anEventIsOneDataLineWhateverTheTextHolds() {
+        byte[] frame = EventStream.frame("stdout", Json.object().put("text", "a\nb\r\nc\u2028é"));
+        assertEquals(
+                "event: stdout\ndata: {\"text\":\"a\\nb\\r\\nc\u2028é\"}\n\n",
+                new String(frame, StandardCharsets.UTF_8));
+    }
+}

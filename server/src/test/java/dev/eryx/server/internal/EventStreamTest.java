@@ -22,6 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The event stream against a response that records what it is told. */
@@ -33,6 +35,8 @@ class EventStreamTest {
         final AtomicInteger status = new AtomicInteger();
         final AtomicBoolean committed = new AtomicBoolean();
         final boolean failWrites;
+        volatile CountDownLatch blockWrites; // writes wait for it, when set
+        volatile RuntimeException failWith; // writes throw it, when set
 
         Recorded(boolean failWrites) {
             this.failWrites = failWrites;
@@ -56,6 +60,17 @@ class EventStreamTest {
                         public void write(byte[] b, int off, int len) throws IOException {
                             if (failWrites) {
                                 throw new IOException("broken pipe");
+                            }
+                            if (failWith != null) {
+                                throw failWith;
+                            }
+                            CountDownLatch gate = blockWrites;
+                            if (gate != null) {
+                                try {
+                                    gate.await();
+                                } catch (InterruptedException e) {
+                                    throw new IOException("interrupted", e);
+                                }
                             }
                             synchronized (body) {
                                 body.write(b, off, len);
@@ -215,6 +230,106 @@ class EventStreamTest {
         assertTrue(interrupted.await(0, TimeUnit.SECONDS), "the run was not interrupted");
         assertTrue(ended.get(), "serve returned before the run ended");
         assertTrue(System.nanoTime() - started < Duration.ofSeconds(10).toNanos());
+    }
+
+    @Test
+    void aClientThatDoesNotReadHoldsBoundedOutputAndTheGuestWaits() throws Exception {
+        Recorded recorded = new Recorded(false);
+        CountDownLatch release = new CountDownLatch(1);
+        recorded.blockWrites = release;
+        EventStream stream = new EventStream(Duration.ofSeconds(10), 1000);
+        int writes = 5000;
+        AtomicInteger written = new AtomicInteger();
+        Thread request =
+                new Thread(
+                        () ->
+                                stream.serve(
+                                        recorded.response(),
+                                        output -> {
+                                            for (int i = 0; i < writes; i++) {
+                                                output.stdout("0123456789");
+                                                written.incrementAndGet();
+                                            }
+                                            return Json.object().put("verdict", "ok");
+                                        },
+                                        Thread::new,
+                                        () -> {}));
+        request.start();
+        // The first frame's write blocks; the guest goes on until 1000 bytes wait, then stalls.
+        int seen = -1;
+        while (written.get() != seen) {
+            seen = written.get();
+            sleep(200);
+        }
+        assertTrue(seen < writes, "the guest never waited: " + seen);
+        assertTrue(stream.pendingBytes() <= 1000, "pending: " + stream.pendingBytes());
+        assertTrue(stream.pendingBytes() > 0);
+
+        release.countDown();
+        request.join(10_000);
+        assertFalse(request.isAlive());
+        assertEquals(writes, written.get());
+        Matcher frames =
+                Pattern.compile("event: stdout\ndata: \\{\"text\":\"([0-9]*)\"\\}\n\n")
+                        .matcher(recorded.text());
+        StringBuilder text = new StringBuilder();
+        int events = 0;
+        while (frames.find()) {
+            text.append(frames.group(1));
+            events++;
+        }
+        assertEquals("0123456789".repeat(writes), text.toString());
+        assertTrue(events < writes / 10, "consecutive writes were not joined: " + events);
+        assertTrue(recorded.text().endsWith("event: result\ndata: {\"verdict\":\"ok\"}\n\n"));
+    }
+
+    @Test
+    void anyFailureWhileWritingStopsTheRunBeforeItPropagates() throws Exception {
+        Recorded recorded = new Recorded(false);
+        recorded.failWith = new IllegalStateException("the response broke");
+        CountDownLatch interrupted = new CountDownLatch(1);
+        AtomicBoolean ended = new AtomicBoolean();
+        IllegalStateException thrown =
+                assertThrows(
+                        IllegalStateException.class,
+                        () ->
+                                serve(
+                                        recorded,
+                                        Duration.ofSeconds(10),
+                                        output -> {
+                                            output.stdout("tick");
+                                            try {
+                                                Thread.sleep(30_000);
+                                            } catch (InterruptedException e) {
+                                                interrupted.countDown();
+                                                sleep(100);
+                                            }
+                                            ended.set(true);
+                                            return Json.object().put("verdict", "cancelled");
+                                        },
+                                        () -> {}));
+        assertEquals("the response broke", thrown.getMessage());
+        assertTrue(interrupted.await(0, TimeUnit.SECONDS), "the run was not interrupted");
+        assertTrue(ended.get(), "serve returned before the run ended");
+    }
+
+    @Test
+    void a429AfterAKeepAliveSaysWhenToRetry() {
+        Recorded recorded = new Recorded(false);
+        serve(
+                recorded,
+                Duration.ofMillis(20),
+                output -> {
+                    sleep(100);
+                    throw HttpError.tooMany("no sandbox is free");
+                },
+                () -> {});
+        assertTrue(
+                recorded.text()
+                        .endsWith(
+                                "event: error\ndata: {\"error\":\"no sandbox is free\",\"status\":429,"
+                                        + "\"retry_after\":1}\n\n"),
+                recorded.text());
     }
 
     @Test

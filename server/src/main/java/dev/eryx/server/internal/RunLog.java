@@ -69,10 +69,13 @@ final class RunLog {
         this.clock = clock;
     }
 
-    /** Records a run that just ended (a {@link dev.eryx.tool.RunListener}). */
+    /**
+     * Records a run that just ended (a {@link dev.eryx.tool.RunListener}); an MCP session is kept
+     * under its {@link Sessions#publicId}.
+     */
     void runFinished(String sessionId, String code, ToolOutput output) {
         record(
-                sessionId,
+                Sessions.publicId(sessionId),
                 code,
                 output.verdict(),
                 output.duration().toMillis(),
@@ -147,25 +150,43 @@ final class RunLog {
     /**
      * Adds the window's fields of {@code GET /v1/stats} to {@code json}: {@code window_seconds},
      * {@code bucket_seconds}, {@code buckets}, {@code rate_per_second}, {@code duration_ms}, {@code
-     * verdicts}, {@code slowest}, {@code failed}, {@code recent}.
+     * verdicts}, {@code slowest}, {@code failed}, {@code recent}. Only the copying holds the lock:
+     * runs being recorded do not wait for the sorting and the JSON.
      */
-    synchronized void writeTo(ObjectNode json) {
+    void writeTo(ObjectNode json) {
         long now = clock.millis();
         long current = Math.floorDiv(now, BUCKET_MILLIS) * BUCKET_MILLIS;
         long windowStart = current - (BUCKETS - 1) * BUCKET_MILLIS;
+
+        long[][] window = new long[BUCKETS][]; // counts by verdict, oldest bucket first
+        List<Run> slowest = new ArrayList<>();
+        long[] durations;
+        List<Run> lastFailed;
+        List<Run> lastRecent;
+        synchronized (this) {
+            for (int i = 0; i < BUCKETS; i++) {
+                long start = windowStart + i * BUCKET_MILLIS;
+                Bucket bucket = ring[index(start)];
+                if (bucket != null && bucket.start == start) {
+                    window[i] = bucket.counts.clone();
+                    slowest.addAll(bucket.slowest);
+                } else {
+                    window[i] = new long[Verdict.values().length];
+                }
+            }
+            durations = durationsSince(windowStart);
+            lastFailed = new ArrayList<>(failed);
+            lastRecent = new ArrayList<>(recent);
+        }
+
         json.put("window_seconds", BUCKETS * BUCKET_MILLIS / 1000);
         json.put("bucket_seconds", BUCKET_MILLIS / 1000);
-
         long[] totals = new long[Verdict.values().length];
         long lastMinute = 0; // runs in the current bucket and the five before it
-        List<Run> slowest = new ArrayList<>();
         ArrayNode buckets = json.putArray("buckets");
-        for (long start = windowStart; start <= current; start += BUCKET_MILLIS) {
-            Bucket bucket = ring[index(start)];
-            long[] counts =
-                    bucket != null && bucket.start == start
-                            ? bucket.counts
-                            : new long[Verdict.values().length];
+        for (int i = 0; i < BUCKETS; i++) {
+            long start = windowStart + i * BUCKET_MILLIS;
+            long[] counts = window[i];
             long total = Arrays.stream(counts).sum();
             ObjectNode b = buckets.addObject();
             b.put("start", start);
@@ -177,15 +198,11 @@ final class RunLog {
             if (start > current - 6 * BUCKET_MILLIS) {
                 lastMinute += total;
             }
-            if (bucket != null && bucket.start == start) {
-                slowest.addAll(bucket.slowest);
-            }
         }
         // The six latest buckets span 50 to 60 s: divide by the time they really cover.
         double spanSeconds = (now - (current - 5 * BUCKET_MILLIS)) / 1000.0;
         json.put("rate_per_second", Math.round(lastMinute / spanSeconds * 1000) / 1000.0);
 
-        long[] durations = durationsSince(windowStart);
         Arrays.sort(durations);
         ObjectNode duration = json.putObject("duration_ms");
         duration.put("p50", percentile(durations, 50));
@@ -195,10 +212,11 @@ final class RunLog {
 
         slowest.sort(SLOWEST_FIRST);
         runs(json.putArray("slowest"), slowest.subList(0, Math.min(TOP, slowest.size())));
-        runs(json.putArray("failed"), failed);
-        runs(json.putArray("recent"), recent);
+        runs(json.putArray("failed"), lastFailed);
+        runs(json.putArray("recent"), lastRecent);
     }
 
+    /** Guarded by this. */
     private long[] durationsSince(long windowStart) {
         long[] out = new long[samples];
         int n = 0;

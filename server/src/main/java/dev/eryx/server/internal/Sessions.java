@@ -7,8 +7,12 @@ import dev.eryx.ResourceLimits;
 import dev.eryx.pool.PoolExhaustedException;
 import dev.eryx.tool.PythonTool;
 import dev.eryx.tool.ToolOutput;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Set;
@@ -20,6 +24,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * past the TTL or evicted). MCP sessions live in the same tool but cannot be reached by id here.
  */
 final class Sessions {
+    /** MCP's Python sessions of the shared tool are named so, followed by the Mcp-Session-Id. */
+    static final String MCP_PREFIX = "mcp-";
+
     private final PythonTool tool;
     private final ResourceLimits defaults;
     private final int maxSessions;
@@ -81,8 +88,25 @@ final class Sessions {
             throw HttpError.badRequest("the session cannot start: " + e.getMessage());
         } catch (EryxException e) {
             tool.reset(id);
-            throw new HttpError(500, "the session's sandbox did not start: " + e.getMessage());
+            throw startFailure(e, request.maxMemoryBytes(), defaults.maxMemoryBytes());
         }
+    }
+
+    /**
+     * The answer when a new session's sandbox failed to start ({@code e}, from its warm-up run):
+     * 400 when the request asked for less memory than the server's limit (above what the
+     * interpreter's image needs, below what its first run does: the request's doing), else 500.
+     *
+     * @param requested the request's {@code max_memory_bytes}, or null
+     */
+    static HttpError startFailure(EryxException e, Long requested, long serverLimit) {
+        if (requested != null && requested < serverLimit) {
+            return HttpError.badRequest(
+                    "max_memory_bytes is too small for the session's sandbox to start ("
+                            + e.getMessage()
+                            + "); ask for more, or leave it out for the server's limit");
+        }
+        return new HttpError(500, "the session's sandbox did not start: " + e.getMessage());
     }
 
     byte[] save(String id) {
@@ -167,10 +191,31 @@ final class Sessions {
             byte[] bytes = new byte[16];
             random.nextBytes(bytes);
             String id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-            // MCP's Python sessions of the shared tool are named "mcp-<Mcp-Session-Id>".
-            if (!id.startsWith("mcp-")) {
+            if (!id.startsWith(MCP_PREFIX)) { // never mistaken for one of MCP's
                 return id;
             }
+        }
+    }
+
+    /**
+     * How a session of the tool is named in {@code GET /v1/sessions} and the run log: the JSON
+     * API's by their id; MCP's ({@code mcp-<Mcp-Session-Id>}) as {@code mcp-} and the first 12 hex
+     * digits of the SHA-256 of the Mcp-Session-Id, which is the MCP transport's handle of the
+     * session and so is never shown. Null stays null.
+     */
+    static String publicId(String toolId) {
+        if (toolId == null || !toolId.startsWith(MCP_PREFIX)) {
+            return toolId;
+        }
+        try {
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(
+                                    toolId.substring(MCP_PREFIX.length())
+                                            .getBytes(StandardCharsets.UTF_8));
+            return MCP_PREFIX + HexFormat.of().formatHex(digest, 0, 6);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
         }
     }
 

@@ -196,15 +196,18 @@ final class ApiServlet extends HttpServlet {
         }
     }
 
-    /** {@code GET /v1/sessions}: every live session of the tool, the JSON API's and MCP's. */
+    /**
+     * {@code GET /v1/sessions}: every live session of the tool, the JSON API's and MCP's (the
+     * latter under {@link Sessions#publicId}).
+     */
     private ObjectNode sessionList() {
         Instant now = clock.instant();
         ObjectNode json = Json.object();
         ArrayNode list = json.putArray("sessions");
         for (SessionInfo info : tool.sessions()) {
             list.addObject()
-                    .put("id", info.id())
-                    .put("kind", info.id().startsWith("mcp-") ? "mcp" : "api")
+                    .put("id", Sessions.publicId(info.id()))
+                    .put("kind", info.id().startsWith(Sessions.MCP_PREFIX) ? "mcp" : "api")
                     .put("created", info.created().toString())
                     .put("age_ms", millisBetween(info.created(), now))
                     .put("idle_ms", info.running() ? 0 : millisBetween(info.lastUsed(), now))
@@ -219,12 +222,16 @@ final class ApiServlet extends HttpServlet {
         return Math.max(0, Duration.between(from, to).toMillis());
     }
 
-    /** {@code GET /v1/stats}: the pool now, the session count, and the run log's window. */
+    /**
+     * {@code GET /v1/stats}: the pool now (its capacity, the sandboxes it holds, idle and lent),
+     * the session count, and the run log's window.
+     */
     private ObjectNode stats() {
         PoolStats poolStats = pool.stats();
         ObjectNode json = Json.object();
         json.putObject("pool")
-                .put("size", poolStats.total())
+                .put("size", pool.capacity())
+                .put("live", poolStats.total())
                 .put("idle", poolStats.idle())
                 .put("active", poolStats.inUse());
         json.put("sessions", tool.sessionCount());

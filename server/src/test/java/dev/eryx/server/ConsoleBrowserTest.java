@@ -50,9 +50,12 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The web console in headless Chromium against a real server with a token: the token dialog,
  * streamed output, session state, traceback links, effects, cancel, reset with a session memory
- * limit, the operator view, and no JavaScript errors or CSP violations in the browser's console.
- * The methods run in order on one page, as a user would click through it. Skipped (not failed)
- * where Chromium or its driver is missing; screenshots of both views land in target/screenshots/.
+ * limit, the operator view, the event-stream reader, output batching and the run's failure paths
+ * (an error event, a silent server, a queued run's Cancel; the page's fetch stubbed where the
+ * server cannot be made to misbehave), and no JavaScript errors or CSP violations in the browser's
+ * console. The methods run in order on one page, as a user would click through it. Skipped (not
+ * failed) where Chromium or its driver is missing; screenshots of both views land in
+ * target/screenshots/.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleBrowserTest {
@@ -473,6 +476,209 @@ class ConsoleBrowserTest {
 
     @Test
     @Order(10)
+    void theEventStreamReaderSplitsLinesDropsACutFrameAndCancelsOnAThrow() {
+        freshPage();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> r =
+                (Map<String, Object>)
+                        asyncScript(
+                                """
+                const done = arguments[arguments.length - 1];
+                const enc = new TextEncoder();
+                const body = (chunks) => new Response(new ReadableStream({
+                  start(c) { for (const x of chunks) c.enqueue(enc.encode(x)); c.close(); } }));
+                (async () => {
+                  const r = {};
+                  const events = [];
+                  // CRLF split between chunks, CR alone, LF; the last frame is cut before its blank line.
+                  await readEvents(body(['event: stdout\\r', '\\ndata: {"text":"a"}\\r\\r',
+                      'event: stderr\\rdata: {"text":"b"}\\n\\n', 'data: {"x":1}\\r', '\\n\\r\\n',
+                      'event: result\\ndata: {"cut":true}\\n']), (n, d) => events.push(n + ' ' + d));
+                  r.events = events;
+                  const last = [];
+                  // A CR ending the stream ends its line: it is not waiting for an LF any more.
+                  await readEvents(body(['data: {"y":2}\\r', '\\r']), (n, d) => last.push(n + ' ' + d));
+                  r.last = last;
+                  let cancelled = false;
+                  const open = new ReadableStream({
+                    start(c) { c.enqueue(enc.encode('data: {}\\n\\n')); }, cancel() { cancelled = true; } });
+                  try {
+                    await readEvents(new Response(open), () => { throw new Error('boom'); });
+                  } catch (e) {
+                    r.thrown = e.message;
+                  }
+                  r.cancelled = cancelled;
+                  return r;
+                })().then(done, (e) => done({failure: String(e)}));
+                """);
+        assertEquals(
+                List.of("stdout {\"text\":\"a\"}", "stderr {\"text\":\"b\"}", "message {\"x\":1}"),
+                r.get("events"),
+                "CRLF, CR and LF end lines; the cut frame is dropped: " + r);
+        assertEquals(List.of("message {\"y\":2}"), r.get("last"), r.toString());
+        assertEquals("boom", r.get("thrown"), r.toString());
+        assertEquals(Boolean.TRUE, r.get("cancelled"), "a throwing handler cancels the body: " + r);
+    }
+
+    @Test
+    @Order(11)
+    void heavyOutputIsWrittenOncePerFrameAndCapped() {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> r =
+                (Map<String, Object>)
+                        asyncScript(
+                                """
+                const done = arguments[arguments.length - 1];
+                const out = document.getElementById('output');
+                clearPanes();
+                for (let i = 0; i < 1000; i++) appendOutput('stdout', 'line ' + i + '\\n');
+                const r = {before: out.childNodes.length};
+                requestAnimationFrame(() => requestAnimationFrame(() => {
+                  const spans = out.querySelectorAll('span.stdout');
+                  r.spans = spans.length;
+                  r.nodes = spans.length ? spans[0].childNodes.length : 0;
+                  r.lines = out.textContent.split('\\n').length - 1;
+                  clearPanes();
+                  appendOutput('stdout', 'x'.repeat(3 * 1024 * 1024));
+                  appendOutput('stderr', 'more');
+                  flushOutput();
+                  r.size = out.textContent.length;
+                  const note = out.querySelector('span.truncated');
+                  r.note = note ? note.textContent : null;
+                  r.stderr = out.querySelectorAll('span.stderr').length;
+                  clearPanes();
+                  done(r);
+                }));
+                """);
+        assertEquals(0L, r.get("before"), "nothing written before the frame: " + r);
+        assertEquals(1L, r.get("spans"), r.toString());
+        assertEquals(1L, r.get("nodes"), "one text node for the frame's stdout: " + r);
+        assertEquals(1000L, r.get("lines"), r.toString());
+        long size = (Long) r.get("size");
+        assertTrue(
+                size >= 2 * 1024 * 1024 && size < 2 * 1024 * 1024 + 200,
+                "the pane holds 2 MiB and the note: " + size);
+        assertTrue(String.valueOf(r.get("note")).contains("output truncated"), r.toString());
+        assertEquals(0L, r.get("stderr"), "nothing after the cap: " + r);
+    }
+
+    @Test
+    @Order(12)
+    void anErrorEventOf404RunsAgainInANewSession() {
+        freshPage();
+        assertEquals("ok", run("x = 1"));
+        String before = text("session-id");
+        // The first execute's stream refuses the run: its session ended meanwhile.
+        stubFetch(
+                """
+                (() => { let executes = 0; return (url, init) => {
+                  if (!url.endsWith('/execute') || executes++ > 0) return null;
+                  return Promise.resolve(new Response(
+                    'event: error\\ndata: {"error": "no such session", "status": 404}\\n\\n',
+                    {headers: {'Content-Type': 'text/event-stream'}}));
+                }; })()""");
+        assertEquals("ok", run("result = 'again'"));
+        assertTrue(text("result").contains("again"), text("result"));
+        assertNotEquals(before, text("session-id"), "a new session");
+        assertTrue(text("message").contains("had ended"), text("message"));
+        assertEquals(2L, script("return eryxCalls.filter(c => c.endsWith('/execute')).length"));
+    }
+
+    @Test
+    @Order(13)
+    void cancelDuringTheRetryInANewSessionRunsNothing() {
+        freshPage();
+        assertEquals("ok", run("x = 1"));
+        // The execute answers 404; Cancel is pressed while the page creates the new session.
+        stubFetch(
+                """
+                (() => { let executes = 0; return (url, init) => {
+                  if (url.endsWith('/execute') && executes++ === 0) {
+                    return Promise.resolve(new Response('{"error": "no such session"}',
+                      {status: 404, headers: {'Content-Type': 'application/json'}}));
+                  }
+                  if (url === '/v1/sessions' && init.method === 'POST') {
+                    document.getElementById('cancel').click();
+                    return new Promise((resolve) => setTimeout(
+                      () => resolve(window.eryxRealFetch(url, init)), 300));
+                  }
+                  return null;
+                }; })()""");
+        setEditor("result = 'ran'");
+        clearVerdict();
+        el("run").click();
+        wait(WAIT).until(d -> text("message").contains("Cancelled before it started"));
+        wait(Duration.ofSeconds(10)).until(d -> "idle".equals(text("status")));
+        assertEquals(1L, script("return eryxCalls.filter(c => c.endsWith('/execute')).length"));
+        assertEquals("", text("verdict"));
+    }
+
+    @Test
+    @Order(14)
+    void aSilentServerReturnsThePageToIdle() {
+        freshPage();
+        assertEquals("ok", run("import time"));
+        // No byte for 1 s (the server's first keep-alive comes later): the page stops waiting.
+        script("TIMING.idle = 1000");
+        setEditor("time.sleep(5)");
+        clearVerdict();
+        long clicked = System.nanoTime();
+        el("run").click();
+        wait(Duration.ofSeconds(15)).until(d -> "idle".equals(text("status")));
+        long tookMs = (System.nanoTime() - clicked) / 1_000_000;
+        assertTrue(tookMs < 4500, "stopped waiting after " + tookMs + " ms");
+        assertTrue(text("message").contains("sent nothing"), text("message"));
+        assertEquals("", text("verdict"));
+        assertTrue(el("run").isEnabled());
+        assertFalse(el("cancel").isEnabled());
+    }
+
+    @Test
+    @Order(15)
+    void cancelAsksWhileTheRunIsQueuedThenClosesTheConnection() {
+        freshPage();
+        // A run the server keeps queued: keep-alives only, and every cancel finds nothing running.
+        script("TIMING.cancelRetry = 50; TIMING.cancelGiveUp = 1500;");
+        stubFetch(
+                """
+                (url, init) => {
+                  if (url.endsWith('/cancel')) {
+                    return Promise.resolve(new Response('{"cancelled": false}',
+                      {headers: {'Content-Type': 'application/json'}}));
+                  }
+                  if (!url.endsWith('/execute')) return null;
+                  let timer;
+                  return Promise.resolve(new Response(new ReadableStream({
+                    start(c) {
+                      const bytes = new TextEncoder().encode(': keep-alive\\n\\n');
+                      timer = setInterval(() => c.enqueue(bytes), 100);
+                      init.signal.addEventListener('abort', () => {
+                        clearInterval(timer);
+                        c.error(new DOMException('aborted', 'AbortError'));
+                      });
+                    },
+                    cancel() { clearInterval(timer); },
+                  }), {headers: {'Content-Type': 'text/event-stream'}}));
+                }""");
+        setEditor("result = 1");
+        clearVerdict();
+        el("run").click();
+        wait(WAIT).until(d -> "running".equals(text("status")) && el("cancel").isEnabled());
+        el("cancel").click();
+        wait(Duration.ofSeconds(15)).until(d -> "idle".equals(text("status")));
+        assertTrue(text("message").contains("had not started"), text("message"));
+        long asked = (Long) script("return eryxCalls.filter(c => c.endsWith('/cancel')).length");
+        assertTrue(asked > 10, "asked " + asked + " times in 1.5 s");
+        sleep(500);
+        assertEquals(
+                asked,
+                script("return eryxCalls.filter(c => c.endsWith('/cancel')).length"),
+                "no more cancels once the run ended");
+        assertTrue(el("run").isEnabled());
+    }
+
+    @Test
+    @Order(20)
     void theBrowserConsoleHasNoErrors() {
         List<String> severe = new ArrayList<>();
         for (LogEntry entry : driver.manage().logs().get(LogType.BROWSER)) {
@@ -526,6 +732,44 @@ class ConsoleBrowserTest {
 
     private static Object script(String js) {
         return ((JavascriptExecutor) driver).executeScript(js);
+    }
+
+    private static Object asyncScript(String js) {
+        driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+        return ((JavascriptExecutor) driver).executeAsyncScript(js);
+    }
+
+    /** A newly loaded playground (the page's own state and any stubbed fetch gone), token kept. */
+    private static void freshPage() {
+        driver.get(base + "/#playground");
+        driver.navigate().refresh();
+        wait(WAIT).until(d -> el("editor").isDisplayed() && "idle".equals(text("status")));
+    }
+
+    /**
+     * Replaces the page's fetch: {@code handler} (a JavaScript function of url and init) answers a
+     * call with a promise of a Response, or null to let the server answer it. Each call is recorded
+     * in {@code eryxCalls} as "METHOD url". Until the next {@link #freshPage}.
+     */
+    private static void stubFetch(String handler) {
+        script(
+                "window.eryxRealFetch = window.eryxRealFetch || window.fetch;"
+                        + " window.eryxCalls = [];"
+                        + " const handler = "
+                        + handler
+                        + ";"
+                        + " window.fetch = (url, init) => {"
+                        + "   eryxCalls.push(init.method + ' ' + url);"
+                        + "   return handler(url, init) || window.eryxRealFetch(url, init); };");
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     /** Types {@code code} into the editor as a user would, and checks the editor took it as is. */

@@ -8,9 +8,15 @@
 const TOKEN_KEY = 'eryx.token';
 const MIB = 1024 * 1024;
 const OPERATOR_REFRESH_MS = 2000;
-// How long Cancel keeps asking while the server has not started the run: 10 × 200 ms.
-const CANCEL_ATTEMPTS = 10;
-const CANCEL_RETRY_MS = 200;
+// Timings of a run, in ms (an object, so a test can shorten them):
+// idle: with no byte from the server for this long (it sends a keep-alive every few seconds while
+//   a run goes on), the page stops waiting: the connection is closed, which cancels the run;
+// cancelRetry: how often Cancel asks again while the server has not started the run (queued);
+// cancelGiveUp: how long it asks before closing the connection instead (the server then cancels).
+const TIMING = { idle: 30000, cancelRetry: 300, cancelGiveUp: 10000 };
+// The output pane holds at most this many characters; the rest is in the Response JSON.
+const OUTPUT_CAP = 2 * 1024 * 1024;
+const OUTPUT_TRUNCATED = '(output truncated in the page; the full text is in Response JSON)';
 // Verdict wire names, in the order the chart stacks them (ok at the bottom).
 const VERDICTS = ['ok', 'python_error', 'timeout', 'cancelled', 'fuel', 'memory', 'output', 'crashed'];
 // The file name CPython gives code run from a string, which is how the server runs the editor's code.
@@ -23,6 +29,8 @@ const state = {
   running: false,
   cancelling: false, // a cancel call is in flight
   cancelRequested: false, // Cancel was pressed during this run
+  run: null, // the run in flight: { controller, timer, abortReason, abortError }
+  output: { pending: [], size: 0, truncated: false, noted: false, queued: false }, // see appendOutput
   tokenPrompt: null, // the pending token dialog's promise, shared by concurrent 401s
   operatorTimer: null,
   operatorBusy: false,
@@ -91,19 +99,22 @@ function saveToken(event) {
  * fetch() with the bearer token. A 401 opens the token dialog and repeats the call with the new
  * token, so callers never see it. Other statuses are the caller's.
  */
-async function call(method, path, { body, accept } = {}) {
+async function call(method, path, { body, accept, run } = {}) {
   for (;;) {
     const headers = { Accept: accept || 'application/json' };
     const token = storedToken();
     if (token) headers.Authorization = 'Bearer ' + token;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (run) touchRun(run); // a run's call: the server has TIMING.idle to answer
     const response = await fetch(path, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
+      signal: run ? run.controller.signal : undefined,
     });
     if (response.status !== 401) return response;
+    if (run) pauseRun(run); // the user, not the server, is awaited now
     await askToken(token
       ? 'The server refused the saved token. Enter the right one; it is kept in this tab only.'
       : 'This server needs a token. It is kept in this tab only (sessionStorage) and sent with every call.');
@@ -122,8 +133,8 @@ async function apiError(response) {
   return new ApiError(response.status, message, response.headers.get('Retry-After'));
 }
 
-async function callJson(method, path, body) {
-  const response = await call(method, path, { body });
+async function callJson(method, path, body, run) {
+  const response = await call(method, path, { body, run });
   if (!response.ok) throw await apiError(response);
   return response.status === 204 ? null : response.json();
 }
@@ -382,16 +393,60 @@ function onMemoryChange() {
   }
 }
 
-async function createSession() {
+async function createSession(run) {
   const mib = limitValue('limit-memory', 'Memory (MiB)');
   const body = mib == null ? {} : { max_memory_bytes: mib * MIB };
-  const json = await callJson('POST', '/v1/sessions', body);
+  const json = await callJson('POST', '/v1/sessions', body, run);
   state.session = json.id;
   showSession(json.id);
   return json.id;
 }
 
+// ---- A run in flight: its fetches share one AbortController, and a timer aborts them when the
+// server has sent nothing for TIMING.idle (a stuck connection would otherwise leave "running").
+
+function startRun() {
+  return { controller: new AbortController(), timer: null, abortReason: null, abortError: null };
+}
+
+/** Stops the run's fetches; reason says why, for the message (see abortMessage). */
+function abortRun(run, reason, error) {
+  if (run.controller.signal.aborted) return;
+  pauseRun(run);
+  run.abortReason = reason;
+  run.abortError = error || null;
+  run.controller.abort();
+}
+
+/** Something came from the server (or a call starts): TIMING.idle from now without more aborts. */
+function touchRun(run) {
+  clearTimeout(run.timer);
+  run.timer = setTimeout(() => abortRun(run, 'idle'), TIMING.idle);
+}
+
+function pauseRun(run) {
+  clearTimeout(run.timer);
+  run.timer = null;
+}
+
+function abortMessage(run) {
+  const gone = ' The connection is closed, and the server cancels an execution whose client went away.';
+  switch (run.abortReason) {
+    case 'idle':
+      return 'The server sent nothing for ' + Math.round(TIMING.idle / 1000) + ' s (not even a keep-alive): '
+        + 'the page stopped waiting for the run.' + gone;
+    case 'cancel':
+      return 'Cancel: the server had not started the run after ' + Math.round(TIMING.cancelGiveUp / 1000)
+        + ' s of asking, so the page stopped waiting for it.' + gone;
+    case 'cancel-failed':
+      return 'Cancel failed (' + describeFailure(run.abortError) + '), so the page stopped waiting for the run.' + gone;
+    default:
+      return 'The page stopped waiting for the run.' + gone;
+  }
+}
+
 function clearPanes() {
+  state.output = { pending: [], size: 0, truncated: false, noted: false, queued: false };
   $('output').replaceChildren();
   $('traceback').replaceChildren();
   $('result').textContent = '';
@@ -401,17 +456,57 @@ function clearPanes() {
   fillTable($('effects'), [], 'no effects');
 }
 
-/** Appends streamed text to #output, joining runs of the same stream into one span. */
+/**
+ * Queues streamed text for #output; flushOutput writes it once per animation frame, so a chatty
+ * run costs one DOM change (and one scroll) per frame, not one per event. The pane keeps at most
+ * OUTPUT_CAP characters, then a note says the rest is in the Response JSON.
+ */
 function appendOutput(stream, text) {
-  const output = $('output');
-  const atBottom = output.scrollTop + output.clientHeight >= output.scrollHeight - 4;
-  const last = output.lastElementChild;
-  if (last && last.className === stream) {
-    last.append(document.createTextNode(text));
-  } else {
-    output.append(el('span', stream, text));
+  const out = state.output;
+  if (!text || out.truncated) return;
+  const room = OUTPUT_CAP - out.size;
+  if (text.length > room) {
+    let cut = room;
+    // Not between the halves of a surrogate pair.
+    if (cut > 0 && /[\uD800-\uDBFF]/.test(text[cut - 1])) cut--;
+    text = text.slice(0, cut);
+    out.truncated = true;
   }
-  if (atBottom) output.scrollTop = output.scrollHeight;
+  out.size += text.length;
+  if (text) {
+    const last = out.pending[out.pending.length - 1];
+    if (last && last.stream === stream) last.parts.push(text);
+    else out.pending.push({ stream, parts: [text] });
+  }
+  if (!out.queued) {
+    out.queued = true;
+    requestAnimationFrame(flushOutput);
+  }
+}
+
+/** Writes the queued output: one text node per switch between stdout and stderr. */
+function flushOutput() {
+  const out = state.output;
+  out.queued = false;
+  const note = out.truncated && !out.noted;
+  if (out.pending.length === 0 && !note) return;
+  const pane = $('output');
+  const atBottom = pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 4;
+  for (const { stream, parts } of out.pending) {
+    const text = parts.join('');
+    const last = pane.lastElementChild;
+    if (last && last.className === stream) {
+      last.append(document.createTextNode(text));
+    } else {
+      pane.append(el('span', stream, text));
+    }
+  }
+  out.pending = [];
+  if (note) {
+    out.noted = true;
+    pane.append(el('span', 'truncated', '\n' + OUTPUT_TRUNCATED + '\n'));
+  }
+  if (atBottom) pane.scrollTop = pane.scrollHeight;
 }
 
 /** The traceback text, with "line N" of the editor's frames as links to that line. */
@@ -485,13 +580,17 @@ function renderResult(json, streamed) {
     if (json.stdout) appendOutput('stdout', json.stdout);
     if (json.stderr) appendOutput('stderr', json.stderr);
   }
+  flushOutput();
 }
 
 /**
- * Reads a text/event-stream body: "event:"/"data:" lines, a blank line ends a frame, ":" lines
- * are comments (the server's keep-alives). Calls onEvent(name, data) for each frame.
+ * Reads a text/event-stream body: "event:"/"data:" lines (ended by CRLF, LF or CR), a blank line
+ * ends a frame, ":" lines are comments (the server's keep-alives). Calls onEvent(name, data) for
+ * each frame, and onBytes() for each chunk read. A last frame the stream cut before its blank line
+ * is dropped, as the SSE spec says. When onEvent throws, the body is cancelled, so the connection
+ * closes (and the server cancels the run).
  */
-async function readEvents(response, onEvent) {
+async function readEvents(response, onEvent, onBytes) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -511,29 +610,47 @@ async function readEvents(response, onEvent) {
       else if (field === 'data') data.push(value);
     }
   };
-  for (;;) {
-    const { value, done } = await reader.read();
-    buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
-    let end;
-    while ((end = buffer.indexOf('\n')) >= 0) {
-      dispatchLine(buffer.slice(0, end).replace(/\r$/, ''));
-      buffer = buffer.slice(end + 1);
+  // Dispatches the buffer's complete lines and keeps the rest. A CR at the very end may be the
+  // first half of a CRLF: it waits for the next chunk, unless there is none.
+  const takeLines = (last) => {
+    const ends = /\r\n|\r|\n/g;
+    let start = 0;
+    let match;
+    while ((match = ends.exec(buffer)) !== null) {
+      if (!last && match[0] === '\r' && match.index === buffer.length - 1) break;
+      dispatchLine(buffer.slice(start, match.index));
+      start = ends.lastIndex;
     }
-    if (done) break;
+    buffer = buffer.slice(start);
+  };
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (onBytes) onBytes();
+      buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+      takeLines(done);
+      if (done) break;
+    }
+    // What is left (a line without its end, a frame without its blank line) was cut off: dropped.
+  } finally {
+    reader.cancel().catch(() => {});
   }
-  if (buffer !== '') dispatchLine(buffer);
-  dispatchLine(''); // a last frame without its blank line still counts
 }
 
-async function execute(id, body) {
+async function execute(id, body, run) {
   return call('POST', '/v1/sessions/' + encodeURIComponent(id) + '/execute', {
     body,
     accept: 'text/event-stream',
+    run,
   });
 }
 
-/** Streams one execution's answer into the panes; true once its result arrived. */
-async function consume(response) {
+/**
+ * Streams one execution's answer into the panes; true once its result arrived. An "error" event
+ * (the server refused the run after the stream began, e.g. its session ended) is thrown as an
+ * ApiError, as the same refusal answered before the stream would be.
+ */
+async function consume(response, run) {
   const type = response.headers.get('Content-Type') || '';
   if (!type.startsWith('text/event-stream')) {
     renderResult(await response.json(), false);
@@ -549,8 +666,11 @@ async function consume(response) {
         appendOutput(name, json.text);
       } else if (name === 'result') {
         result = json;
+      } else if (name === 'error') {
+        const retryAfter = json.retry_after == null ? null : String(json.retry_after);
+        throw new ApiError(json.status, json.error || 'error ' + json.status, retryAfter);
       }
-    });
+    }, () => touchRun(run));
   } catch (error) {
     if (!(error instanceof TypeError)) throw error;
     throw new Error('The connection broke during the run (' + error.message + '); the server cancels an '
@@ -575,58 +695,86 @@ async function run() {
   setRunning(true);
   clearPanes();
   state.cancelRequested = false;
+  const current = startRun();
+  state.run = current;
   try {
-    const id = state.session || (await createSession());
+    let id = state.session || (await createSession(current));
     if (state.cancelRequested) {
       showMessage(message, 'Cancelled before it started.', 'notice');
       return;
     }
-    let response = await execute(id, body);
-    if (response.status === 404) {
-      // The session expired (idle) or was deleted elsewhere: start another and run once more.
+    for (let retried = false; ; retried = true) {
+      try {
+        const response = await execute(id, body, current);
+        if (!response.ok) throw await apiError(response);
+        if (!(await consume(response, current))) {
+          showMessage(message, 'The connection ended before the result arrived (the server stopped, or the '
+            + 'network failed); the server cancels an execution whose client went away.', 'error');
+        }
+        return;
+      } catch (error) {
+        // 404 (before the stream, or as its "error" event): the session expired (idle) or was
+        // deleted elsewhere. Start another and run once more.
+        if (retried || !(error instanceof ApiError) || error.status !== 404) throw error;
+      }
       state.session = null;
-      const fresh = await createSession();
+      showSession(null);
+      clearPanes();
+      const fresh = await createSession(current);
+      if (state.cancelRequested) {
+        showMessage(message, 'Cancelled before it started (in the new session ' + fresh + ').', 'notice');
+        return;
+      }
       showMessage(message, 'Session ' + id + ' had ended (idle timeout, or deleted); this run uses a new session, '
         + fresh + ': earlier variables are gone.', 'notice');
-      response = await execute(fresh, body);
-    }
-    if (!response.ok) throw await apiError(response);
-    if (!(await consume(response))) {
-      showMessage(message, 'The connection ended before the result arrived (the server stopped, or the '
-        + 'network failed); the server cancels an execution whose client went away.', 'error');
+      id = fresh;
     }
   } catch (error) {
-    showMessage(message, describeFailure(error), 'error');
+    if (current.controller.signal.aborted) {
+      showMessage(message, abortMessage(current), 'error');
+    } else {
+      showMessage(message, describeFailure(error), 'error');
+    }
   } finally {
+    pauseRun(current);
+    flushOutput();
+    if (state.run === current) state.run = null;
     setRunning(false);
   }
 }
 
 /**
  * Cancels the run in flight. Before its session exists the run just stops there; a run the
- * server has not started yet (queued for a sandbox) answers "nothing running", so that is asked
- * again for a moment until the run starts or ends.
+ * server has not started yet (queued for a sandbox) answers "nothing running", so Cancel asks
+ * again every TIMING.cancelRetry while the run is in flight. After TIMING.cancelGiveUp of that,
+ * or when a cancel call fails, the page closes the run's connection, which cancels it too.
  */
 async function cancel() {
-  if (!state.running || state.cancelling) return;
+  const current = state.run;
+  if (!state.running || !current || state.cancelling) return;
   state.cancelRequested = true;
   state.cancelling = true;
   $('cancel').disabled = true;
+  const giveUp = Date.now() + TIMING.cancelGiveUp;
+  const inFlight = () => state.run === current && !current.controller.signal.aborted;
   try {
-    for (let attempt = 0; state.running && state.session; attempt++) {
-      const path = '/v1/sessions/' + encodeURIComponent(state.session) + '/cancel';
-      const json = await callJson('POST', path);
-      if (json.cancelled || !state.running) return;
-      if (attempt === CANCEL_ATTEMPTS) {
-        showMessage($('message'), 'Nothing was running to cancel yet; the run goes on.', 'notice');
-        break;
+    while (inFlight()) {
+      if (state.session) {
+        const path = '/v1/sessions/' + encodeURIComponent(state.session) + '/cancel';
+        const json = await callJson('POST', path);
+        if (json.cancelled) return;
       }
-      await new Promise((resolve) => setTimeout(resolve, CANCEL_RETRY_MS));
+      if (!inFlight()) return;
+      if (Date.now() >= giveUp) {
+        abortRun(current, 'cancel');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, TIMING.cancelRetry));
     }
   } catch (error) {
-    showMessage($('message'), 'Cancel failed: ' + describeFailure(error), 'error');
+    if (inFlight()) abortRun(current, 'cancel-failed', error);
   } finally {
-    // Still running (the result is on its way, or cancel failed): it may be asked again.
+    // Still running (the result is on its way): it may be asked again.
     state.cancelling = false;
     $('cancel').disabled = !state.running;
   }

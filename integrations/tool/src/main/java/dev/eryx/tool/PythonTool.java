@@ -421,8 +421,9 @@ public final class PythonTool implements AutoCloseable {
                     output == null
                             ? sandbox.executeAsync(code, limits)
                             : sandbox.executeAsync(code, limits, output);
-            // Redacted while the sandbox is still lent: its secrets are the pool's template's.
-            return ran(await(handle), code, sandbox::redact);
+            // Redacted by report(), once the sandbox is back in the pool: redact() only reads its
+            // secrets, which are the pool's template's.
+            return new Ran(await(handle), code, sandbox::redact);
         }
     }
 
@@ -484,7 +485,8 @@ public final class PythonTool implements AutoCloseable {
                         sessions.remove(session);
                         out = out.withNote(SESSION_DROPPED_NOTE);
                     }
-                    return ran(out, code, sandbox::redact);
+                    // Redacted for the listener by report(), once the session is free again.
+                    return new Ran(out, code, sandbox::redact);
                 } finally {
                     session.lock.unlock();
                 }
@@ -522,37 +524,39 @@ public final class PythonTool implements AutoCloseable {
     }
 
     /**
-     * A call's outcome, and what its {@link RunListener} gets: {@code code} and {@code redacted}
-     * are null when there is no listener, or nothing ran (no sandbox to redact with).
+     * A call's outcome, with what its {@link RunListener} needs: {@code code} and the sandbox's
+     * {@code redact} are null when nothing ran (no sandbox to redact with).
      */
-    private record Ran(ToolOutput output, String code, ToolOutput redacted) {
+    private record Ran(ToolOutput output, String code, UnaryOperator<String> redact) {
         Ran(ToolOutput output) {
             this(output, null, null);
         }
     }
 
-    /** The outcome, redacted by {@code redact} when a listener will be told of it. */
-    private Ran ran(ToolOutput output, String code, UnaryOperator<String> redact) {
-        if (runListener == null) {
-            return new Ran(output);
+    /**
+     * Tells the listener of the run, if there is one and the run reached a sandbox, with its code
+     * and output redacted; returns the call's own output. Called once the call has let go of its
+     * session (or pooled sandbox), so that neither the redaction nor the listener holds up the
+     * calls waiting for it. An output with nothing to redact is handed over as it is.
+     */
+    private ToolOutput report(String sessionId, Ran ran) {
+        if (runListener == null || ran.redact() == null) {
+            return ran.output();
         }
+        String code;
+        ToolOutput redacted;
         try {
-            return new Ran(output, redact.apply(code), output.redacted(redact));
+            code = ran.redact().apply(ran.code());
+            redacted = ran.output().redacted(ran.redact());
         } catch (RuntimeException e) {
             // Never hand the listener text that may hold a secret.
             LOG.log(System.Logger.Level.WARNING, "could not redact a run for its listener", e);
-            return new Ran(output);
+            return ran.output();
         }
-    }
-
-    /** Tells the listener of the run, if it has anything to tell; returns the call's output. */
-    private ToolOutput report(String sessionId, Ran ran) {
-        if (ran.redacted() != null) {
-            try {
-                runListener.runFinished(sessionId, ran.code(), ran.redacted());
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "a run listener failed; dropped", e);
-            }
+        try {
+            runListener.runFinished(sessionId, code, redacted);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "a run listener failed; dropped", e);
         }
         return ran.output();
     }

@@ -3,7 +3,9 @@ package dev.eryx.tool;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -325,6 +328,54 @@ class PythonToolConsoleTest {
                             .collect(Collectors.toList()),
                     "every run, and nothing else");
             assertEquals("2\n", reports.get(3).output().stdout());
+        }
+    }
+
+    @Test
+    void anOutputWithNothingToRedactReachesTheListenerAsItIs() {
+        List<Report> reports = new CopyOnWriteArrayList<>();
+        try (PythonTool tool =
+                toolBuilder()
+                        .runListener((id, code, out) -> reports.add(new Report(id, code, out)))
+                        .build()) {
+            // The pool's sandboxes have a secret, but this run's code and output hold none of it.
+            String code = "print(1)\nresult = {'k': ['v']}";
+            ToolOutput stateless = tool.run(null, code, null);
+            ToolOutput inSession = tool.run("plain", code, null);
+            assertSame(stateless, reports.get(0).output(), "not copied");
+            assertSame(code, reports.get(0).code());
+            assertSame(inSession, reports.get(1).output(), "not copied");
+
+            ToolOutput leaking = tool.run("plain", "import os\nprint(os.environ['API_KEY'])", null);
+            ToolOutput redacted = reports.get(2).output();
+            assertNotSame(leaking, redacted, "a secret's placeholder: redacted, so a copy");
+            assertEquals(REDACTED + "\n", redacted.stdout());
+        }
+    }
+
+    @Test
+    void theRunListenerIsToldOnceTheSessionIsFree() {
+        AtomicBoolean listedFromListener = new AtomicBoolean();
+        PythonTool[] tool = new PythonTool[1];
+        tool[0] =
+                toolBuilder()
+                        .runListener(
+                                (id, code, out) -> {
+                                    // Another thread takes the session's lock: not held by now.
+                                    CompletableFuture<List<String>> listing =
+                                            CompletableFuture.supplyAsync(
+                                                    () -> tool[0].listFiles(id, "/tmp"));
+                                    try {
+                                        listing.get(10, TimeUnit.SECONDS);
+                                        listedFromListener.set(true);
+                                    } catch (Exception e) {
+                                        listing.cancel(true);
+                                    }
+                                })
+                        .build();
+        try (PythonTool t = tool[0]) {
+            assertEquals("1", t.run("free", "print(1)", null).text());
+            assertTrue(listedFromListener.get(), "the session was free for others");
         }
     }
 

@@ -379,10 +379,13 @@ public final class PythonTool implements AutoCloseable {
     }
 
     /**
-     * Cancels the call running in the session now, if any (its verdict is {@code cancelled}); calls
-     * queued behind it still run. Returns at once.
+     * Cancels the call that owns the session now, if any (its verdict is {@code cancelled}): the
+     * one running its code, or the one about to start it (it has the session, and may still be
+     * building its sandbox), which then ends without running its code. Calls queued behind it,
+     * waiting for the session, are not affected: they still run, and a cancel while only such calls
+     * wait returns false. Returns at once.
      *
-     * @return whether a call was running; false for no such session
+     * @return whether a call was running or about to start; false for no such session
      */
     public boolean cancel(String sessionId) {
         return sessionId != null && sessions.cancel(sessionId);
@@ -450,10 +453,13 @@ public final class PythonTool implements AutoCloseable {
                     Thread.currentThread().interrupt();
                     return new Ran(cancelledBeforeRunning());
                 }
+                boolean started = false;
                 try {
                     if (sessions.isRemoved(session)) {
                         continue;
                     }
+                    // This call owns the session now: cancel() reaches it from here on.
+                    sessions.starting(session);
                     Sandbox sandbox = session.sandbox();
                     if (sandbox == null) {
                         try {
@@ -470,12 +476,17 @@ public final class PythonTool implements AutoCloseable {
                             continue; // closed meanwhile: the next checkOut says why
                         }
                     }
+                    if (sessions.cancelRequested(session)) {
+                        // Cancelled before it started: the code never runs.
+                        return new Ran(cancelledBeforeStart(), code, sandbox::redact);
+                    }
                     ExecutionHandle handle =
                             output == null
                                     ? sandbox.executeAsync(code, limits)
                                     : sandbox.executeAsync(code, limits, output);
                     ToolOutput out = null;
-                    sessions.started(session, handle);
+                    sessions.started(session, handle); // cancels it if a cancel just came
+                    started = true;
                     try {
                         out = await(handle);
                     } finally {
@@ -488,6 +499,9 @@ public final class PythonTool implements AutoCloseable {
                     // Redacted for the listener by report(), once the session is free again.
                     return new Ran(out, code, sandbox::redact);
                 } finally {
+                    if (!started) {
+                        sessions.abandoned(session);
+                    }
                     session.lock.unlock();
                 }
             } finally {
@@ -565,6 +579,12 @@ public final class PythonTool implements AutoCloseable {
         return ToolOutput.of(
                 new ExecutionCancelledException(
                         "interrupted while waiting for the session's earlier calls to end", null));
+    }
+
+    private static ToolOutput cancelledBeforeStart() {
+        return ToolOutput.of(
+                new ExecutionCancelledException(
+                        "cancelled before it started running; the code did not run", null));
     }
 
     private static ToolOutput failedBeforeRunning(RuntimeException failure) {
@@ -922,7 +942,8 @@ public final class PythonTool implements AutoCloseable {
          * PythonTool#call}, and so every framework's calls), with its code and output redacted by
          * the sandbox that ran it; see {@link RunListener}. Nothing is redacted when no listener is
          * set. Calls that failed before reaching a sandbox (none could be started, or the caller
-         * was interrupted while queued) are not reported.
+         * was interrupted while queued) are not reported; a call {@link PythonTool#cancel
+         * cancelled} just before it started is, with verdict {@code cancelled}.
          */
         public Builder runListener(RunListener listener) {
             this.runListener = Objects.requireNonNull(listener, "listener");

@@ -174,6 +174,32 @@ class PythonToolConsoleTest {
     }
 
     @Test
+    void cancelReachesACallStillBuildingItsSessionsSandbox() throws Exception {
+        try (PythonTool tool = toolBuilder().build()) {
+            // The first call of a session builds its sandbox before it runs: it owns the session
+            // (it shows as running) but has no execution to cancel yet.
+            CompletableFuture<ToolOutput> first =
+                    CompletableFuture.supplyAsync(() -> tool.run("cold", "print('ran')", null));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (tool.sessions().stream().noneMatch(s -> s.id().equals("cold") && s.running())) {
+                assertTrue(System.nanoTime() < deadline, "the call never took the session");
+                Thread.onSpinWait();
+            }
+            assertTrue(tool.cancel("cold"), "the call about to start is the one cancelled");
+            ToolOutput out = first.get(20, TimeUnit.SECONDS);
+            assertEquals(Verdict.CANCELLED, out.verdict(), out.text());
+            assertEquals("", out.stdout(), "the code never ran");
+            assertTrue(out.error().contains("before it started"), out.error());
+
+            SessionInfo after = info(tool, "cold");
+            assertFalse(after.running());
+            assertEquals(0, after.executions(), "nothing ran");
+            assertFalse(tool.cancel("cold"));
+            assertEquals("ran", tool.run("cold", "print('ran')", null).text(), "it goes on");
+        }
+    }
+
+    @Test
     void sessionsListsTheLiveOnesOldestFirst() {
         try (PythonTool tool = toolBuilder().build()) {
             assertEquals(List.of(), tool.sessions());

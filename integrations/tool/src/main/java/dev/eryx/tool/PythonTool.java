@@ -379,10 +379,13 @@ public final class PythonTool implements AutoCloseable {
     }
 
     /**
-     * Cancels the call running in the session now, if any (its verdict is {@code cancelled}); calls
-     * queued behind it still run. Returns at once.
+     * Cancels the call that owns the session now, if any (its verdict is {@code cancelled}): the
+     * one running its code, or the one about to start it (it has the session, and may still be
+     * building its sandbox), which then ends without running its code. Calls queued behind it,
+     * waiting for the session, are not affected: they still run, and a cancel while only such calls
+     * wait returns false. Returns at once.
      *
-     * @return whether a call was running; false for no such session
+     * @return whether a call was running or about to start; false for no such session
      */
     public boolean cancel(String sessionId) {
         return sessionId != null && sessions.cancel(sessionId);
@@ -421,8 +424,9 @@ public final class PythonTool implements AutoCloseable {
                     output == null
                             ? sandbox.executeAsync(code, limits)
                             : sandbox.executeAsync(code, limits, output);
-            // Redacted while the sandbox is still lent: its secrets are the pool's template's.
-            return ran(await(handle), code, sandbox::redact);
+            // Redacted by report(), once the sandbox is back in the pool: redact() only reads its
+            // secrets, which are the pool's template's.
+            return new Ran(await(handle), code, sandbox::redact);
         }
     }
 
@@ -449,10 +453,13 @@ public final class PythonTool implements AutoCloseable {
                     Thread.currentThread().interrupt();
                     return new Ran(cancelledBeforeRunning());
                 }
+                boolean started = false;
                 try {
                     if (sessions.isRemoved(session)) {
                         continue;
                     }
+                    // This call owns the session now: cancel() reaches it from here on.
+                    sessions.starting(session);
                     Sandbox sandbox = session.sandbox();
                     if (sandbox == null) {
                         try {
@@ -469,12 +476,17 @@ public final class PythonTool implements AutoCloseable {
                             continue; // closed meanwhile: the next checkOut says why
                         }
                     }
+                    if (sessions.cancelRequested(session)) {
+                        // Cancelled before it started: the code never runs.
+                        return new Ran(cancelledBeforeStart(), code, sandbox::redact);
+                    }
                     ExecutionHandle handle =
                             output == null
                                     ? sandbox.executeAsync(code, limits)
                                     : sandbox.executeAsync(code, limits, output);
                     ToolOutput out = null;
-                    sessions.started(session, handle);
+                    sessions.started(session, handle); // cancels it if a cancel just came
+                    started = true;
                     try {
                         out = await(handle);
                     } finally {
@@ -484,8 +496,12 @@ public final class PythonTool implements AutoCloseable {
                         sessions.remove(session);
                         out = out.withNote(SESSION_DROPPED_NOTE);
                     }
-                    return ran(out, code, sandbox::redact);
+                    // Redacted for the listener by report(), once the session is free again.
+                    return new Ran(out, code, sandbox::redact);
                 } finally {
+                    if (!started) {
+                        sessions.abandoned(session);
+                    }
                     session.lock.unlock();
                 }
             } finally {
@@ -522,37 +538,39 @@ public final class PythonTool implements AutoCloseable {
     }
 
     /**
-     * A call's outcome, and what its {@link RunListener} gets: {@code code} and {@code redacted}
-     * are null when there is no listener, or nothing ran (no sandbox to redact with).
+     * A call's outcome, with what its {@link RunListener} needs: {@code code} and the sandbox's
+     * {@code redact} are null when nothing ran (no sandbox to redact with).
      */
-    private record Ran(ToolOutput output, String code, ToolOutput redacted) {
+    private record Ran(ToolOutput output, String code, UnaryOperator<String> redact) {
         Ran(ToolOutput output) {
             this(output, null, null);
         }
     }
 
-    /** The outcome, redacted by {@code redact} when a listener will be told of it. */
-    private Ran ran(ToolOutput output, String code, UnaryOperator<String> redact) {
-        if (runListener == null) {
-            return new Ran(output);
+    /**
+     * Tells the listener of the run, if there is one and the run reached a sandbox, with its code
+     * and output redacted; returns the call's own output. Called once the call has let go of its
+     * session (or pooled sandbox), so that neither the redaction nor the listener holds up the
+     * calls waiting for it. An output with nothing to redact is handed over as it is.
+     */
+    private ToolOutput report(String sessionId, Ran ran) {
+        if (runListener == null || ran.redact() == null) {
+            return ran.output();
         }
+        String code;
+        ToolOutput redacted;
         try {
-            return new Ran(output, redact.apply(code), output.redacted(redact));
+            code = ran.redact().apply(ran.code());
+            redacted = ran.output().redacted(ran.redact());
         } catch (RuntimeException e) {
             // Never hand the listener text that may hold a secret.
             LOG.log(System.Logger.Level.WARNING, "could not redact a run for its listener", e);
-            return new Ran(output);
+            return ran.output();
         }
-    }
-
-    /** Tells the listener of the run, if it has anything to tell; returns the call's output. */
-    private ToolOutput report(String sessionId, Ran ran) {
-        if (ran.redacted() != null) {
-            try {
-                runListener.runFinished(sessionId, ran.code(), ran.redacted());
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "a run listener failed; dropped", e);
-            }
+        try {
+            runListener.runFinished(sessionId, code, redacted);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "a run listener failed; dropped", e);
         }
         return ran.output();
     }
@@ -561,6 +579,12 @@ public final class PythonTool implements AutoCloseable {
         return ToolOutput.of(
                 new ExecutionCancelledException(
                         "interrupted while waiting for the session's earlier calls to end", null));
+    }
+
+    private static ToolOutput cancelledBeforeStart() {
+        return ToolOutput.of(
+                new ExecutionCancelledException(
+                        "cancelled before it started running; the code did not run", null));
     }
 
     private static ToolOutput failedBeforeRunning(RuntimeException failure) {
@@ -918,7 +942,8 @@ public final class PythonTool implements AutoCloseable {
          * PythonTool#call}, and so every framework's calls), with its code and output redacted by
          * the sandbox that ran it; see {@link RunListener}. Nothing is redacted when no listener is
          * set. Calls that failed before reaching a sandbox (none could be started, or the caller
-         * was interrupted while queued) are not reported.
+         * was interrupted while queued) are not reported; a call {@link PythonTool#cancel
+         * cancelled} just before it started is, with verdict {@code cancelled}.
          */
         public Builder runListener(RunListener listener) {
             this.runListener = Objects.requireNonNull(listener, "listener");

@@ -52,7 +52,10 @@ public final class SessionInfo {
         return memoryBytes;
     }
 
-    /** Whether a call is running in it now. */
+    /**
+     * Whether a call is running in it now, or has it and is about to start (what {@link
+     * PythonTool#cancel} would cancel).
+     */
     public boolean running() {
         return running;
     }

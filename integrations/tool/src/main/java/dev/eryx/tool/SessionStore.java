@@ -22,8 +22,10 @@ import java.util.function.LongSupplier;
  * session removed while busy (reset, replaced, tool closed) is closed by the last caller to check
  * it in. Sandboxes are closed outside the store's lock: closing one may wait for its execution.
  *
- * <p>A caller that runs code in a session tells the store when the execution {@link #started} and
- * {@link #finished}, so that {@link #cancel} can reach it and {@link #snapshot} can describe it.
+ * <p>A caller that runs code in a session tells the store when it owns the session and is {@link
+ * #starting} (it holds the session's lock, and may still be building the sandbox), when the
+ * execution {@link #started} and when it {@link #finished} (or {@link #abandoned} the run without
+ * starting it), so that {@link #cancel} can reach it and {@link #snapshot} can describe it.
  */
 final class SessionStore {
     /** One session. Its sandbox is guarded by {@link #lock}; the rest by the store's lock. */
@@ -52,6 +54,15 @@ final class SessionStore {
 
         /** The execution running now, or null; what cancel() stops. */
         private ExecutionHandle running;
+
+        /**
+         * A call owns the session (holds its lock) and has not started its execution yet: cancel()
+         * then sets {@link #cancelRequested}, which the call checks before it starts.
+         */
+        private boolean starting;
+
+        /** cancel() came while {@link #starting}: the call must not run its code. */
+        private boolean cancelRequested;
 
         Session(String id, Sandbox sandbox, long now, long sequence, Instant created) {
             this.id = id;
@@ -155,12 +166,50 @@ final class SessionStore {
     }
 
     /**
+     * Records that the caller now owns a checked-out session (it holds its {@link Session#lock})
+     * and is about to start an execution in it: from now on {@link #cancel} reaches the call.
+     */
+    void starting(Session session) {
+        synchronized (lock) {
+            session.starting = true;
+            session.cancelRequested = false;
+        }
+    }
+
+    /**
+     * Whether {@link #cancel} came since {@link #starting}: the caller checks just before starting
+     * the execution, and does not start it when it did (then calls {@link #abandoned}).
+     */
+    boolean cancelRequested(Session session) {
+        synchronized (lock) {
+            return session.cancelRequested;
+        }
+    }
+
+    /**
      * Records that an execution started in a checked-out session (the caller holds its {@link
-     * Session#lock}), so that {@link #cancel} can stop it.
+     * Session#lock}), so that {@link #cancel} can stop it. A cancel that came after the caller's
+     * last look at {@link #cancelRequested} stops it now.
      */
     void started(Session session, ExecutionHandle handle) {
         synchronized (lock) {
             session.running = handle;
+            session.starting = false;
+            if (session.cancelRequested) {
+                handle.cancel(); // returns at once
+            }
+        }
+    }
+
+    /**
+     * Records that the caller that was {@link #starting} gave up the session without starting an
+     * execution (cancelled, or its sandbox could not be built): not counted as an execution.
+     */
+    void abandoned(Session session) {
+        synchronized (lock) {
+            session.starting = false;
+            session.cancelRequested = false;
+            session.running = null;
         }
     }
 
@@ -171,6 +220,8 @@ final class SessionStore {
     void finished(Session session, long peakMemoryBytes) {
         synchronized (lock) {
             session.running = null;
+            session.starting = false;
+            session.cancelRequested = false;
             session.executions++;
             session.memoryBytes = peakMemoryBytes;
             session.lastCallEnded = wallClock.instant();
@@ -178,25 +229,40 @@ final class SessionStore {
     }
 
     /**
-     * Cancels the execution running in the session of that id, if any; false when there is no such
-     * session or nothing runs in it. Does not make the session recently used.
+     * Cancels the call that owns the session of that id now: the execution running in it, or the
+     * call that is {@link #starting} one (it then ends cancelled without running its code). Calls
+     * still waiting for the session's lock are not affected. False when there is no such session,
+     * or no call owns it, or its execution already ended. Does not make the session recently used.
      */
     boolean cancel(String id) {
-        ExecutionHandle handle = null;
         synchronized (lock) {
             // Not get(): in access order it would make the session recently used.
-            for (Session session : sessions.values()) {
-                if (session.id.equals(id)) {
-                    handle = session.running;
+            Session session = null;
+            for (Session s : sessions.values()) {
+                if (s.id.equals(id)) {
+                    session = s;
                     break;
                 }
             }
-        }
-        if (handle == null) {
+            if (session == null) {
+                return false;
+            }
+            ExecutionHandle handle = session.running;
+            if (handle != null) {
+                if (handle.isDone()) {
+                    return false; // it ended; its call is on its way to finished()
+                }
+                // Under the lock: the handle is still this session's running one, not one that
+                // ended meanwhile while a later call started. Returns at once.
+                handle.cancel();
+                return true;
+            }
+            if (session.starting) {
+                session.cancelRequested = true;
+                return true;
+            }
             return false;
         }
-        handle.cancel(); // returns at once; outside the lock all the same
-        return true;
     }
 
     /** The live sessions (expiring idle ones first), in the order they were created. */
@@ -219,7 +285,7 @@ final class SessionStore {
                                     s.lastCallEnded,
                                     s.executions,
                                     s.memoryBytes,
-                                    s.running != null));
+                                    s.running != null || s.starting));
                 }
             }
         } finally {

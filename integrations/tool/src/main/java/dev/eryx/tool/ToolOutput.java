@@ -177,8 +177,15 @@ public final class ToolOutput {
      * without recursion, as deep as the guest nested it), and the strings of the effects as {@link
      * #toJson()} writes them ({@link #effects()} itself keeps the ledger's entries). What a {@link
      * RunListener} receives.
+     *
+     * <p>When {@code redact} returns every one of those texts itself (nothing matched: always so
+     * for a sandbox without secrets, whose {@code redact} returns at once), this output itself is
+     * returned: nothing is copied.
      */
     ToolOutput redacted(UnaryOperator<String> redact) {
+        if (!redactsAnything(redact)) {
+            return this;
+        }
         return new ToolOutput(
                 verdict,
                 redact.apply(stdout),
@@ -190,6 +197,68 @@ public final class ToolOutput {
                 stats,
                 effects,
                 effectsJson == null ? effectsJson(effects, redact) : effectsJson);
+    }
+
+    /**
+     * Whether {@code redact} changes any text {@link #redacted} would apply it to: whether it
+     * returns anything but the very string it was given. Copies nothing.
+     */
+    private boolean redactsAnything(UnaryOperator<String> redact) {
+        if (changes(redact, stdout)
+                || changes(redact, stderr)
+                || changes(redact, errorType)
+                || changes(redact, error)) {
+            return true;
+        }
+        if (effectsJson == null) { // else already redacted, and kept as it is
+            for (Effect effect : effects) {
+                if (changes(redact, effect.target())
+                        || changes(redact, effect.error().orElse(null))
+                        || changes(redact, effect.destination().orElse(null))
+                        || changes(
+                                redact,
+                                effect.connection().map(Effect.Connection::host).orElse(null))) {
+                    return true;
+                }
+            }
+        }
+        return treeChanges(result, redact);
+    }
+
+    /** Whether {@code redact} returns anything but {@code text} itself; false for null. */
+    private static boolean changes(UnaryOperator<String> redact, String text) {
+        return text != null && redact.apply(text) != text;
+    }
+
+    /**
+     * Whether {@code redact} changes any string or key of {@code root}, walked without recursion.
+     */
+    private static boolean treeChanges(JsonNode root, UnaryOperator<String> redact) {
+        if (root == null) {
+            return false;
+        }
+        Deque<JsonNode> pending = new ArrayDeque<>();
+        pending.push(root);
+        while (!pending.isEmpty()) {
+            JsonNode node = pending.pop();
+            if (node.isTextual()) {
+                if (changes(redact, node.textValue())) {
+                    return true;
+                }
+            } else if (node.isObject()) {
+                for (Map.Entry<String, JsonNode> field : node.properties()) {
+                    if (changes(redact, field.getKey())) {
+                        return true;
+                    }
+                    pending.push(field.getValue());
+                }
+            } else if (node.isArray()) {
+                for (Iterator<JsonNode> elements = node.elements(); elements.hasNext(); ) {
+                    pending.push(elements.next());
+                }
+            }
+        }
+        return false;
     }
 
     /** A copy of {@code root} with every string and key redacted; null for null. */

@@ -3,7 +3,9 @@ package dev.eryx.tool;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -167,6 +170,42 @@ class PythonToolConsoleTest {
             assertFalse(after.running());
             assertEquals(4, after.executions());
             assertFalse(tool.cancel("loop"));
+        }
+    }
+
+    @Test
+    void cancelReachesACallStillBuildingItsSessionsSandbox() throws Exception {
+        try (PythonTool tool = toolBuilder().build()) {
+            // The first call of a session builds its sandbox before it runs: it owns the session
+            // (it shows as running) but has no execution to cancel yet. Building takes a few ms, so
+            // a cancel may land after the start; a few tries make it land before.
+            boolean hit = false;
+            for (int attempt = 0; attempt < 10 && !hit; attempt++) {
+                String id = "cold-" + attempt;
+                CompletableFuture<ToolOutput> first =
+                        CompletableFuture.supplyAsync(() -> tool.run(id, "print('ran')", null));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (tool.sessions().stream().noneMatch(s -> s.id().equals(id) && s.running())
+                        && !first.isDone()) {
+                    assertTrue(System.nanoTime() < deadline, "the call never took the session");
+                    Thread.onSpinWait();
+                }
+                boolean cancelled = tool.cancel(id);
+                ToolOutput out = first.get(20, TimeUnit.SECONDS);
+                if (out.error() == null || !out.error().contains("before it started")) {
+                    continue; // the cancel came once the code ran, or after it ended
+                }
+                hit = true;
+                assertTrue(cancelled, "the call about to start is the one cancelled");
+                assertEquals(Verdict.CANCELLED, out.verdict(), out.text());
+                assertEquals("", out.stdout(), "the code never ran");
+                SessionInfo after = info(tool, id);
+                assertFalse(after.running());
+                assertEquals(0, after.executions(), "nothing ran");
+                assertFalse(tool.cancel(id));
+                assertEquals("ran", tool.run(id, "print('ran')", null).text(), "it goes on");
+            }
+            assertTrue(hit, "no cancel reached a call before it started");
         }
     }
 
@@ -325,6 +364,54 @@ class PythonToolConsoleTest {
                             .collect(Collectors.toList()),
                     "every run, and nothing else");
             assertEquals("2\n", reports.get(3).output().stdout());
+        }
+    }
+
+    @Test
+    void anOutputWithNothingToRedactReachesTheListenerAsItIs() {
+        List<Report> reports = new CopyOnWriteArrayList<>();
+        try (PythonTool tool =
+                toolBuilder()
+                        .runListener((id, code, out) -> reports.add(new Report(id, code, out)))
+                        .build()) {
+            // The pool's sandboxes have a secret, but this run's code and output hold none of it.
+            String code = "print(1)\nresult = {'k': ['v']}";
+            ToolOutput stateless = tool.run(null, code, null);
+            ToolOutput inSession = tool.run("plain", code, null);
+            assertSame(stateless, reports.get(0).output(), "not copied");
+            assertSame(code, reports.get(0).code());
+            assertSame(inSession, reports.get(1).output(), "not copied");
+
+            ToolOutput leaking = tool.run("plain", "import os\nprint(os.environ['API_KEY'])", null);
+            ToolOutput redacted = reports.get(2).output();
+            assertNotSame(leaking, redacted, "a secret's placeholder: redacted, so a copy");
+            assertEquals(REDACTED + "\n", redacted.stdout());
+        }
+    }
+
+    @Test
+    void theRunListenerIsToldOnceTheSessionIsFree() {
+        AtomicBoolean listedFromListener = new AtomicBoolean();
+        PythonTool[] tool = new PythonTool[1];
+        tool[0] =
+                toolBuilder()
+                        .runListener(
+                                (id, code, out) -> {
+                                    // Another thread takes the session's lock: not held by now.
+                                    CompletableFuture<List<String>> listing =
+                                            CompletableFuture.supplyAsync(
+                                                    () -> tool[0].listFiles(id, "/tmp"));
+                                    try {
+                                        listing.get(10, TimeUnit.SECONDS);
+                                        listedFromListener.set(true);
+                                    } catch (Exception e) {
+                                        listing.cancel(true);
+                                    }
+                                })
+                        .build();
+        try (PythonTool t = tool[0]) {
+            assertEquals("1", t.run("free", "print(1)", null).text());
+            assertTrue(listedFromListener.get(), "the session was free for others");
         }
     }
 

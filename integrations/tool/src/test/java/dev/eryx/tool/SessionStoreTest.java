@@ -16,6 +16,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -52,18 +53,21 @@ class SessionStoreTest {
         }
     }
 
-    /** An execution that only counts its cancels. */
+    /** An execution that only counts its cancels (and runs {@link #onCancel} in each). */
     private static final class CountingHandle implements ExecutionHandle {
         final AtomicInteger cancels = new AtomicInteger();
+        volatile boolean done;
+        volatile Runnable onCancel = () -> {};
 
         @Override
         public void cancel() {
             cancels.incrementAndGet();
+            onCancel.run();
         }
 
         @Override
         public boolean isDone() {
-            return false;
+            return done;
         }
 
         @Override
@@ -170,6 +174,76 @@ class SessionStoreTest {
         store.finished(a, 5);
         assertFalse(store.cancel("a"));
         assertEquals(1, handle.cancels.get());
+        store.checkIn(a);
+    }
+
+    @Test
+    void cancelReachesTheCallAboutToStartNotTheQueuedOnes() {
+        SessionStore.Session a = store.checkOut("a", true);
+        SessionStore.Session queued = store.checkOut("a", true); // waits for a's lock: not it
+        assertFalse(store.cancel("a"), "no call owns the session yet");
+        store.starting(a);
+        assertTrue(store.snapshot().get(0).running(), "about to start counts as running");
+        assertFalse(store.cancelRequested(a));
+        assertTrue(store.cancel("a"));
+        assertTrue(store.cancelRequested(a), "the call sees it before starting and does not");
+        store.abandoned(a);
+        assertFalse(store.snapshot().get(0).running());
+        assertEquals(0, store.snapshot().get(0).executions(), "nothing ran");
+        assertFalse(store.cancel("a"), "the queued call is not affected");
+
+        // The next owner starts afresh: the earlier cancel does not carry over.
+        store.starting(queued);
+        assertFalse(store.cancelRequested(queued));
+        // A cancel between the call's last look and its start stops the execution at once.
+        assertTrue(store.cancel("a"));
+        CountingHandle handle = new CountingHandle();
+        store.started(queued, handle);
+        assertEquals(1, handle.cancels.get());
+        store.finished(queued, 1);
+        assertFalse(store.cancel("a"));
+        assertFalse(store.snapshot().get(0).running());
+        store.checkIn(a);
+        store.checkIn(queued);
+    }
+
+    @Test
+    void cancelLeavesAnEndedExecutionAlone() {
+        SessionStore.Session a = store.checkOut("a", true);
+        store.starting(a);
+        CountingHandle handle = new CountingHandle();
+        store.started(a, handle);
+        handle.done = true; // ended; its call has not reached finished() yet
+        assertFalse(store.cancel("a"), "nothing runs any more");
+        assertEquals(0, handle.cancels.get());
+        store.finished(a, 1);
+        store.checkIn(a);
+    }
+
+    @Test
+    void cancelStopsTheHandleWhileItIsStillTheRunningOne() throws Exception {
+        SessionStore.Session a = store.checkOut("a", true);
+        store.starting(a);
+        CountingHandle handle = new CountingHandle();
+        AtomicBoolean finishedDuringCancel = new AtomicBoolean(true);
+        Thread[] finisher = new Thread[1];
+        handle.onCancel =
+                () -> {
+                    // The call ending (and another starting) must wait until cancel is done.
+                    finisher[0] = new Thread(() -> store.finished(a, 1));
+                    finisher[0].start();
+                    try {
+                        finisher[0].join(200);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    finishedDuringCancel.set(!finisher[0].isAlive());
+                };
+        store.started(a, handle);
+        assertTrue(store.cancel("a"));
+        assertFalse(finishedDuringCancel.get(), "cancel holds the store's lock");
+        finisher[0].join(10_000);
+        assertEquals(1, store.snapshot().get(0).executions());
         store.checkIn(a);
     }
 

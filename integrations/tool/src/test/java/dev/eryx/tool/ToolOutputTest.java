@@ -2,7 +2,9 @@ package dev.eryx.tool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,6 +19,7 @@ import dev.eryx.Verdict;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -197,6 +200,43 @@ class ToolOutputTest {
                         "effects"),
                 iterableToList(json.fieldNames()));
         assertEquals(0, json.get("effects").size(), "printing is no effect");
+    }
+
+    /** Replaces TOKEN; returns every other text itself, as a sandbox's redact() does. */
+    private static final UnaryOperator<String> TOKEN =
+            s -> s.contains("TOKEN") ? s.replace("TOKEN", "[x]") : s;
+
+    @Test
+    void redactedCopiesNothingWhenNothingIsRedacted() {
+        ToolOutput plain =
+                run(
+                        "import sys\nprint('out')\nprint('err', file=sys.stderr)\n"
+                                + "open('/tmp/plain.txt', 'w').write('x')\n"
+                                + "result = {'k': ['v', {'deep': 1}]}");
+        assertSame(plain, plain.redacted(UnaryOperator.identity()));
+        assertSame(plain, plain.redacted(TOKEN));
+        ToolOutput failed = run("raise ValueError('no secret here')");
+        assertSame(failed, failed.redacted(TOKEN));
+
+        // One match anywhere, however deep or wherever, and the whole output is redacted.
+        ToolOutput deepKey = run("result = {'k': [1, {'TOKEN': 2}]}");
+        ToolOutput redacted = deepKey.redacted(TOKEN);
+        assertNotSame(deepKey, redacted);
+        assertEquals("{\"k\":[1,{\"[x]\":2}]}", redacted.result().toString());
+        assertEquals("{\"k\":[1,{\"TOKEN\":2}]}", deepKey.result().toString());
+
+        ToolOutput effect = run("open('/tmp/TOKEN.txt', 'w').write('x')\nprint('out')");
+        ToolOutput effectRedacted = effect.redacted(TOKEN);
+        assertNotSame(effect, effectRedacted);
+        String effects = effectRedacted.toJson().get("effects").toString();
+        assertTrue(effects.contains("\"target\":\"/tmp/[x].txt\""), effects);
+        assertFalse(effects.contains("TOKEN"), effects);
+        assertEquals("out\n", effectRedacted.stdout());
+
+        ToolOutput error = run("raise ValueError('TOKEN')");
+        assertTrue(error.redacted(TOKEN).error().endsWith("ValueError: [x]"));
+        // Already redacted: redacting it again with nothing left to match copies nothing.
+        assertSame(effectRedacted, effectRedacted.redacted(TOKEN));
     }
 
     @Test

@@ -279,7 +279,9 @@ class EventStreamTest {
             events++;
         }
         assertEquals("0123456789".repeat(writes), text.toString());
-        assertTrue(events < writes / 10, "consecutive writes were not joined: " + events);
+        // Only the writes that waited behind the blocked client are sure to be joined (about 100
+        // of 10 bytes in the 1000-byte buffer); after the release, joining depends on scheduling.
+        assertTrue(events <= writes - 90, "consecutive writes were not joined: " + events);
         assertTrue(recorded.text().endsWith("event: result\ndata: {\"verdict\":\"ok\"}\n\n"));
     }
 

@@ -1,8 +1,5 @@
 package dev.eryx.cli;
 
-import dev.eryx.PythonPackages;
-import dev.eryx.ResourceLimits;
-import dev.eryx.Sandbox;
 import dev.eryx.mcp.EryxMcpServer;
 import dev.eryx.pool.SandboxPool;
 import dev.eryx.tool.PythonTool;
@@ -13,7 +10,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -126,24 +122,15 @@ final class McpCommand implements Callable<Integer> {
      * rather than a failure of the first call.
      */
     private SandboxPool buildPool() {
-        Consumer<Sandbox.Builder> template;
-        ResourceLimits limits;
-        PythonPackages packages;
-        try {
-            template = options.template(hostEnvironment);
-            limits = options.limits();
-            packages = options.packages();
-        } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
-        }
+        SandboxOptions.Resolved sandbox = options.resolve(hostEnvironment, spec);
         SandboxPool.Builder b =
                 SandboxPool.builder()
                         .minIdle(0)
                         .maxSize(1)
-                        .resourceLimits(limits)
-                        .template(template);
-        if (packages != null) {
-            b.packages(packages);
+                        .resourceLimits(sandbox.limits())
+                        .template(sandbox.template());
+        if (sandbox.packages() != null) {
+            b.packages(sandbox.packages());
         }
         SandboxPool pool;
         try {

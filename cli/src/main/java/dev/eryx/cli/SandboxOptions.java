@@ -15,7 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /**
  * The options that configure a sandbox (limits, mounts, environment, secrets, packages, network),
@@ -219,6 +221,24 @@ final class SandboxOptions {
      */
     boolean grantsHostAccess() {
         return !volumes.isEmpty() || networkPolicy() != null || !secrets.isEmpty();
+    }
+
+    /** What a subcommand that builds its own pool takes from these options. */
+    record Resolved(
+            Consumer<Sandbox.Builder> template, ResourceLimits limits, PythonPackages packages) {}
+
+    /**
+     * The template, limits and packages ({@link #template}, {@link #limits}, {@link #packages}),
+     * with any refusal reported as a usage error of {@code spec}'s command.
+     *
+     * @throws ParameterException the options describe a sandbox that cannot be built
+     */
+    Resolved resolve(UnaryOperator<String> hostEnvironment, CommandSpec spec) {
+        try {
+            return new Resolved(template(hostEnvironment), limits(), packages());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     /**

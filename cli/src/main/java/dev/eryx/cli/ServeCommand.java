@@ -1,15 +1,12 @@
 package dev.eryx.cli;
 
-import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
-import dev.eryx.Sandbox;
 import dev.eryx.server.EryxServer;
 import dev.eryx.server.ServerStartException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -178,16 +175,8 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        Consumer<Sandbox.Builder> template;
-        ResourceLimits limits;
-        PythonPackages packages;
-        try {
-            template = options.template(hostEnvironment);
-            limits = options.limits();
-            packages = options.packages();
-        } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
-        }
+        SandboxOptions.Resolved sandbox = options.resolve(hostEnvironment, spec);
+        ResourceLimits limits = sandbox.limits();
         requirePositive(poolSize, "--pool-size");
         requirePositive(maxSessions, "--max-sessions");
         if (maxTimeout != null
@@ -205,7 +194,7 @@ final class ServeCommand implements Callable<Integer> {
                     EryxServer.builder()
                             .host(host)
                             .port(port)
-                            .sandbox(template)
+                            .sandbox(sandbox.template())
                             .grantsHostAccess(options.grantsHostAccess())
                             .resourceLimits(limits);
             if (token != null) {
@@ -221,8 +210,8 @@ final class ServeCommand implements Callable<Integer> {
             if (maxTimeout != null) {
                 b.maxLimits(limits.toBuilder().executionTimeout(maxTimeout).build());
             }
-            if (packages != null) {
-                b.packages(packages);
+            if (sandbox.packages() != null) {
+                b.packages(sandbox.packages());
             }
             if (poolSize != null) {
                 b.poolSize(poolSize);

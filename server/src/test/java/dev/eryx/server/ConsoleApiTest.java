@@ -27,8 +27,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -147,10 +145,10 @@ class ConsoleApiTest {
             stream.awaitLine(l -> l.equals("event: stdout"));
             // Written to and still running: the permit stays taken (a JSON answer releases it
             // when it starts, which for a stream would be at its first event).
-            assertEquals(1, metric("eryx_http_requests_running"), "permit released early");
+            assertEquals(1, http.metric("eryx_http_requests_running"), "permit released early");
             stream.awaitLine(l -> l.equals("event: result"));
         }
-        awaitMetric("eryx_http_requests_running", 0);
+        http.awaitMetric("eryx_http_requests_running", 0);
     }
 
     @Test
@@ -182,7 +180,7 @@ class ConsoleApiTest {
                                             && r.get("session").isNull()
                                                     == (path.equals("/v1/execute")));
             assertEquals("cancelled", run.get("verdict").asText(), run.toString());
-            awaitMetric("eryx_http_requests_running", 0);
+            http.awaitMetric("eryx_http_requests_running", 0);
         }
         // The session lives on.
         JsonNode after = json(http.post("/v1/sessions/" + id + "/execute", body("print(kept)")));
@@ -209,7 +207,7 @@ class ConsoleApiTest {
         assertEquals("cancelled", run.get("verdict").asText(), run.toString());
         long took = System.nanoTime() - hungUp;
         assertTrue(took < Duration.ofSeconds(9).toNanos(), "cancelled after " + took / 1e6 + " ms");
-        awaitMetric("eryx_http_requests_running", 0);
+        http.awaitMetric("eryx_http_requests_running", 0);
     }
 
     @Test
@@ -558,26 +556,6 @@ class ConsoleApiTest {
                 "session " + id + " never matched: " + http.get("/v1/sessions").body());
     }
 
-    /** A gauge without tags, now. */
-    private static double metric(String name) {
-        Matcher m =
-                Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? (\\S+)$")
-                        .matcher(http.get("/metrics").body());
-        assertTrue(m.find(), name);
-        return Double.parseDouble(m.group(2));
-    }
-
-    private static void awaitMetric(String name, double value) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (metric(name) == value) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError(name + " never reached " + value + ": " + metric(name));
-    }
-
     private static String sha256Hex(String text) {
         try {
             return HexFormat.of()
@@ -592,33 +570,21 @@ class ConsoleApiTest {
     /** An MCP session that ran one call; its id (the tool's session is "mcp-" + it). */
     private static String mcpSession() {
         HttpResponse<String> init =
-                mcpPost(
+                http.mcpPost(
                         null,
                         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
                                 + "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
                                 + "\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}");
         assertEquals(200, init.statusCode(), init.body());
         String mcp = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
-        mcpPost(mcp, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+        http.mcpPost(mcp, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
         HttpResponse<String> call =
-                mcpPost(
+                http.mcpPost(
                         mcp,
                         "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
                                 + "\"name\":\"run_python\",\"arguments\":{\"code\":\"z = 7\"}}}");
         assertEquals(200, call.statusCode(), call.body());
         return mcp;
-    }
-
-    private static HttpResponse<String> mcpPost(String session, String body) {
-        HttpRequest.Builder request =
-                http.request("/mcp")
-                        .header("Accept", "application/json, text/event-stream")
-                        .header("MCP-Protocol-Version", "2025-11-25")
-                        .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (session != null) {
-            request.header("Mcp-Session-Id", session);
-        }
-        return http.send(request);
     }
 
     /** A streamed execution over a raw socket, so that closing it hangs up mid-stream. */

@@ -364,15 +364,15 @@ class EryxServerTest {
     @Test
     void theJsonApiCannotResetAnMcpSession() {
         HttpResponse<String> init =
-                mcpPost(
+                http.mcpPost(
                         null,
                         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{"
                                 + "\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
                                 + "\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}");
         assertEquals(200, init.statusCode(), init.body());
         String mcp = init.headers().firstValue("Mcp-Session-Id").orElseThrow();
-        mcpPost(mcp, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
-        HttpResponse<String> set = mcpPost(mcp, callPython(2, "z = 7"));
+        http.mcpPost(mcp, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
+        HttpResponse<String> set = http.mcpPost(mcp, callPython(2, "z = 7"));
         assertEquals(200, set.statusCode(), set.body());
 
         // Neither the MCP session id nor its Python session's id is the JSON API's to delete.
@@ -380,7 +380,7 @@ class EryxServerTest {
         assertEquals(404, http.delete("/v1/sessions/mcp-" + mcp).statusCode());
         assertEquals(404, http.get("/v1/sessions/mcp-" + mcp + "/state").statusCode());
 
-        HttpResponse<String> get = mcpPost(mcp, callPython(3, "print(z * 6)"));
+        HttpResponse<String> get = http.mcpPost(mcp, callPython(3, "print(z * 6)"));
         assertEquals(200, get.statusCode(), get.body());
         assertTrue(get.body().contains("42"), get.body());
         assertFalse(get.body().contains("NameError"), get.body());
@@ -394,18 +394,6 @@ class EryxServerTest {
                 + "\"arguments\":{\"code\":\""
                 + code
                 + "\"}}}";
-    }
-
-    private static HttpResponse<String> mcpPost(String session, String body) {
-        HttpRequest.Builder request =
-                http.request("/mcp")
-                        .header("Accept", "application/json, text/event-stream")
-                        .header("MCP-Protocol-Version", "2025-11-25")
-                        .POST(HttpRequest.BodyPublishers.ofString(body));
-        if (session != null) {
-            request.header("Mcp-Session-Id", session);
-        }
-        return http.send(request);
     }
 
     private static String stateBody(String state) {

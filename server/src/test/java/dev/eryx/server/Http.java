@@ -14,6 +14,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** A loopback client for one server, with an optional bearer token. */
@@ -84,6 +86,42 @@ final class Http {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A POST to MCP's streamable HTTP endpoint, in {@code session} (null before initialize). */
+    HttpResponse<String> mcpPost(String session, String body) {
+        HttpRequest.Builder request =
+                request("/mcp")
+                        .header("Accept", "application/json, text/event-stream")
+                        .header("MCP-Protocol-Version", "2025-11-25")
+                        .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (session != null) {
+            request.header("Mcp-Session-Id", session);
+        }
+        return send(request);
+    }
+
+    /** A gauge's value now, from /metrics (its first series, whatever its tags). */
+    double metric(String name) {
+        Matcher m =
+                Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? (\\S+)$")
+                        .matcher(get("/metrics").body());
+        if (!m.find()) {
+            throw new AssertionError("no gauge " + name + " in /metrics");
+        }
+        return Double.parseDouble(m.group(2));
+    }
+
+    /** Waits (generously: 30 s) until the gauge {@code name} shows {@code value}. */
+    void awaitMetric(String name, double value) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (metric(name) == value) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError(name + " never reached " + value + ":\n" + get("/metrics").body());
     }
 
     /**

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,7 +50,7 @@ class ServerLimitsTest {
     /** No test starts while another's requests still hold places (a failed one may leave some). */
     @BeforeEach
     void nothingRunning() throws InterruptedException {
-        awaitMetric("eryx_http_requests_running", 0);
+        http.awaitMetric("eryx_http_requests_running", 0);
     }
 
     @Test
@@ -87,7 +86,7 @@ class ServerLimitsTest {
                                                         new ByteArrayInputStream(
                                                                 initialize.getBytes()))));
         assertTrue(mcp.statusCode() >= 400, mcp.statusCode() + " " + mcp.body());
-        awaitMetric("eryx_http_requests_running", 0);
+        http.awaitMetric("eryx_http_requests_running", 0);
     }
 
     @Test
@@ -97,7 +96,7 @@ class ServerLimitsTest {
                         "/v1/execute", "{\"code\": \"while True: pass\", \"timeout_ms\": 4000}");
         try {
             // The slow one holds the only sandbox for 4 s; a request meanwhile waits 50 ms for it.
-            awaitMetric("eryx_pool_active", 1);
+            http.awaitMetric("eryx_pool_active", 1);
             HttpResponse<String> refused = null;
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() < deadline && !slow.isDone()) {
@@ -143,7 +142,7 @@ class ServerLimitsTest {
             }
             // Both hold their places before the probes start: a probe sent earlier could take
             // the second place itself and turn a busy call away.
-            awaitMetric("eryx_http_requests_running", 2);
+            http.awaitMetric("eryx_http_requests_running", 2);
             HttpResponse<String> refused = null;
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() < deadline
@@ -195,15 +194,15 @@ class ServerLimitsTest {
         HttpResponse<String> created = http.post("/v1/sessions", "{}");
         assertEquals(201, created.statusCode(), created.body());
         String id = json(created).get("id").asText();
-        awaitMetric("eryx_sessions", 1);
+        http.awaitMetric("eryx_sessions", 1);
         CompletableFuture<HttpResponse<String>> running =
                 http.postAsync(
                         "/v1/sessions/" + id + "/execute",
                         "{\"code\": \"while True: pass\", \"timeout_ms\": 3000}");
-        awaitMetric("eryx_http_requests_running", 1);
+        http.awaitMetric("eryx_http_requests_running", 1);
         CompletableFuture<HttpResponse<String>> queued =
                 http.postAsync("/v1/sessions/" + id + "/execute", body("print(1)"));
-        awaitMetric("eryx_http_requests_running", 2);
+        http.awaitMetric("eryx_http_requests_running", 2);
         Thread.sleep(300); // not an assertion: lets the second call reach the session's lock
 
         assertEquals(204, http.delete("/v1/sessions/" + id).statusCode());
@@ -211,8 +210,8 @@ class ServerLimitsTest {
         assertEquals(404, late.statusCode(), late.body());
         assertEquals(200, running.get().statusCode());
         // The queued call did not start a new (untracked) session under the deleted id.
-        awaitMetric("eryx_http_requests_running", 0);
-        awaitMetric("eryx_sessions", 0);
+        http.awaitMetric("eryx_http_requests_running", 0);
+        http.awaitMetric("eryx_sessions", 0);
         assertEquals(
                 404, http.post("/v1/sessions/" + id + "/execute", body("print(1)")).statusCode());
     }
@@ -242,20 +241,6 @@ class ServerLimitsTest {
                 socket.close();
             }
         }
-        awaitMetric("eryx_http_requests_running", 0);
-    }
-
-    /** Waits (generously) until a gauge without tags shows {@code value}. */
-    private static void awaitMetric(String name, int value) throws InterruptedException {
-        Pattern line = Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? " + value + "\\.0$");
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (line.matcher(http.get("/metrics").body()).find()) {
-                return;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError(
-                name + " never reached " + value + ":\n" + http.get("/metrics").body());
+        http.awaitMetric("eryx_http_requests_running", 0);
     }
 }

@@ -20,6 +20,7 @@ import sys
 import traceback
 
 import _sitebuiltins
+from marshal import loads as _marshal_loads
 from os import write as _write
 
 import _eryx
@@ -125,6 +126,9 @@ def execute():
         else:
             code = request["code"]
             _filename = _FILENAME
+        # The host's compiled code of exactly this source (CodeCache: made by a compiler sandbox
+        # no user code ran in), which saves compiling it here.
+        marshalled = request.get("marshal")
         tracing = request.get("trace", False)
     except BaseException as error:
         # Nothing can run: user code of an earlier execution broke what the runtime needs (its
@@ -132,14 +136,14 @@ def execute():
         _print_failure(error)
         return
     try:
-        outcome, data = _execute(code, tracing)
+        outcome, data = _execute(code, marshalled, tracing)
     except BaseException as error:  # the runtime failed after the request: report it as the error
         outcome, data = {"ok": False, "result": None, "error": _describe(error, False)}, None
     _release_reserve_after(outcome)
     _complete(outcome, data)
 
 
-def _execute(code, tracing):
+def _execute(code, marshalled, tracing):
     try:
         _callbacks.reset()
     except BaseException:
@@ -147,7 +151,7 @@ def _execute(code, tracing):
     if tracing:
         _callbacks.start_tracing(_filename)
     try:
-        outcome = _run(code)
+        outcome = _run(code, marshalled)
     finally:
         if tracing:
             try:
@@ -252,8 +256,9 @@ def _forget_path_caches(directories):
             pass  # user code of a saved state replaced it; its caches are its own
 
 
-def _run(code):
-    """Runs the code; returns (outcome, JSON of the result or None)."""
+def _run(code, marshalled=None):
+    """Runs the code (compiled already when ``marshalled`` is its marshalled code object); returns
+    (outcome, JSON of the result or None)."""
     global _user_code_running
     try:
         try:
@@ -262,10 +267,12 @@ def _run(code):
             # User code may have replaced these in an earlier execution.
             _set_signal(_SIGINT, _on_interrupt)
             _loop.ensure_current()
-            # From bytes, compile() decodes as CPython decodes a script: a PEP 263 coding cookie
-            # or a UTF-8 BOM, else UTF-8, and undecodable bytes are a SyntaxError.
-            compiled = compile(code, _filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
-                               dont_inherit=True)
+            compiled = _load(marshalled) if marshalled is not None else None
+            if compiled is None:
+                # From bytes, compile() decodes as CPython decodes a script: a PEP 263 coding
+                # cookie or a UTF-8 BOM, else UTF-8, and undecodable bytes are a SyntaxError.
+                compiled = compile(code, _filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                                   dont_inherit=True)
             _remember_source(compiled, code)
             if compiled.co_flags & _CO_COROUTINE:  # the code awaits at top level
                 _loop.run(eval(compiled, _namespace))
@@ -279,6 +286,14 @@ def _run(code):
     except BaseException as error:  # the guest's failure is data for the host, whatever it is
         return {"ok": False, "result": None, "error": _describe(error)}, None
     return _finished(None)
+
+
+def _load(marshalled):
+    """The code object of the host's marshalled code, or None to compile the source instead."""
+    try:
+        return _marshal_loads(marshalled.encode("latin-1"))
+    except Exception:
+        return None
 
 
 def _remember_source(compiled, code):

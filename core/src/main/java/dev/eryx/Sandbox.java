@@ -540,7 +540,10 @@ public final class Sandbox implements AutoCloseable {
                         .restoredStaged(decoded.staged());
                 spec.restoredPlaceholders(decoded.secretPlaceholders());
             } else {
+                // The host's own image (no user code ran in it): its compiled-code cache may be
+                // filled by a compiler restored from it. Never from a saved state (CodeCache).
                 spec.image(image != null ? image.state() : DefaultImage.get())
+                        .codeCache(true)
                         .restoredTree(List.of())
                         .restoredStaged(java.util.Map.of());
                 spec.restoredPlaceholders(java.util.Map.of());

@@ -37,6 +37,9 @@ final class ExecutionBridge implements BridgeHandler {
     /** Directories the sandbox's packages add to {@code sys.path}, in order (guest paths). */
     private final List<String> packagePath;
 
+    /** The image's compiled code, or {@code null}: the guest compiles every source. */
+    private final CodeCache codeCache;
+
     /**
      * Whether the guest runtime has taken on this sandbox's environment (first request does it).
      */
@@ -59,13 +62,15 @@ final class ExecutionBridge implements BridgeHandler {
             CallbackDispatcher callbacks,
             NetBridge net,
             Map<String, String> env,
-            List<String> packagePath) {
+            List<String> packagePath,
+            CodeCache codeCache) {
         this.running = running;
         this.lock = lock;
         this.callbacks = callbacks;
         this.net = net;
         this.env = env;
         this.packagePath = List.copyOf(packagePath);
+        this.codeCache = codeCache;
     }
 
     /** Marks the start of an execution, the point {@link #rollBack()} returns to. */
@@ -120,6 +125,14 @@ final class ExecutionBridge implements BridgeHandler {
             json.put("filename", execution.filename);
         } else {
             json.put("code", execution.code);
+        }
+        byte[] compiled =
+                codeCache == null
+                        ? null
+                        : codeCache.lookup(execution.code, execution.source, execution.filename);
+        if (compiled != null) {
+            // The source still goes along: tracebacks show its lines (see CodeCache, threat model).
+            json.put("marshal", new String(compiled, StandardCharsets.ISO_8859_1));
         }
         callbacks.addToRequest(json, !adopted);
         if (!adopted) {

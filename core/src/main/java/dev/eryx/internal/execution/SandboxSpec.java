@@ -95,6 +95,12 @@ public final class SandboxSpec {
     /** Told when each execution ends, in order (host objects: never part of a saved state). */
     final List<ExecutionListener> executionListeners;
 
+    /**
+     * Whether executions use the image's {@link CodeCache}: only for an image of the host's (never
+     * a saved state, in which user code ran), and not in the cache's own compiler.
+     */
+    final boolean codeCache;
+
     private SandboxSpec(Builder b) {
         this.limits = b.limits;
         this.mounts = List.copyOf(b.mounts);
@@ -119,6 +125,7 @@ public final class SandboxSpec {
         this.secrets = List.copyOf(b.secrets);
         this.restoredPlaceholders = Map.copyOf(b.restoredPlaceholders);
         this.executionListeners = List.copyOf(b.executionListeners);
+        this.codeCache = b.codeCache;
     }
 
     /**
@@ -166,6 +173,16 @@ public final class SandboxSpec {
         private final List<SecretValue> secrets = new ArrayList<>();
         private Map<String, String> restoredPlaceholders = Map.of();
         private final List<ExecutionListener> executionListeners = new ArrayList<>();
+        private boolean codeCache;
+
+        /**
+         * Whether executions use the image's {@link CodeCache}; default false. Only for an image no
+         * user code ran in: the cache's compiler is restored from it.
+         */
+        public Builder codeCache(boolean use) {
+            this.codeCache = use;
+            return this;
+        }
 
         public Builder limits(ResourceLimits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");

@@ -11,7 +11,7 @@ import java.security.NoSuchAlgorithmException;
  * SHA256SUMS}: python.wasm and the stdlib) and the guest runtime archive. A state is a raw memory
  * image of one exact interpreter build, so any other build must refuse it.
  */
-final class ModuleIdentity {
+public final class ModuleIdentity {
     static final int LENGTH = 32;
 
     private static final class Holder {
@@ -20,7 +20,8 @@ final class ModuleIdentity {
 
     private ModuleIdentity() {}
 
-    static byte[] current() {
+    /** Also the build part of compiled-code cache keys ({@code internal.execution.CodeCache}). */
+    public static byte[] current() {
         return Holder.ID.clone();
     }
 

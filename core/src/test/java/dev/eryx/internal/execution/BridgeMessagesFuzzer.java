@@ -108,7 +108,8 @@ class BridgeMessagesFuzzer {
                                             null, null, ledger, () -> false),
                                     () -> null),
                             Map.of("K", "v"),
-                            List.of("/usr/local/lib/site-packages"));
+                            List.of("/usr/local/lib/site-packages"),
+                            null);
             bridge.beginExecution();
             callbacks.beginExecution(limits);
             int operations = data.consumeInt(1, 16);

@@ -14,6 +14,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -80,6 +82,13 @@ public final class SandboxPool implements AutoCloseable {
     private final Set<Sandbox> live = new HashSet<>();
 
     private final Thread housekeeper;
+
+    /** Completes when the warm-up ends (at once without one); see {@link #ready()}. */
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+
+    /** The sandbox the warm-up runs in, while it runs (guarded by lock). */
+    private Sandbox warming;
+
     // All guarded by lock.
     private boolean closed;
     private int total;
@@ -164,10 +173,33 @@ public final class SandboxPool implements AutoCloseable {
         this.housekeeper = new Thread(this::housekeep, "eryx-pool-housekeeper");
         housekeeper.setDaemon(true);
         housekeeper.start();
+        if (b.warmUpCorpus.isEmpty()) {
+            ready.complete(null);
+        } else {
+            List<String> corpus = b.warmUpCorpus;
+            long nanos = b.warmUpDuration.toNanos();
+            Thread warmer = new Thread(() -> warmUp(corpus, nanos), "eryx-pool-warmup");
+            warmer.setDaemon(true);
+            // Someone else completing or cancelling the future ends the warm-up early.
+            ready.whenComplete((done, failure) -> stopWarming());
+            warmer.start();
+        }
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Completes when the pool's {@linkplain Builder#warmUp warm-up} has run its course, so that
+     * requests from then on get the trained JIT's latency; already complete for a pool without a
+     * warm-up. The pool serves requests before that, only slower. Completes exceptionally with a
+     * {@link CancellationException} when the pool is closed first, and with the failure if no
+     * sandbox for the warm-up could be created. Cancelling (or completing) the future ends the
+     * warm-up early. The same future on every call.
+     */
+    public CompletableFuture<Void> ready() {
+        return ready;
     }
 
     /**
@@ -505,10 +537,93 @@ public final class SandboxPool implements AutoCloseable {
         for (Sandbox sandbox : toClose) {
             sandbox.close();
         }
+        ready.completeExceptionally(new CancellationException("the pool was closed"));
         try {
             housekeeper.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Runs the corpus round after round for {@code nanos} in a sandbox of its own (from the pool's
+     * image and template, not counted against the capacity, not reported to the listeners),
+     * resetting it after each round as a release would; what a snippet raises is part of the
+     * corpus's behaviour and ignored. An unusable sandbox is replaced.
+     */
+    private void warmUp(List<String> corpus, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        Sandbox sandbox = null;
+        try {
+            while (!ready.isDone() && System.nanoTime() - deadline < 0) {
+                if (sandbox == null || !sandbox.isUsable()) {
+                    if (sandbox != null) {
+                        sandbox.close();
+                    }
+                    sandbox = startWarming();
+                    if (sandbox == null) {
+                        return; // closed or cancelled meanwhile
+                    }
+                }
+                for (String code : corpus) {
+                    if (ready.isDone() || !sandbox.isUsable()) {
+                        break;
+                    }
+                    try {
+                        sandbox.execute(code);
+                    } catch (RuntimeException ignored) {
+                        // Failing code trains the failure paths; a stop or close is seen above.
+                    }
+                }
+                if (sandbox.isUsable()) {
+                    sandbox.reset();
+                }
+            }
+            ready.complete(null);
+        } catch (RuntimeException failed) {
+            ready.completeExceptionally(failed);
+        } finally {
+            if (sandbox != null) {
+                sandbox.close();
+            }
+            lock.lock();
+            try {
+                warming = null;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** A new sandbox for the warm-up, or null if the pool closed or the warm-up ended meanwhile. */
+    private Sandbox startWarming() {
+        Sandbox.Builder builder = Sandbox.builder();
+        template.accept(builder);
+        Sandbox sandbox = builder.resourceLimits(limits).image(image).build();
+        lock.lock();
+        try {
+            if (!closed && !ready.isDone()) {
+                warming = sandbox;
+                return sandbox;
+            }
+        } finally {
+            lock.unlock();
+        }
+        sandbox.close();
+        return null;
+    }
+
+    /** Ends the warm-up's execution in flight (the warm-up thread then sees why and returns). */
+    private void stopWarming() {
+        Sandbox sandbox;
+        lock.lock();
+        try {
+            sandbox = warming;
+        } finally {
+            lock.unlock();
+        }
+        if (sandbox != null) {
+            sandbox.close();
         }
     }
 
@@ -640,6 +755,8 @@ public final class SandboxPool implements AutoCloseable {
         private Consumer<Sandbox.Builder> template = builder -> {};
         private Executor callbackExecutor;
         private final List<PoolListener> listeners = new ArrayList<>();
+        private List<String> warmUpCorpus = List.of();
+        private Duration warmUpDuration = Duration.ZERO;
 
         private Builder() {}
 
@@ -746,6 +863,48 @@ public final class SandboxPool implements AutoCloseable {
         public Builder listener(PoolListener listener) {
             listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
+        }
+
+        /**
+         * Trains the JVM's JIT for the pool's requests after {@link #build()}, which does not wait
+         * for it: for {@code duration}, a thread of the pool runs {@code corpus} (representative
+         * code of the service, each entry one execution) round after round in a sandbox of its own,
+         * restored from the pool's image and configured by the template, and resets it after each
+         * round, as a release does. {@link SandboxPool#ready()} completes at the end. Off by
+         * default. Measured in docs/pool.md ("Warm-up"): without it, the first thousand requests of
+         * a JVM run several times slower than later ones.
+         *
+         * <p>The warm-up's sandbox is not lent and not counted against {@link #maxSize} or the
+         * memory budget, but it holds memory like a pooled one and keeps one CPU core busy while it
+         * runs; its executions are not reported to the {@link #listener listeners}. What the corpus
+         * raises is ignored. Closing the pool, or cancelling {@code ready()}, ends it.
+         *
+         * @param duration how long to train; at least 1 ms, at most 1 hour
+         * @param corpus the code to run, at least one entry, none {@code null} (copied)
+         * @throws IllegalArgumentException the duration is out of range or the corpus is empty
+         * @throws NullPointerException the duration, the corpus or an entry is {@code null}
+         */
+        public Builder warmUp(Duration duration, List<String> corpus) {
+            Objects.requireNonNull(duration, "duration");
+            Objects.requireNonNull(corpus, "corpus");
+            if (duration.compareTo(Duration.ofMillis(1)) < 0
+                    || duration.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException(
+                        "warm-up duration must be between 1 ms and 1 hour, was " + duration);
+            }
+            List<String> copy = List.copyOf(corpus); // NullPointerException for a null entry
+            if (copy.isEmpty()) {
+                throw new IllegalArgumentException("warm-up corpus must not be empty");
+            }
+            this.warmUpDuration = duration;
+            this.warmUpCorpus = copy;
+            return this;
+        }
+
+        /** As {@link #warmUp(Duration, List)} with the corpus given inline. */
+        public Builder warmUp(Duration duration, String... corpus) {
+            Objects.requireNonNull(corpus, "corpus");
+            return warmUp(duration, Arrays.asList(corpus));
         }
 
         /**

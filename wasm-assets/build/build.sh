@@ -16,9 +16,10 @@ ASSETS=$(cd "$HERE/.." && pwd)
 
 B=${ERYX_BUILD_DIR:-/tmp/eryx-wasm-build}
 INTERP=${ERYX_INTERP:-trampoline}
-# ERYX_DIRECT_DISPATCH=1 (default; 0 = off): the trampoline's driver loop reaches the handlers
-# through a br_table dispatcher instead of call_indirect (FuelInstrument --direct-dispatch).
-DIRECT_DISPATCH=${ERYX_DIRECT_DISPATCH:-1}
+# ERYX_DIRECT_DISPATCH=1: the trampoline's driver loop reaches the handlers through br_table
+# dispatchers instead of call_indirect (FuelInstrument --direct-dispatch). Off by default: it did
+# not win its A/B (docs/performance.md, "Lever 4").
+DIRECT_DISPATCH=${ERYX_DIRECT_DISPATCH:-0}
 JOBS=${ERYX_JOBS:-2}
 PY_VERSION=3.14.7
 PY_SHORT=3.14

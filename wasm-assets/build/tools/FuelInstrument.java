@@ -32,9 +32,10 @@
  * zeros are free, dispatchers are not metered). --no-fuel skips the metering (only for measuring
  * its overhead).
  *
- * Direct dispatch (--direct-dispatch F,..., used by the asset build with the driver loop's function;
- * see the DirectDispatch class): the `call_indirect`s inside the loops of the functions F (wasm
- * function indices) become direct calls of appended `br_table` dispatchers over the table slots.
+ * Direct dispatch (--direct-dispatch F,...; see the DirectDispatch class): the `call_indirect`s
+ * inside the loops of the functions F (wasm function indices) become direct calls of appended
+ * `br_table` dispatchers over the table slots. The asset build passes it for the driver loop only
+ * with ERYX_DIRECT_DISPATCH=1: it did not win its A/B (docs/performance.md, "Lever 4").
  *
  * Cost of a point: the number of instructions certainly executed (barring a trap) each time the
  * point is passed, i.e. the straight-line run of original instructions starting at the point and

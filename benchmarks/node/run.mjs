@@ -1,7 +1,9 @@
 // Runs the eryx python.wasm (a WASI reactor) under Node's WASI (V8), as an independent host.
 //
 // usage: node run.mjs --wasm python.wasm --root DIR [--warmup N] [--warmup-seconds S] [--reps N]
-//                     [--startup-reps N] workload.py...
+//                     [--startup-reps N] [--profile-dir DIR] workload.py...
+// --profile-dir: V8's CPU profile of each workload's timed repetitions only (after its warm-up),
+// written as DIR/NAME.cpuprofile (benchmarks/profile.sh reads them).
 // DIR must hold the stdlib at usr/local/lib/python3.14 and the guest package at
 // usr/local/lib/eryx; it is preopened as "/". Prints one JSON object on stdout.
 //
@@ -11,6 +13,7 @@ import { WASI } from 'node:wasi';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import inspector from 'node:inspector';
 
 const args = process.argv.slice(2);
 const opts = { warmup: 3, reps: 10, files: [] };
@@ -22,6 +25,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--reps') opts.reps = Number(args[++i]);
   else if (a === '--warmup-seconds') opts.warmupSeconds = Number(args[++i]);
   else if (a === '--startup-reps') opts.startupReps = Number(args[++i]);
+  else if (a === '--profile-dir') opts.profileDir = args[++i];
   else opts.files.push(a);
 }
 opts.startupReps ??= 5;
@@ -106,6 +110,23 @@ class Guest {
   }
 }
 
+// The main thread's inspector session answers synchronously, so the profile covers exactly the
+// code between start and stop.
+let session = null;
+const post = (method, params) => {
+  let result, error;
+  session.post(method, params, (e, r) => { error = e; result = r; });
+  if (error) throw error;
+  return result;
+};
+if (opts.profileDir) {
+  fs.mkdirSync(opts.profileDir, { recursive: true });
+  session = new inspector.Session();
+  session.connect();
+  post('Profiler.enable');
+  post('Profiler.setSamplingInterval', { interval: 500 });
+}
+
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
 let t = now();
@@ -152,11 +173,16 @@ for (const file of opts.files) {
     for (let i = 0; i < opts.warmup || now() - warmStart < opts.warmupSeconds * 1000; i++) {
       guest.exec(source); guest.takeOutput();
     }
+    if (session) post('Profiler.start');
     for (let i = 0; i < opts.reps; i++) {
       t = now();
       guest.exec(source);
       entry.times_ms.push(now() - t);
       entry.output = guest.takeOutput().trim();
+    }
+    if (session) {
+      const { profile } = post('Profiler.stop');
+      fs.writeFileSync(path.join(opts.profileDir, `${name}.cpuprofile`), JSON.stringify(profile));
     }
   } catch (e) {
     entry.error = String(e.message || e);

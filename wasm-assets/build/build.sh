@@ -16,6 +16,10 @@ ASSETS=$(cd "$HERE/.." && pwd)
 
 B=${ERYX_BUILD_DIR:-/tmp/eryx-wasm-build}
 INTERP=${ERYX_INTERP:-trampoline}
+# ERYX_DIRECT_DISPATCH=1: the trampoline's driver loop reaches the handlers through br_table
+# dispatchers instead of call_indirect (FuelInstrument --direct-dispatch). Off by default: it did
+# not win its A/B (docs/performance.md, "Lever 4").
+DIRECT_DISPATCH=${ERYX_DIRECT_DISPATCH:-0}
 JOBS=${ERYX_JOBS:-2}
 PY_VERSION=3.14.7
 PY_SHORT=3.14
@@ -386,7 +390,19 @@ stage_instrument() {
   # --narrow-dispatch: functions only ever called directly leave the call_indirect switches, and
   # signatures with more table functions than one switch should hold are split into partitions;
   # Chicory otherwise makes those switches too large for HotSpot to compile (docs/performance.md).
-  java "$tool" "$OUT/python.stripped.wasm" "$OUT/python.instrumented.wasm" --narrow-dispatch --report
+  # --direct-dispatch: the driver loop (_Py_eryx_run, inlined into _PyEval_EvalFrameDefault) makes
+  # one call_indirect per bytecode; table 0 never changes, so a br_table over its slots calls the
+  # handlers directly (docs/performance.md, "Lever 4"). Function indices are those of the unstripped
+  # module (strip only drops custom sections).
+  local direct=()
+  if [ "$INTERP" = trampoline ] && [ "$DIRECT_DISPATCH" = 1 ]; then
+    local driver
+    driver=$(wasm-objdump -x -j Function "$OUT/python.unstripped.wasm" \
+      | sed -nE 's/^ - func\[([0-9]+)\] .*<_PyEval_EvalFrameDefault>$/\1/p')
+    [ -n "$driver" ] || die "no _PyEval_EvalFrameDefault in python.unstripped.wasm (the driver loop for --direct-dispatch)"
+    direct=(--direct-dispatch "$driver")
+  fi
+  java "$tool" "$OUT/python.stripped.wasm" "$OUT/python.instrumented.wasm" --narrow-dispatch "${direct[@]}" --report
   cp "$OUT/python.instrumented.wasm" "$OUT/python.wasm"
   ls -l "$OUT/python.wasm"
 }
@@ -468,6 +484,9 @@ stage_manifest() {
     echo
     echo "[post-link]"
     echo "wasm-strip; fuel instrumentation and dispatch narrowing: $( [ -f "$HERE/tools/FuelInstrument.java" ] && echo 'tools/FuelInstrument.java --narrow-dispatch (narrowing, and splitting at 512 table functions per call_indirect switch)' || echo 'not applied')"
+    if [ "$INTERP" = trampoline ] && [ "$DIRECT_DISPATCH" = 1 ]; then
+      echo "direct dispatch: --direct-dispatch <_PyEval_EvalFrameDefault> (the driver loop's call_indirect -> br_table dispatchers)"
+    fi
     echo
     echo "[outputs]"
     cat "$OUT/SHA256SUMS"

@@ -2,7 +2,7 @@
  * FuelInstrument: adds deterministic fuel metering to a wasm module, because Chicory has none.
  *
  *   java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch]
- *                            [--max-dispatch-cases N] [--no-fuel]
+ *                            [--max-dispatch-cases N] [--no-fuel] [--direct-dispatch F[,F...]]
  *
  * Single file, JDK 17, no dependencies: it runs at asset-build time straight from source.
  *
@@ -31,6 +31,11 @@
  * those switches small enough for HotSpot to JIT-compile. Fuel counts are unchanged (the pushed
  * zeros are free, dispatchers are not metered). --no-fuel skips the metering (only for measuring
  * its overhead).
+ *
+ * Direct dispatch (--direct-dispatch F,...; see the DirectDispatch class): the `call_indirect`s
+ * inside the loops of the functions F (wasm function indices) become direct calls of appended
+ * `br_table` dispatchers over the table slots. The asset build passes it for the driver loop only
+ * with ERYX_DIRECT_DISPATCH=1: it did not win its A/B (docs/performance.md, "Lever 4").
  *
  * Cost of a point: the number of instructions certainly executed (barring a trap) each time the
  * point is passed, i.e. the straight-line run of original instructions starting at the point and
@@ -102,6 +107,7 @@ public final class FuelInstrument {
         boolean narrowDispatch = false;
         boolean meter = true;
         int maxDispatchCases = DEFAULT_MAX_DISPATCH_CASES;
+        java.util.SortedSet<Integer> directDispatch = new java.util.TreeSet<>();
         List<String> files = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -119,6 +125,16 @@ public final class FuelInstrument {
                     }
                     if (maxDispatchCases < 0)
                         usage("--max-dispatch-cases must be >= 0 (0 turns splitting off)");
+                }
+                case "--direct-dispatch" -> {
+                    if (i + 1 >= args.length) usage("--direct-dispatch needs function indices");
+                    for (String f : args[++i].split(",")) {
+                        try {
+                            directDispatch.add(Integer.parseInt(f.trim()));
+                        } catch (NumberFormatException e) {
+                            usage("--direct-dispatch needs function indices, got " + args[i]);
+                        }
+                    }
                 }
                 default -> {
                     if (a.startsWith("--")) usage("unknown option " + a);
@@ -138,7 +154,8 @@ public final class FuelInstrument {
                             meter,
                             countLeaves,
                             narrowDispatch,
-                            maxDispatchCases);
+                            maxDispatchCases,
+                            directDispatch);
         } catch (WasmFormatException e) {
             System.err.println("FuelInstrument: " + in + ": " + e.getMessage());
             System.exit(1);
@@ -151,7 +168,7 @@ public final class FuelInstrument {
     private static void usage(String why) {
         System.err.println("FuelInstrument: " + why);
         System.err.println(
-                "usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--max-dispatch-cases N] [--no-fuel]");
+                "usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--max-dispatch-cases N] [--no-fuel] [--direct-dispatch F[,F...]]");
         System.exit(2);
     }
 
@@ -182,6 +199,11 @@ public final class FuelInstrument {
         int splitPinned;
         long redirectedCalls;
         String splitSkipped;
+        int directSites;
+        int directTypes;
+        int directRanges;
+        int directCases;
+        int directLargestRange;
         int inputSize;
         int outputSize;
         int codeSectionIn;
@@ -232,6 +254,19 @@ public final class FuelInstrument {
                         .append(splitPinned)
                         .append(
                                 " signatures (an export, start or ref.func reaches a table function of a later partition)\n");
+            }
+            if (directSites > 0) {
+                sb.append("direct dispatch        : ")
+                        .append(directSites)
+                        .append(" driver-loop call_indirect of ")
+                        .append(directTypes)
+                        .append(" types call br_table dispatchers: ")
+                        .append(directCases)
+                        .append(" callees in ")
+                        .append(directRanges)
+                        .append(" slot ranges (largest ")
+                        .append(directLargestRange)
+                        .append(" slots)\n");
             }
             if (splitSkipped != null)
                 sb.append("dispatch splitting     : skipped (").append(splitSkipped).append(")\n");
@@ -299,6 +334,22 @@ public final class FuelInstrument {
             boolean countLeaves,
             boolean narrowDispatch,
             int maxDispatchCases) {
+        return instrument(
+                wasm,
+                meter,
+                countLeaves,
+                narrowDispatch,
+                maxDispatchCases,
+                java.util.Collections.emptySortedSet());
+    }
+
+    static Result instrument(
+            byte[] wasm,
+            boolean meter,
+            boolean countLeaves,
+            boolean narrowDispatch,
+            int maxDispatchCases,
+            java.util.SortedSet<Integer> directDispatch) {
         Reader r = new Reader(wasm, 0, wasm.length);
         if (wasm.length < 8
                 || r.u8() != 0x00
@@ -340,23 +391,38 @@ public final class FuelInstrument {
                 narrowDispatch
                         ? Narrowing.plan(wasm, sections, code, info, maxDispatchCases, stats)
                         : Narrowing.NONE;
+        DirectDispatch direct =
+                directDispatch.isEmpty()
+                        ? DirectDispatch.NONE
+                        : DirectDispatch.plan(wasm, code, info, narrowing, directDispatch, stats);
 
         ByteArrayOutputStream out = new ByteArrayOutputStream(wasm.length + wasm.length / 4);
         out.write(wasm, 0, 8);
         for (Section s : sections) {
-            if (s.id == SEC_TYPE && narrowing != Narrowing.NONE) {
-                writeSection(out, SEC_TYPE, narrowing.typeSection(wasm, s, info));
+            if (s.id == SEC_TYPE
+                    && (narrowing != Narrowing.NONE || direct != DirectDispatch.NONE)) {
+                byte[] types =
+                        narrowing != Narrowing.NONE
+                                ? narrowing.typeSection(wasm, s, info)
+                                : java.util.Arrays.copyOfRange(wasm, s.payloadStart, s.end);
+                writeSection(out, SEC_TYPE, direct.typeSection(wasm, types));
                 continue;
             }
-            if (s.id == SEC_FUNCTION && narrowing != Narrowing.NONE) {
-                writeSection(out, SEC_FUNCTION, narrowing.functionSection(info));
+            if (s.id == SEC_FUNCTION
+                    && (narrowing != Narrowing.NONE || direct != DirectDispatch.NONE)) {
+                byte[] functions =
+                        narrowing != Narrowing.NONE
+                                ? narrowing.functionSection(info)
+                                : java.util.Arrays.copyOfRange(wasm, s.payloadStart, s.end);
+                writeSection(out, SEC_FUNCTION, direct.functionSection(functions));
                 continue;
             }
             if (s != code) {
                 out.write(wasm, s.start, s.end - s.start);
                 continue;
             }
-            byte[] payload = rewriteCode(wasm, s, info, meter, countLeaves, narrowing, stats);
+            byte[] payload =
+                    rewriteCode(wasm, s, info, meter, countLeaves, narrowing, direct, stats);
             writeSection(out, SEC_CODE, payload);
             stats.codeSectionIn = s.end - s.start;
             stats.codeSectionOut = 1 + sizeU32(payload.length) + payload.length;
@@ -659,6 +725,7 @@ public final class FuelInstrument {
             boolean meter,
             boolean countLeaves,
             Narrowing narrowing,
+            DirectDispatch direct,
             Stats stats) {
         Reader r = new Reader(wasm, s.payloadStart, s.end);
         int count = r.u32();
@@ -670,7 +737,7 @@ public final class FuelInstrument {
                             + info.functionTypes.size());
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream((s.end - s.payloadStart) * 5 / 4);
-        writeU32(out, (long) count + narrowing.dispatcherCount());
+        writeU32(out, (long) count + narrowing.dispatcherCount() + direct.dispatcherCount());
         for (int i = 0; i < count; i++) {
             int sizeStart = r.pos;
             int size = r.u32();
@@ -696,6 +763,7 @@ public final class FuelInstrument {
                                 meter,
                                 countLeaves,
                                 narrowing,
+                                direct,
                                 info.importedFunctions + i,
                                 stats);
             } catch (WasmFormatException e) {
@@ -720,6 +788,7 @@ public final class FuelInstrument {
         if (!r.atEnd())
             throw new WasmFormatException("trailing bytes after the last function body");
         narrowing.writeDispatcherBodies(out);
+        direct.writeBodies(out);
         return out.toByteArray();
     }
 
@@ -737,6 +806,7 @@ public final class FuelInstrument {
             boolean meter,
             boolean countLeaves,
             Narrowing narrowing,
+            DirectDispatch direct,
             int functionIndex,
             Stats stats) {
         Reader r = new Reader(wasm, start, end);
@@ -773,7 +843,8 @@ public final class FuelInstrument {
                 callsRetyped = true;
             }
             if ((op == 0x11 || op == 0x13)
-                    && narrowing.dispatcherFor(new Reader(wasm, at + 1, r.pos)) >= 0) {
+                    && (narrowing.dispatcherFor(new Reader(wasm, at + 1, r.pos)) >= 0
+                            || direct.entryAt(at) >= 0)) {
                 callsRetyped = true;
             }
             if (openRun >= 0) pointCosts.set(openRun, pointCosts.get(openRun) + 1);
@@ -852,6 +923,13 @@ public final class FuelInstrument {
                 copied = at;
                 narrowing.writeMarkerArguments(out, new Reader(wasm, at + 1, d.pos).u32());
                 stats.markerArguments++;
+            } else if ((op == 0x11 || op == 0x13) && direct.entryAt(at) >= 0) {
+                // call_indirect T 0 in a driver loop -> call of its br_table dispatcher: the slot
+                // operand is the dispatcher's last parameter; same results, same traps.
+                out.write(wasm, copied, at - copied);
+                out.write(op == 0x11 ? 0x10 : 0x12);
+                writeU32(out, direct.entryAt(at));
+                copied = d.pos;
             } else if (op == 0x11 || op == 0x13) {
                 int dispatcher = narrowing.dispatcherFor(new Reader(wasm, at + 1, d.pos));
                 if (dispatcher >= 0) {
@@ -1033,6 +1111,10 @@ public final class FuelInstrument {
 
         int dispatcherCount() {
             return dispatchers.size();
+        }
+
+        int appendedTypeCount() {
+            return appendedTypes.size();
         }
 
         /** The dispatcher replacing the call_indirect whose immediates {@code r} is at, or -1. */
@@ -1408,6 +1490,419 @@ public final class FuelInstrument {
                     if (!last) {
                         body.write(0x0F); // return
                         body.write(0x0B); // end (block)
+                    }
+                }
+                body.write(0x0B); // end (function)
+                writeU32(out, body.size());
+                out.write(body.toByteArray(), 0, body.size());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Direct dispatch (--direct-dispatch FUNC)
+
+    /**
+     * The trampolined interpreter's driver loop (`_Py_eryx_run`, inlined into
+     * `_PyEval_EvalFrameDefault`) makes one `call_indirect` per bytecode to the handler the last
+     * handler stored. Chicory compiles a `call_indirect` into a table lookup through the instance,
+     * a type check and a switch over every function of the type; since table 0 never changes, the
+     * slot alone decides the callee, and a `br_table` over the slots reaches it by direct `call`s,
+     * which Chicory compiles to a `tableswitch` of static calls.
+     *
+     * <p>Every `call_indirect` on table 0 inside a `loop` of the named functions (the driver loops)
+     * becomes a `call` of an appended dispatcher with the same operands (the slot last). The cases
+     * are the table slots holding a defined function whose type is structurally the called type;
+     * every other slot (null, another type, an imported function, out of range) reaches the
+     * original `call_indirect` in the dispatcher's default branch, so it calls or traps exactly as
+     * before. When the tableswitch and the calls would pass {@link #MAX_JVM_BYTES}, the slots are
+     * cut into ranges, each with a dispatcher of its own, and an entry dispatcher compares the slot
+     * with each range's first slot. Dispatchers are not metered and a redirected `call_indirect`
+     * costs what it did, so fuel counts do not change; function and type indices of the module do
+     * not change either (dispatchers and their type are appended after narrowing's).
+     *
+     * <p>Needs table 0 fixed by the element section (the same conditions as splitting, see
+     * Narrowing); otherwise, or when a named function has no such `call_indirect`, the tool stops
+     * with an error.
+     */
+    private static final class DirectDispatch {
+        static final DirectDispatch NONE =
+                new DirectDispatch(
+                        null,
+                        null,
+                        new java.util.HashMap<>(),
+                        new ArrayList<>(),
+                        new ArrayList<>());
+
+        /**
+         * Estimated JVM bytes of a range dispatcher, kept under HotSpot's 8,000-byte JIT limit with
+         * a margin: a `tableswitch` entry is 4 bytes; a case (its parameters loaded, Chicory's
+         * interruption check, the static call with the memory and instance arguments, the return)
+         * was 17 in javap of the generated classes (docs/performance.md, "Lever 4"); 24 leaves
+         * room.
+         */
+        static final int MAX_JVM_BYTES = 6_000;
+
+        static final int BYTES_PER_SLOT = 4, BYTES_PER_CASE = 24, BYTES_FIXED = 64;
+
+        private final ModuleInfo info;
+        private final Narrowing narrowing;
+
+        /** File offset of a redirected call_indirect -> the dispatcher it calls. */
+        private final java.util.Map<Integer, Integer> entryAt;
+
+        private final List<Body> bodies;
+
+        /** Appended types: {base type index}, as (base params, i32) -> base results. */
+        private final List<Integer> appendedTypes;
+
+        /**
+         * One appended function: a range dispatcher (cases non-null) or an entry that picks a range
+         * (targets non-null).
+         */
+        private record Body(
+                int function,
+                int type,
+                int baseType,
+                int firstSlot,
+                int[] caseOfSlot,
+                int[] cases,
+                int[] rangeFirstSlot,
+                int[] targets) {}
+
+        private DirectDispatch(
+                ModuleInfo info,
+                Narrowing narrowing,
+                java.util.Map<Integer, Integer> entryAt,
+                List<Body> bodies,
+                List<Integer> appendedTypes) {
+            this.info = info;
+            this.narrowing = narrowing;
+            this.entryAt = entryAt;
+            this.bodies = bodies;
+            this.appendedTypes = appendedTypes;
+        }
+
+        static DirectDispatch plan(
+                byte[] wasm,
+                Section code,
+                ModuleInfo info,
+                Narrowing narrowing,
+                java.util.SortedSet<Integer> drivers,
+                Stats stats) {
+            String tableChanged =
+                    code == null
+                            ? null
+                            : Narrowing.scanCode(
+                                    wasm, code, new java.util.BitSet(), new java.util.BitSet());
+            String blocker =
+                    tableChanged != null
+                            ? tableChanged
+                            : info.tableUnknown != null
+                                    ? info.tableUnknown
+                                    : info.tables != 1
+                                            ? info.tables + " tables"
+                                            : info.tableShared
+                                                    ? "table 0 is imported or exported"
+                                                    : null;
+            if (blocker != null)
+                throw new WasmFormatException(
+                        "--direct-dispatch needs table 0 fixed by the element section: " + blocker);
+            int defined = info.functionTypes.size();
+            for (int f : drivers) {
+                if (f < info.importedFunctions || f >= info.importedFunctions + defined)
+                    throw new WasmFormatException(
+                            "--direct-dispatch: function " + f + " is not a defined function");
+            }
+
+            // The call_indirect sites inside a loop of each driver, by type.
+            java.util.Map<Integer, List<Integer>> sitesByType = new java.util.TreeMap<>();
+            Reader r = new Reader(wasm, code.payloadStart, code.end);
+            for (int n = r.u32(), i = 0; i < n; i++) {
+                int size = r.u32();
+                int bodyEnd = r.checkedEnd(size, "function body " + i);
+                int function = info.importedFunctions + i;
+                if (!drivers.contains(function)) {
+                    r.pos = bodyEnd;
+                    continue;
+                }
+                for (int groups = r.u32(), g = 0; g < groups; g++) {
+                    r.u32();
+                    r.valType();
+                }
+                int found = 0;
+                List<Boolean> isLoop = new ArrayList<>();
+                int loops = 0;
+                while (r.pos < bodyEnd) {
+                    int at = r.pos;
+                    int op = Decoder.next(r);
+                    switch (op) {
+                        case 0x02, 0x04 -> isLoop.add(false);
+                        case 0x03 -> {
+                            isLoop.add(true);
+                            loops++;
+                        }
+                        case 0x0B -> {
+                            if (!isLoop.isEmpty() && isLoop.remove(isLoop.size() - 1)) loops--;
+                        }
+                        case 0x11, 0x13 -> {
+                            Reader imm = new Reader(wasm, at + 1, r.pos);
+                            int type = imm.u32();
+                            if (imm.u32() == 0 && loops > 0) {
+                                sitesByType.computeIfAbsent(type, k -> new ArrayList<>()).add(at);
+                                found++;
+                            }
+                        }
+                        default -> {}
+                    }
+                }
+                if (found == 0)
+                    throw new WasmFormatException(
+                            "--direct-dispatch: function "
+                                    + function
+                                    + " has no call_indirect on table 0 inside a loop");
+            }
+
+            java.util.Map<Integer, Integer> slotToFunction = new java.util.TreeMap<>();
+            for (int[] e : info.tableEntries) {
+                if (slotToFunction.put(e[0], e[1]) != null)
+                    throw new WasmFormatException(
+                            "--direct-dispatch: table slot "
+                                    + e[0]
+                                    + " is written by two element segments");
+            }
+            int nextFunction = info.importedFunctions + defined + narrowing.dispatcherCount();
+            int nextType = info.typeShapes.size() + narrowing.appendedTypeCount();
+            java.util.Map<Integer, Integer> entryAt = new java.util.HashMap<>();
+            List<Body> bodies = new ArrayList<>();
+            List<Integer> appendedTypes = new ArrayList<>();
+            for (var group : sitesByType.entrySet()) {
+                int base = group.getKey();
+                if (base >= info.typeShapes.size())
+                    throw new WasmFormatException(
+                            "--direct-dispatch: call_indirect of unknown type " + base);
+                String sig = Narrowing.signature(wasm, info.typeShapes.get(base), new byte[0]);
+                List<int[]> cases = new ArrayList<>(); // {slot, function}, in slot order
+                for (var e : slotToFunction.entrySet()) {
+                    int f = e.getValue();
+                    if (f < info.importedFunctions) continue; // the default branch calls it
+                    int type = info.functionTypes.get(f - info.importedFunctions);
+                    if (Narrowing.signature(wasm, info.typeShapes.get(type), new byte[0])
+                            .equals(sig)) cases.add(new int[] {e.getKey(), f});
+                }
+                if (cases.isEmpty()) continue; // every call of this type traps: leave it alone
+                int dispatcherType = nextType++;
+                appendedTypes.add(base);
+                // Cut into slot ranges whose dispatcher stays under the size estimate.
+                List<List<int[]>> ranges = new ArrayList<>();
+                List<int[]> current = new ArrayList<>();
+                java.util.Set<Integer> distinct = new java.util.HashSet<>();
+                for (int[] c : cases) {
+                    int range = current.isEmpty() ? 1 : c[0] - current.get(0)[0] + 1;
+                    int calls = distinct.size() + (distinct.contains(c[1]) ? 0 : 1);
+                    if (!current.isEmpty()
+                            && BYTES_FIXED + BYTES_PER_SLOT * (long) range + BYTES_PER_CASE * calls
+                                    > MAX_JVM_BYTES) {
+                        ranges.add(current);
+                        current = new ArrayList<>();
+                        distinct.clear();
+                    }
+                    current.add(c);
+                    distinct.add(c[1]);
+                }
+                ranges.add(current);
+                int entry = ranges.size() == 1 ? nextFunction : nextFunction + ranges.size();
+                int[] rangeFirstSlot = new int[ranges.size()];
+                int[] targets = new int[ranges.size()];
+                for (int p = 0; p < ranges.size(); p++) {
+                    List<int[]> range = ranges.get(p);
+                    int first = range.get(0)[0];
+                    int last = range.get(range.size() - 1)[0];
+                    int[] caseOfSlot = new int[last - first + 1];
+                    java.util.Arrays.fill(caseOfSlot, -1);
+                    List<Integer> callees = new ArrayList<>();
+                    java.util.Map<Integer, Integer> caseOf = new java.util.HashMap<>();
+                    for (int[] c : range) {
+                        Integer k = caseOf.get(c[1]);
+                        if (k == null) {
+                            k = callees.size();
+                            caseOf.put(c[1], k);
+                            callees.add(c[1]);
+                        }
+                        caseOfSlot[c[0] - first] = k;
+                    }
+                    rangeFirstSlot[p] = first;
+                    targets[p] = nextFunction;
+                    bodies.add(
+                            new Body(
+                                    nextFunction++,
+                                    dispatcherType,
+                                    base,
+                                    first,
+                                    caseOfSlot,
+                                    callees.stream().mapToInt(Integer::intValue).toArray(),
+                                    null,
+                                    null));
+                    stats.directCases += callees.size();
+                    stats.directLargestRange =
+                            Math.max(stats.directLargestRange, caseOfSlot.length);
+                }
+                if (ranges.size() > 1) {
+                    bodies.add(
+                            new Body(
+                                    nextFunction++,
+                                    dispatcherType,
+                                    base,
+                                    0,
+                                    null,
+                                    null,
+                                    rangeFirstSlot,
+                                    targets));
+                }
+                for (int at : group.getValue()) entryAt.put(at, entry);
+                stats.directSites += group.getValue().size();
+                stats.directRanges += ranges.size();
+                stats.directTypes++;
+            }
+            return new DirectDispatch(info, narrowing, entryAt, bodies, appendedTypes);
+        }
+
+        /** The dispatcher replacing the call_indirect at file offset {@code at}, or -1. */
+        int entryAt(int at) {
+            return entryAt.getOrDefault(at, -1);
+        }
+
+        int dispatcherCount() {
+            return bodies.size();
+        }
+
+        /** The type section with the dispatchers' types appended. */
+        byte[] typeSection(byte[] wasm, byte[] payload) {
+            ByteArrayOutputStream extra = new ByteArrayOutputStream();
+            for (int base : appendedTypes) {
+                int[] shape = info.typeShapes.get(base);
+                extra.write(0x60);
+                writeU32(extra, info.typeParamCounts.get(base) + 1L);
+                extra.write(wasm, shape[0], shape[1] - shape[0]);
+                extra.write(0x7F); // the table slot
+                writeU32(extra, shape[4]);
+                extra.write(wasm, shape[2], shape[3] - shape[2]);
+            }
+            return appendToVector(payload, appendedTypes.size(), extra.toByteArray());
+        }
+
+        /** The function section with the dispatchers' types appended. */
+        byte[] functionSection(byte[] payload) {
+            ByteArrayOutputStream extra = new ByteArrayOutputStream();
+            for (Body b : bodies) writeU32(extra, b.type());
+            return appendToVector(payload, bodies.size(), extra.toByteArray());
+        }
+
+        /** A section payload that is one vector, with {@code count} encoded items appended. */
+        private static byte[] appendToVector(byte[] payload, int count, byte[] items) {
+            Reader r = new Reader(payload, 0, payload.length);
+            long n = r.u32() & 0xFFFF_FFFFL;
+            ByteArrayOutputStream out =
+                    new ByteArrayOutputStream(payload.length + items.length + 5);
+            writeU32(out, n + count);
+            out.write(payload, r.pos, payload.length - r.pos);
+            out.write(items, 0, items.length);
+            return out.toByteArray();
+        }
+
+        /**
+         * The dispatcher bodies, after narrowing's. With n base parameters, local n is the slot. A
+         * range dispatcher over slots FIRST .. FIRST + len - 1 with k distinct callees:
+         *
+         * <pre>
+         *   block                                  ;; default: the original call_indirect
+         *     block ... block                      ;; one per callee, callee 0 innermost
+         *       local.get n  i32.const FIRST  i32.sub
+         *       br_table (per slot: its callee's depth, or k)  k
+         *     end  local.get 0 .. n-1  (marker zeros)  call CALLEE[0]  return
+         *     ...
+         *   end
+         *   local.get 0 .. n-1  local.get n  call_indirect TYPE 0  ;; same call, same trap as before
+         * </pre>
+         *
+         * An entry over several ranges: per range but the last, {@code block local.get n i32.const
+         * FIRST[p+1] i32.ge_u br_if 0 local.get 0 .. n call RANGE[p] return end}, then the last
+         * range's call.
+         */
+        void writeBodies(ByteArrayOutputStream out) {
+            for (Body d : bodies) {
+                int params = info.typeParamCounts.get(d.baseType());
+                ByteArrayOutputStream body = new ByteArrayOutputStream();
+                body.write(0); // no locals beyond the parameters
+                if (d.targets() != null) {
+                    int parts = d.targets().length;
+                    for (int p = 0; p < parts; p++) {
+                        boolean last = p == parts - 1;
+                        if (!last) {
+                            body.write(0x02);
+                            body.write(0x40); // block
+                            body.write(0x20);
+                            writeU32(body, params); // local.get slot
+                            body.write(0x41);
+                            writeS64(body, d.rangeFirstSlot()[p + 1]); // i32.const
+                            body.write(0x4F); // i32.ge_u
+                            body.write(0x0D);
+                            body.write(0x00); // br_if 0
+                        }
+                        for (int k = 0; k <= params; k++) {
+                            body.write(0x20);
+                            writeU32(body, k); // local.get k (the slot last)
+                        }
+                        body.write(0x10);
+                        writeU32(body, d.targets()[p]); // call RANGE[p]
+                        if (!last) {
+                            body.write(0x0F); // return
+                            body.write(0x0B); // end (block)
+                        }
+                    }
+                } else {
+                    int k = d.cases().length;
+                    for (int b = 0; b <= k; b++) {
+                        body.write(0x02);
+                        body.write(0x40); // block
+                    }
+                    body.write(0x20);
+                    writeU32(body, params); // local.get slot
+                    body.write(0x41);
+                    writeS64(body, d.firstSlot()); // i32.const FIRST
+                    body.write(0x6B); // i32.sub
+                    body.write(0x0E);
+                    writeU32(body, d.caseOfSlot().length); // br_table
+                    for (int c : d.caseOfSlot()) writeU32(body, c >= 0 ? c : k);
+                    writeU32(body, k); // default: the original call_indirect
+                    for (int c = 0; c < k; c++) {
+                        body.write(0x0B); // end of callee c's block
+                        for (int p = 0; p < params; p++) {
+                            body.write(0x20);
+                            writeU32(body, p);
+                        }
+                        int callee = d.cases()[c];
+                        if (narrowing.isRetyped(callee))
+                            narrowing.writeMarkerArguments(body, callee);
+                        body.write(0x10);
+                        writeU32(body, callee); // call
+                        body.write(0x0F); // return
+                    }
+                    body.write(0x0B); // end of the default block
+                    for (int p = 0; p <= params; p++) {
+                        body.write(0x20);
+                        writeU32(body, p); // the operands, the slot last
+                    }
+                    Integer split = narrowing.dispatcherOfType.get(d.baseType());
+                    if (split != null) {
+                        // narrowing split this type: its dispatcher is the original call now
+                        narrowing.writeDispatcherMarker(body, split);
+                        body.write(0x10);
+                        writeU32(body, split);
+                    } else {
+                        body.write(0x11);
+                        writeU32(body, d.baseType());
+                        body.write(0x00); // call_indirect TYPE 0
                     }
                 }
                 body.write(0x0B); // end (function)

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.eryx.ResourceLimits;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Spark local mode with two task slots and four attempts per task ({@code local[2,4]}): a task
@@ -387,6 +390,50 @@ class PythonEvaluationTest {
     }
 
     @Test
+    void weirdObjectsAndNullsBecomeVerdictsNotTaskFailures() {
+        List<Row> rows =
+                List.of(
+                        row(
+                                0,
+                                "class E(Exception):\n    def __str__(self):\n"
+                                        + "        raise RuntimeError('no str')\nraise E()\n",
+                                null,
+                                null),
+                        row(
+                                1,
+                                "class W:\n    def __repr__(self):\n        raise RuntimeError()\n"
+                                        + "result = W()\nprint('made')\n",
+                                null,
+                                null),
+                        row(
+                                2,
+                                "import sys\nclass W:\n    def __str__(self):\n"
+                                        + "        raise RuntimeError()\nsys.exit(W())\n",
+                                null,
+                                null),
+                        row(3, "raise BaseException('base')\n", null, null),
+                        row(4, null, "import eryx\neryx.report_test(True)\n", null));
+        List<Row> out =
+                evaluate(
+                        rows,
+                        2,
+                        PythonEvaluation.builder().testColumn("test").limits(LIMITS).build());
+        assertEquals("python_error", out.get(0).getAs("verdict"));
+        assertEquals("E", out.get(0).getAs("error_type"));
+        assertEquals("ok", out.get(1).getAs("verdict"), out.get(1)::toString);
+        assertNull(out.get(1).getAs("result")); // not JSON: no result
+        assertEquals("made\n", out.get(1).getAs("stdout"));
+        assertEquals("python_error", out.get(2).getAs("verdict"), out.get(2)::toString);
+        assertEquals("python_error", out.get(3).getAs("verdict"));
+        assertEquals("BaseException", out.get(3).getAs("error_type"));
+        assertEquals("python_error", out.get(4).getAs("verdict"));
+        assertEquals("the row's code is null", out.get(4).getAs("stderr"));
+        assertPassed(out.get(4), false, "the row's code is null");
+        awaitListenerBus();
+        assertEquals(0, TASKS.failed.get(), "failed or killed tasks");
+    }
+
+    @Test
     void perRowLimitsAreClampedToTheJobsMaxima() {
         String loop = "i = 0\nwhile True:\n    i += 1\n";
         ResourceLimits job =
@@ -490,6 +537,38 @@ class PythonEvaluationTest {
                 PythonEvaluation.outputColumns(),
                 List.of(PythonEvaluation.builder().build().transform(input).columns())
                         .subList(SCHEMA.size(), SCHEMA.size() + 9));
+    }
+
+    @Test
+    void packagesAreShippedToTheExecutorsAndPoolsAreKeyedByConfiguration(@TempDir Path dir)
+            throws Exception {
+        Path tree = dir.resolve("site-packages");
+        Files.createDirectories(tree.resolve("greet"));
+        Files.writeString(tree.resolve("greet/__init__.py"), "def hello():\n    return 'hi'\n");
+        Files.createDirectories(tree.resolve("greet-1.0.dist-info"));
+        Files.writeString(
+                tree.resolve("greet-1.0.dist-info/METADATA"),
+                "Metadata-Version: 2.1\nName: greet\nVersion: 1.0\n");
+        PythonEvaluation withPackages =
+                PythonEvaluation.builder().packages(tree).limits(LIMITS).build();
+        // Read on the driver: a later change to the tree does not reach the executors.
+        Files.writeString(
+                tree.resolve("greet/__init__.py"), "def hello():\n    return 'changed'\n");
+        List<Row> rows =
+                List.of(
+                        row(0, "import greet\nprint(greet.hello())\n", null, null),
+                        row(1, "import greet\nresult = greet.__name__\n", null, null));
+        List<Row> out = evaluate(rows, 2, withPackages);
+        assertEquals("hi\n", out.get(0).getAs("stdout"), out.get(0)::toString);
+        assertEquals("\"greet\"", out.get(1).getAs("result"), out.get(1)::toString);
+        // The same limits without packages: another pool, whose sandboxes lack the package.
+        List<Row> without = evaluate(rows, 1, PythonEvaluation.builder().limits(LIMITS).build());
+        assertEquals("ModuleNotFoundError", without.get(0).getAs("error_type"));
+        IllegalArgumentException missing =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> PythonEvaluation.builder().packages(dir.resolve("absent")).build());
+        assertTrue(missing.getMessage().contains("absent"), missing::getMessage);
     }
 
     @Test

@@ -668,7 +668,8 @@ class ConsoleBrowserTest {
         wait(Duration.ofSeconds(15)).until(d -> "idle".equals(text("status")));
         assertTrue(text("message").contains("had not started"), text("message"));
         long asked = (Long) script("return eryxCalls.filter(c => c.endsWith('/cancel')).length");
-        assertTrue(asked > 10, "asked " + asked + " times in 1.5 s");
+        // Every 50 ms on a quiet machine (~30); a loaded CI machine throttles the page's timers.
+        assertTrue(asked >= 3, "asked " + asked + " times in 1.5 s");
         sleep(500);
         assertEquals(
                 asked,

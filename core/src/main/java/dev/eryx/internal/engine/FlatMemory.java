@@ -69,8 +69,13 @@ public final class FlatMemory implements JournaledMemory {
     /** The memory's size in bytes (wasm pages times 64 KiB). */
     private int size;
 
-    /** 1 while page i may be written without {@link #makeWritable}; cleared by the next epoch. */
-    private final byte[] writable;
+    /**
+     * 1 while page i may be written without {@link #makeWritable}; cleared by the next epoch. Only
+     * pages below the size are ever 1, and the table covers every unsigned 32-bit address (256
+     * KiB), so a store needs no bounds check of its own: an address outside the memory finds a 0
+     * and the slow path refuses it.
+     */
+    private final byte[] writable = new byte[1 << (32 - PAGE_SHIFT)];
 
     /** Whether page i may differ from the image (or from zeros, above the image). */
     private final boolean[] owned;
@@ -113,7 +118,6 @@ public final class FlatMemory implements JournaledMemory {
         this.heap = heap;
         this.maxJournalBytes = maxJournalBytes;
         int pageCapacity = maximumPages() * RATIO;
-        this.writable = new byte[pageCapacity];
         this.owned = new boolean[pageCapacity];
         this.listedAsOwned = new boolean[pageCapacity];
         this.saved = new byte[pageCapacity][];
@@ -361,6 +365,12 @@ public final class FlatMemory implements JournaledMemory {
         }
     }
 
+    /** A store whose page(s) are not writable yet, or outside the memory. */
+    private void slowWrite(int addr, int n) {
+        checkBounds(addr, n);
+        makeRangeWritable(addr, n);
+    }
+
     /** Too much to journal: write in place from now on; the epoch can no longer be rolled back. */
     private void abandonJournal() {
         journalAbandoned = true;
@@ -595,44 +605,32 @@ public final class FlatMemory implements JournaledMemory {
 
     @Override
     public void writeByte(int addr, byte data) {
-        if (outside(addr, 1)) {
-            throw outOfBounds(addr, 1);
-        }
         if (writable[addr >>> PAGE_SHIFT] == 0) {
-            makeWritable(addr >>> PAGE_SHIFT);
+            slowWrite(addr, 1);
         }
         bytes[addr] = data;
     }
 
     @Override
     public void writeShort(int addr, short data) {
-        if (outside(addr, 2)) {
-            throw outOfBounds(addr, 2);
-        }
         if ((writable[addr >>> PAGE_SHIFT] & writable[(addr + 1) >>> PAGE_SHIFT]) == 0) {
-            makeRangeWritable(addr, 2);
+            slowWrite(addr, 2);
         }
         SHORT.set(bytes, addr, data);
     }
 
     @Override
     public void writeI32(int addr, int data) {
-        if (outside(addr, 4)) {
-            throw outOfBounds(addr, 4);
-        }
         if ((writable[addr >>> PAGE_SHIFT] & writable[(addr + 3) >>> PAGE_SHIFT]) == 0) {
-            makeRangeWritable(addr, 4);
+            slowWrite(addr, 4);
         }
         INT.set(bytes, addr, data);
     }
 
     @Override
     public void writeLong(int addr, long data) {
-        if (outside(addr, 8)) {
-            throw outOfBounds(addr, 8);
-        }
         if ((writable[addr >>> PAGE_SHIFT] & writable[(addr + 7) >>> PAGE_SHIFT]) == 0) {
-            makeRangeWritable(addr, 8);
+            slowWrite(addr, 8);
         }
         LONG.set(bytes, addr, data);
     }

@@ -29,7 +29,7 @@ public final class GuestInstance {
     private final Memory memory;
 
     /** The same object as {@link #memory} when it is ours; null for Chicory's ByteArrayMemory. */
-    private final PagedMemory paged;
+    private final JournaledMemory paged;
 
     private final int fuelAddress;
     private final int interruptFlagAddress;
@@ -45,7 +45,7 @@ public final class GuestInstance {
         this.instance = instance;
         this.wasiBinding = wasiBinding;
         this.memory = instance.memory();
-        this.paged = memory instanceof PagedMemory ? (PagedMemory) memory : null;
+        this.paged = memory instanceof JournaledMemory ? (JournaledMemory) memory : null;
         this.fuelAddress = addressOf(instance, "eryx_fuel");
         this.interruptFlagAddress = addressOf(instance, "eryx_interrupt_flag");
         this.exec = instance.export("eryx_exec");
@@ -298,6 +298,19 @@ public final class GuestInstance {
                                                     if (options.chicoryByteArray()) {
                                                         return new ByteArrayMemory(capped);
                                                     }
+                                                    if (options.layout()
+                                                            == MemoryOptions.Layout.FLAT) {
+                                                        return image == null
+                                                                ? FlatMemory.fresh(
+                                                                        capped,
+                                                                        options.heapAllowance(),
+                                                                        options.maxJournalBytes())
+                                                                : FlatMemory.over(
+                                                                        image,
+                                                                        capped,
+                                                                        options.heapAllowance(),
+                                                                        options.maxJournalBytes());
+                                                    }
                                                     return image == null
                                                             ? PagedMemory.fresh(
                                                                     capped,
@@ -334,6 +347,10 @@ public final class GuestInstance {
      * this.
      */
     public void requestInterrupt() {
+        if (paged != null) {
+            paged.writeI32Shared(interruptFlagAddress, 1);
+            return;
+        }
         memory.writeI32(interruptFlagAddress, 1);
     }
 

@@ -43,7 +43,7 @@ import java.util.Arrays;
  * every call to {@link #beginEpoch}, {@link #rollback} and {@link #resetToImage} (the interrupt
  * flag of {@link GuestInstance}). Not a shared memory: wait/notify are refused like in Chicory.
  */
-public final class PagedMemory implements Memory {
+public final class PagedMemory implements JournaledMemory {
     static final int WASM_PAGE_BYTES = Memory.PAGE_SIZE;
     private static final int WASM_PAGE_SHIFT = 16;
 
@@ -192,6 +192,7 @@ public final class PagedMemory implements Memory {
      * Starts journaling: from now on, {@link #rollback()} returns to the memory as it is now. Costs
      * O(pages written in the previous epoch).
      */
+    @Override
     public void beginEpoch() {
         clearTouched();
         journaling = true;
@@ -202,6 +203,7 @@ public final class PagedMemory implements Memory {
     }
 
     /** Whether {@link #rollback()} can restore the start of the current epoch. */
+    @Override
     public boolean canRollback() {
         return journaling && !journalAbandoned;
     }
@@ -211,6 +213,7 @@ public final class PagedMemory implements Memory {
      *
      * @return false (and nothing changed) if there is no epoch or its journal was abandoned
      */
+    @Override
     public boolean rollback() {
         if (!canRollback()) {
             return false;
@@ -241,6 +244,7 @@ public final class PagedMemory implements Memory {
      *
      * @throws IllegalStateException if the memory was not restored from an image
      */
+    @Override
     public void resetToImage() {
         if (image == null) {
             throw new IllegalStateException("this memory was not restored from an image");
@@ -265,16 +269,19 @@ public final class PagedMemory implements Memory {
     }
 
     /** Ends instantiation: from now on {@link #zero()} and {@link #initialize} do what they say. */
-    void instantiated() {
+    @Override
+    public void instantiated() {
         restoring = false;
     }
 
     /** Whether this memory was restored from {@code candidate} (the very object). */
-    boolean isOver(SharedPages candidate) {
+    @Override
+    public boolean isOver(SharedPages candidate) {
         return image != null && image == candidate;
     }
 
     /** Makes the page(s) of {@code [addr, addr + size)} writable for the rest of the epoch. */
+    @Override
     public void prepareWrite(int addr, int size) {
         checkBounds(addr, size);
         for (int i = addr >>> shift; i <= (addr + size - 1) >>> shift; i++) {
@@ -297,6 +304,7 @@ public final class PagedMemory implements Memory {
      * Bytes of page arrays this memory holds privately (not shared with its image), journal
      * excluded.
      */
+    @Override
     public long ownedBytes() {
         long n = 0;
         for (int k = 0; k < ownedCount; k++) {
@@ -307,16 +315,19 @@ public final class PagedMemory implements Memory {
         return n << shift;
     }
 
-    int pageBytes() {
+    @Override
+    public int pageBytes() {
         return pageBytes;
     }
 
     /** Pages written since the epoch began (each took the slow path once). */
+    @Override
     public int pagesWrittenThisEpoch() {
         return touchedCount;
     }
 
     /** Bytes of page copies the current epoch's journal holds. */
+    @Override
     public long journalBytes() {
         return journalBytes;
     }
@@ -325,11 +336,13 @@ public final class PagedMemory implements Memory {
      * Whether the guest asked for memory it was refused (its cap, or the JVM heap) since the epoch
      * began.
      */
+    @Override
     public boolean growthRefused() {
         return growthRefused;
     }
 
     /** The high-water mark of the size since creation or the last reset, in bytes. */
+    @Override
     public long peakBytes() {
         return (long) peakWasmPages * WASM_PAGE_BYTES;
     }
@@ -337,12 +350,19 @@ public final class PagedMemory implements Memory {
     /**
      * The pages of this memory as an immutable image (copies: this memory keeps writing its own).
      */
-    SharedPages toImage() {
+    @Override
+    public SharedPages toImage() {
         byte[][] pages = new byte[wasmPages * ratio][];
         for (int i = 0; i < pages.length; i++) {
             pages[i] = owned[i] ? readable[i].clone() : readable[i];
         }
         return SharedPages.adopt(pages, shift, wasmPages);
+    }
+
+    @Override
+    public void writeI32Shared(int addr, int value) {
+        // The page is in writable[] for the whole epoch and growth never moves it: a plain store.
+        writeI32(addr, value);
     }
 
     // ---- the slow path

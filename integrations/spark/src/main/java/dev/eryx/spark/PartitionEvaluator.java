@@ -136,9 +136,8 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
             }
             // The sandbox is back in the pool (reset, or discarded if it crashed).
             killIfInterrupted();
-            if (expected != null) {
-                Check output = compare(candidate, expected);
-                check = check == null || !check.passed ? (check == null ? output : check) : output;
+            if (expected != null && (check == null || check.passed)) {
+                check = compare(candidate, expected); // the first failed check says why
             }
             return new Object[] {
                 candidate.stdout,
@@ -204,12 +203,13 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
                 return new Check(
                         false, "the test did not report (eryx.report_test was not called)");
             }
+            if (report.passed()) {
+                return new Check(true, null); // the column says why a test failed
+            }
             String detail = report.detail();
             return new Check(
-                    report.passed(),
-                    detail == null || detail.isEmpty()
-                            ? (report.passed() ? null : "the test reported a failure")
-                            : detail);
+                    false,
+                    detail == null || detail.isEmpty() ? "the test reported a failure" : detail);
         }
 
         private static Check compare(Outcome candidate, String expected) {

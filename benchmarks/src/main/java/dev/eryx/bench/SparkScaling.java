@@ -39,7 +39,8 @@ import org.apache.spark.sql.types.StructType;
  * both.
  *
  * <p>usage: {@code java <Spark's add-opens> -cp <benchmarks class path> dev.eryx.bench.SparkScaling
- * [rows] [rounds] [OUT.md]} ({@code benchmarks/run.sh --spark}); defaults 2,000 rows, 1 round.
+ * [rows] [rounds] [OUT.md] [warm-up rows]} ({@code benchmarks/run.sh --spark}); defaults 2,000
+ * rows, 1 round, a warm-up of every row once on each side.
  *
  * <p>The rows: 94% small functions with a test of five calls, 4% endless loops (end at their fuel),
  * 1% memory bombs, 1% {@code os._exit()}. The two sides differ only in what evaluates the rows: the
@@ -67,8 +68,10 @@ public final class SparkScaling {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 2_000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 1;
         Path out = args.length > 2 ? Path.of(args[2]) : null;
-        if (rows < 1 || rounds < 1) {
-            throw new IllegalArgumentException("rows and rounds must be positive");
+        int warmupRows = args.length > 3 ? Integer.parseInt(args[3]) : rows;
+        if (rows < 1 || rounds < 1 || warmupRows < 1 || warmupRows > rows) {
+            throw new IllegalArgumentException(
+                    "rows and rounds must be positive, warmupRows between 1 and rows");
         }
         List<String[]> programs = programs(rows);
         StringBuilder md = new StringBuilder();
@@ -97,8 +100,9 @@ public final class SparkScaling {
             spark.sparkContext().setLogLevel("WARN");
             Map<Integer, Boolean> reports = new ConcurrentHashMap<>();
             try (SandboxPool pool = directPool(slots, reports)) {
-                // Warm-up: both sides once on a tenth of the rows (Spark's first job, the pool).
-                List<String[]> warm = programs.subList(0, Math.max(1, rows / 10));
+                // Warm-up: both sides once (Spark's first job, the pools, the JIT: a tenth of the
+                // rows left the first timed run 3.8 times slower than the last, docs/scale-out.md).
+                List<String[]> warm = programs.subList(0, warmupRows);
                 direct(pool, reports, slots, warm);
                 spark(spark, warm);
                 double[] poolWall = new double[rounds];

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -104,8 +105,10 @@ public final class PythonEvaluation implements Serializable {
     private final EvaluationConfig config;
     private final PackageBundle packages;
 
-    /** The broadcast of {@link #packages}, made once per driver by the first {@link #transform}. */
+    /** The broadcast of {@link #packages}, made by the first {@link #transform} of a context. */
     private transient Broadcast<PackageBundle> shipped;
+
+    private transient SparkContext shippedBy;
 
     private PythonEvaluation(EvaluationConfig config, PackageBundle packages) {
         this.config = config;
@@ -156,11 +159,11 @@ public final class PythonEvaluation implements Serializable {
         }
         Broadcast<PackageBundle> bundle = null;
         if (packages != null) {
+            SparkContext context = input.sparkSession().sparkContext();
             synchronized (this) {
-                if (shipped == null) {
-                    shipped =
-                            JavaSparkContext.fromSparkContext(input.sparkSession().sparkContext())
-                                    .broadcast(packages);
+                if (shipped == null || shippedBy != context) { // a new session needs its own
+                    shipped = JavaSparkContext.fromSparkContext(context).broadcast(packages);
+                    shippedBy = context;
                 }
                 bundle = shipped;
             }

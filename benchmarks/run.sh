@@ -6,6 +6,7 @@
 #   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest|--server] [--startup] [--limits] [--pool] [--https] [--no-jdk17] [--no-jdk25]
 #                     [--workloads fib,loops,...]
 #   benchmarks/run.sh --soak [minutes] [--no-build] [--soak-exclude attack,...]
+#   benchmarks/run.sh --spark [rows] [--no-build] [--rounds N]
 #
 #   --quick       fewer repetitions and shorter warm-ups (a smoke run, not for the docs)
 #   --no-build    reuse the last build of the benchmarks module (target/ and target/dependency/)
@@ -26,6 +27,11 @@
 #                 clients, benign requests and attacks, for min minutes (default 10), on the default
 #                 JDK; exits non-zero on a lost or wrong answer or growth. Output in target/soak.txt.
 #                 --soak-exclude names attacks to leave out (the names are printed at the start).
+#   --spark [rows] only the Spark measurement (dev.eryx.bench.SparkScaling; docs/scale-out.md
+#                 "Measured"): rows (default 2000) through PythonEvaluation in local[1] and local[2]
+#                 against the same rows through a SandboxPool of the same size in the same JVM,
+#                 alternated pool, Spark, Spark, pool; --rounds N repeats that (default 1). On the
+#                 default JDK (JAVA17_HOME). Output in target/spark-scaling.md.
 #
 # Environment overrides:
 #   ERYX_PYTHON_WASM      python.wasm for the Node runner (default: the committed one; it must export eryx_exec)
@@ -44,6 +50,7 @@ export ERYX_BENCH_CACHE=$CACHE
 
 QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 STARTUP=0 LIMITS=0 POOL=0 HTTPS=0 JDK17=1 JDK25=1 WORKLOADS=""
 SOAK=0 SOAK_MINUTES=10 SOAK_EXCLUDE=""
+SPARK=0 SPARK_ROWS=2000 SPARK_ROUNDS=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -60,6 +67,8 @@ while [[ $# -gt 0 ]]; do
     --workloads) WORKLOADS=$2; shift ;;
     --soak) SOAK=1; if [[ ${2:-} =~ ^[0-9]+([.][0-9]+)?$ ]]; then SOAK_MINUTES=$2; shift; fi ;;
     --soak-exclude) SOAK_EXCLUDE=$2; shift ;;
+    --spark) SPARK=1; if [[ ${2:-} =~ ^[0-9]+$ ]]; then SPARK_ROWS=$2; shift; fi ;;
+    --rounds) SPARK_ROUNDS=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -107,6 +116,17 @@ if [[ $SOAK == 1 ]]; then
   # The host heap holds the sandboxes' guest memory (4 x 256 MiB at most) and the attacks' results.
   "$JAVA17" -Xmx4g -cp "$CP" dev.eryx.bench.Soak "${SOAK_ARGS[@]}" | tee "$TARGET/soak.txt"
   exit "${PIPESTATUS[0]}"
+fi
+
+if [[ $SPARK == 1 ]]; then
+  log "Spark local[1] and local[2] vs a pool of the same size: $SPARK_ROWS rows, $SPARK_ROUNDS round(s)"
+  # The add-opens Spark's launcher passes its JVMs on JDK 17, kept in one place: the spark module's pom.
+  OPENS=$(sed -n 's:.*<spark.test.opens>\(.*\)</spark.test.opens>.*:\1:p' "$ROOT/integrations/spark/pom.xml")
+  [[ -n $OPENS ]] || { echo "no spark.test.opens in integrations/spark/pom.xml" >&2; exit 1; }
+  # shellcheck disable=SC2086 # OPENS is a list of JVM flags
+  "$JAVA17" -Xmx6g $OPENS -cp "$CP" dev.eryx.bench.SparkScaling "$SPARK_ROWS" "$SPARK_ROUNDS" \
+    "$TARGET/spark-scaling.md"
+  exit $?
 fi
 
 log "native CPython 3.14.7 (built from the pinned source, cached in $CACHE)"

@@ -1971,8 +1971,11 @@ public final class FuelInstrument {
             }
             // locals written here and read anywhere else in the function
             java.util.BitSet out = new java.util.BitSet();
+            // (inside a loop, a read in the region itself may see the value of the previous pass)
+            boolean inLoop = false;
+            for (int a : ancestors) inLoop |= b.op[a] == 0x03;
             for (int l = write.nextSetBit(0); l >= 0; l = write.nextSetBit(l + 1)) {
-                if (b.reads[l] > readsInside[l]) out.set(l);
+                if (b.reads[l] > readsInside[l] || (inLoop && readsInside[l] > 0)) out.set(l);
             }
             java.util.BitSet in = (java.util.BitSet) read.clone();
             in.or(out);

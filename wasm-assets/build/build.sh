@@ -390,6 +390,9 @@ stage_instrument() {
   # --narrow-dispatch: functions only ever called directly leave the call_indirect switches, and
   # signatures with more table functions than one switch should hold are split into partitions;
   # Chicory otherwise makes those switches too large for HotSpot to compile (docs/performance.md).
+  # --split-functions: functions whose JVM method would exceed HotSpot's 8,000-byte JIT limit get
+  # regions outlined into new functions (7,000 leaves room for the size model's error; fuel counts
+  # are unchanged; docs/wasm-levers.md, "Function splitting").
   # --direct-dispatch: the driver loop (_Py_eryx_run, inlined into _PyEval_EvalFrameDefault) makes
   # one call_indirect per bytecode; table 0 never changes, so a br_table over its slots calls the
   # handlers directly (docs/performance.md, "Lever 4"). Function indices are those of the unstripped
@@ -402,7 +405,8 @@ stage_instrument() {
     [ -n "$driver" ] || die "no _PyEval_EvalFrameDefault in python.unstripped.wasm (the driver loop for --direct-dispatch)"
     direct=(--direct-dispatch "$driver")
   fi
-  java "$tool" "$OUT/python.stripped.wasm" "$OUT/python.instrumented.wasm" --narrow-dispatch "${direct[@]}" --report
+  java "$tool" "$OUT/python.stripped.wasm" "$OUT/python.instrumented.wasm" --narrow-dispatch \
+    --split-functions 7000 "${direct[@]}" --report
   cp "$OUT/python.instrumented.wasm" "$OUT/python.wasm"
   ls -l "$OUT/python.wasm"
 }
@@ -483,7 +487,7 @@ stage_manifest() {
     fi
     echo
     echo "[post-link]"
-    echo "wasm-strip; fuel instrumentation and dispatch narrowing: $( [ -f "$HERE/tools/FuelInstrument.java" ] && echo 'tools/FuelInstrument.java --narrow-dispatch (narrowing, and splitting at 512 table functions per call_indirect switch)' || echo 'not applied')"
+    echo "wasm-strip; fuel instrumentation and dispatch narrowing: $( [ -f "$HERE/tools/FuelInstrument.java" ] && echo 'tools/FuelInstrument.java --narrow-dispatch --split-functions 7000 (narrowing, splitting at 512 table functions per call_indirect switch, outlining regions of functions above 7,000 estimated JVM bytes)' || echo 'not applied')"
     if [ "$INTERP" = trampoline ] && [ "$DIRECT_DISPATCH" = 1 ]; then
       echo "direct dispatch: --direct-dispatch <_PyEval_EvalFrameDefault> (the driver loop's call_indirect -> br_table dispatchers)"
     fi

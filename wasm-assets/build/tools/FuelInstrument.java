@@ -2,7 +2,8 @@
  * FuelInstrument: adds deterministic fuel metering to a wasm module, because Chicory has none.
  *
  *   java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch]
- *                            [--max-dispatch-cases N] [--no-fuel] [--direct-dispatch F[,F...]]
+ *                            [--max-dispatch-cases N] [--split-functions BYTES] [--no-fuel]
+ *                            [--direct-dispatch F[,F...]]
  *
  * Single file, JDK 17, no dependencies: it runs at asset-build time straight from source.
  *
@@ -31,6 +32,11 @@
  * those switches small enough for HotSpot to JIT-compile. Fuel counts are unchanged (the pushed
  * zeros are free, dispatchers are not metered). --no-fuel skips the metering (only for measuring
  * its overhead).
+ *
+ * Function splitting (--split-functions BYTES, used by the asset build with 7000; see the
+ * Outlining class): after all of the above, regions of every function whose JVM method Chicory
+ * would make larger than BYTES are outlined into appended functions, so that HotSpot can
+ * JIT-compile them (it never compiles methods above 8,000 bytes). Fuel counts are unchanged.
  *
  * Direct dispatch (--direct-dispatch F,...; see the DirectDispatch class): the `call_indirect`s
  * inside the loops of the functions F (wasm function indices) become direct calls of appended
@@ -108,6 +114,7 @@ public final class FuelInstrument {
         boolean meter = true;
         int maxDispatchCases = DEFAULT_MAX_DISPATCH_CASES;
         java.util.SortedSet<Integer> directDispatch = new java.util.TreeSet<>();
+        int splitTarget = 0;
         List<String> files = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -125,6 +132,16 @@ public final class FuelInstrument {
                     }
                     if (maxDispatchCases < 0)
                         usage("--max-dispatch-cases must be >= 0 (0 turns splitting off)");
+                }
+                case "--split-functions" -> {
+                    if (i + 1 >= args.length) usage("--split-functions needs a number");
+                    try {
+                        splitTarget = Integer.parseInt(args[++i]);
+                    } catch (NumberFormatException e) {
+                        usage("--split-functions needs a number, got " + args[i]);
+                    }
+                    if (splitTarget < 100)
+                        usage("--split-functions needs a target of at least 100 JVM bytes");
                 }
                 case "--direct-dispatch" -> {
                     if (i + 1 >= args.length) usage("--direct-dispatch needs function indices");
@@ -156,6 +173,7 @@ public final class FuelInstrument {
                             narrowDispatch,
                             maxDispatchCases,
                             directDispatch);
+            if (splitTarget > 0) result = result.split(splitTarget);
         } catch (WasmFormatException e) {
             System.err.println("FuelInstrument: " + in + ": " + e.getMessage());
             System.exit(1);
@@ -168,7 +186,7 @@ public final class FuelInstrument {
     private static void usage(String why) {
         System.err.println("FuelInstrument: " + why);
         System.err.println(
-                "usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--max-dispatch-cases N] [--no-fuel] [--direct-dispatch F[,F...]]");
+                "usage: java FuelInstrument.java in.wasm out.wasm [--report] [--count-leaves] [--narrow-dispatch] [--max-dispatch-cases N] [--split-functions BYTES] [--no-fuel] [--direct-dispatch F[,F...]]");
         System.exit(2);
     }
 
@@ -179,7 +197,14 @@ public final class FuelInstrument {
         }
     }
 
-    record Result(byte[] bytes, Stats stats) {}
+    record Result(byte[] bytes, Stats stats) {
+        /** This result with its over-sized functions split (see Outlining). */
+        Result split(int target) {
+            byte[] split = Outlining.apply(bytes, target, stats);
+            stats.outputSize = split.length;
+            return new Result(split, stats);
+        }
+    }
 
     static final class Stats {
         long fuelAddress;
@@ -204,6 +229,7 @@ public final class FuelInstrument {
         int directRanges;
         int directCases;
         int directLargestRange;
+        String outlining = "";
         int inputSize;
         int outputSize;
         int codeSectionIn;
@@ -277,6 +303,7 @@ public final class FuelInstrument {
                     .append(" bytes ")
                     .append(percent(codeSectionIn, codeSectionOut))
                     .append('\n');
+            sb.append(outlining);
             sb.append("module                 : ")
                     .append(inputSize)
                     .append(" -> ")
@@ -1909,6 +1936,934 @@ public final class FuelInstrument {
                 writeU32(out, body.size());
                 out.write(body.toByteArray(), 0, body.size());
             }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Function splitting (--split-functions)
+
+    /**
+     * Chicory compiles every wasm function into one JVM method, and HotSpot never JIT-compiles a
+     * method above 8,000 bytes of bytecode (DontCompileHugeMethods): such a function runs in the
+     * JVM's bytecode interpreter for ever. This pass outlines structured regions of a function
+     * whose estimated JVM method is larger than a target into new functions appended to the module,
+     * until every function is estimated below it.
+     *
+     * <p>It runs on the instrumented module (after metering and narrowing), so the charges of the
+     * loops inside a region move with it and the new functions carry no entry charge: fuel counts
+     * are exactly those of the unsplit module. Existing function, type and local indices do not
+     * change.
+     *
+     * <p><b>Regions.</b> A `block`, `loop` or `if` … `end` whose block type takes no parameters.
+     * The operand stack below it is untouched (an `if`'s condition becomes the outlined function's
+     * first parameter). The outlined function takes the caller's locals the region reads, and
+     * returns the block's results, then the locals it writes that the caller reads elsewhere (those
+     * are parameters too, since a path through the region may leave them unchanged), then, when a
+     * `return` leaves the region, the caller's result values, then an exit code when anything
+     * leaves the region. A local that is always written before it is read within the same
+     * straight-line code (the fuel counter's scratch local among them) carries nothing in or out. A
+     * branch to a label outside the region gets an exit code: inside the outlined function it goes
+     * to a landing block that returns the code, and the caller's `br_table` on the code takes the
+     * same branch. A region is skipped when a branch that leaves it carries values (except `return`
+     * and a `br` to the function's own label), when it holds a tail call, or when its parameters
+     * would not fit a JVM method's argument list.
+     *
+     * <p><b>Size model.</b> JVM bytes per wasm instruction, fitted to `javap` of the classes
+     * Chicory generated for python.wasm (docs/wasm-levers.md, "Function splitting"); the fit is
+     * rounded up, so estimates err on the large side.
+     */
+    static final class Outlining {
+        /** Separates parameters from results in an encoded type (not a value type byte). */
+        private static final char SEP = ':';
+
+        private final int target;
+        private final List<String> types = new ArrayList<>(); // encoded, by type index
+        private final java.util.Map<String, Integer> typeIndex = new java.util.HashMap<>();
+        private final java.util.Set<String> signatures = new java.util.HashSet<>();
+        private final List<Integer> functionTypes = new ArrayList<>();
+        private final List<byte[]> bodies = new ArrayList<>();
+        private final int importedFunctions;
+        private final int originalDefined;
+        private final int originalTypes;
+        final List<String> notSplit = new ArrayList<>();
+        int splitFunctions;
+        int outlined;
+        int largestBefore;
+        int largestAfter;
+        long multiResultRegions;
+
+        private Outlining(
+                int target, int importedFunctions, int originalDefined, int originalTypes) {
+            this.target = target;
+            this.importedFunctions = importedFunctions;
+            this.originalDefined = originalDefined;
+            this.originalTypes = originalTypes;
+        }
+
+        /** Returns the module with every over-sized function split, or the input when none is. */
+        static byte[] apply(byte[] wasm, int target, Stats stats) {
+            Reader r = new Reader(wasm, 8, wasm.length);
+            List<Section> sections = new ArrayList<>();
+            while (!r.atEnd()) {
+                int start = r.pos;
+                int id = r.u8();
+                int size = r.u32();
+                int payloadStart = r.pos;
+                int end = r.checkedEnd(size, "section " + id);
+                sections.add(new Section(id, start, payloadStart, end));
+                r.pos = end;
+            }
+            ModuleInfo info = ModuleInfo.read(wasm, sections);
+            Outlining o =
+                    new Outlining(
+                            target,
+                            info.importedFunctions,
+                            info.functionTypes.size(),
+                            info.typeShapes.size());
+            for (int[] shape : info.typeShapes) {
+                String t =
+                        new String(
+                                        wasm,
+                                        shape[0],
+                                        shape[1] - shape[0],
+                                        java.nio.charset.StandardCharsets.ISO_8859_1)
+                                + SEP
+                                + new String(
+                                        wasm,
+                                        shape[2],
+                                        shape[3] - shape[2],
+                                        java.nio.charset.StandardCharsets.ISO_8859_1);
+                o.typeIndex.putIfAbsent(t, o.types.size());
+                o.types.add(t);
+                o.signatures.add(t);
+            }
+            o.functionTypes.addAll(info.functionTypes);
+            Section code = null;
+            for (Section s : sections) if (s.id == SEC_CODE) code = s;
+            if (code == null) return wasm;
+            Reader c = new Reader(wasm, code.payloadStart, code.end);
+            for (int n = c.u32(), i = 0; i < n; i++) {
+                int size = c.u32();
+                int start = c.pos;
+                c.pos = c.checkedEnd(size, "function body " + i);
+                bodies(o).add(java.util.Arrays.copyOfRange(wasm, start, c.pos));
+            }
+            boolean changed = false;
+            for (int f = 0; f < o.bodies.size(); f++) {
+                try {
+                    changed |= o.split(f);
+                } catch (WasmFormatException e) {
+                    throw new WasmFormatException(
+                            "splitting function "
+                                    + (o.importedFunctions + f)
+                                    + ": "
+                                    + e.getMessage());
+                }
+            }
+            stats.outlining = o.describe();
+            if (!changed) return wasm;
+
+            ByteArrayOutputStream out = new ByteArrayOutputStream(wasm.length + wasm.length / 8);
+            out.write(wasm, 0, 8);
+            for (Section s : sections) {
+                switch (s.id) {
+                    case SEC_TYPE -> writeSection(out, SEC_TYPE, o.typeSection());
+                    case SEC_FUNCTION -> writeSection(out, SEC_FUNCTION, o.functionSection());
+                    case SEC_CODE -> writeSection(out, SEC_CODE, o.codeSection());
+                    default -> out.write(wasm, s.start, s.end - s.start);
+                }
+            }
+            return out.toByteArray();
+        }
+
+        private static List<byte[]> bodies(Outlining o) {
+            return o.bodies;
+        }
+
+        String describe() {
+            StringBuilder sb = new StringBuilder();
+            sb.append("function splitting     : ")
+                    .append(splitFunctions)
+                    .append(" functions above ")
+                    .append(target)
+                    .append(" estimated JVM bytes split into ")
+                    .append(outlined)
+                    .append(" outlined functions (")
+                    .append(multiResultRegions)
+                    .append(" with more than one result); largest estimate ")
+                    .append(largestBefore)
+                    .append(" -> ")
+                    .append(largestAfter)
+                    .append('\n');
+            for (String s : notSplit) sb.append("  still above target   : ").append(s).append('\n');
+            return sb.toString();
+        }
+
+        private byte[] typeSection() {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            writeU32(out, types.size());
+            for (String t : types) {
+                int bar = t.indexOf(SEP);
+                out.write(0x60);
+                writeU32(out, bar);
+                writeLatin1(out, t.substring(0, bar));
+                writeU32(out, t.length() - bar - 1);
+                writeLatin1(out, t.substring(bar + 1));
+            }
+            return out.toByteArray();
+        }
+
+        private byte[] functionSection() {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            writeU32(out, functionTypes.size());
+            for (int t : functionTypes) writeU32(out, t);
+            return out.toByteArray();
+        }
+
+        private byte[] codeSection() {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            writeU32(out, bodies.size());
+            for (byte[] b : bodies) {
+                writeU32(out, b.length);
+                out.write(b, 0, b.length);
+            }
+            return out.toByteArray();
+        }
+
+        private static void writeLatin1(ByteArrayOutputStream out, String s) {
+            for (int i = 0; i < s.length(); i++) out.write(s.charAt(i));
+        }
+
+        /** Splits defined function f (and the functions outlined from it) until it fits. */
+        private boolean split(int f) {
+            boolean changed = false;
+            int before = -1;
+            int last = Integer.MAX_VALUE;
+            while (true) {
+                Body b =
+                        Body.parse(bodies.get(f), localTypesOf(f), resultsOf(functionTypes.get(f)));
+                if (b == null) {
+                    notSplit.add(name(f) + ": locals of reference types");
+                    return changed;
+                }
+                if (before < 0) {
+                    before = b.estimate;
+                    largestBefore = Math.max(largestBefore, before);
+                }
+                if (b.estimate <= target) {
+                    if (changed || f >= originalDefined)
+                        largestAfter = Math.max(largestAfter, b.estimate);
+                    if (changed && f < originalDefined) splitFunctions++;
+                    return changed;
+                }
+                // a round that did not shrink the body (stubs as large as what they replaced)
+                // would repeat for ever
+                List<Region> picked = b.estimate < last ? pick(b) : List.of();
+                last = b.estimate;
+                if (picked.isEmpty()) {
+                    notSplit.add(name(f) + ": estimate " + b.estimate + ", no region to outline");
+                    largestAfter = Math.max(largestAfter, b.estimate);
+                    if (changed && f < originalDefined) splitFunctions++;
+                    return changed;
+                }
+                bodies.set(f, rewrite(b, picked));
+                changed = true;
+            }
+        }
+
+        private String name(int f) {
+            return "function "
+                    + (importedFunctions + f)
+                    + (f >= originalDefined ? " (outlined)" : "");
+        }
+
+        private byte[] localTypesOf(int f) {
+            String t = types.get(functionTypes.get(f));
+            int bar = t.indexOf(SEP);
+            ByteArrayOutputStream params = new ByteArrayOutputStream();
+            writeLatin1(params, t.substring(0, bar));
+            return params.toByteArray();
+        }
+
+        private byte[] resultsOf(int type) {
+            String t = types.get(type);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            writeLatin1(out, t.substring(t.indexOf(SEP) + 1));
+            return out.toByteArray();
+        }
+
+        /** Blocks results by block type: null for a block type with parameters. */
+        private byte[] blockResults(long blockType) {
+            if (blockType == 0x40) return new byte[0];
+            if (blockType < 0) return new byte[] {(byte) (blockType & 0x7F)};
+            String t = types.get((int) blockType);
+            if (t.indexOf(SEP) != 0) return null;
+            return resultsOf((int) blockType);
+        }
+
+        // --- size model ---------------------------------------------------------------------
+
+        /** Estimated JVM bytecode bytes of one instruction (see the class comment). */
+        static int cost(int op) {
+            return switch (op) {
+                case 0x20, 0x21, 0x22 -> 2; // local.get/set/tee
+                case 0x41, 0x42, 0x43, 0x44 -> 3; // const
+                case 0x23, 0x24 -> 3; // global.get/set
+                case 0x10, 0x12 -> 7; // call: memory and instance arguments, invokestatic
+                case 0x11, 0x13 -> 17;
+                case 0x0D, 0x04 -> 4; // br_if, if
+                case 0x0C -> 2; // br
+                case 0x0E -> 18; // br_table, plus PER_BR_TABLE_TARGET per target
+                case 0x02, 0x03, 0x05, 0x0B, 0x01 -> 1;
+                case 0x1A, 0x1B, 0x1C -> 5; // drop, select
+                case 0x0F -> 3;
+                default -> {
+                    if (op >= 0x28 && op <= 0x35) yield 8; // loads
+                    if (op >= 0x36 && op <= 0x3E) yield 5; // stores
+                    if (op >= 0x45 && op <= 0xC4) yield 2; // numeric
+                    yield 10;
+                }
+            };
+        }
+
+        static final int PER_BR_TABLE_TARGET = 4;
+        static final int PER_LOCAL = 3;
+        static final int PER_RESULT = 10; // storing a multi-value result into the long[]
+        static final int FIXED = 10;
+
+        // --- parsing --------------------------------------------------------------------------
+
+        /** A decoded body: instructions, the control tree and the size estimate. */
+        static final class Body {
+            byte[] code;
+            int codeStart;
+            byte[] localTypes; // all locals, parameters first
+            byte[] functionResults;
+            int[] at; // instruction start
+            int[] op;
+            int[] imm; // local index, branch depth, or the matching end for block/loop/if
+            int[] parent; // enclosing construct's instruction, -1 for the function label
+            int[] size; // estimated cost prefix sums: size[i] = cost of instructions before i
+            boolean[] scratch;
+            int[] reads; // local.get count per local
+            int count;
+            int estimate;
+
+            static Body parse(byte[] body, byte[] params, byte[] results) {
+                Body b = new Body();
+                b.code = body;
+                b.functionResults = results;
+                Reader r = new Reader(body, 0, body.length);
+                ByteArrayOutputStream lt = new ByteArrayOutputStream();
+                lt.write(params, 0, params.length);
+                for (int g = r.u32(), i = 0; i < g; i++) {
+                    int n = r.u32();
+                    int t = r.valType();
+                    if (t == 0x63 || t == 0x64) return null;
+                    for (int k = 0; k < n; k++) lt.write(t);
+                }
+                b.localTypes = lt.toByteArray();
+                b.codeStart = r.pos;
+                int cap = Math.max(16, body.length / 2);
+                b.at = new int[cap];
+                b.op = new int[cap];
+                b.imm = new int[cap];
+                b.parent = new int[cap];
+                b.size = new int[cap + 1];
+                int[] stack = new int[64];
+                int depth = 0;
+                int n = 0;
+                int total = FIXED + PER_LOCAL * b.localTypes.length;
+                while (!r.atEnd()) {
+                    int at = r.pos;
+                    int op = Decoder.next(r);
+                    if (n + 1 >= b.at.length) b.grow();
+                    b.at[n] = at;
+                    b.op[n] = op;
+                    b.parent[n] = depth == 0 ? -1 : stack[depth - 1];
+                    b.size[n] = total;
+                    int c = cost(op);
+                    switch (op) {
+                        case 0x02, 0x03, 0x04 -> {
+                            if (depth == stack.length)
+                                stack = java.util.Arrays.copyOf(stack, depth * 2);
+                            stack[depth++] = n;
+                        }
+                        case 0x0B -> {
+                            if (depth > 0) b.imm[stack[--depth]] = n;
+                        }
+                        case 0x20, 0x21, 0x22, 0x0C, 0x0D ->
+                                b.imm[n] = new Reader(body, at + 1, r.pos).u32();
+                        case 0x0E ->
+                                c += PER_BR_TABLE_TARGET * new Reader(body, at + 1, r.pos).u32();
+                        default -> {}
+                    }
+                    total += c;
+                    n++;
+                }
+                b.size[n] = total;
+                b.count = n;
+                b.estimate = total;
+                b.findScratch();
+                return b;
+            }
+
+            private void grow() {
+                int cap = at.length * 2;
+                at = java.util.Arrays.copyOf(at, cap);
+                op = java.util.Arrays.copyOf(op, cap);
+                imm = java.util.Arrays.copyOf(imm, cap);
+                parent = java.util.Arrays.copyOf(parent, cap);
+                size = java.util.Arrays.copyOf(size, cap + 1);
+            }
+
+            /**
+             * Locals whose every read follows a write in the same straight-line code: their value
+             * never crosses a label, so no region needs to carry them in or out.
+             */
+            private void findScratch() {
+                scratch = new boolean[localTypes.length];
+                reads = new int[localTypes.length];
+                java.util.Arrays.fill(scratch, true);
+                java.util.BitSet written = new java.util.BitSet();
+                for (int i = 0; i < count; i++) {
+                    switch (op[i]) {
+                        case 0x02, 0x03, 0x04, 0x05, 0x0B -> written.clear();
+                        case 0x21, 0x22 -> written.set(imm[i]);
+                        case 0x20 -> {
+                            if (imm[i] >= localTypes.length)
+                                throw new WasmFormatException(
+                                        "local.get of undeclared local " + imm[i]);
+                            reads[imm[i]]++;
+                            if (!written.get(imm[i])) scratch[imm[i]] = false;
+                        }
+                        default -> {}
+                    }
+                }
+            }
+
+            long blockType(int i) {
+                Reader r = new Reader(code, at[i] + 1, code.length);
+                int t = code[r.pos] & 0xFF;
+                if (t == 0x40) return 0x40;
+                if ((t & 0xC0) == 0x40) return t - 0x80; // a value type, as its negative s33
+                return r.s33();
+            }
+
+            int regionSize(int s) {
+                return size[imm[s] + 1] - size[s];
+            }
+        }
+
+        /** A region to outline and what crosses its boundary. */
+        private static final class Region {
+            int start; // block/loop/if instruction
+            int end; // its `end`
+            byte[] results; // of the block type
+            int[] params; // caller locals passed in, ascending
+            int[] written; // caller locals returned, ascending
+            boolean returns; // a `return` (or br to the function label with values) leaves it
+            List<Integer> exits = new ArrayList<>(); // caller label depths, by exit code - 1
+            int markers; // unused f64 parameters that keep the type off every table signature
+            int size;
+            int saving;
+        }
+
+        /** Caller label arity of the construct at i (its label as seen by a branch). */
+        private int labelArity(Body b, int i) {
+            long bt = b.blockType(i);
+            if (b.op[i] == 0x03) {
+                if (bt == 0x40 || bt < 0) return 0;
+                String t = types.get((int) bt);
+                return t.indexOf(SEP); // loop label: its parameters (one byte each: numeric types)
+            }
+            byte[] res = blockResults(bt);
+            return res == null ? -1 : res.length;
+        }
+
+        private List<Region> pick(Body b) {
+            List<Region> candidates = new ArrayList<>();
+            // thresholds scale with the target (7,000: regions of 280 to 6,757 bytes that save
+            // at least 140), so that small fixtures exercise the same code
+            int limit = target - FIXED - target / 30;
+            int smallest = target / 25;
+            for (int i = 0; i < b.count; i++) {
+                int op = b.op[i];
+                if (op != 0x02 && op != 0x03 && op != 0x04) continue;
+                int size = b.regionSize(i);
+                // a region that is nearly the whole body would only move the body elsewhere
+                if (size > limit || size < smallest || size > b.estimate * 3 / 4) continue;
+                Region g = analyse(b, i);
+                if (g != null && g.saving > target / 50) candidates.add(g);
+            }
+            candidates.sort((x, y) -> Integer.compare(y.saving, x.saving));
+            List<Region> picked = new ArrayList<>();
+            int remaining = b.estimate;
+            for (Region g : candidates) {
+                if (remaining <= target) break;
+                boolean overlaps = false;
+                for (Region p : picked) {
+                    if (g.start <= p.end && p.start <= g.end) {
+                        overlaps = true;
+                        break;
+                    }
+                }
+                if (overlaps) continue;
+                picked.add(g);
+                remaining -= g.saving;
+            }
+            picked.sort((x, y) -> Integer.compare(x.start, y.start));
+            return picked;
+        }
+
+        /**
+         * What crosses the boundary of the region starting at s, or null when it is not eligible.
+         */
+        private Region analyse(Body b, int s) {
+            long bt = b.blockType(s);
+            byte[] results = blockResults(bt);
+            if (results == null) return null;
+            Region g = new Region();
+            g.start = s;
+            g.end = b.imm[s];
+            g.results = results;
+            // ancestors of s: caller label j is the j-th enclosing construct (the function last)
+            List<Integer> ancestors = new ArrayList<>();
+            for (int p = b.parent[s]; p >= 0; p = b.parent[p]) ancestors.add(p);
+            java.util.BitSet read = new java.util.BitSet();
+            java.util.BitSet write = new java.util.BitSet();
+            int[] readsInside = new int[b.localTypes.length];
+            java.util.BitSet touched = new java.util.BitSet();
+            int depth = 0; // labels open inside the region
+            for (int i = s; i <= g.end; i++) {
+                int op = b.op[i];
+                switch (op) {
+                    case 0x02, 0x03, 0x04 -> depth++;
+                    case 0x0B -> depth--;
+                    case 0x12, 0x13 -> {
+                        return null; // a tail call would return from the outlined function only
+                    }
+                    case 0x20 -> {
+                        touched.set(b.imm[i]);
+                        readsInside[b.imm[i]]++;
+                        if (!b.scratch[b.imm[i]]) read.set(b.imm[i]);
+                    }
+                    case 0x21, 0x22 -> {
+                        touched.set(b.imm[i]);
+                        if (!b.scratch[b.imm[i]]) write.set(b.imm[i]);
+                    }
+                    case 0x0F -> g.returns = true;
+                    case 0x0C, 0x0D -> {
+                        if (!exit(b, g, ancestors, b.imm[i] - depth, op == 0x0C)) return null;
+                    }
+                    case 0x0E -> {
+                        Reader r = new Reader(b.code, b.at[i] + 1, b.code.length);
+                        for (int n = r.u32(), k = 0; k <= n; k++) {
+                            if (!exit(b, g, ancestors, r.u32() - depth, false)) return null;
+                        }
+                    }
+                    default -> {}
+                }
+            }
+            // locals written here and read anywhere else in the function
+            java.util.BitSet out = new java.util.BitSet();
+            // (inside a loop, a read in the region itself may see the value of the previous pass)
+            boolean inLoop = false;
+            for (int a : ancestors) inLoop |= b.op[a] == 0x03;
+            for (int l = write.nextSetBit(0); l >= 0; l = write.nextSetBit(l + 1)) {
+                if (b.reads[l] > readsInside[l] || (inLoop && readsInside[l] > 0)) out.set(l);
+            }
+            java.util.BitSet in = (java.util.BitSet) read.clone();
+            in.or(out);
+            g.params = in.stream().toArray();
+            g.written = out.stream().toArray();
+            int slots = b.op[s] == 0x04 ? 1 : 0;
+            for (int l : g.params)
+                slots += (b.localTypes[l] == 0x7E || b.localTypes[l] == 0x7C) ? 2 : 1;
+            if (slots > 120) return null;
+            int resultCount =
+                    g.results.length
+                            + g.written.length
+                            + (g.returns ? b.functionResults.length : 0)
+                            + (g.exits.isEmpty() && !g.returns ? 0 : 1);
+            if (resultCount > 60) return null;
+            g.size = b.regionSize(s);
+            int stub =
+                    16
+                            + 3 * g.params.length
+                            + (resultCount > 1 ? PER_RESULT * resultCount : 0)
+                            + 12 * g.exits.size()
+                            + (g.returns ? 10 : 0);
+            g.saving = g.size - stub;
+            // the outlined function must fit the target itself, or outlining could go on for ever
+            int exits = g.exits.size() + (g.returns ? 1 : 0);
+            int outlinedEstimate =
+                    g.size
+                            + FIXED
+                            + PER_LOCAL * (touched.cardinality() + resultCount)
+                            + (resultCount > 1 ? PER_RESULT * resultCount : 0)
+                            + 8 * exits;
+            if (outlinedEstimate > target) return null;
+            return g;
+        }
+
+        /**
+         * Records a branch to caller label j (j < 0: inside the region); false when the region
+         * cannot carry it.
+         */
+        private boolean exit(Body b, Region g, List<Integer> ancestors, int j, boolean plainBr) {
+            if (j < 0) return true;
+            int arity;
+            if (j < ancestors.size()) {
+                arity = labelArity(b, ancestors.get(j));
+            } else {
+                arity = b.functionResults.length;
+                if (arity > 0) {
+                    if (!plainBr) return false;
+                    g.returns = true; // a br to the function label is a return
+                    return true;
+                }
+            }
+            if (arity != 0) return false;
+            if (!g.exits.contains(j)) g.exits.add(j);
+            return true;
+        }
+
+        // --- rewriting ------------------------------------------------------------------------
+
+        private byte[] rewrite(Body b, List<Region> regions) {
+            // caller's extra locals: the exit code and the carried return values
+            int nextLocal = b.localTypes.length;
+            int exitLocal = -1;
+            int returnLocals = -1;
+            boolean anyExit = false, anyReturn = false;
+            for (Region g : regions) {
+                anyExit |= !g.exits.isEmpty() || g.returns;
+                anyReturn |= g.returns;
+            }
+            if (anyExit) exitLocal = nextLocal++;
+            if (anyReturn) {
+                returnLocals = nextLocal;
+                nextLocal += b.functionResults.length;
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream(b.code.length);
+            // local declarations: the original groups, then the new ones
+            Reader r = new Reader(b.code, 0, b.code.length);
+            int groups = r.u32();
+            int groupsStart = r.pos;
+            for (int i = 0; i < groups; i++) {
+                r.u32();
+                r.valType();
+            }
+            writeU32(out, groups + (anyExit ? 1 : 0) + (anyReturn ? b.functionResults.length : 0));
+            out.write(b.code, groupsStart, b.codeStart - groupsStart);
+            if (anyExit) {
+                out.write(1);
+                out.write(0x7F);
+            }
+            if (anyReturn) {
+                for (byte t : b.functionResults) {
+                    out.write(1);
+                    out.write(t);
+                }
+            }
+            int copied = b.codeStart;
+            for (Region g : regions) {
+                out.write(b.code, copied, b.at[g.start] - copied);
+                int function = outline(b, g);
+                writeStub(out, b, g, function, exitLocal, returnLocals);
+                copied = b.at[g.end] + 1; // the region's `end` is one byte
+                outlined++;
+            }
+            out.write(b.code, copied, b.code.length - copied);
+            return out.toByteArray();
+        }
+
+        /** Appends the outlined function of region g; returns its function index. */
+        private int outline(Body b, Region g) {
+            boolean isIf = b.op[g.start] == 0x04;
+            byte[] rv = g.returns ? b.functionResults : new byte[0];
+            int exits = g.exits.size() + (g.returns ? 1 : 0);
+            // parameters: [condition], the carried-in locals; then other locals the region uses
+            ByteArrayOutputStream params = new ByteArrayOutputStream();
+            if (isIf) params.write(0x7F);
+            java.util.Map<Integer, Integer> map = new java.util.HashMap<>();
+            int next = isIf ? 1 : 0;
+            for (int l : g.params) {
+                map.put(l, next++);
+                params.write(b.localTypes[l]);
+            }
+            ByteArrayOutputStream locals = new ByteArrayOutputStream();
+            int localGroups = 0;
+            for (int i = g.start; i <= g.end; i++) {
+                int op = b.op[i];
+                if ((op == 0x20 || op == 0x21 || op == 0x22) && !map.containsKey(b.imm[i])) {
+                    map.put(b.imm[i], next++);
+                    locals.write(1);
+                    locals.write(b.localTypes[b.imm[i]]);
+                    localGroups++;
+                }
+            }
+            // the carried return values, then (when something leaves) the block's results and the
+            // exit code, kept in locals so that every exit shares one epilogue
+            int rvLocal = next;
+            ByteArrayOutputStream extra = new ByteArrayOutputStream();
+            extra.write(rv, 0, rv.length);
+            if (exits > 0) {
+                extra.write(g.results, 0, g.results.length);
+                extra.write(0x7F);
+            }
+            for (byte t : extra.toByteArray()) {
+                locals.write(1);
+                locals.write(t);
+                localGroups++;
+                next++;
+            }
+            int resultLocal = rvLocal + rv.length;
+            int exitLocal = resultLocal + g.results.length;
+            ByteArrayOutputStream results = new ByteArrayOutputStream();
+            results.write(g.results, 0, g.results.length);
+            for (int l : g.written) results.write(b.localTypes[l]);
+            results.write(rv, 0, rv.length);
+            if (exits > 0) results.write(0x7F);
+            if (results.size() > 1) multiResultRegions++;
+            String sig = latin1(params.toByteArray()) + SEP + latin1(results.toByteArray());
+            // A type structurally equal to a table signature would join its call_indirect switch.
+            String paramPart = sig.substring(0, sig.indexOf(SEP));
+            String resultPart = sig.substring(sig.indexOf(SEP) + 1);
+            int markers = 0;
+            while (signatures.contains(sig)) {
+                markers++;
+                sig = paramPart + "\u007C".repeat(markers) + SEP + resultPart;
+            }
+            g.markers = markers;
+            Integer type = typeIndex.get(sig);
+            if (type == null || type < originalTypes) {
+                type = types.size();
+                types.add(sig);
+                typeIndex.put(sig, type);
+            }
+            // The markers follow the real parameters, so the other locals move up.
+            if (markers > 0) {
+                for (var e : map.entrySet())
+                    if (e.getValue() >= params.size()) e.setValue(e.getValue() + markers);
+                rvLocal += markers;
+                resultLocal += markers;
+                exitLocal += markers;
+            }
+
+            ByteArrayOutputStream body =
+                    new ByteArrayOutputStream(b.at[g.end] - b.at[g.start] + 64);
+            writeU32(body, localGroups);
+            body.write(locals.toByteArray(), 0, locals.size());
+            if (exits > 0) {
+                body.write(0x02);
+                body.write(0x7F); // $done: yields the exit code
+            }
+            for (int k = 0; k < exits; k++) {
+                body.write(0x02);
+                body.write(0x40);
+            }
+            if (isIf) {
+                body.write(0x20);
+                body.write(0x00);
+            }
+            int depth = 0;
+            byte[] code = b.code;
+            for (int i = g.start; i <= g.end; i++) {
+                int op = b.op[i];
+                int at = b.at[i];
+                int endAt = i + 1 < b.count ? b.at[i + 1] : code.length;
+                switch (op) {
+                    case 0x02, 0x03, 0x04 -> {
+                        depth++;
+                        body.write(code, at, endAt - at);
+                    }
+                    case 0x0B -> {
+                        depth--;
+                        body.write(0x0B);
+                    }
+                    case 0x20, 0x21, 0x22 -> {
+                        body.write(op);
+                        writeU32(body, map.get(b.imm[i]));
+                    }
+                    case 0x0F -> writeReturn(body, rv.length, rvLocal, depth + g.exits.size());
+                    case 0x0C, 0x0D -> {
+                        int k = b.imm[i];
+                        if (k < depth) {
+                            body.write(code, at, endAt - at);
+                        } else if (g.exits.contains(k - depth)) {
+                            body.write(op);
+                            writeU32(body, depth + g.exits.indexOf(k - depth));
+                        } else { // br to the function label with values: a return
+                            writeReturn(body, rv.length, rvLocal, depth + g.exits.size());
+                        }
+                    }
+                    case 0x0E -> {
+                        Reader r = new Reader(code, at + 1, code.length);
+                        int n = r.u32();
+                        body.write(0x0E);
+                        writeU32(body, n);
+                        for (int k = 0; k <= n; k++) {
+                            int t = r.u32();
+                            writeU32(body, t < depth ? t : depth + g.exits.indexOf(t - depth));
+                        }
+                    }
+                    default -> body.write(code, at, endAt - at);
+                }
+            }
+            // normal completion: the block's results are on the stack
+            if (exits == 0) {
+                writeResults(body, g, map, rv.length, rvLocal, -1);
+            } else {
+                for (int k = g.results.length - 1; k >= 0; k--) {
+                    body.write(0x21);
+                    writeU32(body, resultLocal + k);
+                }
+                body.write(0x41);
+                body.write(0x00);
+                body.write(0x0C);
+                writeU32(body, exits); // to $done with code 0
+                for (int c = 1; c <= exits; c++) {
+                    body.write(0x0B); // exit c lands here
+                    body.write(0x41);
+                    writeS64(body, c);
+                    if (c < exits) {
+                        body.write(0x0C);
+                        writeU32(body, exits - c);
+                    }
+                }
+                body.write(0x0B); // $done
+                body.write(0x21);
+                writeU32(body, exitLocal);
+                for (int k = 0; k < g.results.length; k++) {
+                    body.write(0x20);
+                    writeU32(body, resultLocal + k);
+                }
+                writeResults(body, g, map, rv.length, rvLocal, exitLocal);
+            }
+            body.write(0x0B);
+            functionTypes.add(type);
+            bodies.add(body.toByteArray());
+            return importedFunctions + bodies.size() - 1;
+        }
+
+        /** `return` inside the region: keep the values, leave through the return exit's block. */
+        private static void writeReturn(
+                ByteArrayOutputStream body, int values, int rvLocal, int label) {
+            for (int k = values - 1; k >= 0; k--) {
+                body.write(0x21);
+                writeU32(body, rvLocal + k);
+            }
+            body.write(0x0C);
+            writeU32(body, label);
+        }
+
+        private static void writeResults(
+                ByteArrayOutputStream body,
+                Region g,
+                java.util.Map<Integer, Integer> map,
+                int rvCount,
+                int rvLocal,
+                int exitLocal) {
+            for (int l : g.written) {
+                body.write(0x20);
+                writeU32(body, map.get(l));
+            }
+            for (int k = 0; k < rvCount; k++) {
+                body.write(0x20);
+                writeU32(body, rvLocal + k);
+            }
+            if (exitLocal >= 0) {
+                body.write(0x20);
+                writeU32(body, exitLocal);
+            }
+        }
+
+        private static void writeZero(ByteArrayOutputStream out, byte t) {
+            switch (t) {
+                case 0x7F -> {
+                    out.write(0x41);
+                    out.write(0);
+                }
+                case 0x7E -> {
+                    out.write(0x42);
+                    out.write(0);
+                }
+                case 0x7D -> {
+                    out.write(0x43);
+                    out.write(new byte[4], 0, 4);
+                }
+                case 0x7C -> {
+                    out.write(0x44);
+                    out.write(new byte[8], 0, 8);
+                }
+                default -> throw new WasmFormatException("no zero for value type " + t);
+            }
+        }
+
+        /** The call that replaces region g in its caller, and the dispatch on its exit code. */
+        private void writeStub(
+                ByteArrayOutputStream out,
+                Body b,
+                Region g,
+                int function,
+                int exitLocal,
+                int returnLocals) {
+            for (int l : g.params) {
+                out.write(0x20);
+                writeU32(out, l);
+            }
+            for (int k = 0; k < g.markers; k++) writeZero(out, (byte) 0x7C);
+            out.write(0x10);
+            writeU32(out, function);
+            int exits = g.exits.size() + (g.returns ? 1 : 0);
+            if (exits > 0) {
+                out.write(0x21);
+                writeU32(out, exitLocal);
+            }
+            if (g.returns) {
+                for (int k = b.functionResults.length - 1; k >= 0; k--) {
+                    out.write(0x21);
+                    writeU32(out, returnLocals + k);
+                }
+            }
+            for (int k = g.written.length - 1; k >= 0; k--) {
+                out.write(0x21);
+                writeU32(out, g.written[k]);
+            }
+            if (exits == 0) return;
+            // block $normal; block $exit_m … block $exit_1; br_table on the code
+            for (int k = 0; k <= exits; k++) {
+                out.write(0x02);
+                out.write(0x40);
+            }
+            out.write(0x20);
+            writeU32(out, exitLocal);
+            out.write(0x0E);
+            writeU32(out, exits + 1);
+            writeU32(out, exits); // code 0: the normal end
+            for (int c = 1; c <= exits; c++) writeU32(out, c - 1);
+            writeU32(out, exits); // default (never taken)
+            for (int c = 1; c <= exits; c++) {
+                out.write(0x0B);
+                int enclosing = exits - c + 1;
+                if (c <= g.exits.size()) {
+                    out.write(0x0C);
+                    writeU32(out, g.exits.get(c - 1) + enclosing);
+                } else {
+                    for (int k = 0; k < b.functionResults.length; k++) {
+                        out.write(0x20);
+                        writeU32(out, returnLocals + k);
+                    }
+                    out.write(0x0F);
+                }
+            }
+            out.write(0x0B);
+        }
+
+        private static String latin1(byte[] b) {
+            return new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
         }
     }
 

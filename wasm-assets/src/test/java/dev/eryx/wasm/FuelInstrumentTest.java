@@ -459,6 +459,87 @@ class FuelInstrumentTest {
                 split.output);
     }
 
+    // Function splitting (--split-functions)
+    // ----------------------------------------------------------
+
+    @Test
+    void splitProgramPrintsTheSameAndUsesExactlyTheSameFuel() throws Exception {
+        // bounded.c's main has nested loops with break/continue and a switch: regions with
+        // branches out of them (exit codes), a br_table, locals carried in and out.
+        Run plain = runWasi(narrowed("bounded"), Long.MAX_VALUE);
+        for (int target : new int[] {150, 300, 600}) {
+            Tool t = split("bounded", target);
+            assertTrue(t.output.contains("split into"), t.output);
+            assertTrue(!t.output.contains("into 0 outlined"), t.output);
+            Run split = runWasi(Files.readAllBytes(t.outputFile), Long.MAX_VALUE);
+            assertEquals(plain.stdout, split.stdout, "target " + target);
+            assertEquals(0, split.exitCode, String.valueOf(split.trap));
+            assertEquals(plain.fuelUsed, split.fuelUsed, "outlined functions are not charged");
+        }
+    }
+
+    @Test
+    void splitFunctionsKeepResultsFuelAndTraps() throws Exception {
+        byte[] plain = control;
+        byte[] split = Files.readAllBytes(split("control", 100).outputFile);
+        WasmModule before = Parser.parse(plain);
+        WasmModule after = Parser.parse(split);
+        assertTrue(
+                after.functionSection().functionCount() > before.functionSection().functionCount(),
+                "nothing was outlined");
+        for (int n : new int[] {0, 1, 2, 7, 30}) {
+            assertEquals(call(plain, "nested", n), call(split, "nested", n), "nested(" + n + ")");
+        }
+        assertEquals(call(plain, "countdown", 25), call(split, "countdown", 25));
+        // a fuel trap inside an outlined loop is the same trap with the same counter
+        Instance instance = instance(split, ImportValues.builder().build());
+        setFuel(instance, 50);
+        Instance reference = instance(plain, ImportValues.builder().build());
+        setFuel(reference, 50);
+        assertEquals(
+                trapOf(() -> reference.export("nested").apply(30)),
+                trapOf(() -> instance.export("nested").apply(30)));
+        assertEquals(fuelUsed(reference), fuelUsed(instance));
+    }
+
+    @Test
+    void splittingLeavesSmallFunctionsAndTheirIndicesAlone() throws Exception {
+        byte[] plain = narrowed("bounded");
+        Tool t = split("bounded", 1_000_000);
+        assertArrayEquals(plain, Files.readAllBytes(t.outputFile));
+        Tool bad =
+                run(
+                        FIXTURES.resolve("bounded.wasm"),
+                        tmp.resolve("bad.wasm"),
+                        "--split-functions",
+                        "5");
+        assertNotEquals(0, bad.exitCode);
+        assertTrue(bad.output.contains("--split-functions"), bad.output);
+    }
+
+    private static String trapOf(Runnable call) {
+        try {
+            call.run();
+            return "no trap";
+        } catch (RuntimeException e) {
+            return e.getClass().getName();
+        }
+    }
+
+    private static Tool split(String name, int target) throws Exception {
+        List<String> flags = new ArrayList<>();
+        // control.wasm keeps its name section, which narrowing refuses
+        if (!name.equals("control")) flags.add("--narrow-dispatch");
+        flags.addAll(List.of("--split-functions", String.valueOf(target), "--report"));
+        Tool t =
+                run(
+                        FIXTURES.resolve(name + ".wasm"),
+                        tmp.resolve(name + ".split" + target + ".wasm"),
+                        flags.toArray(new String[0]));
+        assertEquals(0, t.exitCode, t.output);
+        return t;
+    }
+
     @Test
     void refusesModulesItCannotInstrument() throws Exception {
         Tool simd = run(FIXTURES.resolve("simd.wasm"), tmp.resolve("simd.out.wasm"));

@@ -23,6 +23,12 @@ import _sitebuiltins
 from marshal import loads as _marshal_loads
 from os import write as _write
 
+# Bound now, as the cache's compiler (a fresh interpreter) has them: a hit must behave as compiling
+# here does, also after user code replaced builtins.compile (which then affects only its own calls).
+_compile = builtins.compile
+_get_int_max_str_digits = sys.get_int_max_str_digits
+_IMAGE_INT_MAX_STR_DIGITS = sys.get_int_max_str_digits()  # the compiler's: same image
+
 import _eryx
 from eryx import _net
 
@@ -267,11 +273,15 @@ def _run(code, marshalled=None):
             # User code may have replaced these in an earlier execution.
             _set_signal(_SIGINT, _on_interrupt)
             _loop.ensure_current()
-            compiled = _load(marshalled) if marshalled is not None else None
+            compiled = None
+            # The cache's compiler compiled under the image's limit on int literals' digits: under
+            # another one, compiling here may fail (or succeed) where it did not.
+            if marshalled is not None and _get_int_max_str_digits() == _IMAGE_INT_MAX_STR_DIGITS:
+                compiled = _load(marshalled)
             if compiled is None:
                 # From bytes, compile() decodes as CPython decodes a script: a PEP 263 coding
                 # cookie or a UTF-8 BOM, else UTF-8, and undecodable bytes are a SyntaxError.
-                compiled = compile(code, _filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                compiled = _compile(code, _filename, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
                                    dont_inherit=True)
             _remember_source(compiled, code)
             if compiled.co_flags & _CO_COROUTINE:  # the code awaits at top level

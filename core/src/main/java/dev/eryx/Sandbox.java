@@ -269,8 +269,22 @@ public final class Sandbox implements AutoCloseable {
 
         private byte[] stateKey;
         private ResourceLimits limits = ResourceLimits.defaults();
+        private CompiledCodeCache codeCache;
 
         private Builder() {}
+
+        /**
+         * Shares compiled code with the other sandboxes given the same {@code cache} (see there),
+         * which only a sandbox restored from an image uses (not one {@linkplain #restoreFrom
+         * restored from a saved state}). Off by default. Sandboxes of one cache can tell whether
+         * another one ran exactly a given source: give a cache to one tenant's sandboxes only.
+         *
+         * @param cache the cache, or {@code null} for none
+         */
+        public Builder codeCache(CompiledCodeCache cache) {
+            this.codeCache = cache;
+            return this;
+        }
 
         public Builder resourceLimits(ResourceLimits limits) {
             spec.limits(Objects.requireNonNull(limits, "limits"));
@@ -536,14 +550,19 @@ public final class Sandbox implements AutoCloseable {
                                 stateKey);
                 PackageMismatch.checkState(decoded.packages(), identities);
                 spec.image(decoded.interpreter())
+                        .codeCache(null, null) // user code ran in it: no cache (CodeCache)
                         .restoredTree(decoded.tree())
                         .restoredStaged(decoded.staged());
                 spec.restoredPlaceholders(decoded.secretPlaceholders());
             } else {
-                // The host's own image (no user code ran in it): its compiled-code cache may be
-                // filled by a compiler restored from it. Never from a saved state (CodeCache).
+                // The host's own image (no user code ran in it): a compiled-code cache may be
+                // filled by a compiler restored from it with its own packages, never the
+                // sandbox's. Never from a saved state (CodeCache, threat model).
+                PythonPackages imagePackages = image == null ? null : image.packages().orElse(null);
                 spec.image(image != null ? image.state() : DefaultImage.get())
-                        .codeCache(true)
+                        .codeCache(
+                                codeCache == null ? null : codeCache.internal(),
+                                imagePackages == null ? null : imagePackages.layer())
                         .restoredTree(List.of())
                         .restoredStaged(java.util.Map.of());
                 spec.restoredPlaceholders(java.util.Map.of());

@@ -1,5 +1,6 @@
 package dev.eryx.pool;
 
+import dev.eryx.CompiledCodeCache;
 import dev.eryx.EryxException;
 import dev.eryx.ExecutionResult;
 import dev.eryx.PythonPackages;
@@ -89,8 +90,15 @@ public final class SandboxPool implements AutoCloseable {
     /** The sandbox the warm-up runs in, while it runs (guarded by lock). */
     private Sandbox warming;
 
+    /**
+     * Compiled code shared by this pool's sandboxes (and its warm-up), or null when turned off; the
+     * pool's alone, closed with it (Builder#codeCache).
+     */
+    private final CompiledCodeCache codeCache;
+
     // All guarded by lock.
     private boolean closed;
+    private boolean warmUpCancelled;
     private int total;
     private int inUse;
     private long acquisitions;
@@ -158,8 +166,17 @@ public final class SandboxPool implements AutoCloseable {
                             ? SandboxImage.defaultImage()
                             : SandboxImage.capture(preload);
         }
+        this.codeCache = b.codeCache ? CompiledCodeCache.create() : null;
         if (minIdle > 0) {
-            Sandbox first = createPooled(); // warm and proves the whole configuration works
+            Sandbox first;
+            try {
+                first = createPooled(); // warm and proves the whole configuration works
+            } catch (RuntimeException | Error failed) {
+                if (codeCache != null) {
+                    codeCache.close();
+                }
+                throw failed;
+            }
             lock.lock();
             try {
                 total++;
@@ -180,8 +197,6 @@ public final class SandboxPool implements AutoCloseable {
             long nanos = b.warmUpDuration.toNanos();
             Thread warmer = new Thread(() -> warmUp(corpus, nanos), "eryx-pool-warmup");
             warmer.setDaemon(true);
-            // Someone else completing or cancelling the future ends the warm-up early.
-            ready.whenComplete((done, failure) -> stopWarming());
             warmer.start();
         }
     }
@@ -194,12 +209,31 @@ public final class SandboxPool implements AutoCloseable {
      * Completes when the pool's {@linkplain Builder#warmUp warm-up} has run its course, so that
      * requests from then on get the trained JIT's latency; already complete for a pool without a
      * warm-up. The pool serves requests before that, only slower. Completes exceptionally with a
-     * {@link CancellationException} when the pool is closed first, and with the failure if no
-     * sandbox for the warm-up could be created. Cancelling (or completing) the future ends the
-     * warm-up early. The same future on every call.
+     * {@link CancellationException} when the pool is closed first, and with the failure if the
+     * warm-up failed (for example no sandbox for it could be created). Each call returns a new
+     * dependent copy: completing one does not affect the pool or other callers, and cancelling one
+     * ends the warm-up early (the others then complete with a {@link CancellationException}).
+     * Stages that depend on it run in the warm-up's thread or the caller's, never inside {@link
+     * #close()}.
      */
     public CompletableFuture<Void> ready() {
-        return ready;
+        // Not ready.copy(): that would wrap a CancellationException in a CompletionException.
+        CompletableFuture<Void> copy = new CompletableFuture<>();
+        ready.whenComplete(
+                (done, failure) -> {
+                    if (failure == null) {
+                        copy.complete(done);
+                    } else {
+                        copy.completeExceptionally(failure);
+                    }
+                });
+        copy.whenComplete(
+                (done, failure) -> {
+                    if (copy.isCancelled() && !ready.isDone()) {
+                        endWarmUp();
+                    }
+                });
+        return copy;
     }
 
     /**
@@ -438,7 +472,7 @@ public final class SandboxPool implements AutoCloseable {
         Sandbox.Builder builder = Sandbox.builder();
         template.accept(builder);
         PoolListeners.Gate gate = listenTo(builder);
-        builder.resourceLimits(limits).image(image);
+        builder.resourceLimits(limits).image(image).codeCache(codeCache);
         if (state != null) {
             builder.restoreFrom(state);
         }
@@ -537,7 +571,12 @@ public final class SandboxPool implements AutoCloseable {
         for (Sandbox sandbox : toClose) {
             sandbox.close();
         }
-        ready.completeExceptionally(new CancellationException("the pool was closed"));
+        // The warm-up's thread completes ready() when it sees this: the dependents of ready()
+        // never run inside close().
+        stopWarming();
+        if (codeCache != null) {
+            codeCache.close();
+        }
         try {
             housekeeper.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {
@@ -555,18 +594,18 @@ public final class SandboxPool implements AutoCloseable {
         long deadline = System.nanoTime() + nanos;
         Sandbox sandbox = null;
         try {
-            while (!ready.isDone() && System.nanoTime() - deadline < 0) {
+            while (!warmUpEnded() && System.nanoTime() - deadline < 0) {
                 if (sandbox == null || !sandbox.isUsable()) {
                     if (sandbox != null) {
                         sandbox.close();
                     }
                     sandbox = startWarming();
                     if (sandbox == null) {
-                        return; // closed or cancelled meanwhile
+                        break; // closed or cancelled meanwhile
                     }
                 }
                 for (String code : corpus) {
-                    if (ready.isDone() || !sandbox.isUsable()) {
+                    if (warmUpEnded() || !sandbox.isUsable()) {
                         break;
                     }
                     try {
@@ -575,13 +614,20 @@ public final class SandboxPool implements AutoCloseable {
                         // Failing code trains the failure paths; a stop or close is seen above.
                     }
                 }
-                if (sandbox.isUsable()) {
+                if (sandbox.isUsable() && !warmUpEnded()) {
                     sandbox.reset();
                 }
             }
-            ready.complete(null);
-        } catch (RuntimeException failed) {
-            ready.completeExceptionally(failed);
+            if (isClosed()) {
+                ready.completeExceptionally(new CancellationException("the pool was closed"));
+            } else if (warmUpEnded()) {
+                ready.completeExceptionally(new CancellationException("the warm-up was cancelled"));
+            } else {
+                ready.complete(null);
+            }
+        } catch (Throwable failed) {
+            ready.completeExceptionally(
+                    isClosed() ? new CancellationException("the pool was closed") : failed);
         } finally {
             if (sandbox != null) {
                 sandbox.close();
@@ -595,14 +641,34 @@ public final class SandboxPool implements AutoCloseable {
         }
     }
 
+    /** Ends the warm-up early (a caller cancelled its copy of ready()). */
+    private void endWarmUp() {
+        lock.lock();
+        try {
+            warmUpCancelled = true;
+        } finally {
+            lock.unlock();
+        }
+        stopWarming();
+    }
+
+    private boolean warmUpEnded() {
+        lock.lock();
+        try {
+            return closed || warmUpCancelled;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** A new sandbox for the warm-up, or null if the pool closed or the warm-up ended meanwhile. */
     private Sandbox startWarming() {
         Sandbox.Builder builder = Sandbox.builder();
         template.accept(builder);
-        Sandbox sandbox = builder.resourceLimits(limits).image(image).build();
+        Sandbox sandbox = builder.resourceLimits(limits).image(image).codeCache(codeCache).build();
         lock.lock();
         try {
-            if (!closed && !ready.isDone()) {
+            if (!closed && !warmUpCancelled) {
                 warming = sandbox;
                 return sandbox;
             }
@@ -709,7 +775,7 @@ public final class SandboxPool implements AutoCloseable {
         Sandbox.Builder builder = Sandbox.builder();
         template.accept(builder);
         PoolListeners.Gate gate = listenTo(builder);
-        Sandbox sandbox = builder.resourceLimits(limits).image(image).build();
+        Sandbox sandbox = builder.resourceLimits(limits).image(image).codeCache(codeCache).build();
         warm(sandbox, gate);
         return sandbox;
     }
@@ -756,6 +822,7 @@ public final class SandboxPool implements AutoCloseable {
         private Executor callbackExecutor;
         private final List<PoolListener> listeners = new ArrayList<>();
         private List<String> warmUpCorpus = List.of();
+        private boolean codeCache = true;
         private Duration warmUpDuration = Duration.ZERO;
 
         private Builder() {}
@@ -866,6 +933,22 @@ public final class SandboxPool implements AutoCloseable {
         }
 
         /**
+         * Whether the pool's sandboxes share compiled code ({@link CompiledCodeCache}): a source
+         * executed repeatedly is compiled once, in the background, and then loaded instead of
+         * compiled, about 1.3 ms less per execution (docs/performance.md "Round 2", lever 6). On by
+         * default; the pool owns the cache and closes it with the pool, no other pool shares it.
+         *
+         * <p>Sandboxes of one pool can tell whether another one recently ran exactly a given source
+         * (a hit is visible to an audit hook and faster), so use one pool per tenant, or turn the
+         * cache off for a pool shared by tenants that must not learn that about each other
+         * (docs/security.md). A template's own {@code codeCache} is replaced by the pool's.
+         */
+        public Builder codeCache(boolean enabled) {
+            this.codeCache = enabled;
+            return this;
+        }
+
+        /**
          * Trains the JVM's JIT for the pool's requests after {@link #build()}, which does not wait
          * for it: for {@code duration}, a thread of the pool runs {@code corpus} (representative
          * code of the service, each entry one execution) round after round in a sandbox of its own,
@@ -876,8 +959,11 @@ public final class SandboxPool implements AutoCloseable {
          *
          * <p>The warm-up's sandbox is not lent and not counted against {@link #maxSize} or the
          * memory budget, but it holds memory like a pooled one and keeps one CPU core busy while it
-         * runs; its executions are not reported to the {@link #listener listeners}. What the corpus
-         * raises is ignored. Closing the pool, or cancelling {@code ready()}, ends it.
+         * runs; its executions are not reported to the {@link #listener listeners}. It is built by
+         * the {@link #template} like any pooled sandbox, so the corpus runs with the template's
+         * mounts, callbacks, output and execution listeners (whose code sees the warm-up's
+         * executions too) and fills the pool's {@link #codeCache code cache}. What the corpus
+         * raises is ignored. Closing the pool, or cancelling a {@code ready()} future, ends it.
          *
          * @param duration how long to train; at least 1 ms, at most 1 hour
          * @param corpus the code to run, at least one entry, none {@code null} (copied)

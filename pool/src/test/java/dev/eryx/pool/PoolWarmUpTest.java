@@ -2,6 +2,7 @@ package dev.eryx.pool;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,24 +10,36 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** {@link SandboxPool.Builder#warmUp} and {@link SandboxPool#ready()}. */
 class PoolWarmUpTest {
-    private static boolean warmUpThreadAlive() {
+    private static Set<Thread> warmUpThreads() {
         return Thread.getAllStackTraces().keySet().stream()
-                .anyMatch(t -> t.getName().equals("eryx-pool-warmup") && t.isAlive());
+                .filter(t -> t.getName().equals("eryx-pool-warmup") && t.isAlive())
+                .collect(Collectors.toSet());
     }
 
-    private static void awaitNoWarmUpThread() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (warmUpThreadAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertFalse(warmUpThreadAlive(), "the warm-up thread ended");
+    /** Builds the pool and returns its warm-up thread (those alive before are other pools'). */
+    private static Thread warmUpThreadOf(Supplier<SandboxPool> build, SandboxPool[] pool) {
+        Set<Thread> before = warmUpThreads();
+        pool[0] = build.get();
+        Set<Thread> mine = warmUpThreads();
+        mine.removeAll(before);
+        assertEquals(1, mine.size(), "the pool started one warm-up thread");
+        return mine.iterator().next();
+    }
+
+    private static void awaitEnd(Thread warmUp) throws InterruptedException {
+        warmUp.join(TimeUnit.SECONDS.toMillis(30));
+        assertFalse(warmUp.isAlive(), "the warm-up thread ended");
     }
 
     @Test
@@ -62,50 +75,95 @@ class PoolWarmUpTest {
     }
 
     @Test
-    void theWarmUpRunsTheCorpusInTheBackgroundThenReadyCompletes() throws Exception {
-        AtomicInteger printed = new AtomicInteger();
-        List<String> corpus =
-                new ArrayList<>(List.of("print('w')", "raise ValueError('part of the corpus')"));
-        long started = System.nanoTime();
+    void buildDoesNotWaitForTheWarmUp() {
         try (SandboxPool pool =
                 SandboxPool.builder()
-                        .minIdle(1)
-                        .maxSize(2)
-                        .template(b -> b.stdout(text -> printed.incrementAndGet()))
-                        .warmUp(Duration.ofSeconds(3), corpus)
+                        .minIdle(0)
+                        .maxSize(1)
+                        .warmUp(Duration.ofMinutes(10), "x = 1")
                         .build()) {
-            corpus.clear(); // copied
-            assertTrue(
-                    System.nanoTime() - started < TimeUnit.SECONDS.toNanos(3)
-                            || pool.ready().isDone(),
-                    "build() does not wait for the warm-up");
-            assertEquals("1\n", pool.execute("print(1)").stdout(), "serves while warming up");
-            pool.ready().get(60, TimeUnit.SECONDS);
-            assertTrue(System.nanoTime() - started >= TimeUnit.SECONDS.toNanos(3));
-            assertTrue(printed.get() > 1, "the corpus ran: " + printed.get());
-            assertEquals(0, pool.stats().inUse(), "the warm-up lends nothing");
-            awaitNoWarmUpThread();
-            int after = printed.get();
-            Thread.sleep(200);
-            assertEquals(after, printed.get(), "nothing runs after ready()");
+            assertFalse(pool.ready().isDone(), "a 10-minute warm-up is still running");
         }
     }
 
     @Test
-    void closingThePoolEndsTheWarmUpAndFailsReady() throws Exception {
-        SandboxPool pool =
+    void theWarmUpRunsTheCorpusInTheBackgroundThenReadyCompletes() throws Exception {
+        StringBuffer printed = new StringBuffer();
+        List<String> corpus =
+                new ArrayList<>(List.of("print('w')", "raise ValueError('part of the corpus')"));
+        long started = System.nanoTime();
+        SandboxPool[] built = new SandboxPool[1];
+        Thread warmUp =
+                warmUpThreadOf(
+                        () ->
+                                SandboxPool.builder()
+                                        .minIdle(1)
+                                        .maxSize(2)
+                                        .template(b -> b.stdout(printed::append))
+                                        .warmUp(Duration.ofSeconds(3), corpus)
+                                        .build(),
+                        built);
+        try (SandboxPool pool = built[0]) {
+            corpus.clear(); // copied
+            assertEquals("1\n", pool.execute("print(1)").stdout(), "serves while warming up");
+            pool.ready().get(60, TimeUnit.SECONDS);
+            assertTrue(System.nanoTime() - started >= TimeUnit.SECONDS.toNanos(3));
+            assertTrue(count(printed.toString(), "w\n") > 1, "the corpus ran: " + printed);
+            assertEquals(0, pool.stats().inUse(), "the warm-up lends nothing");
+            awaitEnd(warmUp);
+            int after = printed.length();
+            Thread.sleep(200);
+            assertEquals(after, printed.length(), "nothing runs after ready()");
+        }
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void closingThePoolEndsTheWarmUpAndFailsReadyOutsideClose() throws Exception {
+        SandboxPool[] built = new SandboxPool[1];
+        Thread warmUp =
+                warmUpThreadOf(
+                        () ->
+                                SandboxPool.builder()
+                                        .minIdle(0)
+                                        .maxSize(1)
+                                        .warmUp(Duration.ofMinutes(10), "while True: pass")
+                                        .build(),
+                        built);
+        SandboxPool pool = built[0];
+        CompletableFuture<Void> ready = pool.ready();
+        AtomicReference<Thread> ranIn = new AtomicReference<>();
+        ready.whenComplete((done, failure) -> ranIn.set(Thread.currentThread()));
+        assertFalse(ready.isDone());
+        Thread.sleep(500); // the warm-up is inside its endless execution
+        pool.close();
+        CancellationException closed = assertThrows(CancellationException.class, ready::join);
+        assertEquals("the pool was closed", closed.getMessage());
+        assertNotSame(Thread.currentThread(), ranIn.get(), "not run inside close()");
+        awaitEnd(warmUp);
+    }
+
+    @Test
+    void readyHandsOutCopies() throws Exception {
+        try (SandboxPool pool =
                 SandboxPool.builder()
                         .minIdle(0)
                         .maxSize(1)
-                        .warmUp(Duration.ofMinutes(10), "while True: pass")
-                        .build();
-        assertFalse(pool.ready().isDone());
-        Thread.sleep(500); // the warm-up is inside its endless execution
-        pool.close();
-        CancellationException closed =
-                assertThrows(CancellationException.class, () -> pool.ready().join());
-        assertEquals("the pool was closed", closed.getMessage());
-        awaitNoWarmUpThread();
+                        .warmUp(Duration.ofSeconds(2), "x = 1")
+                        .build()) {
+            CompletableFuture<Void> mine = pool.ready();
+            assertNotSame(mine, pool.ready());
+            mine.complete(null); // a caller's own business
+            assertFalse(pool.ready().isDone(), "the pool's warm-up goes on");
+            pool.ready().get(60, TimeUnit.SECONDS);
+        }
     }
 
     @Test
@@ -116,25 +174,31 @@ class PoolWarmUpTest {
                         .maxSize(1)
                         .warmUp(Duration.ofMinutes(10), Arrays.asList("x = 1", "while True: pass"))
                         .build()) {
+            CompletableFuture<Void> other = pool.ready();
             Thread.sleep(500);
             assertTrue(pool.ready().cancel(true));
-            awaitNoWarmUpThread();
+            CancellationException cancelled =
+                    assertThrows(
+                            CancellationException.class, () -> other.get(30, TimeUnit.SECONDS));
+            assertEquals("the warm-up was cancelled", cancelled.getMessage());
             assertEquals("ok\n", pool.execute("print('ok')").stdout());
         }
     }
 
     @Test
     void aCorpusThatBreaksItsSandboxGetsANewOne() throws Exception {
-        AtomicInteger printed = new AtomicInteger();
+        StringBuffer printed = new StringBuffer();
         try (SandboxPool pool =
                 SandboxPool.builder()
                         .minIdle(0)
                         .maxSize(1)
-                        .template(b -> b.stdout(text -> printed.incrementAndGet()))
+                        .template(b -> b.stdout(printed::append))
                         .warmUp(Duration.ofSeconds(3), "print('a')", "import os; os._exit(3)")
                         .build()) {
             pool.ready().get(60, TimeUnit.SECONDS);
-            assertTrue(printed.get() >= 2, "ran again in a new sandbox: " + printed.get());
+            assertTrue(
+                    count(printed.toString(), "a\n") >= 2,
+                    "ran again in a new sandbox: " + printed);
         }
     }
 }

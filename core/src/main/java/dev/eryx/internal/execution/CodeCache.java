@@ -1,6 +1,7 @@
 package dev.eryx.internal.execution;
 
 import dev.eryx.ResourceLimits;
+import dev.eryx.SandboxFiles;
 import dev.eryx.internal.engine.InterpreterState;
 import dev.eryx.internal.packages.PackageLayer;
 import dev.eryx.internal.state.ModuleIdentity;
@@ -12,44 +13,55 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.WeakHashMap;
+import java.util.Objects;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Compiled code of the sources sandboxes execute, marshalled, per interpreter image: an execution
- * whose source is here skips the guest's {@code compile()} (about 1.3 ms of a trivial execution,
- * docs/performance.md "Round 2", lever 6) and loads the code with {@code marshal.loads}.
+ * Compiled code of the sources sandboxes execute, marshalled: an execution whose source is here
+ * skips the guest's {@code compile()} (about 1.3 ms of a trivial execution, docs/performance.md
+ * "Round 2", lever 6) and loads the code with {@code marshal.loads}. One cache serves the sandboxes
+ * of one owner (a pool, or a host that hands the same cache to several sandboxes) and of one image:
+ * the first sandbox binds it to its image, sandboxes of another image do not use it.
  *
  * <p><b>Threat model.</b> A guest runs marshalled code without any check, so whoever writes an
- * entry controls what every later sandbox of the image runs for that source: a tenant able to write
+ * entry controls what every later sandbox of the cache runs for that source: a tenant able to write
  * one could run code in another tenant's sandbox. Entries are therefore made only by this class's
- * own compiler, a sandbox restored from the same image that runs nothing but {@link #COMPILE} on
- * sources the host hands it: no user code ever runs in it, and nothing a user sandbox returns
- * (outcomes, files, output) is ever stored. User sandboxes only read. The key is a SHA-256 over the
- * guest build ({@link ModuleIdentity}), the compile flags, the file name and the source (text and a
- * script's bytes apart), so a collision would need a SHA-256 collision, and code of another build
- * (another bytecode format) can never be served. A source whose compilation warns (a {@code
- * SyntaxWarning}) or fails is never stored: the guest compiles it itself, so warnings and errors
- * appear as without the cache.
+ * own compiler, a sandbox restored from the same image with the image's own packages (never a
+ * tenant's), that runs nothing but {@link #COMPILE} on sources the host hands it: no user code ever
+ * runs in it, and nothing a user sandbox returns (outcomes, files, output) is ever stored. User
+ * sandboxes only read. The key is a SHA-256 over the guest build ({@link ModuleIdentity}), the
+ * compile flags, the file name and the source (text and a script's bytes apart), so a collision
+ * would need a SHA-256 collision, and code of another build (another bytecode format) can never be
+ * served. A source whose compilation warns (a {@code SyntaxWarning}) or fails is never stored: the
+ * guest compiles it itself, so warnings and errors appear as without the cache.
+ *
+ * <p><b>What a hit reveals.</b> A hit is observable in the guest (an audit hook sees {@code
+ * marshal.loads} instead of {@code compile}, and it is faster), so a sandbox learns whether some
+ * sandbox of the same cache ran exactly that source (with that file name) twice recently. That is
+ * why a cache is never shared JVM-wide: sandboxes of different tenants must not share one (one pool
+ * per tenant, or the cache off); docs/security.md.
  *
  * <p><b>When.</b> A source is compiled for the cache the second time it is seen (a one-off source
- * costs only its hash), in the background on one daemon thread per cache, after which the guest
+ * costs only its hash), in the background on the cache's one daemon thread, after which the guest
  * compiles it itself until the entry exists. The compiler sandbox is started for a batch of sources
- * and closed when the queue is empty, so an idle cache holds only its entries.
+ * and closed when the queue is empty, so an idle cache holds only its entries. Each compilation has
+ * {@link #COMPILER_LIMITS} (2 s, a fuel cap); one that fails, times out or crashes the compiler
+ * leaves that source uncached and the next one gets a fresh compiler.
  *
  * <p><b>Bounds.</b> A least-recently-used map of at most {@link #MAX_ENTRIES} entries and {@link
- * #MAX_BYTES} of marshalled code; sources above {@link #MAX_SOURCE_BYTES} are not cached, nor are
- * more than {@link #MAX_PENDING} sources queued at once (the rest are dropped, and cached if seen
- * again later).
+ * #MAX_BYTES} of marshalled code, none above {@link #MAX_ENTRY_BYTES}; sources above {@link
+ * #MAX_SOURCE_BYTES} (UTF-8 bytes for text) are not cached, nor are more than {@link #MAX_PENDING}
+ * sources queued at once (the rest are dropped, and cached if seen again later).
  */
-public final class CodeCache {
+public final class CodeCache implements AutoCloseable {
     static final int MAX_ENTRIES = 512;
     static final long MAX_BYTES = 16L << 20;
+    static final int MAX_ENTRY_BYTES = 256 << 10;
     static final int MAX_SOURCE_BYTES = 256 << 10;
-    static final int MAX_PENDING = 64;
+    static final int MAX_PENDING = 32;
 
     /** The sources seen once, by key: the second sighting queues a compilation. */
     static final int MAX_SIGHTINGS = 4096;
@@ -57,9 +69,15 @@ public final class CodeCache {
     /** What the guest's runtime passes to {@code compile()} (ast.PyCF_ALLOW_TOP_LEVEL_AWAIT). */
     static final int COMPILE_FLAGS = 0x2000;
 
-    /** Compiling a pathological source (deeply nested, huge) may take long: not for ever. */
-    private static final ResourceLimits COMPILER_LIMITS =
-            ResourceLimits.defaults().toBuilder().executionTimeout(Duration.ofSeconds(30)).build();
+    /**
+     * Compiling a pathological source (deeply nested, huge) may take long: a bounded share of the
+     * cache's one thread. Compiling 256 KiB of ordinary code takes well under both.
+     */
+    static final ResourceLimits COMPILER_LIMITS =
+            ResourceLimits.defaults().toBuilder()
+                    .executionTimeout(Duration.ofSeconds(2))
+                    .maxFuel(4_000_000_000L)
+                    .build();
 
     private static final String WORK = "/tmp/eryx-code-cache";
 
@@ -67,7 +85,8 @@ public final class CodeCache {
      * The compiler's routine: compiles {@code WORK/source} (text or bytes) under the file name,
      * with the runtime's flags and {@code dont_inherit}, as {@code _runtime._run} does, and writes
      * the marshalled code, or nothing when it fails or warns. Runs in a function so the compiler's
-     * globals stay clean; the guest's builtins and modules are the image's (no user code ran).
+     * globals stay clean; the guest's builtins and modules are the image's (no user code ran). The
+     * meta file is read with {@code newline=''} so that a file name keeps its carriage returns.
      */
     private static final String COMPILE =
             """
@@ -76,7 +95,7 @@ public final class CodeCache {
                 work = '%s/'
                 with open(work + 'source', 'rb') as f:
                     source = f.read()
-                with open(work + 'meta', encoding='utf-8') as f:
+                with open(work + 'meta', encoding='utf-8', newline='') as f:
                     kind, filename = f.read().split('\\n', 1)
                 if kind == 'text':
                     source = source.decode('utf-8')
@@ -95,20 +114,22 @@ public final class CodeCache {
             """
                     .formatted(WORK, COMPILE_FLAGS);
 
-    /**
-     * One cache per image, so that every sandbox restored from it (pooled or not) shares it. Weak
-     * keys: the cache goes with its image. The one piece of static mutable state here, because the
-     * image is the only thing those sandboxes share; guarded by the class.
-     */
-    private static final Map<InterpreterState, CodeCache> BY_IMAGE = new WeakHashMap<>();
+    private final byte[] buildId = ModuleIdentity.current();
 
-    /** Weak: the map's value must not keep its key alive. */
-    private final WeakReference<InterpreterState> image;
+    /** The compiler's one thread: daemon, ended by {@link #close()}. */
+    private final ThreadPoolExecutor worker;
 
-    private final PackageLayer packages;
-    private final byte[] buildId;
+    // All guarded by this.
+    /** The image the cache serves (weak: the cache must not keep it alive); null until bound. */
+    private WeakReference<InterpreterState> image;
 
-    // Guarded by this.
+    private PackageLayer packages;
+    private boolean closed;
+
+    /** Whether a drain is queued or running: a new one starts only when none is. */
+    private boolean draining;
+
+    private SandboxRuntime compiler;
     private final LinkedHashMap<Key, byte[]> entries = new LinkedHashMap<>(16, 0.75f, true);
     private final LinkedHashMap<Key, Boolean> sightings = new LinkedHashMap<>(16, 0.75f, true);
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
@@ -116,12 +137,8 @@ public final class CodeCache {
     private long hits;
     private long misses;
 
-    private final ThreadPoolExecutor worker;
-
-    private CodeCache(InterpreterState image, PackageLayer packages) {
-        this.image = new WeakReference<>(image);
-        this.packages = packages;
-        this.buildId = ModuleIdentity.current();
+    /** A cache of its own (a pool's, or one a host hands to its sandboxes); close it after them. */
+    public CodeCache() {
         this.worker =
                 new ThreadPoolExecutor(
                         0,
@@ -137,40 +154,34 @@ public final class CodeCache {
     }
 
     /**
-     * The cache of sandboxes restored from {@code image} with {@code packages} (or none); {@code
-     * null} for a sandbox booted without an image.
+     * Binds the cache to the image of a sandbox about to use it, the compiler to be restored from
+     * {@code image} with the image's own {@code imagePackages} (or none); the first call binds.
+     * False, and the sandbox compiles everything itself, when the cache serves another image or is
+     * closed.
      */
-    static CodeCache of(InterpreterState image, PackageLayer packages) {
-        if (image == null) {
-            return null;
+    synchronized boolean bind(InterpreterState image, PackageLayer imagePackages) {
+        if (closed || image == null) {
+            return false;
         }
-        synchronized (CodeCache.class) {
-            return BY_IMAGE.computeIfAbsent(image, i -> new CodeCache(i, packages));
+        InterpreterState bound = this.image == null ? null : this.image.get();
+        if (bound == null) {
+            this.image = new WeakReference<>(image);
+            this.packages = imagePackages;
+            return true;
         }
+        return bound == image && Objects.equals(packages, imagePackages);
     }
 
-    /** The key of a source: text ({@code source} null) or a script's bytes. */
-    Key key(String code, byte[] source, String filename) {
+    /** The key of a source: {@code text} (UTF-8 of a text source) or a script's bytes. */
+    Key key(byte[] text, byte[] source, String filename) {
         MessageDigest sha = sha256();
         sha.update(buildId);
         sha.update(ByteUtil.intBytes(COMPILE_FLAGS));
         byte[] name = filename.getBytes(StandardCharsets.UTF_8);
         sha.update(ByteUtil.intBytes(name.length));
         sha.update(name);
-        if (source != null) {
-            sha.update((byte) 'b');
-            sha.update(source);
-        } else {
-            // UTF-16 code units: lossless, unlike UTF-8 for a lone surrogate.
-            sha.update((byte) 't');
-            byte[] units = new byte[code.length() * 2];
-            for (int i = 0; i < code.length(); i++) {
-                char c = code.charAt(i);
-                units[2 * i] = (byte) (c >>> 8);
-                units[2 * i + 1] = (byte) c;
-            }
-            sha.update(units);
-        }
+        sha.update((byte) (source != null ? 'b' : 't'));
+        sha.update(source != null ? source : text);
         return new Key(sha.digest());
     }
 
@@ -179,15 +190,21 @@ public final class CodeCache {
      * second miss queues it for the compiler.
      */
     byte[] lookup(String code, byte[] source, String filename) {
-        int length = source != null ? source.length : code.length();
-        if (length > MAX_SOURCE_BYTES
-                || hasLoneSurrogate(filename)
-                || (source == null && hasLoneSurrogate(code))) {
+        if (hasLoneSurrogate(filename) || (source == null && hasLoneSurrogate(code))) {
             return null; // such text cannot travel to the compiler as UTF-8 unchanged
         }
-        Key key = key(code, source, filename);
+        if (source == null && utf8Length(code) > MAX_SOURCE_BYTES
+                || source != null && source.length > MAX_SOURCE_BYTES) {
+            return null;
+        }
+        // Lossless now (no lone surrogate): the one copy, for the key and, if queued, the compiler.
+        byte[] text = source == null ? code.getBytes(StandardCharsets.UTF_8) : null;
+        Key key = key(text, source, filename);
         boolean start;
         synchronized (this) {
+            if (closed) {
+                return null;
+            }
             byte[] found = entries.get(key);
             if (found != null) {
                 hits++;
@@ -206,14 +223,30 @@ public final class CodeCache {
                     || pending.stream().anyMatch(p -> p.key.equals(key))) {
                 return null;
             }
-            byte[] bytesOfSource = source != null ? source : code.getBytes(StandardCharsets.UTF_8);
-            start = pending.isEmpty();
-            pending.add(new Pending(key, source == null, bytesOfSource, filename));
+            pending.add(new Pending(key, source == null, source != null ? source : text, filename));
+            start = !draining;
+            draining = true;
         }
         if (start) {
-            worker.execute(this::drain);
+            try {
+                worker.execute(this::drain);
+            } catch (RejectedExecutionException closedMeanwhile) {
+                synchronized (this) {
+                    draining = false;
+                    pending.clear();
+                }
+            }
         }
         return null;
+    }
+
+    private static int utf8Length(String text) {
+        long length = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            length += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
+        }
+        return (int) Math.min(length, Integer.MAX_VALUE); // a pair: 2 + 2 = 4 bytes
     }
 
     private static boolean hasLoneSurrogate(String text) {
@@ -230,45 +263,72 @@ public final class CodeCache {
         return false;
     }
 
-    /** The entry for the source, without counting or sighting it (for tests). */
-    byte[] lookupOnly(String code, byte[] source, String filename) {
-        Key key = key(code, source, filename);
+    /** The entry for a text source, without counting or sighting it (for tests). */
+    byte[] lookupOnly(String code, String filename) {
+        Key key = key(code.getBytes(StandardCharsets.UTF_8), null, filename);
         synchronized (this) {
             return entries.get(key);
         }
     }
 
-    /** Hits and misses so far (for tests and measurements). */
+    /** Hits, misses, entries and bytes so far (for tests and measurements). */
     synchronized long[] counts() {
         return new long[] {hits, misses, entries.size(), bytes};
     }
 
-    /** Compiles the queued sources in one compiler sandbox, then closes it. */
+    /**
+     * Ends the compiler (a compilation in flight included) and its thread, and drops the entries;
+     * sandboxes still using the cache compile everything themselves from then on. Idempotent.
+     */
+    @Override
+    public void close() {
+        SandboxRuntime running;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            pending.clear();
+            entries.clear();
+            sightings.clear();
+            bytes = 0;
+            running = compiler;
+        }
+        worker.shutdownNow();
+        if (running != null) {
+            running.close();
+        }
+    }
+
+    /**
+     * Compiles the queued sources in one compiler sandbox, then closes it. Whatever one source does
+     * (a failure, an {@link Error}) ends only that source's compilation: the queue always drains
+     * and {@code draining} is always cleared, or no compilation would ever start again.
+     */
     private void drain() {
-        SandboxRuntime compiler = null;
+        boolean emptied = false;
         try {
             while (true) {
                 Pending next;
+                InterpreterState restoreFrom;
                 synchronized (this) {
-                    next = pending.peek();
-                }
-                InterpreterState restoreFrom = image.get();
-                if (next == null || restoreFrom == null) {
-                    return;
+                    next = closed ? null : pending.peek();
+                    restoreFrom = image == null ? null : image.get();
+                    if (next == null || restoreFrom == null) {
+                        pending.clear();
+                        draining = false;
+                        emptied = true;
+                        return;
+                    }
                 }
                 try {
-                    if (compiler == null || !compiler.isUsable()) {
-                        if (compiler != null) {
-                            compiler.close();
-                        }
-                        compiler = SandboxRuntime.start(compilerSpec(restoreFrom));
-                    }
-                    byte[] data = compile(compiler, next);
+                    byte[] data = compile(restoreFrom, next);
                     if (data.length > 0) {
                         store(next.key, data);
                     }
-                } catch (RuntimeException failed) {
-                    // A sandbox that cannot start or compile leaves the guest compiling itself.
+                } catch (Throwable failed) {
+                    // A compiler that cannot start or compile leaves the guest compiling itself;
+                    // an unusable one is replaced for the next source.
                 } finally {
                     synchronized (this) {
                         pending.poll();
@@ -276,38 +336,70 @@ public final class CodeCache {
                 }
             }
         } finally {
-            if (compiler != null) {
-                compiler.close();
+            SandboxRuntime done;
+            synchronized (this) {
+                if (!emptied) {
+                    draining = false; // an Error escaped the loop: let the next lookup restart
+                }
+                done = compiler;
+                compiler = null;
+            }
+            if (done != null) {
+                done.close();
             }
         }
     }
 
-    private SandboxSpec compilerSpec(InterpreterState restoreFrom) {
-        return SandboxSpec.builder()
-                .limits(COMPILER_LIMITS)
-                .image(restoreFrom)
-                .packages(packages)
-                .codeCache(false) // it compiles its own routine: nothing to look up
-                .build();
-    }
-
-    private static byte[] compile(SandboxRuntime compiler, Pending source) {
-        compiler.files().write(WORK + "/source", source.source);
-        compiler.files()
-                .write(
-                        WORK + "/meta",
-                        ((source.text ? "text" : "bytes") + "\n" + source.filename)
-                                .getBytes(StandardCharsets.UTF_8));
+    private byte[] compile(InterpreterState restoreFrom, Pending source) {
+        SandboxRuntime sandbox;
+        synchronized (this) {
+            sandbox = compiler;
+        }
+        if (sandbox == null || !sandbox.isUsable()) {
+            if (sandbox != null) {
+                sandbox.close();
+            }
+            PackageLayer imagePackages;
+            synchronized (this) {
+                imagePackages = packages;
+            }
+            sandbox =
+                    SandboxRuntime.start(
+                            SandboxSpec.builder()
+                                    .limits(COMPILER_LIMITS)
+                                    .image(restoreFrom)
+                                    .packages(imagePackages)
+                                    .build()); // no code cache: it compiles its own routine
+            boolean keep;
+            synchronized (this) {
+                keep = !closed;
+                compiler = keep ? sandbox : null;
+            }
+            if (!keep) {
+                sandbox.close();
+                return new byte[0];
+            }
+        }
+        SandboxFiles files = sandbox.files();
+        // A compilation that ends before writing must not leave the previous source's code here.
+        if (files.exists(WORK + "/code")) {
+            files.delete(WORK + "/code");
+        }
+        files.write(WORK + "/source", source.source);
+        files.write(
+                WORK + "/meta",
+                ((source.text ? "text" : "bytes") + "\n" + source.filename)
+                        .getBytes(StandardCharsets.UTF_8));
         try {
-            compiler.submit(COMPILE, COMPILER_LIMITS).get();
+            sandbox.submit(COMPILE, COMPILER_LIMITS).get();
         } catch (Exception failed) {
             return new byte[0];
         }
-        return compiler.files().read(WORK + "/code");
+        return files.exists(WORK + "/code") ? files.read(WORK + "/code") : new byte[0];
     }
 
     private synchronized void store(Key key, byte[] data) {
-        if (data.length > MAX_BYTES / 4 || entries.containsKey(key)) {
+        if (closed || data.length > MAX_ENTRY_BYTES || entries.containsKey(key)) {
             return;
         }
         entries.put(key, data);

@@ -86,7 +86,10 @@ public final class SandboxRuntime implements AutoCloseable {
                         new NetBridge(net, () -> environment.wasi()),
                         GuestEnvironment.environment(spec, secrets),
                         spec.packages == null ? List.of() : GuestLayers.sysPathOf(spec.packages),
-                        spec.codeCache ? CodeCache.of(spec.image, spec.packages) : null);
+                        spec.codeCache != null
+                                        && spec.codeCache.bind(spec.image, spec.codeCachePackages)
+                                ? spec.codeCache
+                                : null);
         this.stdin = spec.stdin == null ? null : new StdinPump(spec.stdin, "eryx-stdin-" + id);
         this.output = new OutputDelivery("eryx-output-" + id);
         this.notifier = new ExecutionNotifier(spec.executionListeners);

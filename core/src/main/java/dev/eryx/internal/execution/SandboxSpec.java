@@ -96,10 +96,13 @@ public final class SandboxSpec {
     final List<ExecutionListener> executionListeners;
 
     /**
-     * Whether executions use the image's {@link CodeCache}: only for an image of the host's (never
-     * a saved state, in which user code ran), and not in the cache's own compiler.
+     * The {@link CodeCache} executions use, or null: only for an image of the host's (never a saved
+     * state, in which user code ran), and never in a cache's own compiler.
      */
-    final boolean codeCache;
+    final CodeCache codeCache;
+
+    /** The image's own packages, the ones the cache's compiler gets (never the sandbox's). */
+    final PackageLayer codeCachePackages;
 
     private SandboxSpec(Builder b) {
         this.limits = b.limits;
@@ -126,6 +129,7 @@ public final class SandboxSpec {
         this.restoredPlaceholders = Map.copyOf(b.restoredPlaceholders);
         this.executionListeners = List.copyOf(b.executionListeners);
         this.codeCache = b.codeCache;
+        this.codeCachePackages = b.codeCachePackages;
     }
 
     /**
@@ -173,14 +177,17 @@ public final class SandboxSpec {
         private final List<SecretValue> secrets = new ArrayList<>();
         private Map<String, String> restoredPlaceholders = Map.of();
         private final List<ExecutionListener> executionListeners = new ArrayList<>();
-        private boolean codeCache;
+        private CodeCache codeCache;
+        private PackageLayer codeCachePackages;
 
         /**
-         * Whether executions use the image's {@link CodeCache}; default false. Only for an image no
-         * user code ran in: the cache's compiler is restored from it.
+         * The {@link CodeCache} executions use (null: none, the default), whose compiler is
+         * restored from this spec's image with {@code imagePackages}, the packages the image was
+         * captured with (null: none). Only for an image no user code ran in.
          */
-        public Builder codeCache(boolean use) {
-            this.codeCache = use;
+        public Builder codeCache(CodeCache cache, PackageLayer imagePackages) {
+            this.codeCache = cache;
+            this.codeCachePackages = imagePackages;
             return this;
         }
 

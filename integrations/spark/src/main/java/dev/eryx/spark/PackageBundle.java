@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
@@ -89,24 +90,22 @@ final class PackageBundle implements Serializable {
     /**
      * The packages, read from this executor's copy of the files under {@code root} (written once
      * per executor and digest; a copy another task of this JVM, or an earlier executor on the same
-     * machine, wrote is reused) and precompiled, so that no row compiles a module.
+     * machine, wrote is reused once its files are checked against the bundle's) and precompiled, so
+     * that no row compiles a module.
      */
     PythonPackages materialize(Path root) {
         Path dir = root.resolve("eryx-spark-packages-" + sha256);
         try {
-            if (!Files.isDirectory(dir)) {
+            if (!Files.isDirectory(dir) || !matches(dir)) {
                 Files.createDirectories(root);
                 Path staging = Files.createTempDirectory(root, "eryx-spark-staging-");
                 write(staging);
-                try {
-                    Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
-                } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException raced) {
-                    deleteTree(staging); // another JVM on this machine wrote the same files
-                } catch (IOException e) {
-                    if (!Files.isDirectory(dir)) {
-                        throw e;
-                    }
-                    deleteTree(staging);
+                if (Files.isDirectory(dir)) {
+                    // Not what this digest names (changed, or left half-written by a copy that
+                    // could not move atomically): this JVM keeps its own copy.
+                    dir = staging;
+                } else {
+                    dir = publish(staging, dir);
                 }
             }
         } catch (IOException e) {
@@ -119,6 +118,57 @@ final class PackageBundle implements Serializable {
             paths.add(dir.resolve(Integer.toString(i)).resolve(source.fileName()));
         }
         return PythonPackages.builder().add(paths).precompile().build();
+    }
+
+    /**
+     * Moves {@code staging} to {@code dir}, where other JVMs of the machine look for it: the
+     * directory to read, {@code staging} itself when the move cannot be atomic (a half-moved tree
+     * must never be found under the digest's name) or another JVM's copy won the race.
+     */
+    private Path publish(Path staging, Path dir) throws IOException {
+        try {
+            Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+            return dir;
+        } catch (AtomicMoveNotSupportedException notAtomic) {
+            return staging;
+        } catch (FileAlreadyExistsException raced) {
+            // Another JVM on this machine wrote the same files; use it if it holds them.
+        } catch (IOException e) {
+            if (!Files.isDirectory(dir)) {
+                throw e;
+            }
+        }
+        if (matches(dir)) {
+            deleteTree(staging);
+            return dir;
+        }
+        return staging;
+    }
+
+    /** Whether {@code dir} holds exactly the bundle's files (written by another task or JVM). */
+    private boolean matches(Path dir) throws IOException {
+        for (int i = 0; i < sources.size(); i++) {
+            Source source = sources.get(i);
+            Path base = dir.resolve(Integer.toString(i));
+            Path top = source.directory() ? base.resolve(source.fileName()) : base;
+            int count = 0;
+            for (Map.Entry<String, byte[]> file : source.files().entrySet()) {
+                Path path = top.resolve(file.getKey());
+                if (!Files.isRegularFile(path)
+                        || !Arrays.equals(Files.readAllBytes(path), file.getValue())) {
+                    return false;
+                }
+                count++;
+            }
+            if (Files.isDirectory(top)) {
+                try (Stream<Path> walk = Files.walk(top)) {
+                    if (walk.filter(Files::isRegularFile).count() != count) {
+                        return false; // extra files could be imported
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     private void write(Path staging) throws IOException {

@@ -40,7 +40,6 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-        ExecutorPools.Entry pool = ExecutorPools.pool(config, packages);
         TaskContext task = TaskContext.get();
         AtomicReference<ExecutionHandle> running = new AtomicReference<>();
         if (task != null) {
@@ -54,8 +53,10 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
                         }
                     });
         }
-        RowRun run = new RowRun(pool, task, running);
         return new Iterator<>() {
+            /** Made by the first row: an empty partition builds no pool. */
+            private RowRun run;
+
             @Override
             public boolean hasNext() {
                 return rows.hasNext();
@@ -63,7 +64,11 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
 
             @Override
             public Row next() {
-                return evaluate(rows.next(), run);
+                Row row = rows.next();
+                if (run == null) {
+                    run = new RowRun(config, packages, task, running);
+                }
+                return evaluate(row, run);
             }
         };
     }
@@ -76,7 +81,7 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
         ResourceLimits limits =
                 config.limits()
                         .forRow(
-                                run.pool.limits(),
+                                run.jobLimits,
                                 integral(row, columns.timeout()),
                                 integral(row, columns.fuel()));
         Object[] out = run.evaluate(code, test, expected, limits);
@@ -97,15 +102,26 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
 
     /** Runs rows for one task; one row at a time, on the task's thread. */
     static final class RowRun {
-        private final ExecutorPools.Entry pool;
+        private final EvaluationConfig config;
+        private final Broadcast<PackageBundle> packages;
+        private final ResourceLimits jobLimits;
         private final TaskContext task;
         private final AtomicReference<ExecutionHandle> running;
 
+        /** The pool of the row being run, leased for it (see {@link ExecutorPools.Entry}). */
+        private ExecutorPools.Entry pool;
+
+        /** Set when the task's thread was interrupted during a row: the task ends after it. */
+        private boolean interrupted;
+
         RowRun(
-                ExecutorPools.Entry pool,
+                EvaluationConfig config,
+                Broadcast<PackageBundle> packages,
                 TaskContext task,
                 AtomicReference<ExecutionHandle> running) {
-            this.pool = pool;
+            this.config = config;
+            this.packages = packages;
+            this.jobLimits = config.limits().toLimits();
             this.task = task;
             this.running = running;
         }
@@ -127,12 +143,25 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
             }
             Outcome candidate;
             Check check = null;
-            try (PooledSandbox lent = acquire()) {
-                String nonce = test == null ? null : TestReports.nonce();
-                candidate = run(lent, code, limits);
-                if (test != null) {
-                    check = test(lent, candidate, nonce, test, limits);
+            pool = ExecutorPools.lease(config, packages);
+            try {
+                PooledSandbox lent = acquire();
+                try {
+                    String nonce = test == null ? null : TestReports.nonce();
+                    candidate = run(lent, code, limits);
+                    if (test != null) {
+                        check = test(lent, candidate, nonce, test, remaining(limits, candidate));
+                        candidate = candidate.plus(check.outcome);
+                    }
+                } finally {
+                    // A set interrupt flag would make the pool's reset fail and discard the
+                    // sandbox: clear it while the sandbox goes back, the task ends after.
+                    interrupted |= Thread.interrupted();
+                    lent.close();
                 }
+            } finally {
+                ExecutorPools.release(pool);
+                pool = null;
             }
             // The sandbox is back in the pool (reset, or discarded if it crashed).
             killIfInterrupted();
@@ -179,6 +208,12 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
             } finally {
                 pool.reports().close(nonce);
             }
+            Check judged = judge(report, outcome);
+            return new Check(judged.passed, judged.detail, outcome);
+        }
+
+        /** What the test's execution and its reports say about the candidate. */
+        private static Check judge(TestReports.Report report, Outcome outcome) {
             int valid = report.count();
             if (outcome.callbacks > valid) {
                 return new Check(
@@ -246,8 +281,30 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
                 } catch (PoolExhaustedException busy) {
                     // Every sandbox is lent (poolSize below the task slots): wait on, but notice
                     // a kill meanwhile.
+                } catch (EryxException failed) {
+                    if (Thread.interrupted()) { // interrupted while waiting: killed
+                        interrupted = true;
+                        killIfInterrupted();
+                    }
+                    throw failed;
                 }
             }
+        }
+
+        /**
+         * The limits of the row's test: what the candidate left of the row's timeout and fuel (at
+         * least 1 ms and 1 unit), so that a row never runs longer than its own limits in total.
+         */
+        static ResourceLimits remaining(ResourceLimits row, Outcome candidate) {
+            ResourceLimits.Builder left = row.toBuilder();
+            if (row.executionTimeout() != null) {
+                long ms = row.executionTimeout().toMillis() - candidate.durationMs;
+                left.executionTimeout(java.time.Duration.ofMillis(Math.max(1, ms)));
+            }
+            if (row.maxFuel() != ResourceLimits.UNLIMITED) {
+                left.maxFuel(Math.max(1, row.maxFuel() - candidate.fuel));
+            }
+            return left.build();
         }
 
         /** One execution, its outcome whatever happened; cancelled when the task is killed. */
@@ -264,12 +321,12 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
             }
             CompletableFuture<ExecutionResult> future = handle.toCompletableFuture();
             try {
-                return Outcome.of(future.get());
+                return ownInterrupt(Outcome.of(future.get()));
             } catch (ExecutionException e) {
-                return Outcome.of(e.getCause() == null ? e : e.getCause());
+                return ownInterrupt(Outcome.of(e.getCause() == null ? e : e.getCause()));
             } catch (InterruptedException e) {
                 // Spark interrupts the task thread on a kill with interruptOnCancel: stop the
-                // guest, wait for it to end (promptly: cancel stops it), keep the status.
+                // guest and wait for it to end (promptly: cancel stops it).
                 handle.cancel();
                 Outcome outcome;
                 try {
@@ -277,7 +334,7 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
                 } catch (CompletionException | java.util.concurrent.CancellationException ended) {
                     outcome = Outcome.of(ended.getCause() == null ? ended : ended.getCause());
                 }
-                Thread.currentThread().interrupt();
+                interrupted = true; // the task ends once the sandbox is back (see evaluate)
                 return outcome;
             } catch (RuntimeException e) {
                 return Outcome.of(e);
@@ -286,11 +343,25 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
             }
         }
 
+        /**
+         * A {@code KeyboardInterrupt} the guest raised itself is its own error, not a cancellation:
+         * only a killed task cancels.
+         */
+        private Outcome ownInterrupt(Outcome outcome) {
+            boolean killed = interrupted || (task != null && task.isInterrupted());
+            if (outcome.verdict == Verdict.CANCELLED
+                    && "KeyboardInterrupt".equals(outcome.errorType)
+                    && !killed) {
+                return outcome.withVerdict(Verdict.PYTHON_ERROR);
+            }
+            return outcome;
+        }
+
         private void killIfInterrupted() {
             if (task != null) {
                 task.killTaskIfInterrupted();
             }
-            if (Thread.currentThread().isInterrupted()) {
+            if (interrupted || Thread.interrupted()) {
                 throw new TaskKilledException("the task's thread was interrupted");
             }
         }
@@ -303,8 +374,16 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
         }
     }
 
-    /** What the host-side check of a row found. */
-    private record Check(boolean passed, String detail) {}
+    /**
+     * What the host-side check of a row found.
+     *
+     * @param outcome the test's execution, or null when none ran
+     */
+    private record Check(boolean passed, String detail, Outcome outcome) {
+        Check(boolean passed, String detail) {
+            this(passed, detail, null);
+        }
+    }
 
     /** One execution's columns. */
     private record Outcome(
@@ -316,6 +395,27 @@ final class PartitionEvaluator implements MapPartitionsFunction<Row, Row> {
             long durationMs,
             long fuel,
             int callbacks) {
+
+        Outcome withVerdict(Verdict other) {
+            return new Outcome(
+                    stdout, stderr, result, other, errorType, durationMs, fuel, callbacks);
+        }
+
+        /** The candidate's columns with the test's time and fuel added: the row's totals. */
+        Outcome plus(Outcome test) {
+            if (test == null) {
+                return this;
+            }
+            return new Outcome(
+                    stdout,
+                    stderr,
+                    result,
+                    verdict,
+                    errorType,
+                    durationMs + test.durationMs,
+                    fuel + test.fuel,
+                    callbacks);
+        }
 
         static Outcome of(ExecutionResult r) {
             Verdict verdict = Verdict.of(r);

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 
-/** How many sandboxes an executor's pool holds by default: its task slots. */
+/** How many sandboxes an executor's pool holds by default, and the memory they may take. */
 class ExecutorPoolsTest {
     private static final int PROCESSORS = Runtime.getRuntime().availableProcessors();
 
@@ -31,6 +31,21 @@ class ExecutorPoolsTest {
                 ExecutorPools.slots(
                         conf("yarn").set("spark.executor.cores", "1").set("spark.task.cpus", "2")));
         assertEquals(PROCESSORS, ExecutorPools.slots(null)); // outside Spark
+        // YARN and Kubernetes give an executor one core unless told otherwise.
+        assertEquals(1, ExecutorPools.slots(conf("yarn")));
+        assertEquals(1, ExecutorPools.slots(conf("k8s://https://kube:6443")));
+        assertEquals(4, ExecutorPools.slots(conf("k8s://x").set("spark.executor.cores", "4")));
+    }
+
+    @Test
+    void sandboxesGetSparksUserMemory() {
+        long heap = Runtime.getRuntime().maxMemory();
+        assertEquals(
+                (long) ((heap - (300L << 20)) * 0.4), ExecutorPools.budgetBytes(conf("local[2]")));
+        assertEquals(
+                (long) ((heap - (300L << 20)) * 0.75),
+                ExecutorPools.budgetBytes(conf("yarn").set("spark.memory.fraction", "0.25")));
+        assertEquals(heap / 2, ExecutorPools.budgetBytes(null)); // outside Spark
     }
 
     private static SparkConf conf(String master) {

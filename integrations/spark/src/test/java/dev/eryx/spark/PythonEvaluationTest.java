@@ -1,7 +1,6 @@
 package dev.eryx.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -436,18 +434,38 @@ class PythonEvaluationTest {
     @Test
     void perRowLimitsAreClampedToTheJobsMaxima() {
         String loop = "i = 0\nwhile True:\n    i += 1\n";
-        ResourceLimits job =
+        // Fuel rows under a 60 s timeout: on a loaded machine 3 M of fuel must not time out.
+        ResourceLimits fuelJob =
                 LIMITS.toBuilder()
                         .maxFuel(3_000_000L)
-                        .executionTimeout(Duration.ofSeconds(3))
+                        .executionTimeout(Duration.ofSeconds(60))
                         .build();
-        List<Row> rows =
+        List<Row> fuelRows =
                 List.of(
                         limited(0, loop, 1_000_000L, null), // below the maximum: its own
                         limited(1, loop, 50_000_000_000L, null), // above: the job's
                         limited(2, loop, null, null), // none: the job's
-                        limited(3, loop, -5L, null), // nonsense: at least 1
-                        // A timeout below the job's ends a loop with fuel to spare.
+                        limited(3, loop, -5L, null)); // nonsense: at least 1
+        List<Row> fuel =
+                evaluate(
+                        fuelRows,
+                        2,
+                        PythonEvaluation.builder()
+                                .fuelColumn("row_fuel")
+                                .timeoutColumn("row_timeout")
+                                .limits(fuelJob)
+                                .build());
+        assertEquals(
+                List.of("fuel", "fuel", "fuel", "fuel"),
+                fuel.stream().map(r -> (String) r.getAs("verdict")).toList());
+        assertEquals(1_000_000L, (long) fuel.get(0).getAs("fuel"));
+        assertEquals(3_000_000L, (long) fuel.get(1).getAs("fuel"));
+        assertEquals(3_000_000L, (long) fuel.get(2).getAs("fuel"));
+        assertEquals(1L, (long) fuel.get(3).getAs("fuel"));
+        ResourceLimits timeJob = LIMITS.toBuilder().executionTimeout(Duration.ofSeconds(3)).build();
+        List<Row> timeRows =
+                List.of(
+                        // A timeout below the job's ends a sleep early.
                         limited(4, "import time\ntime.sleep(20)\n", null, 300L),
                         // One above the job's is the job's.
                         limited(5, "import time\ntime.sleep(20)\n", null, 600_000L),
@@ -458,32 +476,70 @@ class PythonEvaluationTest {
                                 600_000L));
         List<Row> out =
                 evaluate(
-                        rows,
+                        timeRows,
                         2,
                         PythonEvaluation.builder()
                                 .fuelColumn("row_fuel")
                                 .timeoutColumn("row_timeout")
-                                .limits(job)
+                                .limits(timeJob)
                                 .build());
         assertEquals(
-                List.of("fuel", "fuel", "fuel", "fuel", "timeout", "timeout", "ok"),
+                List.of("timeout", "timeout", "ok"),
                 out.stream().map(r -> (String) r.getAs("verdict")).toList());
-        assertEquals(1_000_000L, (long) out.get(0).getAs("fuel"));
-        assertEquals(3_000_000L, (long) out.get(1).getAs("fuel"));
-        assertEquals(3_000_000L, (long) out.get(2).getAs("fuel"));
-        assertEquals(1L, (long) out.get(3).getAs("fuel"));
-        long slept = out.get(4).getAs("duration_ms");
+        long slept = out.get(0).getAs("duration_ms");
         assertTrue(slept >= 300 && slept < 3_000, () -> "ran " + slept + " ms");
-        long capped = out.get(5).getAs("duration_ms");
+        long capped = out.get(1).getAs("duration_ms");
         assertTrue(capped >= 3_000 && capped < 15_000, () -> "ran " + capped + " ms");
-        assertEquals("slept\n", out.get(6).getAs("stdout"));
+        assertEquals("slept\n", out.get(2).getAs("stdout"));
     }
 
     @Test
-    void badArgumentsFailBeforeAnyJobRuns() {
+    void theTestGetsWhatTheCandidateLeftAndTheRowReportsTotals() {
+        ResourceLimits fuelJob =
+                LIMITS.toBuilder()
+                        .maxFuel(3_000_000L)
+                        .executionTimeout(Duration.ofSeconds(60))
+                        .build();
+        List<Row> rows =
+                List.of(
+                        row(0, "x = sum(range(1000))\n", "while True:\n    pass\n", null),
+                        // Raised by the guest, not a kill: its own error.
+                        row(1, "raise KeyboardInterrupt\n", null, null),
+                        row(2, "raise MemoryError\n", null, null));
+        List<Row> out =
+                evaluate(
+                        rows,
+                        1,
+                        PythonEvaluation.builder().testColumn("test").limits(fuelJob).build());
+        assertEquals("ok", out.get(0).getAs("verdict"), out.get(0)::toString);
+        assertPassed(out.get(0), false, "the test ended with fuel: fuel");
+        // The candidate's fuel and the test's: the row's 3 M, not 3 M for each.
+        assertEquals(3_000_000L, (long) out.get(0).getAs("fuel"));
+        assertEquals("python_error", out.get(1).getAs("verdict"), out.get(1)::toString);
+        assertEquals("KeyboardInterrupt", out.get(1).getAs("error_type"));
+        assertEquals("memory", out.get(2).getAs("verdict"), out.get(2)::toString);
+
+        ResourceLimits timeJob = LIMITS.toBuilder().executionTimeout(Duration.ofSeconds(3)).build();
+        List<Row> slow =
+                evaluate(
+                        List.of(
+                                row(
+                                        3,
+                                        "import time\ntime.sleep(1.5)\n",
+                                        "import time\ntime.sleep(20)\n",
+                                        null)),
+                        1,
+                        PythonEvaluation.builder().testColumn("test").limits(timeJob).build());
+        assertEquals("ok", slow.get(0).getAs("verdict"), slow.get(0)::toString);
+        assertPassed(slow.get(0), false, "the test ended with timeout: timeout");
+        long total = slow.get(0).getAs("duration_ms");
+        // Both within the row's 3 s: not 1.5 s for the candidate and 3 s more for the test.
+        assertTrue(total >= 2_900 && total < 4_500, () -> "ran " + total + " ms");
+    }
+
+    @Test
+    void badArgumentsFailInBuildOrTransform() {
         Dataset<Row> input = spark.createDataFrame(List.of(row(0, "pass", null, null)), SCHEMA);
-        awaitListenerBus();
-        int jobsBefore = TASKS.jobs.get();
         IllegalArgumentException missing =
                 assertThrows(
                         IllegalArgumentException.class,
@@ -513,7 +569,7 @@ class PythonEvaluationTest {
                                         .transform(input));
         assertEquals(
                 "fuelColumn names the column expected of type string; it must be an"
-                        + " integral number (bigint or int) column",
+                        + " integral number (bigint, int, smallint or tinyint) column",
                 integral.getMessage());
         IllegalArgumentException clash =
                 assertThrows(
@@ -531,8 +587,62 @@ class PythonEvaluationTest {
                         () -> PythonEvaluation.builder().testColumn("code").build());
         assertEquals("the column code is given two roles; each needs its own", twice.getMessage());
         assertThrows(IllegalArgumentException.class, () -> PythonEvaluation.builder().poolSize(0));
-        awaitListenerBus();
-        assertEquals(jobsBefore, TASKS.jobs.get(), "no job ran");
+        // Names match as Spark's analysis matches them: case-insensitively by default.
+        IllegalArgumentException upper =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                PythonEvaluation.builder()
+                                        .build()
+                                        .transform(input.withColumnRenamed("test", "VERDICT")));
+        assertTrue(
+                upper.getMessage().startsWith("the input already has a column named verdict"),
+                upper::getMessage);
+        PythonEvaluation.builder().codeColumn("CODE").build().transform(input);
+        assertEquals(
+                "limits: maxMemoryBytes is 16777216; a sandbox needs at least 48 MiB (CPython's"
+                        + " image alone takes about 40)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        PythonEvaluation.builder()
+                                                .limits(
+                                                        LIMITS.toBuilder()
+                                                                .maxMemoryBytes(16L << 20)
+                                                                .build())
+                                                .build())
+                        .getMessage());
+        assertEquals(
+                "limits: maxCallbackInvocations is 0, but a testColumn reports through a callback;"
+                        + " allow at least 1",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        PythonEvaluation.builder()
+                                                .testColumn("test")
+                                                .limits(
+                                                        LIMITS.toBuilder()
+                                                                .maxCallbackInvocations(0)
+                                                                .build())
+                                                .build())
+                        .getMessage());
+        PythonEvaluation.builder() // without a test, no callback is needed
+                .limits(LIMITS.toBuilder().maxCallbackInvocations(0).build())
+                .build();
+        assertEquals(
+                "limits: no executionTimeout and unlimited maxFuel would let a row run forever;"
+                        + " set at least one",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        PythonEvaluation.builder()
+                                                .limits(
+                                                        LIMITS.toBuilder()
+                                                                .executionTimeout(null)
+                                                                .maxFuel(ResourceLimits.UNLIMITED)
+                                                                .build())
+                                                .build())
+                        .getMessage());
         assertEquals(
                 PythonEvaluation.outputColumns(),
                 List.of(PythonEvaluation.builder().build().transform(input).columns())
@@ -572,47 +682,90 @@ class PythonEvaluationTest {
     }
 
     @Test
-    void aKilledTaskCancelsItsExecutionAndThePoolStaysUsable() throws Exception {
+    void aKilledTaskCancelsItsExecutionAndOneWaitingForTheSandboxStops() throws Exception {
+        killTwoTasks(false);
+    }
+
+    @Test
+    void aKilledTaskWhoseThreadIsInterruptedGivesItsSandboxBackUsable() throws Exception {
+        killTwoTasks(true);
+    }
+
+    /**
+     * Two tasks, one sandbox: one runs a loop that never ends, the other waits for the sandbox.
+     * Cancelling the job kills both promptly, the sandbox goes back reset (not discarded), and the
+     * pool serves the next row.
+     */
+    private static void killTwoTasks(boolean interruptOnCancel) throws Exception {
         PythonEvaluation forever =
                 PythonEvaluation.builder()
+                        .poolSize(1)
                         .limits(
                                 LIMITS.toBuilder()
                                         .maxFuel(ResourceLimits.UNLIMITED)
                                         .executionTimeout(Duration.ofMinutes(10))
                                         .build())
                         .build();
-        Dataset<Row> loop =
-                spark.createDataFrame(
-                        List.of(row(0, "while True:\n    pass\n", null, null)), SCHEMA);
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        sc.setJobGroup("eryx-kill", "a row that loops forever", false);
+        Dataset<Row> loops =
+                spark.createDataFrame(
+                        sc.parallelize(
+                                List.of(
+                                        row(0, "while True:\n    pass\n", null, null),
+                                        row(1, "while True:\n    pass\n", null, null)),
+                                2),
+                        SCHEMA);
+        String group = "eryx-kill-" + interruptOnCancel;
+        sc.setJobGroup(group, "rows that loop forever", interruptOnCancel);
         Future<List<Row>> job;
         try {
-            job = forever.transform(loop).toJavaRDD().collectAsync();
+            job = forever.transform(loops).toJavaRDD().collectAsync();
         } finally {
             sc.clearJobGroup();
         }
-        assertTrue(TASKS.firstStart.await(60, TimeUnit.SECONDS), "the task started");
-        Thread.sleep(2_000); // well into the loop: the pool's sandbox was acquired and runs
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (TASKS.started.get() < 2 || inUse(forever) != 1) {
+            assertTrue(System.nanoTime() < deadline, "both tasks started, one holds the sandbox");
+            Thread.sleep(50);
+        }
+        Thread.sleep(500); // the second task is waiting for the sandbox
+        assertEquals(1, inUse(forever), "one sandbox for two tasks");
+        long discarded = ExecutorPools.find(forever.config()).stats().discarded();
         long killed = System.nanoTime();
-        sc.cancelJobGroup("eryx-kill");
+        sc.cancelJobGroup(group);
         ExecutionException cancelled =
                 assertThrows(ExecutionException.class, () -> job.get(30, TimeUnit.SECONDS));
         assertTrue(
                 String.valueOf(cancelled.getCause()).contains("cancelled"),
                 () -> String.valueOf(cancelled.getCause()));
-        assertTrue(TASKS.firstEnd.await(30, TimeUnit.SECONDS), "the task ended");
+        while (TASKS.ended.get() < 2) {
+            assertTrue(System.nanoTime() - killed < TimeUnit.SECONDS.toNanos(30), "tasks ended");
+            Thread.sleep(20);
+        }
         long ended = TASKS.lastEndNanos.get() - killed;
         assertTrue(
                 ended < TimeUnit.SECONDS.toNanos(10),
-                () -> "the task ended " + ended / 1_000_000 + " ms after the kill");
-        assertEquals(1, TASKS.killed.get(), "the task ended killed");
+                () -> "the tasks ended " + ended / 1_000_000 + " ms after the kill");
+        awaitListenerBus();
+        assertEquals(2, TASKS.killed.get(), "both tasks ended killed");
+        assertEquals(0, TASKS.failed.get(), "no task failed");
+        assertEquals(0, inUse(forever), "the sandbox went back");
+        assertEquals(
+                discarded,
+                ExecutorPools.find(forever.config()).stats().discarded(),
+                "the cancelled sandbox was reset, not discarded");
         // The same configuration: the same pool, whose sandbox went back when the task ended.
         Dataset<Row> after =
-                spark.createDataFrame(List.of(row(1, "print('still here')\n", null, null)), SCHEMA);
+                spark.createDataFrame(List.of(row(2, "print('still here')\n", null, null)), SCHEMA);
         List<Row> out = forever.transform(after).collectAsList();
         assertEquals("ok", out.get(0).getAs("verdict"));
         assertEquals("still here\n", out.get(0).getAs("stdout"));
+    }
+
+    /** Sandboxes lent by the pool of {@code evaluation} in this JVM; -1 before it exists. */
+    private static int inUse(PythonEvaluation evaluation) {
+        dev.eryx.pool.SandboxPool pool = ExecutorPools.find(evaluation.config());
+        return pool == null ? -1 : pool.stats().inUse();
     }
 
     private static void add(
@@ -651,9 +804,6 @@ class PythonEvaluationTest {
     private static void assertPassed(Row row, boolean passed, String detail) {
         assertEquals(passed, row.getAs("passed"), row::toString);
         assertEquals(detail, row.getAs("test_detail"), row::toString);
-        if (!passed) {
-            assertFalse(row.<Boolean>getAs("passed"));
-        }
     }
 
     private static void awaitListenerBus() {
@@ -672,10 +822,9 @@ class PythonEvaluationTest {
         final AtomicInteger retried = new AtomicInteger();
         final AtomicInteger failed = new AtomicInteger();
         final AtomicInteger killed = new AtomicInteger();
+        final AtomicInteger ended = new AtomicInteger();
         final java.util.concurrent.atomic.AtomicLong lastEndNanos =
                 new java.util.concurrent.atomic.AtomicLong();
-        volatile CountDownLatch firstStart = new CountDownLatch(1);
-        volatile CountDownLatch firstEnd = new CountDownLatch(1);
 
         void reset() {
             jobs.set(0);
@@ -683,8 +832,7 @@ class PythonEvaluationTest {
             retried.set(0);
             failed.set(0);
             killed.set(0);
-            firstStart = new CountDownLatch(1);
-            firstEnd = new CountDownLatch(1);
+            ended.set(0);
         }
 
         @Override
@@ -698,19 +846,18 @@ class PythonEvaluationTest {
             if (taskStart.taskInfo().attemptNumber() > 0) {
                 retried.incrementAndGet();
             }
-            firstStart.countDown();
         }
 
         @Override
         public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
             lastEndNanos.set(System.nanoTime());
+            ended.incrementAndGet();
             String reason = taskEnd.reason().toString();
             if (reason.startsWith("TaskKilled")) {
                 killed.incrementAndGet();
             } else if (!reason.equals("Success")) {
                 failed.incrementAndGet();
             }
-            firstEnd.countDown();
         }
     }
 }

@@ -24,8 +24,9 @@ import java.util.function.Function;
  * sandboxes.
  *
  * <p>usage: MemoryAb warmupSeconds rounds workloads|all sections layout,layout,... <br>
- * layouts: {@code paged}, {@code flat}, {@code bytearray}; the first is the baseline. sections:
- * {@code suite,trivial,restore,reset,stop,live} (comma-separated) or {@code all}. <br>
+ * layouts: {@code paged}, {@code flat}, {@code bytearray}, each optionally {@code @core.jar} to
+ * take eryx-core from that jar instead; the first is the baseline. sections: {@code
+ * suite,trivial,restore,reset,stop,live} (comma-separated) or {@code all}. <br>
  * Also: {@code MemoryAb rss layout count}: resident memory of this JVM before and after {@code
  * count} live sandboxes of one layout (one JVM per layout, so the heap's growth is the layout's).
  */
@@ -267,10 +268,20 @@ public final class MemoryAb {
     }
 
     @SuppressWarnings("unchecked")
-    private static Function<String[], Object[]> newProbe(String layout) throws Exception {
+    private static Function<String[], Object[]> newProbe(String variant) throws Exception {
+        // layout@core.jar: the layout from another build of eryx-core (e.g. before a change).
+        int at = variant.indexOf('@');
+        String layout = at < 0 ? variant : variant.substring(0, at);
+        String core = at < 0 ? null : variant.substring(at + 1);
+        if (core != null && !new File(core).isFile()) {
+            throw new IllegalArgumentException("no such eryx-core jar: " + core);
+        }
         List<URL> urls = new ArrayList<>();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             if (entry.isEmpty()) continue;
+            if (core != null && new File(entry).getName().startsWith("eryx-core-")) {
+                entry = core;
+            }
             try {
                 urls.add(new File(entry).toURI().toURL());
             } catch (MalformedURLException e) {

@@ -577,15 +577,7 @@ public final class PagedMemory implements JournaledMemory {
                         + size);
     }
 
-    private byte[] readPage(int addr, int size) {
-        int i = addr >>> shift;
-        byte[] page = i < readable.length ? readable[i] : null;
-        if (page == null) {
-            throw outOfBounds(addr, size);
-        }
-        return page;
-    }
-
+    /** The page of {@code addr} made writable for the epoch, for bulk writes. */
     private byte[] writePage(int addr, int size) {
         int i = addr >>> shift;
         if (i < writable.length) {
@@ -597,20 +589,40 @@ public final class PagedMemory implements JournaledMemory {
         return makeWritable(i, addr, size);
     }
 
-    // ---- Memory: reads
-    // ---------------------------------------------------------------------------
+    // ---- Memory: loads and stores
+    // -----------------------------------------------------------------------
+    //
+    // The generated code inlines these into methods of thousands of bytecodes, where C2 stops
+    // inlining once the method and what it inlined reach 8,000 bytecodes (DesiredMethodLimit): the
+    // smaller an accessor, the more of a method's accesses are inlined rather than called
+    // (docs/performance.md, "Lever 3", round 2). So each accessor is only its fast path, in
+    // ByteArrayMemory's shape: an access inside one page, its page found without a bounds test of
+    // ours (an address outside the memory finds no page, or none in the array, and the caught
+    // exception reports it), everything else in a separate method.
 
     @Override
     public byte read(int addr) {
-        return readPage(addr, 1)[addr & mask];
+        try {
+            return readable[addr >>> shift][addr & mask];
+        } catch (RuntimeException e) {
+            throw outOfBounds(addr, 1);
+        }
     }
 
     @Override
     public short readShort(int addr) {
         int off = addr & mask;
         if (off <= pageBytes - 2) {
-            return (short) SHORT.get(readPage(addr, 2), off);
+            try {
+                return (short) SHORT.get(readable[addr >>> shift], off);
+            } catch (RuntimeException e) {
+                throw outOfBounds(addr, 2);
+            }
         }
+        return readShortAcross(addr);
+    }
+
+    private short readShortAcross(int addr) {
         checkBounds(addr, 2);
         return (short) ((read(addr) & 0xFF) | (read(addr + 1) << 8));
     }
@@ -624,8 +636,16 @@ public final class PagedMemory implements JournaledMemory {
     public int readInt(int addr) {
         int off = addr & mask;
         if (off <= pageBytes - 4) {
-            return (int) INT.get(readPage(addr, 4), off);
+            try {
+                return (int) INT.get(readable[addr >>> shift], off);
+            } catch (RuntimeException e) {
+                throw outOfBounds(addr, 4);
+            }
         }
+        return readIntAcross(addr);
+    }
+
+    private int readIntAcross(int addr) {
         checkBounds(addr, 4);
         int v = 0;
         for (int k = 3; k >= 0; k--) {
@@ -638,8 +658,16 @@ public final class PagedMemory implements JournaledMemory {
     public long readLong(int addr) {
         int off = addr & mask;
         if (off <= pageBytes - 8) {
-            return (long) LONG.get(readPage(addr, 8), off);
+            try {
+                return (long) LONG.get(readable[addr >>> shift], off);
+            } catch (RuntimeException e) {
+                throw outOfBounds(addr, 8);
+            }
         }
+        return readLongAcross(addr);
+    }
+
+    private long readLongAcross(int addr) {
         checkBounds(addr, 8);
         long v = 0;
         for (int k = 7; k >= 0; k--) {
@@ -652,9 +680,13 @@ public final class PagedMemory implements JournaledMemory {
     public float readFloat(int addr) {
         int off = addr & mask;
         if (off <= pageBytes - 4) {
-            return (float) FLOAT.get(readPage(addr, 4), off);
+            try {
+                return (float) FLOAT.get(readable[addr >>> shift], off);
+            } catch (RuntimeException e) {
+                throw outOfBounds(addr, 4);
+            }
         }
-        return Float.intBitsToFloat(readInt(addr));
+        return Float.intBitsToFloat(readIntAcross(addr));
     }
 
     @Override
@@ -666,9 +698,13 @@ public final class PagedMemory implements JournaledMemory {
     public double readDouble(int addr) {
         int off = addr & mask;
         if (off <= pageBytes - 8) {
-            return (double) DOUBLE.get(readPage(addr, 8), off);
+            try {
+                return (double) DOUBLE.get(readable[addr >>> shift], off);
+            } catch (RuntimeException e) {
+                throw outOfBounds(addr, 8);
+            }
         }
-        return Double.longBitsToDouble(readLong(addr));
+        return Double.longBitsToDouble(readLongAcross(addr));
     }
 
     @Override
@@ -691,19 +727,46 @@ public final class PagedMemory implements JournaledMemory {
         return out;
     }
 
-    // ---- Memory: writes
-    // --------------------------------------------------------------------------
+    // A store finds its page in writable[]; no page there (not written yet this epoch, or outside
+    // the memory) sends it to the slow path, which copies the page or reports the address. An
+    // address past the largest memory is past writable[] too: the caught exception sends it there
+    // as well.
 
     @Override
     public void writeByte(int addr, byte data) {
-        writePage(addr, 1)[addr & mask] = data;
+        try {
+            byte[] page = writable[addr >>> shift];
+            if (page != null) {
+                page[addr & mask] = data;
+                return;
+            }
+        } catch (ArrayIndexOutOfBoundsException e) {
+            // outside any memory: makeWritable reports it
+        }
+        makeWritable(addr >>> shift, addr, 1)[addr & mask] = data;
     }
 
     @Override
     public void writeShort(int addr, short data) {
         int off = addr & mask;
         if (off <= pageBytes - 2) {
-            SHORT.set(writePage(addr, 2), off, data);
+            try {
+                byte[] page = writable[addr >>> shift];
+                if (page != null) {
+                    SHORT.set(page, off, data);
+                    return;
+                }
+            } catch (ArrayIndexOutOfBoundsException e) {
+                // outside any memory: the slow path reports it
+            }
+        }
+        writeShortSlow(addr, data);
+    }
+
+    private void writeShortSlow(int addr, short data) {
+        int off = addr & mask;
+        if (off <= pageBytes - 2) {
+            SHORT.set(makeWritable(addr >>> shift, addr, 2), off, data);
             return;
         }
         checkBounds(addr, 2);
@@ -715,7 +778,23 @@ public final class PagedMemory implements JournaledMemory {
     public void writeI32(int addr, int data) {
         int off = addr & mask;
         if (off <= pageBytes - 4) {
-            INT.set(writePage(addr, 4), off, data);
+            try {
+                byte[] page = writable[addr >>> shift];
+                if (page != null) {
+                    INT.set(page, off, data);
+                    return;
+                }
+            } catch (ArrayIndexOutOfBoundsException e) {
+                // outside any memory: the slow path reports it
+            }
+        }
+        writeI32Slow(addr, data);
+    }
+
+    private void writeI32Slow(int addr, int data) {
+        int off = addr & mask;
+        if (off <= pageBytes - 4) {
+            INT.set(makeWritable(addr >>> shift, addr, 4), off, data);
             return;
         }
         checkBounds(addr, 4);
@@ -728,7 +807,23 @@ public final class PagedMemory implements JournaledMemory {
     public void writeLong(int addr, long data) {
         int off = addr & mask;
         if (off <= pageBytes - 8) {
-            LONG.set(writePage(addr, 8), off, data);
+            try {
+                byte[] page = writable[addr >>> shift];
+                if (page != null) {
+                    LONG.set(page, off, data);
+                    return;
+                }
+            } catch (ArrayIndexOutOfBoundsException e) {
+                // outside any memory: the slow path reports it
+            }
+        }
+        writeLongSlow(addr, data);
+    }
+
+    private void writeLongSlow(int addr, long data) {
+        int off = addr & mask;
+        if (off <= pageBytes - 8) {
+            LONG.set(makeWritable(addr >>> shift, addr, 8), off, data);
             return;
         }
         checkBounds(addr, 8);

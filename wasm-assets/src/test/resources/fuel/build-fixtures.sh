@@ -14,5 +14,6 @@ done
 wat2wasm --debug-names control.wat -o control.wasm
 wat2wasm nofuel.wat -o nofuel.wasm
 wat2wasm simd.wat -o simd.wasm
+wat2wasm carry.wat -o carry.wasm
 wat2wasm --enable-tail-call dispatch.wat -o dispatch.wasm
 ls -l ./*.wasm

@@ -503,6 +503,42 @@ class FuelInstrumentTest {
     }
 
     @Test
+    void aLocalTheRegionReadsBeforeWritingInsideALoopIsCarriedToTheNextPass() throws Exception {
+        // carry.wat: the outlined block reads $x, then writes it; nothing outside reads $x, but
+        // the block's next pass does, so the outlined function must return $x to the caller.
+        byte[] plain = instrumented("carry");
+        Tool t =
+                run(
+                        FIXTURES.resolve("carry.wasm"),
+                        tmp.resolve("carry.split100.wasm"),
+                        "--split-functions",
+                        "100",
+                        "--report");
+        assertEquals(0, t.exitCode, t.output);
+        assertTrue(t.output.contains("split into 1 outlined"), t.output);
+        byte[] split = Files.readAllBytes(t.outputFile);
+        for (int n : new int[] {0, 1, 2, 5, 40}) {
+            Outcome expected = call(plain, "carry", n);
+            assertEquals(carry(n), expected.result, "carry(" + n + ") unsplit");
+            assertEquals(expected, call(split, "carry", n), "carry(" + n + ")");
+        }
+    }
+
+    /** What carry.wat's carry(n) computes. */
+    private static long carry(int n) {
+        int x = 1;
+        int y = 0;
+        int acc = 0;
+        for (int i = 0; i < n; i++) {
+            acc += y;
+            int h = Integer.rotateLeft((x * 3 + i) ^ (x >>> 5), 13) ^ 0x5bd1e995;
+            x = Integer.rotateRight(h, 11) + 0x27d4eb2d;
+            y = x;
+        }
+        return acc;
+    }
+
+    @Test
     void splittingLeavesSmallFunctionsAndTheirIndicesAlone() throws Exception {
         byte[] plain = narrowed("bounded");
         Tool t = split("bounded", 1_000_000);

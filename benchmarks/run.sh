@@ -3,12 +3,15 @@
 # ratio to native CPython 3.14.7 and to the same python.wasm under Node's WASI (V8).
 # Prints the table and writes it to benchmarks/target/results.md (raw JSON in target/raw/).
 #
-#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest|--server] [--startup] [--limits] [--pool] [--https] [--no-jdk17] [--no-jdk25]
+#   benchmarks/run.sh [--quick] [--no-build] [--graalpy] [--jmh] [--loadtest|--server] [--startup] [--limits] [--pool] [--https] [--no-jdk17] [--no-jdk25] [--no-interleave]
 #                     [--workloads fib,loops,...]
 #   benchmarks/run.sh --soak [minutes] [--no-build] [--soak-exclude attack,...]
 #   benchmarks/run.sh --spark [rows] [--no-build] [--rounds N]
 #
 #   --quick       fewer repetitions and shorter warm-ups (a smoke run, not for the docs)
+#   --no-interleave  run each runtime on all workloads in turn (the old order) instead of every
+#                 runtime on one workload, then the next (the default: each ratio to native then has
+#                 its baseline from the same minutes; start-up samples come from the first round)
 #   --no-build    reuse the last build of the benchmarks module (target/ and target/dependency/)
 #   --graalpy     also run GraalPy 25.0.1 (fetches ~190 MB of jars once; slow to warm up)
 #   --jmh         also run the JMH benchmarks (in-JVM figures; adds ~10 minutes)
@@ -50,7 +53,7 @@ export ERYX_BENCH_CACHE=$CACHE
 
 QUICK=0 BUILD=1 GRAALPY=0 JMH=0 LOADTEST=0 STARTUP=0 LIMITS=0 POOL=0 HTTPS=0 JDK17=1 JDK25=1 WORKLOADS=""
 SOAK=0 SOAK_MINUTES=10 SOAK_EXCLUDE=""
-SPARK=0 SPARK_ROWS=2000 SPARK_ROUNDS=1
+SPARK=0 SPARK_ROWS=2000 SPARK_ROUNDS=1 INTERLEAVE=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -64,6 +67,7 @@ while [[ $# -gt 0 ]]; do
     --https) HTTPS=1 ;;
     --no-jdk17) JDK17=0 ;;
     --no-jdk25) JDK25=0 ;;
+    --no-interleave) INTERLEAVE=0 ;;
     --workloads) WORKLOADS=$2; shift ;;
     --soak) SOAK=1; if [[ ${2:-} =~ ^[0-9]+([.][0-9]+)?$ ]]; then SOAK_MINUTES=$2; shift; fi ;;
     --soak-exclude) SOAK_EXCLUDE=$2; shift ;;
@@ -133,11 +137,6 @@ log "native CPython 3.14.7 (built from the pinned source, cached in $CACHE)"
 NATIVE_PY=$("$HERE/native/build-cpython.sh" | tail -1)
 
 # --- runners ----------------------------------------------------------------------------------
-log "native: $NATIVE_PY"
-"$NATIVE_PY" "$HERE/native/runner.py" "$WARMUP" "$REPS" "$STARTUP_REPS" "${FILES[@]}" >"$RAW/native.json" \
-  || echo "native runner failed" >&2
-
-log "node WASI (V8): $PYTHON_WASM"
 if ! node -e "const m=new WebAssembly.Module(require('fs').readFileSync(process.argv[1]));
     process.exit(WebAssembly.Module.exports(m).some(e=>e.name==='eryx_exec')?0:1)" "$PYTHON_WASM"; then
   echo "$PYTHON_WASM does not export eryx_exec: set ERYX_PYTHON_WASM to a reactor build" >&2
@@ -147,50 +146,107 @@ NODE_ROOT=$TARGET/node-root
 rm -rf "$NODE_ROOT"; mkdir -p "$NODE_ROOT/usr/local/lib/python3.14" "$NODE_ROOT/usr/local/lib/eryx"
 unzip -q "$WASM_DIR/stdlib.zip" -d "$NODE_ROOT/usr/local/lib/python3.14"
 cp -r "$ROOT/wasm-assets/src/main/python/eryx" "$NODE_ROOT/usr/local/lib/eryx/eryx"
+G=$CACHE/graalpy-25.0.1
+if [[ $GRAALPY == 1 && ! -f $G/compiler/compiler-25.0.1.jar ]]; then
+  log "fetching GraalPy 25.0.1 jars (Maven Central, ~190 MB, once)"
+  mkdir -p "$G/lib" "$G/compiler"
+  (cd "$HERE/graalpy" && mvn -B -q dependency:copy-dependencies -DoutputDirectory="$G/all" -DincludeTypes=jar)
+  mv "$G"/all/compiler-25.0.1.jar "$G/compiler/" && mv "$G"/all/*.jar "$G/lib/" && rm -rf "$G/all"
+fi
+
+# Each runner: <out.json> <start-up samples> <workload file>...
+run_native() {
+  local out=$1 startup=$2; shift 2
+  "$NATIVE_PY" "$HERE/native/runner.py" "$WARMUP" "$REPS" "$startup" "$@" >"$out" || echo "native runner failed" >&2
+}
 # Node 20.20's V8 crashed intermittently in this runner (segfaults, corrupted JS bindings) when one
 # process held several python.wasm instances; it ran reliably with at most three instances (two
 # start-up samples + the warm one) and TurboFan only (--no-liftoff, V8's best steady-state code).
-for attempt in 1 2 3; do
-  node --no-warnings --no-liftoff "$HERE/node/run.mjs" --wasm "$PYTHON_WASM" --root "$NODE_ROOT" --warmup "$WARMUP" \
-    --warmup-seconds "$(( WARMUP_SECONDS / 2 ))" --reps "$REPS" --startup-reps 1 "${FILES[@]}" \
-    >"$RAW/node.json" && break
-  echo "node runner failed (attempt $attempt)" >&2; : >"$RAW/node.json"
-done
-
-WL_ARG=${WORKLOADS:-$(cd "$WORKLOAD_DIR" && ls *.py | sed 's/\.py$//' | paste -sd,)}
-if [[ $JDK17 == 1 ]]; then
-  log "eryx on $("$JAVA17" -version 2>&1 | head -1) (no JVM flags)"
-  "$JAVA17" -cp "$CP" dev.eryx.bench.EryxRunner "$RAW/eryx-jdk17.json" "$WARMUP" "$REPS" "$STARTUP_REPS" \
-    "$WARMUP_SECONDS" "$WL_ARG" || echo "eryx (JDK 17) runner failed" >&2
-fi
-if [[ $JDK25 == 1 ]]; then
-  log "eryx on $("$JAVA25" -version 2>&1 | head -1) (no JVM flags)"
-  "$JAVA25" -cp "$CP" dev.eryx.bench.EryxRunner "$RAW/eryx-jdk25.json" "$WARMUP" "$REPS" "$STARTUP_REPS" \
-    "$WARMUP_SECONDS" "$WL_ARG" || echo "eryx (JDK 25) runner failed" >&2
-fi
-
-if [[ $GRAALPY == 1 ]]; then
-  G=$CACHE/graalpy-25.0.1
-  if [[ ! -f $G/compiler/compiler-25.0.1.jar ]]; then
-    log "fetching GraalPy 25.0.1 jars (Maven Central, ~190 MB, once)"
-    mkdir -p "$G/lib" "$G/compiler"
-    (cd "$HERE/graalpy" && mvn -B -q dependency:copy-dependencies -DoutputDirectory="$G/all" -DincludeTypes=jar)
-    mv "$G"/all/compiler-25.0.1.jar "$G/compiler/" && mv "$G"/all/*.jar "$G/lib/" && rm -rf "$G/all"
-  fi
-  log "GraalPy 25.0.1 on Temurin 25, optimizing runtime (Graal JIT through JVMCI)"
+run_node() {
+  local out=$1; shift 2
+  for attempt in 1 2 3; do
+    node --no-warnings --no-liftoff "$HERE/node/run.mjs" --wasm "$PYTHON_WASM" --root "$NODE_ROOT" --warmup "$WARMUP" \
+      --warmup-seconds "$(( WARMUP_SECONDS / 2 ))" --reps "$REPS" --startup-reps 1 "$@" >"$out" && return
+    echo "node runner failed (attempt $attempt)" >&2; : >"$out"
+  done
+}
+run_eryx() {
+  local java=$1 out=$2 startup=$3; shift 3
+  local names; names=$(for f in "$@"; do basename "$f" .py; done | paste -sd,)
+  "$java" -cp "$CP" dev.eryx.bench.EryxRunner "$out" "$WARMUP" "$REPS" "$startup" "$WARMUP_SECONDS" "$names" \
+    || echo "eryx runner ($java) failed" >&2
+}
+run_graalpy() {
+  local out=$1 startup=$2; shift 2
   "$JAVA25" --module-path "$G/lib" --upgrade-module-path "$G/compiler" \
     --add-modules org.graalvm.polyglot,org.graalvm.py --enable-native-access=org.graalvm.truffle \
     -XX:+UnlockExperimentalVMOptions -XX:+EnableJVMCI \
-    "$HERE/graalpy/GraalPyRunner.java" "$RAW/graalpy.json" "$WARMUP" "$REPS" "$(( STARTUP_REPS < 4 ? STARTUP_REPS : 4 ))" \
-    "$(( WARMUP_SECONDS * 2 ))" "${FILES[@]}" 2> >(grep -v '^WARNING' >&2) || echo "GraalPy runner failed" >&2
+    "$HERE/graalpy/GraalPyRunner.java" "$out" "$WARMUP" "$REPS" "$(( startup < 4 ? startup : 4 ))" \
+    "$(( WARMUP_SECONDS * 2 ))" "$@" 2> >(grep -v '^WARNING' >&2) || echo "GraalPy runner failed" >&2
+}
+# One round: every runtime on the given workloads, native first and again last (brackets the drift).
+run_round() {
+  local tag=$1 startup=$2; shift 2
+  log "native [$tag]: $NATIVE_PY"
+  run_native "$RAW/parts/native.$tag.json" "$startup" "$@"
+  log "node WASI (V8) [$tag]: $PYTHON_WASM"
+  run_node "$RAW/parts/node.$tag.json" "$startup" "$@"
+  if [[ $JDK17 == 1 ]]; then
+    log "eryx [$tag] on $("$JAVA17" -version 2>&1 | head -1) (no JVM flags)"
+    run_eryx "$JAVA17" "$RAW/parts/eryx-jdk17.$tag.json" "$startup" "$@"
+  fi
+  if [[ $JDK25 == 1 ]]; then
+    log "eryx [$tag] on $("$JAVA25" -version 2>&1 | head -1) (no JVM flags)"
+    run_eryx "$JAVA25" "$RAW/parts/eryx-jdk25.$tag.json" "$startup" "$@"
+  fi
+  if [[ $GRAALPY == 1 ]]; then
+    log "GraalPy 25.0.1 [$tag] on Temurin 25, optimizing runtime (Graal JIT through JVMCI)"
+    run_graalpy "$RAW/parts/graalpy.$tag.json" "$startup" "$@"
+  fi
+  log "native again [$tag] (brackets the machine's load drift)"
+  run_native "$RAW/parts/native-rerun.$tag.json" 1 "$@"
+}
+rm -rf "$RAW/parts"; mkdir -p "$RAW/parts"
+if [[ $INTERLEAVE == 1 ]]; then
+  # Every runtime on one workload, then the next: each ratio's baseline comes from the same minutes.
+  # The first round takes the start-up samples; the others take one each (left out of the report).
+  round=0
+  for f in "${FILES[@]}"; do
+    startup=1; [[ $round == 0 ]] && startup=$STARTUP_REPS
+    run_round "$(printf '%02d' "$round")-$(basename "$f" .py)" "$startup" "$f"
+    round=$((round + 1))
+  done
+else
+  run_round all "$STARTUP_REPS" "${FILES[@]}"
 fi
-
-log "native again, at the end of the run (brackets the machine's load drift)"
-"$NATIVE_PY" "$HERE/native/runner.py" "$WARMUP" "$REPS" "$STARTUP_REPS" "${FILES[@]}" >"$RAW/native-rerun.json" \
-  || echo "native runner failed" >&2
+# Per runtime, one JSON: the first part's start-up figures and every part's workloads.
+for rt in native node eryx-jdk17 eryx-jdk25 graalpy native-rerun; do
+  python3 - "$RAW/$rt.json" "$RAW"/parts/"$rt".*.json <<'PY' || echo "merging $rt failed" >&2
+import json, sys
+merged = None
+for path in sorted(sys.argv[2:]):
+    try:
+        with open(path, encoding="utf-8") as f:
+            part = json.load(f)
+    except (OSError, ValueError):
+        continue  # a failed runner wrote nothing: its workloads show as missing
+    if merged is None:
+        merged = part
+    else:
+        merged.setdefault("workloads", {}).update(part.get("workloads", {}))
+if merged is not None:
+    with open(sys.argv[1], "w", encoding="utf-8") as f:
+        json.dump(merged, f)
+PY
+done
 
 # --- report -----------------------------------------------------------------------------------
 HEADER=$TARGET/header.md
+if [[ $INTERLEAVE == 1 ]]; then
+  ORDER="interleaved: every runtime on one workload in a process of its own, native first and again last, then the next workload"
+else
+  ORDER="in one interpreter per runtime, runtime after runtime"
+fi
 cat >"$HEADER" <<HDR
 ## Side-by-side results ($STARTED)
 
@@ -198,11 +254,11 @@ Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | s
 $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) RAM; load average before/after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg)
 (other builds share this machine: treat differences under ~20% as noise).
 Repetitions: $REPS timed per workload and runtime after a warm-up of at least $WARMUP executions
-(and at least ${WARMUP_SECONDS} s for eryx, $(( WARMUP_SECONDS / 2 )) s for V8, $(( WARMUP_SECONDS * 2 )) s for GraalPy), in one interpreter per runtime;
+(and at least ${WARMUP_SECONDS} s for eryx, $(( WARMUP_SECONDS / 2 )) s for V8, $(( WARMUP_SECONDS * 2 )) s for GraalPy), $ORDER;
 start-up: $STARTUP_REPS samples. python.wasm sha256 $(sha256sum "$PYTHON_WASM" | cut -c1-16)….
 HDR
 REPORT_ARGS=("native=native CPython=$RAW/native.json" "node=V8 (Node WASI)=$RAW/node.json"
-             "native2=native CPython (end of run)=$RAW/native-rerun.json"
+             "native2=native CPython (again, after the others)=$RAW/native-rerun.json"
              "eryx17=eryx JDK 17=$RAW/eryx-jdk17.json" "eryx25=eryx JDK 25=$RAW/eryx-jdk25.json")
 if [[ -f $RAW/graalpy.json ]]; then
   MODE=$(sed -n 's/.*"mode":"\([^"]*\)".*/\1/p' "$RAW/graalpy.json")

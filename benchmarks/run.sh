@@ -261,7 +261,7 @@ REPORT_ARGS=("native=native CPython=$RAW/native.json" "node=V8 (Node WASI)=$RAW/
              "native2=native CPython (again, after the others)=$RAW/native-rerun.json"
              "eryx17=eryx JDK 17=$RAW/eryx-jdk17.json" "eryx25=eryx JDK 25=$RAW/eryx-jdk25.json")
 if [[ -f $RAW/graalpy.json ]]; then
-  MODE=$(sed -n 's/.*"mode":"\([^"]*\)".*/\1/p' "$RAW/graalpy.json")
+  MODE=$(sed -n 's/.*"mode": *"\([^"]*\)".*/\1/p' "$RAW/graalpy.json")
   [[ $MODE == Interpreted ]] && MODE="NOT optimizing: fallback runtime"
   REPORT_ARGS+=("graalpy=GraalPy ($MODE)=$RAW/graalpy.json")
 fi

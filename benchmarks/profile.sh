@@ -41,8 +41,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 log() { printf '\n== %s\n' "$*" >&2; }
-JAVA17=${JAVA17_HOME:+$JAVA17_HOME/bin/java}; JAVA17=${JAVA17:-java}
-JAVA25=${JAVA25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
+# shellcheck source=jdks.sh
+source "$HERE/jdks.sh"
 WASM_DIR=$ROOT/wasm-assets/src/main/resources/dev/eryx/wasm
 PYTHON_WASM=${ERYX_PYTHON_WASM:-$WASM_DIR/python.wasm}
 BUILD_DIR=${ERYX_BUILD_DIR:-/tmp/eryx-wasm-build}
@@ -63,14 +63,8 @@ AP_LIB=$AP_DIR/linux-x64/libasyncProfiler.so
 [[ -f $AP_LIB ]] || (cd "$AP_DIR" && unzip -q -o "$AP_JAR" 'linux-x64/libasyncProfiler.so')
 
 # --- build -------------------------------------------------------------------------------------------
-if [[ $BUILD == 1 ]]; then
-  log "building eryx and the benchmarks module (mvn package, tests skipped)"
-  (cd "$ROOT" && mvn -B -q -pl benchmarks -am package dependency:copy-dependencies \
-      -DskipTests -DincludeScope=runtime 2>&1 | grep -v 'using interpreted mode' >&2) || true
-fi
-JAR=$(ls "$TARGET"/eryx-benchmarks-*.jar 2>/dev/null | head -1)
-[[ -n $JAR && -d $TARGET/dependency ]] || { echo "benchmarks module not built" >&2; exit 1; }
-CP="$JAR:$(ls "$TARGET"/dependency/*.jar | tr '\n' ':')$AP_JAR"
+bench_classpath "$BUILD"
+CP="$CP$AP_JAR"
 
 mkdir -p "$OUT"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -81,7 +75,7 @@ profile_jvm() { # NAME JAVA
     "$WORKLOADS" "$AP_LIB"
 }
 [[ $JDK17 == 1 ]] && profile_jvm jdk17 "$JAVA17"
-[[ $JDK25 == 1 && -x $JAVA25 ]] && profile_jvm jdk25 "$JAVA25"
+[[ $JDK25 == 1 ]] && profile_jvm jdk25 "$JAVA25"
 
 if [[ $NODE == 1 ]]; then
   log "V8 CPU profile (node --no-liftoff): $PYTHON_WASM"

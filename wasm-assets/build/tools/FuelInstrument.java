@@ -1489,39 +1489,64 @@ public final class FuelInstrument {
                 int params = info.typeParamCounts.get(d.baseType());
                 ByteArrayOutputStream body = new ByteArrayOutputStream();
                 body.write(0); // no locals beyond the parameters
-                int parts = d.firstSlot().length;
-                for (int p = 0; p < parts; p++) {
-                    boolean last = p == parts - 1;
-                    if (!last) {
-                        body.write(0x02);
-                        body.write(0x40); // block
-                        body.write(0x20);
-                        writeU32(body, params); // local.get slot
-                        body.write(0x41);
-                        writeS64(body, d.firstSlot()[p + 1]); // i32.const
-                        body.write(0x4F); // i32.ge_u
-                        body.write(0x0D);
-                        body.write(0x00); // br_if 0
-                    }
-                    for (int k = 0; k < params; k++) {
-                        body.write(0x20);
-                        writeU32(body, k); // local.get k
-                    }
-                    byte[] marker = markerOfType[d.partitionType()[p]];
-                    if (marker != null) writeZeros(body, marker);
-                    body.write(0x20);
-                    writeU32(body, params); // local.get slot
-                    body.write(0x11);
-                    writeU32(body, d.partitionType()[p]);
-                    body.write(0x00); // call_indirect T 0
-                    if (!last) {
-                        body.write(0x0F); // return
-                        body.write(0x0B); // end (block)
-                    }
-                }
+                writeRangeChoice(
+                        body,
+                        params,
+                        d.firstSlot(),
+                        p -> {
+                            for (int k = 0; k < params; k++) {
+                                body.write(0x20);
+                                writeU32(body, k); // local.get k
+                            }
+                            byte[] marker = markerOfType[d.partitionType()[p]];
+                            if (marker != null) writeZeros(body, marker);
+                            body.write(0x20);
+                            writeU32(body, params); // local.get slot
+                            body.write(0x11);
+                            writeU32(body, d.partitionType()[p]);
+                            body.write(0x00); // call_indirect T 0
+                        });
                 body.write(0x0B); // end (function)
                 writeU32(out, body.size());
                 out.write(body.toByteArray(), 0, body.size());
+            }
+        }
+
+        /**
+         * Picks one of the slot ranges starting at {@code firstSlot[0..n-1]} by the table slot in
+         * local {@code slot}, for narrowing's dispatchers and direct dispatch's entries alike:
+         *
+         * <pre>
+         *   block                                      ;; once per range but the last
+         *     local.get slot  i32.const FIRST[p+1]  i32.ge_u  br_if 0
+         *     (call p)  return
+         *   end
+         *   (call n-1)
+         * </pre>
+         */
+        static void writeRangeChoice(
+                ByteArrayOutputStream body,
+                int slot,
+                int[] firstSlot,
+                java.util.function.IntConsumer call) {
+            for (int p = 0; p < firstSlot.length; p++) {
+                boolean last = p == firstSlot.length - 1;
+                if (!last) {
+                    body.write(0x02);
+                    body.write(0x40); // block
+                    body.write(0x20);
+                    writeU32(body, slot); // local.get slot
+                    body.write(0x41);
+                    writeS64(body, firstSlot[p + 1]); // i32.const
+                    body.write(0x4F); // i32.ge_u
+                    body.write(0x0D);
+                    body.write(0x00); // br_if 0
+                }
+                call.accept(p);
+                if (!last) {
+                    body.write(0x0F); // return
+                    body.write(0x0B); // end (block)
+                }
             }
         }
     }
@@ -1852,9 +1877,8 @@ public final class FuelInstrument {
          *   local.get 0 .. n-1  local.get n  call_indirect TYPE 0  ;; same call, same trap as before
          * </pre>
          *
-         * An entry over several ranges: per range but the last, {@code block local.get n i32.const
-         * FIRST[p+1] i32.ge_u br_if 0 local.get 0 .. n call RANGE[p] return end}, then the last
-         * range's call.
+         * An entry over several ranges picks one as {@link Narrowing#writeRangeChoice} does, each
+         * range's call being {@code local.get 0 .. n call RANGE[p]}.
          */
         void writeBodies(ByteArrayOutputStream out) {
             for (Body d : bodies) {
@@ -1862,31 +1886,18 @@ public final class FuelInstrument {
                 ByteArrayOutputStream body = new ByteArrayOutputStream();
                 body.write(0); // no locals beyond the parameters
                 if (d.targets() != null) {
-                    int parts = d.targets().length;
-                    for (int p = 0; p < parts; p++) {
-                        boolean last = p == parts - 1;
-                        if (!last) {
-                            body.write(0x02);
-                            body.write(0x40); // block
-                            body.write(0x20);
-                            writeU32(body, params); // local.get slot
-                            body.write(0x41);
-                            writeS64(body, d.rangeFirstSlot()[p + 1]); // i32.const
-                            body.write(0x4F); // i32.ge_u
-                            body.write(0x0D);
-                            body.write(0x00); // br_if 0
-                        }
-                        for (int k = 0; k <= params; k++) {
-                            body.write(0x20);
-                            writeU32(body, k); // local.get k (the slot last)
-                        }
-                        body.write(0x10);
-                        writeU32(body, d.targets()[p]); // call RANGE[p]
-                        if (!last) {
-                            body.write(0x0F); // return
-                            body.write(0x0B); // end (block)
-                        }
-                    }
+                    Narrowing.writeRangeChoice(
+                            body,
+                            params,
+                            d.rangeFirstSlot(),
+                            p -> {
+                                for (int k = 0; k <= params; k++) {
+                                    body.write(0x20);
+                                    writeU32(body, k); // local.get k (the slot last)
+                                }
+                                body.write(0x10);
+                                writeU32(body, d.targets()[p]); // call RANGE[p]
+                            });
                 } else {
                     int k = d.cases().length;
                     for (int b = 0; b <= k; b++) {

@@ -96,16 +96,10 @@ public final class FixedCost {
             long[] livePrint = new long[samples];
             long[] fresh = new long[samples / 5];
             for (int i = 0; i < samples; i++) {
-                long a = System.nanoTime();
-                PooledSandbox s = pool.acquire();
-                long b = System.nanoTime();
-                s.execute(PRINT);
-                long c = System.nanoTime();
-                s.close();
-                long d = System.nanoTime();
-                acquire[i] = b - a;
-                execute[i] = c - b;
-                release[i] = d - c;
+                PooledPhases phases = PooledPhases.time(pool, PRINT);
+                acquire[i] = phases.acquireNanos();
+                execute[i] = phases.executeNanos();
+                release[i] = phases.releaseNanos();
                 try (PooledSandbox u = pool.acquire()) {
                     long e = System.nanoTime();
                     try {

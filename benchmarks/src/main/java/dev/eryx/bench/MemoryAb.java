@@ -24,8 +24,8 @@ import java.util.function.Function;
  * sandboxes.
  *
  * <p>usage: MemoryAb warmupSeconds rounds workloads|all sections layout,layout,... <br>
- * layouts: {@code paged}, {@code flat}, {@code bytearray}, each optionally {@code @core.jar} to
- * take eryx-core from that jar instead; the first is the baseline. sections: {@code
+ * layouts: {@code paged}, {@code bytearray}, each optionally {@code @core.jar} to take eryx-core
+ * from that jar instead; the first is the baseline. sections: {@code
  * suite,trivial,restore,reset,stop,live} (comma-separated) or {@code all}. <br>
  * Also: {@code MemoryAb rss layout count}: resident memory of this JVM before and after {@code
  * count} live sandboxes of one layout (one JVM per layout, so the heap's growth is the layout's).
@@ -341,15 +341,11 @@ public final class MemoryAb {
             switch (layout) {
                 case "paged":
                     break;
-                case "flat":
-                    b.layout(dev.eryx.internal.engine.MemoryOptions.Layout.FLAT);
-                    break;
                 case "bytearray":
                     b.chicoryByteArray(true);
                     break;
                 default:
-                    throw new IllegalArgumentException(
-                            "layouts are paged, flat, bytearray: " + layout);
+                    throw new IllegalArgumentException("layouts are paged, bytearray: " + layout);
             }
             options = b.build();
             warm = start();

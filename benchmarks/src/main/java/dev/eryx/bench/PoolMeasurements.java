@@ -5,7 +5,6 @@ import dev.eryx.ResourceLimits;
 import dev.eryx.Sandbox;
 import dev.eryx.internal.execution.SandboxRuntime;
 import dev.eryx.internal.execution.SandboxSpec;
-import dev.eryx.pool.PooledSandbox;
 import dev.eryx.pool.SandboxPool;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -127,17 +126,11 @@ public final class PoolMeasurements {
             double[] release = new double[samples];
             double[] poolExecute = new double[samples];
             for (int i = 0; i < samples; i++) {
-                long a = System.nanoTime();
-                PooledSandbox s = pool.acquire();
-                long b = System.nanoTime();
-                s.execute(PRINT);
-                long c = System.nanoTime();
-                s.close(); // reset in place: idle again at once
-                long d = System.nanoTime();
-                acquire[i] = (b - a) / 1e6;
-                exec[i] = (c - b) / 1e6;
-                acquireExec[i] = (c - a) / 1e6;
-                release[i] = (d - c) / 1e6;
+                PooledPhases phases = PooledPhases.time(pool, PRINT); // reset: idle again at once
+                acquire[i] = phases.acquireNanos() / 1e6;
+                exec[i] = phases.executeNanos() / 1e6;
+                acquireExec[i] = (phases.acquireNanos() + phases.executeNanos()) / 1e6;
+                release[i] = phases.releaseNanos() / 1e6;
                 long e = System.nanoTime();
                 pool.execute(PRINT);
                 poolExecute[i] = ms(e);
@@ -171,14 +164,9 @@ public final class PoolMeasurements {
             double[] acquireExecute = new double[samples];
             double[] withRelease = new double[samples];
             for (int i = 0; i < samples; i++) {
-                long a = System.nanoTime();
-                long executed;
-                try (PooledSandbox s = pool.acquire()) {
-                    s.execute(PRINT);
-                    executed = System.nanoTime();
-                }
-                acquireExecute[i] = (executed - a) / 1e6;
-                withRelease[i] = ms(a);
+                PooledPhases phases = PooledPhases.time(pool, PRINT);
+                acquireExecute[i] = (phases.acquireNanos() + phases.executeNanos()) / 1e6;
+                withRelease[i] = acquireExecute[i] + phases.releaseNanos() / 1e6;
             }
             System.out.printf(
                     "steady state, after %d pooled executions in %d s:%n", executions, seconds);

@@ -11,7 +11,6 @@ import dev.eryx.spark.PythonEvaluation;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -48,13 +47,8 @@ import org.apache.spark.sql.types.StructType;
  * the direct side's test reports through a plain callback.
  */
 public final class SparkScaling {
-    private static final ResourceLimits LIMITS =
-            ResourceLimits.builder()
-                    .executionTimeout(Duration.ofSeconds(30))
-                    .maxFuel(20_000_000L)
-                    .maxMemoryBytes(128L << 20)
-                    .maxOutputBytes(64 << 10)
-                    .build();
+    /** The pass@k example's limits (examples' SparkPassAtK), on both sides. */
+    private static final ResourceLimits LIMITS = PythonEvaluation.SHORT_FUNCTION_LIMITS;
 
     private static final StructType SCHEMA =
             new StructType()

@@ -5,7 +5,6 @@ import dev.eryx.examples.PassAtKProblems.Candidate;
 import dev.eryx.examples.PassAtKProblems.Kind;
 import dev.eryx.spark.PythonEvaluation;
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -29,7 +28,7 @@ import org.apache.spark.sql.types.StructType;
  * knows, the wall time and rows per second.
  *
  * <p>Run it in local mode (after one {@code mvn -DskipTests install}): {@code java <Spark's
- * add-opens, spark.test.opens in examples/pom.xml> -cp <examples' test class path>
+ * add-opens, spark.test.opens in the root pom.xml> -cp <examples' test class path>
  * dev.eryx.examples.SparkPassAtK [problems] [candidates per problem]}, as docs/scale-out.md spells
  * out; {@code -Dspark.master=local[4]} picks another master (default {@code local[2]}).
  *
@@ -52,18 +51,12 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class SparkPassAtK {
     /**
-     * Every row's limits: 20 million instructions of fuel are plenty for every correct candidate
-     * and its test here (the example's test shows all of them pass), and let slow and looping
-     * candidates end at their fuel in about 70 ms on an idle core (60 million took 178 ms in
-     * docs/performance.md's fuel table).
+     * Every row's limits: {@link PythonEvaluation#SHORT_FUNCTION_LIMITS}. Its 20 million
+     * instructions of fuel are plenty for every correct candidate and its test here (the example's
+     * test shows all of them pass), and let slow and looping candidates end at their fuel in about
+     * 70 ms on an idle core (60 million took 178 ms in docs/performance.md's fuel table).
      */
-    static final ResourceLimits LIMITS =
-            ResourceLimits.builder()
-                    .executionTimeout(Duration.ofSeconds(30))
-                    .maxFuel(20_000_000L)
-                    .maxMemoryBytes(128L << 20)
-                    .maxOutputBytes(64 << 10)
-                    .build();
+    static final ResourceLimits LIMITS = PythonEvaluation.SHORT_FUNCTION_LIMITS;
 
     private static final StructType INPUT =
             new StructType()

@@ -298,19 +298,6 @@ public final class GuestInstance {
                                                     if (options.chicoryByteArray()) {
                                                         return new ByteArrayMemory(capped);
                                                     }
-                                                    if (options.layout()
-                                                            == MemoryOptions.Layout.FLAT) {
-                                                        return image == null
-                                                                ? FlatMemory.fresh(
-                                                                        capped,
-                                                                        options.heapAllowance(),
-                                                                        options.maxJournalBytes())
-                                                                : FlatMemory.over(
-                                                                        image,
-                                                                        capped,
-                                                                        options.heapAllowance(),
-                                                                        options.maxJournalBytes());
-                                                    }
                                                     return image == null
                                                             ? PagedMemory.fresh(
                                                                     capped,

@@ -4,9 +4,9 @@ import com.dylibso.chicory.runtime.Memory;
 
 /**
  * A guest memory that can be restored from an image, rolled back to the start of an execution and
- * reset to its image: what {@link GuestInstance} needs beyond Chicory's {@link Memory}. Two layouts
- * implement it ({@link PagedMemory}, {@link FlatMemory}; docs/performance.md "Guest memory" and
- * "Round 2 (issue 19)").
+ * reset to its image: what {@link GuestInstance} needs beyond Chicory's {@link Memory}. {@link
+ * PagedMemory} implements it (docs/performance.md "Guest memory"); a second layout, one array per
+ * sandbox, was measured behind it and removed ("Round 2 (issue 19)", lever 3).
  *
  * <p>Threads: the guest thread does everything, except {@link #writeI32Shared} on an address passed
  * to {@link #prepareWrite} in the current epoch, by another thread holding the same lock as every

@@ -13,13 +13,6 @@ final class SharedPages {
     private final byte[][] pages;
     private final int wasmPages;
 
-    /**
-     * Which pages are all zeros, for {@link FlatMemory}'s restore; computed on first use. Threads
-     * may race to compute it: they compute the same, and a reader that sees an element still false
-     * only copies a page of zeros it could have skipped.
-     */
-    private boolean[] zeroPages;
-
     private SharedPages(int pageShift, byte[][] pages, int wasmPages) {
         this.pageShift = pageShift;
         this.pages = pages;
@@ -63,28 +56,6 @@ final class SharedPages {
     /** Page {@code index}; shared, never to be written. */
     byte[] page(int index) {
         return pages[index];
-    }
-
-    /** Whether each page is all zeros (shared, never to be written). */
-    boolean[] zeroPages() {
-        boolean[] zero = zeroPages;
-        if (zero == null) {
-            zero = new boolean[pages.length];
-            for (int i = 0; i < pages.length; i++) {
-                zero[i] = isZero(pages[i]);
-            }
-            zeroPages = zero;
-        }
-        return zero;
-    }
-
-    private static boolean isZero(byte[] page) {
-        for (byte b : page) {
-            if (b != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     long bytes() {

@@ -14,50 +14,25 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@link PagedMemory} (4, 16, 64 KiB pages) and {@link FlatMemory} against Chicory's {@link
- * ByteArrayMemory}: the same random operations on both must give the same results, the same
- * out-of-bounds failures and the same contents, across page boundaries, growth, copy-on-write over
- * an image, rollback and reset.
+ * {@link PagedMemory} (4, 16, 64 KiB pages) against Chicory's {@link ByteArrayMemory}: the same
+ * random operations on both must give the same results, the same out-of-bounds failures and the
+ * same contents, across page boundaries, growth, copy-on-write over an image, rollback and reset.
  */
 class PagedMemoryTest {
-    /** Layouts are named "paged" + page shift, or "flat" (16 KiB journal pages). */
-    private static int shiftOf(String layout) {
-        return layout.equals("flat")
-                ? FlatMemory.PAGE_SHIFT
-                : Integer.parseInt(layout.substring(5));
-    }
-
-    private static JournaledMemory fresh(
-            String layout, MemoryLimits limits, HeapAllowance heap, long maxJournalBytes) {
-        return layout.equals("flat")
-                ? FlatMemory.fresh(limits, heap, maxJournalBytes)
-                : PagedMemory.fresh(limits, shiftOf(layout), heap, maxJournalBytes);
-    }
-
-    private static JournaledMemory over(
-            String layout,
-            SharedPages image,
-            MemoryLimits limits,
-            HeapAllowance heap,
-            long maxJournalBytes) {
-        return layout.equals("flat")
-                ? FlatMemory.over(image, limits, heap, maxJournalBytes)
-                : PagedMemory.over(image, limits, heap, maxJournalBytes);
-    }
-
     private static final int WASM_PAGE = Memory.PAGE_SIZE;
     private static final MemoryLimits LIMITS = new MemoryLimits(2, 6);
 
     /** Reference and candidate side by side; operations apply to both and compare outcomes. */
     private static final class Pair {
         ByteArrayMemory reference;
-        final JournaledMemory candidate;
+        final PagedMemory candidate;
 
-        Pair(ByteArrayMemory reference, JournaledMemory candidate) {
+        Pair(ByteArrayMemory reference, PagedMemory candidate) {
             this.reference = reference;
             this.candidate = candidate;
         }
@@ -303,7 +278,7 @@ class PagedMemoryTest {
                     p.same(
                             what + " atomicAddInt",
                             m ->
-                                    m instanceof JournaledMemory
+                                    m instanceof PagedMemory
                                             ? m.atomicAddInt(aligned, v)
                                             : plainAtomicAdd(m, aligned, v));
                     break;
@@ -332,19 +307,19 @@ class PagedMemoryTest {
         return old;
     }
 
-    private static JournaledMemory restored(String layout, SharedPages image) {
-        JournaledMemory m = over(layout, image, LIMITS, HeapAllowance.unlimited(), Long.MAX_VALUE);
+    private static PagedMemory restored(SharedPages image) {
+        PagedMemory m = PagedMemory.over(image, LIMITS, HeapAllowance.unlimited(), Long.MAX_VALUE);
         m.instantiated();
         return m;
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"paged14", "flat"})
-    void whileInstantiatingARestoredMemoryKeepsItsImage(String layout) {
+    @Test
+    void whileInstantiatingARestoredMemoryKeepsItsImage() {
         byte[] contents = new byte[2 * WASM_PAGE];
         Arrays.fill(contents, (byte) 5);
-        JournaledMemory m =
-                over(layout, SharedPages.of(contents, 14), LIMITS, HeapAllowance.unlimited(), 0);
+        PagedMemory m =
+                PagedMemory.over(
+                        SharedPages.of(contents, 14), LIMITS, HeapAllowance.unlimited(), 0);
         m.zero(); // what Chicory's Instance does before applying data segments
         m.initialize(null, null);
         assertEquals(5, m.read(WASM_PAGE + 3));
@@ -354,15 +329,15 @@ class PagedMemoryTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"paged12", "paged14", "paged16", "flat"})
-    void randomOperationsMatchByteArrayMemory(String layout) {
-        int pageShift = shiftOf(layout);
+    @ValueSource(ints = {12, 14, 16})
+    void randomOperationsMatchByteArrayMemory(int pageShift) {
         for (long seed = 1; seed <= 20; seed++) {
             Random random = new Random(seed * 31 + pageShift);
             Pair p =
                     new Pair(
                             new ByteArrayMemory(LIMITS),
-                            fresh(layout, LIMITS, HeapAllowance.unlimited(), Long.MAX_VALUE));
+                            PagedMemory.fresh(
+                                    LIMITS, pageShift, HeapAllowance.unlimited(), Long.MAX_VALUE));
             for (int step = 0; step < 400; step++) {
                 randomOp(p, random, step);
             }
@@ -373,15 +348,14 @@ class PagedMemoryTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"paged12", "paged14", "paged16", "flat"})
-    void copyOnWriteOverAnImageMatchesAndNeverChangesTheImage(String layout) {
-        int pageShift = shiftOf(layout);
+    @ValueSource(ints = {12, 14, 16})
+    void copyOnWriteOverAnImageMatchesAndNeverChangesTheImage(int pageShift) {
         Random random = new Random(pageShift);
         byte[] contents = new byte[3 * WASM_PAGE];
         random.nextBytes(contents);
         SharedPages image = SharedPages.of(contents, pageShift);
         for (int round = 0; round < 10; round++) {
-            Pair p = new Pair(referenceWith(contents), restored(layout, image));
+            Pair p = new Pair(referenceWith(contents), restored(image));
             for (int step = 0; step < 300; step++) {
                 randomOp(p, random, step);
             }
@@ -390,21 +364,18 @@ class PagedMemoryTest {
             p.candidate.resetToImage();
             assertEquals(3, p.candidate.pages());
             assertArrayEquals(contents, p.candidate.readBytes(0, contents.length), "reset");
-            if (p.candidate instanceof PagedMemory) {
-                assertEquals(0, p.candidate.ownedBytes(), "reset keeps no private page");
-            }
+            assertEquals(0, p.candidate.ownedBytes(), "reset keeps no private page");
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"paged12", "paged14", "paged16", "flat"})
-    void rollbackReturnsToTheStartOfTheEpoch(String layout) {
-        int pageShift = shiftOf(layout);
-        Random random = new Random(100 + pageShift + layout.length());
+    @ValueSource(ints = {12, 14, 16})
+    void rollbackReturnsToTheStartOfTheEpoch(int pageShift) {
+        Random random = new Random(100 + pageShift);
         byte[] contents = new byte[2 * WASM_PAGE];
         random.nextBytes(contents);
         SharedPages image = SharedPages.of(contents, pageShift);
-        JournaledMemory candidate = restored(layout, image);
+        PagedMemory candidate = restored(image);
         Pair p = new Pair(referenceWith(contents), candidate);
         for (int epoch = 0; epoch < 30; epoch++) {
             candidate.beginEpoch();
@@ -424,12 +395,11 @@ class PagedMemoryTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"paged12", "paged14", "paged16", "flat"})
-    void writesFromAnotherThreadToAPreparedPageLandInTheCurrentPage(String layout) {
-        JournaledMemory m =
-                over(
-                        layout,
-                        SharedPages.of(new byte[WASM_PAGE], shiftOf(layout)),
+    @ValueSource(ints = {12, 14, 16})
+    void writesFromAnotherThreadToAPreparedPageLandInTheCurrentPage(int pageShift) {
+        PagedMemory m =
+                PagedMemory.over(
+                        SharedPages.of(new byte[WASM_PAGE], pageShift),
                         LIMITS,
                         HeapAllowance.unlimited(),
                         Long.MAX_VALUE);
@@ -442,11 +412,11 @@ class PagedMemoryTest {
         assertEquals(0, m.readInt(100));
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"paged12", "flat"})
-    void aJournalOverItsBudgetIsAbandonedAndRollbackRefused(String layout) {
-        int pageShift = shiftOf(layout);
-        JournaledMemory m = fresh(layout, LIMITS, HeapAllowance.unlimited(), 3 << pageShift);
+    @Test
+    void aJournalOverItsBudgetIsAbandonedAndRollbackRefused() {
+        int pageShift = 12;
+        PagedMemory m =
+                PagedMemory.fresh(LIMITS, pageShift, HeapAllowance.unlimited(), 3 << pageShift);
         // Pages written before the first epoch are the memory's own: the journal copies them.
         for (int page = 0; page < 4; page++) {
             m.writeByte(page << pageShift, (byte) 2);
@@ -464,21 +434,17 @@ class PagedMemoryTest {
         assertTrue(m.canRollback(), "the next epoch journals again");
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"paged14", "flat"})
-    void growthTheHeapCannotGiveFailsInsideTheGuest(String layout) {
-        // The paged layout asks for the new pages, the flat one for the whole larger array: both
-        // may take one more page of 64 KiB here.
-        boolean flat = layout.equals("flat");
+    @Test
+    void growthTheHeapCannotGiveFailsInsideTheGuest() {
         AtomicLong asked = new AtomicLong();
         HeapAllowance onePage =
                 bytes -> {
                     asked.set(bytes);
-                    return bytes <= (flat ? 2L : 1L) * WASM_PAGE;
+                    return bytes <= WASM_PAGE;
                 };
-        JournaledMemory m = fresh(layout, new MemoryLimits(1, 100), onePage, Long.MAX_VALUE);
+        PagedMemory m = PagedMemory.fresh(new MemoryLimits(1, 100), 14, onePage, Long.MAX_VALUE);
         assertEquals(-1, m.grow(2));
-        assertEquals((flat ? 3L : 2L) * WASM_PAGE, asked.get());
+        assertEquals(2L * WASM_PAGE, asked.get());
         assertEquals(1, m.pages());
         assertEquals(1, m.grow(1));
         assertEquals(2, m.pages());
@@ -486,12 +452,13 @@ class PagedMemoryTest {
         assertThrows(WasmRuntimeException.class, () -> m.readInt(2 * WASM_PAGE));
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"paged14", "flat"})
-    void anImageLargerThanTheCapIsRefused(String layout) {
+    @Test
+    void anImageLargerThanTheCapIsRefused() {
         SharedPages image = SharedPages.of(new byte[3 * WASM_PAGE], 14);
         assertThrows(
                 IllegalArgumentException.class,
-                () -> over(layout, image, new MemoryLimits(1, 2), HeapAllowance.unlimited(), 0));
+                () ->
+                        PagedMemory.over(
+                                image, new MemoryLimits(1, 2), HeapAllowance.unlimited(), 0));
     }
 }

@@ -4,6 +4,7 @@ import dev.eryx.PythonPackages;
 import dev.eryx.ResourceLimits;
 import java.io.Serializable;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -119,6 +120,22 @@ public final class PythonEvaluation implements Serializable, AutoCloseable {
 
     /** The least memory cap {@link Builder#build()} accepts: below it no interpreter starts. */
     static final long MIN_MEMORY_BYTES = 48L << 20;
+
+    /**
+     * Limits for scoring short generated functions, each with a unit test of a few calls: a 30 s
+     * timeout, 20 million instructions of fuel, 128 MiB of memory and 64 KiB of output, the rest
+     * {@link ResourceLimits#defaults()}. That fuel is plenty for such a function and its test, and
+     * ends a looping candidate in about 70 ms on an idle core; larger programs need more ({@link
+     * ResourceLimits#toBuilder()}). Not the builder's default, which is {@link
+     * ResourceLimits#defaults()}.
+     */
+    public static final ResourceLimits SHORT_FUNCTION_LIMITS =
+            ResourceLimits.builder()
+                    .executionTimeout(Duration.ofSeconds(30))
+                    .maxFuel(20_000_000L)
+                    .maxMemoryBytes(128L << 20)
+                    .maxOutputBytes(64 << 10)
+                    .build();
 
     private static final StructType OUTPUT_SCHEMA =
             new StructType(

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
@@ -48,6 +49,17 @@ class PythonEvaluationTest {
                     .maxMemoryBytes(80L << 20)
                     .maxOutputBytes(256L << 10)
                     .build();
+
+    /**
+     * Rows that end at 3 M of fuel, under a 60 s timeout: on a loaded machine 3 M of fuel must not
+     * time out.
+     */
+    private static final ResourceLimits FUEL_JOB =
+            LIMITS.toBuilder().maxFuel(3_000_000L).executionTimeout(Duration.ofSeconds(60)).build();
+
+    /** Rows that end at a 3 s timeout. */
+    private static final ResourceLimits TIME_JOB =
+            LIMITS.toBuilder().executionTimeout(Duration.ofSeconds(3)).build();
 
     /** Fuel of a hostile loop: about a second on this machine (docs: ~1 s per 3 M loaded). */
     private static final long LOOP_FUEL = 2_000_000L;
@@ -91,130 +103,62 @@ class PythonEvaluationTest {
 
     @Test
     void fourHundredRowsTwentyHostileEveryVerdictRightNoTaskRetried() {
-        List<Row> rows = new ArrayList<>();
-        List<String> verdicts = new ArrayList<>();
-        List<Boolean> passes = new ArrayList<>();
+        Plan plan = new Plan();
         for (int id = 0; id < 400; id++) {
             int hostile = id % 20 == 7 ? (id / 20) % 4 : -1; // 20 rows, spread over the partitions
+            String squareTest =
+                    "import eryx\neryx.report_test(square("
+                            + id
+                            + ") == "
+                            + id * id
+                            + ", 'square is wrong')\n";
             switch (hostile) {
-                case 0 ->
-                        add(
-                                rows,
-                                verdicts,
-                                passes,
-                                id,
-                                "i = 0\nwhile True:\n    i += 1\n",
-                                null,
-                                null,
-                                LOOP_FUEL,
-                                "fuel",
-                                null);
-                case 1 ->
-                        add(
-                                rows,
-                                verdicts,
-                                passes,
-                                id,
-                                "bomb = bytearray(64 << 20)\n",
-                                null,
-                                null,
-                                null,
-                                "memory",
-                                null);
-                case 2 ->
-                        add(
-                                rows,
-                                verdicts,
-                                passes,
-                                id,
-                                "while True:\n    print('x' * 4096)\n",
-                                null,
-                                null,
-                                null,
-                                "output",
-                                null);
-                case 3 ->
-                        add(
-                                rows,
-                                verdicts,
-                                passes,
-                                id,
-                                "import os\nos._exit(7)\n",
-                                null,
-                                null,
-                                null,
-                                "crashed",
-                                null);
+                case 0 -> plan.hostile(id, "i = 0\nwhile True:\n    i += 1\n", LOOP_FUEL, "fuel");
+                case 1 -> plan.hostile(id, "bomb = bytearray(64 << 20)\n", null, "memory");
+                case 2 -> plan.hostile(id, "while True:\n    print('x' * 4096)\n", null, "output");
+                case 3 -> plan.hostile(id, "import os\nos._exit(7)\n", null, "crashed");
                 default -> {
                     switch (id % 5) {
                         case 0 ->
-                                add(
-                                        rows,
-                                        verdicts,
-                                        passes,
+                                plan.add(
                                         id,
                                         "def square(x):\n    return x * x\n",
-                                        "import eryx\neryx.report_test(square("
-                                                + id
-                                                + ") == "
-                                                + id * id
-                                                + ", 'square is wrong')\n",
-                                        null,
+                                        squareTest,
                                         null,
                                         "ok",
                                         true);
                         case 1 ->
-                                add(
-                                        rows,
-                                        verdicts,
-                                        passes,
+                                plan.add(
                                         id,
                                         "def square(x):\n    return x + x\n",
-                                        "import eryx\neryx.report_test(square("
-                                                + id
-                                                + ") == "
-                                                + id * id
-                                                + ", 'square is wrong')\n",
-                                        null,
+                                        squareTest,
                                         null,
                                         "ok",
                                         id == 0 || id == 2);
                         case 2 ->
-                                add(
-                                        rows,
-                                        verdicts,
-                                        passes,
+                                plan.add(
                                         id,
                                         "print(sum(range(" + id + ")))\n",
                                         null,
                                         (id * (id - 1) / 2) + "\n",
-                                        null,
                                         "ok",
                                         true);
                         case 3 ->
-                                add(
-                                        rows,
-                                        verdicts,
-                                        passes,
+                                plan.add(
                                         id,
                                         "raise KeyError(" + id + ")\n",
                                         "import eryx\neryx.report_test(True)\n",
                                         null,
-                                        null,
                                         "python_error",
                                         false);
                         default ->
-                                add(
-                                        rows,
-                                        verdicts,
-                                        passes,
+                                plan.add(
                                         id,
                                         "result = {'id': "
                                                 + id
                                                 + ", 'even': "
                                                 + (id % 2 == 0 ? "True" : "False")
                                                 + "}\n",
-                                        null,
                                         null,
                                         null,
                                         "ok",
@@ -226,7 +170,7 @@ class PythonEvaluationTest {
         long started = System.nanoTime();
         List<Row> out =
                 evaluate(
-                        rows,
+                        plan.rows,
                         8,
                         PythonEvaluation.builder()
                                 .testColumn("test")
@@ -239,9 +183,10 @@ class PythonEvaluationTest {
         int hostile = 0;
         for (Row row : out) {
             int id = row.getInt(0);
-            assertEquals(verdicts.get(id), row.getAs("verdict"), () -> "row " + id + ": " + row);
-            assertEquals(passes.get(id), row.getAs("passed"), () -> "row " + id + ": " + row);
-            if (!verdicts.get(id).equals("ok") && !verdicts.get(id).equals("python_error")) {
+            String verdict = plan.verdicts.get(id);
+            assertEquals(verdict, row.getAs("verdict"), () -> "row " + id + ": " + row);
+            assertEquals(plan.passes.get(id), row.getAs("passed"), () -> "row " + id + ": " + row);
+            if (!verdict.equals("ok") && !verdict.equals("python_error")) {
                 hostile++;
             }
         }
@@ -411,11 +356,7 @@ class PythonEvaluationTest {
                                 null),
                         row(3, "raise BaseException('base')\n", null, null),
                         row(4, null, "import eryx\neryx.report_test(True)\n", null));
-        List<Row> out =
-                evaluate(
-                        rows,
-                        2,
-                        PythonEvaluation.builder().testColumn("test").limits(LIMITS).build());
+        List<Row> out = evaluate(rows, 2, withTests(LIMITS));
         assertEquals("python_error", out.get(0).getAs("verdict"));
         assertEquals("E", out.get(0).getAs("error_type"));
         assertEquals("ok", out.get(1).getAs("verdict"), out.get(1)::toString);
@@ -434,27 +375,13 @@ class PythonEvaluationTest {
     @Test
     void perRowLimitsAreClampedToTheJobsMaxima() {
         String loop = "i = 0\nwhile True:\n    i += 1\n";
-        // Fuel rows under a 60 s timeout: on a loaded machine 3 M of fuel must not time out.
-        ResourceLimits fuelJob =
-                LIMITS.toBuilder()
-                        .maxFuel(3_000_000L)
-                        .executionTimeout(Duration.ofSeconds(60))
-                        .build();
         List<Row> fuelRows =
                 List.of(
                         limited(0, loop, 1_000_000L, null), // below the maximum: its own
                         limited(1, loop, 50_000_000_000L, null), // above: the job's
                         limited(2, loop, null, null), // none: the job's
                         limited(3, loop, -5L, null)); // nonsense: at least 1
-        List<Row> fuel =
-                evaluate(
-                        fuelRows,
-                        2,
-                        PythonEvaluation.builder()
-                                .fuelColumn("row_fuel")
-                                .timeoutColumn("row_timeout")
-                                .limits(fuelJob)
-                                .build());
+        List<Row> fuel = evaluate(fuelRows, 2, perRowLimits(FUEL_JOB));
         assertEquals(
                 List.of("fuel", "fuel", "fuel", "fuel"),
                 fuel.stream().map(r -> (String) r.getAs("verdict")).toList());
@@ -462,7 +389,6 @@ class PythonEvaluationTest {
         assertEquals(3_000_000L, (long) fuel.get(1).getAs("fuel"));
         assertEquals(3_000_000L, (long) fuel.get(2).getAs("fuel"));
         assertEquals(1L, (long) fuel.get(3).getAs("fuel"));
-        ResourceLimits timeJob = LIMITS.toBuilder().executionTimeout(Duration.ofSeconds(3)).build();
         List<Row> timeRows =
                 List.of(
                         // A timeout below the job's ends a sleep early.
@@ -474,15 +400,7 @@ class PythonEvaluationTest {
                                 "import time\ntime.sleep(0.1)\nprint('slept')\n",
                                 null,
                                 600_000L));
-        List<Row> out =
-                evaluate(
-                        timeRows,
-                        2,
-                        PythonEvaluation.builder()
-                                .fuelColumn("row_fuel")
-                                .timeoutColumn("row_timeout")
-                                .limits(timeJob)
-                                .build());
+        List<Row> out = evaluate(timeRows, 2, perRowLimits(TIME_JOB));
         assertEquals(
                 List.of("timeout", "timeout", "ok"),
                 out.stream().map(r -> (String) r.getAs("verdict")).toList());
@@ -495,22 +413,13 @@ class PythonEvaluationTest {
 
     @Test
     void theTestGetsWhatTheCandidateLeftAndTheRowReportsTotals() {
-        ResourceLimits fuelJob =
-                LIMITS.toBuilder()
-                        .maxFuel(3_000_000L)
-                        .executionTimeout(Duration.ofSeconds(60))
-                        .build();
         List<Row> rows =
                 List.of(
                         row(0, "x = sum(range(1000))\n", "while True:\n    pass\n", null),
                         // Raised by the guest, not a kill: its own error.
                         row(1, "raise KeyboardInterrupt\n", null, null),
                         row(2, "raise MemoryError\n", null, null));
-        List<Row> out =
-                evaluate(
-                        rows,
-                        1,
-                        PythonEvaluation.builder().testColumn("test").limits(fuelJob).build());
+        List<Row> out = evaluate(rows, 1, withTests(FUEL_JOB));
         assertEquals("ok", out.get(0).getAs("verdict"), out.get(0)::toString);
         assertPassed(out.get(0), false, "the test ended with fuel: fuel");
         // The candidate's fuel and the test's: the row's 3 M, not 3 M for each.
@@ -519,7 +428,6 @@ class PythonEvaluationTest {
         assertEquals("KeyboardInterrupt", out.get(1).getAs("error_type"));
         assertEquals("memory", out.get(2).getAs("verdict"), out.get(2)::toString);
 
-        ResourceLimits timeJob = LIMITS.toBuilder().executionTimeout(Duration.ofSeconds(3)).build();
         List<Row> slow =
                 evaluate(
                         List.of(
@@ -529,7 +437,7 @@ class PythonEvaluationTest {
                                         "import time\ntime.sleep(20)\n",
                                         null)),
                         1,
-                        PythonEvaluation.builder().testColumn("test").limits(timeJob).build());
+                        withTests(TIME_JOB));
         assertEquals("ok", slow.get(0).getAs("verdict"), slow.get(0)::toString);
         assertPassed(slow.get(0), false, "the test ended with timeout: timeout");
         long total = slow.get(0).getAs("duration_ms");
@@ -602,47 +510,22 @@ class PythonEvaluationTest {
         assertEquals(
                 "limits: maxMemoryBytes is 16777216; a sandbox needs at least 48 MiB (CPython's"
                         + " image alone takes about 40)",
-                assertThrows(
-                                IllegalArgumentException.class,
-                                () ->
-                                        PythonEvaluation.builder()
-                                                .limits(
-                                                        LIMITS.toBuilder()
-                                                                .maxMemoryBytes(16L << 20)
-                                                                .build())
-                                                .build())
-                        .getMessage());
+                refused(PythonEvaluation.builder(), b -> b.maxMemoryBytes(16L << 20)));
         assertEquals(
                 "limits: maxCallbackInvocations is 0, but a testColumn reports through a callback;"
                         + " allow at least 1",
-                assertThrows(
-                                IllegalArgumentException.class,
-                                () ->
-                                        PythonEvaluation.builder()
-                                                .testColumn("test")
-                                                .limits(
-                                                        LIMITS.toBuilder()
-                                                                .maxCallbackInvocations(0)
-                                                                .build())
-                                                .build())
-                        .getMessage());
+                refused(
+                        PythonEvaluation.builder().testColumn("test"),
+                        b -> b.maxCallbackInvocations(0)));
         PythonEvaluation.builder() // without a test, no callback is needed
                 .limits(LIMITS.toBuilder().maxCallbackInvocations(0).build())
                 .build();
         assertEquals(
                 "limits: no executionTimeout and unlimited maxFuel would let a row run forever;"
                         + " set at least one",
-                assertThrows(
-                                IllegalArgumentException.class,
-                                () ->
-                                        PythonEvaluation.builder()
-                                                .limits(
-                                                        LIMITS.toBuilder()
-                                                                .executionTimeout(null)
-                                                                .maxFuel(ResourceLimits.UNLIMITED)
-                                                                .build())
-                                                .build())
-                        .getMessage());
+                refused(
+                        PythonEvaluation.builder(),
+                        b -> b.executionTimeout(null).maxFuel(ResourceLimits.UNLIMITED)));
         assertEquals(
                 PythonEvaluation.outputColumns(),
                 List.of(PythonEvaluation.builder().build().transform(input).columns())
@@ -768,20 +651,27 @@ class PythonEvaluationTest {
         return pool == null ? -1 : pool.stats().inUse();
     }
 
-    private static void add(
-            List<Row> rows,
-            List<String> verdicts,
-            List<Boolean> passes,
-            int id,
-            String code,
-            String test,
-            String expected,
-            Long fuel,
-            String verdict,
-            Boolean passed) {
-        rows.add(RowFactory.create(id, code, test, expected, fuel, null));
-        verdicts.add(verdict);
-        passes.add(passed);
+    /** Rows and, by id, the verdict and the {@code passed} each must come out with. */
+    private static final class Plan {
+        final List<Row> rows = new ArrayList<>();
+        final List<String> verdicts = new ArrayList<>();
+        final List<Boolean> passes = new ArrayList<>();
+
+        void add(
+                int id, String code, String test, String expected, String verdict, Boolean passed) {
+            add(RowFactory.create(id, code, test, expected, null, null), verdict, passed);
+        }
+
+        /** A row with neither test nor expected output, and its own fuel if not null. */
+        void hostile(int id, String code, Long fuel, String verdict) {
+            add(RowFactory.create(id, code, null, null, fuel, null), verdict, null);
+        }
+
+        private void add(Row row, String verdict, Boolean passed) {
+            rows.add(row);
+            verdicts.add(verdict);
+            passes.add(passed);
+        }
     }
 
     private static Row row(int id, String code, String test, String expected) {
@@ -790,6 +680,28 @@ class PythonEvaluationTest {
 
     private static Row limited(int id, String code, Long fuel, Long timeoutMillis) {
         return RowFactory.create(id, code, null, null, fuel, timeoutMillis);
+    }
+
+    /** The test column and the job's {@code limits}. */
+    private static PythonEvaluation withTests(ResourceLimits limits) {
+        return PythonEvaluation.builder().testColumn("test").limits(limits).build();
+    }
+
+    /** Per-row fuel and timeout columns, clamped to the job's {@code limits}. */
+    private static PythonEvaluation perRowLimits(ResourceLimits limits) {
+        return PythonEvaluation.builder()
+                .fuelColumn("row_fuel")
+                .timeoutColumn("row_timeout")
+                .limits(limits)
+                .build();
+    }
+
+    /** Why {@code builder} refuses {@link #LIMITS} changed by {@code change}. */
+    private static String refused(
+            PythonEvaluation.Builder builder, UnaryOperator<ResourceLimits.Builder> change) {
+        ResourceLimits limits = change.apply(LIMITS.toBuilder()).build();
+        return assertThrows(IllegalArgumentException.class, () -> builder.limits(limits).build())
+                .getMessage();
     }
 
     private static List<Row> evaluate(List<Row> rows, int partitions, PythonEvaluation eval) {

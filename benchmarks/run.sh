@@ -84,9 +84,8 @@ else
   REPS=${REPS:-7} WARMUP=${WARMUP:-3} WARMUP_SECONDS=${WARMUP_SECONDS:-10} STARTUP_REPS=${STARTUP_REPS:-11}
 fi
 
-JAVA17=${JAVA17_HOME:+$JAVA17_HOME/bin/java}; JAVA17=${JAVA17:-java}
-JAVA25=${JAVA25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
-[[ -x $JAVA25 ]] || { echo "no Temurin 25 at $JAVA25: skipping JDK 25" >&2; JDK25=0; }
+# shellcheck source=jdks.sh
+source "$HERE/jdks.sh"
 
 WASM_DIR=$ROOT/wasm-assets/src/main/resources/dev/eryx/wasm
 PYTHON_WASM=${ERYX_PYTHON_WASM:-$WASM_DIR/python.wasm}
@@ -105,14 +104,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date -u +%Y-%m-%dT%H:%MZ)
 
 # --- build ------------------------------------------------------------------------------------
-if [[ $BUILD == 1 ]]; then
-  log "building eryx and the benchmarks module (mvn package, tests skipped)"
-  (cd "$ROOT" && mvn -B -q -pl benchmarks -am package dependency:copy-dependencies \
-      -DskipTests -DincludeScope=runtime 2>&1 | grep -v 'using interpreted mode' >&2) || true
-fi
-JAR=$(ls "$TARGET"/eryx-benchmarks-*.jar 2>/dev/null | head -1)
-[[ -n $JAR && -d $TARGET/dependency ]] || { echo "benchmarks module not built" >&2; exit 1; }
-CP="$JAR:$(ls "$TARGET"/dependency/*.jar | tr '\n' ':')"
+bench_classpath "$BUILD"
 
 if [[ $SOAK == 1 ]]; then
   log "soak: $SOAK_MINUTES minutes on $("$JAVA17" -version 2>&1 | head -1)"
@@ -124,9 +116,9 @@ fi
 
 if [[ $SPARK == 1 ]]; then
   log "Spark local[1] and local[2] vs a pool of the same size: $SPARK_ROWS rows, $SPARK_ROUNDS round(s)"
-  # The add-opens Spark's launcher passes its JVMs on JDK 17, kept in one place: the spark module's pom.
-  OPENS=$(sed -n 's:.*<spark.test.opens>\(.*\)</spark.test.opens>.*:\1:p' "$ROOT/integrations/spark/pom.xml")
-  [[ -n $OPENS ]] || { echo "no spark.test.opens in integrations/spark/pom.xml" >&2; exit 1; }
+  # The add-opens Spark's launcher passes its JVMs on JDK 17, kept in one place: the root pom.
+  OPENS=$(sed -n 's:.*<spark.test.opens>\(.*\)</spark.test.opens>.*:\1:p' "$ROOT/pom.xml")
+  [[ -n $OPENS ]] || { echo "no spark.test.opens in pom.xml" >&2; exit 1; }
   # shellcheck disable=SC2086 # OPENS is a list of JVM flags
   "$JAVA17" -Xmx6g $OPENS -cp "$CP" dev.eryx.bench.SparkScaling "$SPARK_ROWS" "$SPARK_ROUNDS" \
     "$TARGET/spark-scaling.md"

@@ -86,7 +86,7 @@ public final class CodegenAb {
                         + "        r += [int(f), round(f), math.floor(f), math.ceil(f), f.as_integer_ratio(), math.frexp(f)]\n"
                         + "    print(r)\n"
                         + "print([float(x) for x in (2**63, -2**63, 2**64 - 1, 10**300, -(2**1023))])\n"
-                        + "print([float(s) for s in ('1e-320', '0x1p-1074', '-12.5e3', 'inf', '  3.25 ')])\n"
+                        + "print(float.fromhex('0x1p-1074'), [float(s) for s in ('1e-320', '-12.5e3', 'inf', '  3.25 ')])\n"
                         + "print(sum(i / 7 for i in range(1000)), math.fsum(1 / k for k in range(1, 500)), 7.0 // 2, -7 % 3.5)\n"
                         + "print(math.sqrt(2), math.sin(1), math.log(10), math.exp(-3), math.atan2(-1, -1), 2 ** 0.5, pow(2.0, -1074))\n");
         CORPUS.put(
@@ -124,7 +124,7 @@ public final class CodegenAb {
                         + "db.execute('create table t (i integer primary key, s text, r real, b blob)')\n"
                         + "db.executemany('insert into t values (?, ?, ?, ?)', [(i, f's{i % 13}', i * 1.5 - 100, bytes([i % 256]) * 3) for i in range(2000)])\n"
                         + "print(db.execute('select count(*), sum(r), min(s), max(s), avg(i) from t').fetchone())\n"
-                        + "print(db.execute('select s, count(*), group_concat(i % 10, \"\") from t group by s order by s limit 3').fetchall())\n"
+                        + "print(db.execute(\"select s, count(*), group_concat(i % 10, '') from t group by s order by s limit 3\").fetchall())\n"
                         + "print(db.execute('select hex(b), typeof(r), -i, i >> 3, i & 255 from t where r > 2000 order by i desc limit 4').fetchall())\n"
                         + "print(db.execute(\"select printf('%.3f %d %x', 1.0/3, -5, 255), 9223372036854775807 + 0, abs(-9223372036854775807)\").fetchall())\n");
         CORPUS.put(

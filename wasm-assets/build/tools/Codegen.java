@@ -60,6 +60,7 @@ import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.MethodTooLargeException;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
@@ -639,7 +640,11 @@ public final class Codegen implements Opcodes {
         cw.visit(owner.version, owner.access, owner.name, null, owner.superName, null);
         rewrittenCopy.accept(cw);
         cw.visitEnd();
-        return codeLengths(cw.toByteArray()).values().iterator().next();
+        try {
+            return codeLengths(cw.toByteArray()).values().iterator().next();
+        } catch (MethodTooLargeException e) {
+            return Integer.MAX_VALUE; // past the class-file limit: over any budget
+        }
     }
 
     int codeLength(ClassNode owner, MethodNode fresh, int budget) {

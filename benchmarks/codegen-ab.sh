@@ -38,19 +38,13 @@ while [[ $# -gt 0 ]]; do
 done
 
 log() { printf '\n== %s\n' "$*" >&2; }
-JAVA17=${JAVA17_HOME:+$JAVA17_HOME/bin/java}; JAVA17=${JAVA17:-java}
-JAVA25=${JAVA25_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
+# shellcheck source=jdks.sh
+source "$HERE/jdks.sh"
 
-if [[ $BUILD == 1 ]]; then
-  log "building eryx and the benchmarks module (mvn package, tests skipped)"
-  (cd "$ROOT" && mvn -B -o -q -pl benchmarks -am package dependency:copy-dependencies \
-      -DskipTests -DincludeScope=runtime -Dmaven.javadoc.skip=true -Dspotless.check.skip=true \
-      2>&1 | grep -v 'using interpreted mode' >&2) || true
-fi
-JAR=$(ls "$TARGET"/eryx-benchmarks-*.jar 2>/dev/null | head -1)
-[[ -n $JAR && -d $TARGET/dependency ]] || { echo "benchmarks module not built" >&2; exit 1; }
+bench_classpath "$BUILD"
 BASE=$(ls "$TARGET"/dependency/eryx-wasm-assets-*.jar | head -1)
-CP="$JAR:$(ls "$TARGET"/dependency/*.jar | grep -v '/eryx-wasm-assets-' | tr '\n' ':')"
+# Each variant's class loader adds its own wasm-assets jar.
+CP=$(tr ':' '\n' <<<"$CP" | grep -v '/eryx-wasm-assets-' | paste -sd:)
 
 mkdir -p "$OUT/asm"
 for a in asm asm-tree; do

@@ -367,11 +367,29 @@ public final class Codegen implements Opcodes {
      * swapped), then only lcmp, lconst_0, fcmp/dcmp and Integer/Long.compareUnsigned, then if<cc>
      * L; iconst_a; goto E; L: iconst_b; E: ireturn with {a, b} = {0, 1}.
      */
+    /**
+     * The index after a helper's opening loads of all its parameters in declaration order, or -1
+     * if the code does not start that way.
+     */
+    static int afterParameterLoads(List<AbstractInsnNode> code, Type[] params) {
+        int i = 0, slot = 0;
+        for (Type p : params) {
+            if (i >= code.size()
+                    || code.get(i).getOpcode() != p.getOpcode(ILOAD)
+                    || var(code.get(i)) != slot) {
+                return -1;
+            }
+            i++;
+            slot += p.getSize();
+        }
+        return i;
+    }
+
     static Compare compareShape(MethodNode m) {
         if (!m.desc.matches("\\((II|JJ|FF|DD|I|J)\\)I")) return null;
         List<AbstractInsnNode> code = real(m.instructions);
         Type[] params = Type.getArgumentTypes(m.desc);
-        int i = 0, slot = 0;
+        int i = 0;
         boolean swapped = false;
         if (m.desc.equals("(II)I")
                 && code.size() > 2
@@ -391,15 +409,8 @@ public final class Codegen implements Opcodes {
                 && (code.get(3).getOpcode() == IFEQ || code.get(3).getOpcode() == IFNE)) {
             i = 2; // lcmp(b, a) tested only against 0: the same as lcmp(a, b) (I64_EQ, I64_NE)
         } else {
-            for (Type p : params) {
-                if (i >= code.size()
-                        || code.get(i).getOpcode() != p.getOpcode(ILOAD)
-                        || var(code.get(i)) != slot) {
-                    return null;
-                }
-                i++;
-                slot += p.getSize();
-            }
+            i = afterParameterLoads(code, params);
+            if (i < 0) return null;
         }
         List<AbstractInsnNode> prefix = new ArrayList<>();
         while (i < code.size()) {
@@ -539,7 +550,7 @@ public final class Codegen implements Opcodes {
         List<AbstractInsnNode> code = real(m.instructions);
         Type[] params = Type.getArgumentTypes(m.desc);
         List<AbstractInsnNode> body = new ArrayList<>();
-        int i = 0, slot = 0;
+        int i = 0;
         if (params.length == 2
                 && params[0].getSize() == 1
                 && params[1].getSize() == 1
@@ -553,15 +564,8 @@ public final class Codegen implements Opcodes {
             body.add(new InsnNode(SWAP));
             i = 2;
         } else {
-            for (Type p : params) {
-                if (i >= code.size()
-                        || code.get(i).getOpcode() != p.getOpcode(ILOAD)
-                        || var(code.get(i)) != slot) {
-                    return null;
-                }
-                i++;
-                slot += p.getSize();
-            }
+            i = afterParameterLoads(code, params);
+            if (i < 0) return null;
         }
         if (code.isEmpty()) return null;
         AbstractInsnNode ret = code.get(code.size() - 1);

@@ -198,7 +198,7 @@ public final class AbRunner {
     }
 
     /** This JVM's class path minus any wasm-assets jar. */
-    private static URL[] commonClassPath() {
+    static URL[] commonClassPath() {
         List<URL> urls = new ArrayList<>();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             if (entry.isEmpty() || new File(entry).getName().startsWith("eryx-wasm-assets"))

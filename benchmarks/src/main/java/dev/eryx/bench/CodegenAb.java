@@ -1,8 +1,6 @@
 package dev.eryx.bench;
 
 import java.io.File;
-import java.io.UncheckedIOException;
-import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.util.ArrayList;
@@ -165,7 +163,7 @@ public final class CodegenAb {
     static boolean diff(String[] variants) throws Exception {
         List<String> names = new ArrayList<>();
         List<Function<String[], String>> probes = new ArrayList<>();
-        URL[] common = commonClassPath();
+        URL[] common = AbRunner.commonClassPath();
         for (String v : variants) {
             String[] nameJar = v.split("=", 2);
             if (nameJar.length != 2 || !new File(nameJar[1]).isFile()) {
@@ -254,21 +252,6 @@ public final class CodegenAb {
         ClassLoader loader = new URLClassLoader(urls, ClassLoader.getPlatformClassLoader());
         return (Function<String[], String>)
                 loader.loadClass(DiffProbe.class.getName()).getDeclaredConstructor().newInstance();
-    }
-
-    /** This JVM's class path minus any wasm-assets jar. */
-    private static URL[] commonClassPath() {
-        List<URL> urls = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            if (entry.isEmpty() || new File(entry).getName().startsWith("eryx-wasm-assets"))
-                continue;
-            try {
-                urls.add(new File(entry).toURI().toURL());
-            } catch (MalformedURLException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return urls.toArray(new URL[0]);
     }
 
     /**

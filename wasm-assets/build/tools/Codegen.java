@@ -368,8 +368,8 @@ public final class Codegen implements Opcodes {
      * L; iconst_a; goto E; L: iconst_b; E: ireturn with {a, b} = {0, 1}.
      */
     /**
-     * The index after a helper's opening loads of all its parameters in declaration order, or -1
-     * if the code does not start that way.
+     * The index after a helper's opening loads of all its parameters in declaration order, or -1 if
+     * the code does not start that way.
      */
     static int afterParameterLoads(List<AbstractInsnNode> code, Type[] params) {
         int i = 0, slot = 0;

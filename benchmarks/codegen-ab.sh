@@ -10,11 +10,12 @@
 #
 # Variants: base (the jar as built), codegen (rewritten), unless --no-interrupt-variant,
 # codegen-noint (also without Chicory's checkInterruption calls: only to measure what they cost;
-# eryx's hard stop needs them), and unless --no-paged-variants, codegen-pagedloads and
-# codegen-paged (codegen with PagedMemory's fast path inline at the loads, at loads and stores:
-# Codegen --inline-paged-loads [--inline-paged-stores]). ASM comes from the local Maven repository at the version Chicory's
-# compiler uses. Output: benchmarks/target/codegen/ (jars, Codegen's report, diff.txt,
-# ab-jdk17.md, ab-jdk25.md). Environment: JAVA17_HOME, JAVA25_HOME.
+# eryx's hard stop needs them), and unless --no-paged-variants, codegen-pagedloads,
+# codegen-paged and codegen-paged-bytes (codegen with PagedMemory's fast path inline at the loads;
+# at loads and stores; the same assembling bytes instead of byte-array views: Codegen
+# --inline-paged-loads [--inline-paged-stores] [--paged-bytes]). ASM comes from the local Maven
+# repository at the version Chicory's compiler uses. Output: benchmarks/target/codegen/ (jars,
+# Codegen's reports, diff.txt, ab-jdk17.md, ab-jdk25.md). Environment: JAVA17_HOME, JAVA25_HOME.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -69,7 +70,8 @@ if [[ $NOINT == 1 ]]; then
   VARIANTS+=(codegen-noint="$OUT/codegen-noint.jar")
 fi
 if [[ $PAGED == 1 ]]; then
-  for v in pagedloads:--inline-paged-loads paged:--inline-paged-loads,--inline-paged-stores; do
+  for v in pagedloads:--inline-paged-loads paged:--inline-paged-loads,--inline-paged-stores \
+      paged-bytes:--inline-paged-loads,--inline-paged-stores,--paged-bytes; do
     name=codegen-${v%%:*}
     IFS=, read -ra opts <<<"${v#*:}"
     "$JAVA17" -Xmx3g -cp "$TOOL_CP" "$ROOT/wasm-assets/build/tools/Codegen.java" \

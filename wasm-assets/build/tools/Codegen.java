@@ -7,7 +7,7 @@
  *
  *   java -cp asm.jar:asm-tree.jar:chicory-runtime.jar:chicory-wasm.jar Codegen.java \
  *        in.jar out.jar [--no-interrupt-checks] [--no-memory] [--no-compare] [--no-inline]
- *        [--inline-paged-loads] [--inline-paged-stores] [--verify]
+ *        [--inline-paged-loads] [--inline-paged-stores] [--paged-bytes] [--verify]
  *
  * in.jar is a built eryx-wasm-assets jar; out.jar gets every entry of it, the generated classes
  * (those that call the shaded helper class *MachineShaded) rewritten. Why: C2 stops inlining in a
@@ -45,7 +45,8 @@
  *    without the option, so the trap and the journal are PagedMemory's own. The fast path is
  *    transcribed from PagedMemory's loads/stores (not read from its bytecode: core is not on this
  *    tool's class path); its fields are public for this reason only. Methods with such sites get
- *    their stack map frames recomputed (ASM COMPUTE_FRAMES).
+ *    their stack map frames recomputed (ASM COMPUTE_FRAMES). --paged-bytes assembles the
+ *    value from single bytes instead of the views (what C2 makes of either in these methods).
  *  - --no-interrupt-checks (a measuring variant only): drops the calls of checkInterruption,
  *    which eryx's hard stop needs (GuestThread.interrupt -> Thread.interrupt).
  * Every rewrite that can make code longer is budgeted per method: a method below HotSpot's
@@ -107,6 +108,9 @@ public final class Codegen implements Opcodes {
 
     boolean pagedStores;
 
+    /** --paged-bytes: those fast paths assemble bytes instead of using byte-array views. */
+    boolean pagedBytes;
+
     /** Loads the input jar's classes (and Chicory's) for ASM's frame computation. */
     ClassLoader typeLoader;
 
@@ -139,7 +143,7 @@ public final class Codegen implements Opcodes {
     public static void main(String[] args) throws Exception {
         List<String> files = new ArrayList<>();
         boolean memory = true, compare = true, inline = true, noInterrupt = false, verify = false;
-        boolean pagedLoads = false, pagedStores = false;
+        boolean pagedLoads = false, pagedStores = false, pagedBytes = false;
         for (String a : args) {
             switch (a) {
                 case "--no-memory" -> memory = false;
@@ -149,6 +153,7 @@ public final class Codegen implements Opcodes {
                 case "--verify" -> verify = true;
                 case "--inline-paged-loads" -> pagedLoads = true;
                 case "--inline-paged-stores" -> pagedStores = true;
+                case "--paged-bytes" -> pagedBytes = true;
                 default -> {
                     if (a.startsWith("--")) usage("unknown option " + a);
                     files.add(a);
@@ -165,6 +170,7 @@ public final class Codegen implements Opcodes {
         Codegen cg = new Codegen(memory, compare, inline, noInterrupt);
         cg.pagedLoads = pagedLoads;
         cg.pagedStores = pagedStores;
+        cg.pagedBytes = pagedBytes;
         List<String> rewritten = cg.rewriteJar(in, out);
         cg.report(rewritten.size());
         if (verify) verify(out, rewritten);
@@ -176,7 +182,7 @@ public final class Codegen implements Opcodes {
                         + why
                         + "\nusage: Codegen in.jar out.jar [--no-interrupt-checks] [--no-memory]"
                         + " [--no-compare] [--no-inline] [--inline-paged-loads]"
-                        + " [--inline-paged-stores] [--verify]");
+                        + " [--inline-paged-stores] [--paged-bytes] [--verify]");
         System.exit(2);
     }
 
@@ -634,7 +640,7 @@ public final class Codegen implements Opcodes {
         currentClass = cn.name;
         boolean paged = pagedLoads || pagedStores;
         // What one rewritten site can add to a method, at most (wide local indexes included).
-        long perSite = paged ? 128 : 32;
+        long perSite = !paged ? 32 : pagedBytes ? 384 : 224;
         currentReader = new ClassReader(bytes);
         Map<String, Integer> before = codeLengths(bytes);
         List<MethodNode> methods = new ArrayList<>(cn.methods);
@@ -986,7 +992,9 @@ public final class Codegen implements Opcodes {
         l.add(new VarInsnNode(ASTORE, page));
         l.add(new VarInsnNode(ALOAD, page));
         l.add(new JumpInsnNode(IFNULL, slow));
-        if (p.view() == null) {
+        if (pagedBytes && p.view() != null) {
+            assembleBytes(l, p, page, off, value, v);
+        } else if (p.view() == null) {
             l.add(new VarInsnNode(ALOAD, page));
             l.add(new VarInsnNode(ILOAD, off));
             if (write) l.add(new VarInsnNode(ILOAD, v));
@@ -1016,6 +1024,68 @@ public final class Codegen implements Opcodes {
         if (write) l.add(new VarInsnNode(value.getOpcode(ILOAD), v));
         l.add(new MethodInsnNode(INVOKEINTERFACE, MEMORY, target.name, target.desc, true));
         l.add(done);
+    }
+
+    /**
+     * --paged-bytes: the access as single-byte loads/stores, little-endian (what the byte-array
+     * view does), for comparing what C2 makes of each in these methods.
+     */
+    static void assembleBytes(InsnList l, Paged p, int page, int off, Type value, int v) {
+        int n = p.size();
+        boolean wide = n == 8;
+        for (int k = 0; k < n; k++) {
+            l.add(new VarInsnNode(ALOAD, page));
+            l.add(new VarInsnNode(ILOAD, off));
+            if (k > 0) {
+                l.add(pushInt(k));
+                l.add(new InsnNode(IADD));
+            }
+            if (value == null) {
+                l.add(new InsnNode(BALOAD));
+                if (wide) {
+                    l.add(new InsnNode(I2L));
+                    l.add(new LdcInsnNode(255L));
+                    l.add(new InsnNode(LAND));
+                    if (k > 0) {
+                        l.add(new IntInsnNode(BIPUSH, 8 * k));
+                        l.add(new InsnNode(LSHL));
+                        l.add(new InsnNode(LOR));
+                    }
+                } else {
+                    // the top byte's sign bits are shifted out (int) or cut by i2s (short)
+                    if (k < n - 1) {
+                        l.add(new IntInsnNode(SIPUSH, 255));
+                        l.add(new InsnNode(IAND));
+                    }
+                    if (k > 0) {
+                        l.add(new IntInsnNode(BIPUSH, 8 * k));
+                        l.add(new InsnNode(ISHL));
+                        l.add(new InsnNode(IOR));
+                    }
+                }
+            } else {
+                l.add(new VarInsnNode(value.getOpcode(ILOAD), v));
+                if (p.toBits() != null) l.add(p.toBits().clone(null));
+                if (k > 0) {
+                    l.add(new IntInsnNode(BIPUSH, 8 * k));
+                    l.add(new InsnNode(wide ? LUSHR : IUSHR));
+                }
+                if (wide) l.add(new InsnNode(L2I));
+                l.add(new InsnNode(BASTORE));
+            }
+        }
+        if (value == null) {
+            if (n == 2) l.add(new InsnNode(I2S));
+            if (p.type().getSort() == Type.FLOAT) {
+                l.add(
+                        new MethodInsnNode(
+                                INVOKESTATIC, "java/lang/Float", "intBitsToFloat", "(I)F"));
+            } else if (p.type().getSort() == Type.DOUBLE) {
+                l.add(
+                        new MethodInsnNode(
+                                INVOKESTATIC, "java/lang/Double", "longBitsToDouble", "(J)D"));
+            }
+        }
     }
 
     /** aload pm; getfield PagedMemory.name (the aload added to l, the getfield returned). */

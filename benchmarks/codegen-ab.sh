@@ -6,13 +6,16 @@
 #
 # usage: benchmarks/codegen-ab.sh [--no-build] [--no-diff] [--no-jdk17] [--no-jdk25]
 #                                 [--workloads a,b|all] [--warmup-seconds S] [--rounds N]
-#                                 [--no-interrupt-variant]
+#                                 [--no-interrupt-variant] [--no-paged-variants]
 #
-# Variants: base (the jar as built), codegen (rewritten), and unless --no-interrupt-variant,
+# Variants: base (the jar as built), codegen (rewritten), unless --no-interrupt-variant,
 # codegen-noint (also without Chicory's checkInterruption calls: only to measure what they cost;
-# eryx's hard stop needs them). ASM comes from the local Maven repository at the version Chicory's
-# compiler uses. Output: benchmarks/target/codegen/ (jars, Codegen's report, diff.txt,
-# ab-jdk17.md, ab-jdk25.md). Environment: JAVA17_HOME, JAVA25_HOME.
+# eryx's hard stop needs them), and unless --no-paged-variants, codegen-pagedloads,
+# codegen-paged and codegen-paged-bytes (codegen with PagedMemory's fast path inline at the loads;
+# at loads and stores; the same assembling bytes instead of byte-array views: Codegen
+# --inline-paged-loads [--inline-paged-stores] [--paged-bytes]). ASM comes from the local Maven
+# repository at the version Chicory's compiler uses. Output: benchmarks/target/codegen/ (jars,
+# Codegen's reports, diff.txt, ab-jdk17.md, ab-jdk25.md). Environment: JAVA17_HOME, JAVA25_HOME.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +24,7 @@ TARGET=$HERE/target
 OUT=$TARGET/codegen
 ASM_VERSION=9.9.1 # what Chicory 1.7.5's compiler is built with
 
-BUILD=1 DIFF=1 JDK17=1 JDK25=1 NOINT=1 WORKLOADS=fib,regex,loops WARMUP_SECONDS=8 ROUNDS=7
+BUILD=1 DIFF=1 JDK17=1 JDK25=1 NOINT=1 PAGED=1 WORKLOADS=fib,regex,loops WARMUP_SECONDS=8 ROUNDS=7
 while [[ $# -gt 0 ]]; do
   case $1 in
     --no-build) BUILD=0 ;;
@@ -29,6 +32,7 @@ while [[ $# -gt 0 ]]; do
     --no-jdk17) JDK17=0 ;;
     --no-jdk25) JDK25=0 ;;
     --no-interrupt-variant) NOINT=0 ;;
+    --no-paged-variants) PAGED=0 ;;
     --workloads) WORKLOADS=$2; shift ;;
     --warmup-seconds) WARMUP_SECONDS=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
@@ -64,6 +68,16 @@ if [[ $NOINT == 1 ]]; then
       "$OUT/base.jar" "$OUT/codegen-noint.jar" --no-interrupt-checks --verify \
       | tee "$OUT/codegen-noint-report.txt"
   VARIANTS+=(codegen-noint="$OUT/codegen-noint.jar")
+fi
+if [[ $PAGED == 1 ]]; then
+  for v in pagedloads:--inline-paged-loads paged:--inline-paged-loads,--inline-paged-stores \
+      paged-bytes:--inline-paged-loads,--inline-paged-stores,--paged-bytes; do
+    name=codegen-${v%%:*}
+    IFS=, read -ra opts <<<"${v#*:}"
+    "$JAVA17" -Xmx3g -cp "$TOOL_CP" "$ROOT/wasm-assets/build/tools/Codegen.java" \
+        "$OUT/base.jar" "$OUT/$name.jar" "${opts[@]}" --verify | tee "$OUT/$name-report.txt"
+    VARIANTS+=("$name=$OUT/$name.jar")
+  done
 fi
 
 if [[ $DIFF == 1 ]]; then

@@ -7,7 +7,7 @@
  *
  *   java -cp asm.jar:asm-tree.jar:chicory-runtime.jar:chicory-wasm.jar Codegen.java \
  *        in.jar out.jar [--no-interrupt-checks] [--no-memory] [--no-compare] [--no-inline]
- *        [--verify]
+ *        [--inline-paged-loads] [--inline-paged-stores] [--paged-bytes] [--verify]
  *
  * in.jar is a built eryx-wasm-assets jar; out.jar gets every entry of it, the generated classes
  * (those that call the shaded helper class *MachineShaded) rewritten. Why: C2 stops inlining in a
@@ -35,6 +35,18 @@
  *    return" is replaced by that code (rotl, extend_u, reinterpret, Value.longToFloat, readGlobal
  *    as instance.global(i).getValue()); OpcodeImpl and Value bodies may call java.lang only.
  *    writeGlobal becomes instance.global(i).setValue(v) in place (its own shape, checked).
+ *  - --inline-paged-loads / --inline-paged-stores (a measuring variant, classpath only): a rewritten
+ *    load or store also runs eryx's PagedMemory fast path in place when the Memory is one:
+ *    `off = addr & mask; off <= pageBytes - size; page = readable[addr >>> shift]` (stores:
+ *    `writable[...]`, null until the page was made writable this epoch, which is PagedMemory's
+ *    first-write/journal check) and the little-endian byte-array view access, through VarHandles
+ *    held in static finals of the generated class. Everything else (another Memory, an access
+ *    across pages, outside the memory, a page not yet writable) is the same invokeinterface as
+ *    without the option, so the trap and the journal are PagedMemory's own. The fast path is
+ *    transcribed from PagedMemory's loads/stores (not read from its bytecode: core is not on this
+ *    tool's class path); its fields are public for this reason only. Methods with such sites get
+ *    their stack map frames recomputed (ASM COMPUTE_FRAMES). --paged-bytes assembles the
+ *    value from single bytes instead of the views (what C2 makes of either in these methods).
  *  - --no-interrupt-checks (a measuring variant only): drops the calls of checkInterruption,
  *    which eryx's hard stop needs (GuestThread.interrupt -> Thread.interrupt).
  * Every rewrite that can make code longer is budgeted per method: a method below HotSpot's
@@ -65,6 +77,8 @@ import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.FieldInsnNode;
+import org.objectweb.asm.tree.FieldNode;
 import org.objectweb.asm.tree.InsnList;
 import org.objectweb.asm.tree.InsnNode;
 import org.objectweb.asm.tree.IntInsnNode;
@@ -74,6 +88,7 @@ import org.objectweb.asm.tree.LdcInsnNode;
 import org.objectweb.asm.tree.LineNumberNode;
 import org.objectweb.asm.tree.MethodInsnNode;
 import org.objectweb.asm.tree.MethodNode;
+import org.objectweb.asm.tree.TypeInsnNode;
 import org.objectweb.asm.tree.VarInsnNode;
 
 public final class Codegen implements Opcodes {
@@ -87,6 +102,17 @@ public final class Codegen implements Opcodes {
     final boolean compare;
     final boolean inline;
     final boolean dropInterruptChecks;
+
+    /** --inline-paged-loads / --inline-paged-stores: PagedMemory's fast path in place (below). */
+    boolean pagedLoads;
+
+    boolean pagedStores;
+
+    /** --paged-bytes: those fast paths assemble bytes instead of using byte-array views. */
+    boolean pagedBytes;
+
+    /** Loads the input jar's classes (and Chicory's) for ASM's frame computation. */
+    ClassLoader typeLoader;
 
     /** Shaded memory helper name+desc → the Memory method it calls. */
     final Map<String, MethodInsnNode> memoryHelpers = new HashMap<>();
@@ -117,6 +143,7 @@ public final class Codegen implements Opcodes {
     public static void main(String[] args) throws Exception {
         List<String> files = new ArrayList<>();
         boolean memory = true, compare = true, inline = true, noInterrupt = false, verify = false;
+        boolean pagedLoads = false, pagedStores = false, pagedBytes = false;
         for (String a : args) {
             switch (a) {
                 case "--no-memory" -> memory = false;
@@ -124,6 +151,9 @@ public final class Codegen implements Opcodes {
                 case "--no-inline" -> inline = false;
                 case "--no-interrupt-checks" -> noInterrupt = true;
                 case "--verify" -> verify = true;
+                case "--inline-paged-loads" -> pagedLoads = true;
+                case "--inline-paged-stores" -> pagedStores = true;
+                case "--paged-bytes" -> pagedBytes = true;
                 default -> {
                     if (a.startsWith("--")) usage("unknown option " + a);
                     files.add(a);
@@ -134,7 +164,13 @@ public final class Codegen implements Opcodes {
         File in = new File(files.get(0));
         File out = new File(files.get(1));
         if (!in.isFile()) usage("no such jar: " + in);
+        if ((pagedLoads || pagedStores) && !memory) {
+            usage("--inline-paged-loads/-stores need the memory rewrite (drop --no-memory)");
+        }
         Codegen cg = new Codegen(memory, compare, inline, noInterrupt);
+        cg.pagedLoads = pagedLoads;
+        cg.pagedStores = pagedStores;
+        cg.pagedBytes = pagedBytes;
         List<String> rewritten = cg.rewriteJar(in, out);
         cg.report(rewritten.size());
         if (verify) verify(out, rewritten);
@@ -145,7 +181,8 @@ public final class Codegen implements Opcodes {
                 "Codegen: "
                         + why
                         + "\nusage: Codegen in.jar out.jar [--no-interrupt-checks] [--no-memory]"
-                        + " [--no-compare] [--no-inline] [--verify]");
+                        + " [--no-compare] [--no-inline] [--inline-paged-loads]"
+                        + " [--inline-paged-stores] [--paged-bytes] [--verify]");
         System.exit(2);
     }
 
@@ -165,6 +202,8 @@ public final class Codegen implements Opcodes {
             }
         }
         if (shaded == null) throw new IllegalStateException(in + " has no *MachineShaded.class");
+        typeLoader =
+                new URLClassLoader(new URL[] {in.toURI().toURL()}, Codegen.class.getClassLoader());
         learnShaded(read(entries.get(shaded + ".class")));
         learnOpcodeImpl();
 
@@ -594,8 +633,14 @@ public final class Codegen implements Opcodes {
 
     private ClassReader currentReader;
 
+    private String currentClass;
+
     byte[] rewriteClass(byte[] bytes) {
         ClassNode cn = read(bytes);
+        currentClass = cn.name;
+        boolean paged = pagedLoads || pagedStores;
+        // What one rewritten site can add to a method, at most (wide local indexes included).
+        long perSite = !paged ? 32 : pagedBytes ? 384 : 224;
         currentReader = new ClassReader(bytes);
         Map<String, Integer> before = codeLengths(bytes);
         List<MethodNode> methods = new ArrayList<>(cn.methods);
@@ -609,7 +654,7 @@ public final class Codegen implements Opcodes {
             rewriteMethod(copy, Integer.MAX_VALUE, c);
             long budgeted = c.getOrDefault("budgeted", 0L);
             // A site grows the code by at most ~30 bytes: measure only where that could matter.
-            if (budgeted > 0 && was + 32L * budgeted > limit && codeLength(cn, copy) > limit) {
+            if (budgeted > 0 && was + perSite * budgeted > limit && codeLength(cn, copy) > limit) {
                 // Keep the first sites in code order that fit: binary search on their number.
                 int lo = 0, hi = (int) budgeted - 1;
                 while (lo < hi) {
@@ -627,7 +672,11 @@ public final class Codegen implements Opcodes {
             c.forEach(this::count);
             cn.methods.set(k, copy);
         }
-        ClassWriter cw = new ClassWriter(new ClassReader(bytes), ClassWriter.COMPUTE_MAXS);
+        if (paged) addVarHandles(cn);
+        ClassWriter cw =
+                paged
+                        ? new FrameWriter(new ClassReader(bytes), typeLoader)
+                        : new ClassWriter(new ClassReader(bytes), ClassWriter.COMPUTE_MAXS);
         cn.accept(cw);
         byte[] out = cw.toByteArray();
         for (int len : before.values()) if (len > HUGE_METHOD) hugeBefore++;
@@ -671,6 +720,7 @@ public final class Codegen implements Opcodes {
     void rewriteMethod(MethodNode m, int budget, Map<String, Long> c) {
         InsnList insns = m.instructions;
         int temp = -1; // a 2-slot scratch local for wide store values
+        int scratch = -1; // PAGED_SCRATCH slots for the paged fast path
         int used = 0;
         for (AbstractInsnNode x = insns.getFirst(); x != null; ) {
             AbstractInsnNode next = x.getNext();
@@ -698,7 +748,12 @@ public final class Codegen implements Opcodes {
                             temp = m.maxLocals;
                             m.maxLocals += 2;
                         }
-                        String kind = rewriteMemory(insns, call, memoryHelpers.get(key), temp);
+                        MethodInsnNode target = memoryHelpers.get(key);
+                        if (scratch < 0 && pagedAccess(target) != null) {
+                            scratch = m.maxLocals;
+                            m.maxLocals += PAGED_SCRATCH;
+                        }
+                        String kind = rewriteMemory(insns, call, target, temp, scratch);
                         if (kind != null) used++;
                         add(
                                 c,
@@ -766,7 +821,8 @@ public final class Codegen implements Opcodes {
      * computed in place and one invokeinterface. Only when offset is an int constant and mem an
      * aload right before the call (no label in between). Returns the kind, or null if left.
      */
-    String rewriteMemory(InsnList insns, MethodInsnNode call, MethodInsnNode target, int temp) {
+    String rewriteMemory(
+            InsnList insns, MethodInsnNode call, MethodInsnNode target, int temp, int scratch) {
         AbstractInsnNode memLoad = realBefore(call);
         if (memLoad == null || memLoad.getOpcode() != ALOAD) return null;
         AbstractInsnNode offsetPush = realBefore(memLoad);
@@ -776,6 +832,30 @@ public final class Codegen implements Opcodes {
         Type value = write ? Type.getArgumentTypes(call.desc)[1] : null;
         InsnList repl = new InsnList();
         String kind;
+        Paged paged = pagedAccess(target);
+        if (paged != null) {
+            int mem = var(memLoad);
+            if (!write) {
+                AbstractInsnNode basePush = realBefore(offsetPush);
+                Integer base = intConstant(basePush);
+                if (base != null) {
+                    insns.remove(basePush);
+                    repl.add(pushInt(base < 0 ? base : base + offset));
+                } else {
+                    address(repl, offset);
+                }
+            } else {
+                // [base, v]: v to its scratch slot, then the address
+                repl.add(new VarInsnNode(value.getOpcode(ISTORE), scratch + 5));
+                address(repl, offset);
+            }
+            pagedSite(repl, paged, target, mem, scratch, value);
+            insns.insert(call, repl);
+            insns.remove(offsetPush);
+            insns.remove(memLoad);
+            insns.remove(call);
+            return (write ? "store" : "load") + ", paged inline (" + call.name + ")";
+        }
         if (!write) {
             AbstractInsnNode basePush = realBefore(offsetPush);
             Integer base = intConstant(basePush);
@@ -821,6 +901,272 @@ public final class Codegen implements Opcodes {
         insns.remove(memLoad);
         insns.remove(call);
         return kind + " (" + call.name + ")";
+    }
+
+    static final String PAGED = "dev/eryx/internal/engine/PagedMemory";
+    static final String VAR_HANDLE = "java/lang/invoke/VarHandle";
+    static final int PAGED_SCRATCH = 7; // addr, off, index, memory, page, value (2)
+
+    /**
+     * A PagedMemory access: its size in bytes, the byte-array view (null: a byte, [b]aload/store),
+     * the VarHandle's value type, and the raw-bits conversion PagedMemory's writeF32/F64 apply
+     * before their int/long store (null: none).
+     */
+    record Paged(int size, String view, Type type, MethodInsnNode toBits) {}
+
+    /** The fast path for this Memory method, or null if it has none here (or the option is off). */
+    Paged pagedAccess(MethodInsnNode target) {
+        boolean write = target.name.startsWith("write");
+        if (write ? !pagedStores : !pagedLoads) return null;
+        MethodInsnNode floatBits =
+                new MethodInsnNode(INVOKESTATIC, "java/lang/Float", "floatToRawIntBits", "(F)I");
+        MethodInsnNode doubleBits =
+                new MethodInsnNode(INVOKESTATIC, "java/lang/Double", "doubleToRawLongBits", "(D)J");
+        return switch (target.name + target.desc) {
+            case "read(I)B", "writeByte(IB)V" -> new Paged(1, null, Type.BYTE_TYPE, null);
+            case "readShort(I)S", "writeShort(IS)V" -> new Paged(2, "SHORT", Type.SHORT_TYPE, null);
+            case "readInt(I)I", "writeI32(II)V" -> new Paged(4, "INT", Type.INT_TYPE, null);
+            case "readLong(I)J", "writeLong(IJ)V" -> new Paged(8, "LONG", Type.LONG_TYPE, null);
+            case "readFloat(I)F" -> new Paged(4, "FLOAT", Type.FLOAT_TYPE, null);
+            case "readDouble(I)D" -> new Paged(8, "DOUBLE", Type.DOUBLE_TYPE, null);
+            case "writeF32(IF)V" -> new Paged(4, "INT", Type.INT_TYPE, floatBits);
+            case "writeF64(ID)V" -> new Paged(8, "LONG", Type.LONG_TYPE, doubleBits);
+            default -> null;
+        };
+    }
+
+    /**
+     * [addr] (the store's value in scratch + 5) → PagedMemory's fast path, as its readX/writeX does
+     * it, else the call of target: with m the Memory local,
+     *
+     * <pre>
+     * if (m instanceof PagedMemory p) {
+     *   off = addr &amp; p.mask;
+     *   if (off &lt;= p.pageBytes - size) {           // not for a byte
+     *     i = addr &gt;&gt;&gt; p.shift;
+     *     if (i &lt; p.readable.length) {             // writable for a store
+     *       page = p.readable[i];
+     *       if (page != null) { VIEW.get(page, off) / VIEW.set(page, off, v); goto done; }
+     * }}}
+     * m.x(addr[, v]);
+     * done:
+     * </pre>
+     *
+     * A null or missing page is where PagedMemory's own fast path would catch an exception and
+     * trap, or (stores) take its slow path: the call does exactly that.
+     */
+    void pagedSite(InsnList l, Paged p, MethodInsnNode target, int mem, int s, Type value) {
+        boolean write = value != null;
+        int addr = s, off = s + 1, index = s + 2, pm = s + 3, page = s + 4, v = s + 5;
+        String pages = write ? "writable" : "readable";
+        LabelNode slow = new LabelNode(), done = new LabelNode();
+        l.add(new VarInsnNode(ISTORE, addr));
+        l.add(new VarInsnNode(ALOAD, mem));
+        l.add(new TypeInsnNode(INSTANCEOF, PAGED));
+        l.add(new JumpInsnNode(IFEQ, slow));
+        l.add(new VarInsnNode(ALOAD, mem));
+        l.add(new TypeInsnNode(CHECKCAST, PAGED));
+        l.add(new VarInsnNode(ASTORE, pm));
+        l.add(new VarInsnNode(ILOAD, addr));
+        l.add(field(pm, "mask", "I", l));
+        l.add(new InsnNode(IAND));
+        l.add(new VarInsnNode(ISTORE, off));
+        if (p.size() > 1) {
+            l.add(new VarInsnNode(ILOAD, off));
+            l.add(field(pm, "pageBytes", "I", l));
+            l.add(pushInt(p.size()));
+            l.add(new InsnNode(ISUB));
+            l.add(new JumpInsnNode(IF_ICMPGT, slow));
+        }
+        l.add(new VarInsnNode(ILOAD, addr));
+        l.add(field(pm, "shift", "I", l));
+        l.add(new InsnNode(IUSHR));
+        l.add(new VarInsnNode(ISTORE, index));
+        l.add(new VarInsnNode(ILOAD, index));
+        l.add(field(pm, pages, "[[B", l));
+        l.add(new InsnNode(ARRAYLENGTH));
+        l.add(new JumpInsnNode(IF_ICMPGE, slow));
+        l.add(field(pm, pages, "[[B", l));
+        l.add(new VarInsnNode(ILOAD, index));
+        l.add(new InsnNode(AALOAD));
+        l.add(new VarInsnNode(ASTORE, page));
+        l.add(new VarInsnNode(ALOAD, page));
+        l.add(new JumpInsnNode(IFNULL, slow));
+        if (pagedBytes && p.view() != null) {
+            assembleBytes(l, p, page, off, value, v);
+        } else if (p.view() == null) {
+            l.add(new VarInsnNode(ALOAD, page));
+            l.add(new VarInsnNode(ILOAD, off));
+            if (write) l.add(new VarInsnNode(ILOAD, v));
+            l.add(new InsnNode(write ? BASTORE : BALOAD));
+        } else {
+            l.add(
+                    new FieldInsnNode(
+                            GETSTATIC,
+                            currentClass,
+                            VIEW_PREFIX + p.view(),
+                            "L" + VAR_HANDLE + ";"));
+            l.add(new VarInsnNode(ALOAD, page));
+            l.add(new VarInsnNode(ILOAD, off));
+            String t = p.type().getDescriptor();
+            if (write) {
+                l.add(new VarInsnNode(value.getOpcode(ILOAD), v));
+                if (p.toBits() != null) l.add(p.toBits().clone(null));
+                l.add(new MethodInsnNode(INVOKEVIRTUAL, VAR_HANDLE, "set", "([BI" + t + ")V"));
+            } else {
+                l.add(new MethodInsnNode(INVOKEVIRTUAL, VAR_HANDLE, "get", "([BI)" + t));
+            }
+        }
+        l.add(new JumpInsnNode(GOTO, done));
+        l.add(slow);
+        l.add(new VarInsnNode(ALOAD, mem));
+        l.add(new VarInsnNode(ILOAD, addr));
+        if (write) l.add(new VarInsnNode(value.getOpcode(ILOAD), v));
+        l.add(new MethodInsnNode(INVOKEINTERFACE, MEMORY, target.name, target.desc, true));
+        l.add(done);
+    }
+
+    /**
+     * --paged-bytes: the access as single-byte loads/stores, little-endian (what the byte-array
+     * view does), for comparing what C2 makes of each in these methods.
+     */
+    static void assembleBytes(InsnList l, Paged p, int page, int off, Type value, int v) {
+        int n = p.size();
+        boolean wide = n == 8;
+        for (int k = 0; k < n; k++) {
+            l.add(new VarInsnNode(ALOAD, page));
+            l.add(new VarInsnNode(ILOAD, off));
+            if (k > 0) {
+                l.add(pushInt(k));
+                l.add(new InsnNode(IADD));
+            }
+            if (value == null) {
+                l.add(new InsnNode(BALOAD));
+                if (wide) {
+                    l.add(new InsnNode(I2L));
+                    l.add(new LdcInsnNode(255L));
+                    l.add(new InsnNode(LAND));
+                    if (k > 0) {
+                        l.add(new IntInsnNode(BIPUSH, 8 * k));
+                        l.add(new InsnNode(LSHL));
+                        l.add(new InsnNode(LOR));
+                    }
+                } else {
+                    // the top byte's sign bits are shifted out (int) or cut by i2s (short)
+                    if (k < n - 1) {
+                        l.add(new IntInsnNode(SIPUSH, 255));
+                        l.add(new InsnNode(IAND));
+                    }
+                    if (k > 0) {
+                        l.add(new IntInsnNode(BIPUSH, 8 * k));
+                        l.add(new InsnNode(ISHL));
+                        l.add(new InsnNode(IOR));
+                    }
+                }
+            } else {
+                l.add(new VarInsnNode(value.getOpcode(ILOAD), v));
+                if (p.toBits() != null) l.add(p.toBits().clone(null));
+                if (k > 0) {
+                    l.add(new IntInsnNode(BIPUSH, 8 * k));
+                    l.add(new InsnNode(wide ? LUSHR : IUSHR));
+                }
+                if (wide) l.add(new InsnNode(L2I));
+                l.add(new InsnNode(BASTORE));
+            }
+        }
+        if (value == null) {
+            if (n == 2) l.add(new InsnNode(I2S));
+            if (p.type().getSort() == Type.FLOAT) {
+                l.add(
+                        new MethodInsnNode(
+                                INVOKESTATIC, "java/lang/Float", "intBitsToFloat", "(I)F"));
+            } else if (p.type().getSort() == Type.DOUBLE) {
+                l.add(
+                        new MethodInsnNode(
+                                INVOKESTATIC, "java/lang/Double", "longBitsToDouble", "(J)D"));
+            }
+        }
+    }
+
+    /** aload pm; getfield PagedMemory.name (the aload added to l, the getfield returned). */
+    static AbstractInsnNode field(int pm, String name, String desc, InsnList l) {
+        l.add(new VarInsnNode(ALOAD, pm));
+        return new FieldInsnNode(GETFIELD, PAGED, name, desc);
+    }
+
+    static final String VIEW_PREFIX = "eryx$paged$";
+
+    /**
+     * The little-endian byte-array views PagedMemory uses, as static finals of the generated class
+     * (constants to C2), set first thing in its static initializer.
+     */
+    static void addVarHandles(ClassNode cn) {
+        InsnList init = new InsnList();
+        String[][] views = {
+            {"SHORT", "[S"}, {"INT", "[I"}, {"LONG", "[J"}, {"FLOAT", "[F"}, {"DOUBLE", "[D"}
+        };
+        for (String[] view : views) {
+            String name = VIEW_PREFIX + view[0];
+            cn.fields.add(
+                    new FieldNode(
+                            ACC_PRIVATE | ACC_STATIC | ACC_FINAL | ACC_SYNTHETIC,
+                            name,
+                            "L" + VAR_HANDLE + ";",
+                            null,
+                            null));
+            init.add(new LdcInsnNode(Type.getType(view[1])));
+            init.add(
+                    new FieldInsnNode(
+                            GETSTATIC,
+                            "java/nio/ByteOrder",
+                            "LITTLE_ENDIAN",
+                            "Ljava/nio/ByteOrder;"));
+            init.add(
+                    new MethodInsnNode(
+                            INVOKESTATIC,
+                            "java/lang/invoke/MethodHandles",
+                            "byteArrayViewVarHandle",
+                            "(Ljava/lang/Class;Ljava/nio/ByteOrder;)L" + VAR_HANDLE + ";"));
+            init.add(new FieldInsnNode(PUTSTATIC, cn.name, name, "L" + VAR_HANDLE + ";"));
+        }
+        MethodNode clinit = null;
+        for (MethodNode m : cn.methods) {
+            if (m.name.equals("<clinit>")) clinit = m;
+        }
+        if (clinit == null) {
+            clinit = new MethodNode(ACC_STATIC, "<clinit>", "()V", null, null);
+            clinit.instructions.add(new InsnNode(RETURN));
+            cn.methods.add(clinit);
+        }
+        clinit.instructions.insert(init);
+    }
+
+    /**
+     * Computes every frame anew (the paged sites branch); a common superclass is looked up in the
+     * input jar and Chicory's, java/lang/Object where neither has the type (the verifier treats
+     * interfaces as Object anyway).
+     */
+    static final class FrameWriter extends ClassWriter {
+        private final ClassLoader loader;
+
+        FrameWriter(ClassReader reader, ClassLoader loader) {
+            super(reader, ClassWriter.COMPUTE_FRAMES);
+            this.loader = loader;
+        }
+
+        @Override
+        protected ClassLoader getClassLoader() {
+            return loader;
+        }
+
+        @Override
+        protected String getCommonSuperClass(String a, String b) {
+            try {
+                return super.getCommonSuperClass(a, b);
+            } catch (RuntimeException e) {
+                return "java/lang/Object";
+            }
+        }
     }
 
     /**

@@ -61,9 +61,13 @@ public final class PagedMemory implements JournaledMemory {
     private static final VarHandle DOUBLE =
             MethodHandles.byteArrayViewVarHandle(double[].class, ByteOrder.LITTLE_ENDIAN);
 
-    private final int shift;
-    private final int pageBytes;
-    private final int mask;
+    // shift, pageBytes, mask, readable and writable are public (in this non-exported package) for
+    // one reason: the classpath-only prototype of issue 19's lever 5 (wasm-assets/build/tools/
+    // Codegen.java, --inline-paged-loads/-stores) reads them from the generated code to run the
+    // loads' and stores' fast paths inline. Nothing else may use them.
+    public final int shift;
+    public final int pageBytes;
+    public final int mask;
 
     /** Our pages per wasm page. */
     private final int ratio;
@@ -74,10 +78,10 @@ public final class PagedMemory implements JournaledMemory {
     private final long maxJournalBytes;
 
     /** Current content of every page below the size; null above it. */
-    private final byte[][] readable;
+    public final byte[][] readable;
 
     /** {@code readable[i]} while page i may be written without the slow path, else null. */
-    private final byte[][] writable;
+    public final byte[][] writable;
 
     /** The page as it was at the epoch's start, for pages written since (journal). */
     private final byte[][] saved;

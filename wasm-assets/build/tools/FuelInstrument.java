@@ -124,22 +124,12 @@ public final class FuelInstrument {
                 case "--narrow-dispatch" -> narrowDispatch = true;
                 case "--no-fuel" -> meter = false;
                 case "--max-dispatch-cases" -> {
-                    if (i + 1 >= args.length) usage("--max-dispatch-cases needs a number");
-                    try {
-                        maxDispatchCases = Integer.parseInt(args[++i]);
-                    } catch (NumberFormatException e) {
-                        usage("--max-dispatch-cases needs a number, got " + args[i]);
-                    }
+                    maxDispatchCases = intArgument(args, i++, a);
                     if (maxDispatchCases < 0)
                         usage("--max-dispatch-cases must be >= 0 (0 turns splitting off)");
                 }
                 case "--split-functions" -> {
-                    if (i + 1 >= args.length) usage("--split-functions needs a number");
-                    try {
-                        splitTarget = Integer.parseInt(args[++i]);
-                    } catch (NumberFormatException e) {
-                        usage("--split-functions needs a number, got " + args[i]);
-                    }
+                    splitTarget = intArgument(args, i++, a);
                     if (splitTarget < 100)
                         usage("--split-functions needs a target of at least 100 JVM bytes");
                 }
@@ -181,6 +171,17 @@ public final class FuelInstrument {
         }
         Files.write(out, result.bytes());
         if (report) System.out.print(result.stats().describe(in, out));
+    }
+
+    /** The number after the option at {@code args[i]}; a missing or bad one ends with the usage. */
+    private static int intArgument(String[] args, int i, String option) {
+        if (i + 1 >= args.length) usage(option + " needs a number");
+        try {
+            return Integer.parseInt(args[i + 1]);
+        } catch (NumberFormatException e) {
+            usage(option + " needs a number, got " + args[i + 1]);
+            throw new AssertionError(e); // usage() exits
+        }
     }
 
     private static void usage(String why) {

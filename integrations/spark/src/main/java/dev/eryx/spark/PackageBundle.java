@@ -145,12 +145,20 @@ final class PackageBundle implements Serializable {
         return staging;
     }
 
+    /**
+     * Where source {@code i}'s files go under {@code dir}: i/<its name>/ for a directory, i/ else.
+     */
+    private Path top(Path dir, int i) {
+        Source source = sources.get(i);
+        Path base = dir.resolve(Integer.toString(i));
+        return source.directory() ? base.resolve(source.fileName()) : base;
+    }
+
     /** Whether {@code dir} holds exactly the bundle's files (written by another task or JVM). */
     private boolean matches(Path dir) throws IOException {
         for (int i = 0; i < sources.size(); i++) {
             Source source = sources.get(i);
-            Path base = dir.resolve(Integer.toString(i));
-            Path top = source.directory() ? base.resolve(source.fileName()) : base;
+            Path top = top(dir, i);
             int count = 0;
             for (Map.Entry<String, byte[]> file : source.files().entrySet()) {
                 Path path = top.resolve(file.getKey());
@@ -174,8 +182,7 @@ final class PackageBundle implements Serializable {
     private void write(Path staging) throws IOException {
         for (int i = 0; i < sources.size(); i++) {
             Source source = sources.get(i);
-            Path base = staging.resolve(Integer.toString(i));
-            Path top = source.directory() ? base.resolve(source.fileName()) : base;
+            Path top = top(staging, i);
             for (Map.Entry<String, byte[]> file : source.files().entrySet()) {
                 Path target = top.resolve(file.getKey()).normalize();
                 if (!target.startsWith(top)) {
